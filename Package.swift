@@ -1,0 +1,37 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "zerverless-gitops",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "zerverless-gitops", targets: ["zerverless-gitops"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System-library shims (Debian: libyaml-dev, libgit2-dev, libinotifytools0-dev).
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        .systemLibrary(name: "CGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
+        .systemLibrary(name: "CInotifyTools", providers: [.apt(["libinotifytools0-dev"])]),
+
+        // libyaml events -> a Node tree whose nodes carry their marks.
+        .target(name: "YAML", dependencies: ["CYAML"]),
+        // Pure decoding and validation of registration files and zerverless.yaml.
+        .target(name: "Manifest", dependencies: ["YAML"]),
+        // The thin CLI.
+        .executableTarget(
+            name: "zerverless-gitops",
+            dependencies: [
+                "Manifest",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
+        .testTarget(name: "ManifestTests", dependencies: ["Manifest", "YAML"]),
+        .testTarget(name: "CLITests", dependencies: ["zerverless-gitops", "CGit2", "CInotifyTools"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

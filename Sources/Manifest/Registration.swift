@@ -1,0 +1,252 @@
+import YAML
+
+/// One application registration (`APPS_DIR/*.yaml`), in either form.
+public struct Registration: Sendable, Hashable, Codable {
+    public enum Form: String, Sendable, Codable {
+        /// `apiVersion`/`kind`/`metadata`/`spec`
+        case application
+        /// `{name, namespace, source, pollInterval, syncPolicy}`: the original REST body.
+        case flat
+    }
+
+    public struct Auth: Sendable, Hashable, Codable {
+        public var username: String?
+        public var tokenFile: String?
+        public var sshKeyFile: String?
+        public var knownHostsFile: String?
+
+        public init(username: String? = nil, tokenFile: String? = nil, sshKeyFile: String? = nil, knownHostsFile: String? = nil) {
+            self.username = username
+            self.tokenFile = tokenFile
+            self.sshKeyFile = sshKeyFile
+            self.knownHostsFile = knownHostsFile
+        }
+    }
+
+    public struct Source: Sendable, Hashable, Codable {
+        public var repoURL: RepositoryURL
+        public var branch: String
+        /// The repository folder holding zerverless.yaml, normalized (`.` for the root).
+        public var path: String
+        public var auth: Auth?
+    }
+
+    public struct SyncPolicy: Sendable, Hashable, Codable {
+        public var automated = true
+        public var prune = true
+        public var allowEmpty = false
+        public var suspend = false
+
+        public init() {}
+    }
+
+    public var form: Form
+    public var name: String
+    public var namespace: String
+    public var source: Source
+    /// Seconds; nil means the daemon's default (`--poll-interval`).
+    public var pollInterval: Int?
+    public var syncPolicy: SyncPolicy
+
+    public static let apiVersion = "zerverless.io/v1"
+    public static let defaultBranch = "main"
+    public static let minPollInterval = 1
+    public static let maxPollInterval = 7 * 24 * 3600
+}
+
+extension Registration {
+    /// Decodes a registration from a parsed YAML document; every problem is a diagnostic.
+    static func decode(_ root: Node, reader r: FieldReader) -> Registration? {
+        guard root.pairs != nil else {
+            r.error(root.mark, nil, "expected a mapping (name, namespace, source... or apiVersion, kind, metadata, spec) at the top of the file, found \(r.describe(root))")
+            return nil
+        }
+        let isApplication = root["apiVersion"] != nil || root["kind"] != nil || root["metadata"] != nil || root["spec"] != nil
+        if isApplication {
+            return decodeApplication(root, r)
+        }
+        return decodeFlat(root, r)
+    }
+
+    static let applicationKeys = ["apiVersion", "kind", "metadata", "spec"]
+    static let metadataKeys = ["name", "namespace", "labels", "annotations"]
+    static let specKeys = ["source", "pollInterval", "syncPolicy"]
+    static let flatKeys = ["name", "namespace", "source", "pollInterval", "syncPolicy"]
+    static let sourceKeys = ["repoURL", "branch", "path", "auth"]
+    static let authKeys = ["username", "tokenFile", "sshKeyFile", "knownHostsFile"]
+    static let policyKeys = ["automated", "prune", "allowEmpty", "suspend"]
+
+    static let sourceSecrets = [
+        "token": "inline secrets are not allowed; put the token in a file and set auth.tokenFile",
+        "password": "inline secrets are not allowed; put the token in a file and set auth.tokenFile",
+    ]
+    static let authSecrets = [
+        "token": "inline secrets are not allowed; put the token in a file and set tokenFile",
+        "password": "inline secrets are not allowed; put the password or token in a file and set tokenFile",
+        "sshKey": "inline secrets are not allowed; put the key in a file and set sshKeyFile",
+        "privateKey": "inline secrets are not allowed; put the key in a file and set sshKeyFile",
+        "key": "inline secrets are not allowed; put the key in a file and set sshKeyFile",
+    ]
+
+    private static func decodeApplication(_ root: Node, _ r: FieldReader) -> Registration? {
+        guard let top = r.fields(root, "", allowed: applicationKeys, required: ["apiVersion", "kind", "metadata", "spec"], at: root.mark) else { return nil }
+        checkHeader(top, r)
+        var name: String?, namespace: String?
+        if let meta = top["metadata"], let m = r.fields(meta, "metadata", allowed: metadataKeys, required: ["name", "namespace"], at: top.keyMark("metadata")!) {
+            name = m["name"].flatMap { dnsLabel($0, m.path("name"), r) }
+            namespace = m["namespace"].flatMap { dnsLabel($0, m.path("namespace"), r) }
+            checkStringMap(m, "labels", r)
+            checkStringMap(m, "annotations", r)
+        }
+        guard let specNode = top["spec"],
+              let spec = r.fields(specNode, "spec", allowed: specKeys, required: ["source"], at: top.keyMark("spec")!) else { return nil }
+        return finish(name: name, namespace: namespace, fields: spec, r)
+    }
+
+    private static func decodeFlat(_ root: Node, _ r: FieldReader) -> Registration? {
+        guard let top = r.fields(root, "", allowed: flatKeys, required: ["name", "namespace", "source"], at: root.mark) else { return nil }
+        let name = top["name"].flatMap { dnsLabel($0, "name", r) }
+        let namespace = top["namespace"].flatMap { dnsLabel($0, "namespace", r) }
+        return finish(name: name, namespace: namespace, fields: top, r)
+    }
+
+    /// `apiVersion` and `kind` of the Application form (shared with the manifest).
+    static func checkHeader(_ top: Fields, _ r: FieldReader) {
+        if let v = top["apiVersion"], let text = r.string(v, "apiVersion"), text != apiVersion {
+            r.error(v.mark, "apiVersion", "unsupported apiVersion \"\(text)\"; expected \"\(apiVersion)\"")
+        }
+        if let k = top["kind"], let text = r.string(k, "kind"), text != "Application" {
+            r.error(k.mark, "kind", "unsupported kind \"\(text)\"; expected \"Application\"")
+        }
+    }
+
+    static func checkStringMap(_ fields: Fields, _ key: String, _ r: FieldReader) {
+        guard let node = fields[key], !node.isNull else { return }
+        guard let pairs = node.pairs else {
+            r.error(node.mark, fields.path(key), "expected a mapping of strings, found \(r.describe(node))")
+            return
+        }
+        for pair in pairs where pair.value.scalar == nil {
+            r.error(pair.value.mark, fields.path(key) + "." + (pair.key.scalar ?? ""), "expected a string, found \(r.describe(pair.value))")
+        }
+    }
+
+    static func dnsLabel(_ node: Node, _ path: String, _ r: FieldReader) -> String? {
+        guard let text = r.string(node, path) else { return nil }
+        if let problem = Rules.dnsLabelProblem(text) {
+            r.error(node.mark, path, problem)
+            return nil
+        }
+        return text
+    }
+
+    /// The parts both forms share: source, pollInterval, syncPolicy.
+    private static func finish(name: String?, namespace: String?, fields f: Fields, _ r: FieldReader) -> Registration? {
+        let form: Form = f.path.isEmpty ? .flat : .application
+        var source: Source?
+        if let node = f["source"] {
+            source = decodeSource(node, f.path("source"), at: f.keyMark("source")!, r)
+        }
+        var poll: Int?
+        if let node = f["pollInterval"], let text = r.string(node, f.path("pollInterval")) {
+            if let seconds = Rules.parseDuration(text) {
+                if seconds < minPollInterval || seconds > maxPollInterval {
+                    r.error(node.mark, f.path("pollInterval"), "\(text) is out of range; expected 1s to 168h")
+                } else {
+                    poll = seconds
+                }
+            } else {
+                r.error(node.mark, f.path("pollInterval"), "\"\(text)\" is not a duration; write it like 90s, 5m, 1h or 1h30m")
+            }
+        }
+        var policy = SyncPolicy()
+        if let node = f["syncPolicy"], !node.isNull,
+           let p = r.fields(node, f.path("syncPolicy"), allowed: policyKeys, at: f.keyMark("syncPolicy")!) {
+            if let n = p["automated"], let v = r.bool(n, p.path("automated")) { policy.automated = v }
+            if let n = p["prune"], let v = r.bool(n, p.path("prune")) { policy.prune = v }
+            if let n = p["allowEmpty"], let v = r.bool(n, p.path("allowEmpty")) { policy.allowEmpty = v }
+            if let n = p["suspend"], let v = r.bool(n, p.path("suspend")) { policy.suspend = v }
+        }
+        guard let name, let namespace, let source else { return nil }
+        return Registration(form: form, name: name, namespace: namespace, source: source, pollInterval: poll, syncPolicy: policy)
+    }
+
+    private static func decodeSource(_ node: Node, _ path: String, at anchor: Mark, _ r: FieldReader) -> Source? {
+        guard let s = r.fields(node, path, allowed: sourceKeys, required: ["repoURL"], inlineSecrets: sourceSecrets, at: anchor) else { return nil }
+        var url: RepositoryURL?
+        if let n = s["repoURL"], let text = r.string(n, s.path("repoURL")) {
+            switch RepositoryURL.parse(text) {
+            case .success(let u): url = u
+            case .failure(let problem):
+                let shown = RepositoryURL.redactForMessage(text)
+                r.error(n.mark, s.path("repoURL"), "\"\(shown)\" \(problem.message)")
+            }
+        }
+        var branch = defaultBranch
+        if let n = s["branch"], let text = r.string(n, s.path("branch")) {
+            if let problem = Rules.branchProblem(text) {
+                r.error(n.mark, s.path("branch"), problem)
+            } else {
+                branch = text
+            }
+        }
+        var folder = "."
+        if let n = s["path"], let text = r.string(n, s.path("path")) {
+            if let problem = Rules.repoRelativePathProblem(text) {
+                r.error(n.mark, s.path("path"), problem)
+            } else {
+                folder = Rules.normalizeRelative(text) ?? "."
+            }
+        }
+        var auth: Auth?
+        if let n = s["auth"], !n.isNull {
+            auth = decodeAuth(n, s.path("auth"), at: s.keyMark("auth")!, url: url, r)
+        }
+        guard let url else { return nil }
+        return Source(repoURL: url, branch: branch, path: folder, auth: auth)
+    }
+
+    private static func decodeAuth(_ node: Node, _ path: String, at anchor: Mark, url: RepositoryURL?, _ r: FieldReader) -> Auth? {
+        guard let a = r.fields(node, path, allowed: authKeys, inlineSecrets: authSecrets, at: anchor) else { return nil }
+        var auth = Auth()
+        func file(_ key: String) -> String? {
+            guard let n = a[key], let text = r.string(n, a.path(key)) else { return nil }
+            if !text.hasPrefix("/") {
+                r.error(n.mark, a.path(key), "\"\(text)\" is not an absolute path; the daemon reads it from its own working directory, so write the full path")
+                return nil
+            }
+            return text
+        }
+        if let n = a["username"] { auth.username = r.string(n, a.path("username")) }
+        auth.tokenFile = file("tokenFile")
+        auth.sshKeyFile = file("sshKeyFile")
+        auth.knownHostsFile = file("knownHostsFile")
+        if auth.tokenFile != nil && auth.sshKeyFile != nil, let m = a.keyMark("sshKeyFile") {
+            r.error(m, a.path("sshKeyFile"), "set tokenFile (for https) or sshKeyFile (for ssh), not both")
+        }
+        if let url {
+            switch url.scheme {
+            case .https, .http:
+                for key in ["sshKeyFile", "knownHostsFile"] {
+                    if let m = a.keyMark(key) { r.error(m, a.path(key), "is for ssh repository URLs; this one is \(url.scheme.rawValue) (use tokenFile)") }
+                }
+            case .ssh, .scp:
+                if let m = a.keyMark("tokenFile") { r.error(m, a.path("tokenFile"), "is for https repository URLs; this one is ssh (use sshKeyFile)") }
+            case .git, .file, .path:
+                r.error(anchor, path, "\(url.scheme == .git ? "git://" : "local") repositories take no credentials; remove auth")
+            }
+        }
+        return auth
+    }
+}
+
+extension RepositoryURL {
+    /// For a URL that did not parse: hide anything between "://" and "@".
+    static func redactForMessage(_ text: String) -> String {
+        guard let schemeEnd = text.firstRange(of: "://") else { return text }
+        let rest = text[schemeEnd.upperBound...]
+        let slash = rest.firstIndex(of: "/") ?? rest.endIndex
+        guard let at = rest[..<slash].lastIndex(of: "@") else { return text }
+        return String(text[..<schemeEnd.upperBound]) + "***" + String(rest[at...])
+    }
+}

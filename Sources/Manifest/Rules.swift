@@ -1,0 +1,135 @@
+/// The value rules shared by registrations and manifests. Each returns nil when the value
+/// is fine, or the problem as "what is wrong; what is allowed".
+public enum Rules {
+    /// A DNS label (RFC 1123): lowercase letters, digits and '-', starting and ending with
+    /// a letter or digit, at most 63 characters.
+    public static func dnsLabelProblem(_ s: String) -> String? {
+        if s.utf8.count > 63 { return "\"\(s)\" is \(s.utf8.count) characters; at most 63 are allowed" }
+        let bytes = Array(s.utf8)
+        let ok = !bytes.isEmpty && bytes.allSatisfy { isLower($0) || isDigit($0) || $0 == UInt8(ascii: "-") }
+        if ok && bytes.first != UInt8(ascii: "-") && bytes.last != UInt8(ascii: "-") { return nil }
+        var hint = "use lowercase letters, digits and '-', starting and ending with a letter or digit"
+        if s.lowercased() != s && dnsLabelProblem(s.lowercased()) == nil { hint += " (\"\(s.lowercased())\")" }
+        return "\"\(s)\" is not a DNS label; \(hint)"
+    }
+
+    /// A duration as `90s`, `5m`, `1h`, `1h30m`: whole numbers each followed by h, m or s,
+    /// units in that order, each at most once. Returns seconds.
+    public static func parseDuration(_ s: String) -> Int? {
+        var total = 0
+        var number = 0
+        var digits = 0
+        var lastUnit = 0  // 3 = h, 2 = m, 1 = s; units must decrease
+        var any = false
+        for b in s.utf8 {
+            if isDigit(b) {
+                digits += 1
+                if digits > 9 { return nil }
+                number = number * 10 + Int(b - 48)
+                continue
+            }
+            let unit: Int, factor: Int
+            switch b {
+            case UInt8(ascii: "h"): unit = 3; factor = 3600
+            case UInt8(ascii: "m"): unit = 2; factor = 60
+            case UInt8(ascii: "s"): unit = 1; factor = 1
+            default: return nil
+            }
+            if digits == 0 || (lastUnit != 0 && unit >= lastUnit) { return nil }
+            total += number * factor
+            lastUnit = unit
+            number = 0
+            digits = 0
+            any = true
+        }
+        if digits != 0 || !any { return nil }
+        return total
+    }
+
+    public static func formatDuration(_ seconds: Int) -> String {
+        if seconds == 0 { return "0s" }
+        var out = ""
+        let h = seconds / 3600, m = (seconds % 3600) / 60, s = seconds % 60
+        if h > 0 { out += "\(h)h" }
+        if m > 0 { out += "\(m)m" }
+        if s > 0 { out += "\(s)s" }
+        return out
+    }
+
+    /// A path inside the repository: relative, no empty or NUL characters, and no `..`
+    /// that climbs above the root. Returns the problem, or nil.
+    public static func repoRelativePathProblem(_ path: String) -> String? {
+        if path.utf8.contains(0) { return "\"\(path)\" contains a NUL character" }
+        if path.hasPrefix("/") { return "\"\(path)\" is an absolute path; write it relative to the repository folder" }
+        if path.contains("\\") { return "\"\(path)\" contains a backslash; use '/' between folders" }
+        if normalizeRelative(path) == nil {
+            return "\"\(path)\" climbs out of the repository folder with '..'; paths must stay inside it"
+        }
+        return nil
+    }
+
+    /// `./a/../b/` -> `b`; `.` -> `.`; nil when `..` climbs above the start.
+    public static func normalizeRelative(_ path: String) -> String? {
+        var parts: [Substring] = []
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if part == "." { continue }
+            if part == ".." {
+                if parts.isEmpty { return nil }
+                parts.removeLast()
+            } else {
+                parts.append(part)
+            }
+        }
+        return parts.isEmpty ? "." : parts.joined(separator: "/")
+    }
+
+    /// A function path: starts with '/', at least one segment, no empty, '.' or '..'
+    /// segment, URL-safe characters only, at most 1024 bytes.
+    public static func functionPathProblem(_ path: String) -> String? {
+        guard path.hasPrefix("/") else { return "\"\(path)\" must start with '/'" }
+        if path.utf8.count > 1024 { return "path is \(path.utf8.count) bytes; at most 1024 are allowed" }
+        if path == "/" { return "\"/\" names no function; write a path such as /api/hello" }
+        let segments = path.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
+        for segment in segments {
+            if segment.isEmpty { return "\"\(path)\" has an empty segment ('//' or a trailing '/')" }
+            if segment == "." || segment == ".." { return "\"\(path)\" has a '\(segment)' segment; paths may not climb" }
+            for b in segment.utf8 where !isPathByte(b) {
+                return "\"\(path)\" contains \(describeByte(b)); use letters, digits and - . _ ~ only (and %XX escapes)"
+            }
+        }
+        return nil
+    }
+
+    /// Git's ref name rules (git check-ref-format) for a branch name.
+    public static func branchProblem(_ name: String) -> String? {
+        let bad = "\"\(name)\" is not a valid branch name"
+        if name.hasPrefix("refs/") { return "\(bad); write the branch name alone (\"\(name.split(separator: "/").dropFirst(2).joined(separator: "/"))\")" }
+        if name.hasPrefix("-") || name.hasPrefix("/") || name.hasSuffix("/") || name.hasSuffix(".")
+            || name.hasSuffix(".lock") || name.contains("..") || name.contains("//") || name.contains("@{")
+            || name == "@" {
+            return bad
+        }
+        for b in name.utf8 where b < 0x20 || b == 0x7F || " ~^:?*[\\".utf8.contains(b) {
+            return "\(bad): it contains \(describeByte(b))"
+        }
+        for part in name.split(separator: "/") where part.hasPrefix(".") {
+            return "\(bad): a component starts with '.'"
+        }
+        return nil
+    }
+
+    static func isLower(_ b: UInt8) -> Bool { b >= 97 && b <= 122 }
+    static func isDigit(_ b: UInt8) -> Bool { b >= 48 && b <= 57 }
+    static func isPathByte(_ b: UInt8) -> Bool {
+        isLower(b) || isDigit(b) || (b >= 65 && b <= 90) || "-._~%@:+,=!$&'()*;".utf8.contains(b)
+    }
+
+    static func describeByte(_ b: UInt8) -> String {
+        switch b {
+        case UInt8(ascii: " "): return "a space"
+        case 0..<0x20, 0x7F: return "a control character"
+        case 0x80...: return "a non-ASCII character"
+        default: return "'\(Character(UnicodeScalar(b)))'"
+        }
+    }
+}

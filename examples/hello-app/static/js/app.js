@@ -1,0 +1,4 @@
+fetch("/demo/api/time")
+  .then((r) => r.json())
+  .then((j) => { document.getElementById("time").textContent = j.now; })
+  .catch(() => {});
