@@ -29,9 +29,11 @@ let package = Package(
             ]
         ),
 
+        // Helpers shared by the test targets: processes, temp dirs, the built binary.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
         .testTarget(name: "ManifestTests", dependencies: ["Manifest", "YAML"]),
-        .testTarget(name: "CLITests", dependencies: ["zerverless-gitops", "CGit2", "CInotifyTools"]),
+        .testTarget(name: "CLITests", dependencies: ["zerverless-gitops", "TestSupport", "CGit2", "CInotifyTools"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -73,21 +73,77 @@ public enum DiagnosticRenderer {
 public enum Redact {
     static let secretKeys: Set<String> = ["token", "password", "sshkey", "privatekey", "key", "secret", "apikey", "passphrase"]
 
-    /// A source line with `scheme://user:pass@` and `token: value` values replaced by `***`.
+    /// A source line with `scheme://user:pass@` and the values of secret keys (`token: x`,
+    /// also inside flow mappings: `{token: x, a: b}`) replaced by `***`.
     public static func line(_ line: String) -> String {
-        var out = urls(in: line)
-        let trimmed = out.drop { $0 == " " || $0 == "\t" || $0 == "-" }
-        if let colon = trimmed.firstIndex(of: ":") {
-            let key = trimmed[..<colon].trimmingCharacters(in: " \"'").lowercased()
-            if secretKeys.contains(key) {
-                out = String(out[..<colon]) + ": ***"
+        let chars = Array(urls(in: line))
+        var out = ""
+        var i = 0
+        while i < chars.count {
+            let boundary = i == 0 || " \t{,-\"'".contains(chars[i - 1])
+            guard boundary, chars[i].isLetter else {
+                out.append(chars[i])
+                i += 1
+                continue
+            }
+            var j = i
+            while j < chars.count, chars[j].isLetter || chars[j].isNumber || chars[j] == "_" { j += 1 }
+            let word = String(chars[i..<j])
+            var k = j
+            if k < chars.count, chars[k] == "\"" || chars[k] == "'" { k += 1 }
+            out += word
+            if k < chars.count, chars[k] == ":", secretKeys.contains(word.lowercased()) {
+                out += String(chars[j...k]) + " ***"
+                var v = k + 1
+                while v < chars.count, chars[v] == " " { v += 1 }
+                if v < chars.count, chars[v] == "\"" || chars[v] == "'" {
+                    let quote = chars[v]
+                    v += 1
+                    while v < chars.count, chars[v] != quote { v += chars[v] == "\\" ? 2 : 1 }
+                    v = min(v + 1, chars.count)
+                } else {
+                    while v < chars.count, chars[v] != ",", chars[v] != "}" { v += 1 }
+                }
+                i = v
+            } else {
+                i = j
             }
         }
         return out
     }
 
-    /// Every `scheme://userinfo@host` in a text becomes `scheme://***@host`.
+    /// Every `scheme://userinfo@host` in a text becomes `scheme://***@host`, and any other
+    /// word shaped like `user:secret@host` (a mistyped URL) becomes `***@host`.
     public static func urls(in text: String) -> String {
+        userinfo(in: schemeURLs(in: text))
+    }
+
+    static func userinfo(in text: String) -> String {
+        var out = ""
+        var word = ""
+        func flush() {
+            if let at = word.lastIndex(of: "@"), let colon = word.firstIndex(of: ":"), colon < at,
+               !word[..<at].hasSuffix("***") {
+                let schemeEnd = word.firstRange(of: "://")?.upperBound ?? word.startIndex
+                let start = schemeEnd < at ? schemeEnd : word.startIndex
+                word = String(word[..<start]) + "***" + word[at...]
+            }
+            out += word
+            word = ""
+        }
+        for c in text {
+            if c == " " || c == "\t" || c == "\"" || c == "'" {
+                flush()
+                out.append(c)
+            } else {
+                word.append(c)
+            }
+        }
+        flush()
+        return out
+    }
+
+    static func schemeURLs(in text: String) -> String {
         var result = ""
         var rest = Substring(text)
         while let r = rest.firstRange(of: "://") {
@@ -100,14 +156,5 @@ public enum Redact {
             }
         }
         return result + rest
-    }
-}
-
-extension Substring {
-    func trimmingCharacters(in set: String) -> String {
-        var s = self
-        while let c = s.first, set.contains(c) { s = s.dropFirst() }
-        while let c = s.last, set.contains(c) { s = s.dropLast() }
-        return String(s)
     }
 }

@@ -241,12 +241,10 @@ extension Registration {
 }
 
 extension RepositoryURL {
-    /// For a URL that did not parse: hide anything between "://" and "@".
+    /// For a URL that did not parse: whatever stands before an '@' may be a credential, so
+    /// it is not shown at all.
     static func redactForMessage(_ text: String) -> String {
-        guard let schemeEnd = text.firstRange(of: "://") else { return text }
-        let rest = text[schemeEnd.upperBound...]
-        let slash = rest.firstIndex(of: "/") ?? rest.endIndex
-        guard let at = rest[..<slash].lastIndex(of: "@") else { return text }
-        return String(text[..<schemeEnd.upperBound]) + "***" + String(rest[at...])
+        guard let at = text.lastIndex(of: "@") else { return text }
+        return "***" + text[at...]
     }
 }

@@ -274,7 +274,7 @@ let registrationCases: [Case] = [
         namespace: b
         source: {repoURL: "https://me:s3cret@host:99999/o/r"}
         """, [
-            "apps.d/t.yaml:3:19: error: source.repoURL: \"https://***@host:99999/o/r\" has an invalid port \"99999\"",
+            "apps.d/t.yaml:3:19: error: source.repoURL: \"***@host:99999/o/r\" has an invalid port \"99999\"",
         ]),
     Case("url with no repository path", nil, """
         name: a

@@ -1,0 +1,159 @@
+import Testing
+@testable import Manifest
+import YAML
+
+/// SplitMix64: deterministic, so a failure reproduces from its iteration number.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+let fuzzSeeds: [String] = [
+    """
+    apiVersion: zerverless.io/v1
+    kind: Application
+    metadata:
+      name: my-app
+      namespace: myuser
+    spec:
+      source:
+        repoURL: https://github.com/user/repo
+        branch: main
+      functions:
+        - path: /api/hello
+          runtime: lua
+          code: |
+            function handle(req)
+              return {status=200, body="Hello from GitOps!"}
+            end
+        - path: /api/python
+          runtime: python
+          codeFile: handlers/python.py
+        - path: /api/docker
+          runtime: docker
+          dockerfile: ./services/api/Dockerfile
+          context: ./services/api
+          port: 8080
+      static:
+        dir: ./static
+    """,
+    """
+    apiVersion: zerverless.io/v1
+    kind: Application
+    metadata: {name: my-app, namespace: myuser, labels: {a: b}}
+    spec:
+      source:
+        repoURL: ssh://git@host:2222/o/r.git
+        branch: dev
+        path: ./deploy
+        auth: {sshKeyFile: /k, knownHostsFile: /kh}
+      pollInterval: 1h30m
+      syncPolicy: {automated: true, prune: false, allowEmpty: false, suspend: false}
+    """,
+    """
+    name: &n flat
+    namespace: *n
+    source:
+      repoURL: "https://user:tok@h.io/o/r"
+      auth:
+        username: x
+        tokenFile: /t
+    pollInterval: 90s
+    """,
+]
+
+/// Fragments that stress the parser: flow and block indicators, anchors, tags, quotes.
+let fuzzFragments: [String] = [
+    "[", "]", "{", "}", ": ", "- ", "? ", "&a ", "*a", "!!str ", "!x ", "|", ">", "\"", "'", "#", "%YAML 1.1\n",
+    "---\n", "...\n", "\t", "\n", "  ", ",", "<<: *a\n", "\u{FEFF}", "\\u0000", "&a [*a]", "~", "null", "0o17", "0x1F",
+    "é", "🚀", "\r\n",
+]
+
+enum Mutation: CaseIterable {
+    case truncate, flipByte, insertByte, deleteRange, duplicateLine, insertFragment, deepNesting, hugeScalar, aliasChain, swapLines
+}
+
+func mutate(_ input: [UInt8], _ rng: inout SplitMix64) -> [UInt8] {
+    var bytes = input
+    let rounds = Int.random(in: 1...3, using: &rng)
+    for _ in 0..<rounds {
+        let at = bytes.isEmpty ? 0 : Int.random(in: 0..<bytes.count, using: &rng)
+        switch Mutation.allCases.randomElement(using: &rng)! {
+        case .truncate:
+            bytes = Array(bytes.prefix(at))
+        case .flipByte:
+            if !bytes.isEmpty { bytes[at] ^= UInt8(1 << Int.random(in: 0..<8, using: &rng)) }
+        case .insertByte:
+            bytes.insert(UInt8.random(in: 0...255, using: &rng), at: at)
+        case .deleteRange:
+            let end = min(bytes.count, at + Int.random(in: 1...40, using: &rng))
+            bytes.removeSubrange(at..<end)
+        case .duplicateLine:
+            let lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+            if let line = lines.randomElement(using: &rng) {
+                bytes.insert(contentsOf: Array(line) + [UInt8(ascii: "\n")], at: at)
+            }
+        case .insertFragment:
+            bytes.insert(contentsOf: Array(fuzzFragments.randomElement(using: &rng)!.utf8), at: at)
+        case .deepNesting:
+            let depth = [10, 63, 64, 65, 1000, 50_000].randomElement(using: &rng)!
+            let open = Bool.random(using: &rng) ? "[" : "{a: "
+            bytes.insert(contentsOf: Array(String(repeating: open, count: depth).utf8), at: at)
+        case .hugeScalar:
+            let size = [1000, 100_000, 900_000, 1_100_000].randomElement(using: &rng)!
+            bytes.insert(contentsOf: [UInt8](repeating: UInt8(ascii: "x"), count: size), at: at)
+        case .aliasChain:
+            var text = "\nz0: &z0 [q, q, q, q, q, q, q, q]\n"
+            let levels = Int.random(in: 2...12, using: &rng)
+            for i in 1...levels {
+                text += "z\(i): &z\(i) [" + Array(repeating: "*z\(i - 1)", count: 8).joined(separator: ",") + "]\n"
+            }
+            bytes.append(contentsOf: Array(text.utf8))
+        case .swapLines:
+            var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map(Array.init)
+            if lines.count > 2 {
+                let i = Int.random(in: 0..<lines.count, using: &rng), j = Int.random(in: 0..<lines.count, using: &rng)
+                lines.swapAt(i, j)
+                bytes = Array(lines.joined(separator: [UInt8(ascii: "\n")]))
+            }
+        }
+    }
+    return bytes
+}
+
+/// Thousands of mutated files through validate's code path: none may crash or hang, each
+/// answers within a second, and every answer is well formed.
+@Test func mutatedFilesNeverCrashOrHang() {
+    var rng = SplitMix64(state: 0x5EED_2026)
+    let clock = ContinuousClock()
+    var slowest = Duration.zero
+    var slowestInput = 0
+    var invalid = 0
+    let iterations = 6000
+    for i in 0..<iterations {
+        let seed = Array(fuzzSeeds[i % fuzzSeeds.count].utf8)
+        let input = mutate(seed, &rng)
+        let start = clock.now
+        let result = Validator.validate(input, file: "fuzz.yaml")
+        let elapsed = clock.now - start
+        if elapsed > slowest { slowest = elapsed; slowestInput = i }
+        #expect(elapsed < .seconds(1), "iteration \(i) took \(elapsed)")
+        #expect(result.valid == result.diagnostics.allSatisfy { $0.severity != .error })
+        if !result.valid {
+            invalid += 1
+            #expect(!result.diagnostics.isEmpty)
+        }
+        for d in result.diagnostics {
+            #expect(d.line >= 1 && d.column >= 1 && d.file == "fuzz.yaml", "iteration \(i): \(d)")
+            #expect(!d.description.contains("tok@"), "iteration \(i) leaked a credential: \(d)")
+        }
+    }
+    print("fuzz: \(iterations) mutated files, \(invalid) invalid, slowest \(slowest) (iteration \(slowestInput))")
+    #expect(invalid > iterations / 2)
+}
