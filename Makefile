@@ -10,7 +10,7 @@ APT_TEST := git
 
 BIN_RELEASE := .build/release/zerverless-gitops
 
-.PHONY: deps deps-test build release test quickstart clean
+.PHONY: deps deps-test build release test quickstart bench bench-validate clean
 
 # Installs whichever of the named Debian packages are missing (apt-get update only then).
 define apt_install
@@ -45,6 +45,12 @@ quickstart: release
 	@echo "== and a broken one, to show what a mistake looks like"
 	-@printf 'name: My-App\nnamespace: demo\nsource:\n  repoUrl: https://github.com/demo/hello-app\n  auth: {token: abc}\npollInterval: 5 minutes\n' \
 	  | $(BIN_RELEASE) validate -
+
+# Benchmarks: each prints medians and a ratio against a peer measured in the same run.
+bench: bench-validate
+
+bench-validate: release
+	.build/release/zg-bench validate
 
 clean:
 	rm -rf .build

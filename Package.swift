@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "zerverless-gitops", targets: ["zerverless-gitops"]),
+        .executable(name: "zg-bench", targets: ["zg-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -30,7 +31,9 @@ let package = Package(
         ),
 
         // Helpers shared by the test targets: processes, temp dirs, the built binary.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),        // The benchmarks (make bench).
+        .executableTarget(name: "zg-bench", dependencies: ["Manifest"]),
+
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
         .testTarget(name: "ManifestTests", dependencies: ["Manifest", "YAML"]),
         .testTarget(name: "CLITests", dependencies: ["zerverless-gitops", "TestSupport", "CGit2", "CInotifyTools"]),

@@ -107,9 +107,24 @@ private struct TreeBuilder {
     let bytes: [UInt8]
     let limits: YAMLLimits
 
-    enum Frame {
-        case sequence(mark: Mark, tag: String?, anchor: String?, items: [Node])
-        case mapping(mark: Mark, tag: String?, anchor: String?, pairs: [Node.Pair], key: Node?)
+    /// A collection being built. A class, so that appending to it never copies the
+    /// items gathered so far (an enum payload would be copied on every append).
+    final class Frame {
+        let isMapping: Bool
+        let mark: Mark
+        let tag: String?
+        let anchor: String?
+        var items: [Node] = []
+        var pairs: [Node.Pair] = []
+        var keys: [String: Int] = [:]  // key -> line, for duplicate detection
+        var pendingKey: Node?
+
+        init(isMapping: Bool, mark: Mark, tag: String?, anchor: String?) {
+            self.isMapping = isMapping
+            self.mark = mark
+            self.tag = tag
+            self.anchor = anchor
+        }
     }
 
     var stack: [Frame] = []
@@ -117,6 +132,7 @@ private struct TreeBuilder {
     var expanded = 0
     var root: Node?
     var documents = 0
+    var aliases = 0
 
     init(bytes: [UInt8], limits: YAMLLimits) {
         self.bytes = bytes
@@ -179,23 +195,20 @@ private struct TreeBuilder {
                 guard var node = anchors[name] else {
                     throw YAMLError("alias *\(name) refers to no anchor &\(name) defined before it", at: mark)
                 }
+                aliases += 1
                 try count(node.weight, at: mark)
                 node.mark = mark
                 try add(node, anchor: nil)
             case YAML_SEQUENCE_START_EVENT:
                 let s = event.data.sequence_start
-                try push(.sequence(mark: mark, tag: string(s.tag), anchor: string(s.anchor), items: []), at: mark)
+                try push(Frame(isMapping: false, mark: mark, tag: string(s.tag), anchor: string(s.anchor)), at: mark)
             case YAML_MAPPING_START_EVENT:
                 let m = event.data.mapping_start
-                try push(.mapping(mark: mark, tag: string(m.tag), anchor: string(m.anchor), pairs: [], key: nil), at: mark)
+                try push(Frame(isMapping: true, mark: mark, tag: string(m.tag), anchor: string(m.anchor)), at: mark)
             case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
                 let frame = stack.removeLast()
-                switch frame {
-                case .sequence(let m, let tag, let anchor, let items):
-                    try add(Node(.sequence(items), mark: m, tag: tag), anchor: anchor)
-                case .mapping(let m, let tag, let anchor, let pairs, _):
-                    try add(Node(.mapping(pairs), mark: m, tag: tag), anchor: anchor)
-                }
+                let content: Node.Content = frame.isMapping ? .mapping(frame.pairs) : .sequence(frame.items)
+                try add(Node(content, mark: frame.mark, tag: frame.tag), anchor: frame.anchor)
             default:
                 break
             }
@@ -213,33 +226,32 @@ private struct TreeBuilder {
     private mutating func count(_ n: Int, at mark: Mark) throws(YAMLError) {
         expanded += n
         if expanded > limits.maxNodes {
-            throw YAMLError("document expands to more than \(limits.maxNodes) nodes (aliases included); is it an alias bomb?", at: mark)
+            throw YAMLError(aliases > 0
+                ? "document expands to more than \(limits.maxNodes) nodes (aliases included); is it an alias bomb?"
+                : "document has more than \(limits.maxNodes) nodes", at: mark)
         }
     }
 
     private mutating func add(_ node: Node, anchor: String?) throws(YAMLError) {
         if let anchor { anchors[anchor] = node }
-        guard let top = stack.popLast() else {
+        guard let top = stack.last else {
             root = node
             return
         }
-        switch top {
-        case .sequence(let m, let tag, let a, var items):
-            items.append(node)
-            stack.append(.sequence(mark: m, tag: tag, anchor: a, items: items))
-        case .mapping(let m, let tag, let a, var pairs, let key):
-            if let key {
-                pairs.append(Node.Pair(key: key, value: node))
-                stack.append(.mapping(mark: m, tag: tag, anchor: a, pairs: pairs, key: nil))
-            } else {
-                guard let text = node.scalar else {
-                    throw YAMLError("a mapping key must be a plain value, not \(node.kindDescription)", at: node.mark)
-                }
-                if let first = pairs.first(where: { $0.key.scalar == text }) {
-                    throw YAMLError("duplicate key \"\(text)\" (first at line \(first.key.mark.line))", at: node.mark)
-                }
-                stack.append(.mapping(mark: m, tag: tag, anchor: a, pairs: pairs, key: node))
+        if !top.isMapping {
+            top.items.append(node)
+        } else if let key = top.pendingKey {
+            top.pairs.append(Node.Pair(key: key, value: node))
+            top.pendingKey = nil
+        } else {
+            guard let text = node.scalar else {
+                throw YAMLError("a mapping key must be a plain value, not \(node.kindDescription)", at: node.mark)
             }
+            if let line = top.keys[text] {
+                throw YAMLError("duplicate key \"\(text)\" (first at line \(line))", at: node.mark)
+            }
+            top.keys[text] = node.mark.line
+            top.pendingKey = node
         }
     }
 
