@@ -17,15 +17,21 @@ let package = Package(
         .systemLibrary(name: "CGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
         .systemLibrary(name: "CInotifyTools", providers: [.apt(["libinotifytools0-dev"])]),
 
+        // Deadlines for libgit2's sockets: a stream registered with libgit2 and a watchdog.
+        .target(name: "CGitStream", dependencies: ["CGit2"]),
+
         // libyaml events -> a Node tree whose nodes carry their marks.
         .target(name: "YAML", dependencies: ["CYAML"]),
         // Pure decoding and validation of registration files and zerverless.yaml.
         .target(name: "Manifest", dependencies: ["YAML"]),
+        // libgit2: head lookup, shared fetch caches, checkouts, tree and blob reads, credentials.
+        .target(name: "GitSource", dependencies: ["CGit2", "CGitStream", "Manifest"]),
         // The thin CLI.
         .executableTarget(
             name: "zerverless-gitops",
             dependencies: [
                 "Manifest",
+                "GitSource",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -36,6 +42,7 @@ let package = Package(
 
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
         .testTarget(name: "ManifestTests", dependencies: ["Manifest", "YAML"]),
+        .testTarget(name: "GitSourceTests", dependencies: ["GitSource", "Manifest", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["zerverless-gitops", "TestSupport", "CGit2", "CInotifyTools"]),
     ],
     swiftLanguageModes: [.v6]

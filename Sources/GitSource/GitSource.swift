@@ -1,0 +1,223 @@
+import CGit2
+import Foundation
+import Manifest
+
+/// The agent's view of repositories: branch heads by one ls-remote round trip, fetches into
+/// bare caches shared by every application of a repository, per-commit checkouts switched
+/// atomically, and reads of trees and blobs straight from the object database.
+///
+/// Every method blocks (libgit2 is synchronous): call them off the cooperative pool (see
+/// `GitWorkers`).
+public struct GitSource: Sendable {
+    /// `STATE/cache`: one bare repository per normalized URL.
+    public let cacheRoot: String
+
+    public init(cacheRoot: String) {
+        self.cacheRoot = cacheRoot
+        Git.ensureInitialized()
+    }
+
+    /// Sets the PEM bundle of trusted CAs for https (replaces the system store).
+    public static func setCAFile(_ path: String) { Git.setCAFile(path) }
+
+    // MARK: Head lookup
+
+    /// The commit `branch` points at, by one ls-remote round trip; no objects transferred.
+    public func head(_ remote: Remote, branch: String) throws(GitError) -> String {
+        try Session.run(remote) { (session, callbacks) throws(GitError) -> String in
+            var handle: OpaquePointer?
+            var rc = git_remote_create_detached(&handle, remote.libgit2URL)
+            guard rc == 0, let handle else { throw session.error("git_remote_create_detached", rc) }
+            defer { git_remote_free(handle) }
+            rc = git_remote_connect(handle, GIT_DIRECTION_FETCH, &callbacks, nil, nil)
+            guard rc == 0 else { throw session.error("git_remote_connect", rc) }
+            defer { git_remote_disconnect(handle) }
+            var heads: UnsafeMutablePointer<UnsafePointer<git_remote_head>?>?
+            var count = 0
+            rc = git_remote_ls(&heads, &count, handle)
+            guard rc == 0, let heads else { throw session.error("git_remote_ls", rc) }
+            let wanted = "refs/heads/" + branch
+            for i in 0..<count {
+                guard let head = heads[i] else { continue }
+                if String(cString: head.pointee.name) == wanted {
+                    return withUnsafePointer(to: head.pointee.oid) { Git.hex($0) }
+                }
+            }
+            throw GitError(.branchNotFound, call: "git_remote_ls", message: "branch \"\(branch)\" not found", url: remote.shown,
+                           hint: "check spec.source.branch (the repository has \(count == 0 ? "no branches" : "\(branchNames(heads, count).prefix(5).joined(separator: ", "))"))")
+        }
+    }
+
+    private func branchNames(_ heads: UnsafeMutablePointer<UnsafePointer<git_remote_head>?>, _ count: Int) -> [String] {
+        (0..<count).compactMap { i -> String? in
+            guard let name = heads[i].map({ String(cString: $0.pointee.name) }), name.hasPrefix("refs/heads/") else { return nil }
+            return String(name.dropFirst("refs/heads/".count))
+        }
+    }
+
+    // MARK: Fetch
+
+    public struct FetchResult: Sendable, Equatable {
+        /// The bare cache repository.
+        public var cache: String
+        /// The commit the branch points at in the cache after the fetch.
+        public var commit: String
+        /// false when the wanted commit was already in the cache (no network at all).
+        public var transferred: Bool
+    }
+
+    /// The cache folder of a repository: readable name plus a hash of the normalized URL.
+    public func cachePath(for url: RepositoryURL) -> String {
+        let key = url.cacheKey
+        let readable = String(key.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" ? $0 : "_" }.suffix(60))
+        return (cacheRoot as NSString).appendingPathComponent("\(readable)-\(fnv1a(key)).git")
+    }
+
+    /// Fetches only `branch` into the repository's shared bare cache. Fetches of one cache
+    /// are serialized (across processes too, by a lock file); when `want` is already in the
+    /// cache nothing is transferred.
+    public func fetch(_ remote: Remote, branch: String, want: String? = nil) throws(GitError) -> FetchResult {
+        try remote.refuseLocalUnlessAllowed()
+        let path = cachePath(for: remote.url)
+        let lock = try FileLock(path: path + ".lock")
+        defer { lock.unlock() }
+        let repo = try openOrInitCache(path)
+        defer { git_repository_free(repo) }
+        let ref = "refs/heads/" + branch
+        if let want, var oid = Git.oid(want), hasCommit(repo, &oid) {
+            try setRef(repo, ref, &oid)
+            return FetchResult(cache: path, commit: want, transferred: false)
+        }
+        // Connect and list first: a branch the server no longer has must not be answered
+        // from a stale ref in the cache, and a head the cache already holds (another
+        // application fetched it) needs no download.
+        let transferred = try Session.run(remote) { (session, callbacks) throws(GitError) -> Bool in
+            var handle: OpaquePointer?
+            var rc = git_remote_create_anonymous(&handle, repo, remote.libgit2URL)
+            guard rc == 0, let handle else { throw session.error("git_remote_create_anonymous", rc) }
+            defer { git_remote_free(handle) }
+            rc = git_remote_connect(handle, GIT_DIRECTION_FETCH, &callbacks, nil, nil)
+            guard rc == 0 else { throw session.error("git_remote_connect", rc) }
+            defer { git_remote_disconnect(handle) }
+            var heads: UnsafeMutablePointer<UnsafePointer<git_remote_head>?>?
+            var count = 0
+            rc = git_remote_ls(&heads, &count, handle)
+            guard rc == 0, let heads else { throw session.error("git_remote_ls", rc) }
+            guard var advertised = (0..<count).lazy.compactMap({ heads[$0] }).first(where: { String(cString: $0.pointee.name) == ref })?.pointee.oid else {
+                throw GitError(.branchNotFound, call: "git_remote_ls", message: "branch \"\(branch)\" not found", url: remote.shown,
+                               hint: "check spec.source.branch")
+            }
+            if hasCommit(repo, &advertised) {
+                try setRef(repo, ref, &advertised)
+                return false
+            }
+            var options = git_fetch_options()
+            git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION))
+            options.callbacks = callbacks
+            options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE
+            options.prune = GIT_FETCH_NO_PRUNE
+            options.update_fetchhead = 0
+            let refspec = strdup("+\(ref):\(ref)")
+            defer { free(refspec) }
+            var array: [UnsafeMutablePointer<CChar>?] = [refspec]
+            rc = array.withUnsafeMutableBufferPointer { buffer in
+                var specs = git_strarray(strings: buffer.baseAddress, count: 1)
+                return git_remote_download(handle, &specs, &options)
+            }
+            guard rc == 0 else { throw session.error("git_remote_download", rc) }
+            rc = git_remote_update_tips(handle, &callbacks, 0, GIT_REMOTE_DOWNLOAD_TAGS_NONE, nil)
+            guard rc == 0 else { throw session.error("git_remote_update_tips", rc) }
+            return true
+        }
+        var oid = git_oid()
+        guard git_reference_name_to_id(&oid, repo, ref) == 0 else {
+            throw GitError(.branchNotFound, call: "git_remote_fetch", message: "branch \"\(branch)\" not found", url: remote.shown,
+                           hint: "check spec.source.branch")
+        }
+        return FetchResult(cache: path, commit: Git.hex(&oid), transferred: transferred)
+    }
+
+    private func openOrInitCache(_ path: String) throws(GitError) -> OpaquePointer {
+        var repo: OpaquePointer?
+        if FileManager.default.fileExists(atPath: path + "/HEAD"), git_repository_open_bare(&repo, path) == 0, let repo {
+            return repo
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: cacheRoot, withIntermediateDirectories: true)
+        } catch {
+            throw GitError(.local, call: "mkdir", message: "cannot create \(cacheRoot): \(error.localizedDescription)")
+        }
+        let rc = git_repository_init(&repo, path, 1)
+        guard rc == 0, let repo else {
+            let last = Git.lastError()
+            throw GitError(.local, call: "git_repository_init", errorClass: last.klass, message: last.message)
+        }
+        return repo
+    }
+
+    private func hasCommit(_ repo: OpaquePointer, _ oid: inout git_oid) -> Bool {
+        var commit: OpaquePointer?
+        guard git_commit_lookup(&commit, repo, &oid) == 0 else { return false }
+        git_commit_free(commit)
+        return true
+    }
+
+    private func setRef(_ repo: OpaquePointer, _ name: String, _ oid: inout git_oid) throws(GitError) {
+        var ref: OpaquePointer?
+        let rc = git_reference_create(&ref, repo, name, &oid, 1, nil)
+        guard rc == 0 else {
+            let last = Git.lastError()
+            throw GitError(.local, call: "git_reference_create", errorClass: last.klass, message: last.message)
+        }
+        git_reference_free(ref)
+    }
+
+    // MARK: Reading a commit without checking it out
+
+    /// Opens the cache of `url` for reading commits, trees and blobs.
+    public func open(_ url: RepositoryURL) throws(GitError) -> Snapshot {
+        try Snapshot(path: cachePath(for: url))
+    }
+
+    /// Opens a bare cache by path.
+    public func open(path: String) throws(GitError) -> Snapshot {
+        try Snapshot(path: path)
+    }
+}
+
+/// 64-bit FNV-1a, hex: a stable short hash for folder names.
+func fnv1a(_ text: String) -> String {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for b in text.utf8 {
+        hash ^= UInt64(b)
+        hash = hash &* 0x100_0000_01b3
+    }
+    let hex = String(hash, radix: 16)
+    return String(repeating: "0", count: 16 - hex.count) + hex
+}
+
+/// An exclusive `flock` on a file: serializes threads and processes alike (each open file
+/// description is locked separately).
+final class FileLock {
+    private let fd: Int32
+
+    init(path: String) throws(GitError) {
+        let dir = (path as NSString).deletingLastPathComponent
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw GitError(.local, call: "open", message: "cannot open lock file \(path): \(String(cString: strerror(errno)))")
+        }
+        while flock(fd, LOCK_EX) != 0 {
+            if errno != EINTR {
+                close(fd)
+                throw GitError(.local, call: "flock", message: "cannot lock \(path): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    func unlock() {
+        flock(fd, LOCK_UN)
+        close(fd)
+    }
+}

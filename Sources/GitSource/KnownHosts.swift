@@ -1,0 +1,152 @@
+import Foundation
+
+/// An OpenSSH known_hosts file: plain, `[host]:port` and hashed (`|1|salt|hash`) host
+/// patterns, `*`/`?` wildcards, `!` negations, and `@revoked` lines.
+public struct KnownHosts: Sendable {
+    struct Entry: Sendable {
+        var patterns: [String]
+        var keyType: String
+        var key: [UInt8]
+        var revoked: Bool
+    }
+
+    public enum Verdict: Equatable, Sendable {
+        case trusted
+        /// The host is listed, but with other keys: the key changed (or an attack).
+        case changed
+        /// The host is not listed at all.
+        case unknown
+        case revoked
+    }
+
+    var entries: [Entry] = []
+
+    public init(text: String) {
+        for raw in text.split(whereSeparator: \.isNewline) {
+            var fields = raw.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            guard let first = fields.first, !first.hasPrefix("#") else { continue }
+            var revoked = false
+            if first.hasPrefix("@") {
+                if first == "@revoked" { revoked = true } else { continue }  // @cert-authority: not supported
+                fields.removeFirst()
+            }
+            guard fields.count >= 3, let key = Data(base64Encoded: fields[2]) else { continue }
+            entries.append(Entry(patterns: fields[0].split(separator: ",").map(String.init),
+                                 keyType: fields[1], key: Array(key), revoked: revoked))
+        }
+    }
+
+    public init(contentsOf path: String) throws {
+        self.init(text: try String(contentsOfFile: path, encoding: .utf8))
+    }
+
+    /// The name a host goes by in known_hosts: `host`, or `[host]:port` off port 22.
+    public static func name(host: String, port: Int?) -> String {
+        guard let port, port != 22 else { return host }
+        return "[\(host)]:\(port)"
+    }
+
+    public func verdict(host: String, port: Int?, key: [UInt8]) -> Verdict {
+        let name = Self.name(host: host, port: port)
+        var listed = false
+        for entry in entries where Self.matches(entry.patterns, name) {
+            if entry.key == key {
+                if entry.revoked { return .revoked }
+                return .trusted
+            }
+            if !entry.revoked { listed = true }
+        }
+        return listed ? .changed : .unknown
+    }
+
+    static func matches(_ patterns: [String], _ name: String) -> Bool {
+        var matched = false
+        for pattern in patterns {
+            if pattern.hasPrefix("|1|") {
+                if hashedMatch(pattern, name) { matched = true }
+            } else if pattern.hasPrefix("!") {
+                if glob(String(pattern.dropFirst()).lowercased(), name.lowercased()) { return false }
+            } else if glob(pattern.lowercased(), name.lowercased()) {
+                matched = true
+            }
+        }
+        return matched
+    }
+
+    /// `|1|base64(salt)|base64(HMAC-SHA1(salt, name))`
+    static func hashedMatch(_ pattern: String, _ name: String) -> Bool {
+        let parts = pattern.split(separator: "|", omittingEmptySubsequences: true)
+        guard parts.count == 3, let salt = Data(base64Encoded: String(parts[1])),
+              let hash = Data(base64Encoded: String(parts[2])) else { return false }
+        return SHA1.hmac(key: Array(salt), message: Array(name.utf8)) == Array(hash)
+    }
+
+    static func glob(_ pattern: String, _ text: String) -> Bool {
+        let p = Array(pattern), t = Array(text)
+        var pi = 0, ti = 0, star = -1, mark = 0
+        while ti < t.count {
+            if pi < p.count, p[pi] == "?" || p[pi] == t[ti] {
+                pi += 1; ti += 1
+            } else if pi < p.count, p[pi] == "*" {
+                star = pi; mark = ti; pi += 1
+            } else if star >= 0 {
+                pi = star + 1; mark += 1; ti = mark
+            } else {
+                return false
+            }
+        }
+        while pi < p.count, p[pi] == "*" { pi += 1 }
+        return pi == p.count
+    }
+
+    /// `SHA256:<base64 without padding>`, as ssh-keygen -l prints it.
+    public static func fingerprint(sha256: [UInt8]) -> String {
+        var b64 = Data(sha256).base64EncodedString()
+        while b64.hasSuffix("=") { b64.removeLast() }
+        return "SHA256:" + b64
+    }
+}
+
+/// SHA-1 and HMAC-SHA1, only for matching hashed known_hosts names (OpenSSH's format).
+enum SHA1 {
+    static func hash(_ message: [UInt8]) -> [UInt8] {
+        var h: [UInt32] = [0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0]
+        var data = message
+        let bitLength = UInt64(message.count) * 8
+        data.append(0x80)
+        while data.count % 64 != 56 { data.append(0) }
+        for i in (0..<8).reversed() { data.append(UInt8((bitLength >> (UInt64(i) * 8)) & 0xFF)) }
+        var w = [UInt32](repeating: 0, count: 80)
+        for chunk in stride(from: 0, to: data.count, by: 64) {
+            for i in 0..<16 {
+                let j = chunk + i * 4
+                w[i] = UInt32(data[j]) << 24 | UInt32(data[j + 1]) << 16 | UInt32(data[j + 2]) << 8 | UInt32(data[j + 3])
+            }
+            for i in 16..<80 {
+                let x = w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16]
+                w[i] = (x << 1) | (x >> 31)
+            }
+            var a = h[0], b = h[1], c = h[2], d = h[3], e = h[4]
+            for i in 0..<80 {
+                let f: UInt32, k: UInt32
+                switch i {
+                case 0..<20: f = (b & c) | (~b & d); k = 0x5A827999
+                case 20..<40: f = b ^ c ^ d; k = 0x6ED9EBA1
+                case 40..<60: f = (b & c) | (b & d) | (c & d); k = 0x8F1BBCDC
+                default: f = b ^ c ^ d; k = 0xCA62C1D6
+                }
+                let temp = ((a << 5) | (a >> 27)) &+ f &+ e &+ k &+ w[i]
+                e = d; d = c; c = (b << 30) | (b >> 2); b = a; a = temp
+            }
+            h[0] = h[0] &+ a; h[1] = h[1] &+ b; h[2] = h[2] &+ c; h[3] = h[3] &+ d; h[4] = h[4] &+ e
+        }
+        return h.flatMap { v in (0..<4).map { UInt8((v >> (24 - UInt32($0) * 8)) & 0xFF) } }
+    }
+
+    static func hmac(key: [UInt8], message: [UInt8]) -> [UInt8] {
+        var k = key.count > 64 ? hash(key) : key
+        k += [UInt8](repeating: 0, count: 64 - k.count)
+        let inner = hash(k.map { $0 ^ 0x36 } + message)
+        return hash(k.map { $0 ^ 0x5C } + inner)
+    }
+}

@@ -1,0 +1,140 @@
+import Foundation
+import Manifest
+
+/// What the agent needs to reach one repository: where, with which credentials, and how
+/// long any network operation may take.
+public struct Remote: Sendable {
+    public var url: RepositoryURL
+    public var credentials: Credentials
+    /// Every network operation (connect, ls-remote, fetch) ends within this.
+    public var timeout: Duration
+    /// Permit `file://` URLs and plain paths (`--allow-file-urls`).
+    public var allowLocal: Bool
+
+    public init(url: RepositoryURL, credentials: Credentials = Credentials(), timeout: Duration = .seconds(60), allowLocal: Bool = false) {
+        self.url = url
+        self.credentials = credentials
+        self.timeout = timeout
+        self.allowLocal = allowLocal
+    }
+
+    /// From a registration: loads the credential files it names.
+    public init(source: Registration.Source, timeout: Duration = .seconds(60), allowLocal: Bool = false) throws(GitError) {
+        self.init(url: source.repoURL, credentials: try Credentials.load(auth: source.auth, url: source.repoURL),
+                  timeout: timeout, allowLocal: allowLocal)
+    }
+
+    /// The URL handed to libgit2: no password or token inside (those go through the
+    /// credential callback), so no libgit2 message can contain one.
+    var libgit2URL: String {
+        switch url.scheme {
+        case .https, .http, .git:
+            let port = url.port.map { ":\($0)" } ?? ""
+            return "\(url.scheme.rawValue)://\(url.host ?? "")\(port)\(url.path)"
+        case .ssh:
+            let port = url.port.map { ":\($0)" } ?? ""
+            let user = url.user.map { "\($0)@" } ?? ""
+            return "ssh://\(user)\(url.host ?? "")\(port)\(url.path)"
+        case .scp, .path:
+            return url.raw
+        case .file:
+            return url.raw
+        }
+    }
+
+    var shown: String { url.redacted }
+
+    func refuseLocalUnlessAllowed() throws(GitError) {
+        if url.isLocal && !allowLocal {
+            throw GitError(.localURLRefused, call: "policy", message: "local repository URLs are refused", url: shown,
+                           hint: "start the daemon with --allow-file-urls to permit file:// URLs and local paths")
+        }
+    }
+}
+
+/// Credentials as loaded from the files a registration names (never inline).
+public struct Credentials: Sendable {
+    public var username: String?
+    public var token: String?
+    public var sshKeyFile: String?
+    public var sshKeyIsRSA = false
+    public var knownHosts: KnownHosts?
+    /// Where the known hosts came from, for messages.
+    public var knownHostsSource: String?
+
+    public init(username: String? = nil, token: String? = nil, sshKeyFile: String? = nil,
+                knownHosts: KnownHosts? = nil, knownHostsSource: String? = nil) {
+        self.username = username
+        self.token = token
+        self.sshKeyFile = sshKeyFile
+        self.knownHosts = knownHosts
+        self.knownHostsSource = knownHostsSource
+    }
+
+    /// The system and user known_hosts files, used when a registration names none.
+    public static var defaultKnownHostsFiles: [String] {
+        let home = ProcessInfo.processInfo.environment["HOME"] ?? "/root"
+        return ["\(home)/.ssh/known_hosts", "/etc/ssh/ssh_known_hosts"]
+    }
+
+    public static func load(auth: Registration.Auth?, url: RepositoryURL) throws(GitError) -> Credentials {
+        var c = Credentials()
+        c.username = auth?.username ?? url.user
+        if let password = url.password, !password.isEmpty {
+            c.token = password
+        } else if url.scheme == .https || url.scheme == .http, url.password == nil, let user = url.user, auth?.tokenFile == nil {
+            // https://TOKEN@host/...: the token written as the user name.
+            c.token = user
+            c.username = auth?.username ?? "git"
+        }
+        if let file = auth?.tokenFile {
+            let text = try read(file, what: "tokenFile")
+            let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            if token.isEmpty {
+                throw GitError(.credentialFile, call: "read tokenFile", message: "\(file) is empty", url: url.redacted,
+                               hint: "write the token into the file")
+            }
+            c.token = token
+        }
+        if let file = auth?.sshKeyFile {
+            let text = try read(file, what: "sshKeyFile")
+            c.sshKeyFile = file
+            c.sshKeyIsRSA = isRSAKey(text)
+        }
+        if let file = auth?.knownHostsFile {
+            c.knownHosts = KnownHosts(text: try read(file, what: "knownHostsFile"))
+            c.knownHostsSource = file
+        } else if url.scheme == .ssh || url.scheme == .scp {
+            let texts = defaultKnownHostsFiles.compactMap { try? String(contentsOfFile: $0, encoding: .utf8) }
+            c.knownHosts = KnownHosts(text: texts.joined(separator: "\n"))
+            c.knownHostsSource = defaultKnownHostsFiles.joined(separator: " and ")
+        }
+        return c
+    }
+
+    static func read(_ path: String, what: String) throws(GitError) -> String {
+        do {
+            return try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            let reason: String
+            if !FileManager.default.fileExists(atPath: path) {
+                reason = "no such file"
+            } else if !FileManager.default.isReadableFile(atPath: path) {
+                reason = "permission denied"
+            } else {
+                reason = "not a readable text file"
+            }
+            throw GitError(.credentialFile, call: "read \(what)", message: "cannot read \(path): \(reason)",
+                           hint: "check spec.source.auth.\(what)")
+        }
+    }
+
+    /// An RSA private key, PEM or OpenSSH format (the key type is inside the base64 body).
+    static func isRSAKey(_ text: String) -> Bool {
+        if text.contains("BEGIN RSA PRIVATE KEY") { return true }
+        guard text.contains("BEGIN OPENSSH PRIVATE KEY") else { return false }
+        let body = text.split(whereSeparator: \.isNewline).filter { !$0.hasPrefix("-----") }.joined()
+        guard let data = Data(base64Encoded: body) else { return false }
+        return data.range(of: Data("ssh-rsa".utf8)) != nil
+    }
+}

@@ -1,0 +1,208 @@
+import CGit2
+import CGitStream
+import Foundation
+
+/// One network operation against a remote: its deadline, the libgit2 callbacks (credentials
+/// capped, host keys checked, progress that stops at the deadline), and the translation of
+/// libgit2's failures into `GitError`s.
+final class Session {
+    let remote: Remote
+    private(set) var deadline: OpaquePointer?
+    private var credentialCalls = 0
+    private var keyAttempts = 0
+    /// A failure the callbacks understood better than libgit2 will report it.
+    var failure: GitError?
+
+    init(remote: Remote) {
+        self.remote = remote
+    }
+
+    /// Runs `body` on this thread with the deadline armed and callbacks ready.
+    static func run<T>(_ remote: Remote, _ body: (Session, inout git_remote_callbacks) throws(GitError) -> T) throws(GitError) -> T {
+        Git.ensureInitialized()
+        try remote.refuseLocalUnlessAllowed()
+        let session = Session(remote: remote)
+        let millis = remote.timeout.components.seconds * 1000 + remote.timeout.components.attoseconds / 1_000_000_000_000_000
+        session.deadline = zg_deadline_new(millis)
+        zg_deadline_enter(session.deadline)
+        defer {
+            zg_deadline_leave()
+            zg_deadline_free(session.deadline)
+        }
+        var callbacks = git_remote_callbacks()
+        git_remote_init_callbacks(&callbacks, UInt32(GIT_REMOTE_CALLBACKS_VERSION))
+        callbacks.credentials = credentialsCallback
+        callbacks.certificate_check = certificateCallback
+        callbacks.transfer_progress = transferCallback
+        callbacks.sideband_progress = sidebandCallback
+        callbacks.payload = Unmanaged.passUnretained(session).toOpaque()
+        return try withExtendedLifetime(session) { () throws(GitError) -> T in
+            try body(session, &callbacks)
+        }
+    }
+
+    var expired: Bool { zg_deadline_expired(deadline) != 0 }
+
+    /// How many TCP connections this operation opened.
+    var connections: Int { Int(zg_deadline_connections(deadline)) }
+
+    /// The error for a libgit2 call that returned `rc`.
+    func error(_ call: String, _ rc: Int32) -> GitError {
+        if let failure { return failure }
+        let last = Git.lastError()
+        let shown = remote.shown
+        if expired {
+            return GitError(.timeout, call: call, errorClass: last.klass,
+                            message: "no answer within \(Rules_formatDuration(remote.timeout)) (\(last.message))", url: shown,
+                            hint: "the server accepted the connection but did not answer in time; it is retried with backoff")
+        }
+        let message = last.message
+        let lower = message.lowercased()
+        func make(_ code: GitError.Code, _ hint: String? = nil) -> GitError {
+            GitError(code, call: call, errorClass: last.klass, message: message, url: shown, hint: hint)
+        }
+        if rc == GIT_ECERTIFICATE.rawValue || lower.contains("certificate") {
+            return make(.certificateInvalid, "the server's TLS certificate is not trusted; fix the certificate, or give the daemon the CA with --ca-file")
+        }
+        if rc == GIT_EAUTH.rawValue || lower.contains("401") || lower.contains("403") || lower.contains("authentication") {
+            return make(.authenticationFailed, "check spec.source.auth")
+        }
+        if lower.contains("404") || lower.contains("not found") || lower.contains("no such repository")
+            || lower.contains("not exported") || lower.contains("does not appear to be a git repository")
+            || lower.contains("could not find repository") || lower.contains("not a git repository") {
+            return make(.repositoryNotFound, "check spec.source.repoURL")
+        }
+        if lower.contains("status code: 5") || lower.contains("unexpected http status code: 5") {
+            return make(.server, "the server failed; retried with backoff")
+        }
+        if lower.contains("failed to resolve") || lower.contains("failed to connect") || lower.contains("connection refused")
+            || lower.contains("early eof") || lower.contains("receiving data") || lower.contains("sending data")
+            || last.classCode == Int32(GIT_ERROR_NET.rawValue) || last.classCode == Int32(GIT_ERROR_SSL.rawValue)
+            || last.classCode == Int32(GIT_ERROR_SSH.rawValue) || last.classCode == Int32(GIT_ERROR_HTTP.rawValue)
+            || last.classCode == Int32(GIT_ERROR_OS.rawValue) {
+            return make(.network, "retried with backoff")
+        }
+        return make(.local)
+    }
+
+    fileprivate func acquire(_ out: UnsafeMutablePointer<UnsafeMutablePointer<git_credential>?>, _ userFromURL: String?, _ allowed: UInt32) -> Int32 {
+        credentialCalls += 1
+        let c = remote.credentials
+        let shown = remote.shown
+        if credentialCalls > 5 {
+            failure = GitError(.authenticationFailed, call: "credentials", message: "authentication failed for \(shown)", url: shown,
+                               hint: "check spec.source.auth")
+            return GIT_EAUTH.rawValue
+        }
+        if allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT.rawValue != 0 {
+            guard let token = c.token else {
+                failure = GitError(.authenticationRequired, call: "credentials",
+                                   message: "\(shown) asks for credentials and none are configured", url: shown,
+                                   hint: "set spec.source.auth.tokenFile")
+                return GIT_EAUTH.rawValue
+            }
+            if credentialCalls > 1 {
+                failure = GitError(.authenticationFailed, call: "credentials", message: "authentication failed for \(shown)", url: shown,
+                                   hint: "the server refused the token; check the token in tokenFile and auth.username")
+                return GIT_EAUTH.rawValue
+            }
+            return git_credential_userpass_plaintext_new(out, c.username ?? "git", token)
+        }
+        let sshUser = userFromURL ?? c.username ?? "git"
+        if allowed & GIT_CREDENTIAL_SSH_KEY.rawValue != 0 {
+            guard let key = c.sshKeyFile else {
+                failure = GitError(.authenticationRequired, call: "credentials",
+                                   message: "\(shown) asks for an ssh key and none is configured", url: shown,
+                                   hint: "set spec.source.auth.sshKeyFile")
+                return GIT_EAUTH.rawValue
+            }
+            keyAttempts += 1
+            if keyAttempts > 1 {
+                failure = authFailedForKey(key)
+                return GIT_EAUTH.rawValue
+            }
+            return git_credential_ssh_key_new(out, sshUser, nil, key, nil)
+        }
+        if allowed & GIT_CREDENTIAL_USERNAME.rawValue != 0 {
+            return git_credential_username_new(out, sshUser)
+        }
+        failure = GitError(.authenticationRequired, call: "credentials",
+                           message: "\(shown) asks for a kind of credentials the agent does not support", url: shown)
+        return GIT_EAUTH.rawValue
+    }
+
+    func authFailedForKey(_ key: String) -> GitError {
+        let shown = remote.shown
+        if remote.credentials.sshKeyIsRSA {
+            return GitError(.authenticationFailed, call: "credentials", message: "authentication failed for \(shown) with the RSA key \(key)",
+                            url: shown, hint: "libssh2 1.10 cannot sign with RSA SHA-2 (rsa-sha2-256/512), which current servers require; use an ed25519 key")
+        }
+        return GitError(.authenticationFailed, call: "credentials", message: "authentication failed for \(shown) with the key \(key)",
+                        url: shown, hint: "the server refused the key; check that its public half is authorized for this user")
+    }
+
+    fileprivate func checkCertificate(_ cert: UnsafeMutablePointer<git_cert>, valid: Int32, host: String) -> Int32 {
+        guard cert.pointee.cert_type == GIT_CERT_HOSTKEY_LIBSSH2 else {
+            return GIT_PASSTHROUGH.rawValue  // x509: libgit2 applies its own verification
+        }
+        let hostkey = UnsafeMutableRawPointer(cert).assumingMemoryBound(to: git_cert_hostkey.self).pointee
+        let shown = remote.shown
+        var sha256 = hostkey.hash_sha256
+        let fingerprint = withUnsafeBytes(of: &sha256) { KnownHosts.fingerprint(sha256: Array($0)) }
+        guard hostkey.type.rawValue & GIT_CERT_SSH_RAW.rawValue != 0, let raw = hostkey.hostkey else {
+            failure = GitError(.hostKeyUnknown, call: "certificate_check", message: "no raw host key from \(host) to compare", url: shown)
+            return GIT_ECERTIFICATE.rawValue
+        }
+        let key = Array(UnsafeRawBufferPointer(start: raw, count: hostkey.hostkey_len))
+        let port = remote.url.port
+        let name = KnownHosts.name(host: host, port: port)
+        let source = remote.credentials.knownHostsSource ?? "known_hosts"
+        switch remote.credentials.knownHosts?.verdict(host: host, port: port, key: key) ?? .unknown {
+        case .trusted:
+            return 0
+        case .unknown:
+            failure = GitError(.hostKeyUnknown, call: "certificate_check",
+                               message: "host key of \(name) (\(fingerprint)) is not in \(source)", url: shown,
+                               hint: "check the fingerprint with the server's owner, then add the output of `ssh-keyscan\(port.map { " -p \($0)" } ?? "") \(host)` to spec.source.auth.knownHostsFile")
+        case .changed:
+            failure = GitError(.hostKeyChanged, call: "certificate_check",
+                               message: "host key of \(name) changed: the server offered \(fingerprint), which does not match \(source)", url: shown,
+                               hint: "if the server's key was rotated, replace its line in the known hosts file; otherwise someone may be intercepting the connection")
+        case .revoked:
+            failure = GitError(.hostKeyChanged, call: "certificate_check",
+                               message: "host key of \(name) (\(fingerprint)) is marked @revoked in \(source)", url: shown)
+        }
+        return GIT_ECERTIFICATE.rawValue
+    }
+}
+
+func Rules_formatDuration(_ d: Duration) -> String {
+    let s = d.components.seconds
+    if s >= 60 && s % 60 == 0 { return "\(s / 60)m" }
+    if s >= 1 { return "\(s)s" }
+    return "\(d.components.attoseconds / 1_000_000_000_000_000)ms"
+}
+
+private func session(_ payload: UnsafeMutableRawPointer?) -> Session? {
+    payload.map { Unmanaged<Session>.fromOpaque($0).takeUnretainedValue() }
+}
+
+private let credentialsCallback: git_credential_acquire_cb = { out, _, userFromURL, allowed, payload in
+    guard let out, let s = session(payload) else { return -1 }
+    return s.acquire(out, userFromURL.map { String(cString: $0) }, allowed)
+}
+
+private let certificateCallback: git_transport_certificate_check_cb = { cert, valid, host, payload in
+    guard let cert, let s = session(payload) else { return -1 }
+    return s.checkCertificate(cert, valid: valid, host: host.map { String(cString: $0) } ?? "")
+}
+
+private let transferCallback: git_indexer_progress_cb = { _, payload in
+    guard let s = session(payload) else { return 0 }
+    return s.expired ? -1 : 0
+}
+
+private let sidebandCallback: git_transport_message_cb = { _, _, payload in
+    guard let s = session(payload) else { return 0 }
+    return s.expired ? -1 : 0
+}

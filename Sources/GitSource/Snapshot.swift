@@ -1,0 +1,241 @@
+import CGit2
+import Foundation
+
+/// One entry of a tree listing, read from the object database without a checkout.
+public struct TreeEntry: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable {
+        case file, executable, symlink, submodule
+    }
+
+    /// Relative to the listed folder, '/'-separated.
+    public var path: String
+    public var kind: Kind
+    /// The blob id (for a submodule, the commit it pins).
+    public var id: String
+    /// Bytes (0 for submodules).
+    public var size: Int
+    /// For symlinks: the link's target as stored in git.
+    public var symlinkTarget: String?
+}
+
+/// A bare cache opened for reading: commits, trees and blobs, and checkouts.
+/// Not for concurrent use from several threads: open one per worker.
+public final class Snapshot: @unchecked Sendable {
+    let repo: OpaquePointer
+    public let path: String
+
+    init(path: String) throws(GitError) {
+        var repo: OpaquePointer?
+        let rc = git_repository_open_bare(&repo, path)
+        guard rc == 0, let repo else {
+            let last = Git.lastError()
+            throw GitError(.local, call: "git_repository_open_bare", errorClass: last.klass, message: last.message)
+        }
+        self.repo = repo
+        self.path = path
+    }
+
+    deinit { git_repository_free(repo) }
+
+    private func fail(_ call: String, code: GitError.Code = .local) -> GitError {
+        let last = Git.lastError()
+        return GitError(code, call: call, errorClass: last.klass, message: last.message)
+    }
+
+    private func commit(_ id: String) throws(GitError) -> OpaquePointer {
+        guard var oid = Git.oid(id) else { throw GitError(.local, call: "git_oid_fromstr", message: "\"\(id)\" is not a commit id") }
+        var commit: OpaquePointer?
+        guard git_commit_lookup(&commit, repo, &oid) == 0, let commit else { throw fail("git_commit_lookup") }
+        return commit
+    }
+
+    /// The first line of a commit's message.
+    public func subject(of id: String) throws(GitError) -> String {
+        let c = try commit(id)
+        defer { git_commit_free(c) }
+        return git_commit_summary(c).map { String(cString: $0) } ?? ""
+    }
+
+    /// The id of the tree at `path` in the commit (`.` for the root); nil when absent.
+    public func treeID(commit id: String, path: String) throws(GitError) -> String? {
+        guard let tree = try tree(commit: id, path: path) else { return nil }
+        defer { git_tree_free(tree) }
+        return Git.hex(git_tree_id(tree))
+    }
+
+    /// The id of the blob (or tree) at `path` in the commit; nil when absent.
+    public func entryID(commit id: String, path: String) throws(GitError) -> String? {
+        let c = try commit(id)
+        defer { git_commit_free(c) }
+        var root: OpaquePointer?
+        guard git_commit_tree(&root, c) == 0, let root else { throw fail("git_commit_tree") }
+        defer { git_tree_free(root) }
+        var entry: OpaquePointer?
+        guard git_tree_entry_bypath(&entry, root, path) == 0, let entry else { return nil }
+        defer { git_tree_entry_free(entry) }
+        return Git.hex(git_tree_entry_id(entry))
+    }
+
+    private func tree(commit id: String, path: String) throws(GitError) -> OpaquePointer? {
+        let c = try commit(id)
+        defer { git_commit_free(c) }
+        var root: OpaquePointer?
+        guard git_commit_tree(&root, c) == 0, let root else { throw fail("git_commit_tree") }
+        if path == "." || path.isEmpty { return root }
+        defer { git_tree_free(root) }
+        var entry: OpaquePointer?
+        guard git_tree_entry_bypath(&entry, root, path) == 0, let entry else { return nil }
+        defer { git_tree_entry_free(entry) }
+        guard git_tree_entry_type(entry) == GIT_OBJECT_TREE else { return nil }
+        var sub: OpaquePointer?
+        guard git_tree_lookup(&sub, repo, git_tree_entry_id(entry)) == 0 else { throw fail("git_tree_lookup") }
+        return sub
+    }
+
+    /// Every file, symlink and submodule under `path` at the commit, recursively, with
+    /// blob ids and sizes from the object database (no blob is inflated but symlinks').
+    public func list(commit id: String, path: String = ".") throws(GitError) -> [TreeEntry] {
+        guard let top = try tree(commit: id, path: path) else {
+            throw GitError(.pathNotFound, call: "git_tree_entry_bypath", message: "folder \"\(path)\" does not exist at commit \(id.prefix(12))",
+                           hint: "check spec.source.path")
+        }
+        defer { git_tree_free(top) }
+        var odb: OpaquePointer?
+        guard git_repository_odb(&odb, repo) == 0, let odb else { throw fail("git_repository_odb") }
+        defer { git_odb_free(odb) }
+        var out: [TreeEntry] = []
+        var stack: [(OpaquePointer, String)] = [(top, "")]
+        var owned: [OpaquePointer] = []
+        defer { owned.forEach { git_tree_free($0) } }
+        while let (tree, prefix) = stack.popLast() {
+            for i in 0..<git_tree_entrycount(tree) {
+                guard let entry = git_tree_entry_byindex(tree, i) else { continue }
+                let name = String(cString: git_tree_entry_name(entry))
+                let rel = prefix.isEmpty ? name : prefix + "/" + name
+                let oid = git_tree_entry_id(entry)!
+                switch git_tree_entry_filemode(entry) {
+                case GIT_FILEMODE_TREE:
+                    var sub: OpaquePointer?
+                    guard git_tree_lookup(&sub, repo, oid) == 0, let sub else { throw fail("git_tree_lookup") }
+                    owned.append(sub)
+                    stack.append((sub, rel))
+                case GIT_FILEMODE_COMMIT:
+                    out.append(TreeEntry(path: rel, kind: .submodule, id: Git.hex(oid), size: 0))
+                case GIT_FILEMODE_LINK:
+                    let target = String(decoding: try blob(oid), as: UTF8.self)
+                    out.append(TreeEntry(path: rel, kind: .symlink, id: Git.hex(oid), size: target.utf8.count, symlinkTarget: target))
+                case let mode:
+                    var size = 0
+                    var type = GIT_OBJECT_BLOB
+                    guard git_odb_read_header(&size, &type, odb, oid) == 0 else { throw fail("git_odb_read_header") }
+                    out.append(TreeEntry(path: rel, kind: mode == GIT_FILEMODE_BLOB_EXECUTABLE ? .executable : .file,
+                                         id: Git.hex(oid), size: size))
+                }
+            }
+        }
+        out.sort { $0.path < $1.path }
+        return out
+    }
+
+    /// A blob's bytes by id.
+    public func blob(_ id: String) throws(GitError) -> [UInt8] {
+        guard var oid = Git.oid(id) else { throw GitError(.local, call: "git_oid_fromstr", message: "\"\(id)\" is not a blob id") }
+        return try blob(&oid)
+    }
+
+    private func blob(_ oid: UnsafePointer<git_oid>) throws(GitError) -> [UInt8] {
+        var blob: OpaquePointer?
+        guard git_blob_lookup(&blob, repo, oid) == 0, let blob else { throw fail("git_blob_lookup") }
+        defer { git_blob_free(blob) }
+        let size = Int(git_blob_rawsize(blob))
+        guard size > 0, let raw = git_blob_rawcontent(blob) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: raw, count: size))
+    }
+
+    // MARK: Checkout
+
+    public struct Checkout: Sendable, Equatable {
+        /// `ROOT/current`: the symlink readers use.
+        public var current: String
+        /// `ROOT/checkouts/COMMIT`: the folder it points at.
+        public var folder: String
+        /// Files written (0 when the commit was already checked out).
+        public var filesWritten: Int
+    }
+
+    /// Writes the `path` subtree of `commit` into `ROOT/checkouts/COMMIT` (built under a
+    /// temporary name and renamed into place), then points `ROOT/current` at it by renaming
+    /// a new symlink over the old one, so a reader sees the old tree or the new, never half.
+    /// The previous checkout is kept (a reader may still be in it); older ones are removed.
+    public func checkout(commit id: String, path: String = ".", into root: String) throws(GitError) -> Checkout {
+        let fm = FileManager.default
+        let checkouts = (root as NSString).appendingPathComponent("checkouts")
+        let folder = (checkouts as NSString).appendingPathComponent(id)
+        let current = (root as NSString).appendingPathComponent("current")
+        var written = 0
+        do {
+            try fm.createDirectory(atPath: checkouts, withIntermediateDirectories: true)
+            if !fm.fileExists(atPath: folder) {
+                let temp = (checkouts as NSString).appendingPathComponent(".tmp-\(id)-\(UUID().uuidString.prefix(8))")
+                try fm.createDirectory(atPath: temp, withIntermediateDirectories: true)
+                do {
+                    written = try write(commit: id, path: path, to: temp)
+                    if rename(temp, folder) != 0 { throw posix("rename", temp) }
+                } catch {
+                    try? fm.removeItem(atPath: temp)
+                    throw error
+                }
+            }
+            let previous = try? fm.destinationOfSymbolicLink(atPath: current)
+            let link = (root as NSString).appendingPathComponent(".current-\(UUID().uuidString.prefix(8))")
+            if symlink("checkouts/" + id, link) != 0 { throw posix("symlink", link) }
+            if rename(link, current) != 0 {
+                unlink(link)
+                throw posix("rename", current)
+            }
+            let keep: Set<String> = [id, previous.map { ($0 as NSString).lastPathComponent } ?? id]
+            for name in (try? fm.contentsOfDirectory(atPath: checkouts)) ?? [] where !keep.contains(name) {
+                try? fm.removeItem(atPath: (checkouts as NSString).appendingPathComponent(name))
+            }
+        } catch let error as GitError {
+            throw error
+        } catch {
+            throw GitError(.local, call: "checkout", message: "\(error)")
+        }
+        return Checkout(current: current, folder: folder, filesWritten: written)
+    }
+
+    private func posix(_ call: String, _ path: String) -> GitError {
+        GitError(.local, call: call, message: "\(path): \(String(cString: strerror(errno)))")
+    }
+
+    private func write(commit id: String, path: String, to dir: String) throws -> Int {
+        var count = 0
+        for entry in try list(commit: id, path: path) {
+            let target = (dir as NSString).appendingPathComponent(entry.path)
+            let parent = (target as NSString).deletingLastPathComponent
+            if !FileManager.default.fileExists(atPath: parent) {
+                try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+            }
+            switch entry.kind {
+            case .submodule:
+                continue  // submodules are not fetched
+            case .symlink:
+                if symlink(entry.symlinkTarget ?? "", target) != 0 { throw posix("symlink", target) }
+            case .file, .executable:
+                let bytes = try blob(entry.id)
+                let fd = open(target, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, entry.kind == .executable ? 0o755 : 0o644)
+                guard fd >= 0 else { throw posix("open", target) }
+                defer { close(fd) }
+                var offset = 0
+                while offset < bytes.count {
+                    let n = bytes[offset...].withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
+                    if n < 0 { if errno == EINTR { continue }; throw posix("write", target) }
+                    offset += n
+                }
+            }
+            count += 1
+        }
+        return count
+    }
+}

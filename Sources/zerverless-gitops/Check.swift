@@ -1,0 +1,99 @@
+import ArgumentParser
+import Foundation
+import GitSource
+import Manifest
+
+/// `zerverless-gitops check FILE|NAME`: the operator's "will this work?"
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Validate a registration, contact its repository with its credentials, and print the branch head.",
+        discussion: "Exit status: 0 the repository answered with the branch head, 1 it did not (or the file is invalid), 2 bad usage."
+    )
+
+    @Argument(help: "A registration file, or the name of an application registered in --apps-dir.")
+    var target: String
+
+    @Option(help: "The registration files (for NAME). Env: ZG_APPS_DIR.")
+    var appsDir: String = env("ZG_APPS_DIR") ?? "/etc/zerverless/apps.d"
+
+    @Option(help: "State directory: its fetch caches give the commit's subject when present. Env: ZG_STATE_DIR.")
+    var stateDir: String = env("ZG_STATE_DIR") ?? "/var/lib/zerverless-gitops"
+
+    @Flag(help: "Permit file:// URLs and local paths. Env: ZG_ALLOW_FILE_URLS=1.")
+    var allowFileUrls = envFlag("ZG_ALLOW_FILE_URLS")
+
+    @Option(help: "Network deadline, like 30s or 2m. Env: ZG_GIT_TIMEOUT.")
+    var timeout: String = env("ZG_GIT_TIMEOUT") ?? "60s"
+
+    @Option(help: "PEM bundle of CAs trusted for https (replaces the system store). Env: ZG_CA_FILE.")
+    var caFile: String? = env("ZG_CA_FILE")
+
+    func run() throws {
+        guard let seconds = Rules.parseDuration(timeout), seconds > 0 else {
+            printErr("error: --timeout: \"\(timeout)\" is not a duration; write it like 30s or 2m")
+            throw ExitCode(2)
+        }
+        let (file, bytes) = try locate()
+        let registration: Registration
+        switch Validator.registration(bytes, file: file) {
+        case .success(let r): registration = r
+        case .failure(let failure):
+            for d in failure.diagnostics { printErr(DiagnosticRenderer.render(d, source: bytes)) }
+            throw ExitCode(1)
+        }
+        if let caFile { GitSource.setCAFile(caFile) }
+        let source = registration.source
+        print("\(registration.name): \(source.repoURL.redacted) branch \(source.branch)")
+        let git = GitSource(cacheRoot: (stateDir as NSString).appendingPathComponent("cache"))
+        do {
+            let remote = try Remote(source: source, timeout: .seconds(seconds), allowLocal: allowFileUrls)
+            let started = ContinuousClock.now
+            let head = try git.head(remote, branch: source.branch)
+            let elapsed = ContinuousClock.now - started
+            var line = "  head \(head)"
+            if let snapshot = try? git.open(source.repoURL), let subject = try? snapshot.subject(of: head) {
+                line += "  \(subject)"
+            }
+            print(line)
+            print("  ok: answered in \(Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)) ms")
+        } catch {
+            printErr("  error (\(error.retry.rawValue)): \(error)")
+            throw ExitCode(1)
+        }
+    }
+
+    /// FILE if it exists, else the registration in --apps-dir whose name is NAME.
+    func locate() throws -> (String, [UInt8]) {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: target, isDirectory: &isDirectory), !isDirectory.boolValue {
+            guard let data = FileManager.default.contents(atPath: target) else {
+                printErr("\(target): error: cannot read")
+                throw ExitCode(2)
+            }
+            return (target, Array(data))
+        }
+        guard Rules.dnsLabelProblem(target) == nil else {
+            printErr("error: \(target): no such file, and not an application name")
+            throw ExitCode(2)
+        }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: appsDir)) ?? []
+        for name in names.sorted() where !name.hasPrefix(".") && (name.hasSuffix(".yaml") || name.hasSuffix(".yml")) {
+            let path = (appsDir as NSString).appendingPathComponent(name)
+            guard let data = FileManager.default.contents(atPath: path) else { continue }
+            if case .success(let r) = Validator.registration(Array(data), file: path), r.name == target {
+                return (path, Array(data))
+            }
+        }
+        printErr("error: no application named \"\(target)\" in \(appsDir)")
+        throw ExitCode(1)
+    }
+}
+
+func env(_ name: String) -> String? {
+    ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 }
+}
+
+func envFlag(_ name: String) -> Bool {
+    guard let value = env(name)?.lowercased() else { return false }
+    return ["1", "true", "yes", "on"].contains(value)
+}
