@@ -43,7 +43,7 @@ let package = Package(
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
         .testTarget(name: "ManifestTests", dependencies: ["Manifest", "YAML"]),
         .testTarget(name: "GitSourceTests", dependencies: ["GitSource", "Manifest", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["zerverless-gitops", "TestSupport", "CGit2", "CInotifyTools"]),
+        .testTarget(name: "CLITests", dependencies: ["zerverless-gitops", "GitSource", "Manifest", "TestSupport", "CGit2", "CInotifyTools"]),
     ],
     swiftLanguageModes: [.v6]
 )
