@@ -10,7 +10,7 @@ APT_TEST := git lighttpd lighttpd-mod-openssl openssh-server openssh-client open
 
 BIN_RELEASE := .build/release/zerverless-gitops
 
-.PHONY: deps deps-test build release test quickstart bench bench-validate clean
+.PHONY: deps deps-test build release test quickstart bench bench-validate bench-git clean
 
 # Installs whichever of the named Debian packages are missing (apt-get update only then).
 define apt_install
@@ -47,10 +47,13 @@ quickstart: release
 	  | $(BIN_RELEASE) validate -
 
 # Benchmarks: each prints medians and a ratio against a peer measured in the same run.
-bench: bench-validate
+bench: bench-validate bench-git
 
 bench-validate: release
 	.build/release/zg-bench validate
+
+bench-git: release deps-test
+	.build/release/zg-bench git
 
 clean:
 	rm -rf .build

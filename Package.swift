@@ -38,7 +38,7 @@ let package = Package(
 
         // Helpers shared by the test targets: processes, temp dirs, the built binary.
         .target(name: "TestSupport", path: "Tests/TestSupport"),        // The benchmarks (make bench).
-        .executableTarget(name: "zg-bench", dependencies: ["Manifest"]),
+        .executableTarget(name: "zg-bench", dependencies: ["Manifest", "GitSource", "TestSupport"]),
 
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
         .testTarget(name: "ManifestTests", dependencies: ["Manifest", "YAML"]),

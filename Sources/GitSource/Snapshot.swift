@@ -209,32 +209,55 @@ public final class Snapshot: @unchecked Sendable {
         GitError(.local, call: call, message: "\(path): \(String(cString: strerror(errno)))")
     }
 
+    /// Writes the subtree in one walk: folders made once each (`mkdir`, no stat), blobs
+    /// written straight from libgit2's buffer.
     private func write(commit id: String, path: String, to dir: String) throws -> Int {
+        guard let top = try tree(commit: id, path: path) else {
+            throw GitError(.pathNotFound, call: "git_tree_entry_bypath", message: "folder \"\(path)\" does not exist at commit \(id.prefix(12))",
+                           hint: "check spec.source.path")
+        }
         var count = 0
-        for entry in try list(commit: id, path: path) {
-            let target = (dir as NSString).appendingPathComponent(entry.path)
-            let parent = (target as NSString).deletingLastPathComponent
-            if !FileManager.default.fileExists(atPath: parent) {
-                try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
-            }
-            switch entry.kind {
-            case .submodule:
-                continue  // submodules are not fetched
-            case .symlink:
-                if symlink(entry.symlinkTarget ?? "", target) != 0 { throw posix("symlink", target) }
-            case .file, .executable:
-                let bytes = try blob(entry.id)
-                let fd = open(target, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, entry.kind == .executable ? 0o755 : 0o644)
-                guard fd >= 0 else { throw posix("open", target) }
-                defer { close(fd) }
-                var offset = 0
-                while offset < bytes.count {
-                    let n = bytes[offset...].withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
-                    if n < 0 { if errno == EINTR { continue }; throw posix("write", target) }
-                    offset += n
+        var stack: [(OpaquePointer, String)] = [(top, dir)]
+        var owned: [OpaquePointer] = [top]
+        defer { owned.forEach { git_tree_free($0) } }
+        while let (tree, folder) = stack.popLast() {
+            for i in 0..<git_tree_entrycount(tree) {
+                guard let entry = git_tree_entry_byindex(tree, i) else { continue }
+                let target = folder + "/" + String(cString: git_tree_entry_name(entry))
+                let oid = git_tree_entry_id(entry)!
+                let mode = git_tree_entry_filemode(entry)
+                switch mode {
+                case GIT_FILEMODE_TREE:
+                    if mkdir(target, 0o755) != 0 && errno != EEXIST { throw posix("mkdir", target) }
+                    var sub: OpaquePointer?
+                    guard git_tree_lookup(&sub, repo, oid) == 0, let sub else { throw fail("git_tree_lookup") }
+                    owned.append(sub)
+                    stack.append((sub, target))
+                case GIT_FILEMODE_COMMIT:
+                    continue  // submodules are not fetched
+                default:
+                    var blob: OpaquePointer?
+                    guard git_blob_lookup(&blob, repo, oid) == 0, let blob else { throw fail("git_blob_lookup") }
+                    defer { git_blob_free(blob) }
+                    let size = Int(git_blob_rawsize(blob))
+                    let raw = git_blob_rawcontent(blob)
+                    if mode == GIT_FILEMODE_LINK {
+                        let link = raw.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: size), as: UTF8.self) } ?? ""
+                        if symlink(link, target) != 0 { throw posix("symlink", target) }
+                    } else {
+                        let fd = open(target, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0o755 : 0o644)
+                        guard fd >= 0 else { throw posix("open", target) }
+                        defer { close(fd) }
+                        var offset = 0
+                        while offset < size, let raw {
+                            let n = Foundation.write(fd, raw + offset, size - offset)
+                            if n < 0 { if errno == EINTR { continue }; throw posix("write", target) }
+                            offset += n
+                        }
+                    }
+                    count += 1
                 }
             }
-            count += 1
         }
         return count
     }

@@ -15,6 +15,7 @@ public let gitEnvironment: [String: String] = {
 
 public struct CommandFailed: Error, CustomStringConvertible {
     public let description: String
+    public init(description: String) { self.description = description }
 }
 
 @discardableResult
