@@ -26,6 +26,10 @@ let package = Package(
         .target(name: "Manifest", dependencies: ["YAML"]),
         // libgit2: head lookup, shared fetch caches, checkouts, tree and blob reads, credentials.
         .target(name: "GitSource", dependencies: ["CGit2", "CGitStream", "Manifest"]),
+        // The file layout under the state dir: atomic writes.
+        .target(name: "State"),
+        // Plan (pure diff) and apply, behind the DeployTarget protocol.
+        .target(name: "Sync", dependencies: ["Manifest", "GitSource", "State"]),
         // The thin CLI.
         .executableTarget(
             name: "zerverless-gitops",
@@ -43,6 +47,7 @@ let package = Package(
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
         .testTarget(name: "ManifestTests", dependencies: ["Manifest", "YAML"]),
         .testTarget(name: "GitSourceTests", dependencies: ["GitSource", "Manifest", "TestSupport"]),
+        .testTarget(name: "SyncTests", dependencies: ["Sync", "GitSource", "Manifest", "State", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["zerverless-gitops", "GitSource", "Manifest", "TestSupport", "CGit2", "CInotifyTools"]),
     ],
     swiftLanguageModes: [.v6]

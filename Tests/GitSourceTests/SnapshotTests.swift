@@ -1,4 +1,5 @@
 import Foundation
+import Manifest
 import Testing
 @testable import GitSource
 import TestSupport

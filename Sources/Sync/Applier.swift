@@ -1,0 +1,259 @@
+import Foundation
+import Manifest
+
+/// What one apply did.
+public struct ApplyReport: Sendable {
+    public var deployed: [String] = []
+    public var undeployed: [String] = []
+    public var uploaded = 0
+    public var deletedFiles = 0
+    /// Function path -> why it is not at its new version (syntax error, target failure,
+    /// no Docker builder). The previous version stays deployed.
+    public var functionErrors: [String: String] = [:]
+    public var fileErrors: [String: String] = [:]
+    /// Whether some failure was the target's (retry later) rather than the input's.
+    public var retryable = false
+    public var inventory: Inventory
+
+    public var failed: Bool { !functionErrors.isEmpty || !fileErrors.isEmpty }
+}
+
+/// Builds a Docker image for a function (the Docker builder of the sync engine).
+public protocol ImageBuilder: Sendable {
+    func build(_ spec: FunctionSpec) async throws(TargetError)
+}
+
+/// Executes a plan against a target: deploys, then uploads, then deletes, with bounded
+/// parallelism. Before each batch of calls the inventory records the intent (records with
+/// a nil fingerprint or id), and it is saved again after: a crash between two calls leaves
+/// nothing deployed that the inventory does not know, and the next sync redoes exactly
+/// what was not confirmed.
+public struct Applier: Sendable {
+    public var app: String
+    public var target: any DeployTarget
+    /// Persists the inventory (atomically).
+    public var save: @Sendable (Inventory) throws -> Void
+    /// A blob's bytes by id (from the git object database).
+    public var content: @Sendable (String) throws -> [UInt8]
+    public var checker: CodeChecker?
+    public var builder: (any ImageBuilder)?
+    public var parallelism = 8
+    public var batchSize = 256
+
+    public init(app: String, target: any DeployTarget, save: @escaping @Sendable (Inventory) throws -> Void,
+                content: @escaping @Sendable (String) throws -> [UInt8], checker: CodeChecker? = nil, builder: (any ImageBuilder)? = nil) {
+        self.app = app
+        self.target = target
+        self.save = save
+        self.content = content
+        self.checker = checker
+        self.builder = builder
+    }
+
+    struct Problem: Error {
+        let message: String
+        init(_ message: String) { self.message = message }
+    }
+
+    enum Outcome: Sendable {
+        case ok
+        case failed(String, retryable: Bool)
+    }
+
+    public func apply(_ plan: Plan, desired: DesiredState, inventory start: Inventory) async -> ApplyReport {
+        var report = ApplyReport(inventory: start)
+        let ns = desired.namespace
+        let commit = desired.commit
+
+        // 1. Functions: prepare (load code, check syntax) before recording any intent.
+        var deploys: [(FunctionSpec, DeployRequest)] = []
+        for change in plan.functions where change.action != .delete {
+            guard let spec = change.spec else { continue }
+            switch prepare(spec, namespace: ns, commit: commit) {
+            case .success(let request): deploys.append((spec, request))
+            case .failure(let problem): report.functionErrors[spec.path] = problem.message
+            }
+        }
+        for batch in deploys.chunked(batchSize) {
+            for (spec, _) in batch {
+                report.inventory.functions[spec.path] = Inventory.Function(runtime: spec.runtime.rawValue, codeID: nil, image: nil,
+                                                                           port: nil, fingerprint: nil, commit: commit)
+            }
+            persist(&report)
+            let results = await run(batch) { (item: (FunctionSpec, DeployRequest)) async -> Outcome in
+                let (spec, request) = item
+                if spec.runtime == .docker {
+                    guard let builder else {
+                        return .failed("no Docker builder on this host (docker, podman or buildah); the function is not deployed", retryable: false)
+                    }
+                    do throws(TargetError) { try await builder.build(spec) } catch { return .failed("image build failed: \(error.message)", retryable: error.retryable) }
+                }
+                do throws(TargetError) {
+                    try await target.deploy(request)
+                    return .ok
+                } catch {
+                    return .failed(error.message, retryable: error.retryable)
+                }
+            }
+            for ((spec, _), outcome) in zip(batch, results) {
+                switch outcome {
+                case .ok:
+                    report.inventory.functions[spec.path] = Inventory.Function(runtime: spec.runtime.rawValue, codeID: spec.codeID, image: spec.image,
+                                                                               port: spec.port, fingerprint: spec.fingerprint, commit: commit)
+                    report.deployed.append(spec.path)
+                case .failed(let message, let retryable):
+                    report.functionErrors[spec.path] = message
+                    report.retryable = report.retryable || retryable
+                }
+            }
+            persist(&report)
+        }
+
+        // 2. Static files.
+        let uploads = plan.files.filter { $0.action != .delete }
+        for batch in uploads.chunked(batchSize) {
+            for change in batch {
+                report.inventory.files[change.path] = Inventory.File(id: nil, size: change.spec?.size ?? 0)
+            }
+            persist(&report)
+            let results = await run(batch) { (change: Plan.FileChange) async -> Outcome in
+                guard let spec = change.spec else { return .failed("no content", retryable: false) }
+                let bytes: [UInt8]
+                do {
+                    bytes = try content(spec.id)
+                } catch {
+                    return .failed("cannot read blob \(spec.id): \(error)", retryable: true)
+                }
+                do throws(TargetError) {
+                    try await target.upload(namespace: ns, path: change.path, bytes: bytes)
+                    return .ok
+                } catch {
+                    return .failed(error.message, retryable: error.retryable)
+                }
+            }
+            for (change, outcome) in zip(batch, results) {
+                switch outcome {
+                case .ok:
+                    report.inventory.files[change.path] = Inventory.File(id: change.spec?.id, size: change.spec?.size ?? 0)
+                    report.uploaded += 1
+                case .failed(let message, let retryable):
+                    report.fileErrors[change.path] = message
+                    report.retryable = report.retryable || retryable
+                }
+            }
+            persist(&report)
+        }
+
+        // 3. Deletes last: a record leaves the inventory only once the target confirmed.
+        let functionDeletes = plan.functions.filter { $0.action == .delete }.map(\.path)
+        let fResults = await run(functionDeletes) { (path: String) async -> Outcome in
+            do throws(TargetError) {
+                try await target.undeploy(namespace: ns, path: path)
+                return .ok
+            } catch {
+                return .failed(error.message, retryable: error.retryable)
+            }
+        }
+        for (path, outcome) in zip(functionDeletes, fResults) {
+            switch outcome {
+            case .ok:
+                report.inventory.functions[path] = nil
+                report.undeployed.append(path)
+            case .failed(let message, let retryable):
+                report.functionErrors[path] = "undeploy failed: \(message)"
+                report.retryable = report.retryable || retryable
+            }
+        }
+        let fileDeletes = plan.files.filter { $0.action == .delete }.map(\.path)
+        for batch in fileDeletes.chunked(batchSize) {
+            let results = await run(batch) { (path: String) async -> Outcome in
+                do throws(TargetError) {
+                    try await target.deleteFile(namespace: ns, path: path)
+                    return .ok
+                } catch {
+                    return .failed(error.message, retryable: error.retryable)
+                }
+            }
+            for (path, outcome) in zip(batch, results) {
+                switch outcome {
+                case .ok:
+                    report.inventory.files[path] = nil
+                    report.deletedFiles += 1
+                case .failed(let message, let retryable):
+                    report.fileErrors[path] = "delete failed: \(message)"
+                    report.retryable = report.retryable || retryable
+                }
+            }
+            persist(&report)
+        }
+        if !functionDeletes.isEmpty { persist(&report) }
+        report.deployed.sort()
+        return report
+    }
+
+    private func persist(_ report: inout ApplyReport) {
+        do {
+            try save(report.inventory)
+        } catch {
+            report.functionErrors["(inventory)"] = "cannot save the inventory: \(error)"
+            report.retryable = true
+        }
+    }
+
+    /// The request for a function, with its code loaded and checked.
+    private func prepare(_ spec: FunctionSpec, namespace: String, commit: String) -> Result<DeployRequest, Problem> {
+        var code: String
+        var fileName = AppManifest.fileName
+        var lineOffset = 0
+        switch spec.code {
+        case .inline(let text):
+            code = text
+            lineOffset = spec.line  // the code block starts a little after the entry
+        case .blob(let path, let id):
+            do {
+                let bytes = try content(id)
+                guard let text = String(validating: bytes, as: UTF8.self) else { return .failure(Problem("codeFile \(path) is not UTF-8 text")) }
+                code = text
+                fileName = path
+            } catch {
+                return .failure(Problem("cannot read codeFile \(path): \(error)"))
+            }
+        case .docker:
+            code = spec.image ?? ""
+        }
+        if spec.runtime != .docker, let checker, let problem = checker.check(spec.runtime, code: code) {
+            let place = lineOffset > 0 ? "\(fileName) (code of the function at line \(lineOffset)), line \(problem.line)" : "\(fileName):\(problem.line)"
+            return .failure(Problem("syntax error at \(place): \(problem.message); the previous version stays deployed"))
+        }
+        if spec.runtime == .docker { code = spec.image ?? "" }
+        return .success(DeployRequest(namespace: namespace, path: spec.path, runtime: spec.runtime, code: code,
+                                      port: spec.runtime == .docker ? spec.port : nil, app: app, commit: commit))
+    }
+
+    /// Runs `work` over `items` with at most `parallelism` at once; results in item order.
+    private func run<T: Sendable>(_ items: [T], _ work: @escaping @Sendable (T) async -> Outcome) async -> [Outcome] {
+        var results = [Outcome?](repeating: nil, count: items.count)
+        await withTaskGroup(of: (Int, Outcome).self) { group in
+            var next = 0
+            func start() {
+                guard next < items.count else { return }
+                let i = next
+                let item = items[i]
+                group.addTask { (i, await work(item)) }
+                next += 1
+            }
+            for _ in 0..<min(parallelism, items.count) { start() }
+            while let (i, outcome) = await group.next() {
+                results[i] = outcome
+                start()
+            }
+        }
+        return results.map { $0 ?? .failed("not run", retryable: true) }
+    }
+}
+
+extension Array {
+    func chunked(_ size: Int) -> [[Element]] {
+        stride(from: 0, to: count, by: Swift.max(1, size)).map { Array(self[$0..<Swift.min($0 + size, count)]) }
+    }
+}

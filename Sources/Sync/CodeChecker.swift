@@ -1,0 +1,96 @@
+import Foundation
+import Manifest
+
+/// Syntax checks before deploy, with the checkers the host has: `luac5.4 -p` (Debian
+/// lua5.4), Python's `ast.parse`, `node --check`. A missing checker skips the check.
+public struct CodeChecker: Sendable {
+    public struct Problem: Sendable, Hashable {
+        public var line: Int
+        public var message: String
+    }
+
+    public var lua: String?
+    public var python: String?
+    public var node: String?
+
+    public init(lua: String? = nil, python: String? = nil, node: String? = nil) {
+        self.lua = lua
+        self.python = python
+        self.node = node
+    }
+
+    /// The checkers found on PATH.
+    public static func detect() -> CodeChecker {
+        CodeChecker(lua: which(["luac5.4", "luac5.3", "luac"]), python: which(["python3"]), node: which(["node", "nodejs"]))
+    }
+
+    static func which(_ names: [String]) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for name in names {
+            for dir in path.split(separator: ":") {
+                let candidate = "\(dir)/\(name)"
+                if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            }
+        }
+        return nil
+    }
+
+    public func check(_ runtime: AppManifest.Runtime, code: String) -> Problem? {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("zg-check-\(UUID().uuidString.prefix(8))")
+        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        switch runtime {
+        case .lua:
+            guard let lua else { return nil }
+            let file = dir.appendingPathComponent("code.lua").path
+            FileManager.default.createFile(atPath: file, contents: Data(code.utf8))
+            return problem(run(lua, ["-p", "-o", "/dev/null", file]), file: file)
+        case .python:
+            guard let python else { return nil }
+            let file = dir.appendingPathComponent("code.py").path
+            FileManager.default.createFile(atPath: file, contents: Data(code.utf8))
+            let script = "import ast,sys\ntry:\n    ast.parse(open(sys.argv[1],encoding='utf-8').read(), sys.argv[1])\nexcept SyntaxError as e:\n    print(f'{e.lineno}:{e.msg}'); sys.exit(1)"
+            guard let out = run(python, ["-c", script, file]), out.status != 0 else { return nil }
+            let parts = out.text.split(separator: ":", maxSplits: 1)
+            return Problem(line: Int(parts.first ?? "") ?? 1, message: parts.count > 1 ? String(parts[1]).trimmingCharacters(in: .whitespacesAndNewlines) : out.text)
+        case .js:
+            guard let node else { return nil }
+            let file = dir.appendingPathComponent("code.js").path
+            FileManager.default.createFile(atPath: file, contents: Data(code.utf8))
+            return problem(run(node, ["--check", file]), file: file)
+        case .docker:
+            return nil
+        }
+    }
+
+    /// `FILE:LINE: message` (luac) or `FILE:LINE` then the message (node).
+    private func problem(_ out: (status: Int32, text: String)?, file: String) -> Problem? {
+        guard let out, out.status != 0 else { return nil }
+        let text = out.text
+        var line = 1
+        if let range = text.range(of: file + ":") {
+            let digits = text[range.upperBound...].prefix { $0.isNumber }
+            line = Int(digits) ?? 1
+        }
+        let lines = text.split(separator: "\n").map(String.init)
+        var message = lines.first { $0.contains("SyntaxError") } ?? lines.first ?? "syntax error"
+        if let range = message.range(of: file + ":\(line): ") {
+            message = String(message[range.upperBound...])  // luac: "PROGRAM: FILE:LINE: message"
+        }
+        return Problem(line: line, message: message.trimmingCharacters(in: .whitespaces))
+    }
+
+    private func run(_ executable: String, _ args: [String]) -> (status: Int32, text: String)? {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = args
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        p.standardInput = FileHandle.nullDevice
+        do { try p.run() } catch { return nil }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}

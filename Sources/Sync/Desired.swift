@@ -1,0 +1,213 @@
+import Foundation
+import GitSource
+import Manifest
+
+/// From the manifest and the tree of the application's folder at a commit (blob ids, no
+/// file reads): what should be deployed. Pure. Every path the manifest names, and every
+/// symlink under them, must resolve inside the application's folder, judged from the git
+/// tree (symlink blobs), never by following links on disk.
+public enum DesiredBuilder {
+    public static func build(manifest: AppManifest, namespace: String, commit: String, tree: [TreeEntry],
+                             limits: SyncLimits = SyncLimits()) -> Result<DesiredState, SyncErrors> {
+        var errors: [SyncError] = []
+        let file = AppManifest.fileName
+        if manifest.namespace != namespace {
+            return .failure(SyncErrors([SyncError(.manifest, "metadata.namespace is \"\(manifest.namespace)\" but the application is registered in namespace \"\(namespace)\"; nothing is deployed. Use the registration's namespace",
+                                                  file: file)]))
+        }
+        let index = TreeIndex(tree)
+        var functions: [FunctionSpec] = []
+        for f in manifest.functions {
+            func fail(_ message: String) {
+                errors.append(SyncError(.manifest, "function \(f.path): \(message)", file: file, line: f.line, column: f.column))
+            }
+            switch f.code {
+            case .inline(let text):
+                functions.append(FunctionSpec(path: f.path, runtime: f.runtime, code: .inline(text),
+                                              codeID: GitHash.blobID(Array(text.utf8)), image: nil, port: nil, line: f.line))
+            case .file(let path):
+                switch index.resolveFile(path) {
+                case .failure(let problem): fail("codeFile \(problem)")
+                case .success(let entry):
+                    if entry.size > limits.codeFileBytes {
+                        fail("codeFile \(path) is \(entry.size) bytes, over the limit of \(limits.codeFileBytes)")
+                    } else {
+                        functions.append(FunctionSpec(path: f.path, runtime: f.runtime, code: .blob(path: path, id: entry.id),
+                                                      codeID: entry.id, image: nil, port: nil, line: f.line))
+                    }
+                }
+            case .docker(let dockerfile, let context, let port):
+                let df = index.resolveFile(dockerfile)
+                let ctx = index.resolveDirectory(context)
+                if case .failure(let problem) = df { fail("dockerfile \(problem)") }
+                if case .failure(let problem) = ctx { fail("context \(problem)") }
+                guard case .success(let dfEntry) = df, case .success(let contextDir) = ctx else { continue }
+                // Every symlink in the build context must stay inside the application's folder.
+                var contextLines: [String] = []
+                var contextOK = true
+                for entry in index.entries(under: contextDir) {
+                    if entry.kind == .symlink, case .failure(let problem) = index.resolve(entry.path) {
+                        fail("context \(problem)")
+                        contextOK = false
+                    }
+                    contextLines.append("\(entry.kind.rawValue) \(entry.id) \(entry.path)")
+                }
+                guard contextOK else { continue }
+                let digest = GitHash.blobID(Array((contextLines.joined(separator: "\n") + "\ndockerfile \(dfEntry.id) \(dfEntry.path)").utf8))
+                let slug = f.path.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" }
+                let name = "zerverless/\(namespace)\(String(slug))".replacingOccurrences(of: "--", with: "-")
+                functions.append(FunctionSpec(path: f.path, runtime: .docker, code: .docker(dockerfile: dfEntry.path, context: contextDir),
+                                              codeID: digest, image: "\(name):\(digest.prefix(12))", port: port, line: f.line))
+            }
+        }
+        var files: [String: StaticFileSpec] = [:]
+        var warnings: [String] = []
+        if let st = manifest.staticFiles {
+            switch index.resolveDirectory(st.dir) {
+            case .failure(let problem):
+                errors.append(SyncError(.static, "static.dir \(problem)", file: file))
+            case .success(let dir):
+                var total = 0
+                for entry in index.entries(under: dir) {
+                    let rel = dir == "." ? entry.path : String(entry.path.dropFirst(dir.count + 1))
+                    switch entry.kind {
+                    case .submodule:
+                        warnings.append("static file \(rel) is a submodule; submodules are not fetched")
+                        continue
+                    case .symlink:
+                        switch index.resolve(entry.path) {
+                        case .failure(let problem):
+                            errors.append(SyncError(.static, "\(problem)", file: entry.path))
+                            continue
+                        case .success(.directory):
+                            warnings.append("static file \(rel) is a symlink to a folder; not published")
+                            continue
+                        case .success(.file(let target)):
+                            files[rel] = StaticFileSpec(id: target.id, size: target.size)
+                        }
+                    case .file, .executable:
+                        files[rel] = StaticFileSpec(id: entry.id, size: entry.size)
+                    }
+                    let size = files[rel]?.size ?? 0
+                    total += size
+                    if size > limits.staticFileBytes {
+                        errors.append(SyncError(.static, "\(rel) is \(size) bytes, over the limit of \(limits.staticFileBytes) for one static file", file: entry.path))
+                    }
+                }
+                if files.count > limits.staticFiles {
+                    errors.append(SyncError(.static, "static.dir has \(files.count) files, over the limit of \(limits.staticFiles)", file: file))
+                }
+                if total > limits.staticTotalBytes {
+                    errors.append(SyncError(.static, "static.dir holds \(total) bytes, over the limit of \(limits.staticTotalBytes)", file: file))
+                }
+            }
+        }
+        if !errors.isEmpty { return .failure(SyncErrors(errors)) }
+        return .success(DesiredState(namespace: namespace, commit: commit, functions: functions, files: files,
+                                     staticDir: manifest.staticFiles?.dirAsWritten, warnings: warnings))
+    }
+}
+
+/// Several sync errors found at once (all reported, none applied).
+public struct SyncErrors: Error, Sendable, Hashable {
+    public var errors: [SyncError]
+    public init(_ errors: [SyncError]) { self.errors = errors }
+}
+
+/// The tree of the application's folder, for lexical path and symlink resolution.
+struct TreeIndex {
+    enum Resolved { case file(TreeEntry), directory(String) }
+
+    let byPath: [String: TreeEntry]
+    let directories: Set<String>
+    let sorted: [TreeEntry]
+
+    init(_ entries: [TreeEntry]) {
+        var byPath: [String: TreeEntry] = [:]
+        var dirs: Set<String> = ["."]
+        for e in entries {
+            byPath[e.path] = e
+            var parts = e.path.split(separator: "/").dropLast()
+            while !parts.isEmpty {
+                dirs.insert(parts.joined(separator: "/"))
+                parts = parts.dropLast()
+            }
+        }
+        self.byPath = byPath
+        directories = dirs
+        sorted = entries.sorted { $0.path < $1.path }
+    }
+
+    func entries(under dir: String) -> [TreeEntry] {
+        if dir == "." { return sorted }
+        let prefix = dir + "/"
+        return sorted.filter { $0.path.hasPrefix(prefix) }
+    }
+
+    /// Follows symlinks component by component, lexically, within the folder.
+    func resolve(_ path: String) -> Result<Resolved, ResolveProblem> {
+        guard var current = Rules.normalizeRelative(path) else {
+            return .failure(ResolveProblem("\(path) leaves the application's folder"))
+        }
+        let original = path
+        for _ in 0..<40 {
+            if current == "." { return .success(.directory(".")) }
+            let parts = current.split(separator: "/").map(String.init)
+            var prefix: [String] = []
+            var restarted = false
+            for (i, part) in parts.enumerated() {
+                prefix.append(part)
+                let sub = prefix.joined(separator: "/")
+                if let entry = byPath[sub] {
+                    if entry.kind == .symlink {
+                        let target = entry.symlinkTarget ?? ""
+                        if target.hasPrefix("/") {
+                            return .failure(ResolveProblem("\(sub) is a symlink to \"\(target)\", an absolute path outside the application's folder"))
+                        }
+                        let base = prefix.dropLast().joined(separator: "/")
+                        let rest = parts[(i + 1)...].joined(separator: "/")
+                        let joined = [base, target, rest].filter { !$0.isEmpty }.joined(separator: "/")
+                        guard let next = Rules.normalizeRelative(joined) else {
+                            return .failure(ResolveProblem("\(sub) is a symlink to \"\(target)\", which leaves the application's folder"))
+                        }
+                        current = next
+                        restarted = true
+                        break
+                    }
+                    if i == parts.count - 1 {
+                        if entry.kind == .submodule { return .failure(ResolveProblem("\(original) is a submodule; submodules are not fetched")) }
+                        return .success(.file(entry))
+                    }
+                    return .failure(ResolveProblem("\(original): \(sub) is a file, not a folder"))
+                } else if directories.contains(sub) {
+                    continue
+                } else {
+                    return .failure(ResolveProblem("\(original) does not exist in the repository"))
+                }
+            }
+            if !restarted { return .success(.directory(current)) }
+        }
+        return .failure(ResolveProblem("\(original): too many levels of symlinks"))
+    }
+
+    func resolveFile(_ path: String) -> Result<TreeEntry, ResolveProblem> {
+        switch resolve(path) {
+        case .success(.file(let e)): return .success(e)
+        case .success(.directory): return .failure(ResolveProblem("\(path) is a folder, not a file"))
+        case .failure(let p): return .failure(p)
+        }
+    }
+
+    func resolveDirectory(_ path: String) -> Result<String, ResolveProblem> {
+        switch resolve(path) {
+        case .success(.directory(let d)): return .success(d)
+        case .success(.file): return .failure(ResolveProblem("\(path) is a file, not a folder"))
+        case .failure(let p): return .failure(p)
+        }
+    }
+}
+
+struct ResolveProblem: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
