@@ -6,11 +6,11 @@ SWIFT ?= swift
 # Debian packages the build needs (the three C libraries of the system-library targets).
 APT_BUILD := libgit2-dev libyaml-dev libinotifytools0-dev pkg-config
 # Debian packages the tests use (real servers and tools on loopback).
-APT_TEST := git lighttpd lighttpd-mod-openssl openssh-server openssh-client openssl
+APT_TEST := git rsync lua5.4 lighttpd lighttpd-mod-openssl openssh-server openssh-client openssl
 
 BIN_RELEASE := .build/release/zerverless-gitops
 
-.PHONY: deps deps-test build release test quickstart bench bench-validate bench-git clean
+.PHONY: deps deps-test build release test quickstart bench bench-validate bench-git bench-static clean
 
 # Installs whichever of the named Debian packages are missing (apt-get update only then).
 define apt_install
@@ -47,13 +47,16 @@ quickstart: release
 	  | $(BIN_RELEASE) validate -
 
 # Benchmarks: each prints medians and a ratio against a peer measured in the same run.
-bench: bench-validate bench-git
+bench: bench-validate bench-git bench-static
 
 bench-validate: release
 	.build/release/zg-bench validate
 
 bench-git: release deps-test
 	.build/release/zg-bench git
+
+bench-static: release deps-test
+	.build/release/zg-bench static
 
 clean:
 	rm -rf .build

@@ -42,7 +42,7 @@ let package = Package(
 
         // Helpers shared by the test targets: processes, temp dirs, the built binary.
         .target(name: "TestSupport", path: "Tests/TestSupport"),        // The benchmarks (make bench).
-        .executableTarget(name: "zg-bench", dependencies: ["Manifest", "GitSource", "TestSupport"]),
+        .executableTarget(name: "zg-bench", dependencies: ["Manifest", "GitSource", "Sync", "State", "TestSupport"]),
 
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
         .testTarget(name: "ManifestTests", dependencies: ["Manifest", "YAML"]),

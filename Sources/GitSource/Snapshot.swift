@@ -152,6 +152,66 @@ public final class Snapshot: @unchecked Sendable {
         return Array(UnsafeRawBufferPointer(start: raw, count: size))
     }
 
+    /// One path that differs between two trees.
+    public struct Change: Sendable, Hashable {
+        public var path: String
+        /// nil where the path does not exist on that side.
+        public var oldKind: TreeEntry.Kind?
+        public var newKind: TreeEntry.Kind?
+        public var newID: String?
+        public var newSize: Int
+    }
+
+    /// What differs between two trees (ids from `treeID`), by libgit2's tree-to-tree diff,
+    /// which only descends into subtrees whose ids differ. No rename detection.
+    public func changes(from oldTree: String, to newTree: String) throws(GitError) -> [Change] {
+        guard var oldOID = Git.oid(oldTree), var newOID = Git.oid(newTree) else {
+            throw GitError(.local, call: "git_oid_fromstr", message: "not tree ids: \(oldTree) \(newTree)")
+        }
+        var old: OpaquePointer?, new: OpaquePointer?
+        guard git_tree_lookup(&old, repo, &oldOID) == 0, let old else { throw fail("git_tree_lookup") }
+        defer { git_tree_free(old) }
+        guard git_tree_lookup(&new, repo, &newOID) == 0, let new else { throw fail("git_tree_lookup") }
+        defer { git_tree_free(new) }
+        var options = git_diff_options()
+        git_diff_options_init(&options, UInt32(GIT_DIFF_OPTIONS_VERSION))
+        options.flags = GIT_DIFF_INCLUDE_TYPECHANGE.rawValue | GIT_DIFF_INCLUDE_TYPECHANGE_TREES.rawValue
+        var diff: OpaquePointer?
+        guard git_diff_tree_to_tree(&diff, repo, old, new, &options) == 0, let diff else { throw fail("git_diff_tree_to_tree") }
+        defer { git_diff_free(diff) }
+        var odb: OpaquePointer?
+        guard git_repository_odb(&odb, repo) == 0, let odb else { throw fail("git_repository_odb") }
+        defer { git_odb_free(odb) }
+        func kind(_ mode: UInt16) -> TreeEntry.Kind? {
+            switch UInt32(mode) {
+            case GIT_FILEMODE_BLOB.rawValue: return .file
+            case GIT_FILEMODE_BLOB_EXECUTABLE.rawValue: return .executable
+            case GIT_FILEMODE_LINK.rawValue: return .symlink
+            case GIT_FILEMODE_COMMIT.rawValue: return .submodule
+            default: return nil
+            }
+        }
+        var out: [Change] = []
+        for i in 0..<git_diff_num_deltas(diff) {
+            guard let delta = git_diff_get_delta(diff, i)?.pointee else { continue }
+            let added = delta.status == GIT_DELTA_ADDED
+            let deleted = delta.status == GIT_DELTA_DELETED
+            let file = deleted ? delta.old_file : delta.new_file
+            let path = String(cString: file.path)
+            var newID: String?
+            var size = 0
+            if !deleted {
+                var id = delta.new_file.id
+                newID = Git.hex(&id)
+                var type = GIT_OBJECT_BLOB
+                if kind(delta.new_file.mode) != .submodule, git_odb_read_header(&size, &type, odb, &id) != 0 { throw fail("git_odb_read_header") }
+            }
+            out.append(Change(path: path, oldKind: added ? nil : kind(delta.old_file.mode),
+                              newKind: deleted ? nil : kind(delta.new_file.mode), newID: newID, newSize: size))
+        }
+        return out
+    }
+
     // MARK: Checkout
 
     public struct Checkout: Sendable, Equatable {

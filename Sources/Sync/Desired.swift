@@ -108,6 +108,29 @@ public enum DesiredBuilder {
     }
 }
 
+extension DesiredBuilder {
+    /// The paths whose change the tree-diff fast path cannot judge: code files, Dockerfiles
+    /// and contexts, and where the symlinks under static.dir point.
+    public static func referencedPaths(manifest: AppManifest, tree: [TreeEntry]) -> [String] {
+        var paths: [String] = []
+        for f in manifest.functions {
+            switch f.code {
+            case .inline: break
+            case .file(let p): paths.append(p)
+            case .docker(let dockerfile, let context, _): paths.append(dockerfile); paths.append(context)
+            }
+        }
+        if let dir = manifest.staticFiles?.dir {
+            let index = TreeIndex(tree)
+            for entry in index.entries(under: dir) where entry.kind == .symlink {
+                paths.append(entry.path)
+                if case .success(.file(let target)) = index.resolve(entry.path) { paths.append(target.path) }
+            }
+        }
+        return Array(Set(paths)).sorted()
+    }
+}
+
 /// Several sync errors found at once (all reported, none applied).
 public struct SyncErrors: Error, Sendable, Hashable {
     public var errors: [SyncError]

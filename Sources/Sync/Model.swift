@@ -115,12 +115,22 @@ public struct Inventory: Sendable, Hashable, Codable {
     public var namespace: String
     public var functions: [String: Function] = [:]
     public var files: [String: File] = [:]
+    /// Set after a clean, complete sync; see `Synced`.
+    public var synced: Synced?
 
     public init(namespace: String) {
         self.namespace = namespace
     }
 
     public var isEmpty: Bool { functions.isEmpty && files.isEmpty }
+
+    /// Every record confirmed by the target.
+    public var isConfirmed: Bool {
+        functions.values.allSatisfy { $0.fingerprint != nil } && files.values.allSatisfy { $0.id != nil }
+    }
+
+    public static func read(_ path: String) throws -> Inventory? { try InventoryCodec.read(path) }
+    public func write(to path: String) throws { try InventoryCodec.write(self, to: path) }
 }
 
 /// Who owns what in a namespace, from the other applications' inventories.

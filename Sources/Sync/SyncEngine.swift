@@ -52,11 +52,109 @@ public struct SyncEngine: Sendable {
         public var errors: [SyncError] = []
         /// Diagnostics of an invalid zerverless.yaml.
         public var diagnostics: [Diagnostic] = []
+        /// The inventory the plan was made against (after apply: as saved).
+        public var inventory: Inventory?
+        /// How the plan was made: `unchanged` (same folder tree as the last clean sync),
+        /// `treeDiff` (only plain static files changed), or `full`.
+        public var path: PlanPath = .full
+        /// The application folder's tree id at this commit.
+        public var folderTree: String?
+        /// Paths functions and static symlinks read (for the next sync's fast path).
+        var referenced: [String] = []
+    }
+
+    public enum PlanPath: String, Sendable { case unchanged, treeDiff, full }
+
+    /// Policy and limits, as compared by the fast paths.
+    func settings(_ policy: Registration.SyncPolicy) -> String {
+        "prune=\(policy.prune) allowEmpty=\(policy.allowEmpty) limits=\(limits.codeFileBytes),\(limits.staticFileBytes),\(limits.staticTotalBytes),\(limits.staticFiles)"
     }
 
     /// Computes what the sync would do, without applying it (`plan`).
     public func plan(_ input: Input, snapshot: Snapshot) -> Outcome {
         var outcome = Outcome()
+        let inventory: Inventory
+        do {
+            inventory = try Inventory.read(input.inventoryFile) ?? Inventory(namespace: input.namespace)
+        } catch {
+            outcome.errors = [SyncError(.deploy, "\(error)", retry: .retryable)]
+            return outcome
+        }
+        outcome.inventory = inventory
+        outcome.folderTree = try? snapshot.treeID(commit: input.commit, path: input.folder)
+        // Fast paths: the same folder tree as the last clean sync costs nothing; plain
+        // static file changes are planned from a tree diff.
+        if let synced = inventory.synced, synced.settings == settings(input.policy), inventory.isConfirmed,
+           inventory.namespace == input.namespace, let tree = outcome.folderTree {
+            if synced.tree == tree {
+                var plan = Plan()
+                plan.unchangedFunctions = inventory.functions.count
+                plan.unchangedFiles = inventory.files.count
+                outcome.plan = plan
+                outcome.path = .unchanged
+                outcome.referenced = synced.referenced
+                return outcome
+            }
+            if let changes = try? snapshot.changes(from: synced.tree, to: tree),
+               let plan = incrementalPlan(changes, synced: synced, inventory: inventory, policy: input.policy) {
+                outcome.plan = plan
+                outcome.path = .treeDiff
+                outcome.referenced = synced.referenced
+                return outcome
+            }
+        }
+        return fullPlan(input, snapshot: snapshot, inventory: inventory, outcome: outcome)
+    }
+
+    /// The plan for a tree diff that touches only plain files under static.dir (or files
+    /// nothing reads); nil when anything else changed (then the full path decides).
+    func incrementalPlan(_ changes: [Snapshot.Change], synced: Inventory.Synced, inventory: Inventory,
+                         policy: Registration.SyncPolicy) -> Plan? {
+        var plan = Plan()
+        let prefix: String? = synced.staticDir.isEmpty ? nil : (synced.staticDir == "." ? "" : synced.staticDir + "/")
+        var count = inventory.files.count
+        var total = inventory.files.values.reduce(0) { $0 + $1.size }
+        if synced.referenced.contains(".") { return nil }  // a Docker context of the whole folder
+        for c in changes {
+            if c.path == AppManifest.fileName { return nil }
+            if synced.referenced.contains(where: { c.path == $0 || c.path.hasPrefix($0 + "/") }) { return nil }
+            let plain: (TreeEntry.Kind?) -> Bool = { $0 == nil || $0 == .file || $0 == .executable }
+            guard let prefix, c.path.hasPrefix(prefix) else {
+                if c.oldKind == .symlink || c.newKind == .symlink { return nil }
+                continue  // outside static.dir and read by no function
+            }
+            guard plain(c.oldKind), plain(c.newKind) else { return nil }
+            let rel = String(c.path.dropFirst(prefix.count))
+            let existing = inventory.files[rel]
+            if let id = c.newID {
+                if c.newSize > limits.staticFileBytes { return nil }
+                if existing?.id == id { continue }
+                total += c.newSize - (existing?.size ?? 0)
+                if existing == nil { count += 1 }
+                plan.files.append(.init(path: rel, action: existing == nil ? .create : .update,
+                                        reason: existing == nil ? "new file" : "content changed",
+                                        spec: StaticFileSpec(id: id, size: c.newSize)))
+            } else if existing != nil {
+                if policy.prune {
+                    count -= 1
+                    total -= existing?.size ?? 0
+                    plan.files.append(.init(path: rel, action: .delete, reason: "no longer in static.dir", spec: nil))
+                } else {
+                    plan.keptByPrunePolicy += 1
+                }
+            }
+        }
+        if count > limits.staticFiles || total > limits.staticTotalBytes { return nil }
+        if !policy.allowEmpty && count == 0 && inventory.functions.isEmpty && plan.deletes > 0 { return nil }
+        // The full planner's order: uploads by path, then deletes by path.
+        plan.files.sort { ($0.action == .delete ? 1 : 0, $0.path) < ($1.action == .delete ? 1 : 0, $1.path) }
+        plan.unchangedFunctions = inventory.functions.count
+        plan.unchangedFiles = inventory.files.count - plan.files.filter { $0.action != .create }.count
+        return plan
+    }
+
+    private func fullPlan(_ input: Input, snapshot: Snapshot, inventory: Inventory, outcome start: Outcome) -> Outcome {
+        var outcome = start
         let tree: [TreeEntry]
         do {
             tree = try snapshot.list(commit: input.commit, path: input.folder)
@@ -97,13 +195,7 @@ public struct SyncEngine: Sendable {
         case .success(let desired):
             outcome.desired = desired
         }
-        let inventory: Inventory
-        do {
-            inventory = try AtomicFile.readJSON(Inventory.self, from: input.inventoryFile) ?? Inventory(namespace: input.namespace)
-        } catch {
-            outcome.errors = [SyncError(.deploy, "\(error)", retry: .retryable)]
-            return outcome
-        }
+        outcome.referenced = DesiredBuilder.referencedPaths(manifest: outcome.manifest!, tree: tree)
         switch Planner.plan(outcome.desired!, inventory: inventory, policy: input.policy, others: input.others) {
         case .failure(let error): outcome.errors = [error]
         case .success(let plan): outcome.plan = plan
@@ -111,20 +203,38 @@ public struct SyncEngine: Sendable {
         return outcome
     }
 
-    /// Plans and applies.
+    /// Plans and applies. After a clean, complete apply the inventory records the folder
+    /// tree (for the fast paths); before any change it drops that record.
     public func sync(_ input: Input, snapshot: Snapshot) async -> Outcome {
         var outcome = plan(input, snapshot: snapshot)
-        guard let plan = outcome.plan, let desired = outcome.desired else { return outcome }
-        let inventory = (try? AtomicFile.readJSON(Inventory.self, from: input.inventoryFile)) ?? Inventory(namespace: input.namespace)
-        let lock = Mutex(())
+        guard let plan = outcome.plan, var inventory = outcome.inventory else { return outcome }
+        if outcome.path == .unchanged { return outcome }
         let file = input.inventoryFile
+        let wasSynced = inventory.synced
+        inventory.synced = nil
+        let lock = Mutex(())
         var applier = Applier(app: input.app, target: target,
-                              save: { try AtomicFile.writeJSON($0, to: file) },
+                              save: { try $0.write(to: file) },
                               // libgit2 reads of one repository are serialized; uploads run in parallel.
                               content: { id in try lock.withLock { _ in try snapshot.blob(id) } },
                               checker: checker, builder: builder)
         applier.parallelism = parallelism
-        outcome.report = await applier.apply(plan, desired: desired, inventory: inventory)
+        let desired = outcome.desired ?? DesiredState(namespace: input.namespace, commit: input.commit, functions: [], files: [:],
+                                                      staticDir: wasSynced?.staticDir, warnings: [])
+        var report = await applier.apply(plan, desired: desired, inventory: inventory)
+        if !report.failed, plan.conflicts.isEmpty, let tree = outcome.folderTree {
+            let staticDir = outcome.manifest?.staticFiles?.dir ?? wasSynced?.staticDir ?? ""
+            report.inventory.synced = Inventory.Synced(commit: input.commit, tree: tree, settings: settings(input.policy),
+                                                       staticDir: staticDir, referenced: outcome.referenced)
+        }
+        do {
+            try report.inventory.write(to: file)
+        } catch {
+            report.functionErrors["(inventory)"] = "cannot save the inventory: \(error)"
+            report.retryable = true
+        }
+        outcome.inventory = report.inventory
+        outcome.report = report
         return outcome
     }
 }

@@ -31,7 +31,7 @@ final class SyncHarness: @unchecked Sendable {
 
     var inventoryFile: String { dir.file("state/apps/\(app)/inventory.json") }
 
-    func inventory() throws -> Inventory? { try AtomicFile.readJSON(Inventory.self, from: inventoryFile) }
+    func inventory() throws -> Inventory? { try Inventory.read(inventoryFile) }
 
     func input(commit: String, others: Ownership = Ownership(), folder: String = ".") -> SyncEngine.Input {
         SyncEngine.Input(app: app, namespace: namespace, policy: policy, commit: commit, folder: folder,
