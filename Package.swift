@@ -10,6 +10,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     ],
     targets: [
         // System-library shims (Debian: libyaml-dev, libgit2-dev, libinotifytools0-dev).
@@ -29,7 +31,10 @@ let package = Package(
         // The file layout under the state dir: atomic writes.
         .target(name: "State"),
         // Plan (pure diff) and apply, behind the DeployTarget protocol.
-        .target(name: "Sync", dependencies: ["Manifest", "GitSource", "State"]),
+        .target(name: "Sync", dependencies: [
+            "Manifest", "GitSource", "State",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]),
         // The thin CLI.
         .executableTarget(
             name: "zerverless-gitops",
@@ -47,7 +52,10 @@ let package = Package(
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
         .testTarget(name: "ManifestTests", dependencies: ["Manifest", "YAML"]),
         .testTarget(name: "GitSourceTests", dependencies: ["GitSource", "Manifest", "TestSupport"]),
-        .testTarget(name: "SyncTests", dependencies: ["Sync", "GitSource", "Manifest", "State", "TestSupport"]),
+        .testTarget(name: "SyncTests", dependencies: [
+            "Sync", "GitSource", "Manifest", "State", "TestSupport",
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
         .testTarget(name: "CLITests", dependencies: ["zerverless-gitops", "GitSource", "Manifest", "TestSupport", "CGit2", "CInotifyTools"]),
     ],
     swiftLanguageModes: [.v6]

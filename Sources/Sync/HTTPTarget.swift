@@ -1,0 +1,152 @@
+import AsyncHTTPClient
+import Foundation
+import Manifest
+import NIOCore
+import NIOHTTP1
+
+/// The Zerverless orchestrator's HTTP API (`shared/zerverless-api.md`): deploy = POST,
+/// undeploy = DELETE (404 counts as already gone), static files = PUT / DELETE (404 counts
+/// as gone). Connection errors and 5xx are retried with exponential backoff and jitter; 4xx
+/// are not. A bearer token, when configured, is sent on every call and never shown.
+public final class HTTPTarget: DeployTarget {
+    public struct Options: Sendable {
+        public var timeout: Duration = .seconds(30)
+        public var retries = 4
+        public var baseDelay: Duration = .milliseconds(200)
+        public var maxDelay: Duration = .seconds(5)
+        public init() {}
+    }
+
+    public let base: String
+    private let token: String?
+    private let options: Options
+    private let client: HTTPClient
+
+    /// `base` is `http(s)://host:port` (a trailing slash is ignored).
+    public init(base: String, token: String? = nil, options: Options = Options(), client: HTTPClient = .shared) {
+        var b = base
+        while b.hasSuffix("/") { b.removeLast() }
+        self.base = b
+        self.token = token
+        self.options = options
+        self.client = client
+    }
+
+    struct DeployBody: Encodable {
+        var runtime: String
+        var code: String
+        var port: Int?
+    }
+
+    public func deploy(_ request: DeployRequest) async throws(TargetError) {
+        let body = DeployBody(runtime: request.runtime.rawValue, code: request.code,
+                              port: request.runtime == .docker ? (request.port ?? 80) : nil)
+        let json: Data
+        do { json = try JSONEncoder().encode(body) } catch { throw TargetError("cannot encode the deployment: \(error)", retryable: false) }
+        let path = "/api/deploy/\(request.namespace)\(request.path)"  // function paths are URL-safe already
+        let (status, text) = try await send(.POST, path, body: Array(json), contentType: "application/json")
+        guard (200..<300).contains(status) else { throw failure("POST", path, status, text) }
+    }
+
+    public func undeploy(namespace: String, path: String) async throws(TargetError) {
+        let p = "/api/deploy/\(namespace)\(path)"
+        let (status, text) = try await send(.DELETE, p)
+        guard (200..<300).contains(status) || status == 404 else { throw failure("DELETE", p, status, text) }
+    }
+
+    public func upload(namespace: String, path: String, bytes: [UInt8]) async throws(TargetError) {
+        let p = "/api/storage/\(namespace)/\(Self.escape(path))"
+        let (status, text) = try await send(.PUT, p, body: bytes, contentType: "application/octet-stream")
+        guard (200..<300).contains(status) else { throw failure("PUT", p, status, text) }
+    }
+
+    public func deleteFile(namespace: String, path: String) async throws(TargetError) {
+        let p = "/api/storage/\(namespace)/\(Self.escape(path))"
+        let (status, text) = try await send(.DELETE, p)
+        guard (200..<300).contains(status) || status == 404 else { throw failure("DELETE", p, status, text) }
+    }
+
+    /// The namespace's stored files. A namespace that never stored a file answers 500 (the
+    /// orchestrator's quirk: its folder does not exist yet): that is an empty list.
+    public func listFiles(namespace: String, prefix: String = "") async throws(TargetError) -> [String] {
+        let p = "/api/storage/\(namespace)/?prefix=\(Self.escape(prefix))"
+        let (status, text) = try await send(.GET, p, retry5xx: false)
+        if status == 500 { return [] }
+        guard status == 200 else { throw failure("GET", p, status, text) }
+        struct Listing: Decodable { var files: [String]? }
+        guard let listing = try? JSONDecoder().decode(Listing.self, from: Data(text.utf8)) else {
+            throw TargetError("GET \(p): unreadable listing", retryable: true)
+        }
+        return listing.files ?? []
+    }
+
+    /// GET /health answers 200.
+    public func healthy() async -> Bool {
+        (try? await send(.GET, "/health", retry5xx: false).0) == 200
+    }
+
+    private func failure(_ method: String, _ path: String, _ status: Int, _ text: String) -> TargetError {
+        struct Body: Decodable { var error: String? }
+        let detail = (try? JSONDecoder().decode(Body.self, from: Data(text.utf8)))?.error ?? String(text.prefix(200))
+        return TargetError("\(method) \(base)\(path): \(status)\(detail.isEmpty ? "" : " \(detail)")", retryable: status >= 500 || status == 429)
+    }
+
+    /// One call with retries: connection errors and 5xx back off exponentially with full
+    /// jitter (base 200 ms, at most 5 s), up to `retries` times.
+    private func send(_ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, contentType: String? = nil,
+                      retry5xx: Bool = true) async throws(TargetError) -> (Int, String) {
+        var attempt = 0
+        while true {
+            var request = HTTPClientRequest(url: base + path)
+            request.method = method
+            if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+            if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
+            if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+            var lastError: String
+            do {
+                let response = try await client.execute(request, timeout: .nanoseconds(Int64(options.timeout.components.seconds) * 1_000_000_000
+                                                                                      + options.timeout.components.attoseconds / 1_000_000_000))
+                let collected = try await response.body.collect(upTo: 1 << 20)
+                let text = String(buffer: collected)
+                let status = Int(response.status.code)
+                if status >= 500 && retry5xx && attempt < options.retries {
+                    lastError = "\(status)"
+                } else {
+                    return (status, text)
+                }
+            } catch {
+                lastError = "\(error)"
+                if attempt >= options.retries {
+                    throw TargetError("\(method.rawValue) \(base)\(path): \(Self.describe(error)) (after \(attempt + 1) attempts)", retryable: true)
+                }
+            }
+            _ = lastError
+            attempt += 1
+            let cap = min(options.maxDelay, options.baseDelay * (1 << min(attempt, 16)))
+            let capNanos = cap.components.seconds * 1_000_000_000 + cap.components.attoseconds / 1_000_000_000
+            try? await Task.sleep(nanoseconds: UInt64(Int64.random(in: 0...max(1, capNanos))))
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        let text = "\(error)"
+        if text.contains("connect") || text.contains("Connection") { return "cannot connect (\(text))" }
+        if text.contains("deadline") || text.contains("Timeout") || text.contains("timeout") { return "timed out" }
+        return text
+    }
+
+    /// Percent-escapes each path segment (RFC 3986 unreserved characters stay).
+    static func escape(_ path: String) -> String {
+        var out = ""
+        for b in path.utf8 {
+            switch b {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "/"):
+                out.unicodeScalars.append(UnicodeScalar(b))
+            default:
+                out += String(format: "%%%02X", b)
+            }
+        }
+        return out
+    }
+}
