@@ -265,6 +265,20 @@ public final class Snapshot: @unchecked Sendable {
         return Checkout(current: current, folder: folder, filesWritten: written)
     }
 
+    /// Writes the `path` subtree of a commit into `dir` (created), for a Docker build
+    /// context. Returns the number of files written.
+    @discardableResult
+    public func export(commit id: String, path: String, to dir: String) throws(GitError) -> Int {
+        do {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            return try write(commit: id, path: path, to: dir)
+        } catch let error as GitError {
+            throw error
+        } catch {
+            throw GitError(.local, call: "export", message: "\(error)")
+        }
+    }
+
     private func posix(_ call: String, _ path: String) -> GitError {
         GitError(.local, call: call, message: "\(path): \(String(cString: strerror(errno)))")
     }

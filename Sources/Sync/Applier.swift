@@ -18,9 +18,12 @@ public struct ApplyReport: Sendable {
     public var failed: Bool { !functionErrors.isEmpty || !fileErrors.isEmpty }
 }
 
-/// Builds a Docker image for a function (the Docker builder of the sync engine).
+/// Builds Docker images for functions (docker, podman or buildah).
 public protocol ImageBuilder: Sendable {
-    func build(_ spec: FunctionSpec) async throws(TargetError)
+    /// Whether the image is already there (then it is not built again).
+    func exists(_ image: String) async -> Bool
+    /// Builds `image` from a Dockerfile and a context folder on disk.
+    func build(image: String, dockerfile: String, context: String) async throws(TargetError)
 }
 
 /// Executes a plan against a target: deploys, then uploads, then deletes, with bounded
@@ -37,6 +40,9 @@ public struct Applier: Sendable {
     public var content: @Sendable (String) throws -> [UInt8]
     public var checker: CodeChecker?
     public var builder: (any ImageBuilder)?
+    /// Writes a folder of the application (relative path) into a local folder: the Docker
+    /// build context, materialized from the object database.
+    public var export: (@Sendable (String, String) throws -> Void)?
     public var parallelism = 8
     public var batchSize = 256
 
@@ -86,7 +92,7 @@ public struct Applier: Sendable {
                     guard let builder else {
                         return .failed("no Docker builder on this host (docker, podman or buildah); the function is not deployed", retryable: false)
                     }
-                    do throws(TargetError) { try await builder.build(spec) } catch { return .failed("image build failed: \(error.message)", retryable: error.retryable) }
+                    do throws(TargetError) { try await buildImage(spec, builder) } catch { return .failed("image build failed: \(error.message)", retryable: error.retryable) }
                 }
                 do throws(TargetError) {
                     try await target.deploy(request)
@@ -189,6 +195,32 @@ public struct Applier: Sendable {
         if !functionDeletes.isEmpty { persist(&report) }
         report.deployed.sort()
         return report
+    }
+
+    /// Materializes the context (and a Dockerfile outside it) and builds, unless the image,
+    /// whose tag is a digest of exactly these inputs, already exists.
+    private func buildImage(_ spec: FunctionSpec, _ builder: any ImageBuilder) async throws(TargetError) {
+        guard case .docker(let dockerfile, let dockerfileID, let context) = spec.code, let image = spec.image else { return }
+        if await builder.exists(image) { return }
+        guard let export else { throw TargetError("no way to materialize the build context", retryable: false) }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("zg-build-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let contextDir = dir + "/context"
+        var dockerfilePath: String
+        do {
+            try export(context, contextDir)
+            if context == "." {
+                dockerfilePath = contextDir + "/" + dockerfile
+            } else if dockerfile.hasPrefix(context + "/") {
+                dockerfilePath = contextDir + "/" + dockerfile.dropFirst(context.count + 1)
+            } else {
+                dockerfilePath = dir + "/Dockerfile"
+                FileManager.default.createFile(atPath: dockerfilePath, contents: Data(try content(dockerfileID)))
+            }
+        } catch {
+            throw TargetError("cannot write the build context: \(error)", retryable: true)
+        }
+        try await builder.build(image: image, dockerfile: dockerfilePath, context: contextDir)
     }
 
     private func persist(_ report: inout ApplyReport) {

@@ -56,7 +56,7 @@ public enum DesiredBuilder {
                 let digest = GitHash.blobID(Array((contextLines.joined(separator: "\n") + "\ndockerfile \(dfEntry.id) \(dfEntry.path)").utf8))
                 let slug = f.path.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" }
                 let name = "zerverless/\(namespace)\(String(slug))".replacingOccurrences(of: "--", with: "-")
-                functions.append(FunctionSpec(path: f.path, runtime: .docker, code: .docker(dockerfile: dfEntry.path, context: contextDir),
+                functions.append(FunctionSpec(path: f.path, runtime: .docker, code: .docker(dockerfile: dfEntry.path, dockerfileID: dfEntry.id, context: contextDir),
                                               codeID: digest, image: "\(name):\(digest.prefix(12))", port: port, line: f.line))
             }
         }

@@ -50,8 +50,9 @@ public struct FunctionSpec: Sendable, Hashable, Codable {
         case inline(String)
         /// A file of the application's folder (path relative to it) and its blob id.
         case blob(path: String, id: String)
-        /// A Docker image to build: Dockerfile and context (relative to the app folder).
-        case docker(dockerfile: String, context: String)
+        /// A Docker image to build: Dockerfile (path and blob id) and context folder,
+        /// relative to the app folder.
+        case docker(dockerfile: String, dockerfileID: String, context: String)
     }
 
     public var path: String

@@ -219,6 +219,11 @@ public struct SyncEngine: Sendable {
                               content: { id in try lock.withLock { _ in try snapshot.blob(id) } },
                               checker: checker, builder: builder)
         applier.parallelism = parallelism
+        let folder = input.folder, commit = input.commit
+        applier.export = { path, dir in
+            let full = folder == "." ? path : (path == "." ? folder : folder + "/" + path)
+            try lock.withLock { _ in _ = try snapshot.export(commit: commit, path: full, to: dir) }
+        }
         let desired = outcome.desired ?? DesiredState(namespace: input.namespace, commit: input.commit, functions: [], files: [:],
                                                       staticDir: wasSynced?.staticDir, warnings: [])
         var report = await applier.apply(plan, desired: desired, inventory: inventory)

@@ -249,3 +249,13 @@ final class CrashingTarget: DeployTarget {
     #expect(spec.image?.hasPrefix("zerverless/web-d:") == true)
     #expect(spec.port == 80)
 }
+
+@Test func aCodeFileClimbingOutIsRefusedBeforeAnything() async throws {
+    let h = try SyncHarness(files: ["zerverless.yaml": manifest(functions: "    - {path: /x, runtime: python, codeFile: ../../etc/passwd}\n"),
+                                    "static/a.txt": "a"])
+    let out = try await h.sync()
+    #expect(out.errors.map(\.description) == [
+        "zerverless.yaml:6:45: manifest: spec.functions[0].codeFile: \"../../etc/passwd\" climbs out of the repository folder with '..'; paths must stay inside it",
+    ])
+    #expect(h.counting.counts.total == 0)
+}
