@@ -26,33 +26,30 @@ public struct GitSource: Sendable {
     public func head(_ remote: Remote, branch: String) throws(GitError) -> String {
         try Session.run(remote) { (session, callbacks) throws(GitError) -> String in
             var handle: OpaquePointer?
-            var rc = git_remote_create_detached(&handle, remote.libgit2URL)
+            let rc = git_remote_create_detached(&handle, remote.libgit2URL)
             guard rc == 0, let handle else { throw session.error("git_remote_create_detached", rc) }
             defer { git_remote_free(handle) }
-            rc = git_remote_connect(handle, GIT_DIRECTION_FETCH, &callbacks, nil, nil)
-            guard rc == 0 else { throw session.error("git_remote_connect", rc) }
             defer { git_remote_disconnect(handle) }
-            var heads: UnsafeMutablePointer<UnsafePointer<git_remote_head>?>?
-            var count = 0
-            rc = git_remote_ls(&heads, &count, handle)
-            guard rc == 0, let heads else { throw session.error("git_remote_ls", rc) }
-            let wanted = "refs/heads/" + branch
-            for i in 0..<count {
-                guard let head = heads[i] else { continue }
-                if String(cString: head.pointee.name) == wanted {
-                    return withUnsafePointer(to: head.pointee.oid) { Git.hex($0) }
-                }
+            let refs = try connectAndList(handle, &callbacks, session)
+            if let oid = refs.first(where: { $0.name == "refs/heads/" + branch })?.oid {
+                return withUnsafePointer(to: oid) { Git.hex($0) }
             }
+            let branches = refs.compactMap { $0.name.hasPrefix("refs/heads/") ? String($0.name.dropFirst("refs/heads/".count)) : nil }
             throw GitError(.branchNotFound, call: "git_remote_ls", message: "branch \"\(branch)\" not found", url: remote.shown,
-                           hint: "check spec.source.branch (the repository has \(count == 0 ? "no branches" : "\(branchNames(heads, count).prefix(5).joined(separator: ", "))"))")
+                           hint: "check spec.source.branch (the repository has \(branches.isEmpty ? "no branches" : branches.prefix(5).joined(separator: ", ")))")
         }
     }
 
-    private func branchNames(_ heads: UnsafeMutablePointer<UnsafePointer<git_remote_head>?>, _ count: Int) -> [String] {
-        (0..<count).compactMap { i -> String? in
-            guard let name = heads[i].map({ String(cString: $0.pointee.name) }), name.hasPrefix("refs/heads/") else { return nil }
-            return String(name.dropFirst("refs/heads/".count))
-        }
+    /// Connects for fetching and lists the remote's refs (one round trip).
+    private func connectAndList(_ handle: OpaquePointer, _ callbacks: inout git_remote_callbacks,
+                                _ session: Session) throws(GitError) -> [(name: String, oid: git_oid)] {
+        var rc = git_remote_connect(handle, GIT_DIRECTION_FETCH, &callbacks, nil, nil)
+        guard rc == 0 else { throw session.error("git_remote_connect", rc) }
+        var heads: UnsafeMutablePointer<UnsafePointer<git_remote_head>?>?
+        var count = 0
+        rc = git_remote_ls(&heads, &count, handle)
+        guard rc == 0, let heads else { throw session.error("git_remote_ls", rc) }
+        return (0..<count).compactMap { i in heads[i].map { (String(cString: $0.pointee.name), $0.pointee.oid) } }
     }
 
     // MARK: Fetch
@@ -96,14 +93,9 @@ public struct GitSource: Sendable {
             var rc = git_remote_create_anonymous(&handle, repo, remote.libgit2URL)
             guard rc == 0, let handle else { throw session.error("git_remote_create_anonymous", rc) }
             defer { git_remote_free(handle) }
-            rc = git_remote_connect(handle, GIT_DIRECTION_FETCH, &callbacks, nil, nil)
-            guard rc == 0 else { throw session.error("git_remote_connect", rc) }
             defer { git_remote_disconnect(handle) }
-            var heads: UnsafeMutablePointer<UnsafePointer<git_remote_head>?>?
-            var count = 0
-            rc = git_remote_ls(&heads, &count, handle)
-            guard rc == 0, let heads else { throw session.error("git_remote_ls", rc) }
-            guard var advertised = (0..<count).lazy.compactMap({ heads[$0] }).first(where: { String(cString: $0.pointee.name) == ref })?.pointee.oid else {
+            let refs = try connectAndList(handle, &callbacks, session)
+            guard var advertised = refs.first(where: { $0.name == ref })?.oid else {
                 throw GitError(.branchNotFound, call: "git_remote_ls", message: "branch \"\(branch)\" not found", url: remote.shown,
                                hint: "check spec.source.branch")
             }
