@@ -35,6 +35,8 @@ let package = Package(
             "Manifest", "GitSource", "State",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
+        // Composition root of the daemon: the apps-dir watcher, workers, scheduling.
+        .target(name: "Daemon", dependencies: ["CInotifyTools", "Sync", "GitSource", "Manifest", "State"]),
         // The thin CLI.
         .executableTarget(
             name: "zerverless-gitops",
@@ -56,6 +58,7 @@ let package = Package(
             "Sync", "GitSource", "Manifest", "State", "TestSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["zerverless-gitops", "GitSource", "Manifest", "TestSupport", "CGit2", "CInotifyTools"]),
     ],
     swiftLanguageModes: [.v6]
