@@ -28,9 +28,9 @@ public protocol ImageBuilder: Sendable {
 
 /// Executes a plan against a target: deploys, then uploads, then deletes, with bounded
 /// parallelism. Before each batch of calls the inventory records the intent (records with
-/// a nil fingerprint or id), and it is saved again after: a crash between two calls leaves
-/// nothing deployed that the inventory does not know, and the next sync redoes exactly
-/// what was not confirmed.
+/// a nil fingerprint or id) and is saved: a crash between two calls leaves nothing
+/// deployed that the inventory does not know, and the next sync redoes exactly what was
+/// not confirmed. Confirmations are saved with the next intent and at the end.
 public struct Applier: Sendable {
     public var app: String
     public var target: any DeployTarget
@@ -66,7 +66,10 @@ public struct Applier: Sendable {
         case failed(String, retryable: Bool)
     }
 
-    public func apply(_ plan: Plan, desired: DesiredState, inventory start: Inventory) async -> ApplyReport {
+    /// `marker` is recorded in the inventory if the apply is clean and complete.
+    public func apply(_ plan: Plan, desired: DesiredState, inventory start: Inventory, marker: Inventory.Synced? = nil) async -> ApplyReport {
+        var start = start
+        start.synced = nil
         var report = ApplyReport(inventory: start)
         let ns = desired.namespace
         let commit = desired.commit
@@ -112,7 +115,6 @@ public struct Applier: Sendable {
                     report.retryable = report.retryable || retryable
                 }
             }
-            persist(&report)
         }
 
         // 2. Static files.
@@ -147,7 +149,6 @@ public struct Applier: Sendable {
                     report.retryable = report.retryable || retryable
                 }
             }
-            persist(&report)
         }
 
         // 3. Deletes last: a record leaves the inventory only once the target confirmed.
@@ -190,9 +191,12 @@ public struct Applier: Sendable {
                     report.retryable = report.retryable || retryable
                 }
             }
-            persist(&report)
         }
-        if !functionDeletes.isEmpty { persist(&report) }
+        // One final save with every confirmation (and, after a clean apply, the marker for
+        // the fast paths). Confirmations need no save of their own: losing one to a crash
+        // only means an idempotent call is made again.
+        if !report.failed, plan.conflicts.isEmpty { report.inventory.synced = marker }
+        persist(&report)
         report.deployed.sort()
         return report
     }

@@ -207,11 +207,10 @@ public struct SyncEngine: Sendable {
     /// tree (for the fast paths); before any change it drops that record.
     public func sync(_ input: Input, snapshot: Snapshot) async -> Outcome {
         var outcome = plan(input, snapshot: snapshot)
-        guard let plan = outcome.plan, var inventory = outcome.inventory else { return outcome }
+        guard let plan = outcome.plan, let inventory = outcome.inventory else { return outcome }
         if outcome.path == .unchanged { return outcome }
         let file = input.inventoryFile
         let wasSynced = inventory.synced
-        inventory.synced = nil
         let lock = Mutex(())
         var applier = Applier(app: input.app, target: target,
                               save: { try $0.write(to: file) },
@@ -226,18 +225,13 @@ public struct SyncEngine: Sendable {
         }
         let desired = outcome.desired ?? DesiredState(namespace: input.namespace, commit: input.commit, functions: [], files: [:],
                                                       staticDir: wasSynced?.staticDir, warnings: [])
-        var report = await applier.apply(plan, desired: desired, inventory: inventory)
-        if !report.failed, plan.conflicts.isEmpty, let tree = outcome.folderTree {
-            let staticDir = outcome.manifest?.staticFiles?.dir ?? wasSynced?.staticDir ?? ""
-            report.inventory.synced = Inventory.Synced(commit: input.commit, tree: tree, settings: settings(input.policy),
-                                                       staticDir: staticDir, referenced: outcome.referenced)
+        var marker: Inventory.Synced?
+        if let tree = outcome.folderTree {
+            marker = Inventory.Synced(commit: input.commit, tree: tree, settings: settings(input.policy),
+                                      staticDir: outcome.manifest?.staticFiles?.dir ?? wasSynced?.staticDir ?? "",
+                                      referenced: outcome.referenced)
         }
-        do {
-            try report.inventory.write(to: file)
-        } catch {
-            report.functionErrors["(inventory)"] = "cannot save the inventory: \(error)"
-            report.retryable = true
-        }
+        let report = await applier.apply(plan, desired: desired, inventory: inventory, marker: marker)
         outcome.inventory = report.inventory
         outcome.report = report
         return outcome
