@@ -43,6 +43,7 @@ let package = Package(
             dependencies: [
                 "Manifest",
                 "GitSource",
+                "State",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -59,7 +60,7 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["zerverless-gitops", "GitSource", "Manifest", "TestSupport", "CGit2", "CInotifyTools"]),
+        .testTarget(name: "CLITests", dependencies: ["zerverless-gitops", "GitSource", "Manifest", "State", "TestSupport", "CGit2", "CInotifyTools"]),
     ],
     swiftLanguageModes: [.v6]
 )
