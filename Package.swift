@@ -44,6 +44,7 @@ let package = Package(
                 "Manifest",
                 "GitSource",
                 "State",
+                "Sync",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -33,7 +33,7 @@ struct Check: ParsableCommand {
             printErr("error: --timeout: \"\(timeout)\" is not a duration; write it like 30s or 2m")
             throw ExitCode(2)
         }
-        let (file, bytes) = try locate()
+        let (file, bytes) = try locateRegistration(target, appsDir: appsDir)
         let registration: Registration
         switch Validator.registration(bytes, file: file) {
         case .success(let r): registration = r
@@ -62,31 +62,33 @@ struct Check: ParsableCommand {
         }
     }
 
-    /// FILE if it exists, else the registration in --apps-dir whose name is NAME.
-    func locate() throws -> (String, [UInt8]) {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: target, isDirectory: &isDirectory), !isDirectory.boolValue {
-            guard let data = FileManager.default.contents(atPath: target) else {
-                printErr("\(target): error: cannot read")
-                throw ExitCode(2)
-            }
-            return (target, Array(data))
-        }
-        guard Rules.dnsLabelProblem(target) == nil else {
-            printErr("error: \(target): no such file, and not an application name")
+}
+
+/// A registration named on the command line: FILE if it exists, else the registration in
+/// the apps dir whose name is NAME. Prints the problem and exits 1 or 2 when there is none.
+func locateRegistration(_ target: String, appsDir: String) throws -> (file: String, bytes: [UInt8]) {
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: target, isDirectory: &isDirectory), !isDirectory.boolValue {
+        guard let data = FileManager.default.contents(atPath: target) else {
+            printErr("\(target): error: cannot read")
             throw ExitCode(2)
         }
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: appsDir)) ?? []
-        for name in names.sorted() where !name.hasPrefix(".") && (name.hasSuffix(".yaml") || name.hasSuffix(".yml")) {
-            let path = (appsDir as NSString).appendingPathComponent(name)
-            guard let data = FileManager.default.contents(atPath: path) else { continue }
-            if case .success(let r) = Validator.registration(Array(data), file: path), r.name == target {
-                return (path, Array(data))
-            }
-        }
-        printErr("error: no application named \"\(target)\" in \(appsDir)")
-        throw ExitCode(1)
+        return (target, Array(data))
     }
+    guard Rules.dnsLabelProblem(target) == nil else {
+        printErr("error: \(target): no such file, and not an application name")
+        throw ExitCode(2)
+    }
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: appsDir)) ?? []
+    for name in names.sorted() where !name.hasPrefix(".") && (name.hasSuffix(".yaml") || name.hasSuffix(".yml")) {
+        let path = (appsDir as NSString).appendingPathComponent(name)
+        guard let data = FileManager.default.contents(atPath: path) else { continue }
+        if case .success(let r) = Validator.registration(Array(data), file: path), r.name == target {
+            return (path, Array(data))
+        }
+    }
+    printErr("error: no application named \"\(target)\" in \(appsDir)")
+    throw ExitCode(1)
 }
 
 func env(_ name: String) -> String? {

@@ -7,7 +7,7 @@ struct ZerverlessGitops: ParsableCommand {
         commandName: "zerverless-gitops",
         abstract: "The pull-based GitOps agent of Zerverless.",
         version: "0.1.0",
-        subcommands: [Validate.self, Check.self, Status.self]
+        subcommands: [Validate.self, Check.self, Status.self, PlanCommand.self]
     )
 
     /// Like ArgumentParser's `main()`, but a usage error exits 2 (the interface's code for

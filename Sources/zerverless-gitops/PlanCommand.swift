@@ -1,0 +1,85 @@
+import ArgumentParser
+import Foundation
+import GitSource
+import Manifest
+import State
+import Sync
+
+/// `zerverless-gitops plan NAME`: what the next sync would do, and why. It fetches into the
+/// state dir's cache (as a sync would) but deploys nothing and changes no inventory.
+struct PlanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Show what the next sync of an application would do: functions and static files to create, update and delete, and why.",
+        discussion: "Exit status: 0 a plan was made (whether or not it changes anything), 1 the sync would fail (the errors are printed), 2 bad usage."
+    )
+
+    @Argument(help: "A registration file, or the name of an application registered in --apps-dir.")
+    var target: String
+
+    @Option(help: "The registration files. Env: ZG_APPS_DIR.")
+    var appsDir: String = env("ZG_APPS_DIR") ?? "/etc/zerverless/apps.d"
+
+    @Option(help: "State directory (fetch cache, inventories). Env: ZG_STATE_DIR.")
+    var stateDir: String = env("ZG_STATE_DIR") ?? StateLayout.defaultRoot
+
+    @Flag(help: "Permit file:// URLs and local paths. Env: ZG_ALLOW_FILE_URLS=1.")
+    var allowFileUrls = envFlag("ZG_ALLOW_FILE_URLS")
+
+    @Option(help: "Network deadline, like 30s or 2m. Env: ZG_GIT_TIMEOUT.")
+    var timeout: String = env("ZG_GIT_TIMEOUT") ?? "60s"
+
+    func run() throws {
+        guard let seconds = Rules.parseDuration(timeout), seconds > 0 else {
+            printErr("error: --timeout: \"\(timeout)\" is not a duration; write it like 30s or 2m")
+            throw ExitCode(2)
+        }
+        let (file, bytes) = try locateRegistration(target, appsDir: appsDir)
+        let registration: Registration
+        switch Validator.registration(bytes, file: file) {
+        case .success(let r): registration = r
+        case .failure(let failure):
+            for d in failure.diagnostics { printErr(DiagnosticRenderer.render(d, source: bytes)) }
+            throw ExitCode(1)
+        }
+        let layout = StateLayout(root: stateDir)
+        let git = GitSource(cacheRoot: layout.cacheDir)
+        let source = registration.source
+        let outcome: SyncEngine.Outcome
+        let commit: String
+        do {
+            let remote = try Remote(source: source, timeout: .seconds(seconds), allowLocal: allowFileUrls)
+            let fetched = try git.fetch(remote, branch: source.branch)
+            commit = fetched.commit
+            let snapshot = try git.open(path: fetched.cache)
+            var inventories: [String: Inventory] = [:]
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: layout.appsDir)) ?? [] where name != registration.name {
+                if let inventory = try? Inventory.read(layout.inventoryFile(name)) { inventories[name] = inventory }
+            }
+            let engine = SyncEngine(target: LocalTarget(root: layout.publishedDir))
+            outcome = engine.plan(SyncEngine.Input(
+                app: registration.name, namespace: registration.namespace, policy: registration.syncPolicy, commit: commit,
+                folder: source.path, inventoryFile: layout.inventoryFile(registration.name),
+                others: Ownership(inventories: inventories, namespace: registration.namespace, excluding: registration.name)),
+                snapshot: snapshot)
+        } catch {
+            printErr("error (\(error.retry.rawValue)): \(error)")
+            throw ExitCode(1)
+        }
+        print("\(registration.name) (\(registration.namespace)): \(source.repoURL.redacted) branch \(source.branch) at \(commit.prefix(12))")
+        if !outcome.errors.isEmpty {
+            for e in outcome.errors { printErr("  error: \(e)") }
+            throw ExitCode(1)
+        }
+        guard let plan = outcome.plan else { return }
+        if plan.isEmpty && plan.conflicts.isEmpty {
+            print("  nothing to do: \(plan.unchangedFunctions) functions and \(plan.unchangedFiles) static files are up to date")
+        }
+        for f in plan.functions { print("  \(f.action.rawValue) function \(f.path): \(f.reason)") }
+        for f in plan.files { print("  \(f.action.rawValue) file \(f.path): \(f.reason)") }
+        for c in plan.conflicts { print("  conflict: \(c.kind) \(c.path) belongs to application \(c.owner); skipped") }
+        if plan.keptByPrunePolicy > 0 { print("  kept: \(plan.keptByPrunePolicy) removed from the repository, not deleted (syncPolicy.prune is false)") }
+        for w in outcome.desired?.warnings ?? [] { print("  warning: \(w)") }
+        if !plan.isEmpty { print("  unchanged: \(plan.unchangedFunctions) functions, \(plan.unchangedFiles) static files") }
+    }
+}
