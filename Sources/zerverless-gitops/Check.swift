@@ -29,18 +29,8 @@ struct Check: ParsableCommand {
     var caFile: String? = env("ZG_CA_FILE")
 
     func run() throws {
-        guard let seconds = Rules.parseDuration(timeout), seconds > 0 else {
-            printErr("error: --timeout: \"\(timeout)\" is not a duration; write it like 30s or 2m")
-            throw ExitCode(2)
-        }
-        let (file, bytes) = try locateRegistration(target, appsDir: appsDir)
-        let registration: Registration
-        switch Validator.registration(bytes, file: file) {
-        case .success(let r): registration = r
-        case .failure(let failure):
-            for d in failure.diagnostics { printErr(DiagnosticRenderer.render(d, source: bytes)) }
-            throw ExitCode(1)
-        }
+        let seconds = try parseTimeout(timeout)
+        let registration = try loadRegistration(target, appsDir: appsDir)
         if let caFile { GitSource.setCAFile(caFile) }
         let source = registration.source
         print("\(registration.name): \(source.repoURL.redacted) branch \(source.branch)")
@@ -62,6 +52,28 @@ struct Check: ParsableCommand {
         }
     }
 
+}
+
+/// `--timeout` in seconds; bad usage (exit 2) when it is not a duration.
+func parseTimeout(_ text: String) throws -> Int {
+    guard let seconds = Rules.parseDuration(text), seconds > 0 else {
+        printErr("error: --timeout: \"\(text)\" is not a duration; write it like 30s or 2m")
+        throw ExitCode(2)
+    }
+    return seconds
+}
+
+/// The registration named on the command line, validated; its diagnostics are printed and
+/// the command exits 1 when it is invalid.
+func loadRegistration(_ target: String, appsDir: String) throws -> Registration {
+    let (file, bytes) = try locateRegistration(target, appsDir: appsDir)
+    switch Validator.registration(bytes, file: file) {
+    case .success(let r):
+        return r
+    case .failure(let failure):
+        for d in failure.diagnostics { printErr(DiagnosticRenderer.render(d, source: bytes)) }
+        throw ExitCode(1)
+    }
 }
 
 /// A registration named on the command line: FILE if it exists, else the registration in

@@ -30,18 +30,8 @@ struct PlanCommand: ParsableCommand {
     var timeout: String = env("ZG_GIT_TIMEOUT") ?? "60s"
 
     func run() throws {
-        guard let seconds = Rules.parseDuration(timeout), seconds > 0 else {
-            printErr("error: --timeout: \"\(timeout)\" is not a duration; write it like 30s or 2m")
-            throw ExitCode(2)
-        }
-        let (file, bytes) = try locateRegistration(target, appsDir: appsDir)
-        let registration: Registration
-        switch Validator.registration(bytes, file: file) {
-        case .success(let r): registration = r
-        case .failure(let failure):
-            for d in failure.diagnostics { printErr(DiagnosticRenderer.render(d, source: bytes)) }
-            throw ExitCode(1)
-        }
+        let seconds = try parseTimeout(timeout)
+        let registration = try loadRegistration(target, appsDir: appsDir)
         let layout = StateLayout(root: stateDir)
         let git = GitSource(cacheRoot: layout.cacheDir)
         let source = registration.source
