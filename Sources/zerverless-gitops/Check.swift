@@ -10,33 +10,20 @@ struct Check: ParsableCommand {
         discussion: "Exit status: 0 the repository answered with the branch head, 1 it did not (or the file is invalid), 2 bad usage."
     )
 
-    @Argument(help: "A registration file, or the name of an application registered in --apps-dir.")
-    var target: String
-
-    @Option(help: "The registration files (for NAME). Env: ZG_APPS_DIR.")
-    var appsDir: String = env("ZG_APPS_DIR") ?? "/etc/zerverless/apps.d"
-
-    @Option(help: "State directory: its fetch caches give the commit's subject when present. Env: ZG_STATE_DIR.")
-    var stateDir: String = env("ZG_STATE_DIR") ?? "/var/lib/zerverless-gitops"
-
-    @Flag(help: "Permit file:// URLs and local paths. Env: ZG_ALLOW_FILE_URLS=1.")
-    var allowFileUrls = envFlag("ZG_ALLOW_FILE_URLS")
-
-    @Option(help: "Network deadline, like 30s or 2m. Env: ZG_GIT_TIMEOUT.")
-    var timeout: String = env("ZG_GIT_TIMEOUT") ?? "60s"
+    @OptionGroup var repository: RepositoryOptions
 
     @Option(help: "PEM bundle of CAs trusted for https (replaces the system store). Env: ZG_CA_FILE.")
     var caFile: String? = env("ZG_CA_FILE")
 
     func run() throws {
-        let seconds = try parseTimeout(timeout)
-        let registration = try loadRegistration(target, appsDir: appsDir)
+        let seconds = try parseTimeout(repository.timeout)
+        let registration = try loadRegistration(repository.target, appsDir: repository.appsDir)
         if let caFile { GitSource.setCAFile(caFile) }
         let source = registration.source
         print("\(registration.name): \(source.repoURL.redacted) branch \(source.branch)")
-        let git = GitSource(cacheRoot: (stateDir as NSString).appendingPathComponent("cache"))
+        let git = GitSource(cacheRoot: (repository.stateDir as NSString).appendingPathComponent("cache"))
         do {
-            let remote = try Remote(source: source, timeout: .seconds(seconds), allowLocal: allowFileUrls)
+            let remote = try Remote(source: source, timeout: .seconds(seconds), allowLocal: repository.allowFileUrls)
             let started = ContinuousClock.now
             let head = try git.head(remote, branch: source.branch)
             let elapsed = ContinuousClock.now - started
@@ -101,6 +88,25 @@ func locateRegistration(_ target: String, appsDir: String) throws -> (file: Stri
     }
     printErr("error: no application named \"\(target)\" in \(appsDir)")
     throw ExitCode(1)
+}
+
+/// The options `check` and `plan` share: which registration, where the state is, and how
+/// the repository may be reached.
+struct RepositoryOptions: ParsableArguments {
+    @Argument(help: "A registration file, or the name of an application registered in --apps-dir.")
+    var target: String
+
+    @Option(help: "The registration files (for NAME). Env: ZG_APPS_DIR.")
+    var appsDir: String = env("ZG_APPS_DIR") ?? "/etc/zerverless/apps.d"
+
+    @Option(help: "State directory (fetch caches, inventories). Env: ZG_STATE_DIR.")
+    var stateDir: String = env("ZG_STATE_DIR") ?? "/var/lib/zerverless-gitops"
+
+    @Flag(help: "Permit file:// URLs and local paths. Env: ZG_ALLOW_FILE_URLS=1.")
+    var allowFileUrls = envFlag("ZG_ALLOW_FILE_URLS")
+
+    @Option(help: "Network deadline, like 30s or 2m. Env: ZG_GIT_TIMEOUT.")
+    var timeout: String = env("ZG_GIT_TIMEOUT") ?? "60s"
 }
 
 func env(_ name: String) -> String? {

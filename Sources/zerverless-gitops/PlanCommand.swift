@@ -14,31 +14,18 @@ struct PlanCommand: ParsableCommand {
         discussion: "Exit status: 0 a plan was made (whether or not it changes anything), 1 the sync would fail (the errors are printed), 2 bad usage."
     )
 
-    @Argument(help: "A registration file, or the name of an application registered in --apps-dir.")
-    var target: String
-
-    @Option(help: "The registration files. Env: ZG_APPS_DIR.")
-    var appsDir: String = env("ZG_APPS_DIR") ?? "/etc/zerverless/apps.d"
-
-    @Option(help: "State directory (fetch cache, inventories). Env: ZG_STATE_DIR.")
-    var stateDir: String = env("ZG_STATE_DIR") ?? StateLayout.defaultRoot
-
-    @Flag(help: "Permit file:// URLs and local paths. Env: ZG_ALLOW_FILE_URLS=1.")
-    var allowFileUrls = envFlag("ZG_ALLOW_FILE_URLS")
-
-    @Option(help: "Network deadline, like 30s or 2m. Env: ZG_GIT_TIMEOUT.")
-    var timeout: String = env("ZG_GIT_TIMEOUT") ?? "60s"
+    @OptionGroup var repository: RepositoryOptions
 
     func run() throws {
-        let seconds = try parseTimeout(timeout)
-        let registration = try loadRegistration(target, appsDir: appsDir)
-        let layout = StateLayout(root: stateDir)
+        let seconds = try parseTimeout(repository.timeout)
+        let registration = try loadRegistration(repository.target, appsDir: repository.appsDir)
+        let layout = StateLayout(root: repository.stateDir)
         let git = GitSource(cacheRoot: layout.cacheDir)
         let source = registration.source
         let outcome: SyncEngine.Outcome
         let commit: String
         do {
-            let remote = try Remote(source: source, timeout: .seconds(seconds), allowLocal: allowFileUrls)
+            let remote = try Remote(source: source, timeout: .seconds(seconds), allowLocal: repository.allowFileUrls)
             let fetched = try git.fetch(remote, branch: source.branch)
             commit = fetched.commit
             let snapshot = try git.open(path: fetched.cache)
