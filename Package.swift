@@ -12,6 +12,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
         // System-library shims (Debian: libyaml-dev, libgit2-dev, libinotifytools0-dev).
@@ -36,7 +38,11 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         // Composition root of the daemon: the apps-dir watcher, workers, scheduling.
-        .target(name: "Daemon", dependencies: ["CInotifyTools", "Sync", "GitSource", "Manifest", "State"]),
+        .target(name: "Daemon", dependencies: [
+            "CInotifyTools", "Sync", "GitSource", "Manifest", "State", "YAML",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         // The thin CLI.
         .executableTarget(
             name: "zerverless-gitops",
@@ -45,12 +51,16 @@ let package = Package(
                 "GitSource",
                 "State",
                 "Sync",
+                "Daemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
 
         // Helpers shared by the test targets: processes, temp dirs, the built binary.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),        // The benchmarks (make bench).
+        .target(name: "TestSupport", dependencies: [.product(name: "Hummingbird", package: "hummingbird")], path: "Tests/TestSupport"),
+        // The benchmarks (make bench).
         .executableTarget(name: "zg-bench", dependencies: ["Manifest", "GitSource", "Sync", "State", "TestSupport"]),
 
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
@@ -60,7 +70,7 @@ let package = Package(
             "Sync", "GitSource", "Manifest", "State", "TestSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "TestSupport"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "zerverless-gitops", "State", "Sync", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["zerverless-gitops", "GitSource", "Manifest", "State", "TestSupport", "CGit2", "CInotifyTools"]),
     ],
     swiftLanguageModes: [.v6]

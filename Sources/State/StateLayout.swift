@@ -4,7 +4,7 @@ import Foundation
 ///
 ///     apps/NAME/status.json        the status document (interface section 4)
 ///     apps/NAME/inventory          what the application has deployed (Sync's format)
-///     apps/NAME/checkouts/<commit> per-commit checkouts; apps/NAME/current -> one of them
+///     apps/NAME/history.json       the last successful sync's key and the last attempts
 ///     requests/NAME.sync           a sync request (anyone may create it)
 ///     cache/<repo>-<hash>.git      shared bare fetch caches
 ///     published/                   the local target's output
@@ -25,7 +25,16 @@ public struct StateLayout: Sendable, Hashable {
     public func appDir(_ name: String) -> String { appsDir + "/" + name }
     public func statusFile(_ name: String) -> String { appDir(name) + "/status.json" }
     public func inventoryFile(_ name: String) -> String { appDir(name) + "/inventory" }
+    public func historyFile(_ name: String) -> String { appDir(name) + "/history.json" }
     public func requestFile(_ name: String) -> String { requestsDir + "/" + name + ".sync" }
+
+    public func readHistory(_ name: String) -> SyncHistory {
+        (try? AtomicFile.readJSON(SyncHistory.self, from: historyFile(name))) ?? SyncHistory()
+    }
+
+    public func writeHistory(_ history: SyncHistory, of name: String) throws {
+        try AtomicFile.writeJSON(history, to: historyFile(name))
+    }
 
     /// Every application that has a status document, by name.
     public func applications() -> [String] {
@@ -135,5 +144,59 @@ public struct StatusDocument: Sendable, Hashable, Codable {
         self.functions = functions
         self.static = `static`
         self.registrationFile = registrationFile
+    }
+}
+
+/// `apps/NAME/history.json`: what the daemon needs to resume after a restart without
+/// redeploying (the last successful sync: commit and the digest of everything it
+/// depended on), and the last attempts, newest first, for operators.
+public struct SyncHistory: Sendable, Hashable, Codable {
+    public struct Success: Sendable, Hashable, Codable {
+        public var commit: String
+        /// Digest of the registration, limits and target the sync was made with.
+        public var key: String
+        public var at: Date
+
+        public init(commit: String, key: String, at: Date) {
+            self.commit = commit
+            self.key = key
+            self.at = at
+        }
+    }
+
+    public struct Attempt: Sendable, Hashable, Codable {
+        public var at: Date
+        public var trigger: String
+        public var commit: String?
+        /// synced, unchanged, error, invalid, undeployed.
+        public var result: String
+        public var durationMs: Int
+        public var targetCalls: Int
+        public var message: String?
+
+        public init(at: Date, trigger: String, commit: String?, result: String, durationMs: Int, targetCalls: Int, message: String?) {
+            self.at = at
+            self.trigger = trigger
+            self.commit = commit
+            self.result = result
+            self.durationMs = durationMs
+            self.targetCalls = targetCalls
+            self.message = message
+        }
+    }
+
+    public static let limit = 20
+
+    public var lastSuccess: Success?
+    /// The key and commit of the last attempt that failed for a reason only a change of
+    /// input can fix (invalid manifest, syntax error): not retried until one changes.
+    public var stalled: Success?
+    public var attempts: [Attempt] = []
+
+    public init() {}
+
+    public mutating func record(_ attempt: Attempt) {
+        attempts.insert(attempt, at: 0)
+        if attempts.count > Self.limit { attempts.removeLast(attempts.count - Self.limit) }
     }
 }

@@ -236,4 +236,18 @@ public struct SyncEngine: Sendable {
         outcome.report = report
         return outcome
     }
+
+    /// Undeploys everything an inventory holds (the application's registration is gone),
+    /// recording progress in the inventory file as any apply does; nil when it cannot plan.
+    public func undeployAll(app: String, inventory: Inventory, inventoryFile: String) async -> ApplyReport? {
+        var policy = Registration.SyncPolicy()
+        policy.prune = true
+        policy.allowEmpty = true
+        let desired = DesiredState(namespace: inventory.namespace, commit: inventory.synced?.commit ?? "", functions: [],
+                                   files: [:], staticDir: nil, warnings: [])
+        guard case .success(let plan) = Planner.plan(desired, inventory: inventory, policy: policy) else { return nil }
+        var applier = Applier(app: app, target: target, save: { try $0.write(to: inventoryFile) }, content: { _ in [] })
+        applier.parallelism = parallelism
+        return await applier.apply(plan, desired: desired, inventory: inventory)
+    }
 }

@@ -197,8 +197,8 @@ public final class ServerProcess: @unchecked Sendable {
 
 /// `git daemon` serving every repository under `base` (with --informative-errors, so a
 /// missing repository is reported, not just a closed connection).
-public func startGitDaemon(base: String, dir: String) throws -> ServerProcess {
-    let port = freePort()
+public func startGitDaemon(base: String, dir: String, port chosen: Int? = nil) throws -> ServerProcess {
+    let port = chosen ?? freePort()
     // git-daemon itself, not the `git daemon` wrapper, which would outlive a SIGTERM.
     return try ServerProcess("git daemon", executable: "/usr/lib/git-core/git-daemon", arguments: [
         "--reuseaddr", "--export-all", "--informative-errors", "--base-path=\(base)",

@@ -6,34 +6,34 @@ import Synchronization
 /// A Zerverless orchestrator as `shared/zerverless-api.md` describes it, quirks included
 /// (the storage listing answers 500 for a namespace that never stored a file; `..` is a
 /// 500; a second POST is an upsert; an empty runtime is lua), with failure injection.
-final class ContractServer: Sendable {
-    struct Deployment: Codable, Sendable, Equatable {
-        var user: String
-        var path: String
-        var runtime: String
-        var code: String
-        var port: Int?
-        var created_at: String
+public final class ContractServer: Sendable {
+    public struct Deployment: Codable, Sendable, Equatable {
+        public var user: String
+        public var path: String
+        public var runtime: String
+        public var code: String
+        public var port: Int?
+        public var created_at: String
     }
 
-    struct State: Sendable {
-        var deployments: [String: Deployment] = [:]
+    public struct State: Sendable {
+        public var deployments: [String: Deployment] = [:]
         /// namespace -> path -> bytes
-        var storage: [String: [String: [UInt8]]] = [:]
+        public var storage: [String: [String: [UInt8]]] = [:]
         /// Requests seen, as "METHOD /path".
-        var log: [String] = []
-        var authorization: [String?] = []
+        public var log: [String] = []
+        public var authorization: [String?] = []
         /// The next N requests answer 503.
-        var fail503 = 0
-        var delay: Duration?
+        public var fail503 = 0
+        public var delay: Duration?
     }
 
-    let state = Mutex(State())
-    let port: Int
+    public let state = Mutex(State())
+    public let port: Int
     let token: String?
     private let task: Task<Void, any Error>
 
-    var base: String { "http://127.0.0.1:\(port)" }
+    public var base: String { "http://127.0.0.1:\(port)" }
 
     private init(port: Int, token: String?, task: Task<Void, any Error>) {
         self.port = port
@@ -41,7 +41,7 @@ final class ContractServer: Sendable {
         self.task = task
     }
 
-    static func start(token: String? = nil) async throws -> ContractServer {
+    public static func start(token: String? = nil) async throws -> ContractServer {
         let box = Mutex<ContractServer?>(nil)
         let router = Router()
         router.on("**", method: .get) { req, ctx in await box.withLock { $0! }.handle(req, ctx) }
@@ -59,7 +59,7 @@ final class ContractServer: Sendable {
         return server
     }
 
-    func stop() { task.cancel() }
+    public func stop() { task.cancel() }
 
     deinit { task.cancel() }
 

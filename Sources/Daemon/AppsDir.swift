@@ -1,0 +1,158 @@
+import Foundation
+import Manifest
+import YAML
+
+/// One registration file of the apps dir, as last read.
+public struct RegistrationFile: Sendable {
+    public var path: String
+    /// The valid registration, or every diagnostic of the file.
+    public var result: Result<Registration, Validator.Failure>
+    /// The application the file is about: its name when valid; for an invalid file the
+    /// name it declares (if that is a DNS label), else its file name without extension.
+    public var name: String?
+    /// SHA-1 of the file's bytes: what "the file changed" means.
+    public var digest: String
+}
+
+/// What the apps dir holds for one application name.
+public enum AppEntry: Sendable {
+    case valid(Registration, file: String, digest: String)
+    case invalid(file: String, diagnostics: [Diagnostic], digest: String)
+    /// Two or more files claim the name: neither is synced.
+    case duplicate(files: [String])
+
+    public var files: [String] {
+        switch self {
+        case .valid(_, let file, _), .invalid(let file, _, _): return [file]
+        case .duplicate(let files): return files
+        }
+    }
+
+    /// Changes when anything about the entry changes (file content, file set).
+    public var digest: String {
+        switch self {
+        case .valid(_, let file, let digest), .invalid(let file, _, let digest): return file + "@" + digest
+        case .duplicate(let files): return "duplicate:" + files.joined(separator: ",")
+        }
+    }
+}
+
+/// Reads the apps dir: `*.yaml` / `*.yml` whose name does not start with `.`, followed
+/// through symlinks (a Kubernetes ConfigMap's files are links into `..data`). A file is
+/// read again only when its identity (device, inode, size, mtime, ctime) changed, so a
+/// rescan of a thousand unchanged files costs a thousand `stat` calls.
+public final class AppsDirScanner: @unchecked Sendable {
+    public let directory: String
+
+    private struct Stamp: Equatable {
+        var dev: UInt64, ino: UInt64, size: Int64, mtime: Int, mtimeNs: Int, ctime: Int, ctimeNs: Int
+    }
+
+    private var cache: [String: (stamp: Stamp, file: RegistrationFile)] = [:]
+
+    public init(directory: String) {
+        self.directory = directory
+    }
+
+    public struct Scan: Sendable {
+        /// false: the folder is missing or unreadable (then nothing is undeployed).
+        public var readable: Bool
+        public var problem: String?
+        public var files: [RegistrationFile]
+    }
+
+    /// Whether a name in the apps dir is a registration file.
+    public static func isRegistrationName(_ name: String) -> Bool {
+        !name.hasPrefix(".") && (name.hasSuffix(".yaml") || name.hasSuffix(".yml"))
+    }
+
+    public func scan() -> Scan {
+        guard let dir = opendir(directory) else {
+            let problem = "cannot read the apps dir \(directory): \(String(cString: strerror(errno)))"
+            return Scan(readable: false, problem: problem, files: [])
+        }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+            }
+            if Self.isRegistrationName(name) { names.append(name) }
+        }
+        closedir(dir)
+        names.sort()
+        var files: [RegistrationFile] = []
+        var seen = Set<String>()
+        for name in names {
+            let path = directory + "/" + name
+            var st = stat()
+            // Through symlinks: a ConfigMap swap changes what the link resolves to.
+            guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }
+            seen.insert(path)
+            let stamp = Stamp(dev: UInt64(st.st_dev), ino: UInt64(st.st_ino), size: Int64(st.st_size),
+                              mtime: st.st_mtim.tv_sec, mtimeNs: st.st_mtim.tv_nsec,
+                              ctime: st.st_ctim.tv_sec, ctimeNs: st.st_ctim.tv_nsec)
+            if let cached = cache[path], cached.stamp == stamp {
+                files.append(cached.file)
+                continue
+            }
+            guard let data = FileManager.default.contents(atPath: path) else { continue }
+            let file = Self.read(Array(data), path: path)
+            cache[path] = (stamp, file)
+            files.append(file)
+        }
+        for path in cache.keys where !seen.contains(path) { cache[path] = nil }
+        return Scan(readable: true, problem: nil, files: files)
+    }
+
+    /// Decodes one registration file (pure).
+    public static func read(_ bytes: [UInt8], path: String) -> RegistrationFile {
+        let digest = SHA1.hash(bytes).map { String(format: "%02x", $0) }.joined()
+        let result = Validator.registration(bytes, file: path)
+        var name: String?
+        switch result {
+        case .success(let registration): name = registration.name
+        case .failure: name = guessName(bytes, path: path)
+        }
+        return RegistrationFile(path: path, result: result, name: name, digest: digest)
+    }
+
+    /// The name an invalid file is about: `metadata.name` or `name` when it is a DNS
+    /// label, else the file name without extension when that is one.
+    static func guessName(_ bytes: [UInt8], path: String) -> String? {
+        if let root = try? YAMLParser.parse(bytes) {
+            for candidate in [root["metadata"]?["name"]?.scalar, root["name"]?.scalar] {
+                if let candidate, Rules.dnsLabelProblem(candidate) == nil { return candidate }
+            }
+        }
+        var stem = (path as NSString).lastPathComponent
+        for ext in [".yaml", ".yml"] where stem.hasSuffix(ext) { stem = String(stem.dropLast(ext.count)) }
+        return Rules.dnsLabelProblem(stem) == nil ? stem : nil
+    }
+
+    /// The files grouped by application name (pure). A name claimed by several files is a
+    /// duplicate; files with no usable name are returned apart.
+    public static func resolve(_ files: [RegistrationFile]) -> (entries: [String: AppEntry], unnamed: [RegistrationFile]) {
+        var byName: [String: [RegistrationFile]] = [:]
+        var unnamed: [RegistrationFile] = []
+        for file in files {
+            guard let name = file.name else {
+                unnamed.append(file)
+                continue
+            }
+            byName[name, default: []].append(file)
+        }
+        var entries: [String: AppEntry] = [:]
+        for (name, group) in byName {
+            if group.count > 1 {
+                entries[name] = .duplicate(files: group.map(\.path).sorted())
+                continue
+            }
+            let file = group[0]
+            switch file.result {
+            case .success(let registration): entries[name] = .valid(registration, file: file.path, digest: file.digest)
+            case .failure(let failure): entries[name] = .invalid(file: file.path, diagnostics: failure.diagnostics, digest: file.digest)
+            }
+        }
+        return (entries, unnamed)
+    }
+}

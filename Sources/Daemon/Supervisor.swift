@@ -1,0 +1,430 @@
+import Foundation
+import Logging
+import Manifest
+import State
+import ServiceLifecycle
+import Sync
+
+/// The daemon's composition root: the apps dir and the requests dir watched through
+/// inotify, one scheduling record per application, syncs run at most `concurrency` at
+/// a time. Triggers (startup, registration change, sync request, poll timer, retry) set an
+/// application due; a due application that is already syncing runs once more afterwards
+/// (coalesced, never twice at once).
+public actor Supervisor {
+    public struct Configuration: Sendable {
+        public var appsDir: String
+        public var concurrency: Int
+        public var removalGrace: Double
+        /// The safety-net rescan of both folders (inotify is the fast path).
+        public var rescanInterval: Double
+        /// Events of the apps dir are collected this long before it is read.
+        public var debounce: Double
+        /// How long running syncs get to finish after a stop.
+        public var shutdownGrace: Duration
+
+        public init(appsDir: String, concurrency: Int = 4, removalGrace: Double = 60, rescanInterval: Double = 30,
+                    debounce: Double = 0.1, shutdownGrace: Duration = .seconds(30)) {
+            self.appsDir = appsDir
+            self.concurrency = max(1, concurrency)
+            self.removalGrace = removalGrace
+            self.rescanInterval = rescanInterval
+            self.debounce = debounce
+            self.shutdownGrace = shutdownGrace
+        }
+    }
+
+    struct App {
+        var entry: AppEntry?
+        /// When the application is looked at next (poll, retry, removal).
+        var due: Date?
+        /// Why it must be looked at as soon as a slot is free.
+        var urgent: String?
+        var running = false
+        var failures = 0
+        /// Set when the registration went away: undeploy at `due`.
+        var removing = false
+        /// The request file as it was when the running sync started.
+        var request: FileIdentity?
+    }
+
+    struct FileIdentity: Equatable {
+        var ino: UInt64
+        var mtime: Int
+        var mtimeNs: Int
+
+        init?(_ path: String) {
+            var st = stat()
+            guard stat(path, &st) == 0 else { return nil }
+            ino = UInt64(st.st_ino)
+            mtime = st.st_mtim.tv_sec
+            mtimeNs = st.st_mtim.tv_nsec
+        }
+    }
+
+    let configuration: Configuration
+    let runner: SyncRunner
+    let scanner: AppsDirScanner
+    let wakeup = Wakeup()
+    var apps: [String: App] = [:]
+    var running = 0
+    var scanDue: Date?
+    var nextRescan = Date.distantPast
+    var watcher: DirectoryWatcher?
+    var watchingAppsDir = false
+    var appsDirProblem: String?
+    var startedAt: Date?
+
+    var logger: Logger { runner.context.logger }
+    var layout: StateLayout { runner.context.layout }
+    func now() -> Date { runner.context.now() }
+
+    public init(configuration: Configuration, runner: SyncRunner) {
+        self.configuration = configuration
+        self.runner = runner
+        self.scanner = AppsDirScanner(directory: configuration.appsDir)
+    }
+
+    /// Asks the loop to stop: no new syncs; running ones finish (within the grace).
+    public nonisolated func stop() { wakeup.stop() }
+
+    /// Runs until `stop()`.
+    public func run() async {
+        for dir in [layout.appsDir, layout.requestsDir, layout.cacheDir] {
+            try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        }
+        startedAt = now()
+        logger.info("starting", metadata: ["apps_dir": "\(configuration.appsDir)", "state_dir": "\(layout.root)",
+                                           "concurrency": "\(configuration.concurrency)"])
+        await restartWatcher()
+        rescanAll(startup: true)
+        await withDiscardingTaskGroup { group in
+            while !wakeup.stopping {
+                if let due = scanDue, due <= now() {
+                    scanDue = nil
+                    reconcile(scanner.scan(), startup: false)
+                }
+                if nextRescan <= now() {
+                    if !watchingAppsDir { await restartWatcher() }
+                    rescanAll(startup: false)
+                }
+                launchDue(in: &group)
+                let timeout = nextWake().map { max(0.001, $0.timeIntervalSince(now())) }
+                await wakeup.wait(timeout: timeout.map { .milliseconds(Int64($0 * 1000)) })
+            }
+            logger.info("stopping", metadata: ["running_syncs": "\(running)"])
+            watcher?.stop()
+        }
+        logger.info("stopped")
+    }
+
+    // MARK: Events
+
+    func handle(_ event: DirectoryWatcher.Event) {
+        switch event {
+        case .changed(let directory, let name):
+            if directory == configuration.appsDir {
+                // Registration files, and the `..data` swap of a Kubernetes ConfigMap.
+                if AppsDirScanner.isRegistrationName(name) || name.hasPrefix("..") { scheduleScan() }
+            } else if directory == layout.requestsDir {
+                requestArrived(name)
+            }
+        case .rescan(let directory):
+            if directory == configuration.appsDir {
+                scheduleScan()
+                if !FileManager.default.fileExists(atPath: directory) { watchingAppsDir = false }
+            } else {
+                scanRequests()
+            }
+        }
+        wakeup.signal()
+    }
+
+    func scheduleScan() {
+        if scanDue == nil { scanDue = now().addingTimeInterval(configuration.debounce) }
+    }
+
+    func requestArrived(_ file: String) {
+        guard !file.hasPrefix("."), file.hasSuffix(".sync") else { return }
+        let name = String(file.dropLast(".sync".count))
+        guard var app = apps[name], FileManager.default.fileExists(atPath: layout.requestFile(name)) else { return }
+        switch app.entry {
+        case .valid:
+            app.urgent = "request"
+            apps[name] = app
+        case .invalid, .duplicate, nil:
+            // Nothing to sync: the status already says why; the request is handled.
+            try? FileManager.default.removeItem(atPath: layout.requestFile(name))
+        }
+    }
+
+    func scanRequests() {
+        for file in (try? FileManager.default.contentsOfDirectory(atPath: layout.requestsDir)) ?? [] {
+            requestArrived(file)
+        }
+    }
+
+    func rescanAll(startup: Bool) {
+        // A missing apps dir is looked for more often: it may be mounted any moment.
+        nextRescan = now().addingTimeInterval(watchingAppsDir ? configuration.rescanInterval : min(configuration.rescanInterval, 5))
+        reconcile(scanner.scan(), startup: startup)
+        scanRequests()
+    }
+
+    // MARK: Registrations
+
+    func reconcile(_ scan: AppsDirScanner.Scan, startup: Bool) {
+        guard scan.readable else {
+            if appsDirProblem != scan.problem {
+                logger.error("apps dir unreadable; nothing is undeployed while it is", metadata: ["problem": "\(scan.problem ?? "")"])
+                appsDirProblem = scan.problem
+            }
+            if startup {
+                // Resume what the state dir knows; the registrations come back with the folder.
+                for name in layout.applications() where apps[name] == nil { apps[name] = App() }
+            }
+            return
+        }
+        if appsDirProblem != nil {
+            logger.info("apps dir readable again", metadata: ["apps_dir": "\(configuration.appsDir)"])
+            appsDirProblem = nil
+        }
+        let (entries, unnamed) = AppsDirScanner.resolve(scan.files)
+        for file in unnamed {
+            logger.error("registration file ignored: no usable application name in it or in its file name", metadata: ["file": "\(file.path)"])
+        }
+        for (name, entry) in entries {
+            var app = apps[name] ?? App()
+            if let old = app.entry, old.digest == entry.digest, !app.removing { continue }
+            let wasRemoving = app.removing
+            app.entry = entry
+            app.removing = false
+            app.failures = 0
+            switch entry {
+            case .valid(let registration, let file, _):
+                app.urgent = startup ? "startup" : "registration"
+                if wasRemoving { logger.info("registration back within the grace period; nothing undeployed", metadata: ["app": "\(name)"]) }
+                if !FileManager.default.fileExists(atPath: layout.statusFile(name)) {
+                    runner.writeStatus(name: name, phase: .pending, registration: registration, file: file,
+                                       message: "registered; waiting for the first sync", failure: nil, nextSync: nil)
+                }
+                if !startup { logger.info("registration loaded", metadata: ["app": "\(name)", "file": "\(file)"]) }
+            case .invalid(let file, let diagnostics, _):
+                app.urgent = nil
+                app.due = nil
+                let first = diagnostics.first
+                let more = diagnostics.count > 1 ? " (and \(diagnostics.count - 1) more)" : ""
+                let message = (first.map { ($0.field.map { "\($0): " } ?? "") + $0.message } ?? "invalid") + more
+                runner.writeStatus(name: name, phase: .invalid, registration: nil, file: file,
+                                   message: "registration: \(message)",
+                                   failure: .init(stage: "registration", message: diagnostics.map(\.description).joined(separator: "\n"),
+                                                  file: file, line: first?.line, column: first?.column),
+                                   nextSync: nil)
+                logger.error("registration invalid; this application is not synced until the file changes",
+                             metadata: ["app": "\(name)", "file": "\(file)", "error": "\(diagnostics.map(\.description).joined(separator: "; "))"])
+            case .duplicate(let files):
+                app.urgent = nil
+                app.due = nil
+                let message = "the name \"\(name)\" is claimed by \(files.count) files: \(files.joined(separator: ", ")); neither is synced until one is renamed or removed"
+                runner.writeStatus(name: name, phase: .invalid, registration: nil, file: files.first,
+                                   message: message, failure: .init(stage: "registration", message: message, file: files.first),
+                                   nextSync: nil)
+                logger.error("duplicate application name", metadata: ["app": "\(name)", "files": "\(files.joined(separator: ", "))"])
+            }
+            apps[name] = app
+        }
+        // Registrations that went away (and, at startup, applications the state dir
+        // knows that no file registers any more): undeployed after the grace.
+        var gone = apps.keys.filter { entries[$0] == nil && !(apps[$0]?.removing ?? false) }
+        if startup {
+            gone += layout.applications().filter { entries[$0] == nil && apps[$0] == nil }
+        }
+        for name in Set(gone) {
+            var app = apps[name] ?? App()
+            app.removing = true
+            app.urgent = nil
+            app.failures = 0
+            // A deletion interrupted by a restart continues; its grace starts again.
+            app.due = now().addingTimeInterval(configuration.removalGrace)
+            apps[name] = app
+            runner.writeStatus(name: name, phase: .deleting, registration: nil, file: nil,
+                               message: "registration file removed; undeployed at the time of nextSync unless it comes back",
+                               failure: nil, nextSync: app.due)
+            logger.info("registration removed; undeploying after the grace period",
+                        metadata: ["app": "\(name)", "grace_s": "\(Int(configuration.removalGrace))"])
+        }
+    }
+
+    // MARK: Scheduling
+
+    func nextWake() -> Date? {
+        var next: Date = min(scanDue ?? nextRescan, nextRescan)
+        if running < configuration.concurrency {
+            for app in apps.values where !app.running {
+                if app.urgent != nil { return now() }
+                if let due = app.due { next = min(next, due) }
+            }
+        }
+        return next
+    }
+
+    func launchDue(in group: inout DiscardingTaskGroup) {
+        guard running < configuration.concurrency else { return }
+        let t = now()
+        var candidates: [(name: String, urgent: Bool, due: Date)] = []
+        for (name, app) in apps where !app.running {
+            if app.urgent != nil {
+                candidates.append((name, true, .distantPast))
+            } else if let due = app.due, due <= t {
+                candidates.append((name, false, due))
+            }
+        }
+        candidates.sort { ($0.urgent ? 0 : 1, $0.due, $0.name) < ($1.urgent ? 0 : 1, $1.due, $1.name) }
+        for candidate in candidates {
+            guard running < configuration.concurrency, var app = apps[candidate.name] else { break }
+            let name = candidate.name
+            let trigger = app.urgent ?? (app.removing ? "removal" : (app.failures > 0 ? "retry" : "poll"))
+            if app.removing {
+                app.running = true
+                app.urgent = nil
+                apps[name] = app
+                running += 1
+                let runner = self.runner
+                group.addTask {
+                    let result = await runner.undeploy(name: name, trigger: trigger)
+                    await self.undeployFinished(name, result)
+                }
+                continue
+            }
+            guard case .valid(let registration, let file, _)? = app.entry else {
+                app.urgent = nil
+                app.due = nil
+                apps[name] = app
+                continue
+            }
+            app.running = true
+            app.urgent = nil
+            app.request = FileIdentity(layout.requestFile(name))
+            apps[name] = app
+            running += 1
+            let runner = self.runner
+            let failures = app.failures
+            let force = trigger == "request"
+            group.addTask {
+                let result = await runner.sync(registration, file: file, trigger: trigger, force: force, failures: failures)
+                await self.syncFinished(name, result)
+            }
+        }
+    }
+
+    func syncFinished(_ name: String, _ result: SyncResult) {
+        running -= 1
+        guard var app = apps[name] else { return }
+        app.running = false
+        switch result.kind {
+        case .retryable: app.failures += 1
+        default: app.failures = 0
+        }
+        app.due = result.nextSync
+        // The request this sync handled is removed, unless it was written again meanwhile.
+        if let handled = app.request {
+            let file = layout.requestFile(name)
+            if FileIdentity(file) == handled {
+                unlink(file)
+            } else if FileIdentity(file) != nil {
+                app.urgent = "request"
+            }
+            app.request = nil
+        }
+        apps[name] = app
+        wakeup.signal()
+    }
+
+    func undeployFinished(_ name: String, _ result: (done: Bool, message: String)) {
+        running -= 1
+        guard var app = apps[name] else { return }
+        app.running = false
+        if !app.removing {
+            // Registered again while undeploying: sync it back.
+            app.urgent = app.urgent ?? "registration"
+            apps[name] = app
+        } else if result.done {
+            apps[name] = nil
+        } else {
+            app.failures += 1
+            let delay = runner.context.schedule.backoff(failures: app.failures, interval: Double(runner.context.defaultPollInterval),
+                                                        random: runner.context.random())
+            app.due = now().addingTimeInterval(delay)
+            runner.writeStatus(name: name, phase: .deleting, registration: nil, file: nil,
+                               message: "undeploy failed; retried at the time of nextSync",
+                               failure: .init(stage: "prune", message: result.message), nextSync: app.due)
+            apps[name] = app
+        }
+        wakeup.signal()
+    }
+
+    // MARK: Watching
+
+    func restartWatcher() async {
+        watcher?.stop()
+        watcher = nil
+        var dirs = [layout.requestsDir]
+        var isDir: ObjCBool = false
+        let appsDirExists = FileManager.default.fileExists(atPath: configuration.appsDir, isDirectory: &isDir) && isDir.boolValue
+        if appsDirExists { dirs.insert(configuration.appsDir, at: 0) }
+        let watched = dirs
+        // The watcher's init waits for its thread: not on the cooperative pool.
+        let made: Result<DirectoryWatcher, WatchError> = await withCheckedContinuation { c in
+            Thread.detachNewThread {
+                do { c.resume(returning: .success(try DirectoryWatcher(directories: watched))) } catch let e as WatchError {
+                    c.resume(returning: .failure(e))
+                } catch {
+                    c.resume(returning: .failure(WatchError(message: "\(error)")))
+                }
+            }
+        }
+        switch made {
+        case .success(let w):
+            watcher = w
+            watchingAppsDir = appsDirExists
+            Task { [weak self] in
+                for await event in w.events { await self?.handle(event) }
+            }
+            if appsDirExists { scheduleScan() }
+        case .failure(let e):
+            watchingAppsDir = false
+            logger.error("cannot watch; relying on the periodic rescan", metadata: ["error": "\(e.message)"])
+        }
+    }
+}
+
+/// The supervisor as a service of swift-service-lifecycle: SIGTERM / SIGINT stop new syncs,
+/// let running ones finish within the grace, and the process exits 0.
+public struct DaemonService: Service {
+    public let supervisor: Supervisor
+    public let shutdownGrace: Duration
+    public let logger: Logger
+
+    public init(supervisor: Supervisor, shutdownGrace: Duration, logger: Logger) {
+        self.supervisor = supervisor
+        self.shutdownGrace = shutdownGrace
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let supervisor = self.supervisor
+        let grace = shutdownGrace
+        let logger = self.logger
+        await withGracefulShutdownHandler {
+            await supervisor.run()
+        } onGracefulShutdown: {
+            supervisor.stop()
+            // A sync stuck in a network call past its deadline must not hold the exit:
+            // the state files are crash-safe, so leaving then is safe.
+            Thread.detachNewThread {
+                Thread.sleep(forTimeInterval: Double(grace.components.seconds))
+                logger.warning("syncs still running after the shutdown grace; exiting", metadata: ["grace_s": "\(grace.components.seconds)"])
+                exit(0)
+            }
+        }
+    }
+}

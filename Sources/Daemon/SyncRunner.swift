@@ -1,0 +1,389 @@
+import Foundation
+import GitSource
+import Logging
+import Manifest
+import State
+import Sync
+
+/// What the daemon's workers share: where the state is, how to reach repositories, where
+/// to deploy.
+public struct SyncContext: Sendable {
+    public var layout: StateLayout
+    public var git: GitSource
+    public var target: any DeployTarget
+    /// Names the target in the sync key: a different target means a full sync.
+    public var targetID: String
+    public var limits: SyncLimits
+    public var checker: CodeChecker?
+    public var builder: (any ImageBuilder)?
+    public var gitTimeout: Duration
+    public var allowLocal: Bool
+    public var defaultPollInterval: Int
+    public var schedule: SchedulePolicy
+    public var workers: GitWorkers
+    public var now: @Sendable () -> Date
+    public var random: @Sendable () -> Double
+    public var logger: Logger
+
+    public init(layout: StateLayout, target: any DeployTarget, targetID: String, limits: SyncLimits = SyncLimits(),
+                checker: CodeChecker? = nil, builder: (any ImageBuilder)? = nil, gitTimeout: Duration = .seconds(60),
+                allowLocal: Bool = false, defaultPollInterval: Int = 300, schedule: SchedulePolicy = SchedulePolicy(),
+                workers: GitWorkers = .shared, now: @escaping @Sendable () -> Date = { Date() },
+                random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }, logger: Logger) {
+        self.layout = layout
+        self.git = GitSource(cacheRoot: layout.cacheDir)
+        self.target = target
+        self.targetID = targetID
+        self.limits = limits
+        self.checker = checker
+        self.builder = builder
+        self.gitTimeout = gitTimeout
+        self.allowLocal = allowLocal
+        self.defaultPollInterval = defaultPollInterval
+        self.schedule = schedule
+        self.workers = workers
+        self.now = now
+        self.random = random
+        self.logger = logger
+    }
+
+    public func pollInterval(_ registration: Registration) -> Int {
+        registration.pollInterval ?? defaultPollInterval
+    }
+
+    /// Digest of everything a deployment depends on besides the commit: the registration
+    /// (URL redacted), the limits, the target. Same key and same commit as the last
+    /// successful sync: nothing to do.
+    public func key(_ registration: Registration) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var text = (try? encoder.encode(registration)).map { String(decoding: $0, as: UTF8.self) } ?? "\(registration)"
+        text += "|\(limits.codeFileBytes),\(limits.staticFileBytes),\(limits.staticTotalBytes),\(limits.staticFiles)|\(targetID)"
+        return SHA1.hash(Array(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// How a look at an application ended, for the supervisor's scheduling.
+public struct SyncResult: Sendable {
+    public enum Kind: String, Sendable {
+        /// Deployed (or nothing to do).
+        case synced
+        /// Same commit and registration as the last successful sync: only nextSync moved.
+        case unchanged
+        /// Failed; retried with backoff.
+        case retryable
+        /// Failed for a reason only a new commit or file fixes (or a git problem that is
+        /// retried at the poll interval).
+        case stalled
+        /// Suspended: nothing done.
+        case suspended
+    }
+
+    public var kind: Kind
+    public var nextSync: Date?
+    public var message: String
+}
+
+/// One look at one application: head lookup; if anything changed, fetch, plan, apply,
+/// and write the inventory, status and history. Runs off the supervisor (many at once).
+public struct SyncRunner: Sendable {
+    public let context: SyncContext
+
+    public init(context: SyncContext) {
+        self.context = context
+    }
+
+    var layout: StateLayout { context.layout }
+
+    public func sync(_ registration: Registration, file: String, trigger: String, force: Bool, failures: Int) async -> SyncResult {
+        let name = registration.name
+        let started = ContinuousClock.now
+        let startedAt = context.now()
+        let interval = Double(context.pollInterval(registration))
+        let key = context.key(registration)
+        var history = layout.readHistory(name)
+        let previous = try? layout.readStatus(name)
+        var status = baseStatus(registration, file: file, previous: previous, history: history)
+        let logger = context.logger
+
+        if registration.syncPolicy.suspend {
+            status.status = .suspended
+            status.message = "syncPolicy.suspend is true: no syncs"
+            status.error = nil
+            status.nextSync = nil
+            write(status)
+            return SyncResult(kind: .suspended, nextSync: nil, message: status.message!)
+        }
+
+        func nextPoll() -> Date? {
+            registration.syncPolicy.automated ? startedAt.addingTimeInterval(context.schedule.poll(interval: interval, random: context.random())) : nil
+        }
+
+        // 1. Head lookup.
+        let head: String
+        let remote: Remote
+        do {
+            let r = try Remote(source: registration.source, timeout: context.gitTimeout, allowLocal: context.allowLocal)
+            remote = r
+            let git = context.git
+            let branch = registration.source.branch
+            head = try await context.workers.run { () throws(GitError) -> String in try git.head(r, branch: branch) }
+        } catch {
+            return gitFailure(error, registration: registration, status: status, history: &history, trigger: trigger,
+                              failures: failures, started: started, startedAt: startedAt, interval: interval)
+        }
+
+        // 2. Unchanged since the last successful sync: only nextSync moves.
+        if !force, let success = history.lastSuccess, success.commit == head, success.key == key, previous?.status == .synced {
+            status.nextSync = nextPoll()
+            write(status)
+            logger.debug("unchanged", metadata: ["app": "\(name)", "commit": "\(head.prefix(12))"])
+            return SyncResult(kind: .unchanged, nextSync: status.nextSync, message: status.message ?? "")
+        }
+        // The same input that stalled last time stalls again: wait for a change.
+        if !force, let stalled = history.stalled, stalled.commit == head, stalled.key == key, previous?.status == .invalid {
+            status.nextSync = nextPoll()
+            write(status)
+            return SyncResult(kind: .stalled, nextSync: status.nextSync, message: status.message ?? "")
+        }
+
+        // 3. A real sync.
+        status.status = .syncing
+        status.lastAttempt = startedAt
+        status.message = "syncing \(head.prefix(12))"
+        status.nextSync = nil
+        write(status)
+
+        let counting = CountingTarget(context.target)
+        var engine = SyncEngine(target: counting, limits: context.limits, checker: context.checker, builder: context.builder)
+        engine.parallelism = 8
+        let outcome: SyncEngine.Outcome
+        do {
+            let git = context.git
+            let branch = registration.source.branch
+            let fetched = try await context.workers.run { () throws(GitError) -> GitSource.FetchResult in
+                try git.fetch(remote, branch: branch, want: head)
+            }
+            let snapshot = try git.open(path: fetched.cache)
+            let input = SyncEngine.Input(app: name, namespace: registration.namespace, policy: registration.syncPolicy,
+                                         commit: fetched.commit, folder: registration.source.path,
+                                         inventoryFile: layout.inventoryFile(name), others: ownership(excluding: name, namespace: registration.namespace))
+            outcome = await engine.sync(input, snapshot: snapshot)
+        } catch {
+            return gitFailure(error, registration: registration, status: status, history: &history, trigger: trigger,
+                              failures: failures, started: started, startedAt: startedAt, interval: interval, commit: head)
+        }
+        let calls = counting.counts.total
+        let elapsed = milliseconds(ContinuousClock.now - started)
+
+        // 4. Outcome -> status.
+        var kind: SyncResult.Kind
+        var failure: StatusDocument.Failure?
+        if let first = outcome.errors.first {
+            kind = outcome.errors.contains { $0.retry == .retryable } ? .retryable : .stalled
+            let more = outcome.errors.count > 1 ? " (and \(outcome.errors.count - 1) more)" : ""
+            failure = StatusDocument.Failure(stage: first.stage.rawValue, message: first.message + more,
+                                             file: first.file, line: first.line, column: first.column)
+        } else if let report = outcome.report, report.failed {
+            kind = report.retryable ? .retryable : .stalled
+            failure = reportFailure(report)
+        } else {
+            kind = .synced
+        }
+        fillDeployment(&status, outcome: outcome, namespace: registration.namespace)
+        status.lastAttempt = startedAt
+        switch kind {
+        case .synced:
+            status.status = .synced
+            status.error = nil
+            status.source.commit = head
+            status.lastSync = startedAt
+            status.message = summary(status)
+            status.nextSync = nextPoll()
+            history.lastSuccess = .init(commit: head, key: key, at: startedAt)
+            history.stalled = nil
+        case .retryable:
+            status.status = .error
+            status.error = failure
+            status.message = failure.map { "\($0.stage): \($0.message)" }
+            status.nextSync = registration.syncPolicy.automated || trigger == "request"
+                ? startedAt.addingTimeInterval(context.schedule.backoff(failures: failures + 1, interval: interval, random: context.random()))
+                : nil
+        default:
+            status.status = .invalid
+            status.error = failure
+            status.message = failure.map { "\($0.stage): \($0.message)" }
+            status.nextSync = nextPoll()
+            history.stalled = .init(commit: head, key: key, at: startedAt)
+        }
+        history.record(.init(at: startedAt, trigger: trigger, commit: head, result: status.status.rawValue,
+                             durationMs: elapsed, targetCalls: calls, message: status.message))
+        writeHistory(history, name)
+        write(status)
+        var meta: Logger.Metadata = ["app": "\(name)", "commit": "\(head.prefix(12))", "result": "\(status.status.rawValue)",
+                                     "duration_ms": "\(elapsed)", "target_calls": "\(calls)", "trigger": "\(trigger)",
+                                     "plan": "\(outcome.path.rawValue)"]
+        if let failure { meta["error"] = "\(failure.stage): \(failure.message)" }
+        if kind == .synced { logger.info("sync", metadata: meta) } else { logger.warning("sync", metadata: meta) }
+        return SyncResult(kind: kind, nextSync: status.nextSync, message: status.message ?? "")
+    }
+
+    /// Undeploys everything the application's inventory holds, then removes its state.
+    public func undeploy(name: String, trigger: String) async -> (done: Bool, message: String) {
+        let started = ContinuousClock.now
+        let inventory: Inventory
+        do {
+            inventory = try Inventory.read(layout.inventoryFile(name)) ?? Inventory(namespace: "")
+        } catch {
+            return (false, "cannot read the inventory: \(error)")
+        }
+        let counting = CountingTarget(context.target)
+        let engine = SyncEngine(target: counting, limits: context.limits)
+        if !inventory.isEmpty, let report = await engine.undeployAll(app: name, inventory: inventory, inventoryFile: layout.inventoryFile(name)), report.failed {
+            let message = reportFailure(report).message
+            context.logger.warning("undeploy", metadata: ["app": "\(name)", "result": "error", "error": "\(message)", "target_calls": "\(counting.counts.total)"])
+            return (false, message)
+        }
+        let calls = counting.counts.total
+        try? FileManager.default.removeItem(atPath: layout.appDir(name))
+        try? FileManager.default.removeItem(atPath: layout.requestFile(name))
+        context.logger.info("undeploy", metadata: ["app": "\(name)", "result": "undeployed", "trigger": "\(trigger)",
+                                                   "duration_ms": "\(milliseconds(ContinuousClock.now - started))", "target_calls": "\(calls)"])
+        return (true, "undeployed")
+    }
+
+    // MARK: Status documents
+
+    /// The status document carried over from the last one, with this registration's source.
+    func baseStatus(_ registration: Registration, file: String, previous: StatusDocument?, history: SyncHistory) -> StatusDocument {
+        var status = previous ?? StatusDocument(name: registration.name, namespace: registration.namespace,
+                                                source: .init(repoURL: "", branch: "", path: ""), status: .pending)
+        status.name = registration.name
+        status.namespace = registration.namespace
+        let commit = status.source.commit
+        status.source = .init(repoURL: registration.source.repoURL.redacted, branch: registration.source.branch,
+                              path: registration.source.path, commit: commit)
+        status.registrationFile = file
+        return status
+    }
+
+    /// Writes the status document of a registration the daemon cannot sync (invalid,
+    /// duplicate, pending, deleting).
+    public func writeStatus(name: String, phase: StatusDocument.Phase, registration: Registration?, file: String?,
+                            message: String, failure: StatusDocument.Failure?, nextSync: Date?) {
+        var status = (try? layout.readStatus(name)) ?? StatusDocument(name: name, namespace: registration?.namespace ?? "",
+                                                                    source: .init(repoURL: "", branch: "", path: ""), status: phase)
+        if let registration {
+            status = baseStatus(registration, file: file ?? "", previous: status, history: SyncHistory())
+        }
+        status.status = phase
+        status.message = message
+        status.error = failure
+        status.nextSync = nextSync
+        if let file { status.registrationFile = file }
+        write(status)
+    }
+
+    func fillDeployment(_ status: inout StatusDocument, outcome: SyncEngine.Outcome, namespace: String) {
+        guard let inventory = outcome.inventory else { return }
+        var functions: [StatusDocument.Function] = []
+        let errors = outcome.report?.functionErrors ?? [:]
+        var seen = Set<String>()
+        for (path, record) in inventory.functions.sorted(by: { $0.key < $1.key }) {
+            seen.insert(path)
+            var state = record.fingerprint == nil ? "pending" : "deployed"
+            if errors[path] != nil { state = "error" }
+            functions.append(.init(path: path, runtime: record.runtime, url: "/\(namespace)\(path)", state: state, message: errors[path]))
+        }
+        for spec in outcome.desired?.functions ?? [] where !seen.contains(spec.path) {
+            seen.insert(spec.path)
+            let conflict = outcome.plan?.conflicts.first { $0.kind == "function" && $0.path == spec.path }
+            let message = errors[spec.path] ?? conflict.map { "owned by application \($0.owner); not deployed" }
+            functions.append(.init(path: spec.path, runtime: spec.runtime.rawValue, url: "/\(namespace)\(spec.path)",
+                                   state: conflict != nil ? "conflict" : (message != nil ? "error" : "pending"), message: message))
+        }
+        status.functions = functions.sorted { $0.path < $1.path }
+        let dir = outcome.manifest?.staticFiles?.dir ?? inventory.synced?.staticDir
+        if let dir, !dir.isEmpty || !inventory.files.isEmpty {
+            status.static = .init(dir: dir, files: inventory.files.count, bytes: inventory.files.values.reduce(0) { $0 + $1.size })
+        } else if !inventory.files.isEmpty {
+            status.static = .init(dir: status.static?.dir ?? "", files: inventory.files.count, bytes: inventory.files.values.reduce(0) { $0 + $1.size })
+        } else {
+            status.static = nil
+        }
+    }
+
+    func summary(_ status: StatusDocument) -> String {
+        let f = status.functions.count
+        let s = status.static?.files ?? 0
+        return "\(f) function\(f == 1 ? "" : "s"), \(s) static file\(s == 1 ? "" : "s")"
+    }
+
+    func reportFailure(_ report: ApplyReport) -> StatusDocument.Failure {
+        if let (path, message) = report.functionErrors.sorted(by: { $0.key < $1.key }).first {
+            let more = report.functionErrors.count + report.fileErrors.count - 1
+            let stage = message.hasPrefix("undeploy") ? "prune" : "deploy"
+            return .init(stage: stage, message: "\(path): \(message)" + (more > 0 ? " (and \(more) more)" : ""))
+        }
+        let (path, message) = report.fileErrors.sorted(by: { $0.key < $1.key }).first!
+        let more = report.fileErrors.count - 1
+        return .init(stage: "static", message: "\(path): \(message)" + (more > 0 ? " (and \(more) more)" : ""))
+    }
+
+    private func gitFailure(_ error: GitError, registration: Registration, status start: StatusDocument, history: inout SyncHistory,
+                            trigger: String, failures: Int, started: ContinuousClock.Instant, startedAt: Date, interval: Double,
+                            commit: String? = nil) -> SyncResult {
+        var status = start
+        let retryable = error.retry == .retryable
+        status.status = .error
+        status.lastAttempt = startedAt
+        status.error = .init(stage: "fetch", message: error.description)
+        status.message = "fetch: \(error.description)"
+        // Retryable: exponential backoff. Otherwise (authentication, missing branch):
+        // nothing in the files may have to change (a token rotates, a branch is pushed),
+        // so it is looked at again at the poll interval.
+        let delay = retryable
+            ? context.schedule.backoff(failures: failures + 1, interval: interval, random: context.random())
+            : context.schedule.poll(interval: interval, random: context.random())
+        status.nextSync = registration.syncPolicy.automated || retryable ? startedAt.addingTimeInterval(delay) : nil
+        let elapsed = milliseconds(ContinuousClock.now - started)
+        history.record(.init(at: startedAt, trigger: trigger, commit: commit, result: "error", durationMs: elapsed, targetCalls: 0,
+                             message: status.message))
+        writeHistory(history, registration.name)
+        write(status)
+        context.logger.warning("sync", metadata: ["app": "\(registration.name)", "result": "error", "duration_ms": "\(elapsed)",
+                                                  "target_calls": "0", "trigger": "\(trigger)", "error": "\(error.description)"])
+        return SyncResult(kind: .retryable, nextSync: status.nextSync, message: status.message ?? "")
+    }
+
+    /// Other applications' inventories of the namespace: what this one must not touch.
+    func ownership(excluding name: String, namespace: String) -> Ownership {
+        var inventories: [String: Inventory] = [:]
+        for other in (try? FileManager.default.contentsOfDirectory(atPath: layout.appsDir)) ?? [] where other != name && !other.hasPrefix(".") {
+            if let inventory = try? Inventory.read(layout.inventoryFile(other)), inventory.namespace == namespace {
+                inventories[other] = inventory
+            }
+        }
+        return Ownership(inventories: inventories, namespace: namespace, excluding: name)
+    }
+
+    func write(_ status: StatusDocument) {
+        do {
+            try layout.writeStatus(status)
+        } catch {
+            context.logger.error("cannot write the status", metadata: ["app": "\(status.name)", "error": "\(error)"])
+        }
+    }
+
+    func writeHistory(_ history: SyncHistory, _ name: String) {
+        do {
+            try layout.writeHistory(history, of: name)
+        } catch {
+            context.logger.error("cannot write the history", metadata: ["app": "\(name)", "error": "\(error)"])
+        }
+    }
+}
+
+func milliseconds(_ d: Duration) -> Int {
+    Int(d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000)
+}

@@ -1,0 +1,158 @@
+import ArgumentParser
+import Daemon
+import Foundation
+import GitSource
+import Logging
+import Manifest
+import ServiceLifecycle
+import State
+import Sync
+
+/// `zerverless-gitops run`: the daemon. Every option also reads `ZG_<NAME>`; a flag wins.
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the agent: watch the apps dir, keep every registered application deployed as its repository says.",
+        discussion: "Stops on SIGTERM or SIGINT: no new syncs, running ones get 30s to finish, exit 0. Exit 2 on bad options."
+    )
+
+    @Option(help: "The registration files. Env: ZG_APPS_DIR.")
+    var appsDir: String = env("ZG_APPS_DIR") ?? "/etc/zerverless/apps.d"
+
+    @Option(help: "All runtime state. Env: ZG_STATE_DIR.")
+    var stateDir: String = env("ZG_STATE_DIR") ?? StateLayout.defaultRoot
+
+    @Option(help: "REST facade, /metrics, /healthz: HOST:PORT, or none. Env: ZG_LISTEN.")
+    var listen: String = env("ZG_LISTEN") ?? "127.0.0.1:8090"
+
+    @Option(help: "local[:DIR] (default DIR: STATE/published) or http(s)://HOST:PORT of the orchestrator. Env: ZG_TARGET.")
+    var target: String = env("ZG_TARGET") ?? "local"
+
+    @Option(help: "Bearer token file for an HTTP target. Env: ZG_TARGET_TOKEN_FILE.")
+    var targetTokenFile: String? = env("ZG_TARGET_TOKEN_FILE")
+
+    @Option(help: "Poll interval of applications that set none, like 90s or 5m. Env: ZG_POLL_INTERVAL.")
+    var pollInterval: String = env("ZG_POLL_INTERVAL") ?? "5m"
+
+    @Option(help: "Syncs running at once. Env: ZG_CONCURRENCY.")
+    var concurrency: String = env("ZG_CONCURRENCY") ?? "4"
+
+    @Flag(help: "Permit file:// and local-path repository URLs. Env: ZG_ALLOW_FILE_URLS=1.")
+    var allowFileUrls = envFlag("ZG_ALLOW_FILE_URLS")
+
+    @Option(help: "auto, docker, podman or buildah: what builds runtime: docker functions. Env: ZG_DOCKER_BUILDER.")
+    var dockerBuilder: String = env("ZG_DOCKER_BUILDER") ?? "auto"
+
+    @Option(help: "text or json, on stderr. Env: ZG_LOG_FORMAT.")
+    var logFormat: String = env("ZG_LOG_FORMAT") ?? "text"
+
+    @Option(help: "debug, info, warning or error. Env: ZG_LOG_LEVEL.")
+    var logLevel: String = env("ZG_LOG_LEVEL") ?? "info"
+
+    @Option(help: "How long a removed registration waits before it is undeployed. Env: ZG_REMOVAL_GRACE.")
+    var removalGrace: String = env("ZG_REMOVAL_GRACE") ?? "60s"
+
+    @Option(help: "HMAC secret for POST /api/gitops/webhook. Env: ZG_WEBHOOK_SECRET_FILE.")
+    var webhookSecretFile: String? = env("ZG_WEBHOOK_SECRET_FILE")
+
+    @Option(help: "Bearer tokens of the REST API and their namespaces. Env: ZG_API_TOKENS_FILE.")
+    var apiTokensFile: String? = env("ZG_API_TOKENS_FILE")
+
+    @Flag(help: "Allow --listen on a non-loopback address without --api-tokens-file. Env: ZG_INSECURE_API=1.")
+    var insecureApi = envFlag("ZG_INSECURE_API")
+
+    @Option(help: "Network deadline of one git operation. Env: ZG_GIT_TIMEOUT.")
+    var gitTimeout: String = env("ZG_GIT_TIMEOUT") ?? "60s"
+
+    @Option(help: "First retry after a retryable failure; doubled up to the poll interval. Env: ZG_RETRY_MIN.")
+    var retryMin: String = env("ZG_RETRY_MIN") ?? "10s"
+
+    @Option(help: "Safety-net rescan of the apps and requests dirs (inotify is the fast path). Env: ZG_RESCAN_INTERVAL.")
+    var rescanInterval: String = env("ZG_RESCAN_INTERVAL") ?? "30s"
+
+    func duration(_ text: String, _ option: String, allowZero: Bool = false) throws -> Int {
+        guard let seconds = Rules.parseDuration(text), seconds > 0 || (allowZero && seconds == 0) else {
+            printErr("error: --\(option): \"\(text)\" is not a duration; write it like 90s, 5m, 1h or 1h30m")
+            throw ExitCode(2)
+        }
+        return seconds
+    }
+
+    func usage(_ message: String) -> ExitCode {
+        printErr("error: \(message)")
+        return ExitCode(2)
+    }
+
+    func run() async throws {
+        let poll = try duration(pollInterval, "poll-interval")
+        let grace = try duration(removalGrace, "removal-grace", allowZero: true)
+        let gitDeadline = try duration(gitTimeout, "git-timeout")
+        let retry = try duration(retryMin, "retry-min")
+        let rescan = try duration(rescanInterval, "rescan-interval")
+        guard let workers = Int(concurrency), workers >= 1, workers <= 256 else {
+            throw usage("--concurrency: \"\(concurrency)\" is not a number from 1 to 256")
+        }
+        guard let format = StderrLogHandler.Format(rawValue: logFormat) else {
+            throw usage("--log-format: \"\(logFormat)\"; expected text or json")
+        }
+        guard let level = Logger.Level(rawValue: logLevel.lowercased()) else {
+            throw usage("--log-level: \"\(logLevel)\"; expected trace, debug, info, notice, warning, error or critical")
+        }
+        guard ["auto", "docker", "podman", "buildah"].contains(dockerBuilder) else {
+            throw usage("--docker-builder: \"\(dockerBuilder)\"; expected auto, docker, podman or buildah")
+        }
+        if listen != "none" {
+            guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port) else {
+                throw usage("--listen: \"\(listen)\"; expected HOST:PORT or none")
+            }
+            let host = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+            if !["127.0.0.1", "::1", "localhost"].contains(host) && apiTokensFile == nil && !insecureApi {
+                throw usage("--listen \(listen) is not a loopback address: give --api-tokens-file, or --insecure-api to allow it without")
+            }
+        }
+        LoggingSystem.bootstrap { label in StderrLogHandler(label: label, format: format, level: level) }
+        let logger = Logger(label: "zerverless-gitops")
+
+        let layout = StateLayout(root: stateDir)
+        let (deployTarget, targetID) = try makeTarget(layout)
+        var limits = SyncLimits()
+        limits = SyncLimits()
+        let builder = CommandImageBuilder.detect(dockerBuilder)
+        if builder == nil {
+            logger.notice("no Docker builder found; runtime: docker functions will report an error", metadata: ["docker_builder": "\(dockerBuilder)"])
+        }
+        let context = SyncContext(layout: layout, target: deployTarget, targetID: targetID, limits: limits,
+                                  checker: CodeChecker.detect(), builder: builder, gitTimeout: .seconds(gitDeadline),
+                                  allowLocal: allowFileUrls, defaultPollInterval: poll,
+                                  schedule: SchedulePolicy(retryMin: Double(retry)), logger: logger)
+        let supervisor = Supervisor(
+            configuration: .init(appsDir: (appsDir as NSString).standardizingPath, concurrency: workers, removalGrace: Double(grace),
+                                 rescanInterval: Double(rescan)),
+            runner: SyncRunner(context: context))
+        if listen != "none" {
+            logger.notice("the REST facade is not part of this build yet; --listen is accepted and ignored", metadata: ["listen": "\(listen)"])
+        }
+        let service = DaemonService(supervisor: supervisor, shutdownGrace: .seconds(30), logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    func makeTarget(_ layout: StateLayout) throws -> (any DeployTarget, String) {
+        if target == "local" || target.hasPrefix("local:") {
+            let dir = target == "local" ? layout.publishedDir : String(target.dropFirst("local:".count))
+            guard !dir.isEmpty else { throw usage("--target local: needs a folder after the colon") }
+            let root = (dir as NSString).standardizingPath
+            return (LocalTarget(root: root), "local:" + root)
+        }
+        guard target.hasPrefix("http://") || target.hasPrefix("https://"), URL(string: target)?.host != nil else {
+            throw usage("--target: \"\(target)\"; expected local, local:DIR, or http(s)://HOST:PORT")
+        }
+        var token: String?
+        if let file = targetTokenFile {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw usage("--target-token-file: cannot read \(file)")
+            }
+            token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        return (HTTPTarget(base: target, token: token), target)
+    }
+}

@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import Manifest
+import State
+
+/// `zerverless-gitops sync NAME [--wait]`: writes the trigger file `STATE/requests/NAME.sync`;
+/// the daemon picks it up through inotify and removes it once the sync is done.
+struct SyncCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sync",
+        abstract: "Request a sync of an application (the daemon does it).",
+        discussion: "Exit status: 0 requested (with --wait: synced), 1 not handled in time or not synced (the status message is printed), 2 bad usage."
+    )
+
+    @Argument(help: "The application's name.")
+    var name: String
+
+    @Flag(help: "Wait until the daemon has handled the request, and report the result.")
+    var wait = false
+
+    @Option(help: "How long --wait waits, like 90s or 5m.")
+    var timeout: String = "5m"
+
+    @Option(help: "State directory. Env: ZG_STATE_DIR.")
+    var stateDir: String = env("ZG_STATE_DIR") ?? StateLayout.defaultRoot
+
+    func run() throws {
+        guard Rules.dnsLabelProblem(name) == nil else {
+            printErr("error: \"\(name)\" is not an application name (a DNS label)")
+            throw ExitCode(2)
+        }
+        let seconds = try parseTimeout(timeout)
+        let layout = StateLayout(root: stateDir)
+        if (try? layout.readStatus(name)) == nil {
+            printErr("warning: no status for \"\(name)\" in \(layout.appsDir) yet; the request is written anyway")
+        }
+        let file = layout.requestFile(name)
+        let stamp = ISO8601DateFormatter().string(from: Date())
+        do {
+            try AtomicFile.write(Array("requested \(stamp) by zerverless-gitops sync\n".utf8), to: file)
+        } catch {
+            printErr("error: \(error)")
+            throw ExitCode(1)
+        }
+        guard wait else {
+            print("sync of \(name) requested (\(file))")
+            return
+        }
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while FileManager.default.fileExists(atPath: file) {
+            if ContinuousClock.now >= deadline {
+                printErr("error: the request was not handled within \(timeout); is the daemon running with --state-dir \(stateDir)?")
+                throw ExitCode(1)
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        guard let status = try? layout.readStatus(name) else {
+            printErr("error: \(name): the request was handled but there is no status (the application is not registered)")
+            throw ExitCode(1)
+        }
+        let line = "\(name): \(status.status.rawValue)" + (status.source.commit.map { " at \($0.prefix(12))" } ?? "")
+            + (status.message.map { ": \($0)" } ?? "")
+        if status.status == .synced {
+            print(line)
+        } else {
+            printErr(line)
+            throw ExitCode(1)
+        }
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+
+/// `zerverless-gitops run` (the built binary) started by a test, with its own apps dir
+/// and state dir, its log in a file; stopped (SIGKILL) when released.
+public final class DaemonProcess: @unchecked Sendable {
+    public let pid: pid_t
+    public let appsDir: String
+    public let stateDir: String
+    public let logFile: String
+    private var exitStatus: Int32?
+
+    public init(appsDir: String, stateDir: String, logFile: String, arguments: [String] = [], environment: [String: String] = [:]) throws {
+        self.appsDir = appsDir
+        self.stateDir = stateDir
+        self.logFile = logFile
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, logFile, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let args = [Build.binary, "run", "--apps-dir", appsDir, "--state-dir", stateDir, "--listen", "none",
+                    "--allow-file-urls", "--log-level", "debug"] + arguments
+        let argv = args.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var env = gitEnvironment
+        for (k, v) in environment { env[k] = v }
+        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { envp.forEach { free($0) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, Build.binary, &actions, nil, argv, envp)
+        guard rc == 0 else { throw CommandFailed(description: "posix_spawn: \(String(cString: strerror(rc)))") }
+        self.pid = pid
+    }
+
+    public var log: String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
+
+    /// The exit status once the process has exited (reaped here), else nil.
+    public func exited() -> Int32? {
+        if let exitStatus { return exitStatus }
+        var status: Int32 = 0
+        if waitpid(pid, &status, WNOHANG) == pid {
+            // WIFEXITED ? WEXITSTATUS : 128 + signal
+            exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        }
+        return exitStatus
+    }
+
+    public func signal(_ sig: Int32) { if exited() == nil { kill(pid, sig) } }
+
+    /// Sends `sig` and waits for the exit; returns the exit status.
+    @discardableResult
+    public func stop(_ sig: Int32 = SIGTERM, timeout: Duration = .seconds(40)) throws -> Int32 {
+        signal(sig)
+        try waitUntil(timeout: timeout, "the daemon to exit after signal \(sig)") { exited() != nil }
+        return exited()!
+    }
+
+    deinit {
+        if exited() == nil {
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+        }
+    }
+
+    // MARK: State files
+
+    public func statusFile(_ name: String) -> String { "\(stateDir)/apps/\(name)/status.json" }
+
+    /// The status document of `name` as JSON, or nil.
+    public func status(_ name: String) -> [String: Any]? {
+        guard let data = FileManager.default.contents(atPath: statusFile(name)) else { return nil }
+        return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+    }
+
+    public func phase(_ name: String) -> String? { status(name)?["status"] as? String }
+    public func commit(_ name: String) -> String? { (status(name)?["source"] as? [String: Any])?["commit"] as? String }
+
+    /// Waits until `name`'s status is `phase` (and at `commit` when given); the log and
+    /// the status are in the error.
+    public func waitFor(_ name: String, _ phase: String, commit: String? = nil, timeout: Duration = .seconds(30)) throws {
+        do {
+            try waitUntil(timeout: timeout, "\(name) to be \(phase)\(commit.map { " at \($0.prefix(12))" } ?? "")") {
+                if let code = exited() { throw CommandFailed(description: "the daemon exited with \(code)") }
+                return self.phase(name) == phase && (commit == nil || self.commit(name) == commit)
+            }
+        } catch {
+            let status = (FileManager.default.contents(atPath: statusFile(name))).map { String(decoding: $0, as: UTF8.self) } ?? "(no status)"
+            throw CommandFailed(description: "\(error)\nstatus: \(status)\nlog:\n\(log.suffix(6000))")
+        }
+    }
+
+    /// The attempts of `history.json`, newest first.
+    public func attempts(_ name: String) -> [[String: Any]] {
+        guard let data = FileManager.default.contents(atPath: "\(stateDir)/apps/\(name)/history.json"),
+              let doc = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return [] }
+        return doc["attempts"] as? [[String: Any]] ?? []
+    }
+}
+
+/// Writes a file through a temporary name and a rename, as Ansible and editors do.
+public func writeByRename(_ text: String, to path: String) throws {
+    let dir = (path as NSString).deletingLastPathComponent
+    let temp = (dir as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).ansible-tmp-\(UUID().uuidString.prefix(6))")
+    try Data(text.utf8).write(to: URL(fileURLWithPath: temp))
+    guard rename(temp, path) == 0 else { throw CommandFailed(description: "rename \(temp): \(String(cString: strerror(errno)))") }
+}
