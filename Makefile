@@ -10,7 +10,7 @@ APT_TEST := git rsync lua5.4 buildah lighttpd lighttpd-mod-openssl openssh-serve
 
 BIN_RELEASE := .build/release/zerverless-gitops
 
-.PHONY: deps deps-test build release test quickstart bench bench-validate bench-git bench-static clean
+.PHONY: deps deps-test build release test quickstart quickstart-stop bench bench-validate bench-git bench-static clean
 
 # Installs whichever of the named Debian packages are missing (apt-get update only then).
 define apt_install
@@ -39,12 +39,36 @@ test: deps-test
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 
+# The daemon on the embedded default (local target), on this machine, with no network:
+# a git repository made from examples/hello-app, registered by dropping a file into the
+# apps dir; the daemon picks it up through inotify and syncs it into QS/state/published.
+QS := $(CURDIR)/.quickstart
+APT_QUICKSTART := git buildah lua5.4
+
 quickstart: release
-	@echo "== validating the example application and the sample registrations"
-	$(BIN_RELEASE) validate examples/hello-app/zerverless.yaml etc/zerverless/apps.d/*.sample
-	@echo "== and a broken one, to show what a mistake looks like"
-	-@printf 'name: My-App\nnamespace: demo\nsource:\n  repoUrl: https://github.com/demo/hello-app\n  auth: {token: abc}\npollInterval: 5 minutes\n' \
-	  | $(BIN_RELEASE) validate -
+	$(call apt_install,$(APT_QUICKSTART))
+	@if [ -f $(QS)/daemon.pid ]; then kill $$(cat $(QS)/daemon.pid) 2>/dev/null || true; fi
+	@rm -rf $(QS) && mkdir -p $(QS)/apps.d $(QS)/state
+	@echo "== a repository from examples/hello-app: $(QS)/hello-app"
+	@cp -r examples/hello-app $(QS)/hello-app && cd $(QS)/hello-app && git init -q -b main && git add -A && \
+	  git -c user.name=quickstart -c user.email=quickstart@localhost commit -qm "hello-app"
+	@echo "== the daemon: $(BIN_RELEASE) run --apps-dir $(QS)/apps.d --state-dir $(QS)/state --allow-file-urls --listen none"
+	@nohup $(BIN_RELEASE) run --apps-dir $(QS)/apps.d --state-dir $(QS)/state --allow-file-urls --listen none \
+	  >$(QS)/daemon.log 2>&1 & echo $$! >$(QS)/daemon.pid
+	@echo "== registering it: $(QS)/apps.d/hello-app.yaml"
+	@printf 'apiVersion: zerverless.io/v1\nkind: Application\nmetadata:\n  name: hello-app\n  namespace: demo\nspec:\n  source:\n    repoURL: file://$(QS)/hello-app\n    branch: main\n  pollInterval: 30s\n' \
+	  >$(QS)/apps.d/.hello-app.yaml.tmp && mv $(QS)/apps.d/.hello-app.yaml.tmp $(QS)/apps.d/hello-app.yaml
+	@for i in $$(seq 100); do [ -f $(QS)/state/apps/hello-app/status.json ] && break; sleep 0.1; done
+	@$(BIN_RELEASE) sync hello-app --wait --timeout 2m --state-dir $(QS)/state || { cat $(QS)/daemon.log; exit 1; }
+	@echo "== status"
+	@$(BIN_RELEASE) status --state-dir $(QS)/state
+	@echo "== published"
+	@cd $(QS)/state/published && find . -type f | sort
+	@echo "== the daemon runs on (pid $$(cat $(QS)/daemon.pid), log $(QS)/daemon.log)."
+	@echo "   Commit to $(QS)/hello-app and it is synced within 30s; stop it with: make quickstart-stop"
+
+quickstart-stop:
+	@if [ -f $(QS)/daemon.pid ]; then kill $$(cat $(QS)/daemon.pid) 2>/dev/null && echo "stopped"; rm -f $(QS)/daemon.pid; fi
 
 # Benchmarks: each prints medians and a ratio against a peer measured in the same run.
 bench: bench-validate bench-git bench-static

@@ -19,17 +19,14 @@ public actor Supervisor {
         public var rescanInterval: Double
         /// Events of the apps dir are collected this long before it is read.
         public var debounce: Double
-        /// How long running syncs get to finish after a stop.
-        public var shutdownGrace: Duration
 
         public init(appsDir: String, concurrency: Int = 4, removalGrace: Double = 60, rescanInterval: Double = 30,
-                    debounce: Double = 0.1, shutdownGrace: Duration = .seconds(30)) {
+                    debounce: Double = 0.1) {
             self.appsDir = appsDir
             self.concurrency = max(1, concurrency)
             self.removalGrace = removalGrace
             self.rescanInterval = rescanInterval
             self.debounce = debounce
-            self.shutdownGrace = shutdownGrace
         }
     }
 
@@ -202,6 +199,8 @@ public actor Supervisor {
             switch entry {
             case .valid(let registration, let file, _):
                 app.urgent = startup ? "startup" : "registration"
+                // A request written before the registration was read (POST, then sync).
+                if FileManager.default.fileExists(atPath: layout.requestFile(name)) { app.urgent = "request" }
                 if wasRemoving { logger.info("registration back within the grace period; nothing undeployed", metadata: ["app": "\(name)"]) }
                 if !FileManager.default.fileExists(atPath: layout.statusFile(name)) {
                     runner.writeStatus(name: name, phase: .pending, registration: registration, file: file,
@@ -299,6 +298,18 @@ public actor Supervisor {
                 app.urgent = nil
                 app.due = nil
                 apps[name] = app
+                continue
+            }
+            // syncPolicy.automated false: only a request (and its retries) syncs.
+            if !registration.syncPolicy.automated && !registration.syncPolicy.suspend && trigger != "request" && trigger != "retry" {
+                app.urgent = nil
+                app.due = nil
+                apps[name] = app
+                if (try? layout.readStatus(name))?.status == .pending {
+                    runner.writeStatus(name: name, phase: .pending, registration: registration, file: file,
+                                       message: "syncPolicy.automated is false: synced only on request (zerverless-gitops sync \(name))",
+                                       failure: nil, nextSync: nil)
+                }
                 continue
             }
             app.running = true

@@ -12,7 +12,7 @@ import Sync
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the agent: watch the apps dir, keep every registered application deployed as its repository says.",
-        discussion: "Stops on SIGTERM or SIGINT: no new syncs, running ones get 30s to finish, exit 0. Exit 2 on bad options."
+        discussion: "Stops on SIGTERM or SIGINT: no new syncs, running ones get --shutdown-grace (30s) to finish, exit 0. Exit 2 on bad options."
     )
 
     @Option(help: "The registration files. Env: ZG_APPS_DIR.")
@@ -69,6 +69,9 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Safety-net rescan of the apps and requests dirs (inotify is the fast path). Env: ZG_RESCAN_INTERVAL.")
     var rescanInterval: String = env("ZG_RESCAN_INTERVAL") ?? "30s"
 
+    @Option(help: "After SIGTERM / SIGINT, how long running syncs get to finish. Env: ZG_SHUTDOWN_GRACE.")
+    var shutdownGrace: String = env("ZG_SHUTDOWN_GRACE") ?? "30s"
+
     func duration(_ text: String, _ option: String, allowZero: Bool = false) throws -> Int {
         guard let seconds = Rules.parseDuration(text), seconds > 0 || (allowZero && seconds == 0) else {
             printErr("error: --\(option): \"\(text)\" is not a duration; write it like 90s, 5m, 1h or 1h30m")
@@ -88,6 +91,7 @@ struct Run: AsyncParsableCommand {
         let gitDeadline = try duration(gitTimeout, "git-timeout")
         let retry = try duration(retryMin, "retry-min")
         let rescan = try duration(rescanInterval, "rescan-interval")
+        let shutdown = try duration(shutdownGrace, "shutdown-grace")
         guard let workers = Int(concurrency), workers >= 1, workers <= 256 else {
             throw usage("--concurrency: \"\(concurrency)\" is not a number from 1 to 256")
         }
@@ -131,7 +135,7 @@ struct Run: AsyncParsableCommand {
         if listen != "none" {
             logger.notice("the REST facade is not part of this build yet; --listen is accepted and ignored", metadata: ["listen": "\(listen)"])
         }
-        let service = DaemonService(supervisor: supervisor, shutdownGrace: .seconds(30), logger: logger)
+        let service = DaemonService(supervisor: supervisor, shutdownGrace: .seconds(shutdown), logger: logger)
         let group = ServiceGroup(configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }

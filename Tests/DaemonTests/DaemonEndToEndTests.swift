@@ -411,4 +411,92 @@ final class World: @unchecked Sendable {
         }
         #expect((0..<100).allSatisfy { w.published("static/ns\($0)/index.html") == "app \($0)\n" })
     }
+
+    @Test func aHungRepositoryDoesNotDelayTheOthers() throws {
+        let w = try World("hung")
+        let repo = try GitRepo(root: w.reposDir, name: "site", files: siteFiles(namespace: "web"))
+        let url = w.url("site", port: try w.serve())
+        let silent = try SilentListener()  // accepts, never answers
+        try w.write("hung.yaml", registration("hung", namespace: "hung", url: "git://127.0.0.1:\(silent.port)/x.git"))
+        let d = try w.daemon(["--concurrency", "2", "--git-timeout", "60s", "--shutdown-grace", "2s"])
+        try d.waitFor("hung", "pending")
+        try w.write("site.yaml", registration("site", namespace: "web", url: url))
+        // Synced while the other one's head lookup hangs (it holds one of the two slots).
+        try d.waitFor("site", "synced", commit: try repo.head(), timeout: .seconds(20))
+        #expect(d.phase("hung") == "pending")
+        // SIGTERM: the hung lookup is not waited for beyond the shutdown grace.
+        #expect(try d.stop(SIGTERM, timeout: .seconds(40)) == 0)
+        #expect(d.log.contains("syncs still running after the shutdown grace"))
+    }
+
+    @Test func manualApplicationsSyncOnlyOnRequest() throws {
+        let w = try World("manual")
+        let repo = try GitRepo(root: w.reposDir, name: "site", files: siteFiles(namespace: "web"))
+        let url = w.url("site", port: try w.serve())
+        try w.write("site.yaml", registration("site", namespace: "web", url: url, poll: "1s", policy: "{automated: false}"))
+        let d = try w.daemon()
+        try waitUntil(timeout: .seconds(30), "the manual application's status") {
+            (d.status("site")?["message"] as? String)?.contains("automated is false") == true
+        }
+        #expect(d.phase("site") == "pending")
+        #expect(w.published("static/web/index.html") == nil)
+        let out = try w.cli(["sync", "site", "--wait", "--timeout", "60s"])
+        #expect(out.status == 0, "\(out.stderr)")
+        #expect(d.commit("site") == (try repo.head()))
+        // Pushes are not picked up by a poll (there is none).
+        let pushed = try repo.commit(["static/index.html": "pushed\n"], message: "push")
+        try writeByRename(registration("site", namespace: "web", url: url, poll: "1s", policy: "{automated: false, prune: true}"), to: w.app("site.yaml"))
+        try waitUntil(timeout: .seconds(30), "the registration change to be seen") {
+            d.log.contains("registration loaded")
+        }
+        #expect(d.commit("site") != pushed)
+        #expect(try w.cli(["sync", "site", "--wait"]).status == 0)
+        #expect(d.commit("site") == pushed)
+    }
+
+    @Test func aMissingAppsDirUndeploysNothing() throws {
+        let w = try World("missing")
+        let repo = try GitRepo(root: w.reposDir, name: "site", files: siteFiles(namespace: "web"))
+        let dev = try repo.commit(["static/index.html": "dev\n"], message: "dev", branch: "dev")
+        let url = w.url("site", port: try w.serve())
+        try w.write("site.yaml", registration("site", namespace: "web", url: url))
+        let first = try w.daemon(log: "first.log")
+        try first.waitFor("site", "synced")
+        #expect(try first.stop() == 0)
+
+        // The folder is gone (an unmounted volume): the restart keeps everything.
+        #expect(rename(w.appsDir, w.appsDir + ".away") == 0)
+        let second = try w.daemon(["--removal-grace", "1s"], log: "second.log")
+        try waitUntil(timeout: .seconds(30), "the daemon to report the missing apps dir") {
+            second.log.contains("apps dir unreadable")
+        }
+        #expect(second.phase("site") == "synced")
+        #expect(w.published("static/web/index.html") == "main\n")
+
+        // It comes back (changed meanwhile): watched again, synced.
+        try Data(registration("site", namespace: "web", url: url, branch: "dev").utf8)
+            .write(to: URL(fileURLWithPath: w.appsDir + ".away/site.yaml"))
+        #expect(rename(w.appsDir + ".away", w.appsDir) == 0)
+        try second.waitFor("site", "synced", commit: dev)
+        #expect(w.published("static/web/index.html") == "dev\n")
+        #expect(!second.log.contains(" INFO undeploy "))
+    }
+
+    @Test func sigtermDuringASyncExitsZeroAndTheRestartConverges() throws {
+        let w = try World("sigterm")
+        var files = siteFiles(namespace: "big")
+        for i in 0..<2000 { files["static/f/\(i / 100)/file\(i).txt"] = "file \(i)\n" }
+        let repo = try GitRepo(root: w.reposDir, name: "big", files: files)
+        let url = w.url("big", port: try w.serve())
+        try w.write("big.yaml", registration("big", namespace: "big", url: url))
+        let first = try w.daemon(log: "first.log")
+        let staticDir = "\(w.stateDir)/published/static/big"
+        try waitUntil(timeout: .seconds(60), "the upload to be under way") {
+            ((FileManager.default.enumerator(atPath: staticDir)?.allObjects.count) ?? 0) > 20
+        }
+        #expect(try first.stop(SIGTERM, timeout: .seconds(40)) == 0)
+        let second = try w.daemon(log: "second.log")
+        try second.waitFor("big", "synced", commit: try repo.head(), timeout: .seconds(120))
+        #expect(w.published("static/big/f/19/file1999.txt") == "file 1999\n")
+    }
 }

@@ -1,0 +1,97 @@
+@testable import Daemon
+import Foundation
+import Testing
+import TestSupport
+
+@Suite struct ScheduleTests {
+    @Test func backoffDoublesFromTheMinimumUpToThePollInterval() {
+        let policy = SchedulePolicy(retryMin: 10, jitter: 0.1)
+        // random 0.5 = no jitter
+        let delays = (1...8).map { policy.backoff(failures: $0, interval: 300, random: 0.5) }
+        #expect(delays == [10, 20, 40, 80, 160, 300, 300, 300])
+        // A huge failure count does not overflow.
+        #expect(policy.backoff(failures: 10_000, interval: 300, random: 0.5) == 300)
+    }
+
+    @Test func jitterStaysWithinTenPercent() {
+        let policy = SchedulePolicy()
+        #expect(policy.poll(interval: 300, random: 0) == 270)
+        #expect(policy.poll(interval: 300, random: 0.999_999) > 329.99)
+        #expect(policy.poll(interval: 300, random: 0.999_999) < 330)
+        #expect(policy.backoff(failures: 1, interval: 300, random: 0) == 9)
+    }
+}
+
+@Suite struct AppsDirTests {
+    func file(_ path: String, _ text: String) -> RegistrationFile {
+        AppsDirScanner.read(Array(text.utf8), path: path)
+    }
+
+    let good = "name: app-a\nnamespace: ns\nsource: {repoURL: https://example.com/a.git}\n"
+
+    @Test func duplicatesAreReportedWithEveryFile() {
+        let (entries, unnamed) = AppsDirScanner.resolve([file("/d/a.yaml", good), file("/d/b.yml", good)])
+        #expect(unnamed.isEmpty)
+        guard case .duplicate(let files)? = entries["app-a"] else { Issue.record("not a duplicate"); return }
+        #expect(files == ["/d/a.yaml", "/d/b.yml"])
+    }
+
+    @Test func anInvalidFileIsNamedByItsDeclaredNameOrItsFileName() {
+        let declared = file("/d/x.yaml", "name: app-b\nnamespace: ns\npollInterval: soon\nsource: {repoURL: https://e.com/r}\n")
+        #expect(declared.name == "app-b")
+        let unparseable = file("/d/app-c.yaml", "name: [unclosed\n")
+        #expect(unparseable.name == "app-c")
+        let hopeless = file("/d/Not_A_Label.yaml", "{{{")
+        #expect(hopeless.name == nil)
+        let (entries, unnamed) = AppsDirScanner.resolve([declared, unparseable, hopeless])
+        #expect(unnamed.map(\.path) == ["/d/Not_A_Label.yaml"])
+        guard case .invalid(let path, let diagnostics, _)? = entries["app-b"] else { Issue.record("not invalid"); return }
+        #expect(path == "/d/x.yaml")
+        #expect(diagnostics.first?.line == 3)
+    }
+
+    @Test func scannerReadsOnlyRegistrationNamesAndRereadsOnlyChangedFiles() throws {
+        let dir = try TempDir("zg-scan")
+        _ = try dir.write("a.yaml", good)
+        _ = try dir.write(".hidden.yaml", good)
+        _ = try dir.write("a.yaml.swp", good)
+        _ = try dir.write("notes.txt", good)
+        try FileManager.default.createDirectory(atPath: dir.file("..data"), withIntermediateDirectories: true)
+        let scanner = AppsDirScanner(directory: dir.path)
+        let first = scanner.scan()
+        #expect(first.readable)
+        #expect(first.files.map(\.path) == [dir.file("a.yaml")])
+        let digest = first.files[0].digest
+        // Same size, new content, written in place: read again (mtime/ctime changed).
+        let fd = open(dir.file("a.yaml"), O_WRONLY | O_TRUNC)
+        let changed = Array(good.replacingOccurrences(of: "app-a", with: "app-z").utf8)
+        _ = write(fd, changed, changed.count)
+        close(fd)
+        let second = scanner.scan()
+        #expect(second.files[0].digest != digest)
+        #expect(second.files[0].name == "app-z")
+
+        let missing = AppsDirScanner(directory: dir.file("nope")).scan()
+        #expect(!missing.readable)
+        #expect(missing.problem?.contains("No such file") == true)
+    }
+}
+
+@Suite struct WakeupTests {
+    @Test func aSignalBeforeTheWaitIsNotLost() async {
+        let wakeup = Wakeup()
+        wakeup.signal()
+        // Returns at once: no timeout is given, so a lost signal would hang (and the
+        // suite's time limit would fail the test).
+        await wakeup.wait(timeout: nil)
+    }
+
+    @Test(.timeLimit(.minutes(1))) func theTimeoutEndsTheWait() async {
+        let wakeup = Wakeup()
+        await wakeup.wait(timeout: .milliseconds(20))
+        #expect(!wakeup.stopping)
+        wakeup.stop()
+        #expect(wakeup.stopping)
+        await wakeup.wait(timeout: nil)  // stop() signals
+    }
+}
