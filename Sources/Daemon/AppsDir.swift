@@ -106,7 +106,7 @@ public final class AppsDirScanner: @unchecked Sendable {
 
     /// Decodes one registration file (pure).
     public static func read(_ bytes: [UInt8], path: String) -> RegistrationFile {
-        let digest = SHA1.hash(bytes).map { String(format: "%02x", $0) }.joined()
+        let digest = SHA1.hex(bytes)
         let result = Validator.registration(bytes, file: path)
         var name: String?
         switch result {

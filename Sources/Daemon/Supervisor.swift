@@ -21,7 +21,7 @@ public actor Supervisor {
         public var debounce: Double
 
         public init(appsDir: String, concurrency: Int = 4, removalGrace: Double = 60, rescanInterval: Double = 30,
-                    debounce: Double = 0.1) {
+                    debounce: Double = 0.05) {
             self.appsDir = appsDir
             self.concurrency = max(1, concurrency)
             self.removalGrace = removalGrace
@@ -42,6 +42,10 @@ public actor Supervisor {
         var removing = false
         /// The request file as it was when the running sync started.
         var request: FileIdentity?
+        /// The sync key of the registration (computed once per change of the file).
+        var key: String?
+        /// What the last look wrote (status, history); nil: read the files.
+        var memo: SyncMemo?
     }
 
     struct FileIdentity: Equatable {
@@ -63,6 +67,9 @@ public actor Supervisor {
     let scanner: AppsDirScanner
     let wakeup = Wakeup()
     var apps: [String: App] = [:]
+    var dueHeap = DueHeap()
+    var urgentQueue: [String] = []
+    var urgentSet = Set<String>()
     var running = 0
     var scanDue: Date?
     var nextRescan = Date.distantPast
@@ -147,7 +154,7 @@ public actor Supervisor {
         switch app.entry {
         case .valid:
             app.urgent = "request"
-            apps[name] = app
+            store(name, app)
         case .invalid, .duplicate, nil:
             // Nothing to sync: the status already says why; the request is handled.
             try? FileManager.default.removeItem(atPath: layout.requestFile(name))
@@ -196,8 +203,11 @@ public actor Supervisor {
             app.entry = entry
             app.removing = false
             app.failures = 0
+            app.memo = nil
+            app.key = nil
             switch entry {
             case .valid(let registration, let file, _):
+                app.key = runner.context.key(registration)
                 app.urgent = startup ? "startup" : "registration"
                 // A request written before the registration was read (POST, then sync).
                 if FileManager.default.fileExists(atPath: layout.requestFile(name)) { app.urgent = "request" }
@@ -229,7 +239,7 @@ public actor Supervisor {
                                    nextSync: nil)
                 logger.error("duplicate application name", metadata: ["app": "\(name)", "files": "\(files.joined(separator: ", "))"])
             }
-            apps[name] = app
+            store(name, app)
         }
         // Registrations that went away (and, at startup, applications the state dir
         // knows that no file registers any more): undeployed after the grace.
@@ -242,9 +252,10 @@ public actor Supervisor {
             app.removing = true
             app.urgent = nil
             app.failures = 0
+            app.memo = nil
             // A deletion interrupted by a restart continues; its grace starts again.
             app.due = now().addingTimeInterval(configuration.removalGrace)
-            apps[name] = app
+            store(name, app)
             runner.writeStatus(name: name, phase: .deleting, registration: nil, file: nil,
                                message: "registration file removed; undeployed at the time of nextSync unless it comes back",
                                failure: nil, nextSync: app.due)
@@ -255,76 +266,107 @@ public actor Supervisor {
 
     // MARK: Scheduling
 
+    /// Every change of an application's record goes through here, so that the due heap
+    /// and the urgent queue know about it (entries there are checked when taken: a
+    /// superseded one is dropped).
+    func store(_ name: String, _ app: App?) {
+        apps[name] = app
+        guard let app, !app.running else { return }
+        if app.urgent != nil, urgentSet.insert(name).inserted { urgentQueue.append(name) }
+        if let due = app.due { dueHeap.push(due, name) }
+    }
+
+    /// The next urgent application that is still urgent and idle.
+    func nextUrgent() -> String? {
+        while let name = urgentQueue.first {
+            if let app = apps[name], app.urgent != nil, !app.running { return name }
+            urgentQueue.removeFirst()
+            urgentSet.remove(name)
+        }
+        return nil
+    }
+
+    /// The earliest due entry that still describes its application.
+    func nextDue() -> (due: Date, name: String)? {
+        while let top = dueHeap.top {
+            if let app = apps[top.name], !app.running, app.due == top.due { return top }
+            dueHeap.pop()
+        }
+        return nil
+    }
+
     func nextWake() -> Date? {
         var next: Date = min(scanDue ?? nextRescan, nextRescan)
         if running < configuration.concurrency {
-            for app in apps.values where !app.running {
-                if app.urgent != nil { return now() }
-                if let due = app.due { next = min(next, due) }
-            }
+            if nextUrgent() != nil { return now() }
+            if let top = nextDue() { next = min(next, top.due) }
         }
         return next
     }
 
     func launchDue(in group: inout DiscardingTaskGroup) {
-        guard running < configuration.concurrency else { return }
         let t = now()
-        var candidates: [(name: String, urgent: Bool, due: Date)] = []
-        for (name, app) in apps where !app.running {
-            if app.urgent != nil {
-                candidates.append((name, true, .distantPast))
-            } else if let due = app.due, due <= t {
-                candidates.append((name, false, due))
+        while running < configuration.concurrency {
+            if let name = nextUrgent() {
+                urgentQueue.removeFirst()
+                urgentSet.remove(name)
+                launch(name, in: &group)
+            } else if let top = nextDue(), top.due <= t {
+                dueHeap.pop()
+                launch(top.name, in: &group)
+            } else {
+                break
             }
         }
-        candidates.sort { ($0.urgent ? 0 : 1, $0.due, $0.name) < ($1.urgent ? 0 : 1, $1.due, $1.name) }
-        for candidate in candidates {
-            guard running < configuration.concurrency, var app = apps[candidate.name] else { break }
-            let name = candidate.name
-            let trigger = app.urgent ?? (app.removing ? "removal" : (app.failures > 0 ? "retry" : "poll"))
-            if app.removing {
-                app.running = true
-                app.urgent = nil
-                apps[name] = app
-                running += 1
-                let runner = self.runner
-                group.addTask {
-                    let result = await runner.undeploy(name: name, trigger: trigger)
-                    await self.undeployFinished(name, result)
-                }
-                continue
-            }
-            guard case .valid(let registration, let file, _)? = app.entry else {
-                app.urgent = nil
-                app.due = nil
-                apps[name] = app
-                continue
-            }
-            // syncPolicy.automated false: only a request (and its retries) syncs.
-            if !registration.syncPolicy.automated && !registration.syncPolicy.suspend && trigger != "request" && trigger != "retry" {
-                app.urgent = nil
-                app.due = nil
-                apps[name] = app
-                if (try? layout.readStatus(name))?.status == .pending {
-                    runner.writeStatus(name: name, phase: .pending, registration: registration, file: file,
-                                       message: "syncPolicy.automated is false: synced only on request (zerverless-gitops sync \(name))",
-                                       failure: nil, nextSync: nil)
-                }
-                continue
-            }
+    }
+
+    func launch(_ name: String, in group: inout DiscardingTaskGroup) {
+        guard var app = apps[name] else { return }
+        let trigger = app.urgent ?? (app.removing ? "removal" : (app.failures > 0 ? "retry" : "poll"))
+        if app.removing {
             app.running = true
             app.urgent = nil
-            app.request = FileIdentity(layout.requestFile(name))
-            apps[name] = app
+            store(name, app)
             running += 1
             let runner = self.runner
-            let failures = app.failures
-            let force = trigger == "request"
             group.addTask {
-                let result = await runner.sync(registration, file: file, trigger: trigger, force: force, failures: failures)
-                await self.syncFinished(name, result)
+                let result = await runner.undeploy(name: name, trigger: trigger)
+                await self.undeployFinished(name, result)
             }
+            return
         }
+        guard case .valid(let registration, let file, _)? = app.entry else {
+            app.urgent = nil
+            app.due = nil
+            store(name, app)
+            return
+        }
+        // syncPolicy.automated false: only a request (and its retries) syncs.
+        if !registration.syncPolicy.automated && !registration.syncPolicy.suspend && trigger != "request" && trigger != "retry" {
+            app.urgent = nil
+            app.due = nil
+            store(name, app)
+            if app.memo == nil, (try? layout.readStatus(name))?.status == .pending {
+                runner.writeStatus(name: name, phase: .pending, registration: registration, file: file,
+                                   message: "syncPolicy.automated is false: synced only on request (zerverless-gitops sync \(name))",
+                                   failure: nil, nextSync: nil)
+            }
+            return
+        }
+        app.running = true
+        app.urgent = nil
+        app.request = FileIdentity(layout.requestFile(name))
+        store(name, app)
+        running += 1
+        let runner = self.runner
+        let failures = app.failures
+        let force = trigger == "request"
+        let key = app.key, memo = app.memo
+        group.addTask {
+            let result = await runner.sync(registration, file: file, key: key, memo: memo, trigger: trigger, force: force, failures: failures)
+            await self.syncFinished(name, result)
+        }
+
     }
 
     func syncFinished(_ name: String, _ result: SyncResult) {
@@ -336,6 +378,7 @@ public actor Supervisor {
         default: app.failures = 0
         }
         app.due = result.nextSync
+        app.memo = result.memo
         // The request this sync handled is removed, unless it was written again meanwhile.
         if let handled = app.request {
             let file = layout.requestFile(name)
@@ -346,7 +389,7 @@ public actor Supervisor {
             }
             app.request = nil
         }
-        apps[name] = app
+        store(name, app)
         wakeup.signal()
     }
 
@@ -357,9 +400,9 @@ public actor Supervisor {
         if !app.removing {
             // Registered again while undeploying: sync it back.
             app.urgent = app.urgent ?? "registration"
-            apps[name] = app
+            store(name, app)
         } else if result.done {
-            apps[name] = nil
+            store(name, nil)
         } else {
             app.failures += 1
             let delay = runner.context.schedule.backoff(failures: app.failures, interval: Double(runner.context.defaultPollInterval),
@@ -368,7 +411,7 @@ public actor Supervisor {
             runner.writeStatus(name: name, phase: .deleting, registration: nil, file: nil,
                                message: "undeploy failed; retried at the time of nextSync",
                                failure: .init(stage: "prune", message: result.message), nextSync: app.due)
-            apps[name] = app
+            store(name, app)
         }
         wakeup.signal()
     }
@@ -436,6 +479,41 @@ public struct DaemonService: Service {
                 logger.warning("syncs still running after the shutdown grace; exiting", metadata: ["grace_s": "\(grace.components.seconds)"])
                 exit(0)
             }
+        }
+    }
+}
+
+/// A binary min-heap of (due, name): the scheduler's next wakeup in O(log n).
+struct DueHeap {
+    private var items: [(due: Date, name: String)] = []
+
+    var top: (due: Date, name: String)? { items.first }
+    var count: Int { items.count }
+
+    mutating func push(_ due: Date, _ name: String) {
+        items.append((due, name))
+        var i = items.count - 1
+        while i > 0 {
+            let parent = (i - 1) / 2
+            guard items[i].due < items[parent].due else { break }
+            items.swapAt(i, parent)
+            i = parent
+        }
+    }
+
+    mutating func pop() {
+        guard !items.isEmpty else { return }
+        items.swapAt(0, items.count - 1)
+        items.removeLast()
+        var i = 0
+        while true {
+            let l = 2 * i + 1, r = l + 1
+            var smallest = i
+            if l < items.count && items[l].due < items[smallest].due { smallest = l }
+            if r < items.count && items[r].due < items[smallest].due { smallest = r }
+            if smallest == i { break }
+            items.swapAt(i, smallest)
+            i = smallest
         }
     }
 }

@@ -59,7 +59,7 @@ public struct SyncContext: Sendable {
         encoder.outputFormatting = [.sortedKeys]
         var text = (try? encoder.encode(registration)).map { String(decoding: $0, as: UTF8.self) } ?? "\(registration)"
         text += "|\(limits.codeFileBytes),\(limits.staticFileBytes),\(limits.staticTotalBytes),\(limits.staticFiles)|\(targetID)"
-        return SHA1.hash(Array(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        return SHA1.hex(Array(text.utf8))
     }
 }
 
@@ -82,6 +82,15 @@ public struct SyncResult: Sendable {
     public var kind: Kind
     public var nextSync: Date?
     public var message: String
+    /// The status and history as written: the next look starts from them instead of
+    /// reading the files again (the daemon is their only writer).
+    public var memo: SyncMemo?
+}
+
+/// What the last look wrote for one application.
+public struct SyncMemo: Sendable {
+    public var status: StatusDocument
+    public var history: SyncHistory
 }
 
 /// One look at one application: head lookup; if anything changed, fetch, plan, apply,
@@ -95,14 +104,24 @@ public struct SyncRunner: Sendable {
 
     var layout: StateLayout { context.layout }
 
-    public func sync(_ registration: Registration, file: String, trigger: String, force: Bool, failures: Int) async -> SyncResult {
+    public func sync(_ registration: Registration, file: String, key given: String? = nil, memo: SyncMemo? = nil,
+                     trigger: String, force: Bool, failures: Int) async -> SyncResult {
+        var result = await look(registration, file: file, key: given ?? context.key(registration), memo: memo,
+                                trigger: trigger, force: force, failures: failures)
+        if result.memo == nil, let status = try? layout.readStatus(registration.name) {
+            result.memo = SyncMemo(status: status, history: layout.readHistory(registration.name))
+        }
+        return result
+    }
+
+    private func look(_ registration: Registration, file: String, key: String, memo: SyncMemo?,
+                      trigger: String, force: Bool, failures: Int) async -> SyncResult {
         let name = registration.name
         let started = ContinuousClock.now
         let startedAt = context.now()
         let interval = Double(context.pollInterval(registration))
-        let key = context.key(registration)
-        var history = layout.readHistory(name)
-        let previous = try? layout.readStatus(name)
+        var history = memo?.history ?? layout.readHistory(name)
+        let previous = memo.map { $0.status } ?? (try? layout.readStatus(name))
         var status = baseStatus(registration, file: file, previous: previous, history: history)
         let logger = context.logger
 
@@ -136,15 +155,17 @@ public struct SyncRunner: Sendable {
         // 2. Unchanged since the last successful sync: only nextSync moves.
         if !force, let success = history.lastSuccess, success.commit == head, success.key == key, previous?.status == .synced {
             status.nextSync = nextPoll()
-            write(status)
+            write(status, durable: false)
             logger.debug("unchanged", metadata: ["app": "\(name)", "commit": "\(head.prefix(12))"])
-            return SyncResult(kind: .unchanged, nextSync: status.nextSync, message: status.message ?? "")
+            return SyncResult(kind: .unchanged, nextSync: status.nextSync, message: status.message ?? "",
+                              memo: SyncMemo(status: status, history: history))
         }
         // The same input that stalled last time stalls again: wait for a change.
         if !force, let stalled = history.stalled, stalled.commit == head, stalled.key == key, previous?.status == .invalid {
             status.nextSync = nextPoll()
-            write(status)
-            return SyncResult(kind: .stalled, nextSync: status.nextSync, message: status.message ?? "")
+            write(status, durable: false)
+            return SyncResult(kind: .stalled, nextSync: status.nextSync, message: status.message ?? "",
+                              memo: SyncMemo(status: status, history: history))
         }
 
         // 3. A real sync.
@@ -225,7 +246,8 @@ public struct SyncRunner: Sendable {
                                      "plan": "\(outcome.path.rawValue)"]
         if let failure { meta["error"] = "\(failure.stage): \(failure.message)" }
         if kind == .synced { logger.info("sync", metadata: meta) } else { logger.warning("sync", metadata: meta) }
-        return SyncResult(kind: kind, nextSync: status.nextSync, message: status.message ?? "")
+        return SyncResult(kind: kind, nextSync: status.nextSync, message: status.message ?? "",
+                          memo: SyncMemo(status: status, history: history))
     }
 
     /// Undeploys everything the application's inventory holds, then removes its state.
@@ -353,7 +375,8 @@ public struct SyncRunner: Sendable {
         write(status)
         context.logger.warning("sync", metadata: ["app": "\(registration.name)", "result": "error", "duration_ms": "\(elapsed)",
                                                   "target_calls": "0", "trigger": "\(trigger)", "error": "\(error.description)"])
-        return SyncResult(kind: .retryable, nextSync: status.nextSync, message: status.message ?? "")
+        return SyncResult(kind: .retryable, nextSync: status.nextSync, message: status.message ?? "",
+                          memo: SyncMemo(status: status, history: history))
     }
 
     /// Other applications' inventories of the namespace: what this one must not touch.
@@ -367,9 +390,9 @@ public struct SyncRunner: Sendable {
         return Ownership(inventories: inventories, namespace: namespace, excluding: name)
     }
 
-    func write(_ status: StatusDocument) {
+    func write(_ status: StatusDocument, durable: Bool = true) {
         do {
-            try layout.writeStatus(status)
+            try layout.writeStatus(status, durable: durable)
         } catch {
             context.logger.error("cannot write the status", metadata: ["app": "\(status.name)", "error": "\(error)"])
         }

@@ -48,9 +48,21 @@ public enum GitHash {
     /// The id git gives a blob of these bytes (`git hash-object`).
     public static func blobID(_ bytes: [UInt8]) -> String {
         let header = Array("blob \(bytes.count)\0".utf8)
-        return SHA1.hash(header + bytes).map { b in
-            let s = String(b, radix: 16)
-            return s.count == 1 ? "0" + s : s
-        }.joined()
+        return SHA1.hex(header + bytes)
+    }
+}
+
+extension SHA1 {
+    /// The digest as 40 lowercase hex digits.
+    public static func hex(_ message: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        let digest = hash(message)
+        return String(unsafeUninitializedCapacity: digest.count * 2) { buffer in
+            for (i, b) in digest.enumerated() {
+                buffer[2 * i] = digits[Int(b >> 4)]
+                buffer[2 * i + 1] = digits[Int(b & 15)]
+            }
+            return digest.count * 2
+        }
     }
 }

@@ -3,7 +3,10 @@ import Foundation
 /// Files written so that a reader sees the old document or the new one, never half:
 /// a temporary file in the same folder, fsync, then rename over the target.
 public enum AtomicFile {
-    public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws {
+    /// `durable: false` skips the fsync: the rename still makes the write atomic for every
+    /// reader and across a crash of the process; only a power loss may bring back the
+    /// previous version (used for documents whose loss costs nothing, like a new nextSync).
+    public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644, durable: Bool = true) throws {
         let dir = (path as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let temp = (dir as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).tmp-\(UUID().uuidString.prefix(8))")
@@ -20,7 +23,7 @@ public enum AtomicFile {
             }
             offset += n
         }
-        if failure == nil && fsync(fd) != 0 { failure = String(cString: strerror(errno)) }
+        if failure == nil && durable && fsync(fd) != 0 { failure = String(cString: strerror(errno)) }
         close(fd)
         if let failure {
             unlink(temp)
@@ -33,11 +36,11 @@ public enum AtomicFile {
         }
     }
 
-    public static func writeJSON<T: Encodable>(_ value: T, to path: String) throws {
+    public static func writeJSON<T: Encodable>(_ value: T, to path: String, durable: Bool = true) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
-        try write(Array(try encoder.encode(value)), to: path)
+        try write(Array(try encoder.encode(value)), to: path, durable: durable)
     }
 
     /// The decoded document, or nil when the file does not exist.

@@ -46,8 +46,8 @@ public struct StateLayout: Sendable, Hashable {
         try AtomicFile.readJSON(StatusDocument.self, from: statusFile(name))
     }
 
-    public func writeStatus(_ status: StatusDocument) throws {
-        try AtomicFile.writeJSON(status, to: statusFile(status.name))
+    public func writeStatus(_ status: StatusDocument, durable: Bool = true) throws {
+        try AtomicFile.writeJSON(status, to: statusFile(status.name), durable: durable)
     }
 }
 

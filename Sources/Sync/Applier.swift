@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Manifest
 
 /// What one apply did.
@@ -75,10 +76,16 @@ public struct Applier: Sendable {
         let commit = desired.commit
 
         // 1. Functions: prepare (load code, check syntax) before recording any intent.
+        // The syntax checks start an interpreter each: they run side by side.
+        let specs = plan.functions.filter { $0.action != .delete }.compactMap(\.spec)
+        let prepared = Mutex([Result<DeployRequest, Problem>?](repeating: nil, count: specs.count))
+        DispatchQueue.concurrentPerform(iterations: specs.count) { i in
+            let result = prepare(specs[i], namespace: ns, commit: commit)
+            prepared.withLock { $0[i] = result }
+        }
         var deploys: [(FunctionSpec, DeployRequest)] = []
-        for change in plan.functions where change.action != .delete {
-            guard let spec = change.spec else { continue }
-            switch prepare(spec, namespace: ns, commit: commit) {
+        for (spec, result) in zip(specs, prepared.withLock { $0 }) {
+            switch result! {
             case .success(let request): deploys.append((spec, request))
             case .failure(let problem): report.functionErrors[spec.path] = problem.message
             }

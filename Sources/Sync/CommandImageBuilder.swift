@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Builds images with the host's tool: `docker build`, `podman build` or `buildah bud`
 /// (`auto` picks the first that works: a docker CLI without a running engine does not
@@ -100,5 +101,34 @@ public struct CommandImageBuilder: ImageBuilder {
         p.waitUntilExit()
         let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         return Output(status: p.terminationStatus, text: text, timedOut: timedOut)
+    }
+}
+
+/// Finds the builder on first use (a probe runs `docker info` or `buildah --version`), so
+/// that a daemon whose applications have no Docker function never starts one.
+public final class DetectingImageBuilder: ImageBuilder {
+    public let choice: String
+    private let found = Mutex<CommandImageBuilder??>(nil)
+
+    public init(choice: String) {
+        self.choice = choice
+    }
+
+    public var builder: CommandImageBuilder? {
+        if let known = found.withLock({ $0 }) { return known }
+        let detected = CommandImageBuilder.detect(choice)
+        found.withLock { $0 = .some(detected) }
+        return detected
+    }
+
+    public func exists(_ image: String) async -> Bool {
+        await builder?.exists(image) ?? false
+    }
+
+    public func build(image: String, dockerfile: String, context: String) async throws(TargetError) {
+        guard let builder else {
+            throw TargetError("no Docker builder on this host (\(choice == "auto" ? "docker, podman or buildah" : choice)); the function is not deployed", retryable: false)
+        }
+        try await builder.build(image: image, dockerfile: dockerfile, context: context)
     }
 }

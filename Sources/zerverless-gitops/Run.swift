@@ -118,14 +118,20 @@ struct Run: AsyncParsableCommand {
 
         let layout = StateLayout(root: stateDir)
         let (deployTarget, targetID) = try makeTarget(layout)
-        var limits = SyncLimits()
-        limits = SyncLimits()
-        let builder = CommandImageBuilder.detect(dockerBuilder)
-        if builder == nil {
-            logger.notice("no Docker builder found; runtime: docker functions will report an error", metadata: ["docker_builder": "\(dockerBuilder)"])
+        let limits = SyncLimits()
+        // Found on first use: no probe at all when no application has a Docker function.
+        let builder = DetectingImageBuilder(choice: dockerBuilder)
+        let checker = CodeChecker.detect()
+        // Probing the tools takes a few hundred milliseconds: done beside the first syncs,
+        // not before them.
+        Thread.detachNewThread {
+            let checkers = checker.warmUp()
+            let found = builder.builder
+            logger.info("tools", metadata: ["docker_builder": "\(found.map { $0.tool.rawValue } ?? "none")",
+                                            "code_checkers": "\(checkers.isEmpty ? "none" : checkers.joined(separator: ","))"])
         }
         let context = SyncContext(layout: layout, target: deployTarget, targetID: targetID, limits: limits,
-                                  checker: CodeChecker.detect(), builder: builder, gitTimeout: .seconds(gitDeadline),
+                                  checker: checker, builder: builder, gitTimeout: .seconds(gitDeadline),
                                   allowLocal: allowFileUrls, defaultPollInterval: poll,
                                   schedule: SchedulePolicy(retryMin: Double(retry)), logger: logger)
         let supervisor = Supervisor(

@@ -4,6 +4,7 @@
 //   zg-bench validate     validate (in process) vs PyYAML's C loader on the same files
 //   zg-bench git          head lookup and fetch+checkout vs the git CLI over git://
 //   zg-bench static       static sync of 10,000 files (no-op, one file) vs rsync -a --delete
+//   zg-bench daemon       rename -> synced vs git clone; a poll round of 1,000 apps vs git ls-remote
 import Foundation
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -24,7 +25,14 @@ case "git":
         FileHandle.standardError.write(Data("zg-bench git: \(error)\n".utf8))
         exit(1)
     }
+case "daemon":
+    do {
+        try DaemonBenchmark.run()
+    } catch {
+        FileHandle.standardError.write(Data("zg-bench daemon: \(error)\n".utf8))
+        exit(1)
+    }
 default:
-    FileHandle.standardError.write(Data("usage: zg-bench validate|git|static\n".utf8))
+    FileHandle.standardError.write(Data("usage: zg-bench validate|git|static|daemon\n".utf8))
     exit(2)
 }
