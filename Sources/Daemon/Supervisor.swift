@@ -97,6 +97,12 @@ public actor Supervisor {
             try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         }
         startedAt = now()
+        // What a crash left between a temporary file's creation and its rename.
+        var stale = AtomicFile.removeTemporaries(in: layout.requestsDir)
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: layout.appsDir)) ?? [] {
+            stale += AtomicFile.removeTemporaries(in: layout.appDir(name))
+        }
+        if stale > 0 { logger.info("removed temporary files left by a crash", metadata: ["count": "\(stale)"]) }
         logger.info("starting", metadata: ["apps_dir": "\(configuration.appsDir)", "state_dir": "\(layout.root)",
                                            "concurrency": "\(configuration.concurrency)"])
         await restartWatcher()
@@ -295,6 +301,13 @@ public actor Supervisor {
         return nil
     }
 
+    /// How early a poll may run: up to 2% of its interval, at most 250 ms. Polls due close
+    /// together then run on one wakeup instead of one timer each.
+    func slack(_ name: String) -> Double {
+        guard let app = apps[name], !app.removing, app.failures == 0, case .valid(let registration, _, _)? = app.entry else { return 0 }
+        return min(0.25, Double(runner.context.pollInterval(registration)) * 0.02)
+    }
+
     func nextWake() -> Date? {
         var next: Date = min(scanDue ?? nextRescan, nextRescan)
         if running < configuration.concurrency {
@@ -311,7 +324,7 @@ public actor Supervisor {
                 urgentQueue.removeFirst()
                 urgentSet.remove(name)
                 launch(name, in: &group)
-            } else if let top = nextDue(), top.due <= t {
+            } else if let top = nextDue(), top.due <= t.addingTimeInterval(slack(top.name)) {
                 dueHeap.pop()
                 launch(top.name, in: &group)
             } else {
@@ -367,6 +380,18 @@ public actor Supervisor {
             await self.syncFinished(name, result)
         }
 
+    }
+
+    /// The applications whose inventories may hold things of `namespace`: those registered
+    /// in it, and those whose registration is not valid or gone (their namespace is not
+    /// known from a file).
+    func peers(of name: String, namespace: String) -> [String] {
+        var result: [String] = []
+        for (other, app) in apps where other != name {
+            if case .valid(let registration, _, _)? = app.entry, !app.removing, registration.namespace != namespace { continue }
+            result.append(other)
+        }
+        return result
     }
 
     func syncFinished(_ name: String, _ result: SyncResult) {

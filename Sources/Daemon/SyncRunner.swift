@@ -24,12 +24,16 @@ public struct SyncContext: Sendable {
     public var now: @Sendable () -> Date
     public var random: @Sendable () -> Double
     public var logger: Logger
+    /// Heads shared by the applications of one repository and branch for a moment.
+    public var heads: HeadCache
 
     public init(layout: StateLayout, target: any DeployTarget, targetID: String, limits: SyncLimits = SyncLimits(),
                 checker: CodeChecker? = nil, builder: (any ImageBuilder)? = nil, gitTimeout: Duration = .seconds(60),
                 allowLocal: Bool = false, defaultPollInterval: Int = 300, schedule: SchedulePolicy = SchedulePolicy(),
                 workers: GitWorkers = .shared, now: @escaping @Sendable () -> Date = { Date() },
-                random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }, logger: Logger) {
+                random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }, headMaxAge: Duration = .seconds(2),
+                logger: Logger) {
+        self.heads = HeadCache(maxAge: headMaxAge)
         self.layout = layout
         self.git = GitSource(cacheRoot: layout.cacheDir)
         self.target = target
@@ -104,9 +108,11 @@ public struct SyncRunner: Sendable {
 
     var layout: StateLayout { context.layout }
 
+    /// `peers`: the other applications that may own things in this namespace (their
+    /// inventories are read for conflicts); nil: every application of the state dir.
     public func sync(_ registration: Registration, file: String, key given: String? = nil, memo: SyncMemo? = nil,
-                     trigger: String, force: Bool, failures: Int) async -> SyncResult {
-        var result = await look(registration, file: file, key: given ?? context.key(registration), memo: memo,
+                     peers: (@Sendable () async -> [String])? = nil, trigger: String, force: Bool, failures: Int) async -> SyncResult {
+        var result = await look(registration, file: file, key: given ?? context.key(registration), memo: memo, peers: peers,
                                 trigger: trigger, force: force, failures: failures)
         if result.memo == nil, let status = try? layout.readStatus(registration.name) {
             result.memo = SyncMemo(status: status, history: layout.readHistory(registration.name))
@@ -114,7 +120,7 @@ public struct SyncRunner: Sendable {
         return result
     }
 
-    private func look(_ registration: Registration, file: String, key: String, memo: SyncMemo?,
+    private func look(_ registration: Registration, file: String, key: String, memo: SyncMemo?, peers: (@Sendable () async -> [String])?,
                       trigger: String, force: Bool, failures: Int) async -> SyncResult {
         let name = registration.name
         let started = ContinuousClock.now
@@ -146,7 +152,10 @@ public struct SyncRunner: Sendable {
             remote = r
             let git = context.git
             let branch = registration.source.branch
-            head = try await context.workers.run { () throws(GitError) -> String in try git.head(r, branch: branch) }
+            let workers = context.workers
+            head = try await context.heads.head(HeadCache.key(registration.source), fresh: force) { () async throws(GitError) -> String in
+                try await workers.run { () throws(GitError) -> String in try git.head(r, branch: branch) }
+            }
         } catch {
             return gitFailure(error, registration: registration, status: status, history: &history, trigger: trigger,
                               failures: failures, started: started, startedAt: startedAt, interval: interval)
@@ -186,9 +195,10 @@ public struct SyncRunner: Sendable {
                 try git.fetch(remote, branch: branch, want: head)
             }
             let snapshot = try git.open(path: fetched.cache)
+            let others = ownership(excluding: name, namespace: registration.namespace, among: await peers?())
             let input = SyncEngine.Input(app: name, namespace: registration.namespace, policy: registration.syncPolicy,
                                          commit: fetched.commit, folder: registration.source.path,
-                                         inventoryFile: layout.inventoryFile(name), others: ownership(excluding: name, namespace: registration.namespace))
+                                         inventoryFile: layout.inventoryFile(name), others: others)
             outcome = await engine.sync(input, snapshot: snapshot)
         } catch {
             return gitFailure(error, registration: registration, status: status, history: &history, trigger: trigger,
@@ -380,9 +390,10 @@ public struct SyncRunner: Sendable {
     }
 
     /// Other applications' inventories of the namespace: what this one must not touch.
-    func ownership(excluding name: String, namespace: String) -> Ownership {
+    func ownership(excluding name: String, namespace: String, among peers: [String]? = nil) -> Ownership {
         var inventories: [String: Inventory] = [:]
-        for other in (try? FileManager.default.contentsOfDirectory(atPath: layout.appsDir)) ?? [] where other != name && !other.hasPrefix(".") {
+        let candidates = peers ?? (try? FileManager.default.contentsOfDirectory(atPath: layout.appsDir)) ?? []
+        for other in candidates where other != name && !other.hasPrefix(".") {
             if let inventory = try? Inventory.read(layout.inventoryFile(other)), inventory.namespace == namespace {
                 inventories[other] = inventory
             }

@@ -42,13 +42,7 @@ final class Wakeup: Sendable {
             return false
         }
         if consumed { return }
-        var timer: Task<Void, Never>?
-        if let timeout {
-            timer = Task { [weak self] in
-                try? await Task.sleep(for: timeout)
-                if !Task.isCancelled { self?.signal() }
-            }
-        }
+        if let timeout { arm(ContinuousClock.now + timeout) }
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
             let resumeNow = state.withLock { s -> Bool in
                 if s.pending {
@@ -60,6 +54,24 @@ final class Wakeup: Sendable {
             }
             if resumeNow { c.resume() }
         }
-        timer?.cancel()
+    }
+
+    /// One timer at a time: a wait whose deadline is not earlier than the armed timer's
+    /// reuses it (a spurious early wakeup only makes the loop look again), so a busy loop
+    /// does not create and cancel a timer task per iteration.
+    private let timer = Mutex<(deadline: ContinuousClock.Instant, task: Task<Void, Never>)?>(nil)
+
+    private func arm(_ deadline: ContinuousClock.Instant) {
+        timer.withLock { current in
+            if let current, current.deadline <= deadline, current.deadline > ContinuousClock.now { return }
+            current?.task.cancel()
+            let task = Task { [weak self] in
+                try? await Task.sleep(until: deadline, clock: .continuous)
+                guard !Task.isCancelled, let self else { return }
+                self.timer.withLock { if $0?.deadline == deadline { $0 = nil } }
+                self.signal()
+            }
+            current = (deadline, task)
+        }
     }
 }

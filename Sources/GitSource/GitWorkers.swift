@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 
 /// Runs blocking libgit2 work on its own threads, never on Swift's cooperative pool, with a
 /// bound on how many run at once.
@@ -23,33 +24,55 @@ public final class GitWorkers: Sendable {
                 }
             }
         }
-        await semaphore.signal()
+        semaphore.signal()
         return try result.get()
     }
 }
 
-/// A counting semaphore for async code: waiters queue in order.
-public actor AsyncSemaphore {
-    private var permits: Int
-    private var waiters: [CheckedContinuation<Void, Never>] = []
+/// A counting semaphore for async code: waiters queue in order. A lock, not an actor, so
+/// that taking a free permit costs no hop between executors.
+public final class AsyncSemaphore: Sendable {
+    private struct State {
+        var permits: Int
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let state: Mutex<State>
 
     public init(permits: Int) {
-        self.permits = permits
+        state = Mutex(State(permits: permits))
     }
 
     public func wait() async {
-        if permits > 0 {
-            permits -= 1
-            return
+        let acquired = state.withLock { s -> Bool in
+            if s.permits > 0 {
+                s.permits -= 1
+                return true
+            }
+            return false
         }
-        await withCheckedContinuation { waiters.append($0) }
+        if acquired { return }
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { s -> Bool in
+                if s.permits > 0 {
+                    s.permits -= 1
+                    return true
+                }
+                s.waiters.append(c)
+                return false
+            }
+            if now { c.resume() }
+        }
     }
 
     public func signal() {
-        if waiters.isEmpty {
-            permits += 1
-        } else {
-            waiters.removeFirst().resume()
+        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            if s.waiters.isEmpty {
+                s.permits += 1
+                return nil
+            }
+            return s.waiters.removeFirst()
         }
+        waiter?.resume()
     }
 }

@@ -6,11 +6,21 @@ public enum AtomicFile {
     /// `durable: false` skips the fsync: the rename still makes the write atomic for every
     /// reader and across a crash of the process; only a power loss may bring back the
     /// previous version (used for documents whose loss costs nothing, like a new nextSync).
-    public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644, durable: Bool = true) throws {
-        let dir = (path as NSString).deletingLastPathComponent
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let temp = (dir as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).tmp-\(UUID().uuidString.prefix(8))")
-        let fd = open(temp, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, mode)
+    ///
+    /// `temporaryDirectory` (same file system) holds the temporary file instead of the
+    /// target's folder: a crash between create and rename then leaves nothing beside the
+    /// published files (the local target's static files are served as they are).
+    public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644, durable: Bool = true,
+                             temporaryDirectory: String? = nil) throws {
+        let target = (path as NSString).deletingLastPathComponent
+        let dir = temporaryDirectory ?? target
+        let temp = (dir as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).tmp-\(String(UInt32.random(in: .min ... .max), radix: 16))")
+        var fd = open(temp, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, mode)
+        if fd < 0 && errno == ENOENT {
+            // The folder is made on first use only (a stat per write adds up at 1,000 writes a round).
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            fd = open(temp, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, mode)
+        }
         guard fd >= 0 else { throw StateError("cannot create \(temp): \(String(cString: strerror(errno)))") }
         var offset = 0
         var failure: String?
@@ -29,18 +39,23 @@ public enum AtomicFile {
             unlink(temp)
             throw StateError("cannot write \(path): \(failure)")
         }
-        if rename(temp, path) != 0 {
+        var renamed = rename(temp, path) == 0
+        if !renamed && errno == ENOENT && temporaryDirectory != nil {
+            try? FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
+            renamed = rename(temp, path) == 0
+        }
+        if !renamed {
             let message = String(cString: strerror(errno))
             unlink(temp)
             throw StateError("cannot rename into \(path): \(message)")
         }
     }
 
-    public static func writeJSON<T: Encodable>(_ value: T, to path: String, durable: Bool = true) throws {
+    public static func writeJSON<T: Encodable>(_ value: T, to path: String, durable: Bool = true, temporaryDirectory: String? = nil) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
-        try write(Array(try encoder.encode(value)), to: path, durable: durable)
+        try write(Array(try encoder.encode(value)), to: path, durable: durable, temporaryDirectory: temporaryDirectory)
     }
 
     /// The decoded document, or nil when the file does not exist.
@@ -59,4 +74,21 @@ public enum AtomicFile {
 public struct StateError: Error, CustomStringConvertible, Sendable {
     public let description: String
     public init(_ description: String) { self.description = description }
+}
+
+extension AtomicFile {
+    /// Whether a name is one of this type's temporary files (`.NAME.tmp-XXXX`).
+    public static func isTemporary(_ name: String) -> Bool {
+        name.hasPrefix(".") && name.contains(".tmp-")
+    }
+
+    /// Removes the temporary files a crash left in `dir` (not recursive); returns how many.
+    @discardableResult
+    public static func removeTemporaries(in dir: String) -> Int {
+        var removed = 0
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where isTemporary(name) {
+            if unlink((dir as NSString).appendingPathComponent(name)) == 0 { removed += 1 }
+        }
+        return removed
+    }
 }

@@ -47,7 +47,7 @@ public struct StateLayout: Sendable, Hashable {
     }
 
     public func writeStatus(_ status: StatusDocument, durable: Bool = true) throws {
-        try AtomicFile.writeJSON(status, to: statusFile(status.name), durable: durable)
+        try AtomicFile.write(status.jsonBytes(), to: statusFile(status.name), durable: durable)
     }
 }
 

@@ -22,6 +22,16 @@ public struct LocalTarget: DeployTarget {
         var commit: String
     }
 
+    /// Where files are written before they are renamed into place: `ROOT/.tmp`, so that a
+    /// crash never leaves a partial file among the published ones.
+    public var temporaryDirectory: String { root + "/.tmp" }
+
+    /// Removes what a crash left in the temporary folder (the daemon calls it at startup).
+    @discardableResult
+    public func removeStaleTemporaries() -> Int {
+        AtomicFile.removeTemporaries(in: temporaryDirectory)
+    }
+
     public func functionFile(namespace: String, path: String) throws(TargetError) -> String {
         try checked(namespace, path)
         return "\(root)/functions/\(namespace)\(path).json"
@@ -46,7 +56,7 @@ public struct LocalTarget: DeployTarget {
                                    image: docker ? request.code : nil, port: docker ? (request.port ?? 80) : nil,
                                    app: request.app, commit: request.commit)
         do {
-            try AtomicFile.writeJSON(doc, to: file)
+            try AtomicFile.writeJSON(doc, to: file, temporaryDirectory: temporaryDirectory)
         } catch {
             throw TargetError("\(error)", retryable: true)
         }
@@ -60,7 +70,7 @@ public struct LocalTarget: DeployTarget {
     public func upload(namespace: String, path: String, bytes: [UInt8]) async throws(TargetError) {
         let file = try staticFile(namespace: namespace, path: path)
         do {
-            try AtomicFile.write(bytes, to: file)
+            try AtomicFile.write(bytes, to: file, temporaryDirectory: temporaryDirectory)
         } catch {
             throw TargetError("\(error)", retryable: true)
         }

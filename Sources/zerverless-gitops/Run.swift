@@ -69,6 +69,9 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Safety-net rescan of the apps and requests dirs (inotify is the fast path). Env: ZG_RESCAN_INTERVAL.")
     var rescanInterval: String = env("ZG_RESCAN_INTERVAL") ?? "30s"
 
+    @Option(help: "Applications of one repository and branch that look within this long share one head lookup; 0s turns it off. Env: ZG_HEAD_CACHE.")
+    var headCache: String = env("ZG_HEAD_CACHE") ?? "2s"
+
     @Option(help: "After SIGTERM / SIGINT, how long running syncs get to finish. Env: ZG_SHUTDOWN_GRACE.")
     var shutdownGrace: String = env("ZG_SHUTDOWN_GRACE") ?? "30s"
 
@@ -92,6 +95,7 @@ struct Run: AsyncParsableCommand {
         let retry = try duration(retryMin, "retry-min")
         let rescan = try duration(rescanInterval, "rescan-interval")
         let shutdown = try duration(shutdownGrace, "shutdown-grace")
+        let headAge = try duration(headCache, "head-cache", allowZero: true)
         guard let workers = Int(concurrency), workers >= 1, workers <= 256 else {
             throw usage("--concurrency: \"\(concurrency)\" is not a number from 1 to 256")
         }
@@ -133,7 +137,7 @@ struct Run: AsyncParsableCommand {
         let context = SyncContext(layout: layout, target: deployTarget, targetID: targetID, limits: limits,
                                   checker: checker, builder: builder, gitTimeout: .seconds(gitDeadline),
                                   allowLocal: allowFileUrls, defaultPollInterval: poll,
-                                  schedule: SchedulePolicy(retryMin: Double(retry)), logger: logger)
+                                  schedule: SchedulePolicy(retryMin: Double(retry)), headMaxAge: .seconds(headAge), logger: logger)
         let supervisor = Supervisor(
             configuration: .init(appsDir: (appsDir as NSString).standardizingPath, concurrency: workers, removalGrace: Double(grace),
                                  rescanInterval: Double(rescan)),
@@ -151,7 +155,9 @@ struct Run: AsyncParsableCommand {
             let dir = target == "local" ? layout.publishedDir : String(target.dropFirst("local:".count))
             guard !dir.isEmpty else { throw usage("--target local: needs a folder after the colon") }
             let root = (dir as NSString).standardizingPath
-            return (LocalTarget(root: root), "local:" + root)
+            let target = LocalTarget(root: root)
+            target.removeStaleTemporaries()
+            return (target, "local:" + root)
         }
         guard target.hasPrefix("http://") || target.hasPrefix("https://"), URL(string: target)?.host != nil else {
             throw usage("--target: \"\(target)\"; expected local, local:DIR, or http(s)://HOST:PORT")

@@ -89,28 +89,36 @@ enum DaemonBenchmark {
         // Steady state: with a 30s poll interval (±10%), from now on every application is
         // looked at once in the next ~35 s (head lookup, unchanged, status rewritten).
         // Every look rewrites status.json (temporary file + rename): a new inode.
-        let before = (0..<count).map { inode(state, "a\($0)") }
-        let cpu0 = cpuSeconds(first.pid)
-        try spin(timeout: 120, "a poll round over \(count) applications", interval: 0.05) {
-            (0..<count).allSatisfy { inode(state, "a\($0)") != before[$0] }
+        func steadyRound(_ daemon: DaemonProcess) throws -> Double {
+            let before = (0..<count).map { inode(state, "a\($0)") }
+            let cpu0 = cpuSeconds(daemon.pid)
+            try spin(timeout: 120, "a poll round over \(count) applications", interval: 0.05) {
+                (0..<count).allSatisfy { inode(state, "a\($0)") != before[$0] }
+            }
+            return cpuSeconds(daemon.pid) - cpu0
         }
-        let roundCPU = cpuSeconds(first.pid) - cpu0
+        let sharedCPU = try steadyRound(first)
         let syncedInRound = first.log.split(separator: "\n").filter { $0.contains(" INFO sync ") }.count - count
         try first.stop()
 
-        // A restart is a round too: every application is looked at at once.
+        // A restart is a round too: every application is looked at at once. This daemon
+        // shares no head lookups (--head-cache 0s): one ls-remote per application, as if
+        // each had its own repository.
         let restartBefore = (0..<count).map { inode(state, "a\($0)") }
-        let second = try DaemonProcess(appsDir: apps, stateDir: state, logFile: dir.file("b/second.log"), arguments: ["--log-level", "info"])
+        let second = try DaemonProcess(appsDir: apps, stateDir: state, logFile: dir.file("b/second.log"),
+                                       arguments: ["--log-level", "info", "--head-cache", "0s"])
         let r0 = Date()
         try spin(timeout: 600, "the restart round over \(count) applications", interval: 0.05) {
             (0..<count).allSatisfy { inode(state, "a\($0)") != restartBefore[$0] }
         }
         let restartWall = Date().timeIntervalSince(r0)
         let restartCPU = cpuSeconds(second.pid)
+        let unsharedCPU = try steadyRound(second)
         let peak = memoryKB(second.pid, "VmHWM")
-        // Idle: measured once the CPU time stopped moving for a second.
+        // Idle: measured once the CPU time stopped moving for a second (the next round is
+        // 20 s away).
         var last = cpuSeconds(second.pid)
-        for _ in 0..<20 {
+        for _ in 0..<5 {
             Thread.sleep(forTimeInterval: 1)
             let now = cpuSeconds(second.pid)
             if now - last < 0.01 { break }
@@ -133,8 +141,10 @@ enum DaemonBenchmark {
         let peerCPU = seconds(usage.ru_utime) + seconds(usage.ru_stime) - childCPU0
 
         print(pad("(b) \(count) unchanged apps", 40) + pad("ours", 24) + pad("\(count) x git ls-remote", 24))
-        print(pad("    poll round CPU", 40) + pad(formatSeconds(roundCPU), 24) + pad(formatSeconds(peerCPU), 24)
-              + String(format: "%.2fx  (<= 0.2x %@)", roundCPU / peerCPU, roundCPU / peerCPU <= 0.2 ? "met" : "NOT met"))
+        print(pad("    poll round CPU, one repository", 40) + pad(formatSeconds(sharedCPU), 24) + pad(formatSeconds(peerCPU), 24)
+              + String(format: "%.2fx  (<= 0.2x %@)", sharedCPU / peerCPU, sharedCPU / peerCPU <= 0.2 ? "met" : "NOT met"))
+        print(pad("    poll round CPU, no shared lookups", 40) + pad(formatSeconds(unsharedCPU), 24) + pad(formatSeconds(peerCPU), 24)
+              + String(format: "%.2fx  (<= 0.2x %@)", unsharedCPU / peerCPU, unsharedCPU / peerCPU <= 0.2 ? "met" : "NOT met"))
         print(pad("    restart round CPU (incl. startup)", 40) + pad(formatSeconds(restartCPU), 24) + pad(formatSeconds(peerCPU), 24)
               + String(format: "%.2fx", restartCPU / peerCPU))
         print(pad("    restart round wall", 40) + pad(formatSeconds(restartWall), 24) + pad(formatSeconds(peerWall) + " (one at a time)", 24)

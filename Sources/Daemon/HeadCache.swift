@@ -1,0 +1,81 @@
+import Foundation
+import GitSource
+import Manifest
+import Synchronization
+
+/// Branch heads answered by one ls-remote for every application of the same repository,
+/// branch and credentials that asks within `maxAge` (a monorepo of many applications costs
+/// one round trip per poll window, not one per application). Concurrent askers of one key
+/// wait for the lookup in flight instead of starting their own. A sync request never uses
+/// it (it asks the server), and a failed lookup is not kept.
+public final class HeadCache: Sendable {
+    public let maxAge: Duration
+
+    private struct Entry {
+        var commit: String
+        var at: ContinuousClock.Instant
+    }
+
+    private struct State {
+        var entries: [String: Entry] = [:]
+        var inFlight: [String: [CheckedContinuation<Result<String, GitError>, Never>]] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    public init(maxAge: Duration) {
+        self.maxAge = maxAge
+    }
+
+    /// The key: normalized URL, branch, and who asks (user name and the credential files).
+    public static func key(_ source: Registration.Source) -> String {
+        let auth = source.auth
+        return [source.repoURL.cacheKey, source.repoURL.user ?? "", source.branch, auth?.username ?? "", auth?.tokenFile ?? "",
+                auth?.sshKeyFile ?? "", auth?.knownHostsFile ?? ""].joined(separator: "\u{0}")
+    }
+
+    public func head(_ key: String, fresh: Bool, lookup: @escaping @Sendable () async throws(GitError) -> String) async throws(GitError) -> String {
+        let now = ContinuousClock.now
+        enum Step { case cached(String), wait, lookup }
+        if maxAge > .zero && !fresh {
+            let step = state.withLock { s -> Step in
+                if let e = s.entries[key], now - e.at <= maxAge { return .cached(e.commit) }
+                if s.inFlight[key] != nil { return .wait }
+                s.inFlight[key] = []
+                return .lookup
+            }
+            switch step {
+            case .cached(let commit):
+                return commit
+            case .wait:
+                let result = await withCheckedContinuation { (c: CheckedContinuation<Result<String, GitError>, Never>) in
+                    let immediate: Result<String, GitError>? = state.withLock { s in
+                        if let e = s.entries[key], ContinuousClock.now - e.at <= maxAge { return .success(e.commit) }
+                        if s.inFlight[key] == nil { return .failure(GitError(.local, call: "head cache", message: "retry")) }
+                        s.inFlight[key]!.append(c)
+                        return nil
+                    }
+                    if let immediate { c.resume(returning: immediate) }
+                }
+                if case .success(let commit) = result { return commit }
+                // The lookup in flight failed (or finished unseen): ask ourselves.
+                return try await lookup()
+            case .lookup:
+                break
+            }
+        }
+        let result: Result<String, GitError>
+        do throws(GitError) {
+            result = .success(try await lookup())
+        } catch {
+            result = .failure(error)
+        }
+        let waiters = state.withLock { s -> [CheckedContinuation<Result<String, GitError>, Never>] in
+            if case .success(let commit) = result { s.entries[key] = Entry(commit: commit, at: ContinuousClock.now) }
+            if fresh && maxAge > .zero, case .success = result { /* a fresh answer refreshes the cache too */ }
+            return s.inFlight.removeValue(forKey: key) ?? []
+        }
+        for w in waiters { w.resume(returning: result) }
+        return try result.get()
+    }
+}

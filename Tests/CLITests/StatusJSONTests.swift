@@ -1,0 +1,43 @@
+import Foundation
+import State
+import Testing
+
+/// The hand-written status JSON is the text JSONEncoder writes (pretty, sorted keys,
+/// unescaped slashes, ISO 8601 dates): byte for byte, over documents with every field
+/// present or absent, and strings that need escaping.
+@Test(arguments: 0..<4) func statusJSONMatchesJSONEncoder(_ variant: Int) throws {
+    var doc = StatusDocument(name: "my-app", namespace: "myuser",
+                             source: .init(repoURL: "https://github.com/user/repo", branch: "main", path: "."),
+                             status: .pending)
+    if variant >= 1 {
+        doc.source.commit = "abc123def4567890abc123def4567890abc12345"
+        doc.lastSync = Date(timeIntervalSince1970: 1_705_314_600)
+        doc.lastAttempt = Date(timeIntervalSince1970: 1_705_314_600.75)
+        doc.nextSync = Date(timeIntervalSince1970: 1_705_314_900)
+        doc.status = .synced
+        doc.message = "3 functions, 12 static files"
+        doc.functions = [.init(path: "/api/hello", runtime: "lua", url: "/myuser/api/hello", state: "deployed"),
+                         .init(path: "/api/x", runtime: "js", url: "/myuser/api/x", state: "error", message: "syntax error")]
+        doc.static = .init(dir: "./static", files: 12, bytes: 40960)
+        doc.registrationFile = "/etc/zerverless/apps.d/my-app.yaml"
+    }
+    if variant >= 2 {
+        doc.status = .invalid
+        doc.error = .init(stage: "manifest", message: "line one\n\t\"quoted\" \\ back/slash \u{1} é 日本", file: "zerverless.yaml", line: 12, column: 5)
+    }
+    if variant == 3 {
+        doc.functions = []
+        doc.static = .init(dir: "", files: 0, bytes: 0)
+    }
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    encoder.dateEncodingStrategy = .iso8601
+    let expected = String(decoding: try encoder.encode(doc), as: UTF8.self)
+    let ours = String(decoding: doc.jsonBytes(), as: UTF8.self)
+    #expect(ours == expected)
+    // And it reads back.
+    let decoder = JSONDecoder()
+    decoder.dateDecodingStrategy = .iso8601
+    let back = try decoder.decode(StatusDocument.self, from: Data(doc.jsonBytes()))
+    #expect(back.name == doc.name && back.functions == doc.functions && back.error == doc.error)
+}
