@@ -43,6 +43,11 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // The REST facade over the files (Hummingbird 2).
+        .target(name: "HTTPFacade", dependencies: [
+            "Daemon", "Manifest", "State",
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
         // The thin CLI.
         .executableTarget(
             name: "zerverless-gitops",
@@ -52,6 +57,8 @@ let package = Package(
                 "State",
                 "Sync",
                 "Daemon",
+                "HTTPFacade",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -70,7 +77,14 @@ let package = Package(
             "Sync", "GitSource", "Manifest", "State", "TestSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "zerverless-gitops", "State", "Sync", "TestSupport"]),
+        .testTarget(name: "DaemonTests", dependencies: [
+            "Daemon", "zerverless-gitops", "State", "Sync", "TestSupport",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]),
+        .testTarget(name: "HTTPFacadeTests", dependencies: [
+            "HTTPFacade", "State", "TestSupport",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
         .testTarget(name: "CLITests", dependencies: ["zerverless-gitops", "GitSource", "Manifest", "State", "TestSupport", "CGit2", "CInotifyTools"]),
     ],
     swiftLanguageModes: [.v6]

@@ -2,6 +2,8 @@ import ArgumentParser
 import Daemon
 import Foundation
 import GitSource
+import HTTPFacade
+import Hummingbird
 import Logging
 import Manifest
 import ServiceLifecycle
@@ -117,6 +119,14 @@ struct Run: AsyncParsableCommand {
                 throw usage("--listen \(listen) is not a loopback address: give --api-tokens-file, or --insecure-api to allow it without")
             }
         }
+        // Not built yet: refused rather than ignored, so that nobody believes the API is
+        // protected when it is not.
+        if apiTokensFile != nil {
+            throw usage("--api-tokens-file: API tokens are not part of this build yet; listen on loopback (the default) meanwhile")
+        }
+        if webhookSecretFile != nil {
+            throw usage("--webhook-secret-file: the webhook is not part of this build yet; use sync requests (POST .../sync)")
+        }
         LoggingSystem.bootstrap { label in StderrLogHandler(label: label, format: format, level: level) }
         let logger = Logger(label: "zerverless-gitops")
 
@@ -142,11 +152,21 @@ struct Run: AsyncParsableCommand {
             configuration: .init(appsDir: (appsDir as NSString).standardizingPath, concurrency: workers, removalGrace: Double(grace),
                                  rescanInterval: Double(rescan)),
             runner: SyncRunner(context: context))
+        var services: [any Service] = [DaemonService(supervisor: supervisor, shutdownGrace: .seconds(shutdown), logger: logger)]
         if listen != "none" {
-            logger.notice("the REST facade is not part of this build yet; --listen is accepted and ignored", metadata: ["listen": "\(listen)"])
+            let colon = listen.lastIndex(of: ":")!
+            let host = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+            let port = Int(listen[listen.index(after: colon)...])!
+            let facade = Facade(appsDir: (appsDir as NSString).standardizingPath, layout: layout)
+            var httpLogger = Logger(label: "zerverless-gitops.http")
+            httpLogger.logLevel = .warning
+            let app = Application(router: facade.router(), configuration: .init(address: .hostname(host, port: port)),
+                                  onServerRunning: { channel in
+                                      logger.info("listening", metadata: ["address": "\(host):\(channel.localAddress?.port ?? port)"])
+                                  }, logger: httpLogger)
+            services.append(app)
         }
-        let service = DaemonService(supervisor: supervisor, shutdownGrace: .seconds(shutdown), logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 
