@@ -71,8 +71,8 @@ public final class HeadCache: Sendable {
             result = .failure(error)
         }
         let waiters = state.withLock { s -> [CheckedContinuation<Result<String, GitError>, Never>] in
+            // A fresh answer (a sync request's) refreshes the cache for the others too.
             if case .success(let commit) = result { s.entries[key] = Entry(commit: commit, at: ContinuousClock.now) }
-            if fresh && maxAge > .zero, case .success = result { /* a fresh answer refreshes the cache too */ }
             return s.inFlight.removeValue(forKey: key) ?? []
         }
         for w in waiters { w.resume(returning: result) }

@@ -128,7 +128,7 @@ public struct SyncRunner: Sendable {
         let interval = Double(context.pollInterval(registration))
         var history = memo?.history ?? layout.readHistory(name)
         let previous = memo.map { $0.status } ?? (try? layout.readStatus(name))
-        var status = baseStatus(registration, file: file, previous: previous, history: history)
+        var status = baseStatus(registration, file: file, previous: previous)
         let logger = context.logger
 
         if registration.syncPolicy.suspend {
@@ -287,7 +287,7 @@ public struct SyncRunner: Sendable {
     // MARK: Status documents
 
     /// The status document carried over from the last one, with this registration's source.
-    func baseStatus(_ registration: Registration, file: String, previous: StatusDocument?, history: SyncHistory) -> StatusDocument {
+    func baseStatus(_ registration: Registration, file: String, previous: StatusDocument?) -> StatusDocument {
         var status = previous ?? StatusDocument(name: registration.name, namespace: registration.namespace,
                                                 source: .init(repoURL: "", branch: "", path: ""), status: .pending)
         status.name = registration.name
@@ -306,7 +306,7 @@ public struct SyncRunner: Sendable {
         var status = (try? layout.readStatus(name)) ?? StatusDocument(name: name, namespace: registration?.namespace ?? "",
                                                                     source: .init(repoURL: "", branch: "", path: ""), status: phase)
         if let registration {
-            status = baseStatus(registration, file: file ?? "", previous: status, history: SyncHistory())
+            status = baseStatus(registration, file: file ?? "", previous: status)
         }
         status.status = phase
         status.message = message
