@@ -82,9 +82,15 @@ import TestSupport
         var input = h.input(commit: commit)
         input.inventoryFile = scratch
         let full = h.engine.plan(input, snapshot: snapshot)
-        #expect(fast.path == .treeDiff, "round \(round)")
+        // A round whose changes cancel out (a file added then deleted in it) leaves the
+        // tree as it was: then the fast path is `unchanged` and the full plan is empty.
+        if fast.path == .unchanged {
+            #expect(full.plan?.isEmpty == true, "round \(round)")
+        } else {
+            #expect(fast.path == .treeDiff, "round \(round)")
+        }
         #expect(full.path == .full)
-        #expect(fast.plan?.files.map { "\($0.action) \($0.path) \($0.spec?.id ?? "-")" } == full.plan?.files.map { "\($0.action) \($0.path) \($0.spec?.id ?? "-")" }, "round \(round)")
+        #expect((fast.plan?.files ?? []).map { "\($0.action) \($0.path) \($0.spec?.id ?? "-")" } == (full.plan?.files ?? []).map { "\($0.action) \($0.path) \($0.spec?.id ?? "-")" }, "round \(round)")
         #expect(fast.plan?.functions.isEmpty == true && full.plan?.functions.isEmpty == true)
         _ = try await h.sync()
     }
