@@ -12,48 +12,103 @@ import State
 public struct Facade: Sendable {
     public let appsDir: String
     public let layout: StateLayout
+    /// With tokens, every `/api/gitops/applications` call needs one.
+    public let tokens: APITokens?
+    /// Without a secret, the webhook answers 404.
+    public let webhookSecretFile: String?
     public static let bodyLimit = 64 << 10
 
-    public init(appsDir: String, layout: StateLayout) {
+    public init(appsDir: String, layout: StateLayout, tokens: APITokens? = nil, webhookSecretFile: String? = nil) {
         self.appsDir = appsDir
         self.layout = layout
+        self.tokens = tokens
+        self.webhookSecretFile = webhookSecretFile
     }
 
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
         router.get("/healthz") { _, _ in json(.ok, ["status": "ok"]) }
+        router.post("/api/gitops/webhook") { request, _ in await self.webhook(request) }
         let api = router.group("/api/gitops/applications")
-        api.get { _, _ in self.list() }
-        api.post { request, _ in await self.register(request, name: nil) }
-        api.get("{name}") { _, context in self.status(try context.parameters.require("name")) }
-        api.put("{name}") { request, context in await self.register(request, name: try context.parameters.require("name")) }
-        api.delete("{name}") { _, context in self.remove(try context.parameters.require("name")) }
-        api.post("{name}/sync") { _, context in self.requestSync(try context.parameters.require("name")) }
+        api.get { request, _ in self.authorized(request) { self.list($0) } }
+        api.post { request, _ in await self.authorizedAsync(request) { await self.register(request, name: nil, grant: $0) } }
+        api.get("{name}") { request, context in
+            let name = try context.parameters.require("name")
+            return self.authorized(request) { self.status(name, grant: $0) }
+        }
+        api.put("{name}") { request, context in
+            let name = try context.parameters.require("name")
+            return await self.authorizedAsync(request) { await self.register(request, name: name, grant: $0) }
+        }
+        api.delete("{name}") { request, context in
+            let name = try context.parameters.require("name")
+            return self.authorized(request) { self.remove(name, grant: $0) }
+        }
+        api.post("{name}/sync") { request, context in
+            let name = try context.parameters.require("name")
+            return self.authorized(request) { self.requestSync(name, grant: $0) }
+        }
         return router
+    }
+
+    // MARK: Authorization
+
+    /// Every namespace when no tokens are configured.
+    static let everything = APITokens.Grant(namespaces: nil)
+
+    func grant(_ request: Request) -> APITokens.Grant? {
+        guard let tokens else { return Self.everything }
+        return tokens.grant(authorization: request.headers[.authorization])
+    }
+
+    func authorized(_ request: Request, _ body: (APITokens.Grant) -> Response) -> Response {
+        guard let grant = grant(request) else { return unauthorized() }
+        return body(grant)
+    }
+
+    func authorizedAsync(_ request: Request, _ body: (APITokens.Grant) async -> Response) async -> Response {
+        guard let grant = grant(request) else { return unauthorized() }
+        return await body(grant)
+    }
+
+    func unauthorized() -> Response {
+        var response = error(.unauthorized, "a bearer token of --api-tokens-file is required (Authorization: Bearer TOKEN)")
+        response.headers[.wwwAuthenticate] = "Bearer"
+        return response
+    }
+
+    /// The namespace an application is known under: its status, else its registration.
+    func namespace(of name: String) -> String? {
+        if let doc = try? layout.readStatus(name), !doc.namespace.isEmpty { return doc.namespace }
+        return AppsDirScanner(directory: appsDir).scan().files.first { $0.name == name }
+            .flatMap { if case .success(let r) = $0.result { return r.namespace } else { return nil } }
     }
 
     // MARK: Handlers
 
-    func list() -> Response {
+    func list(_ grant: APITokens.Grant) -> Response {
         var documents: [[String: Any]] = []
         for name in layout.applications() {
             if let data = FileManager.default.contents(atPath: layout.statusFile(name)),
-               let doc = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] {
+               let doc = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+               grant.allows(doc["namespace"] as? String ?? "") {
                 documents.append(doc)
             }
         }
         return json(.ok, ["applications": documents, "total": documents.count])
     }
 
-    func status(_ name: String) -> Response {
+    func status(_ name: String, grant: APITokens.Grant) -> Response {
         guard Rules.dnsLabelProblem(name) == nil else { return error(.badRequest, "\"\(name)\" is not an application name (a DNS label)") }
-        guard let data = FileManager.default.contents(atPath: layout.statusFile(name)) else {
+        // Another namespace's application is as absent as a missing one.
+        guard let data = FileManager.default.contents(atPath: layout.statusFile(name)),
+              grant.namespaces == nil || namespace(of: name).map(grant.allows) == true else {
             return error(.notFound, "no application named \"\(name)\"")
         }
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    func register(_ request: Request, name pathName: String?) async -> Response {
+    func register(_ request: Request, name pathName: String?, grant: APITokens.Grant) async -> Response {
         let bytes: [UInt8]
         do {
             bytes = Array(buffer: try await request.body.collect(upTo: Self.bodyLimit))
@@ -67,10 +122,16 @@ public struct Facade: Sendable {
         case .success(let r):
             registration = r
         }
+        if !grant.allows(registration.namespace) {
+            return self.error(.forbidden, "this token may not register applications in namespace \"\(registration.namespace)\"")
+        }
         if let pathName, pathName != registration.name {
             return self.error(.badRequest, "the body's name \"\(registration.name)\" is not the name in the path, \"\(pathName)\"")
         }
         let existing = files(holding: registration.name)
+        if !existing.isEmpty, let current = namespace(of: registration.name), !grant.allows(current) {
+            return self.error(.forbidden, "the application \"\(registration.name)\" belongs to a namespace this token may not change")
+        }
         if pathName == nil && !existing.isEmpty {
             return self.error(.conflict, "an application named \"\(registration.name)\" is registered already (\(existing.joined(separator: ", "))); use PUT to replace it")
         }
@@ -93,19 +154,20 @@ public struct Facade: Sendable {
                         body: .init(byteBuffer: ByteBuffer(bytes: doc.jsonBytes())))
     }
 
-    func remove(_ name: String) -> Response {
+    func remove(_ name: String, grant: APITokens.Grant) -> Response {
         guard Rules.dnsLabelProblem(name) == nil else { return error(.badRequest, "\"\(name)\" is not an application name (a DNS label)") }
         let held = files(holding: name)
-        guard !held.isEmpty else { return error(.notFound, "no registration file holds the name \"\(name)\"") }
+        guard !held.isEmpty, grant.namespaces == nil || namespace(of: name).map(grant.allows) == true else { return error(.notFound, "no registration file holds the name \"\(name)\"") }
         for file in held where unlink(file) != 0 && errno != ENOENT {
             return error(.internalServerError, "cannot remove \(file): \(String(cString: strerror(errno)))")
         }
         return json(.accepted, ["name": name, "removed": held, "message": "registration removed; undeployed after the removal grace"])
     }
 
-    func requestSync(_ name: String) -> Response {
+    func requestSync(_ name: String, grant: APITokens.Grant) -> Response {
         guard Rules.dnsLabelProblem(name) == nil else { return error(.badRequest, "\"\(name)\" is not an application name (a DNS label)") }
-        guard FileManager.default.fileExists(atPath: layout.statusFile(name)) || !files(holding: name).isEmpty else {
+        guard FileManager.default.fileExists(atPath: layout.statusFile(name)) || !files(holding: name).isEmpty,
+              grant.namespaces == nil || namespace(of: name).map(grant.allows) == true else {
             return error(.notFound, "no application named \"\(name)\"")
         }
         do {
@@ -115,6 +177,41 @@ public struct Facade: Sendable {
             return self.error(.internalServerError, "cannot write the sync request: \(error)")
         }
         return json(.accepted, ["name": name, "requested": true])
+    }
+
+    // MARK: Webhook
+
+    func webhook(_ request: Request) async -> Response {
+        guard let file = webhookSecretFile else { return error(.notFound, "the webhook is off (no --webhook-secret-file)") }
+        guard let secretData = FileManager.default.contents(atPath: file) else {
+            return error(.internalServerError, "cannot read the webhook secret file")
+        }
+        let secret = Array(String(decoding: secretData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).utf8)
+        let body: [UInt8]
+        do {
+            body = Array(buffer: try await request.body.collect(upTo: Webhook.bodyLimit))
+        } catch {
+            return self.error(.contentTooLarge, "the payload is over 1 MiB")
+        }
+        guard !secret.isEmpty, let provider = Webhook.verify(request.headers, body: body, secret: secret) else {
+            return self.error(.unauthorized, "missing or invalid signature (X-Hub-Signature-256, X-Gitea-Signature, X-Gitlab-Token or X-Zerverless-Signature)")
+        }
+        guard Webhook.isPush(request.headers, provider: provider) else {
+            return json(.ok, ["provider": provider.rawValue, "triggered": [String](), "message": "not a push event; ignored"])
+        }
+        guard let push = Webhook.push(body) else {
+            return self.error(.badRequest, "no repository URL and branch in the payload")
+        }
+        var triggered: [String] = []
+        for file in AppsDirScanner(directory: appsDir).scan().files {
+            guard case .success(let r) = file.result, r.source.branch == push.branch,
+                  push.keys.contains(r.source.repoURL.matchKey), !triggered.contains(r.name) else { continue }
+            if (try? AtomicFile.write(Array("requested \(ISO8601DateFormatter().string(from: Date())) by a \(provider.rawValue) push\n".utf8),
+                                      to: layout.requestFile(r.name))) != nil {
+                triggered.append(r.name)
+            }
+        }
+        return json(.accepted, ["provider": provider.rawValue, "branch": push.branch, "triggered": triggered.sorted()])
     }
 
     /// The registration files of the apps dir whose application is `name`.

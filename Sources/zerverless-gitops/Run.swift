@@ -119,13 +119,15 @@ struct Run: AsyncParsableCommand {
                 throw usage("--listen \(listen) is not a loopback address: give --api-tokens-file, or --insecure-api to allow it without")
             }
         }
-        // Not built yet: refused rather than ignored, so that nobody believes the API is
-        // protected when it is not.
-        if apiTokensFile != nil {
-            throw usage("--api-tokens-file: API tokens are not part of this build yet; listen on loopback (the default) meanwhile")
+        var tokens: APITokens?
+        if let apiTokensFile {
+            do { tokens = try APITokens(file: apiTokensFile) } catch { throw usage("--api-tokens-file: \(error)") }
         }
-        if webhookSecretFile != nil {
-            throw usage("--webhook-secret-file: the webhook is not part of this build yet; use sync requests (POST .../sync)")
+        if let webhookSecretFile {
+            guard let data = FileManager.default.contents(atPath: webhookSecretFile),
+                  !String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+                throw usage("--webhook-secret-file: cannot read \(webhookSecretFile), or it is empty")
+            }
         }
         LoggingSystem.bootstrap { label in StderrLogHandler(label: label, format: format, level: level) }
         let logger = Logger(label: "zerverless-gitops")
@@ -157,7 +159,8 @@ struct Run: AsyncParsableCommand {
             let colon = listen.lastIndex(of: ":")!
             let host = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
             let port = Int(listen[listen.index(after: colon)...])!
-            let facade = Facade(appsDir: (appsDir as NSString).standardizingPath, layout: layout)
+            let facade = Facade(appsDir: (appsDir as NSString).standardizingPath, layout: layout, tokens: tokens,
+                                webhookSecretFile: webhookSecretFile)
             var httpLogger = Logger(label: "zerverless-gitops.http")
             httpLogger.logLevel = .warning
             let app = Application(router: facade.router(), configuration: .init(address: .hostname(host, port: port)),

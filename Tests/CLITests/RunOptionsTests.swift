@@ -13,6 +13,8 @@ import TestSupport
     (["--target", "ftp://x"], "--target"),
     (["--docker-builder", "kaniko"], "--docker-builder"),
     (["--api-tokens-file", "/dev/null"], "--api-tokens-file"),
+    (["--api-tokens-file", "/nonexistent"], "cannot read /nonexistent"),
+    (["--webhook-secret-file", "/dev/null"], "--webhook-secret-file"),
 ])
 func runRefusesBadOptions(_ args: [String], _ expected: String) throws {
     let dir = try TempDir("zg-run-options")

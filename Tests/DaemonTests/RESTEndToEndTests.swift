@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Crypto
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -19,9 +20,10 @@ import TestSupport
         return found!
     }
 
-    func call(_ method: HTTPMethod, _ url: String, _ body: String? = nil) async throws -> (Int, [String: Any]) {
+    func call(_ method: HTTPMethod, _ url: String, _ body: String? = nil, headers: [(String, String)] = []) async throws -> (Int, [String: Any]) {
         var request = HTTPClientRequest(url: url)
         request.method = method
+        for (k, v) in headers { request.headers.add(name: k, value: v) }
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: body))
@@ -72,6 +74,45 @@ import TestSupport
         #expect(w.published("static/myuser/index.html") == nil)
         let (gone, _) = try await call(.GET, base + "/my-app")
         #expect(gone == 404)
+        #expect(try d.stop() == 0)
+    }
+
+    @Test func aSignedPushSyncsAtOnceAndTokensLimitNamespaces() async throws {
+        let w = try World("webhook")
+        let repo = try GitRepo(root: w.reposDir, name: "site", files: siteFiles(namespace: "web"))
+        _ = try GitRepo(root: w.reposDir, name: "other", files: siteFiles(namespace: "other"))
+        let port = try w.serve()
+        try w.write("site.yaml", registration("site", namespace: "web", url: w.url("site", port: port), poll: "1h"))
+        try w.write("other.yaml", registration("other", namespace: "other", url: w.url("other", port: port), poll: "1h"))
+        let secret = "s3cret-webhook-key"
+        let secretFile = try w.dir.write("webhook.secret", secret + "\n")
+        let tokens = try w.dir.write("tokens", "web-token-0123456789abcdef web\n")
+        let d = try w.daemon(["--listen", "127.0.0.1:0", "--webhook-secret-file", secretFile, "--api-tokens-file", tokens])
+        let base = "http://127.0.0.1:\(try self.port(d))/api/gitops"
+        try d.waitFor("site", "synced", commit: try repo.head())
+        try d.waitFor("other", "synced")
+
+        // Tokens: none -> 401; the web token sees web only.
+        let (unauthorized, _) = try await call(.GET, base + "/applications")
+        #expect(unauthorized == 401)
+        let (ok, list) = try await call(.GET, base + "/applications", headers: [("Authorization", "Bearer web-token-0123456789abcdef")])
+        #expect(ok == 200)
+        #expect((list["applications"] as? [[String: Any]])?.compactMap { $0["name"] as? String } == ["site"])
+
+        // A push, delivered as GitHub signs it: synced without waiting for the hour's poll.
+        let pushed = try repo.commit(["static/index.html": "hooked\n"], message: "push")
+        let payload = #"{"ref": "refs/heads/main", "repository": {"clone_url": "\#(w.url("site", port: port))"}}"#
+        let mac = HMAC<SHA256>.authenticationCode(for: Array(payload.utf8), using: SymmetricKey(data: Array(secret.utf8)))
+            .map { String(format: "%02x", $0) }.joined()
+        let (bad, _) = try await call(.POST, base + "/webhook", payload, headers: [("X-Hub-Signature-256", "sha256=" + String(repeating: "0", count: 64))])
+        #expect(bad == 401)
+        let (accepted, answer) = try await call(.POST, base + "/webhook", payload,
+                                                headers: [("X-Hub-Signature-256", "sha256=" + mac), ("X-GitHub-Event", "push")])
+        #expect(accepted == 202)
+        #expect(answer["triggered"] as? [String] == ["site"])
+        try d.waitFor("site", "synced", commit: pushed, timeout: .seconds(20))
+        #expect(w.published("static/web/index.html") == "hooked\n")
+        #expect(!d.log.contains(secret))
         #expect(try d.stop() == 0)
     }
 }

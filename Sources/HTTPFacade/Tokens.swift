@@ -1,0 +1,87 @@
+import Foundation
+
+/// `--api-tokens-file`: who may see and change which namespaces. One token per line:
+///
+///     # comment
+///     <token> myuser,web        the namespaces this token may see and change
+///     <token> *                 every namespace
+///
+/// The file is read again when it changes (its mtime, size or inode), so tokens rotate
+/// without a restart. Tokens are compared in constant time and appear in no message.
+public final class APITokens: Sendable {
+    public struct Grant: Sendable, Equatable {
+        /// nil: every namespace.
+        public var namespaces: Set<String>?
+
+        public func allows(_ namespace: String) -> Bool { namespaces?.contains(namespace) ?? true }
+    }
+
+    public let file: String
+    private let cache = NSLock()
+    nonisolated(unsafe) private var stamp: [Int] = []
+    nonisolated(unsafe) private var entries: [(token: [UInt8], grant: Grant)] = []
+
+    /// Reads the file once (a missing or empty file is an error: better not to start).
+    public init(file: String) throws {
+        self.file = file
+        guard try reload() > 0 else { throw TokenFileError(message: "\(file) holds no token (lines: TOKEN NAMESPACE[,NAMESPACE...] or TOKEN *)") }
+    }
+
+    @discardableResult
+    func reload() throws -> Int {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw TokenFileError(message: "cannot read \(file)")
+        }
+        var parsed: [(token: [UInt8], grant: Grant)] = []
+        for (n, raw) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            let parts = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard parts.count == 2, parts[0].count >= 16 else {
+                throw TokenFileError(message: "\(file):\(n + 1): expected TOKEN NAMESPACES, with a token of at least 16 characters")
+            }
+            let spaces = parts[1] == "*" ? nil : Set(parts[1].split(separator: ",").map(String.init))
+            parsed.append((Array(parts[0].utf8), Grant(namespaces: spaces)))
+        }
+        cache.lock()
+        entries = parsed
+        stamp = Self.stamp(file)
+        cache.unlock()
+        return parsed.count
+    }
+
+    static func stamp(_ file: String) -> [Int] {
+        var st = stat()
+        guard stat(file, &st) == 0 else { return [] }
+        return [Int(st.st_ino), Int(st.st_size), st.st_mtim.tv_sec, st.st_mtim.tv_nsec]
+    }
+
+    /// The grant of an `Authorization: Bearer` header, or nil.
+    public func grant(authorization: String?) -> Grant? {
+        guard let authorization, authorization.hasPrefix("Bearer ") else { return nil }
+        let presented = Array(authorization.dropFirst("Bearer ".count).trimmingCharacters(in: .whitespaces).utf8)
+        cache.lock()
+        let stale = stamp != Self.stamp(file)
+        cache.unlock()
+        if stale { _ = try? reload() }  // a broken rewrite keeps the tokens that were read
+        cache.lock()
+        defer { cache.unlock() }
+        var found: Grant?
+        for entry in entries where constantTimeEqual(entry.token, presented) { found = entry.grant }
+        return found
+    }
+}
+
+public struct TokenFileError: Error, CustomStringConvertible, Sendable {
+    public let message: String
+    public var description: String { message }
+}
+
+/// Compares without an early exit on the first differing byte.
+func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    var diff = UInt8(truncatingIfNeeded: a.count ^ b.count)
+    for i in 0..<max(a.count, b.count) {
+        diff |= (i < a.count ? a[i] : 0) ^ (i < b.count ? b[i] : 0)
+    }
+    return diff == 0
+}
