@@ -87,7 +87,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "HTTPFacadeTests", dependencies: [
-            "HTTPFacade", "State", "TestSupport",
+            "HTTPFacade", "Daemon", "State", "TestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "HTTPTypes", package: "swift-http-types"),

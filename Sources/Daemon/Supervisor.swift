@@ -82,9 +82,12 @@ public actor Supervisor {
     var layout: StateLayout { runner.context.layout }
     func now() -> Date { runner.context.now() }
 
-    public init(configuration: Configuration, runner: SyncRunner) {
+    public let readiness: Readiness
+
+    public init(configuration: Configuration, runner: SyncRunner, readiness: Readiness = Readiness()) {
         self.configuration = configuration
         self.runner = runner
+        self.readiness = readiness
         self.scanner = AppsDirScanner(directory: configuration.appsDir)
     }
 
@@ -107,6 +110,7 @@ public actor Supervisor {
                                            "concurrency": "\(configuration.concurrency)"])
         await restartWatcher()
         rescanAll(startup: true)
+        readiness.markScanned()
         await withDiscardingTaskGroup { group in
             while !wakeup.stopping {
                 if let due = scanDue, due <= now() {

@@ -26,14 +26,16 @@ public struct SyncContext: Sendable {
     public var logger: Logger
     /// Heads shared by the applications of one repository and branch for a moment.
     public var heads: HeadCache
+    public var metrics: MetricsRegistry
 
     public init(layout: StateLayout, target: any DeployTarget, targetID: String, limits: SyncLimits = SyncLimits(),
                 checker: CodeChecker? = nil, builder: (any ImageBuilder)? = nil, gitTimeout: Duration = .seconds(60),
                 allowLocal: Bool = false, defaultPollInterval: Int = 300, schedule: SchedulePolicy = SchedulePolicy(),
                 workers: GitWorkers = .shared, now: @escaping @Sendable () -> Date = { Date() },
                 random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }, headMaxAge: Duration = .seconds(2),
-                logger: Logger) {
+                metrics: MetricsRegistry = MetricsRegistry(), logger: Logger) {
         self.heads = HeadCache(maxAge: headMaxAge)
+        self.metrics = metrics
         self.layout = layout
         self.git = GitSource(cacheRoot: layout.cacheDir)
         self.target = target
@@ -112,8 +114,21 @@ public struct SyncRunner: Sendable {
     /// inventories are read for conflicts); nil: every application of the state dir.
     public func sync(_ registration: Registration, file: String, key given: String? = nil, memo: SyncMemo? = nil,
                      peers: (@Sendable () async -> [String])? = nil, trigger: String, force: Bool, failures: Int) async -> SyncResult {
+        let started = ContinuousClock.now
         var result = await look(registration, file: file, key: given ?? context.key(registration), memo: memo, peers: peers,
                                 trigger: trigger, force: force, failures: failures)
+        let outcome: String
+        switch result.kind {
+        case .synced: outcome = "synced"
+        case .unchanged: outcome = "unchanged"
+        case .retryable: outcome = "error"
+        case .stalled: outcome = "invalid"
+        case .suspended: outcome = "suspended"
+        }
+        let elapsed = ContinuousClock.now - started
+        context.metrics.sync(app: registration.name, result: outcome,
+                             seconds: result.kind == .unchanged || result.kind == .suspended ? nil
+                                 : Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
         if result.memo == nil, let status = try? layout.readStatus(registration.name) {
             result.memo = SyncMemo(status: status, history: layout.readHistory(registration.name))
         }
@@ -153,8 +168,16 @@ public struct SyncRunner: Sendable {
             let git = context.git
             let branch = registration.source.branch
             let workers = context.workers
+            let metrics = context.metrics
             head = try await context.heads.head(HeadCache.key(registration.source), fresh: force) { () async throws(GitError) -> String in
-                try await workers.run { () throws(GitError) -> String in try git.head(r, branch: branch) }
+                do throws(GitError) {
+                    let commit = try await workers.run { () throws(GitError) -> String in try git.head(r, branch: branch) }
+                    metrics.headLookup(ok: true)
+                    return commit
+                } catch {
+                    metrics.headLookup(ok: false)
+                    throw error
+                }
             }
         } catch {
             return gitFailure(error, registration: registration, status: status, history: &history, trigger: trigger,
@@ -188,11 +211,18 @@ public struct SyncRunner: Sendable {
         var engine = SyncEngine(target: counting, limits: context.limits, checker: context.checker, builder: context.builder)
         engine.parallelism = 8
         let outcome: SyncEngine.Outcome
-        do {
+        do throws(GitError) {
             let git = context.git
             let branch = registration.source.branch
-            let fetched = try await context.workers.run { () throws(GitError) -> GitSource.FetchResult in
-                try git.fetch(remote, branch: branch, want: head)
+            let fetched: GitSource.FetchResult
+            do throws(GitError) {
+                fetched = try await context.workers.run { () throws(GitError) -> GitSource.FetchResult in
+                    try git.fetch(remote, branch: branch, want: head)
+                }
+                context.metrics.fetch(ok: true, transferred: fetched.transferred)
+            } catch {
+                context.metrics.fetch(ok: false, transferred: false)
+                throw error
             }
             let snapshot = try git.open(path: fetched.cache)
             let others = ownership(excluding: name, namespace: registration.namespace, among: await peers?())
@@ -277,7 +307,7 @@ public struct SyncRunner: Sendable {
             return (false, message)
         }
         let calls = counting.counts.total
-        try? FileManager.default.removeItem(atPath: layout.appDir(name))
+        layout.removeApp(name)
         try? FileManager.default.removeItem(atPath: layout.requestFile(name))
         context.logger.info("undeploy", metadata: ["app": "\(name)", "result": "undeployed", "trigger": "\(trigger)",
                                                    "duration_ms": "\(milliseconds(ContinuousClock.now - started))", "target_calls": "\(calls)"])

@@ -16,18 +16,29 @@ public struct Facade: Sendable {
     public let tokens: APITokens?
     /// Without a secret, the webhook answers 404.
     public let webhookSecretFile: String?
+    public let metrics: MetricsRegistry
+    public let readiness: Readiness?
+    let listCache = ListCache()
     public static let bodyLimit = 64 << 10
 
-    public init(appsDir: String, layout: StateLayout, tokens: APITokens? = nil, webhookSecretFile: String? = nil) {
+    public init(appsDir: String, layout: StateLayout, tokens: APITokens? = nil, webhookSecretFile: String? = nil,
+                metrics: MetricsRegistry = MetricsRegistry(), readiness: Readiness? = nil) {
         self.appsDir = appsDir
         self.layout = layout
         self.tokens = tokens
         self.webhookSecretFile = webhookSecretFile
+        self.metrics = metrics
+        self.readiness = readiness
     }
 
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
         router.get("/healthz") { _, _ in json(.ok, ["status": "ok"]) }
+        router.get("/readyz") { _, _ in self.ready() }
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                     body: .init(byteBuffer: ByteBuffer(string: self.metricsText())))
+        }
         router.post("/api/gitops/webhook") { request, _ in await self.webhook(request) }
         let api = router.group("/api/gitops/applications")
         api.get { request, _ in self.authorized(request) { self.list($0) } }
@@ -86,16 +97,71 @@ public struct Facade: Sendable {
 
     // MARK: Handlers
 
-    func list(_ grant: APITokens.Grant) -> Response {
-        var documents: [[String: Any]] = []
+    /// The status documents as the files hold them, with their namespaces; kept while no
+    /// status file was written by this process (the daemon is their only writer) and for at
+    /// most a second (a change made by hand is seen within it).
+    func documents() -> [(namespace: String, bytes: [UInt8])] {
+        if let cached = listCache.get(generation: StatusGeneration.current) { return cached }
+        let generation = StatusGeneration.current
+        var documents: [(namespace: String, bytes: [UInt8])] = []
         for name in layout.applications() {
-            if let data = FileManager.default.contents(atPath: layout.statusFile(name)),
-               let doc = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
-               grant.allows(doc["namespace"] as? String ?? "") {
-                documents.append(doc)
-            }
+            guard let data = FileManager.default.contents(atPath: layout.statusFile(name)),
+                  let doc = try? JSONDecoder().decode(NamespaceOnly.self, from: data) else { continue }
+            documents.append((doc.namespace, Array(data)))
         }
-        return json(.ok, ["applications": documents, "total": documents.count])
+        listCache.set(documents, generation: generation)
+        return documents
+    }
+
+    struct NamespaceOnly: Decodable { var namespace: String }
+
+    func list(_ grant: APITokens.Grant) -> Response {
+        if grant.namespaces == nil, let body = listCache.body(generation: StatusGeneration.current) {
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        }
+        let generation = StatusGeneration.current
+        let chosen = documents().filter { grant.allows($0.namespace) }
+        // {"applications": [doc, ...], "total": N}, each document as its file holds it.
+        var body = Array("{\"applications\": [".utf8)
+        body.reserveCapacity(chosen.reduce(64) { $0 + $1.bytes.count + 2 })
+        for (i, doc) in chosen.enumerated() {
+            if i > 0 { body.append(contentsOf: ", ".utf8) }
+            body.append(contentsOf: doc.bytes)
+        }
+        body.append(contentsOf: "], \"total\": \(chosen.count)}".utf8)
+        if grant.namespaces == nil { listCache.setBody(body, generation: generation) }
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    func ready() -> Response {
+        var problems: [String] = []
+        if let readiness, !readiness.firstScanDone { problems.append("the first read of the apps dir is not done") }
+        if let dir = opendir(appsDir) { closedir(dir) } else { problems.append("the apps dir \(appsDir) cannot be read") }
+        if access(layout.root, W_OK) != 0 { problems.append("the state dir \(layout.root) is not writable") }
+        return problems.isEmpty ? json(.ok, ["status": "ready"]) : json(.serviceUnavailable, ["status": "not ready", "problems": problems])
+    }
+
+    /// The process's counters, and what the status files say: applications by status and
+    /// the time of each one's last successful sync.
+    func metricsText() -> String {
+        var out = metrics.render()
+        var byStatus: [String: Int] = Dictionary(uniqueKeysWithValues: StatusDocument.Phase.allCases.map { ($0.rawValue, 0) })
+        var lastSync: [(String, Double)] = []
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        for doc in documents() {
+            guard let status = try? decoder.decode(StatusDocument.self, from: Data(doc.bytes)) else { continue }
+            byStatus[status.status.rawValue, default: 0] += 1
+            if let at = status.lastSync { lastSync.append((status.name, at.timeIntervalSince1970)) }
+        }
+        out += "# HELP zerverless_gitops_applications Applications by status (from the status files).\n# TYPE zerverless_gitops_applications gauge\n"
+        for (status, count) in byStatus.sorted(by: { $0.key < $1.key }) { out += "zerverless_gitops_applications{status=\"\(status)\"} \(count)\n" }
+        out += "# HELP zerverless_gitops_last_successful_sync_timestamp_seconds Time of each application's last successful sync.\n"
+        out += "# TYPE zerverless_gitops_last_successful_sync_timestamp_seconds gauge\n"
+        for (name, at) in lastSync.sorted(by: { $0.0 < $1.0 }) {
+            out += "zerverless_gitops_last_successful_sync_timestamp_seconds{app=\"\(name)\"} \(Int(at))\n"
+        }
+        return out
     }
 
     func status(_ name: String, grant: APITokens.Grant) -> Response {
@@ -194,12 +260,15 @@ public struct Facade: Sendable {
             return self.error(.contentTooLarge, "the payload is over 1 MiB")
         }
         guard !secret.isEmpty, let provider = Webhook.verify(request.headers, body: body, secret: secret) else {
+            metrics.webhook(provider: "unknown", result: "unauthorized")
             return self.error(.unauthorized, "missing or invalid signature (X-Hub-Signature-256, X-Gitea-Signature, X-Gitlab-Token or X-Zerverless-Signature)")
         }
         guard Webhook.isPush(request.headers, provider: provider) else {
+            metrics.webhook(provider: provider.rawValue, result: "ignored")
             return json(.ok, ["provider": provider.rawValue, "triggered": [String](), "message": "not a push event; ignored"])
         }
         guard let push = Webhook.push(body) else {
+            metrics.webhook(provider: provider.rawValue, result: "bad_payload")
             return self.error(.badRequest, "no repository URL and branch in the payload")
         }
         var triggered: [String] = []
@@ -211,6 +280,7 @@ public struct Facade: Sendable {
                 triggered.append(r.name)
             }
         }
+        metrics.webhook(provider: provider.rawValue, result: triggered.isEmpty ? "no_match" : "triggered")
         return json(.accepted, ["provider": provider.rawValue, "branch": push.branch, "triggered": triggered.sorted()])
     }
 
@@ -232,4 +302,39 @@ public struct Facade: Sendable {
 func json(_ status: HTTPResponse.Status, _ object: [String: Any]) -> Response {
     let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
     return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+}
+
+/// The facade's one piece of memory: what it last read from the status files, valid while
+/// the status generation has not moved, and for at most a second.
+final class ListCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var generation = -1
+    private var at = ContinuousClock.now
+    private var documents: [(namespace: String, bytes: [UInt8])]?
+    private var body: [UInt8]?
+
+    private func valid(_ g: Int) -> Bool { g == generation && ContinuousClock.now - at < .seconds(1) }
+
+    func get(generation g: Int) -> [(namespace: String, bytes: [UInt8])]? {
+        lock.lock(); defer { lock.unlock() }
+        return valid(g) ? documents : nil
+    }
+
+    func set(_ docs: [(namespace: String, bytes: [UInt8])], generation g: Int) {
+        lock.lock(); defer { lock.unlock() }
+        body = nil
+        generation = g
+        at = ContinuousClock.now
+        documents = docs
+    }
+
+    func body(generation g: Int) -> [UInt8]? {
+        lock.lock(); defer { lock.unlock() }
+        return valid(g) ? body : nil
+    }
+
+    func setBody(_ b: [UInt8], generation g: Int) {
+        lock.lock(); defer { lock.unlock() }
+        if g == generation { body = b }
+    }
 }

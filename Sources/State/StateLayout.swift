@@ -28,6 +28,12 @@ public struct StateLayout: Sendable, Hashable {
     public func historyFile(_ name: String) -> String { appDir(name) + "/history.json" }
     public func requestFile(_ name: String) -> String { requestsDir + "/" + name + ".sync" }
 
+    /// Removes an application's state folder (after its undeploy).
+    public func removeApp(_ name: String) {
+        defer { StatusGeneration.bump() }
+        try? FileManager.default.removeItem(atPath: appDir(name))
+    }
+
     public func readHistory(_ name: String) -> SyncHistory {
         (try? AtomicFile.readJSON(SyncHistory.self, from: historyFile(name))) ?? SyncHistory()
     }
@@ -47,6 +53,7 @@ public struct StateLayout: Sendable, Hashable {
     }
 
     public func writeStatus(_ status: StatusDocument, durable: Bool = true) throws {
+        defer { StatusGeneration.bump() }
         try AtomicFile.write(status.jsonBytes(), to: statusFile(status.name), durable: durable)
     }
 }

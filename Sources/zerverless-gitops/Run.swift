@@ -146,21 +146,23 @@ struct Run: AsyncParsableCommand {
             logger.info("tools", metadata: ["docker_builder": "\(found.map { $0.tool.rawValue } ?? "none")",
                                             "code_checkers": "\(checkers.isEmpty ? "none" : checkers.joined(separator: ","))"])
         }
-        let context = SyncContext(layout: layout, target: deployTarget, targetID: targetID, limits: limits,
+        let metrics = MetricsRegistry()
+        let readiness = Readiness()
+        let context = SyncContext(layout: layout, target: MeteredTarget(deployTarget, metrics: metrics), targetID: targetID, limits: limits,
                                   checker: checker, builder: builder, gitTimeout: .seconds(gitDeadline),
                                   allowLocal: allowFileUrls, defaultPollInterval: poll,
-                                  schedule: SchedulePolicy(retryMin: Double(retry)), headMaxAge: .seconds(headAge), logger: logger)
+                                  schedule: SchedulePolicy(retryMin: Double(retry)), headMaxAge: .seconds(headAge), metrics: metrics, logger: logger)
         let supervisor = Supervisor(
             configuration: .init(appsDir: (appsDir as NSString).standardizingPath, concurrency: workers, removalGrace: Double(grace),
                                  rescanInterval: Double(rescan)),
-            runner: SyncRunner(context: context))
+            runner: SyncRunner(context: context), readiness: readiness)
         var services: [any Service] = [DaemonService(supervisor: supervisor, shutdownGrace: .seconds(shutdown), logger: logger)]
         if listen != "none" {
             let colon = listen.lastIndex(of: ":")!
             let host = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
             let port = Int(listen[listen.index(after: colon)...])!
             let facade = Facade(appsDir: (appsDir as NSString).standardizingPath, layout: layout, tokens: tokens,
-                                webhookSecretFile: webhookSecretFile)
+                                webhookSecretFile: webhookSecretFile, metrics: metrics, readiness: readiness)
             var httpLogger = Logger(label: "zerverless-gitops.http")
             httpLogger.logLevel = .warning
             let app = Application(router: facade.router(), configuration: .init(address: .hostname(host, port: port)),

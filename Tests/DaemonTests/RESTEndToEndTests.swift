@@ -77,6 +77,11 @@ import TestSupport
         #expect(try d.stop() == 0)
     }
 
+    func text(_ url: String) async throws -> String {
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(30))
+        return String(buffer: try await response.body.collect(upTo: 1 << 22))
+    }
+
     @Test func aSignedPushSyncsAtOnceAndTokensLimitNamespaces() async throws {
         let w = try World("webhook")
         let repo = try GitRepo(root: w.reposDir, name: "site", files: siteFiles(namespace: "web"))
@@ -113,6 +118,20 @@ import TestSupport
         try d.waitFor("site", "synced", commit: pushed, timeout: .seconds(20))
         #expect(w.published("static/web/index.html") == "hooked\n")
         #expect(!d.log.contains(secret))
+
+        // What /metrics and /readyz say about it.
+        let root = base.replacingOccurrences(of: "/api/gitops", with: "")
+        let metrics = try await text(root + "/metrics")
+        #expect(metrics.contains("zerverless_gitops_syncs_total{app=\"site\",result=\"synced\"} 2"), "\(metrics)")
+        #expect(metrics.contains("zerverless_gitops_webhook_deliveries_total{provider=\"github\",result=\"triggered\"} 1"))
+        #expect(metrics.contains("zerverless_gitops_webhook_deliveries_total{provider=\"unknown\",result=\"unauthorized\"} 1"))
+        #expect(metrics.contains("zerverless_gitops_target_calls_total{kind=\"upload\",result=\"ok\"}"))
+        #expect(metrics.contains("zerverless_gitops_applications{status=\"synced\"} 2"))
+        #expect(metrics.contains("zerverless_gitops_last_successful_sync_timestamp_seconds{app=\"site\"}"))
+        #expect(metrics.contains("zerverless_gitops_sync_duration_seconds_count "))
+        #expect(metrics.contains("zerverless_gitops_head_lookups_total{result=\"ok\"}"))
+        let (ready, readiness) = try await call(.GET, root + "/readyz")
+        #expect(ready == 200, "\(readiness)")
         #expect(try d.stop() == 0)
     }
 }
