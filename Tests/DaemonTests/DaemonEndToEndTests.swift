@@ -116,6 +116,7 @@ final class World: @unchecked Sendable {
         #expect(status["message"] as? String == "1 function, 2 static files")
         #expect(status["registrationFile"] as? String == w.app("site.yaml"))
         #expect((status["functions"] as? [[String: Any]])?.first?["url"] as? String == "/web/api/hello")
+        #expect(try JSONSchema.checkStatusFile(d.statusFile("site")) == [])
 
         // In-place edit (same inode) switching the branch.
         try w.writeInPlace("site.yaml", registration("site", namespace: "web", url: url, branch: "dev"))
@@ -170,6 +171,7 @@ final class World: @unchecked Sendable {
         #expect(failed.status == 1)
         #expect(failed.stderr.contains("site: invalid"))
         let error = try #require(d.status("site")?["error"] as? [String: Any])
+        #expect(try JSONSchema.checkStatusFile(d.statusFile("site")) == [])
         #expect(error["stage"] as? String == "manifest")
         #expect(error["file"] as? String == "zerverless.yaml")
         #expect(error["line"] as? Int == 6)
@@ -225,8 +227,12 @@ final class World: @unchecked Sendable {
         #expect(error["line"] as? Int == 11)
         #expect(error["column"] as? Int == 17)
         #expect((error["message"] as? String)?.contains("spec.pollInterval") == true)
+        // Status files the daemon wrote, in every shape here, match etc/zerverless/status.schema.json.
+        #expect(try JSONSchema.checkStatusFile(d.statusFile("bad")) == [])
+        #expect(try JSONSchema.checkStatusFile(d.statusFile("site")) == [])
 
         try d.waitFor("twin", "invalid")
+        #expect(try JSONSchema.checkStatusFile(d.statusFile("twin")) == [])
         let twin = try #require(d.status("twin")?["message"] as? String)
         #expect(twin.contains(w.app("twin-a.yaml")) && twin.contains(w.app("twin-b.yml")))
         #expect(w.published("static/twins/index.html") == nil)
@@ -266,6 +272,7 @@ final class World: @unchecked Sendable {
         try FileManager.default.removeItem(atPath: w.app("two.yaml"))
         try d.waitFor("two", "deleting")
         #expect(d.status("two")?["nextSync"] != nil)
+        #expect(try JSONSchema.checkStatusFile(d.statusFile("two")) == [])
         try waitUntil(timeout: .seconds(30), "two to be undeployed") { d.status("two") == nil }
         #expect(w.published("static/two/index.html") == nil)
         #expect(w.published("functions/two/api/hello.json") == nil)
@@ -289,6 +296,7 @@ final class World: @unchecked Sendable {
         let error = try #require(status["error"] as? [String: Any])
         #expect(error["stage"] as? String == "fetch")
         #expect(status["nextSync"] != nil)
+        #expect(try JSONSchema.checkStatusFile(d.statusFile("site")) == [])
         // Retried with growing delays.
         try waitUntil(timeout: .seconds(30), "two failed attempts") { d.attempts("site").count >= 2 }
         // The server comes up: the next retry syncs.
@@ -439,6 +447,7 @@ final class World: @unchecked Sendable {
             (d.status("site")?["message"] as? String)?.contains("automated is false") == true
         }
         #expect(d.phase("site") == "pending")
+        #expect(try JSONSchema.checkStatusFile(d.statusFile("site")) == [])
         #expect(w.published("static/web/index.html") == nil)
         let out = try w.cli(["sync", "site", "--wait", "--timeout", "60s"])
         #expect(out.status == 0, "\(out.stderr)")
