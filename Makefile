@@ -10,7 +10,7 @@ APT_TEST := git rsync lua5.4 buildah lighttpd lighttpd-mod-openssl openssh-serve
 
 BIN_RELEASE := .build/release/zerverless-gitops
 
-.PHONY: deps deps-test build release test quickstart quickstart-stop bench bench-validate bench-git bench-static bench-daemon clean
+.PHONY: deps deps-test build release test quickstart quickstart-stop bench bench-validate bench-git bench-static bench-daemon bench-api clean
 
 # Installs whichever of the named Debian packages are missing (apt-get update only then).
 define apt_install
@@ -71,7 +71,7 @@ quickstart-stop:
 	@if [ -f $(QS)/daemon.pid ]; then kill $$(cat $(QS)/daemon.pid) 2>/dev/null && echo "stopped"; rm -f $(QS)/daemon.pid; fi
 
 # Benchmarks: each prints medians and a ratio against a peer measured in the same run.
-bench: bench-validate bench-git bench-static bench-daemon
+bench: bench-validate bench-git bench-static bench-daemon bench-api
 
 bench-validate: release
 	.build/release/zg-bench validate
@@ -84,6 +84,10 @@ bench-static: release deps-test
 
 bench-daemon: release deps-test
 	.build/release/zg-bench daemon
+
+bench-api: release deps-test
+	$(call apt_install,wrk nginx-light)
+	.build/release/zg-bench api
 
 clean:
 	rm -rf .build

@@ -72,7 +72,12 @@ let package = Package(
         // Helpers shared by the test targets: processes, temp dirs, the built binary.
         .target(name: "TestSupport", dependencies: [.product(name: "Hummingbird", package: "hummingbird")], path: "Tests/TestSupport"),
         // The benchmarks (make bench).
-        .executableTarget(name: "zg-bench", dependencies: ["Manifest", "GitSource", "Sync", "State", "TestSupport"]),
+        .executableTarget(name: "zg-bench", dependencies: [
+            "Manifest", "GitSource", "Sync", "State", "TestSupport", "HTTPFacade",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
 
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
         .testTarget(name: "ManifestTests", dependencies: ["Manifest", "YAML"]),

@@ -100,14 +100,14 @@ public struct Facade: Sendable {
     /// The status documents as the files hold them, with their namespaces; kept while no
     /// status file was written by this process (the daemon is their only writer) and for at
     /// most a second (a change made by hand is seen within it).
-    func documents() -> [(namespace: String, bytes: [UInt8])] {
+    func documents() -> [ListCache.Document] {
         if let cached = listCache.get(generation: StatusGeneration.current) { return cached }
         let generation = StatusGeneration.current
-        var documents: [(namespace: String, bytes: [UInt8])] = []
+        var documents: [ListCache.Document] = []
         for name in layout.applications() {
             guard let data = FileManager.default.contents(atPath: layout.statusFile(name)),
                   let doc = try? JSONDecoder().decode(NamespaceOnly.self, from: data) else { continue }
-            documents.append((doc.namespace, Array(data)))
+            documents.append(.init(name: name, namespace: doc.namespace, bytes: Array(data), buffer: ByteBuffer(bytes: data)))
         }
         listCache.set(documents, generation: generation)
         return documents
@@ -117,7 +117,8 @@ public struct Facade: Sendable {
 
     func list(_ grant: APITokens.Grant) -> Response {
         if grant.namespaces == nil, let body = listCache.body(generation: StatusGeneration.current) {
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+            // A ByteBuffer shares its storage: the cached list is not copied per request.
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
         }
         let generation = StatusGeneration.current
         let chosen = documents().filter { grant.allows($0.namespace) }
@@ -129,8 +130,9 @@ public struct Facade: Sendable {
             body.append(contentsOf: doc.bytes)
         }
         body.append(contentsOf: "], \"total\": \(chosen.count)}".utf8)
-        if grant.namespaces == nil { listCache.setBody(body, generation: generation) }
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        let buffer = ByteBuffer(bytes: body)
+        if grant.namespaces == nil { listCache.setBody(buffer, generation: generation) }
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: buffer))
     }
 
     func ready() -> Response {
@@ -166,6 +168,17 @@ public struct Facade: Sendable {
 
     func status(_ name: String, grant: APITokens.Grant) -> Response {
         guard Rules.dnsLabelProblem(name) == nil else { return error(.badRequest, "\"\(name)\" is not an application name (a DNS label)") }
+        let generation = StatusGeneration.current
+        var cached = listCache.document(name, generation: generation)
+        if cached == nil, let data = FileManager.default.contents(atPath: layout.statusFile(name)),
+           let doc = try? JSONDecoder().decode(NamespaceOnly.self, from: data) {
+            cached = .init(name: name, namespace: doc.namespace, bytes: [], buffer: ByteBuffer(bytes: data))
+            listCache.remember(cached!, generation: generation)
+        }
+        if let doc = cached {
+            guard grant.allows(doc.namespace) else { return error(.notFound, "no application named \"\(name)\"") }
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: doc.buffer))
+        }
         // Another namespace's application is as absent as a missing one.
         guard let data = FileManager.default.contents(atPath: layout.statusFile(name)),
               grant.namespaces == nil || namespace(of: name).map(grant.allows) == true else {
@@ -307,33 +320,59 @@ func json(_ status: HTTPResponse.Status, _ object: [String: Any]) -> Response {
 /// The facade's one piece of memory: what it last read from the status files, valid while
 /// the status generation has not moved, and for at most a second.
 final class ListCache: @unchecked Sendable {
+    struct Document {
+        var name: String
+        var namespace: String
+        var bytes: [UInt8]
+        var buffer: ByteBuffer
+    }
+
     private let lock = NSLock()
     private var generation = -1
     private var at = ContinuousClock.now
-    private var documents: [(namespace: String, bytes: [UInt8])]?
-    private var body: [UInt8]?
+    private var documents: [Document]?
+    private var byName: [String: Int] = [:]
+    private var body: ByteBuffer?
 
     private func valid(_ g: Int) -> Bool { g == generation && ContinuousClock.now - at < .seconds(1) }
 
-    func get(generation g: Int) -> [(namespace: String, bytes: [UInt8])]? {
+    func get(generation g: Int) -> [Document]? {
         lock.lock(); defer { lock.unlock() }
         return valid(g) ? documents : nil
     }
 
-    func set(_ docs: [(namespace: String, bytes: [UInt8])], generation g: Int) {
+    /// Single documents read on their own (a GET of one application), each valid for a
+    /// second at its generation.
+    private var singles: [String: (doc: Document, generation: Int, at: ContinuousClock.Instant)] = [:]
+
+    func document(_ name: String, generation g: Int) -> Document? {
+        lock.lock(); defer { lock.unlock() }
+        if valid(g), let documents, let i = byName[name] { return documents[i] }
+        if let single = singles[name], single.generation == g, ContinuousClock.now - single.at < .seconds(1) { return single.doc }
+        return nil
+    }
+
+    func remember(_ doc: Document, generation g: Int) {
+        lock.lock(); defer { lock.unlock() }
+        if singles.count > 10_000 { singles.removeAll() }
+        singles[doc.name] = (doc, g, ContinuousClock.now)
+    }
+
+    func set(_ docs: [Document], generation g: Int) {
         lock.lock(); defer { lock.unlock() }
         body = nil
         generation = g
         at = ContinuousClock.now
         documents = docs
+        byName = Dictionary(docs.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
     }
 
-    func body(generation g: Int) -> [UInt8]? {
+    func body(generation g: Int) -> ByteBuffer? {
         lock.lock(); defer { lock.unlock() }
         return valid(g) ? body : nil
     }
 
-    func setBody(_ b: [UInt8], generation g: Int) {
+    func setBody(_ b: ByteBuffer, generation g: Int) {
         lock.lock(); defer { lock.unlock() }
         if g == generation { body = b }
     }

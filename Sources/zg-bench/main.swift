@@ -5,6 +5,7 @@
 //   zg-bench git          head lookup and fetch+checkout vs the git CLI over git://
 //   zg-bench static       static sync of 10,000 files (no-op, one file) vs rsync -a --delete
 //   zg-bench daemon       rename -> synced vs git clone; a poll round of 1,000 apps vs git ls-remote
+//   zg-bench api          the REST facade with 1,000 applications vs nginx serving the same files (wrk)
 import Foundation
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -25,6 +26,13 @@ case "git":
         FileHandle.standardError.write(Data("zg-bench git: \(error)\n".utf8))
         exit(1)
     }
+case "api":
+    do {
+        try await APIBenchmark.run()
+    } catch {
+        FileHandle.standardError.write(Data("zg-bench api: \(error)\n".utf8))
+        exit(1)
+    }
 case "daemon":
     do {
         try DaemonBenchmark.run()
@@ -33,6 +41,6 @@ case "daemon":
         exit(1)
     }
 default:
-    FileHandle.standardError.write(Data("usage: zg-bench validate|git|static|daemon\n".utf8))
+    FileHandle.standardError.write(Data("usage: zg-bench validate|git|static|daemon|api\n".utf8))
     exit(2)
 }

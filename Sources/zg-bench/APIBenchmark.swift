@@ -1,0 +1,108 @@
+import AsyncHTTPClient
+import Foundation
+import HTTPFacade
+import Hummingbird
+import Logging
+import NIOCore
+import State
+import TestSupport
+
+/// The REST facade with 1,000 applications: requests per second of
+/// `GET /api/gitops/applications` and of one application's status, measured with wrk,
+/// against nginx serving the same status files (and the same list, as one static JSON
+/// file) in the same run.
+enum APIBenchmark {
+    static func run() async throws {
+        let count = Int(ProcessInfo.processInfo.environment["ZG_BENCH_APPS"] ?? "") ?? 1000
+        let seconds = ProcessInfo.processInfo.environment["ZG_BENCH_SECONDS"] ?? "5"
+        let dir = try TempDir("zg-bench-api")
+        let layout = StateLayout(root: dir.file("state"))
+        let apps = dir.file("apps.d")
+        try FileManager.default.createDirectory(atPath: apps, withIntermediateDirectories: true)
+        for i in 0..<count {
+            try layout.writeStatus(StatusDocument(
+                name: "app-\(i)", namespace: "ns\(i % 50)",
+                source: .init(repoURL: "https://git.example.com/ns\(i % 50)/app-\(i)", branch: "main", path: ".",
+                              commit: String(repeating: "0123456789abcdef", count: 3).prefix(40).description),
+                status: .synced, message: "1 function, 12 static files", lastSync: Date(), lastAttempt: Date(),
+                nextSync: Date().addingTimeInterval(300),
+                functions: [.init(path: "/api/hello", runtime: "lua", url: "/ns\(i % 50)/api/hello", state: "deployed")],
+                static: .init(dir: "./static", files: 12, bytes: 40960), registrationFile: "/etc/zerverless/apps.d/app-\(i).yaml"))
+        }
+
+        // Ours: the facade on Hummingbird, as `run --listen` serves it.
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        var logger = Logger(label: "bench")
+        logger.logLevel = .error
+        let app = Application(router: Facade(appsDir: apps, layout: layout).router(),
+                              configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: logger)
+        let server = Task { try await app.runService(gracefulShutdownSignals: []) }
+        defer { server.cancel() }
+        var port = 0
+        for await p in ports { port = p; break }
+        let ours = "http://127.0.0.1:\(port)/api/gitops/applications"
+
+        // nginx: the list as one static file (exactly our answer), the status files as they are.
+        let listBody = try await fetch(ours)
+        let docroot = dir.file("docroot")
+        try FileManager.default.createDirectory(atPath: docroot, withIntermediateDirectories: true)
+        try Data(listBody).write(to: URL(fileURLWithPath: docroot + "/list.json"))
+        let nginxPort = freePort()
+        let conf = dir.file("nginx.conf")
+        try """
+            worker_processes auto;
+            pid \(dir.file("nginx.pid"));
+            error_log \(dir.file("nginx-error.log"));
+            events { worker_connections 1024; }
+            http {
+              access_log off;
+              default_type application/json;
+              sendfile on;
+              client_body_temp_path \(dir.path); proxy_temp_path \(dir.path); fastcgi_temp_path \(dir.path);
+              uwsgi_temp_path \(dir.path); scgi_temp_path \(dir.path);
+              server {
+                listen 127.0.0.1:\(nginxPort);
+                location = /api/gitops/applications { root \(docroot); rewrite ^ /list.json break; }
+                location /api/gitops/applications/ { root \(layout.root); rewrite ^/api/gitops/applications/([a-z0-9-]+)$ /apps/$1/status.json break; }
+              }
+            }
+            """.write(toFile: conf, atomically: true, encoding: .utf8)
+        let nginx = try ServerProcess("nginx", executable: "/usr/sbin/nginx", arguments: ["-c", conf, "-p", dir.path, "-g", "daemon off;"],
+                                      port: nginxPort, log: dir.file("nginx.log"))
+        defer { nginx.stop() }
+        let theirs = "http://127.0.0.1:\(nginxPort)/api/gitops/applications"
+        // Same bytes from both.
+        guard try await fetch(theirs) == listBody, try await fetch(theirs + "/app-7") == (try await fetch(ours + "/app-7")) else {
+            throw CommandFailed(description: "nginx and the facade do not answer the same bytes")
+        }
+
+        print("\(count) applications; list \(listBody.count / 1024) KiB; wrk -t2 -c32 -d\(seconds)s; peer: nginx 1.22 (sendfile, 2 workers)")
+        print(pad("request", 36) + pad("ours req/s", 14) + pad("nginx req/s", 14) + "ratio  (target)")
+        if ProcessInfo.processInfo.environment["ZG_BENCH_HEALTHZ"] != nil {
+            print("healthz (framework ceiling): " + String(format: "%.0f", try wrk(ours.replacingOccurrences(of: "/api/gitops/applications", with: "/healthz"), seconds)))
+        }
+        for (name, path) in [("GET /api/gitops/applications", ""), ("GET /api/gitops/applications/NAME", "/app-7")] {
+            let o = try wrk(ours + path, seconds)
+            let n = try wrk(theirs + path, seconds)
+            print(pad(name, 36) + pad(String(format: "%.0f", o), 14) + pad(String(format: "%.0f", n), 14)
+                  + String(format: "%.2fx  (>= 0.5x %@)", o / n, o / n >= 0.5 ? "met" : "NOT met"))
+        }
+    }
+
+    static func fetch(_ url: String) async throws -> [UInt8] {
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(30))
+        guard response.status == .ok else { throw CommandFailed(description: "GET \(url): \(response.status)") }
+        return Array(buffer: try await response.body.collect(upTo: 64 << 20))
+    }
+
+    static func wrk(_ url: String, _ seconds: String) throws -> Double {
+        let out = try TestSupport.run("/usr/bin/wrk", ["-t2", "-c32", "-d\(seconds)s", url])
+        guard out.status == 0, let line = out.stdout.split(separator: "\n").first(where: { $0.hasPrefix("Requests/sec:") }),
+              let value = Double(line.split(separator: " ").last ?? "") else {
+            throw CommandFailed(description: "wrk \(url): \(out.stdout) \(out.stderr)")
+        }
+        if out.stdout.contains("Non-2xx") { throw CommandFailed(description: "wrk \(url): non-2xx answers\n\(out.stdout)") }
+        return value
+    }
+}
