@@ -93,6 +93,23 @@ final class World: @unchecked Sendable {
         try? String(contentsOfFile: "\(stateDir)/published/\(path)", encoding: .utf8)
     }
 
+    /// A repository of `count` static files (namespace big), served, registered, and a
+    /// daemon started on it: for the crash and shutdown tests.
+    func bigSite(files count: Int) throws -> (repo: GitRepo, files: [String: String], daemon: DaemonProcess, staticDir: String) {
+        var files = siteFiles(namespace: "big")
+        for i in 0..<count { files["static/f/\(i / 100)/file\(i).txt"] = "content of file \(i)\n" }
+        let repo = try GitRepo(root: reposDir, name: "big", files: files)
+        try write("big.yaml", registration("big", namespace: "big", url: url("big", port: try serve())))
+        return (repo, files, try daemon(log: "first.log"), "\(stateDir)/published/static/big")
+    }
+
+    /// Waits until more than `count` entries were published under `dir`.
+    func waitForUpload(_ dir: String, moreThan count: Int) throws {
+        try waitUntil(timeout: .seconds(60), "the upload to be under way") {
+            ((FileManager.default.enumerator(atPath: dir)?.allObjects.count) ?? 0) > count
+        }
+    }
+
     func cli(_ args: [String]) throws -> ProcessOutput {
         try run(Build.binary, args + ["--state-dir", stateDir])
     }
@@ -330,18 +347,9 @@ final class World: @unchecked Sendable {
 
     @Test func killDuringALargeSyncThenRestartConverges() throws {
         let w = try World("crash")
-        var files = siteFiles(namespace: "big")
-        for i in 0..<3000 { files["static/f/\(i / 100)/file\(i).txt"] = "content of file \(i)\n" }
-        let repo = try GitRepo(root: w.reposDir, name: "big", files: files)
-        let url = w.url("big", port: try w.serve())
-        try w.write("big.yaml", registration("big", namespace: "big", url: url))
-        let first = try w.daemon(log: "first.log")
-        let staticDir = "\(w.stateDir)/published/static/big"
+        let (repo, files, first, staticDir) = try w.bigSite(files: 3000)
         // Killed while the static files are being uploaded.
-        try waitUntil(timeout: .seconds(60), "the upload to be under way") {
-            let count = (FileManager.default.enumerator(atPath: staticDir)?.allObjects.count) ?? 0
-            return count > 50
-        }
+        try w.waitForUpload(staticDir, moreThan: 50)
         let status = try first.stop(SIGKILL)
         #expect(status == 128 + SIGKILL)
         let uploadedBeforeCrash = FileManager.default.enumerator(atPath: staticDir)?.allObjects.count ?? 0
@@ -493,19 +501,11 @@ final class World: @unchecked Sendable {
 
     @Test func sigtermDuringASyncExitsZeroAndTheRestartConverges() throws {
         let w = try World("sigterm")
-        var files = siteFiles(namespace: "big")
-        for i in 0..<2000 { files["static/f/\(i / 100)/file\(i).txt"] = "file \(i)\n" }
-        let repo = try GitRepo(root: w.reposDir, name: "big", files: files)
-        let url = w.url("big", port: try w.serve())
-        try w.write("big.yaml", registration("big", namespace: "big", url: url))
-        let first = try w.daemon(log: "first.log")
-        let staticDir = "\(w.stateDir)/published/static/big"
-        try waitUntil(timeout: .seconds(60), "the upload to be under way") {
-            ((FileManager.default.enumerator(atPath: staticDir)?.allObjects.count) ?? 0) > 20
-        }
+        let (repo, _, first, _) = try w.bigSite(files: 2000)
+        try w.waitForUpload("\(w.stateDir)/published/static/big", moreThan: 20)
         #expect(try first.stop(SIGTERM, timeout: .seconds(40)) == 0)
         let second = try w.daemon(log: "second.log")
         try second.waitFor("big", "synced", commit: try repo.head(), timeout: .seconds(120))
-        #expect(w.published("static/big/f/19/file1999.txt") == "file 1999\n")
+        #expect(w.published("static/big/f/19/file1999.txt") == "content of file 1999\n")
     }
 }

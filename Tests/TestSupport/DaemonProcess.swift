@@ -13,24 +13,11 @@ public final class DaemonProcess: @unchecked Sendable {
         self.appsDir = appsDir
         self.stateDir = stateDir
         self.logFile = logFile
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, logFile, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let args = [Build.binary, "run", "--apps-dir", appsDir, "--state-dir", stateDir, "--listen", "none",
+        let args = ["run", "--apps-dir", appsDir, "--state-dir", stateDir, "--listen", "none",
                     "--allow-file-urls", "--log-level", "debug"] + arguments
-        let argv = args.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
         var env = gitEnvironment
         for (k, v) in environment { env[k] = v }
-        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { envp.forEach { free($0) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, Build.binary, &actions, nil, argv, envp)
-        guard rc == 0 else { throw CommandFailed(description: "posix_spawn: \(String(cString: strerror(rc)))") }
-        self.pid = pid
+        pid = try spawn(Build.binary, args, environment: env, log: logFile, append: true, name: "zerverless-gitops run")
     }
 
     public var log: String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }

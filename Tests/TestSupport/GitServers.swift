@@ -145,20 +145,8 @@ public final class ServerProcess: @unchecked Sendable {
         self.name = name
         self.port = port
         self.log = log
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        let env = (environment ?? ProcessInfo.processInfo.environment).map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { env.forEach { free($0) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, executable, &actions, nil, argv, env)
-        guard rc == 0 else { throw CommandFailed(description: "\(name): posix_spawn: \(String(cString: strerror(rc)))") }
-        self.pid = pid
+        self.pid = try spawn(executable, arguments, environment: environment ?? ProcessInfo.processInfo.environment, log: log,
+                             append: false, name: name)
         do {
             try waitUntil("\(name) to listen on port \(port)") {
                 if self.reap() {
@@ -193,6 +181,25 @@ public final class ServerProcess: @unchecked Sendable {
     }
 
     deinit { stop() }
+}
+
+/// Starts a process with stdin from /dev/null and stdout and stderr into `log`.
+public func spawn(_ executable: String, _ arguments: [String], environment: [String: String], log: String, append: Bool,
+                  name: String) throws -> pid_t {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC), 0o644)
+    posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    let env = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer { env.forEach { free($0) } }
+    var pid: pid_t = 0
+    let rc = posix_spawn(&pid, executable, &actions, nil, argv, env)
+    guard rc == 0 else { throw CommandFailed(description: "\(name): posix_spawn: \(String(cString: strerror(rc)))") }
+    return pid
 }
 
 /// `git daemon` serving every repository under `base` (with --informative-errors, so a
