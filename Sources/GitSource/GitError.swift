@@ -21,6 +21,10 @@ public struct GitError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let network = Code("network")
         public static let server = Code("server-error")
         public static let local = Code("local")
+        /// A tree entry whose name git refuses in a working tree (`..`, `.git`, `/`...).
+        public static let unsafePath = Code("unsafe-path")
+        /// A fetch cache over its size limit.
+        public static let cacheTooLarge = Code("cache-too-large")
     }
 
     /// Flux's split: stalled failures wait for an input to change; retryable ones back off.

@@ -1,5 +1,6 @@
 import CGit2
 import Foundation
+import Manifest
 
 /// One entry of a tree listing, read from the object database without a checkout.
 public struct TreeEntry: Sendable, Hashable {
@@ -7,14 +8,15 @@ public struct TreeEntry: Sendable, Hashable {
         case file, executable, symlink, submodule
     }
 
-    /// Relative to the listed folder, '/'-separated.
+    /// Relative to the listed folder, '/'-separated, in `RepoPath`'s escaped form (the
+    /// bytes of every name exactly; compare and hash it, never the decoded text).
     public var path: String
     public var kind: Kind
     /// The blob id (for a submodule, the commit it pins).
     public var id: String
     /// Bytes (0 for submodules).
     public var size: Int
-    /// For symlinks: the link's target as stored in git.
+    /// For symlinks: the link's target as stored in git (escaped form).
     public var symlinkTarget: String?
 }
 
@@ -63,19 +65,6 @@ public final class Snapshot: @unchecked Sendable {
         return Git.hex(git_tree_id(tree))
     }
 
-    /// The id of the blob (or tree) at `path` in the commit; nil when absent.
-    public func entryID(commit id: String, path: String) throws(GitError) -> String? {
-        let c = try commit(id)
-        defer { git_commit_free(c) }
-        var root: OpaquePointer?
-        guard git_commit_tree(&root, c) == 0, let root else { throw fail("git_commit_tree") }
-        defer { git_tree_free(root) }
-        var entry: OpaquePointer?
-        guard git_tree_entry_bypath(&entry, root, path) == 0, let entry else { return nil }
-        defer { git_tree_entry_free(entry) }
-        return Git.hex(git_tree_entry_id(entry))
-    }
-
     private func tree(commit id: String, path: String) throws(GitError) -> OpaquePointer? {
         let c = try commit(id)
         defer { git_commit_free(c) }
@@ -84,7 +73,7 @@ public final class Snapshot: @unchecked Sendable {
         if path == "." || path.isEmpty { return root }
         defer { git_tree_free(root) }
         var entry: OpaquePointer?
-        guard git_tree_entry_bypath(&entry, root, path) == 0, let entry else { return nil }
+        guard withCString(RepoPath.unescape(path), { git_tree_entry_bypath(&entry, root, $0) }) == 0, let entry else { return nil }
         defer { git_tree_entry_free(entry) }
         guard git_tree_entry_type(entry) == GIT_OBJECT_TREE else { return nil }
         var sub: OpaquePointer?
@@ -110,7 +99,7 @@ public final class Snapshot: @unchecked Sendable {
         while let (tree, prefix) = stack.popLast() {
             for i in 0..<git_tree_entrycount(tree) {
                 guard let entry = git_tree_entry_byindex(tree, i) else { continue }
-                let name = String(cString: git_tree_entry_name(entry))
+                let name = try checkedName(entry, in: prefix, commit: id)
                 let rel = prefix.isEmpty ? name : prefix + "/" + name
                 let oid = git_tree_entry_id(entry)!
                 switch git_tree_entry_filemode(entry) {
@@ -122,8 +111,8 @@ public final class Snapshot: @unchecked Sendable {
                 case GIT_FILEMODE_COMMIT:
                     out.append(TreeEntry(path: rel, kind: .submodule, id: Git.hex(oid), size: 0))
                 case GIT_FILEMODE_LINK:
-                    let target = String(decoding: try blob(oid), as: UTF8.self)
-                    out.append(TreeEntry(path: rel, kind: .symlink, id: Git.hex(oid), size: target.utf8.count, symlinkTarget: target))
+                    let target = try blob(oid)
+                    out.append(TreeEntry(path: rel, kind: .symlink, id: Git.hex(oid), size: target.count, symlinkTarget: RepoPath.escape(target)))
                 case let mode:
                     var size = 0
                     var type = GIT_OBJECT_BLOB
@@ -197,7 +186,11 @@ public final class Snapshot: @unchecked Sendable {
             let added = delta.status == GIT_DELTA_ADDED
             let deleted = delta.status == GIT_DELTA_DELETED
             let file = deleted ? delta.old_file : delta.new_file
-            let path = String(cString: file.path)
+            let raw = UnsafeBufferPointer(start: UnsafeRawPointer(file.path).assumingMemoryBound(to: UInt8.self), count: strlen(file.path))
+            let path = RepoPath.escape(raw)
+            if let problem = RepoPath.pathProblem(path) {
+                throw GitError(.unsafePath, call: "git_diff_tree_to_tree", message: "tree entry \"\(path)\": \(problem), which git refuses in a working tree")
+            }
             var newID: String?
             var size = 0
             if !deleted {
@@ -279,34 +272,53 @@ public final class Snapshot: @unchecked Sendable {
         }
     }
 
-    private func posix(_ call: String, _ path: String) -> GitError {
-        GitError(.local, call: call, message: "\(path): \(String(cString: strerror(errno)))")
+    /// The error of the system call that just failed (errno is read before `path` is built).
+    private func posix(_ call: String, _ path: @autoclosure () -> String) -> GitError {
+        let code = errno
+        return GitError(.local, call: call, message: "\(path()): \(String(cString: strerror(code)))")
     }
 
-    /// Writes the subtree in one walk: folders made once each (`mkdir`, no stat), blobs
-    /// written straight from libgit2's buffer.
+    /// Writes the subtree in one walk, every name checked as git checks a working tree's
+    /// and every file created relative to its open folder (`openat` / `mkdirat` /
+    /// `symlinkat`, `O_NOFOLLOW`, `O_EXCL`): no entry can climb out of `dir` or write
+    /// through a symlink, and a name twice in one tree is refused. Blobs are written straight
+    /// from libgit2's buffer.
     private func write(commit id: String, path: String, to dir: String) throws -> Int {
         guard let top = try tree(commit: id, path: path) else {
             throw GitError(.pathNotFound, call: "git_tree_entry_bypath", message: "folder \"\(path)\" does not exist at commit \(id.prefix(12))",
                            hint: "check spec.source.path")
         }
+        let rootFD = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard rootFD >= 0 else {
+            git_tree_free(top)
+            throw posix("open", dir)
+        }
         var count = 0
-        var stack: [(OpaquePointer, String)] = [(top, dir)]
+        var stack: [(tree: OpaquePointer, fd: Int32, shown: String)] = [(top, rootFD, "")]
         var owned: [OpaquePointer] = [top]
-        defer { owned.forEach { git_tree_free($0) } }
-        while let (tree, folder) = stack.popLast() {
+        var fds: [Int32] = [rootFD]
+        defer {
+            owned.forEach { git_tree_free($0) }
+            fds.forEach { close($0) }
+        }
+        while let (tree, dirFD, prefix) = stack.popLast() {
             for i in 0..<git_tree_entrycount(tree) {
                 guard let entry = git_tree_entry_byindex(tree, i) else { continue }
-                let target = folder + "/" + String(cString: git_tree_entry_name(entry))
+                let name = git_tree_entry_name(entry)!
+                let shown = try checkedName(entry, in: prefix, commit: id)
+                let rel = prefix.isEmpty ? shown : prefix + "/" + shown
                 let oid = git_tree_entry_id(entry)!
                 let mode = git_tree_entry_filemode(entry)
                 switch mode {
                 case GIT_FILEMODE_TREE:
-                    if mkdir(target, 0o755) != 0 && errno != EEXIST { throw posix("mkdir", target) }
+                    guard mkdirat(dirFD, name, 0o755) == 0 else { throw posix("mkdir", dir + "/" + rel) }
+                    let fd = openat(dirFD, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                    guard fd >= 0 else { throw posix("open", dir + "/" + rel) }
+                    fds.append(fd)
                     var sub: OpaquePointer?
                     guard git_tree_lookup(&sub, repo, oid) == 0, let sub else { throw fail("git_tree_lookup") }
                     owned.append(sub)
-                    stack.append((sub, target))
+                    stack.append((sub, fd, rel))
                 case GIT_FILEMODE_COMMIT:
                     continue  // submodules are not fetched
                 default:
@@ -316,16 +328,19 @@ public final class Snapshot: @unchecked Sendable {
                     let size = Int(git_blob_rawsize(blob))
                     let raw = git_blob_rawcontent(blob)
                     if mode == GIT_FILEMODE_LINK {
-                        let link = raw.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: size), as: UTF8.self) } ?? ""
-                        if symlink(link, target) != 0 { throw posix("symlink", target) }
+                        var target = raw.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) } ?? []
+                        target.append(0)
+                        let rc = target.withUnsafeBufferPointer { symlinkat(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), dirFD, name) }
+                        if rc != 0 { throw posix("symlink", dir + "/" + rel) }
                     } else {
-                        let fd = open(target, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0o755 : 0o644)
-                        guard fd >= 0 else { throw posix("open", target) }
+                        let fd = openat(dirFD, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
+                                        mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0o755 : 0o644)
+                        guard fd >= 0 else { throw posix("open", dir + "/" + rel) }
                         defer { close(fd) }
                         var offset = 0
                         while offset < size, let raw {
                             let n = Foundation.write(fd, raw + offset, size - offset)
-                            if n < 0 { if errno == EINTR { continue }; throw posix("write", target) }
+                            if n < 0 { if errno == EINTR { continue }; throw posix("write", dir + "/" + rel) }
                             offset += n
                         }
                     }
@@ -335,4 +350,25 @@ public final class Snapshot: @unchecked Sendable {
         }
         return count
     }
+
+    /// A tree entry's name in escaped form, refused (the sync stops, naming it) when git would
+    /// refuse it in a working tree: `.`, `..`, `.git` in any case, empty, `/` or NUL inside.
+    private func checkedName(_ entry: OpaquePointer, in prefix: String, commit: String) throws(GitError) -> String {
+        let cName = git_tree_entry_name(entry)!
+        let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(cName).assumingMemoryBound(to: UInt8.self), count: strlen(cName))
+        let name = RepoPath.escape(bytes)
+        if let problem = RepoPath.entryNameProblem(bytes) {
+            let shown = prefix.isEmpty ? name : prefix + "/" + name
+            throw GitError(.unsafePath, call: "tree", message: "tree entry \"\(shown)\" at commit \(commit.prefix(12)) has \(problem), which git refuses in a working tree; nothing of this commit is used",
+                           hint: "remove the entry from the repository (git fsck reports such entries)")
+        }
+        return name
+    }
+}
+
+/// Calls `body` with a NUL-terminated copy of `bytes`.
+func withCString<T>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>) throws -> T) rethrows -> T {
+    var copy = bytes
+    copy.append(0)
+    return try copy.withUnsafeBufferPointer { try body(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self)) }
 }

@@ -73,6 +73,8 @@ public enum AtomicFile {
 
 public struct StateError: Error, CustomStringConvertible, Sendable {
     public let description: String
+    /// The file or a folder on its way does not exist.
+    public var missing = false
     public init(_ description: String) { self.description = description }
 }
 

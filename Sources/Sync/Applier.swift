@@ -220,10 +220,12 @@ public struct Applier: Sendable {
         var dockerfilePath: String
         do {
             try export(context, contextDir)
+            // Paths arrive in RepoPath's escaped form; the builder gets the file's real name.
+            func onDisk(_ escaped: some StringProtocol) -> String { String(decoding: RepoPath.unescape(String(escaped)), as: UTF8.self) }
             if context == "." {
-                dockerfilePath = contextDir + "/" + dockerfile
+                dockerfilePath = contextDir + "/" + onDisk(dockerfile)
             } else if dockerfile.hasPrefix(context + "/") {
-                dockerfilePath = contextDir + "/" + dockerfile.dropFirst(context.count + 1)
+                dockerfilePath = contextDir + "/" + onDisk(dockerfile.dropFirst(context.count + 1))
             } else {
                 dockerfilePath = dir + "/Dockerfile"
                 FileManager.default.createFile(atPath: dockerfilePath, contents: Data(try content(dockerfileID)))

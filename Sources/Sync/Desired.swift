@@ -25,7 +25,8 @@ public enum DesiredBuilder {
             case .inline(let text):
                 functions.append(FunctionSpec(path: f.path, runtime: f.runtime, code: .inline(text),
                                               codeID: GitHash.blobID(Array(text.utf8)), image: nil, port: nil, line: f.line))
-            case .file(let path):
+            case .file(let text):
+                let path = RepoPath.escape(text: text)
                 switch index.resolveFile(path) {
                 case .failure(let problem): fail("codeFile \(problem)")
                 case .success(let entry):
@@ -37,8 +38,8 @@ public enum DesiredBuilder {
                     }
                 }
             case .docker(let dockerfile, let context, let port):
-                let df = index.resolveFile(dockerfile)
-                let ctx = index.resolveDirectory(context)
+                let df = index.resolveFile(RepoPath.escape(text: dockerfile))
+                let ctx = index.resolveDirectory(RepoPath.escape(text: context))
                 if case .failure(let problem) = df { fail("dockerfile \(problem)") }
                 if case .failure(let problem) = ctx { fail("context \(problem)") }
                 guard case .success(let dfEntry) = df, case .success(let contextDir) = ctx else { continue }
@@ -63,7 +64,7 @@ public enum DesiredBuilder {
         var files: [String: StaticFileSpec] = [:]
         var warnings: [String] = []
         if let st = manifest.staticFiles {
-            switch index.resolveDirectory(st.dir) {
+            switch index.resolveDirectory(RepoPath.escape(text: st.dir)) {
             case .failure(let problem):
                 errors.append(SyncError(.static, "static.dir \(problem)", file: file))
             case .success(let dir):
@@ -116,11 +117,12 @@ extension DesiredBuilder {
         for f in manifest.functions {
             switch f.code {
             case .inline: break
-            case .file(let p): paths.append(p)
-            case .docker(let dockerfile, let context, _): paths.append(dockerfile); paths.append(context)
+            case .file(let p): paths.append(RepoPath.escape(text: p))
+            case .docker(let dockerfile, let context, _): paths.append(RepoPath.escape(text: dockerfile)); paths.append(RepoPath.escape(text: context))
             }
         }
-        if let dir = manifest.staticFiles?.dir {
+        if let text = manifest.staticFiles?.dir {
+            let dir = RepoPath.escape(text: text)
             let index = TreeIndex(tree)
             for entry in index.entries(under: dir) where entry.kind == .symlink {
                 paths.append(entry.path)
@@ -137,7 +139,8 @@ public struct SyncErrors: Error, Sendable, Hashable {
     public init(_ errors: [SyncError]) { self.errors = errors }
 }
 
-/// The tree of the application's folder, for lexical path and symlink resolution.
+/// The tree of the application's folder, for lexical path and symlink resolution. Every
+/// path here is in `RepoPath`'s escaped form, so lookups compare bytes.
 struct TreeIndex {
     enum Resolved { case file(TreeEntry), directory(String) }
 

@@ -43,25 +43,27 @@ public final class HTTPTarget: DeployTarget {
                               port: request.runtime == .docker ? (request.port ?? 80) : nil)
         let json: Data
         do { json = try JSONEncoder().encode(body) } catch { throw TargetError("cannot encode the deployment: \(error)", retryable: false) }
+        try Self.checkFunction(request.namespace, request.path)
         let path = "/api/deploy/\(request.namespace)\(request.path)"  // function paths are URL-safe already
         let (status, text) = try await send(.POST, path, body: Array(json), contentType: "application/json")
         guard (200..<300).contains(status) else { throw failure("POST", path, status, text) }
     }
 
     public func undeploy(namespace: String, path: String) async throws(TargetError) {
+        try Self.checkFunction(namespace, path)
         let p = "/api/deploy/\(namespace)\(path)"
         let (status, text) = try await send(.DELETE, p)
         guard (200..<300).contains(status) || status == 404 else { throw failure("DELETE", p, status, text) }
     }
 
     public func upload(namespace: String, path: String, bytes: [UInt8]) async throws(TargetError) {
-        let p = "/api/storage/\(namespace)/\(Self.escape(path))"
+        let p = "/api/storage/\(namespace)/\(try Self.storagePath(path))"
         let (status, text) = try await send(.PUT, p, body: bytes, contentType: "application/octet-stream")
         guard (200..<300).contains(status) else { throw failure("PUT", p, status, text) }
     }
 
     public func deleteFile(namespace: String, path: String) async throws(TargetError) {
-        let p = "/api/storage/\(namespace)/\(Self.escape(path))"
+        let p = "/api/storage/\(namespace)/\(try Self.storagePath(path))"
         let (status, text) = try await send(.DELETE, p)
         guard (200..<300).contains(status) || status == 404 else { throw failure("DELETE", p, status, text) }
     }
@@ -135,10 +137,34 @@ public final class HTTPTarget: DeployTarget {
         return text
     }
 
-    /// Percent-escapes each path segment (RFC 3986 unreserved characters stay).
-    static func escape(_ path: String) -> String {
+    /// The URL path of a static file (which arrives in `RepoPath`'s escaped form): refused
+    /// before anything is sent when a component is one git refuses, or when it contains
+    /// `..` anywhere (the orchestrator answers 500 to those, for ever), else its bytes
+    /// percent-escaped.
+    static func storagePath(_ path: String) throws(TargetError) -> String {
+        if let problem = RepoPath.pathProblem(path) {
+            throw TargetError("refused unsafe static path \"\(RepoPath.display(path))\": \(problem)", retryable: false)
+        }
+        let bytes = RepoPath.unescape(path)
+        if bytes.indices.dropLast().contains(where: { bytes[$0] == 46 && bytes[$0 + 1] == 46 }) {
+            throw TargetError("\"\(RepoPath.display(path))\" contains '..', which the orchestrator refuses in storage paths; rename the file (it is not uploaded)",
+                              retryable: false)
+        }
+        return escape(bytes)
+    }
+
+    static func checkFunction(_ namespace: String, _ path: String) throws(TargetError) {
+        if Rules.dnsLabelProblem(namespace) != nil || Rules.functionPathProblem(path) != nil {
+            throw TargetError("refused unsafe function path \(namespace)\(path)", retryable: false)
+        }
+    }
+
+    /// Percent-escapes every byte but RFC 3986's unreserved characters and '/'.
+    static func escape(_ path: String) -> String { escape(Array(path.utf8)) }
+
+    static func escape(_ bytes: [UInt8]) -> String {
         var out = ""
-        for b in path.utf8 {
+        for b in bytes {
             switch b {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
                  UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "/"):

@@ -6,6 +6,10 @@ import State
 ///
 ///     ROOT/functions/NAMESPACE/<path>.json   {runtime, code | image, port, app, commit}
 ///     ROOT/static/NAMESPACE/<path>
+///
+/// Every file is reached through `RootedFolder` (openat, no symlink followed, nothing
+/// above ROOT), and every name is checked again here (defense in depth: the sync already
+/// refused what git refuses).
 public struct LocalTarget: DeployTarget {
     public let root: String
 
@@ -32,63 +36,78 @@ public struct LocalTarget: DeployTarget {
         AtomicFile.removeTemporaries(in: temporaryDirectory)
     }
 
-    public func functionFile(namespace: String, path: String) throws(TargetError) -> String {
-        try checked(namespace, path)
-        return "\(root)/functions/\(namespace)\(path).json"
-    }
-
-    public func staticFile(namespace: String, path: String) throws(TargetError) -> String {
-        try checked(namespace, "/" + path)
-        return "\(root)/static/\(namespace)/\(path)"
-    }
-
-    /// Defense in depth: the models already refuse these, the target refuses them again.
-    private func checked(_ namespace: String, _ path: String) throws(TargetError) {
-        if Rules.dnsLabelProblem(namespace) != nil || path.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }) || path.contains("//") || path.utf8.contains(0) {
-            throw TargetError("refused unsafe path \(namespace)\(path)", retryable: false)
+    /// Where a function's document goes, relative to the root, as components:
+    /// `functions/NS/<segments>.json`. The layout is injective (two function paths never
+    /// share a file, and a file never stands where another path needs a folder): `%` is
+    /// written `%25` in every segment, the last segment gets `.json`, and a folder segment
+    /// that would end in `.json` has that dot written `%2E` (`/v1` -> `v1.json`,
+    /// `/v1.json/users` -> `v1%2Ejson/users.json`).
+    public static func functionComponents(namespace: String, path: String) throws(TargetError) -> [[UInt8]] {
+        if let problem = Rules.dnsLabelProblem(namespace) { throw TargetError("refused namespace: \(problem)", retryable: false) }
+        if let problem = Rules.functionPathProblem(path) { throw TargetError("refused unsafe function path: \(problem)", retryable: false) }
+        let segments = path.dropFirst().split(separator: "/", omittingEmptySubsequences: false).map { String($0).replacingOccurrences(of: "%", with: "%25") }
+        var out: [[UInt8]] = [Array("functions".utf8), Array(namespace.utf8)]
+        for (i, segment) in segments.enumerated() {
+            if i == segments.count - 1 {
+                out.append(Array((segment + ".json").utf8))
+            } else if segment.hasSuffix(".json") {
+                out.append(Array((segment.dropLast(5) + "%2Ejson").utf8))
+            } else {
+                out.append(Array(segment.utf8))
+            }
         }
+        return out
     }
+
+    /// `static/NS/<path>`, the path's bytes (it arrives in `RepoPath`'s escaped form), each
+    /// component checked as git checks a working tree's names.
+    public static func staticComponents(namespace: String, path: String) throws(TargetError) -> [[UInt8]] {
+        if let problem = Rules.dnsLabelProblem(namespace) { throw TargetError("refused namespace: \(problem)", retryable: false) }
+        if let problem = RepoPath.pathProblem(path) {
+            throw TargetError("refused unsafe static path \"\(path)\": \(problem)", retryable: false)
+        }
+        return [Array("static".utf8), Array(namespace.utf8)] + RepoPath.unescape(path).split(separator: UInt8(ascii: "/")).map(Array.init)
+    }
+
+    /// The file of a function (for tests and tools).
+    public func functionFile(namespace: String, path: String) throws(TargetError) -> String {
+        root + "/" + (try Self.functionComponents(namespace: namespace, path: path)).map { String(decoding: $0, as: UTF8.self) }.joined(separator: "/")
+    }
+
+    var folder: RootedFolder { RootedFolder(root: root) }
+    static let temporary: [[UInt8]] = [Array(".tmp".utf8)]
 
     public func deploy(_ request: DeployRequest) async throws(TargetError) {
-        let file = try functionFile(namespace: request.namespace, path: request.path)
+        let components = try Self.functionComponents(namespace: request.namespace, path: request.path)
         let docker = request.runtime == .docker
         let doc = FunctionDocument(runtime: request.runtime.rawValue, code: docker ? nil : request.code,
                                    image: docker ? request.code : nil, port: docker ? (request.port ?? 80) : nil,
                                    app: request.app, commit: request.commit)
         do {
-            try AtomicFile.writeJSON(doc, to: file, temporaryDirectory: temporaryDirectory)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            try folder.write(Array(try encoder.encode(doc)), at: components, temporary: Self.temporary)
         } catch {
             throw TargetError("\(error)", retryable: true)
         }
     }
 
     public func undeploy(namespace: String, path: String) async throws(TargetError) {
-        let file = try functionFile(namespace: namespace, path: path)
-        try remove(file, stopAt: "\(root)/functions/\(namespace)")
+        let components = try Self.functionComponents(namespace: namespace, path: path)
+        do { try folder.remove(at: components, keep: 2) } catch { throw TargetError("\(error)", retryable: true) }
     }
 
     public func upload(namespace: String, path: String, bytes: [UInt8]) async throws(TargetError) {
-        let file = try staticFile(namespace: namespace, path: path)
+        let components = try Self.staticComponents(namespace: namespace, path: path)
         do {
-            try AtomicFile.write(bytes, to: file, temporaryDirectory: temporaryDirectory)
+            try folder.write(bytes, at: components, temporary: Self.temporary)
         } catch {
-            throw TargetError("\(error)", retryable: true)
+            throw TargetError("\(error)", retryable: !error.description.hasPrefix("refused"))
         }
     }
 
     public func deleteFile(namespace: String, path: String) async throws(TargetError) {
-        let file = try staticFile(namespace: namespace, path: path)
-        try remove(file, stopAt: "\(root)/static/\(namespace)")
-    }
-
-    /// Removes a file (already gone is fine) and the folders it leaves empty.
-    private func remove(_ file: String, stopAt top: String) throws(TargetError) {
-        if unlink(file) != 0 && errno != ENOENT {
-            throw TargetError("cannot remove \(file): \(String(cString: strerror(errno)))", retryable: true)
-        }
-        var dir = (file as NSString).deletingLastPathComponent
-        while dir.count > top.count && dir.hasPrefix(top) && rmdir(dir) == 0 {
-            dir = (dir as NSString).deletingLastPathComponent
-        }
+        let components = try Self.staticComponents(namespace: namespace, path: path)
+        do { try folder.remove(at: components, keep: 2) } catch { throw TargetError("\(error)", retryable: true) }
     }
 }

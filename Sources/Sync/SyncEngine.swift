@@ -81,7 +81,8 @@ public struct SyncEngine: Sendable {
             return outcome
         }
         outcome.inventory = inventory
-        outcome.folderTree = try? snapshot.treeID(commit: input.commit, path: input.folder)
+        let folder = RepoPath.escape(text: input.folder)
+        outcome.folderTree = try? snapshot.treeID(commit: input.commit, path: folder)
         // Fast paths: the same folder tree as the last clean sync costs nothing; plain
         // static file changes are planned from a tree diff.
         if let synced = inventory.synced, synced.settings == settings(input.policy), inventory.isConfirmed,
@@ -157,7 +158,7 @@ public struct SyncEngine: Sendable {
         var outcome = start
         let tree: [TreeEntry]
         do {
-            tree = try snapshot.list(commit: input.commit, path: input.folder)
+            tree = try snapshot.list(commit: input.commit, path: RepoPath.escape(text: input.folder))
         } catch {
             outcome.errors = [SyncError(.manifest, error.description)]
             return outcome
@@ -218,7 +219,7 @@ public struct SyncEngine: Sendable {
                               content: { id in try lock.withLock { _ in try snapshot.blob(id) } },
                               checker: checker, builder: builder)
         applier.parallelism = parallelism
-        let folder = input.folder, commit = input.commit
+        let folder = RepoPath.escape(text: input.folder), commit = input.commit
         applier.export = { path, dir in
             let full = folder == "." ? path : (path == "." ? folder : folder + "/" + path)
             try lock.withLock { _ in _ = try snapshot.export(commit: commit, path: full, to: dir) }
@@ -228,7 +229,7 @@ public struct SyncEngine: Sendable {
         var marker: Inventory.Synced?
         if let tree = outcome.folderTree {
             marker = Inventory.Synced(commit: input.commit, tree: tree, settings: settings(input.policy),
-                                      staticDir: outcome.manifest?.staticFiles?.dir ?? wasSynced?.staticDir ?? "",
+                                      staticDir: outcome.manifest?.staticFiles.map { RepoPath.escape(text: $0.dir) } ?? wasSynced?.staticDir ?? "",
                                       referenced: outcome.referenced)
         }
         let report = await applier.apply(plan, desired: desired, inventory: inventory, marker: marker)

@@ -124,7 +124,8 @@ public final class ContractServer: Sendable {
         if parts[2] == "storage", parts.count >= 4 {
             let ns = parts[3]
             let file = parts.count > 4 ? parts[4...].joined(separator: "/") : ""
-            if file.split(separator: "/").contains("..") { return json(.internalServerError, #"{"error": "invalid path"}"#) }
+            // "Paths containing `..` are refused with 500" (anywhere in the path, as documented).
+            if file.contains("..") { return json(.internalServerError, #"{"error": "invalid path"}"#) }
             switch method {
             case "GET" where file.isEmpty:
                 let prefix = request.uri.queryParameters["prefix"].map(String.init) ?? ""

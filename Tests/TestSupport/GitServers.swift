@@ -83,6 +83,52 @@ public final class GitRepo: @unchecked Sendable {
         return try git(["rev-parse", "HEAD"], cwd: work)
     }
 
+    /// A tree as git objects can hold it, names as raw bytes (`..`, `.git`, NFD...): what
+    /// a hostile repository pushes, which `git add` would never make.
+    public indirect enum Tree {
+        case blob(String)
+        case executable(String)
+        case symlink(String)
+        case tree([(name: [UInt8], tree: Tree)])
+
+        public static func dir(_ entries: [(String, Tree)]) -> Tree { .tree(entries.map { (Array($0.0.utf8), $0.1) }) }
+    }
+
+    /// Writes `tree` with `git mktree` (which takes any name), commits it on top of the
+    /// branch and pushes; returns the commit id.
+    @discardableResult
+    public func commitTree(_ tree: Tree, message: String) throws -> String {
+        let id = try write(tree)
+        let parent = try git(["rev-parse", "HEAD"], cwd: work)
+        let commit = try git(["commit-tree", id, "-p", parent, "-m", message], cwd: work)
+        try git(["update-ref", "refs/heads/\(branch)", commit], cwd: work)
+        try git(["push", "-q", "-f", bare, "\(commit):refs/heads/\(branch)"], cwd: work)
+        return commit
+    }
+
+    private func write(_ tree: Tree) throws -> String {
+        func object(_ content: String) throws -> String {
+            let out = try run("/usr/bin/git", ["hash-object", "-w", "--stdin"], input: Data(content.utf8), environment: gitEnvironment, cwd: work)
+            guard out.status == 0 else { throw CommandFailed(description: "git hash-object: \(out.stderr)") }
+            return out.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        guard case .tree(let entries) = tree else { throw CommandFailed(description: "the top of a tree must be a tree") }
+        var listing: [UInt8] = []
+        for (name, entry) in entries {
+            let line: String
+            switch entry {
+            case .blob(let text): line = "100644 blob \(try object(text))\t"
+            case .executable(let text): line = "100755 blob \(try object(text))\t"
+            case .symlink(let target): line = "120000 blob \(try object(target))\t"
+            case .tree: line = "040000 tree \(try write(entry))\t"
+            }
+            listing += Array(line.utf8) + name + [10]
+        }
+        let out = try run("/usr/bin/git", ["mktree"], input: Data(listing), environment: gitEnvironment, cwd: work)
+        guard out.status == 0 else { throw CommandFailed(description: "git mktree: \(out.stderr)") }
+        return out.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     public func deleteBranch(_ name: String) throws {
         try git(["--git-dir", bare, "branch", "-D", name])
     }
