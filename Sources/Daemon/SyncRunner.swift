@@ -18,6 +18,8 @@ public struct SyncContext: Sendable {
     public var builder: (any ImageBuilder)?
     public var gitTimeout: Duration
     public var allowLocal: Bool
+    /// Where registrations' secret files come from (`--secrets-dir`).
+    public var secrets: SecretsDir
     public var defaultPollInterval: Int
     public var schedule: SchedulePolicy
     public var workers: GitWorkers
@@ -30,7 +32,7 @@ public struct SyncContext: Sendable {
 
     public init(layout: StateLayout, target: any DeployTarget, targetID: String, limits: SyncLimits = SyncLimits(),
                 checker: CodeChecker? = nil, builder: (any ImageBuilder)? = nil, gitTimeout: Duration = .seconds(60),
-                allowLocal: Bool = false, defaultPollInterval: Int = 300, schedule: SchedulePolicy = SchedulePolicy(),
+                allowLocal: Bool = false, secrets: SecretsDir = SecretsDir(root: SecretsDir.defaultRoot), defaultPollInterval: Int = 300, schedule: SchedulePolicy = SchedulePolicy(),
                 workers: GitWorkers = .shared, now: @escaping @Sendable () -> Date = { Date() },
                 random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }, headMaxAge: Duration = .seconds(2),
                 metrics: MetricsRegistry = MetricsRegistry(), logger: Logger) {
@@ -45,6 +47,7 @@ public struct SyncContext: Sendable {
         self.builder = builder
         self.gitTimeout = gitTimeout
         self.allowLocal = allowLocal
+        self.secrets = secrets
         self.defaultPollInterval = defaultPollInterval
         self.schedule = schedule
         self.workers = workers
@@ -52,6 +55,9 @@ public struct SyncContext: Sendable {
         self.random = random
         self.logger = logger
     }
+
+    /// How registrations reach their repositories (credentials under the secrets rule).
+    public var access: SourceAccess { SourceAccess(secrets: secrets, timeout: gitTimeout, allowLocal: allowLocal) }
 
     public func pollInterval(_ registration: Registration) -> Int {
         registration.pollInterval ?? defaultPollInterval
@@ -159,12 +165,37 @@ public struct SyncRunner: Sendable {
             registration.syncPolicy.automated ? startedAt.addingTimeInterval(context.schedule.poll(interval: interval, random: context.random())) : nil
         }
 
-        // 1. Head lookup.
-        let head: String
+        // 1. Credentials, under the secrets rule: a file outside the namespace's secrets
+        // folder is never opened, and the registration is invalid until that changes (it
+        // is looked at again each poll: the secret may be uploaded meanwhile).
         let remote: Remote
+        do throws(SourceAccess.Failure) {
+            remote = try context.access.remote(for: registration)
+        } catch {
+            switch error {
+            case .git(let gitError):
+                return gitFailure(gitError, registration: registration, status: status, history: &history, trigger: trigger,
+                                  failures: failures, started: started, startedAt: startedAt, interval: interval)
+            case .secret(let problem):
+                status.status = .invalid
+                status.lastAttempt = startedAt
+                status.error = .init(stage: "registration", message: "spec.source.\(problem.description)", file: file)
+                status.message = "registration: spec.source.\(problem.description)"
+                status.nextSync = nextPoll()
+                history.record(.init(at: startedAt, trigger: trigger, commit: nil, result: "invalid",
+                                     durationMs: milliseconds(ContinuousClock.now - started), targetCalls: 0, message: status.message))
+                writeHistory(history, name)
+                write(status)
+                logger.warning("sync", metadata: ["app": "\(name)", "result": "invalid", "trigger": "\(trigger)", "error": "\(status.message!)"])
+                return SyncResult(kind: .stalled, nextSync: status.nextSync, message: status.message ?? "",
+                                  memo: SyncMemo(status: status, history: history))
+            }
+        }
+
+        // 2. Head lookup.
+        let head: String
         do {
-            let r = try Remote(source: registration.source, timeout: context.gitTimeout, allowLocal: context.allowLocal)
-            remote = r
+            let r = remote
             let git = context.git
             let branch = registration.source.branch
             let workers = context.workers
@@ -184,7 +215,7 @@ public struct SyncRunner: Sendable {
                               failures: failures, started: started, startedAt: startedAt, interval: interval)
         }
 
-        // 2. Unchanged since the last successful sync: only nextSync moves.
+        // 3. Unchanged since the last successful sync: only nextSync moves.
         if !force, let success = history.lastSuccess, success.commit == head, success.key == key, previous?.status == .synced {
             status.nextSync = nextPoll()
             write(status, durable: false)
@@ -200,7 +231,7 @@ public struct SyncRunner: Sendable {
                               memo: SyncMemo(status: status, history: history))
         }
 
-        // 3. A real sync.
+        // 4. A real sync.
         status.status = .syncing
         status.lastAttempt = startedAt
         status.message = "syncing \(head.prefix(12))"
@@ -237,7 +268,7 @@ public struct SyncRunner: Sendable {
         let calls = counting.counts.total
         let elapsed = milliseconds(ContinuousClock.now - started)
 
-        // 4. Outcome -> status.
+        // 5. Outcome -> status.
         var kind: SyncResult.Kind
         var failure: StatusDocument.Failure?
         if let first = outcome.errors.first {

@@ -18,12 +18,6 @@ public struct Remote: Sendable {
         self.allowLocal = allowLocal
     }
 
-    /// From a registration: loads the credential files it names.
-    public init(source: Registration.Source, timeout: Duration = .seconds(60), allowLocal: Bool = false) throws(GitError) {
-        self.init(url: source.repoURL, credentials: try Credentials.load(auth: source.auth, url: source.repoURL),
-                  timeout: timeout, allowLocal: allowLocal)
-    }
-
     /// The URL handed to libgit2: no password or token inside (those go through the
     /// credential callback), so no libgit2 message can contain one.
     var libgit2URL: String {
@@ -77,56 +71,43 @@ public struct Credentials: Sendable {
         return ["\(home)/.ssh/known_hosts", "/etc/ssh/ssh_known_hosts"]
     }
 
-    public static func load(auth: Registration.Auth?, url: RepositoryURL) throws(GitError) -> Credentials {
+    /// The credentials for `url`, from what the caller read under its own rules (the
+    /// registration's files come through the secrets folder; GitSource opens none of them):
+    /// a token (`tokenFile`), an ssh key (its file, for libssh2, and its text), known hosts.
+    /// A token or password inside the URL is used when no token is given, percent-decoded.
+    public static func make(url: RepositoryURL, username: String? = nil, token: String? = nil,
+                            sshKey: (file: String, text: String)? = nil,
+                            knownHosts: (source: String, text: String)? = nil) throws(GitError) -> Credentials {
         var c = Credentials()
-        c.username = auth?.username ?? url.user
-        if let password = url.password, !password.isEmpty {
+        c.username = username ?? url.decodedUser
+        if let password = url.decodedPassword, !password.isEmpty {
             c.token = password
-        } else if url.scheme == .https || url.scheme == .http, url.password == nil, let user = url.user, auth?.tokenFile == nil {
+        } else if url.scheme == .https || url.scheme == .http, url.password == nil, let user = url.decodedUser, token == nil {
             // https://TOKEN@host/...: the token written as the user name.
             c.token = user
-            c.username = auth?.username ?? "git"
+            c.username = username ?? "git"
         }
-        if let file = auth?.tokenFile {
-            let text = try read(file, what: "tokenFile")
-            let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
-            if token.isEmpty {
-                throw GitError(.credentialFile, call: "read tokenFile", message: "\(file) is empty", url: url.redacted,
+        if let token {
+            let trimmed = token.trimmingCharacters(in: .whitespacesAndNewlines)
+            if trimmed.isEmpty {
+                throw GitError(.credentialFile, call: "read tokenFile", message: "the token file is empty", url: url.redacted,
                                hint: "write the token into the file")
             }
-            c.token = token
+            c.token = trimmed
         }
-        if let file = auth?.sshKeyFile {
-            let text = try read(file, what: "sshKeyFile")
-            c.sshKeyFile = file
-            c.sshKeyIsRSA = isRSAKey(text)
+        if let sshKey {
+            c.sshKeyFile = sshKey.file
+            c.sshKeyIsRSA = isRSAKey(sshKey.text)
         }
-        if let file = auth?.knownHostsFile {
-            c.knownHosts = KnownHosts(text: try read(file, what: "knownHostsFile"))
-            c.knownHostsSource = file
+        if let knownHosts {
+            c.knownHosts = KnownHosts(text: knownHosts.text)
+            c.knownHostsSource = knownHosts.source
         } else if url.scheme == .ssh || url.scheme == .scp {
             let texts = defaultKnownHostsFiles.compactMap { try? String(contentsOfFile: $0, encoding: .utf8) }
             c.knownHosts = KnownHosts(text: texts.joined(separator: "\n"))
             c.knownHostsSource = defaultKnownHostsFiles.joined(separator: " and ")
         }
         return c
-    }
-
-    static func read(_ path: String, what: String) throws(GitError) -> String {
-        do {
-            return try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            let reason: String
-            if !FileManager.default.fileExists(atPath: path) {
-                reason = "no such file"
-            } else if !FileManager.default.isReadableFile(atPath: path) {
-                reason = "permission denied"
-            } else {
-                reason = "not a readable text file"
-            }
-            throw GitError(.credentialFile, call: "read \(what)", message: "cannot read \(path): \(reason)",
-                           hint: "check spec.source.auth.\(what)")
-        }
     }
 
     /// An RSA private key, PEM or OpenSSH format (the key type is inside the base64 body).

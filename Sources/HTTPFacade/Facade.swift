@@ -18,12 +18,16 @@ public struct Facade: Sendable {
     public let webhookSecretFile: String?
     public let metrics: MetricsRegistry
     public let readiness: Readiness?
+    /// Where tenants upload their secrets (write-only) and registrations read them from.
+    public let secrets: SecretsDir
     let listCache = ListCache()
     public static let bodyLimit = 64 << 10
 
     public init(appsDir: String, layout: StateLayout, tokens: APITokens? = nil, webhookSecretFile: String? = nil,
-                metrics: MetricsRegistry = MetricsRegistry(), readiness: Readiness? = nil) {
+                metrics: MetricsRegistry = MetricsRegistry(), readiness: Readiness? = nil,
+                secrets: SecretsDir = SecretsDir(root: SecretsDir.defaultRoot)) {
         self.appsDir = appsDir
+        self.secrets = secrets
         self.layout = layout
         self.tokens = tokens
         self.webhookSecretFile = webhookSecretFile
@@ -58,6 +62,21 @@ public struct Facade: Sendable {
         api.post("{name}/sync") { request, context in
             let name = try context.parameters.require("name")
             return self.authorized(request) { self.requestSync(name, grant: $0) }
+        }
+        let secretsAPI = router.group("/api/gitops/secrets")
+        secretsAPI.get("{namespace}") { request, context in
+            let namespace = try context.parameters.require("namespace")
+            return self.authorized(request) { self.listSecrets(namespace, grant: $0) }
+        }
+        secretsAPI.put("{namespace}/{file}") { request, context in
+            let namespace = try context.parameters.require("namespace")
+            let file = try context.parameters.require("file")
+            return await self.authorizedAsync(request) { await self.putSecret(request, namespace: namespace, file: file, grant: $0) }
+        }
+        secretsAPI.delete("{namespace}/{file}") { request, context in
+            let namespace = try context.parameters.require("namespace")
+            let file = try context.parameters.require("file")
+            return self.authorized(request) { self.deleteSecret(namespace: namespace, file: file, grant: $0) }
         }
         return router
     }
@@ -204,6 +223,8 @@ public struct Facade: Sendable {
         if !grant.allows(registration.namespace) {
             return self.error(.forbidden, "this token may not register applications in namespace \"\(registration.namespace)\"")
         }
+        // The secrets rule, judged on the names alone (the daemon checks again when it reads).
+        if let problem = secretProblem(registration) { return self.error(.badRequest, problem) }
         if let pathName, pathName != registration.name {
             return self.error(.badRequest, "the body's name \"\(registration.name)\" is not the name in the path, \"\(pathName)\"")
         }
@@ -256,6 +277,66 @@ public struct Facade: Sendable {
             return self.error(.internalServerError, "cannot write the sync request: \(error)")
         }
         return json(.accepted, ["name": name, "requested": true])
+    }
+
+    /// A file under `auth` that leads outside the namespace's secrets folder, by its text.
+    func secretProblem(_ registration: Registration) -> String? {
+        let dir = secrets.namespaceDir(registration.namespace)
+        let auth = registration.source.auth
+        for (field, name) in [("tokenFile", auth?.tokenFile), ("sshKeyFile", auth?.sshKeyFile), ("knownHostsFile", auth?.knownHostsFile)] {
+            guard let name, name.hasPrefix("/") else { continue }
+            if !SecretsDir.isInside(name, dir) {
+                return "spec.source.auth.\(field): \"\(name)\" is outside \(dir)/; upload the file with PUT /api/gitops/secrets/\(registration.namespace)/FILE and name it relative to that folder"
+            }
+        }
+        return nil
+    }
+
+    // MARK: Secrets (write-only)
+
+    func namespaceProblem(_ namespace: String, grant: APITokens.Grant) -> Response? {
+        if Rules.dnsLabelProblem(namespace) != nil { return error(.badRequest, "\"\(namespace)\" is not a namespace (a DNS label)") }
+        if !grant.allows(namespace) { return error(.forbidden, "this token may not see or change the secrets of namespace \"\(namespace)\"") }
+        return nil
+    }
+
+    func listSecrets(_ namespace: String, grant: APITokens.Grant) -> Response {
+        if let refused = namespaceProblem(namespace, grant: grant) { return refused }
+        let formatter = ISO8601DateFormatter()
+        let entries = secrets.list(namespace: namespace).map { e -> [String: Any] in
+            ["name": e.name, "size": e.size, "modified": formatter.string(from: e.modified)]
+        }
+        return json(.ok, ["namespace": namespace, "secrets": entries])
+    }
+
+    func putSecret(_ request: Request, namespace: String, file: String, grant: APITokens.Grant) async -> Response {
+        if let refused = namespaceProblem(namespace, grant: grant) { return refused }
+        if let problem = SecretsDir.uploadNameProblem(file) { return error(.badRequest, problem) }
+        let bytes: [UInt8]
+        do {
+            bytes = Array(buffer: try await request.body.collect(upTo: SecretsDir.maxSize))
+        } catch {
+            return self.error(.contentTooLarge, "a secret file is at most \(SecretsDir.maxSize / 1024) KiB")
+        }
+        do {
+            let replaced = try secrets.write(bytes, name: file, namespace: namespace)
+            return json(.created, ["namespace": namespace, "name": file, "size": bytes.count, "replaced": replaced])
+        } catch {
+            return self.error(.internalServerError, "cannot store the secret: \(error)")
+        }
+    }
+
+    func deleteSecret(namespace: String, file: String, grant: APITokens.Grant) -> Response {
+        if let refused = namespaceProblem(namespace, grant: grant) { return refused }
+        if let problem = SecretsDir.uploadNameProblem(file) { return error(.badRequest, problem) }
+        do {
+            guard try secrets.delete(name: file, namespace: namespace) else {
+                return error(.notFound, "namespace \"\(namespace)\" has no secret named \"\(file)\"")
+            }
+            return Response(status: .noContent)
+        } catch {
+            return self.error(.internalServerError, "cannot remove the secret: \(error)")
+        }
     }
 
     // MARK: Webhook

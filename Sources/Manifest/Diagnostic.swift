@@ -112,10 +112,40 @@ public enum Redact {
         return out
     }
 
-    /// Every `scheme://userinfo@host` in a text becomes `scheme://***@host`, and any other
-    /// word shaped like `user:secret@host` (a mistyped URL) becomes `***@host`.
+    /// Every `scheme://userinfo@host` in a text becomes `scheme://***@host`, any other
+    /// word shaped like `user:secret@host` (a mistyped URL) becomes `***@host`, and every
+    /// query value of a URL (`?private_token=...`, a presigned URL's signature) becomes `***`.
     public static func urls(in text: String) -> String {
-        userinfo(in: schemeURLs(in: text))
+        words(in: userinfo(in: schemeURLs(in: text)), queryValues)
+    }
+
+    /// `https://h/p?a=1&token=x` -> `https://h/p?a=***&token=***`: query values are where
+    /// forges and presigned URLs put credentials, and a repository URL needs none shown.
+    public static func queryValues(_ word: String) -> String {
+        guard word.contains("://"), let q = word.firstIndex(of: "?") else { return word }
+        let fragment = word[q...].firstIndex(of: "#")
+        let query = word[word.index(after: q)..<(fragment ?? word.endIndex)]
+        let masked = query.split(separator: "&", omittingEmptySubsequences: false).map { pair -> String in
+            if pair.isEmpty { return "" }
+            guard let eq = pair.firstIndex(of: "=") else { return "***" }
+            return String(pair[...eq]) + "***"
+        }.joined(separator: "&")
+        return String(word[...q]) + masked + (fragment.map { String(word[$0...]) } ?? "")
+    }
+
+    static func words(in text: String, _ transform: (String) -> String) -> String {
+        var out = ""
+        var word = ""
+        for c in text {
+            if c == " " || c == "\t" || c == "\"" || c == "'" || c == "\n" {
+                out += transform(word)
+                word = ""
+                out.append(c)
+            } else {
+                word.append(c)
+            }
+        }
+        return out + transform(word)
     }
 
     static func userinfo(in text: String) -> String {

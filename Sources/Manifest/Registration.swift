@@ -211,8 +211,14 @@ extension Registration {
         var auth = Auth()
         func file(_ key: String) -> String? {
             guard let n = a[key], let text = r.string(n, a.path(key)) else { return nil }
-            if !text.hasPrefix("/") {
-                r.error(n.mark, a.path(key), "\"\(text)\" is not an absolute path; the daemon reads it from its own working directory, so write the full path")
+            // Relative names are taken from SECRETS_DIR/NAMESPACE/; the daemon checks where
+            // an absolute one leads when it uses it (it must lead there too).
+            if text.isEmpty || text.utf8.contains(0) {
+                r.error(n.mark, a.path(key), "expected a file name of the namespace's secrets folder (SECRETS_DIR/NAMESPACE/)")
+                return nil
+            }
+            if !text.hasPrefix("/"), text.split(separator: "/").contains("..") {
+                r.error(n.mark, a.path(key), "\"\(text)\" climbs out of the namespace's secrets folder with '..'; secret files come from SECRETS_DIR/NAMESPACE/ only")
                 return nil
             }
             return text

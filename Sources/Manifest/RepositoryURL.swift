@@ -94,8 +94,11 @@ public struct RepositoryURL: Sendable, Hashable, Codable, CustomStringConvertibl
     }
 
     /// The URL with any password or token replaced by `***` (and for http(s), any user
-    /// info at all, since a token is often written as the user name).
-    public var redacted: String {
+    /// info at all, since a token is often written as the user name), and every query value
+    /// too (`?private_token=`, presigned URLs).
+    public var redacted: String { Redact.queryValues(redactedUserInfo) }
+
+    private var redactedUserInfo: String {
         switch scheme {
         case .https, .http, .git, .ssh:
             guard let schemeEnd = raw.firstRange(of: "://") else { return raw }
@@ -118,6 +121,37 @@ public struct RepositoryURL: Sendable, Hashable, Codable, CustomStringConvertibl
     }
 
     public var description: String { redacted }
+
+    /// The user name as the server must receive it: percent-decoded (`p%40ss` is `p@ss`).
+    public var decodedUser: String? { user.map(Self.percentDecoded) }
+
+    /// The password or token inside the URL, percent-decoded.
+    public var decodedPassword: String? { password.map(Self.percentDecoded) }
+
+    static func percentDecoded(_ text: String) -> String {
+        let bytes = Array(text.utf8)
+        guard bytes.contains(UInt8(ascii: "%")) else { return text }
+        var out: [UInt8] = []
+        var i = 0
+        func hex(_ c: UInt8) -> UInt8? {
+            switch c {
+            case 48...57: return c - 48
+            case 65...70: return c - 55
+            case 97...102: return c - 87
+            default: return nil
+            }
+        }
+        while i < bytes.count {
+            if bytes[i] == UInt8(ascii: "%"), i + 2 < bytes.count, let hi = hex(bytes[i + 1]), let lo = hex(bytes[i + 2]) {
+                out.append(hi << 4 | lo)
+                i += 3
+            } else {
+                out.append(bytes[i])
+                i += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
 
     /// Owner/repo identity used to match a webhook's repository to registrations: host and
     /// path, lowercased, without `.git`, slashes or user info, whatever the transport.

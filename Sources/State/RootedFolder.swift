@@ -6,9 +6,12 @@ import Foundation
 /// plain name (not empty, `.`, `..`, and without `/` or NUL), else the call is refused.
 public struct RootedFolder: Sendable {
     public let root: String
+    /// The mode of folders made on the way (and of the root, when it is made).
+    public var folderMode: mode_t
 
-    public init(root: String) {
+    public init(root: String, folderMode: mode_t = 0o755) {
         self.root = root
+        self.folderMode = folderMode
     }
 
     /// Writes `bytes` at `path` (components under the root), atomically: a temporary file
@@ -122,7 +125,7 @@ public struct RootedFolder: Sendable {
         var fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if fd < 0 && errno == ENOENT {
             if missingOK { return -1 }
-            try? FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+            try? FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true, attributes: [.posixPermissions: Int(folderMode)])
             fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         }
         guard fd >= 0 else { throw StateError("cannot open \(root): \(String(cString: strerror(errno)))") }
@@ -141,7 +144,7 @@ public struct RootedFolder: Sendable {
             }
             var fd = try cString(name) { openat(current, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
             if fd < 0 && errno == ENOENT && create {
-                _ = try cString(name) { mkdirat(current, $0, 0o755) }
+                _ = try cString(name) { mkdirat(current, $0, folderMode) }
                 fd = try cString(name) { openat(current, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
             }
             if fd < 0 {

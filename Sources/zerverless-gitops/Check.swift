@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import GitSource
 import Manifest
+import State
+import Sync
 
 /// `zerverless-gitops check FILE|NAME`: the operator's "will this work?"
 struct Check: ParsableCommand {
@@ -22,8 +24,8 @@ struct Check: ParsableCommand {
         let source = registration.source
         print("\(registration.name): \(source.repoURL.redacted) branch \(source.branch)")
         let git = GitSource(cacheRoot: (repository.stateDir as NSString).appendingPathComponent("cache"))
+        let remote = try repository.remote(for: registration, timeout: seconds)
         do {
-            let remote = try Remote(source: source, timeout: .seconds(seconds), allowLocal: repository.allowFileUrls)
             let started = ContinuousClock.now
             let head = try git.head(remote, branch: source.branch)
             let elapsed = ContinuousClock.now - started
@@ -107,6 +109,21 @@ struct RepositoryOptions: ParsableArguments {
 
     @Option(help: "Network deadline, like 30s or 2m. Env: ZG_GIT_TIMEOUT.")
     var timeout: String = env("ZG_GIT_TIMEOUT") ?? "60s"
+
+    @Option(help: "Where registrations' secret and key files come from: DIR/NAMESPACE/. Env: ZG_SECRETS_DIR.")
+    var secretsDir: String = env("ZG_SECRETS_DIR") ?? SecretsDir.defaultRoot
+
+    /// The registration's repository with its credentials, read as the daemon reads them;
+    /// prints the problem and exits 1 when a credential file breaks the secrets rule.
+    func remote(for registration: Registration, timeout seconds: Int) throws -> Remote {
+        let access = SourceAccess(secrets: SecretsDir(root: secretsDir), timeout: .seconds(seconds), allowLocal: allowFileUrls)
+        do {
+            return try access.remote(for: registration)
+        } catch {
+            printErr("  error: \(error)")
+            throw ExitCode(1)
+        }
+    }
 }
 
 func env(_ name: String) -> String? {

@@ -24,8 +24,8 @@ struct PlanCommand: ParsableCommand {
         let source = registration.source
         let outcome: SyncEngine.Outcome
         let commit: String
+        let remote = try repository.remote(for: registration, timeout: seconds)
         do {
-            let remote = try Remote(source: source, timeout: .seconds(seconds), allowLocal: repository.allowFileUrls)
             let fetched = try git.fetch(remote, branch: source.branch)
             commit = fetched.commit
             let snapshot = try git.open(path: fetched.cache)

@@ -56,6 +56,9 @@ struct Run: AsyncParsableCommand {
     @Option(help: "HMAC secret for POST /api/gitops/webhook. Env: ZG_WEBHOOK_SECRET_FILE.")
     var webhookSecretFile: String? = env("ZG_WEBHOOK_SECRET_FILE")
 
+    @Option(help: "The only place registrations' secret and key files come from: DIR/NAMESPACE/FILE. Env: ZG_SECRETS_DIR.")
+    var secretsDir: String = env("ZG_SECRETS_DIR") ?? SecretsDir.defaultRoot
+
     @Option(help: "Bearer tokens of the REST API and their namespaces. Env: ZG_API_TOKENS_FILE.")
     var apiTokensFile: String? = env("ZG_API_TOKENS_FILE")
 
@@ -150,7 +153,7 @@ struct Run: AsyncParsableCommand {
         let readiness = Readiness()
         let context = SyncContext(layout: layout, target: MeteredTarget(deployTarget, metrics: metrics), targetID: targetID, limits: limits,
                                   checker: checker, builder: builder, gitTimeout: .seconds(gitDeadline),
-                                  allowLocal: allowFileUrls, defaultPollInterval: poll,
+                                  allowLocal: allowFileUrls, secrets: SecretsDir(root: secretsDir), defaultPollInterval: poll,
                                   schedule: SchedulePolicy(retryMin: Double(retry)), headMaxAge: .seconds(headAge), metrics: metrics, logger: logger)
         let supervisor = Supervisor(
             configuration: .init(appsDir: (appsDir as NSString).standardizingPath, concurrency: workers, removalGrace: Double(grace),
@@ -162,7 +165,8 @@ struct Run: AsyncParsableCommand {
             let host = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
             let port = Int(listen[listen.index(after: colon)...])!
             let facade = Facade(appsDir: (appsDir as NSString).standardizingPath, layout: layout, tokens: tokens,
-                                webhookSecretFile: webhookSecretFile, metrics: metrics, readiness: readiness)
+                                webhookSecretFile: webhookSecretFile, metrics: metrics, readiness: readiness,
+                                secrets: SecretsDir(root: secretsDir))
             var httpLogger = Logger(label: "zerverless-gitops.http")
             httpLogger.logLevel = .warning
             let app = Application(router: facade.router(), configuration: .init(address: .hostname(host, port: port)),

@@ -11,23 +11,37 @@ import TestSupport
         try FileManager.default.createDirectory(atPath: repos, withIntermediateDirectories: true)
         let repo = try GitRepo(root: repos, name: "site")
         let server = try startHTTPGit(base: repos, dir: dir.path, options: HTTPGitOptions(basicAuth: ("deploy", "tok-123")))
-        let token = try dir.write("secrets/site.token", "tok-123\n")
+        // The token file of namespace web, in the secrets folder, named relative to it.
+        let token = try dir.write("secrets/web/site.token", "tok-123\n")
         let registration = try dir.write("apps.d/site.yaml", """
             name: site
             namespace: web
             source:
               repoURL: http://127.0.0.1:\(server.port)/git/site.git
-              auth: {username: deploy, tokenFile: \(token)}
+              auth: {username: deploy, tokenFile: site.token}
             """)
-        let byFile = try run(Build.binary, ["check", "--state-dir", dir.file("state"), registration])
+        let secrets = ["--secrets-dir", dir.file("secrets")]
+        let byFile = try run(Build.binary, ["check", "--state-dir", dir.file("state"), registration] + secrets)
         #expect(byFile.status == 0, "\(byFile.stderr)")
         #expect(byFile.stdout.contains("site: http://127.0.0.1:\(server.port)/git/site.git branch main\n  head \(try repo.head())"))
 
-        let byName = try run(Build.binary, ["check", "--apps-dir", dir.file("apps.d"), "--state-dir", dir.file("state"), "site"])
+        let byName = try run(Build.binary, ["check", "--apps-dir", dir.file("apps.d"), "--state-dir", dir.file("state"), "site"] + secrets)
         #expect(byName.status == 0, "\(byName.stderr)")
 
+        // A file outside the namespace's folder is refused without being read.
+        let outside = try dir.write("apps.d/other.yaml", """
+            name: other
+            namespace: web
+            source:
+              repoURL: http://127.0.0.1:\(server.port)/git/site.git
+              auth: {username: deploy, tokenFile: \(dir.file("apps.d/site.yaml"))}
+            """)
+        let refused = try run(Build.binary, ["check", "--state-dir", dir.file("state"), outside] + secrets)
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("spec.source.auth.tokenFile: \"\(dir.file("apps.d/site.yaml"))\" is outside \(dir.file("secrets"))/web/"), "\(refused.stderr)")
+
         try Data("wrong-token\n".utf8).write(to: URL(fileURLWithPath: token))
-        let wrong = try run(Build.binary, ["check", "--state-dir", dir.file("state"), registration])
+        let wrong = try run(Build.binary, ["check", "--state-dir", dir.file("state"), registration] + secrets)
         #expect(wrong.status == 1)
         #expect(wrong.stderr.contains("error (stalled): credentials: authentication failed for http://127.0.0.1:\(server.port)/git/site.git"))
         #expect(!wrong.stderr.contains("wrong-token") && !wrong.stdout.contains("wrong-token"))

@@ -28,7 +28,7 @@ func siteFiles(namespace: String, index: String = "main\n") -> [String: String] 
 }
 
 func registration(_ name: String, namespace: String, url: String, branch: String = "main", path: String = ".",
-                  poll: String = "1h", policy: String = "") -> String {
+                  poll: String = "1h", policy: String = "", auth: String = "") -> String {
     """
     apiVersion: zerverless.io/v1
     kind: Application
@@ -40,7 +40,7 @@ func registration(_ name: String, namespace: String, url: String, branch: String
         repoURL: \(url)
         branch: \(branch)
         path: \(path)
-      pollInterval: \(poll)
+    \(auth.isEmpty ? "" : "    auth: " + auth + "\n")  pollInterval: \(poll)
     \(policy.isEmpty ? "" : "  syncPolicy: " + policy + "\n")
     """
 }

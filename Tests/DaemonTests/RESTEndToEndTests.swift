@@ -9,36 +9,12 @@ import TestSupport
 /// The REST facade of the real daemon (listening on port 0): the original design's curl
 /// flow, end to end.
 @Suite struct RESTEndToEndTests {
-    func port(_ d: DaemonProcess) throws -> Int {
-        var found: Int?
-        try waitUntil(timeout: .seconds(30), "the daemon to listen") {
-            for line in d.log.split(separator: "\n") where line.contains(" INFO listening ") {
-                if let range = line.range(of: "address=127.0.0.1:") { found = Int(line[range.upperBound...].prefix { $0.isNumber }) }
-            }
-            return found != nil
-        }
-        return found!
-    }
-
-    func call(_ method: HTTPMethod, _ url: String, _ body: String? = nil, headers: [(String, String)] = []) async throws -> (Int, [String: Any]) {
-        var request = HTTPClientRequest(url: url)
-        request.method = method
-        for (k, v) in headers { request.headers.add(name: k, value: v) }
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(string: body))
-        }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
-        let bytes = try await response.body.collect(upTo: 1 << 20)
-        return (Int(response.status.code), (try? JSONSerialization.jsonObject(with: Data(buffer: bytes))) as? [String: Any] ?? [:])
-    }
-
     @Test func theDesignsCurlFlow() async throws {
         let w = try World("rest")
         let repo = try GitRepo(root: w.reposDir, name: "site", files: siteFiles(namespace: "myuser"))
         let url = w.url("site", port: try w.serve())
         let d = try w.daemon(["--listen", "127.0.0.1:0", "--removal-grace", "1s"])
-        let base = "http://127.0.0.1:\(try port(d))/api/gitops/applications"
+        let base = "http://127.0.0.1:\(try listeningPort(d))/api/gitops/applications"
 
         // POST the original design's body (with this test's repository).
         let body = #"{"name": "my-app", "namespace": "myuser", "source": {"repoURL": "\#(url)", "branch": "main"}}"#
@@ -93,7 +69,7 @@ import TestSupport
         let secretFile = try w.dir.write("webhook.secret", secret + "\n")
         let tokens = try w.dir.write("tokens", "web-token-0123456789abcdef web\n")
         let d = try w.daemon(["--listen", "127.0.0.1:0", "--webhook-secret-file", secretFile, "--api-tokens-file", tokens])
-        let base = "http://127.0.0.1:\(try self.port(d))/api/gitops"
+        let base = "http://127.0.0.1:\(try listeningPort(d))/api/gitops"
         try d.waitFor("site", "synced", commit: try repo.head())
         try d.waitFor("other", "synced")
 

@@ -20,7 +20,12 @@ final class Fixture: @unchecked Sendable {
 
     func remote(_ url: String, auth: Registration.Auth? = nil, timeout: Duration = .seconds(20), allowLocal: Bool = false) throws(GitError) -> Remote {
         guard case .success(let parsed) = RepositoryURL.parse(url) else { fatalError("test URL does not parse: \(url)") }
-        return Remote(url: parsed, credentials: try Credentials.load(auth: auth, url: parsed), timeout: timeout, allowLocal: allowLocal)
+        // The test reads the files itself (the daemon reads them through the secrets folder).
+        func text(_ file: String?) -> String? { file.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) } }
+        let credentials = try Credentials.make(url: parsed, username: auth?.username, token: text(auth?.tokenFile),
+                                               sshKey: auth?.sshKeyFile.map { ($0, text($0) ?? "") },
+                                               knownHosts: auth?.knownHostsFile.map { ($0, text($0) ?? "") })
+        return Remote(url: parsed, credentials: credentials, timeout: timeout, allowLocal: allowLocal)
     }
 
     func write(_ name: String, _ text: String) throws -> String { try dir.write(name, text) }

@@ -204,14 +204,14 @@ let registrationCases: [Case] = [
         """, [
             "apps.d/t.yaml:5:3: error: source.token: inline secrets are not allowed; put the token in a file and set auth.tokenFile",
         ]),
-    Case("relative tokenFile", nil, """
+    Case("tokenFile climbing out of the secrets folder", nil, """
         name: a
         namespace: b
         source:
           repoURL: https://h/o/r
-          auth: {tokenFile: secrets/a.token}
+          auth: {tokenFile: ../other/a.token}
         """, [
-            "apps.d/t.yaml:5:21: error: source.auth.tokenFile: \"secrets/a.token\" is not an absolute path; the daemon reads it from its own working directory, so write the full path",
+            "apps.d/t.yaml:5:21: error: source.auth.tokenFile: \"../other/a.token\" climbs out of the namespace's secrets folder with '..'; secret files come from SECRETS_DIR/NAMESPACE/ only",
         ]),
     Case("ssh key on an https url", nil, """
         name: a

@@ -1,0 +1,61 @@
+import GitSource
+import Manifest
+import State
+
+/// How a registration reaches its repository: its URL, and the credentials its `auth`
+/// names, read under the secrets rule (every file from `SECRETS/NAMESPACE/`, checked when
+/// it is used). The daemon, `check` and `plan` all come through here.
+public struct SourceAccess: Sendable {
+    public var secrets: SecretsDir
+    public var timeout: Duration
+    public var allowLocal: Bool
+
+    public init(secrets: SecretsDir, timeout: Duration = .seconds(60), allowLocal: Bool = false) {
+        self.secrets = secrets
+        self.timeout = timeout
+        self.allowLocal = allowLocal
+    }
+
+    /// Why a registration cannot reach its repository before any connection is made.
+    public enum Failure: Error, Sendable, CustomStringConvertible {
+        /// A file the registration names breaks the secrets rule or cannot be read: the
+        /// registration is invalid until it (or the file) changes.
+        case secret(SecretError)
+        case git(GitError)
+
+        public var description: String {
+            switch self {
+            case .secret(let e): return "spec.source.\(e.description)"
+            case .git(let e): return e.description
+            }
+        }
+    }
+
+    public func remote(for registration: Registration) throws(Failure) -> Remote {
+        let source = registration.source
+        let auth = source.auth
+        func read(_ name: String?, _ field: String) throws(Failure) -> String? {
+            guard let name else { return nil }
+            do {
+                return String(decoding: try secrets.read(name, namespace: registration.namespace, field: field), as: UTF8.self)
+            } catch {
+                throw .secret(error)
+            }
+        }
+        let token = try read(auth?.tokenFile, "auth.tokenFile")
+        var sshKey: (file: String, text: String)?
+        if let name = auth?.sshKeyFile {
+            let file: String
+            do { file = try secrets.resolve(name, namespace: registration.namespace, field: "auth.sshKeyFile") } catch { throw .secret(error) }
+            sshKey = (file, try read(file, "auth.sshKeyFile") ?? "")
+        }
+        let knownHosts = try read(auth?.knownHostsFile, "auth.knownHostsFile").map { (auth!.knownHostsFile!, $0) }
+        do {
+            let credentials = try Credentials.make(url: source.repoURL, username: auth?.username, token: token, sshKey: sshKey,
+                                                   knownHosts: knownHosts)
+            return Remote(url: source.repoURL, credentials: credentials, timeout: timeout, allowLocal: allowLocal)
+        } catch {
+            throw .git(error)
+        }
+    }
+}
