@@ -31,8 +31,8 @@ let package = Package(
         // Pure decoding and validation of registration files and zerverless.yaml.
         .target(name: "Manifest", dependencies: ["YAML"]),
         // libgit2: head lookup, shared fetch caches, checkouts, tree and blob reads, credentials.
-        .target(name: "GitSource", dependencies: ["CGit2", "CGitStream", "Manifest"]),
-        // The file layout under the state dir: atomic writes.
+        .target(name: "GitSource", dependencies: ["CGit2", "CGitStream", "Manifest", "State"]),
+        // The file layout under the state dir: atomic writes, locks, secrets.
         .target(name: "State"),
         // Plan (pure diff) and apply, behind the DeployTarget protocol.
         .target(name: "Sync", dependencies: [

@@ -210,6 +210,8 @@ public actor Supervisor {
             var app = apps[name] ?? App()
             if let old = app.entry, old.digest == entry.digest, !app.removing { continue }
             let wasRemoving = app.removing
+            var previousNamespace: String?
+            if case .valid(let old, _, _)? = app.entry { previousNamespace = old.namespace }
             app.entry = entry
             app.removing = false
             app.failures = 0
@@ -221,7 +223,14 @@ public actor Supervisor {
                 app.urgent = startup ? "startup" : "registration"
                 // A request written before the registration was read (POST, then sync).
                 if FileManager.default.fileExists(atPath: layout.requestFile(name)) { app.urgent = "request" }
-                if wasRemoving { logger.info("registration back within the grace period; nothing undeployed", metadata: ["app": "\(name)"]) }
+                if let previousNamespace, previousNamespace != registration.namespace {
+                    // Another application under the same name: what the old one deployed is
+                    // undeployed in its own namespace before this one deploys anything.
+                    logger.info("the name now belongs to another namespace; the old deployments are undeployed there first",
+                                metadata: ["app": "\(name)", "from": "\(previousNamespace)", "to": "\(registration.namespace)"])
+                } else if wasRemoving {
+                    logger.info("registration back within the grace period; nothing undeployed", metadata: ["app": "\(name)"])
+                }
                 if !FileManager.default.fileExists(atPath: layout.statusFile(name)) {
                     runner.writeStatus(name: name, phase: .pending, registration: registration, file: file,
                                        message: "registered; waiting for the first sync", failure: nil, nextSync: nil)

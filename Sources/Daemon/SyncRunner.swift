@@ -29,6 +29,8 @@ public struct SyncContext: Sendable {
     /// Heads shared by the applications of one repository and branch for a moment.
     public var heads: HeadCache
     public var metrics: MetricsRegistry
+    /// Planning and claiming paths is atomic within a namespace.
+    public let namespaceLocks = NamespaceLocks()
 
     public init(layout: StateLayout, target: any DeployTarget, targetID: String, limits: SyncLimits = SyncLimits(),
                 checker: CodeChecker? = nil, builder: (any ImageBuilder)? = nil, gitTimeout: Duration = .seconds(60),
@@ -148,7 +150,13 @@ public struct SyncRunner: Sendable {
         let startedAt = context.now()
         let interval = Double(context.pollInterval(registration))
         var history = memo?.history ?? layout.readHistory(name)
-        let previous = memo.map { $0.status } ?? (try? layout.readStatus(name))
+        var previous = memo.map { $0.status } ?? (try? layout.readStatus(name))
+        if let before = previous, !before.namespace.isEmpty, before.namespace != registration.namespace {
+            // The name was another namespace's application (moved, or reused after a
+            // removal): none of its status or history is this one's.
+            previous = nil
+            history = SyncHistory()
+        }
         var status = baseStatus(registration, file: file, previous: previous)
         let logger = context.logger
 
@@ -200,7 +208,9 @@ public struct SyncRunner: Sendable {
             let branch = registration.source.branch
             let workers = context.workers
             let metrics = context.metrics
-            head = try await context.heads.head(HeadCache.key(registration.source), fresh: force) { () async throws(GitError) -> String in
+            // A request or a changed registration asks the server; polls share a moment's answer.
+            let fresh = force || trigger == "registration"
+            head = try await context.heads.head(HeadCache.key(registration.source), fresh: fresh) { () async throws(GitError) -> String in
                 do throws(GitError) {
                     let commit = try await workers.run { () throws(GitError) -> String in try git.head(r, branch: branch) }
                     metrics.headLookup(ok: true)
@@ -241,6 +251,7 @@ public struct SyncRunner: Sendable {
         let counting = CountingTarget(context.target)
         var engine = SyncEngine(target: counting, limits: context.limits, checker: context.checker, builder: context.builder)
         engine.parallelism = 8
+        engine.locks = context.namespaceLocks
         let outcome: SyncEngine.Outcome
         do throws(GitError) {
             let git = context.git
@@ -256,10 +267,12 @@ public struct SyncRunner: Sendable {
                 throw error
             }
             let snapshot = try git.open(path: fetched.cache)
-            let others = ownership(excluding: name, namespace: registration.namespace, among: await peers?())
-            let input = SyncEngine.Input(app: name, namespace: registration.namespace, policy: registration.syncPolicy,
+            let peerNames = await peers?()
+            let namespace = registration.namespace
+            let input = SyncEngine.Input(app: name, namespace: namespace, policy: registration.syncPolicy,
                                          commit: fetched.commit, folder: registration.source.path,
-                                         inventoryFile: layout.inventoryFile(name), others: others)
+                                         inventoryFile: layout.inventoryFile(name),
+                                         ownership: { [self] in ownership(excluding: name, namespace: namespace, among: peerNames) })
             outcome = await engine.sync(input, snapshot: snapshot)
         } catch {
             return gitFailure(error, registration: registration, status: status, history: &history, trigger: trigger,
@@ -332,7 +345,10 @@ public struct SyncRunner: Sendable {
         }
         let counting = CountingTarget(context.target)
         let engine = SyncEngine(target: counting, limits: context.limits)
-        if !inventory.isEmpty, let report = await engine.undeployAll(app: name, inventory: inventory, inventoryFile: layout.inventoryFile(name)), report.failed {
+        let file = layout.inventoryFile(name)
+        let report = inventory.isEmpty ? nil
+            : await context.namespaceLocks.withLock(inventory.namespace) { await engine.undeployAll(app: name, inventory: inventory, inventoryFile: file) }
+        if let report, report.failed {
             let message = reportFailure(report).message
             context.logger.warning("undeploy", metadata: ["app": "\(name)", "result": "error", "error": "\(message)", "target_calls": "\(counting.counts.total)"])
             return (false, message)

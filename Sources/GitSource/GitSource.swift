@@ -1,6 +1,7 @@
 import CGit2
 import Foundation
 import Manifest
+import State
 
 /// The agent's view of repositories: branch heads by one ls-remote round trip, fetches into
 /// bare caches shared by every application of a repository, per-commit checkouts switched
@@ -76,7 +77,8 @@ public struct GitSource: Sendable {
     public func fetch(_ remote: Remote, branch: String, want: String? = nil) throws(GitError) -> FetchResult {
         try remote.refuseLocalUnlessAllowed()
         let path = cachePath(for: remote.url)
-        let lock = try FileLock(path: path + ".lock")
+        let lock: FileLock
+        do { lock = try FileLock(path: path + ".lock") } catch { throw GitError(.local, call: "flock", message: error.description) }
         defer { lock.unlock() }
         let repo = try openOrInitCache(path)
         defer { git_repository_free(repo) }
@@ -186,30 +188,4 @@ func fnv1a(_ text: String) -> String {
     }
     let hex = String(hash, radix: 16)
     return String(repeating: "0", count: 16 - hex.count) + hex
-}
-
-/// An exclusive `flock` on a file: serializes threads and processes alike (each open file
-/// description is locked separately).
-final class FileLock {
-    private let fd: Int32
-
-    init(path: String) throws(GitError) {
-        let dir = (path as NSString).deletingLastPathComponent
-        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw GitError(.local, call: "open", message: "cannot open lock file \(path): \(String(cString: strerror(errno)))")
-        }
-        while flock(fd, LOCK_EX) != 0 {
-            if errno != EINTR {
-                close(fd)
-                throw GitError(.local, call: "flock", message: "cannot lock \(path): \(String(cString: strerror(errno)))")
-            }
-        }
-    }
-
-    func unlock() {
-        flock(fd, LOCK_UN)
-        close(fd)
-    }
 }

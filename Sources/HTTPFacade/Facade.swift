@@ -4,6 +4,7 @@ import Hummingbird
 import Manifest
 import NIOCore
 import State
+import Synchronization
 
 /// The REST API (interface section 5) as a thin facade over files: registering writes a
 /// registration file into the apps dir (the daemon picks it up through inotify like any
@@ -21,12 +22,15 @@ public struct Facade: Sendable {
     /// Where tenants upload their secrets (write-only) and registrations read them from.
     public let secrets: SecretsDir
     let listCache = ListCache()
+    /// The apps dir as last read (files are read again only when they change).
+    let scanner: SharedScanner
     public static let bodyLimit = 64 << 10
 
     public init(appsDir: String, layout: StateLayout, tokens: APITokens? = nil, webhookSecretFile: String? = nil,
                 metrics: MetricsRegistry = MetricsRegistry(), readiness: Readiness? = nil,
                 secrets: SecretsDir = SecretsDir(root: SecretsDir.defaultRoot)) {
         self.appsDir = appsDir
+        self.scanner = SharedScanner(directory: appsDir)
         self.secrets = secrets
         self.layout = layout
         self.tokens = tokens
@@ -39,9 +43,16 @@ public struct Facade: Sendable {
         let router = Router()
         router.get("/healthz") { _, _ in json(.ok, ["status": "ok"]) }
         router.get("/readyz") { _, _ in self.ready() }
-        router.get("/metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                     body: .init(byteBuffer: ByteBuffer(string: self.metricsText())))
+        router.get("/metrics") { request, _ in
+            // With API tokens, the metrics (which name every tenant's applications) need a
+            // token allowed every namespace: the operator's scraper.
+            self.authorized(request) { grant in
+                guard grant.namespaces == nil else {
+                    return self.error(.forbidden, "/metrics names every namespace's applications; it needs a token allowed every namespace (*)")
+                }
+                return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                                body: .init(byteBuffer: ByteBuffer(string: self.metricsText())))
+            }
         }
         router.post("/api/gitops/webhook") { request, _ in await self.webhook(request) }
         let api = router.group("/api/gitops/applications")
@@ -107,11 +118,40 @@ public struct Facade: Sendable {
         return response
     }
 
-    /// The namespace an application is known under: its status, else its registration.
-    func namespace(of name: String) -> String? {
-        if let doc = try? layout.readStatus(name), !doc.namespace.isEmpty { return doc.namespace }
-        return AppsDirScanner(directory: appsDir).scan().files.first { $0.name == name }
-            .flatMap { if case .success(let r) = $0.result { return r.namespace } else { return nil } }
+    /// The registration files holding `name`, and the namespaces they establish. A file that
+    /// is not a valid registration establishes none: then only a token allowed every
+    /// namespace may change the application (a token for one namespace could otherwise
+    /// replace another tenant's broken file).
+    struct Holders {
+        var files: [String] = []
+        var namespaces: Set<String> = []
+        var unknown = false
+
+        func allow(_ grant: APITokens.Grant) -> Bool {
+            unknown ? grant.namespaces == nil : namespaces.allSatisfy(grant.allows)
+        }
+    }
+
+    func holders(of name: String) -> Holders {
+        var h = Holders()
+        for file in scanner.scan().files where file.name == name {
+            h.files.append(file.path)
+            switch file.result {
+            case .success(let r): h.namespaces.insert(r.namespace)
+            case .failure: h.unknown = true
+            }
+        }
+        return h
+    }
+
+    /// Whether `grant` may see (or act on) the application `name`: by its registration
+    /// files, else (registration gone, undeploy pending) by its status document.
+    func visible(_ name: String, grant: APITokens.Grant) -> Bool {
+        if grant.namespaces == nil { return true }
+        let h = holders(of: name)
+        if !h.files.isEmpty { return h.allow(grant) }
+        guard let doc = try? layout.readStatus(name), !doc.namespace.isEmpty else { return false }
+        return grant.allows(doc.namespace)
     }
 
     // MARK: Handlers
@@ -159,6 +199,7 @@ public struct Facade: Sendable {
         if let readiness, !readiness.firstScanDone { problems.append("the first read of the apps dir is not done") }
         if let dir = opendir(appsDir) { closedir(dir) } else { problems.append("the apps dir \(appsDir) cannot be read") }
         if access(layout.root, W_OK) != 0 { problems.append("the state dir \(layout.root) is not writable") }
+        if let problem = tokens?.problem { problems.append("the API tokens file cannot be used, so every API call is refused: \(problem)") }
         return problems.isEmpty ? json(.ok, ["status": "ready"]) : json(.serviceUnavailable, ["status": "not ready", "problems": problems])
     }
 
@@ -166,6 +207,10 @@ public struct Facade: Sendable {
     /// the time of each one's last successful sync.
     func metricsText() -> String {
         var out = metrics.render()
+        if let tokens {
+            out += "# HELP zerverless_gitops_api_tokens_file_valid 1 when --api-tokens-file can be used; 0: it cannot, and every API call is refused.\n"
+            out += "# TYPE zerverless_gitops_api_tokens_file_valid gauge\nzerverless_gitops_api_tokens_file_valid \(tokens.problem == nil ? 1 : 0)\n"
+        }
         var byStatus: [String: Int] = Dictionary(uniqueKeysWithValues: StatusDocument.Phase.allCases.map { ($0.rawValue, 0) })
         var lastSync: [(String, Double)] = []
         let decoder = JSONDecoder()
@@ -199,8 +244,7 @@ public struct Facade: Sendable {
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: doc.buffer))
         }
         // Another namespace's application is as absent as a missing one.
-        guard let data = FileManager.default.contents(atPath: layout.statusFile(name)),
-              grant.namespaces == nil || namespace(of: name).map(grant.allows) == true else {
+        guard let data = FileManager.default.contents(atPath: layout.statusFile(name)), visible(name, grant: grant) else {
             return error(.notFound, "no application named \"\(name)\"")
         }
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
@@ -228,36 +272,59 @@ public struct Facade: Sendable {
         if let pathName, pathName != registration.name {
             return self.error(.badRequest, "the body's name \"\(registration.name)\" is not the name in the path, \"\(pathName)\"")
         }
-        let existing = files(holding: registration.name)
-        if !existing.isEmpty, let current = namespace(of: registration.name), !grant.allows(current) {
-            return self.error(.forbidden, "the application \"\(registration.name)\" belongs to a namespace this token may not change")
+        // One writer of the apps dir at a time (every request of every process sharing the
+        // state dir): the check and the write below are one step.
+        let lock: FileLock
+        do { lock = try FileLock(path: layout.appsDirLock) } catch { return self.error(.internalServerError, "\(error)") }
+        defer { lock.unlock() }
+        let existing = holders(of: registration.name)
+        if !existing.files.isEmpty, !existing.allow(grant) {
+            return self.error(.forbidden, existing.unknown
+                ? "the application \"\(registration.name)\" is held by a file that is not a valid registration; only a token allowed every namespace may replace it"
+                : "the application \"\(registration.name)\" belongs to a namespace this token may not change")
         }
-        if pathName == nil && !existing.isEmpty {
-            return self.error(.conflict, "an application named \"\(registration.name)\" is registered already (\(existing.joined(separator: ", "))); use PUT to replace it")
+        if pathName == nil && !existing.files.isEmpty {
+            return self.error(.conflict, "an application named \"\(registration.name)\" is registered already (\(existing.files.joined(separator: ", "))); use PUT to replace it")
         }
-        if existing.count > 1 {
-            return self.error(.conflict, "the name \"\(registration.name)\" is claimed by \(existing.count) files (\(existing.joined(separator: ", "))); remove one first")
+        if existing.files.count > 1 {
+            return self.error(.conflict, "the name \"\(registration.name)\" is claimed by \(existing.files.count) files (\(existing.files.joined(separator: ", "))); remove one first")
         }
-        let file = existing.first ?? (appsDir as NSString).appendingPathComponent(registration.name + ".yaml")
+        let file = existing.files.first ?? (appsDir as NSString).appendingPathComponent(registration.name + ".yaml")
         let text = "# Written by the zerverless-gitops REST API (\(pathName == nil ? "POST" : "PUT")); the body as received.\n" + String(decoding: bytes, as: UTF8.self) + "\n"
         do {
-            try AtomicFile.write(Array(text.utf8), to: file)
+            if existing.files.isEmpty {
+                // Created exclusively: a file that appeared meanwhile (by hand) is not replaced.
+                guard try AtomicFile.create(Array(text.utf8), at: file) else {
+                    return self.error(.conflict, "\(file) exists already; use PUT to replace it")
+                }
+            } else {
+                try AtomicFile.write(Array(text.utf8), to: file)
+            }
         } catch {
             return self.error(.internalServerError, "cannot write \(file): \(error)")
         }
-        var doc = (try? layout.readStatus(registration.name)) ?? StatusDocument(
+        // The status of the application as it stands, unless the name was another
+        // namespace's (its document is not this tenant's to see).
+        let current = (try? layout.readStatus(registration.name)).flatMap { $0.namespace == registration.namespace ? $0 : nil }
+        var doc = current ?? StatusDocument(
             name: registration.name, namespace: registration.namespace,
             source: .init(repoURL: registration.source.repoURL.redacted, branch: registration.source.branch, path: registration.source.path),
             status: .pending, message: "registered; waiting for the first sync")
         doc.registrationFile = file
-        return Response(status: existing.isEmpty ? .created : .ok, headers: [.contentType: "application/json"],
+        return Response(status: existing.files.isEmpty ? .created : .ok, headers: [.contentType: "application/json"],
                         body: .init(byteBuffer: ByteBuffer(bytes: doc.jsonBytes())))
     }
 
     func remove(_ name: String, grant: APITokens.Grant) -> Response {
         guard Rules.dnsLabelProblem(name) == nil else { return error(.badRequest, "\"\(name)\" is not an application name (a DNS label)") }
-        let held = files(holding: name)
-        guard !held.isEmpty, grant.namespaces == nil || namespace(of: name).map(grant.allows) == true else { return error(.notFound, "no registration file holds the name \"\(name)\"") }
+        let holders = holders(of: name)
+        let held = holders.files
+        guard !held.isEmpty, grant.namespaces == nil || holders.namespaces.contains(where: grant.allows) || holders.unknown else {
+            return error(.notFound, "no registration file holds the name \"\(name)\"")
+        }
+        guard holders.allow(grant) else {
+            return error(.forbidden, "the application \"\(name)\" is held by a file this token may not change")
+        }
         for file in held where unlink(file) != 0 && errno != ENOENT {
             return error(.internalServerError, "cannot remove \(file): \(String(cString: strerror(errno)))")
         }
@@ -266,8 +333,8 @@ public struct Facade: Sendable {
 
     func requestSync(_ name: String, grant: APITokens.Grant) -> Response {
         guard Rules.dnsLabelProblem(name) == nil else { return error(.badRequest, "\"\(name)\" is not an application name (a DNS label)") }
-        guard FileManager.default.fileExists(atPath: layout.statusFile(name)) || !files(holding: name).isEmpty,
-              grant.namespaces == nil || namespace(of: name).map(grant.allows) == true else {
+        guard FileManager.default.fileExists(atPath: layout.statusFile(name)) || !holders(of: name).files.isEmpty,
+              visible(name, grant: grant) else {
             return error(.notFound, "no application named \"\(name)\"")
         }
         do {
@@ -366,7 +433,7 @@ public struct Facade: Sendable {
             return self.error(.badRequest, "no repository URL and branch in the payload")
         }
         var triggered: [String] = []
-        for file in AppsDirScanner(directory: appsDir).scan().files {
+        for file in scanner.scan().files {
             guard case .success(let r) = file.result, r.source.branch == push.branch,
                   push.keys.contains(r.source.repoURL.matchKey), !triggered.contains(r.name) else { continue }
             if (try? AtomicFile.write(Array("requested \(ISO8601DateFormatter().string(from: Date())) by a \(provider.rawValue) push\n".utf8),
@@ -376,11 +443,6 @@ public struct Facade: Sendable {
         }
         metrics.webhook(provider: provider.rawValue, result: triggered.isEmpty ? "no_match" : "triggered")
         return json(.accepted, ["provider": provider.rawValue, "branch": push.branch, "triggered": triggered.sorted()])
-    }
-
-    /// The registration files of the apps dir whose application is `name`.
-    func files(holding name: String) -> [String] {
-        AppsDirScanner(directory: appsDir).scan().files.filter { $0.name == name }.map(\.path)
     }
 
     func error(_ status: HTTPResponse.Status, _ message: String, diagnostics: [Diagnostic] = []) -> Response {
@@ -457,4 +519,15 @@ final class ListCache: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         if g == generation { body = b }
     }
+}
+
+/// The apps-dir scanner behind a lock: handlers run concurrently, the scanner's cache does not.
+final class SharedScanner: Sendable {
+    private let scanner: Mutex<AppsDirScanner>
+
+    init(directory: String) {
+        scanner = Mutex(AppsDirScanner(directory: directory))
+    }
+
+    func scan() -> AppsDirScanner.Scan { scanner.withLock { $0.scan() } }
 }

@@ -20,15 +20,29 @@ public final class APITokens: Sendable {
     private let cache = NSLock()
     nonisolated(unsafe) private var stamp: [Int] = []
     nonisolated(unsafe) private var entries: [(token: [UInt8], grant: Grant)] = []
+    nonisolated(unsafe) private var failure: String?
+    /// Told (once per change) when the file cannot be used any more, and when it can again.
+    private let report: @Sendable (_ problem: String?) -> Void
 
-    /// Reads the file once (a missing or empty file is an error: better not to start).
-    public init(file: String) throws {
+    /// Reads the file once (a missing, empty or malformed file is an error: better not to start).
+    public init(file: String, report: @escaping @Sendable (_ problem: String?) -> Void = { _ in }) throws {
         self.file = file
-        guard try reload() > 0 else { throw TokenFileError(message: "\(file) holds no token (lines: TOKEN NAMESPACE[,NAMESPACE...] or TOKEN *)") }
+        self.report = report
+        let parsed = try Self.parse(file)
+        guard !parsed.isEmpty else { throw TokenFileError(message: "\(file) holds no token (lines: TOKEN NAMESPACE[,NAMESPACE...] or TOKEN *)") }
+        entries = parsed
+        stamp = Self.stamp(file)
     }
 
-    @discardableResult
-    func reload() throws -> Int {
+    /// Why the file cannot be used (then no token is accepted), or nil.
+    public var problem: String? {
+        refreshIfChanged()
+        cache.lock()
+        defer { cache.unlock() }
+        return failure
+    }
+
+    static func parse(_ file: String) throws -> [(token: [UInt8], grant: Grant)] {
         guard let data = FileManager.default.contents(atPath: file) else {
             throw TokenFileError(message: "cannot read \(file)")
         }
@@ -43,11 +57,7 @@ public final class APITokens: Sendable {
             let spaces = parts[1] == "*" ? nil : Set(parts[1].split(separator: ",").map(String.init))
             parsed.append((Array(parts[0].utf8), Grant(namespaces: spaces)))
         }
-        cache.lock()
-        entries = parsed
-        stamp = Self.stamp(file)
-        cache.unlock()
-        return parsed.count
+        return parsed
     }
 
     static func stamp(_ file: String) -> [Int] {
@@ -56,14 +66,45 @@ public final class APITokens: Sendable {
         return [Int(st.st_ino), Int(st.st_size), st.st_mtim.tv_sec, st.st_mtim.tv_nsec]
     }
 
+    /// Reads the file again when it changed. Fails closed: a file that cannot be read or
+    /// parsed (deleted, one malformed line) grants nothing until it is fixed, so a token
+    /// meant to be revoked never keeps working by accident.
+    func refreshIfChanged() {
+        let now = Self.stamp(file)
+        cache.lock()
+        let stale = stamp != now
+        cache.unlock()
+        guard stale else { return }
+        var parsed: [(token: [UInt8], grant: Grant)] = []
+        var problem: String?
+        do {
+            parsed = try Self.parse(file)
+            if parsed.isEmpty { problem = "\(file) holds no token" }
+        } catch {
+            problem = "\(error)"
+        }
+        cache.lock()
+        let changed = failure != problem
+        entries = problem == nil ? parsed : []
+        failure = problem
+        stamp = now
+        cache.unlock()
+        if changed { report(problem) }
+    }
+
+    /// Rereads the file whatever its stamp says (SIGHUP).
+    public func reload() {
+        cache.lock()
+        stamp = [-1]
+        cache.unlock()
+        refreshIfChanged()
+    }
+
     /// The grant of an `Authorization: Bearer` header, or nil.
     public func grant(authorization: String?) -> Grant? {
-        guard let authorization, authorization.hasPrefix("Bearer ") else { return nil }
-        let presented = Array(authorization.dropFirst("Bearer ".count).trimmingCharacters(in: .whitespaces).utf8)
-        cache.lock()
-        let stale = stamp != Self.stamp(file)
-        cache.unlock()
-        if stale { _ = try? reload() }  // a broken rewrite keeps the tokens that were read
+        guard let authorization, authorization.count > 7, authorization.prefix(7).lowercased() == "bearer " else { return nil }
+        let presented = Array(authorization.dropFirst(7).trimmingCharacters(in: .whitespaces).utf8)
+        refreshIfChanged()
         cache.lock()
         defer { cache.unlock() }
         var found: Grant?

@@ -51,6 +51,32 @@ public enum AtomicFile {
         }
     }
 
+    /// Creates `path` with `bytes` unless it exists (a temporary file, fsync, then `link`,
+    /// which fails on an existing name): false when it existed.
+    public static func create(_ bytes: [UInt8], at path: String, mode: mode_t = 0o644) throws -> Bool {
+        let dir = (path as NSString).deletingLastPathComponent
+        let temp = (dir as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).tmp-\(String(UInt32.random(in: .min ... .max), radix: 16))")
+        let fd = open(temp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw StateError("cannot create \(temp): \(String(cString: strerror(errno)))") }
+        defer { unlink(temp) }
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                let message = String(cString: strerror(errno))
+                close(fd)
+                throw StateError("cannot write \(path): \(message)")
+            }
+            offset += n
+        }
+        fsync(fd)
+        close(fd)
+        if link(temp, path) == 0 { return true }
+        if errno == EEXIST { return false }
+        throw StateError("cannot create \(path): \(String(cString: strerror(errno)))")
+    }
+
     public static func writeJSON<T: Encodable>(_ value: T, to path: String, durable: Bool = true, temporaryDirectory: String? = nil) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -79,9 +105,11 @@ public struct StateError: Error, CustomStringConvertible, Sendable {
 }
 
 extension AtomicFile {
-    /// Whether a name is one of this type's temporary files (`.NAME.tmp-XXXX`).
+    /// Whether a name is one of this type's temporary files (`.NAME.tmp-XXXX`, XXXX hex).
     public static func isTemporary(_ name: String) -> Bool {
-        name.hasPrefix(".") && name.contains(".tmp-")
+        guard name.hasPrefix("."), let range = name.range(of: ".tmp-", options: .backwards) else { return false }
+        let suffix = name[range.upperBound...]
+        return !suffix.isEmpty && suffix.count <= 8 && suffix.allSatisfy(\.isHexDigit)
     }
 
     /// Removes the temporary files a crash left in `dir` (not recursive); returns how many.

@@ -21,6 +21,8 @@ public struct StateLayout: Sendable, Hashable {
     public var requestsDir: String { root + "/requests" }
     public var cacheDir: String { root + "/cache" }
     public var publishedDir: String { root + "/published" }
+    /// Held while the apps dir is checked and written (the REST API's registrations).
+    public var appsDirLock: String { root + "/locks/apps-dir.lock" }
 
     public func appDir(_ name: String) -> String { appsDir + "/" + name }
     public func statusFile(_ name: String) -> String { appDir(name) + "/status.json" }

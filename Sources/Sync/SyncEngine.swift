@@ -13,6 +13,9 @@ public struct SyncEngine: Sendable {
     public var checker: CodeChecker?
     public var builder: (any ImageBuilder)?
     public var parallelism = 8
+    /// The daemon's per-namespace locks: planning and claiming paths are atomic across the
+    /// syncs of one namespace. nil (a one-off plan, a test): no other sync runs.
+    public var locks: NamespaceLocks?
 
     public init(target: any DeployTarget, limits: SyncLimits = SyncLimits(), checker: CodeChecker? = nil, builder: (any ImageBuilder)? = nil) {
         self.target = target
@@ -30,9 +33,12 @@ public struct SyncEngine: Sendable {
         public var folder: String
         public var inventoryFile: String
         public var others: Ownership
+        /// Reads what the other applications of the namespace own, when the sync plans
+        /// (under the namespace's lock); replaces `others`.
+        public var ownership: (@Sendable () -> Ownership)?
 
         public init(app: String, namespace: String, policy: Registration.SyncPolicy, commit: String, folder: String = ".",
-                    inventoryFile: String, others: Ownership = Ownership()) {
+                    inventoryFile: String, others: Ownership = Ownership(), ownership: (@Sendable () -> Ownership)? = nil) {
             self.app = app
             self.namespace = namespace
             self.policy = policy
@@ -40,6 +46,7 @@ public struct SyncEngine: Sendable {
             self.folder = folder
             self.inventoryFile = inventoryFile
             self.others = others
+            self.ownership = ownership
         }
     }
 
@@ -61,6 +68,9 @@ public struct SyncEngine: Sendable {
         public var folderTree: String?
         /// Paths functions and static symlinks read (for the next sync's fast path).
         var referenced: [String] = []
+        /// The application was in another namespace: what it had deployed there, which the
+        /// sync undeploys (in that namespace) before deploying anything in the new one.
+        public var movedFrom: Inventory?
     }
 
     public enum PlanPath: String, Sendable { case unchanged, treeDiff, full }
@@ -73,7 +83,7 @@ public struct SyncEngine: Sendable {
     /// Computes what the sync would do, without applying it (`plan`).
     public func plan(_ input: Input, snapshot: Snapshot) -> Outcome {
         var outcome = Outcome()
-        let inventory: Inventory
+        var inventory: Inventory
         do {
             inventory = try Inventory.read(input.inventoryFile) ?? Inventory(namespace: input.namespace)
         } catch {
@@ -81,6 +91,13 @@ public struct SyncEngine: Sendable {
             return outcome
         }
         outcome.inventory = inventory
+        if inventory.namespace != input.namespace {
+            // What another namespace's application left (a move, or a name reused after
+            // a removal) is never planned against nor recorded under this namespace.
+            if !inventory.isEmpty { outcome.movedFrom = inventory }
+            inventory = Inventory(namespace: input.namespace)
+            outcome.inventory = inventory
+        }
         let folder = RepoPath.escape(text: input.folder)
         outcome.folderTree = try? snapshot.treeID(commit: input.commit, path: folder)
         // Fast paths: the same folder tree as the last clean sync costs nothing; plain
@@ -207,7 +224,63 @@ public struct SyncEngine: Sendable {
     /// Plans and applies. After a clean, complete apply the inventory records the folder
     /// tree (for the fast paths); before any change it drops that record.
     public func sync(_ input: Input, snapshot: Snapshot) async -> Outcome {
-        var outcome = plan(input, snapshot: snapshot)
+        // An application that was in another namespace is undeployed there first (under
+        // that namespace's lock), so that nothing stays owned by nobody.
+        if let old = try? Inventory.read(input.inventoryFile), old.namespace != input.namespace, !old.isEmpty {
+            // Only for a sync that can go ahead: an invalid manifest in the new namespace
+            // leaves what is deployed in the old one as it is.
+            let probe = plan(input, snapshot: snapshot)
+            if !probe.errors.isEmpty || probe.plan == nil { return probe }
+            let report = await withLock(old.namespace) { await undeployAll(app: input.app, inventory: old, inventoryFile: input.inventoryFile) }
+            if let report, report.failed {
+                var outcome = Outcome()
+                outcome.movedFrom = old
+                let first = (report.functionErrors.sorted { $0.key < $1.key } + report.fileErrors.sorted { $0.key < $1.key }).first
+                outcome.errors = [SyncError(.prune, "the application moved from namespace \(old.namespace); undeploying it there failed: \(first.map { "\($0.key): \($0.value)" } ?? "")",
+                                            retry: report.retryable ? .retryable : .stalled)]
+                return outcome
+            }
+            do {
+                try Inventory(namespace: input.namespace).write(to: input.inventoryFile)
+            } catch {
+                var outcome = Outcome()
+                outcome.errors = [SyncError(.deploy, "\(error)", retry: .retryable)]
+                return outcome
+            }
+        }
+        // Plan and claim under the namespace's lock: the paths this sync creates are
+        // recorded (unconfirmed) before another sync of the namespace plans.
+        var outcome = await withLock(input.namespace) { () -> Outcome in
+            var input = input
+            if let ownership = input.ownership { input.others = ownership() }
+            var outcome = plan(input, snapshot: snapshot)
+            if var inventory = outcome.inventory, let plan = outcome.plan, outcome.path != .unchanged {
+                var claimed = false
+                for change in plan.functions where change.action == .create {
+                    inventory.functions[change.path] = Inventory.Function(runtime: change.spec?.runtime.rawValue ?? "", codeID: nil, image: nil,
+                                                                          port: nil, fingerprint: nil, commit: input.commit)
+                    claimed = true
+                }
+                for change in plan.files where change.action == .create {
+                    inventory.files[change.path] = Inventory.File(id: nil, size: change.spec?.size ?? 0)
+                    claimed = true
+                }
+                if claimed {
+                    // On disk the fast-path marker goes (the apply is under way); the
+                    // outcome keeps it for the apply's own bookkeeping.
+                    var onDisk = inventory
+                    onDisk.synced = nil
+                    do {
+                        try onDisk.write(to: input.inventoryFile)
+                        outcome.inventory = inventory
+                    } catch {
+                        outcome.plan = nil
+                        outcome.errors = [SyncError(.deploy, "\(error)", retry: .retryable)]
+                    }
+                }
+            }
+            return outcome
+        }
         guard let plan = outcome.plan, let inventory = outcome.inventory else { return outcome }
         if outcome.path == .unchanged { return outcome }
         let file = input.inventoryFile
@@ -236,6 +309,11 @@ public struct SyncEngine: Sendable {
         outcome.inventory = report.inventory
         outcome.report = report
         return outcome
+    }
+
+    private func withLock<T: Sendable>(_ namespace: String, _ body: () async -> T) async -> T {
+        guard let locks else { return await body() }
+        return await locks.withLock(namespace, body)
     }
 
     /// Undeploys everything an inventory holds (the application's registration is gone),

@@ -124,7 +124,17 @@ struct Run: AsyncParsableCommand {
         }
         var tokens: APITokens?
         if let apiTokensFile {
-            do { tokens = try APITokens(file: apiTokensFile) } catch { throw usage("--api-tokens-file: \(error)") }
+            do {
+                tokens = try APITokens(file: apiTokensFile) { problem in
+                    let tokensLogger = Logger(label: "zerverless-gitops")
+                    if let problem {
+                        tokensLogger.critical("the API tokens file cannot be used; every API call is refused until it is fixed",
+                                              metadata: ["problem": "\(problem)"])
+                    } else {
+                        tokensLogger.notice("the API tokens file is usable again", metadata: ["file": "\(apiTokensFile)"])
+                    }
+                }
+            } catch { throw usage("--api-tokens-file: \(error)") }
         }
         if let webhookSecretFile {
             guard let data = FileManager.default.contents(atPath: webhookSecretFile),

@@ -53,8 +53,10 @@ import TestSupport
         #expect(try d.stop() == 0)
     }
 
-    func text(_ url: String) async throws -> String {
-        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(30))
+    func text(_ url: String, token: String? = nil) async throws -> String {
+        var request = HTTPClientRequest(url: url)
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         return String(buffer: try await response.body.collect(upTo: 1 << 22))
     }
 
@@ -67,7 +69,7 @@ import TestSupport
         try w.write("other.yaml", registration("other", namespace: "other", url: w.url("other", port: port), poll: "1h"))
         let secret = "s3cret-webhook-key"
         let secretFile = try w.dir.write("webhook.secret", secret + "\n")
-        let tokens = try w.dir.write("tokens", "web-token-0123456789abcdef web\n")
+        let tokens = try w.dir.write("tokens", "web-token-0123456789abcdef web\nops-token-0123456789abcdef *\n")
         let d = try w.daemon(["--listen", "127.0.0.1:0", "--webhook-secret-file", secretFile, "--api-tokens-file", tokens])
         let base = "http://127.0.0.1:\(try listeningPort(d))/api/gitops"
         try d.waitFor("site", "synced", commit: try repo.head())
@@ -97,7 +99,7 @@ import TestSupport
 
         // What /metrics and /readyz say about it.
         let root = base.replacingOccurrences(of: "/api/gitops", with: "")
-        let metrics = try await text(root + "/metrics")
+        let metrics = try await text(root + "/metrics", token: "ops-token-0123456789abcdef")
         #expect(metrics.contains("zerverless_gitops_syncs_total{app=\"site\",result=\"synced\"} 2"), "\(metrics)")
         #expect(metrics.contains("zerverless_gitops_webhook_deliveries_total{provider=\"github\",result=\"triggered\"} 1"))
         #expect(metrics.contains("zerverless_gitops_webhook_deliveries_total{provider=\"unknown\",result=\"unauthorized\"} 1"))

@@ -114,4 +114,157 @@ import TestSupport
         #expect(!FileManager.default.fileExists(atPath: file))
         #expect(try await t.call(.DELETE, "/secrets/alice/deploy.key", token: Self.aliceToken).0 == 404)
     }
+
+    @Test func aNameReusedByAnotherNamespaceWithinTheGraceIsAnotherApplication() throws {
+        let w = try World("takeover")
+        let port = try w.serve()
+        let bobShop = try GitRepo(root: w.reposDir, name: "bob-shop", files: siteFiles(namespace: "bob"))
+        _ = try GitRepo(root: w.reposDir, name: "bob-other", files: [
+            "zerverless.yaml": "apiVersion: zerverless.io/v1\nkind: Application\nmetadata: {name: other, namespace: bob}\nspec:\n  functions:\n    - {path: /api/other, runtime: lua, code: \"function handle(r) return {status=200} end\"}\n",
+        ])
+        let aliceShop = try GitRepo(root: w.reposDir, name: "alice-shop", files: [
+            "zerverless.yaml": siteManifest(namespace: "alice", greeting: "alice"), "static/index.html": "alice\n",
+        ])
+        try w.write("shop.yaml", registration("shop", namespace: "bob", url: w.url("bob-shop", port: port)))
+        try w.write("other.yaml", registration("other", namespace: "bob", url: w.url("bob-other", port: port)))
+        let d = try w.daemon(["--removal-grace", "5s"])
+        try d.waitFor("shop", "synced", commit: try bobShop.head())
+        try d.waitFor("other", "synced")
+
+        // Bob removes shop; within the grace alice registers the name in her namespace.
+        try FileManager.default.removeItem(atPath: w.app("shop.yaml"))
+        try d.waitFor("shop", "deleting")
+        try w.write("shop.yaml", registration("shop", namespace: "alice", url: w.url("alice-shop", port: port)))
+        try d.waitFor("shop", "synced", commit: try aliceShop.head())
+        // Bob's shop is undeployed in bob's namespace; alice's is in alice's; bob's other app is untouched.
+        #expect(w.published("functions/bob/api/hello.json") == nil)
+        #expect(w.published("static/bob/index.html") == nil)
+        #expect(w.published("functions/alice/api/hello.json")?.contains("alice") == true)
+        #expect(w.published("functions/bob/api/other.json") != nil)
+        let inventory = try String(contentsOfFile: "\(w.stateDir)/apps/shop/inventory", encoding: .utf8)
+        #expect(inventory.contains("namespace alice\n"))
+        #expect(!inventory.contains("namespace bob"))
+        // Nothing of bob's shop is shown as alice's (status and history start over).
+        #expect(d.attempts("shop").allSatisfy { ($0["commit"] as? String) != (try? bobShop.head()) })
+
+        // Alice removes hers: only alice's things go.
+        try FileManager.default.removeItem(atPath: w.app("shop.yaml"))
+        try waitUntil(timeout: .seconds(60), "shop to be undeployed") { d.status("shop") == nil }
+        #expect(w.published("functions/alice/api/hello.json") == nil)
+        #expect(w.published("functions/bob/api/other.json") != nil)
+        #expect(d.phase("other") == "synced")
+    }
+
+    @Test func movingAnApplicationToAnotherNamespaceMovesItsDeployments() throws {
+        let w = try World("move")
+        let repo = try GitRepo(root: w.reposDir, name: "site", files: siteFiles(namespace: "one"))
+        let url = w.url("site", port: try w.serve())
+        try w.write("site.yaml", registration("site", namespace: "one", url: url))
+        let d = try w.daemon()
+        try d.waitFor("site", "synced", commit: try repo.head())
+        #expect(w.published("static/one/index.html") == "main\n")
+
+        let moved = try repo.commit(["zerverless.yaml": siteManifest(namespace: "two")], message: "move to two")
+        try writeByRename(registration("site", namespace: "two", url: url), to: w.app("site.yaml"))
+        try d.waitFor("site", "synced", commit: moved)
+        #expect(w.published("static/two/index.html") == "main\n")
+        #expect(w.published("static/two/css/site.css") == "body{}\n")
+        #expect(w.published("functions/two/api/hello.json") != nil)
+        #expect(w.published("static/one/index.html") == nil)
+        #expect(w.published("functions/one/api/hello.json") == nil)
+        #expect(d.status("site")?["message"] as? String == "1 function, 2 static files")
+    }
+
+    @Test func twoApplicationsOfANamespaceSyncingAtOnceNeverBothClaimAPath() throws {
+        let w = try World("claims")
+        var files = siteFiles(namespace: "shared")
+        for i in 0..<300 { files["static/f/\(i).txt"] = "\(i)\n" }
+        let a = try GitRepo(root: w.reposDir, name: "a", files: files)
+        let b = try GitRepo(root: w.reposDir, name: "b", files: files)
+        let port = try w.serve()
+        // Both registrations arrive in one read of the apps dir; two syncs run at once.
+        try w.write(".a.yaml", registration("a", namespace: "shared", url: w.url("a", port: port)))
+        try w.write(".b.yaml", registration("b", namespace: "shared", url: w.url("b", port: port)))
+        let d = try w.daemon(["--concurrency", "2", "--removal-grace", "0s"])
+        try FileManager.default.moveItem(atPath: w.app(".a.yaml"), toPath: w.app("a.yaml"))
+        try FileManager.default.moveItem(atPath: w.app(".b.yaml"), toPath: w.app("b.yaml"))
+        try waitUntil(timeout: .seconds(60), "both to finish") {
+            d.attempts("a").contains { $0["result"] as? String != "syncing" } && d.attempts("b").contains { $0["result"] as? String != "syncing" }
+        }
+        func owned(_ app: String) throws -> Set<String> {
+            let text = (try? String(contentsOfFile: "\(w.stateDir)/apps/\(app)/inventory", encoding: .utf8)) ?? ""
+            return Set(text.split(separator: "\n").filter { $0.hasPrefix("function\t") || $0.hasPrefix("file\t") }
+                .map { $0.split(separator: "\t")[1] }.map(String.init))
+        }
+        let ownedA = try owned("a"), ownedB = try owned("b")
+        #expect(ownedA.intersection(ownedB).isEmpty, "both claim \(ownedA.intersection(ownedB).count) paths")
+        #expect(ownedA.count + ownedB.count == 303)  // 302 files and a function
+        // Removing the application that owns nothing removes nothing.
+        let loser = ownedA.count < ownedB.count ? "a" : "b"
+        try FileManager.default.removeItem(atPath: w.app("\(loser).yaml"))
+        try waitUntil(timeout: .seconds(60), "\(loser) to be undeployed") { d.status(loser) == nil }
+        #expect(w.published("static/shared/index.html") == "main\n")
+        #expect(w.published("functions/shared/api/hello.json") != nil)
+        #expect(w.published("static/shared/f/299.txt") == "299\n")
+        _ = (a, b)
+    }
+
+    @Test func aTokenForOneNamespaceCannotReplaceAFileWhoseNamespaceIsUnknown() async throws {
+        let t = try Tenants("unknown-owner")
+        // Bob's registration, broken (an unknown field): the facade cannot tell its namespace.
+        try t.w.write("shop.yaml", registration("shop", namespace: "bob", url: "https://example.com/bob/shop.git") + "  colour: blue\n")
+        try t.daemon.waitFor("shop", "invalid")
+        let before = try String(contentsOfFile: t.w.app("shop.yaml"), encoding: .utf8)
+        let (replaced, answer) = try await t.call(.PUT, "/applications/shop", Self.body("shop", "alice", url: "https://example.com/alice/x.git"), token: Self.aliceToken)
+        #expect(replaced == 403, "\(answer)")
+        #expect(try await t.call(.DELETE, "/applications/shop", token: Self.aliceToken).0 == 403)
+        #expect(try String(contentsOfFile: t.w.app("shop.yaml"), encoding: .utf8) == before)
+        // A token allowed every namespace may.
+        #expect(try await t.call(.PUT, "/applications/shop", Self.body("shop", "bob", url: "https://example.com/bob/shop.git"), token: Self.adminToken).0 == 200)
+    }
+
+    @Test func concurrentPostsOfOneNameGetExactlyOneCreated() async throws {
+        let t = try Tenants("post-race")
+        let codes = try await withThrowingTaskGroup(of: Int.self) { group in
+            for i in 0..<16 {
+                let (ns, token) = i % 2 == 0 ? ("alice", Self.aliceToken) : ("bob", Self.bobToken)
+                group.addTask { try await t.call(.POST, "/applications", Self.body("race", ns, url: "https://example.com/\(ns)/r.git"), token: token).0 }
+            }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(codes.filter { $0 == 201 }.count == 1, "\(codes.sorted())")
+        #expect(codes.filter { $0 == 409 || $0 == 403 }.count == 15, "\(codes.sorted())")
+        let held = try FileManager.default.contentsOfDirectory(atPath: t.w.appsDir).filter { !$0.hasPrefix(".") }
+        #expect(held == ["race.yaml"])
+    }
+
+    @Test func aTokensFileThatCannotBeReadGrantsNothing() async throws {
+        let t = try Tenants("revoked")
+        #expect(try await t.call(.GET, "/applications", token: Self.aliceToken).0 == 200)
+        // /metrics names every tenant's apps: the operator's token only.
+        let metricsURL = t.base.replacingOccurrences(of: "/api/gitops", with: "/metrics")
+        #expect(try await call(.GET, metricsURL).0 == 401)
+        #expect(try await call(.GET, metricsURL, headers: [("Authorization", "Bearer \(Self.aliceToken)")]).0 == 403)
+        #expect(try await call(.GET, metricsURL, headers: [("Authorization", "Bearer \(Self.adminToken)")]).0 == 200)
+
+        // One malformed line (bob's token revoked by hand, mistyped): nobody gets in.
+        try writeByRename("\(Self.aliceToken) alice\nthis line is broken\n\(Self.adminToken) *\n", to: t.tokensFile)
+        #expect(try await t.call(.GET, "/applications", token: Self.aliceToken).0 == 401)
+        #expect(try await t.call(.GET, "/applications", token: Self.bobToken).0 == 401)
+        let readyURL = t.base.replacingOccurrences(of: "/api/gitops", with: "/readyz")
+        let (ready, why) = try await call(.GET, readyURL)
+        #expect(ready == 503)
+        #expect("\(why)".contains("API tokens file"))
+        try waitUntil(timeout: .seconds(10), "the problem to be logged") { t.daemon.log.contains("the API tokens file cannot be used") }
+
+        // Deleted: nobody.
+        try FileManager.default.removeItem(atPath: t.tokensFile)
+        #expect(try await t.call(.GET, "/applications", token: Self.adminToken).0 == 401)
+
+        // Fixed: the tokens it names work again, bob's stays revoked.
+        try writeByRename("\(Self.aliceToken) alice\n\(Self.adminToken) *\n", to: t.tokensFile)
+        #expect(try await t.call(.GET, "/applications", token: Self.aliceToken).0 == 200)
+        #expect(try await t.call(.GET, "/applications", token: Self.bobToken).0 == 401)
+        #expect(try await call(.GET, readyURL).0 == 200)
+    }
 }
