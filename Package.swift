@@ -44,6 +44,7 @@ let package = Package(
             "CInotifyTools", "Sync", "GitSource", "Manifest", "State", "YAML",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
         // The REST facade over the files (Hummingbird 2).
         .target(name: "HTTPFacade", dependencies: [

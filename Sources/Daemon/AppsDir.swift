@@ -66,6 +66,9 @@ public final class AppsDirScanner: @unchecked Sendable {
         !name.hasPrefix(".") && (name.hasSuffix(".yaml") || name.hasSuffix(".yml"))
     }
 
+    /// Forgets what was read: the next scan reads every file again (SIGHUP).
+    public func forget() { cache.removeAll() }
+
     public func scan() -> Scan {
         guard let dir = opendir(directory) else {
             let problem = "cannot read the apps dir \(directory): \(String(cString: strerror(errno)))"

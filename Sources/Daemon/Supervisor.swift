@@ -3,6 +3,7 @@ import Logging
 import Manifest
 import State
 import ServiceLifecycle
+import UnixSignals
 import Sync
 
 /// The daemon's composition root: the apps dir and the requests dir watched through
@@ -94,6 +95,14 @@ public actor Supervisor {
     /// Asks the loop to stop: no new syncs; running ones finish (within the grace).
     public nonisolated func stop() { wakeup.stop() }
 
+    /// SIGHUP: every registration file is read again (and the requests dir scanned) at once.
+    public func reload() {
+        scanner.forget()
+        nextRescan = now()
+        logger.info("reloading: the apps dir is read again")
+        wakeup.signal()
+    }
+
     /// Runs until `stop()`.
     public func run() async {
         for dir in [layout.appsDir, layout.requestsDir, layout.cacheDir] {
@@ -101,7 +110,7 @@ public actor Supervisor {
         }
         startedAt = now()
         // What a crash left between a temporary file's creation and its rename.
-        var stale = AtomicFile.removeTemporaries(in: layout.requestsDir)
+        var stale = AtomicFile.removeTemporaries(in: layout.requestsDir) + AtomicFile.removeTemporaries(in: configuration.appsDir)
         for name in (try? FileManager.default.contentsOfDirectory(atPath: layout.appsDir)) ?? [] {
             stale += AtomicFile.removeTemporaries(in: layout.appDir(name))
         }
@@ -496,18 +505,37 @@ public struct DaemonService: Service {
     public let shutdownGrace: Duration
     public let logger: Logger
 
-    public init(supervisor: Supervisor, shutdownGrace: Duration, logger: Logger) {
+    /// What else SIGHUP rereads (the API tokens file).
+    public let onReload: @Sendable () -> Void
+
+    public init(supervisor: Supervisor, shutdownGrace: Duration, logger: Logger, onReload: @escaping @Sendable () -> Void = {}) {
         self.supervisor = supervisor
         self.shutdownGrace = shutdownGrace
         self.logger = logger
+        self.onReload = onReload
     }
 
     public func run() async throws {
         let supervisor = self.supervisor
         let grace = shutdownGrace
         let logger = self.logger
+        let onReload = self.onReload
+        // Trapped before anything runs: SIGHUP (logrotate, `systemctl reload`) must never
+        // end the process.
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
         await withGracefulShutdownHandler {
-            await supervisor.run()
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await supervisor.run() }
+                group.addTask {
+                    for await _ in hangups {
+                        logger.info("SIGHUP: reloading the apps dir and the API tokens")
+                        onReload()
+                        await supervisor.reload()
+                    }
+                }
+                await group.next()
+                group.cancelAll()
+            }
         } onGracefulShutdown: {
             supervisor.stop()
             // A sync stuck in a network call past its deadline must not hold the exit:

@@ -20,6 +20,8 @@ public struct SyncContext: Sendable {
     public var allowLocal: Bool
     /// Where registrations' secret files come from (`--secrets-dir`).
     public var secrets: SecretsDir
+    /// `--max-repo-size`: the most one repository's fetches and cache may take.
+    public var repositorySizeLimit: Int?
     public var defaultPollInterval: Int
     public var schedule: SchedulePolicy
     public var workers: GitWorkers
@@ -59,7 +61,9 @@ public struct SyncContext: Sendable {
     }
 
     /// How registrations reach their repositories (credentials under the secrets rule).
-    public var access: SourceAccess { SourceAccess(secrets: secrets, timeout: gitTimeout, allowLocal: allowLocal) }
+    public var access: SourceAccess {
+        SourceAccess(secrets: secrets, timeout: gitTimeout, allowLocal: allowLocal, sizeLimit: repositorySizeLimit)
+    }
 
     public func pollInterval(_ registration: Registration) -> Int {
         registration.pollInterval ?? defaultPollInterval

@@ -123,12 +123,29 @@ public struct GitSource: Sendable {
             guard rc == 0 else { throw session.error("git_remote_update_tips", rc) }
             return true
         }
+        // What the cache holds, history included, counts against the limit too: many
+        // small pushes add up. Over it, the cache is removed (the disk is the host's).
+        if transferred, let limit = remote.sizeLimit, Self.diskUsage(path) > limit {
+            try? FileManager.default.removeItem(atPath: path)
+            throw Session(remote: remote).tooLarge(limit)
+        }
         var oid = git_oid()
         guard git_reference_name_to_id(&oid, repo, ref) == 0 else {
             throw GitError(.branchNotFound, call: "git_remote_fetch", message: "branch \"\(branch)\" not found", url: remote.shown,
                            hint: "check spec.source.branch")
         }
         return FetchResult(cache: path, commit: Git.hex(&oid), transferred: transferred)
+    }
+
+    /// Bytes of the files under `path` (a cache folder).
+    static func diskUsage(_ path: String) -> Int {
+        var total = 0
+        guard let walker = FileManager.default.enumerator(atPath: path) else { return 0 }
+        while let rel = walker.nextObject() as? String {
+            var st = stat()
+            if lstat(path + "/" + rel, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG { total += Int(st.st_size) }
+        }
+        return total
     }
 
     private func openOrInitCache(_ path: String) throws(GitError) -> OpaquePointer {

@@ -10,12 +10,16 @@ public struct Remote: Sendable {
     public var timeout: Duration
     /// Permit `file://` URLs and plain paths (`--allow-file-urls`).
     public var allowLocal: Bool
+    /// The most a fetch may download, and its cache may hold on disk (bytes); nil: no limit.
+    public var sizeLimit: Int?
 
-    public init(url: RepositoryURL, credentials: Credentials = Credentials(), timeout: Duration = .seconds(60), allowLocal: Bool = false) {
+    public init(url: RepositoryURL, credentials: Credentials = Credentials(), timeout: Duration = .seconds(60), allowLocal: Bool = false,
+                sizeLimit: Int? = nil) {
         self.url = url
         self.credentials = credentials
         self.timeout = timeout
         self.allowLocal = allowLocal
+        self.sizeLimit = sizeLimit
     }
 
     /// The URL handed to libgit2: no password or token inside (those go through the

@@ -131,6 +131,12 @@ final class Session {
         return GIT_EAUTH.rawValue
     }
 
+    /// A fetch or cache over `--max-repo-size`.
+    func tooLarge(_ limit: Int) -> GitError {
+        GitError(.cacheTooLarge, call: "git_remote_download", message: "the repository is larger than the limit of \(formatBytes(limit)) per repository; nothing of it is kept",
+                 url: remote.shown, hint: "make the repository smaller (history included), or ask the operator to raise --max-repo-size")
+    }
+
     func authFailedForKey(_ key: String) -> GitError {
         let shown = remote.shown
         if remote.credentials.sshKeyIsRSA {
@@ -197,12 +203,25 @@ private let certificateCallback: git_transport_certificate_check_cb = { cert, va
     return s.checkCertificate(cert, valid: valid, host: host.map { String(cString: $0) } ?? "")
 }
 
-private let transferCallback: git_indexer_progress_cb = { _, payload in
+private let transferCallback: git_indexer_progress_cb = { stats, payload in
     guard let s = session(payload) else { return 0 }
+    if let stats, let limit = s.remote.sizeLimit, Int(stats.pointee.received_bytes) > limit {
+        s.failure = s.tooLarge(limit)
+        return -1
+    }
     return s.expired ? -1 : 0
 }
 
 private let sidebandCallback: git_transport_message_cb = { _, _, payload in
     guard let s = session(payload) else { return 0 }
     return s.expired ? -1 : 0
+}
+
+/// `2 GiB`, `512 MiB`, `900 KiB`, `12 B`.
+func formatBytes(_ n: Int) -> String {
+    for (unit, size) in [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)] where n >= size {
+        let value = Double(n) / Double(size)
+        return value == value.rounded() ? "\(Int(value)) \(unit)" : String(format: "%.1f %@", value, unit)
+    }
+    return "\(n) B"
 }

@@ -46,6 +46,21 @@ public enum Rules {
         return total
     }
 
+    /// A size as `500MiB`, `2GiB`, `64KiB`, `1G`, `800M`, or bytes: 1024-based. Returns bytes.
+    public static func parseSize(_ s: String) -> Int? {
+        let digits = s.prefix { $0.isASCII && $0.isNumber }
+        guard !digits.isEmpty, digits.count <= 12, let number = Int(digits) else { return nil }
+        let factor: Int
+        switch s.dropFirst(digits.count).lowercased() {
+        case "", "b": factor = 1
+        case "k", "kib", "kb": factor = 1 << 10
+        case "m", "mib", "mb": factor = 1 << 20
+        case "g", "gib", "gb": factor = 1 << 30
+        default: return nil
+        }
+        return number * factor
+    }
+
     public static func formatDuration(_ seconds: Int) -> String {
         if seconds == 0 { return "0s" }
         var out = ""

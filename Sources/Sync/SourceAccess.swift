@@ -9,11 +9,14 @@ public struct SourceAccess: Sendable {
     public var secrets: SecretsDir
     public var timeout: Duration
     public var allowLocal: Bool
+    /// `--max-repo-size`: what one repository's fetches and cache may take.
+    public var sizeLimit: Int?
 
-    public init(secrets: SecretsDir, timeout: Duration = .seconds(60), allowLocal: Bool = false) {
+    public init(secrets: SecretsDir, timeout: Duration = .seconds(60), allowLocal: Bool = false, sizeLimit: Int? = nil) {
         self.secrets = secrets
         self.timeout = timeout
         self.allowLocal = allowLocal
+        self.sizeLimit = sizeLimit
     }
 
     /// Why a registration cannot reach its repository before any connection is made.
@@ -53,7 +56,7 @@ public struct SourceAccess: Sendable {
         do {
             let credentials = try Credentials.make(url: source.repoURL, username: auth?.username, token: token, sshKey: sshKey,
                                                    knownHosts: knownHosts)
-            return Remote(url: source.repoURL, credentials: credentials, timeout: timeout, allowLocal: allowLocal)
+            return Remote(url: source.repoURL, credentials: credentials, timeout: timeout, allowLocal: allowLocal, sizeLimit: sizeLimit)
         } catch {
             throw .git(error)
         }

@@ -59,6 +59,9 @@ struct Run: AsyncParsableCommand {
     @Option(help: "The only place registrations' secret and key files come from: DIR/NAMESPACE/FILE. Env: ZG_SECRETS_DIR.")
     var secretsDir: String = env("ZG_SECRETS_DIR") ?? SecretsDir.defaultRoot
 
+    @Option(help: "The most one repository's fetches and fetch cache may take on disk, like 500MiB or 2GiB. Env: ZG_MAX_REPO_SIZE.")
+    var maxRepoSize: String = env("ZG_MAX_REPO_SIZE") ?? "2GiB"
+
     @Option(help: "Bearer tokens of the REST API and their namespaces. Env: ZG_API_TOKENS_FILE.")
     var apiTokensFile: String? = env("ZG_API_TOKENS_FILE")
 
@@ -101,6 +104,9 @@ struct Run: AsyncParsableCommand {
         let rescan = try duration(rescanInterval, "rescan-interval")
         let shutdown = try duration(shutdownGrace, "shutdown-grace")
         let headAge = try duration(headCache, "head-cache", allowZero: true)
+        guard let repoSizeLimit = Rules.parseSize(maxRepoSize), repoSizeLimit > 0 else {
+            throw usage("--max-repo-size: \"\(maxRepoSize)\" is not a size; write it like 500MiB or 2GiB")
+        }
         guard let workers = Int(concurrency), workers >= 1, workers <= 256 else {
             throw usage("--concurrency: \"\(concurrency)\" is not a number from 1 to 256")
         }
@@ -146,6 +152,14 @@ struct Run: AsyncParsableCommand {
         let logger = Logger(label: "zerverless-gitops")
 
         let layout = StateLayout(root: stateDir)
+        // One daemon per state dir: a second one would deploy everything twice.
+        let daemonLock: DaemonLock
+        do {
+            daemonLock = try DaemonLock(layout: layout)
+        } catch {
+            printErr("error: \(error)")
+            throw ExitCode(1)
+        }
         let (deployTarget, targetID) = try makeTarget(layout)
         let limits = SyncLimits()
         // Found on first use: no probe at all when no application has a Docker function.
@@ -161,15 +175,18 @@ struct Run: AsyncParsableCommand {
         }
         let metrics = MetricsRegistry()
         let readiness = Readiness()
-        let context = SyncContext(layout: layout, target: MeteredTarget(deployTarget, metrics: metrics), targetID: targetID, limits: limits,
+        var context = SyncContext(layout: layout, target: MeteredTarget(deployTarget, metrics: metrics), targetID: targetID, limits: limits,
                                   checker: checker, builder: builder, gitTimeout: .seconds(gitDeadline),
                                   allowLocal: allowFileUrls, secrets: SecretsDir(root: secretsDir), defaultPollInterval: poll,
                                   schedule: SchedulePolicy(retryMin: Double(retry)), headMaxAge: .seconds(headAge), metrics: metrics, logger: logger)
+        context.repositorySizeLimit = repoSizeLimit
         let supervisor = Supervisor(
             configuration: .init(appsDir: (appsDir as NSString).standardizingPath, concurrency: workers, removalGrace: Double(grace),
                                  rescanInterval: Double(rescan)),
             runner: SyncRunner(context: context), readiness: readiness)
-        var services: [any Service] = [DaemonService(supervisor: supervisor, shutdownGrace: .seconds(shutdown), logger: logger)]
+        let reloadTokens = tokens
+        var services: [any Service] = [DaemonService(supervisor: supervisor, shutdownGrace: .seconds(shutdown), logger: logger,
+                                                     onReload: { reloadTokens?.reload() })]
         if listen != "none" {
             let colon = listen.lastIndex(of: ":")!
             let host = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
@@ -186,6 +203,7 @@ struct Run: AsyncParsableCommand {
             services.append(app)
         }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        defer { withExtendedLifetime(daemonLock) {} }
         try await group.run()
     }
 

@@ -1,0 +1,40 @@
+import Foundation
+
+/// One daemon per state dir (per shard index, once there are shards): an exclusive `flock`
+/// on `STATE/locks/daemon-INDEX.lock`, held for the life of the process, with who holds it
+/// written inside for the message a second daemon prints.
+public final class DaemonLock: Sendable {
+    private let fd: Int32
+    public let path: String
+
+    /// Takes the lock, or throws naming its holder.
+    public init(layout: StateLayout, shard: Int = 0) throws(StateError) {
+        path = layout.root + "/locks/daemon-\(shard).lock"
+        try? FileManager.default.createDirectory(atPath: layout.root + "/locks", withIntermediateDirectories: true)
+        let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw StateError("cannot open \(path): \(String(cString: strerror(errno)))") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            let code = errno
+            var holder = [UInt8](repeating: 0, count: 512)
+            let n = pread(fd, &holder, holder.count, 0)
+            close(fd)
+            if code == EWOULDBLOCK {
+                let who = n > 0 ? String(decoding: holder[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : "another process"
+                throw StateError("another zerverless-gitops holds the state dir \(layout.root) (shard \(shard)): \(who); two daemons on one state dir would deploy everything twice. Stop it, or give this one its own --state-dir")
+            }
+            throw StateError("cannot lock \(path): \(String(cString: strerror(code)))")
+        }
+        var host = [CChar](repeating: 0, count: 256)
+        gethostname(&host, host.count)
+        let formatter = ISO8601DateFormatter()
+        let text = "pid \(getpid()) on \(String(cString: host)) since \(formatter.string(from: Date()))\n"
+        ftruncate(fd, 0)
+        _ = text.withCString { pwrite(fd, $0, strlen($0), 0) }
+        self.fd = fd
+    }
+
+    deinit {
+        flock(fd, LOCK_UN)
+        close(fd)
+    }
+}
