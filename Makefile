@@ -6,7 +6,7 @@ SWIFT ?= swift
 # Debian packages the build needs (the three C libraries of the system-library targets).
 APT_BUILD := libgit2-dev libyaml-dev libinotifytools0-dev pkg-config
 # Debian packages the tests use (real servers and tools on loopback).
-APT_TEST := git rsync lua5.4 buildah lighttpd lighttpd-mod-openssl openssh-server openssh-client openssl
+APT_TEST := git rsync lua5.4 buildah busybox-static lighttpd lighttpd-mod-openssl openssh-server openssh-client openssl
 
 BIN_RELEASE := .build/release/zerverless-gitops
 

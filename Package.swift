@@ -34,9 +34,11 @@ let package = Package(
         .target(name: "GitSource", dependencies: ["CGit2", "CGitStream", "Manifest", "State"]),
         // The file layout under the state dir: atomic writes, locks, secrets.
         .target(name: "State"),
+        // The one way to run another program: posix_spawn, a deadline, bounded output.
+        .target(name: "Processes"),
         // Plan (pure diff) and apply, behind the DeployTarget protocol.
         .target(name: "Sync", dependencies: [
-            "Manifest", "GitSource", "State",
+            "Manifest", "GitSource", "State", "Processes",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         // Composition root of the daemon: the apps-dir watcher, workers, scheduling.

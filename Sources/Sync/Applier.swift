@@ -23,8 +23,9 @@ public struct ApplyReport: Sendable {
 public protocol ImageBuilder: Sendable {
     /// Whether the image is already there (then it is not built again).
     func exists(_ image: String) async -> Bool
-    /// Builds `image` from a Dockerfile and a context folder on disk.
-    func build(image: String, dockerfile: String, context: String) async throws(TargetError)
+    /// Builds `image` from a Dockerfile and a context folder on disk, for a function of
+    /// `namespace` (what the build may do depends on it).
+    func build(image: String, dockerfile: String, context: String, namespace: String) async throws(TargetError)
 }
 
 /// Executes a plan against a target: deploys, then uploads, then deletes, with bounded
@@ -102,7 +103,7 @@ public struct Applier: Sendable {
                     guard let builder else {
                         return .failed("no Docker builder on this host (docker, podman or buildah); the function is not deployed", retryable: false)
                     }
-                    do throws(TargetError) { try await buildImage(spec, builder) } catch { return .failed("image build failed: \(error.message)", retryable: error.retryable) }
+                    do throws(TargetError) { try await buildImage(spec, builder, namespace: ns) } catch { return .failed("image build failed: \(error.message)", retryable: error.retryable) }
                 }
                 do throws(TargetError) {
                     try await target.deploy(request)
@@ -210,7 +211,7 @@ public struct Applier: Sendable {
 
     /// Materializes the context (and a Dockerfile outside it) and builds, unless the image,
     /// whose tag is a digest of exactly these inputs, already exists.
-    private func buildImage(_ spec: FunctionSpec, _ builder: any ImageBuilder) async throws(TargetError) {
+    private func buildImage(_ spec: FunctionSpec, _ builder: any ImageBuilder, namespace: String) async throws(TargetError) {
         guard case .docker(let dockerfile, let dockerfileID, let context) = spec.code, let image = spec.image else { return }
         if await builder.exists(image) { return }
         guard let export else { throw TargetError("no way to materialize the build context", retryable: false) }
@@ -233,7 +234,7 @@ public struct Applier: Sendable {
         } catch {
             throw TargetError("cannot write the build context: \(error)", retryable: true)
         }
-        try await builder.build(image: image, dockerfile: dockerfilePath, context: contextDir)
+        try await builder.build(image: image, dockerfile: dockerfilePath, context: contextDir, namespace: namespace)
     }
 
     private func persist(_ report: inout ApplyReport) {

@@ -1,6 +1,7 @@
 import Foundation
-import Synchronization
 import Manifest
+import Processes
+import Synchronization
 
 /// Syntax checks before deploy, with the checkers the host has: `luac5.4 -p` (Debian
 /// lua5.4), Python's `ast.parse`, `node --check`. A missing checker skips the check.
@@ -47,29 +48,13 @@ public struct CodeChecker: Sendable {
     }
 
     private static func resolveInterpreter(_ python: String) -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: python)
-        p.arguments = ["-c", "import sys; print(sys.executable)"]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = FileHandle.nullDevice
-        do { try p.run() } catch { return python }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        let path = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return p.terminationStatus == 0 && FileManager.default.isExecutableFile(atPath: path) ? path : python
+        guard let out = try? ChildProcess.runBlocking(python, ["-c", "import sys; print(sys.executable)"], timeout: .seconds(20), outputLimit: 4096),
+              out.status == 0 else { return python }
+        let path = out.text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return FileManager.default.isExecutableFile(atPath: path) ? path : python
     }
 
-    static func which(_ names: [String]) -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        for name in names {
-            for dir in path.split(separator: ":") {
-                let candidate = "\(dir)/\(name)"
-                if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            }
-        }
-        return nil
-    }
+    static func which(_ names: [String]) -> String? { ChildProcess.which(names) }
 
     public func check(_ runtime: AppManifest.Runtime, code: String) -> Problem? {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("zg-check-\(UUID().uuidString.prefix(8))")
@@ -117,17 +102,9 @@ public struct CodeChecker: Sendable {
         return Problem(line: line, message: message.trimmingCharacters(in: .whitespaces))
     }
 
+    /// A checker run: 30 s at most, 64 KiB of output kept.
     private func run(_ executable: String, _ args: [String]) -> (status: Int32, text: String)? {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: executable)
-        p.arguments = args
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        p.standardInput = FileHandle.nullDevice
-        do { try p.run() } catch { return nil }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        guard let out = try? ChildProcess.runBlocking(executable, args, timeout: .seconds(30), outputLimit: 64 << 10), !out.timedOut else { return nil }
+        return (out.status, out.text)
     }
 }

@@ -1,10 +1,49 @@
 import Foundation
+import Processes
 import Synchronization
+
+/// What a tenant's Dockerfile may do while it builds, per namespace (the operator's
+/// options `--docker-build-namespaces`, `--build-network-namespaces`, `--build-timeout`).
+/// By default every namespace may build, no build step has a network (the host's loopback
+/// holds the REST API and, often, the orchestrator's unauthenticated API), every
+/// capability is dropped where the builder can drop them, and a build ends after 10 min.
+public struct BuildPolicy: Sendable, Hashable {
+    /// nil: every namespace may build; empty: none.
+    public var buildNamespaces: Set<String>?
+    /// nil: every namespace's build steps have the host's network; empty: none.
+    public var networkNamespaces: Set<String>?
+    public var timeout: Duration
+
+    public init(buildNamespaces: Set<String>? = nil, networkNamespaces: Set<String>? = [], timeout: Duration = .seconds(600)) {
+        self.buildNamespaces = buildNamespaces
+        self.networkNamespaces = networkNamespaces
+        self.timeout = timeout
+    }
+
+    public func mayBuild(_ namespace: String) -> Bool { buildNamespaces?.contains(namespace) ?? true }
+    public func mayUseNetwork(_ namespace: String) -> Bool { networkNamespaces?.contains(namespace) ?? true }
+
+    /// `*` (all), `none` (or empty), or `ns1,ns2`.
+    public static func namespaces(_ text: String) -> Set<String>? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if trimmed == "*" { return nil }
+        if trimmed.isEmpty || trimmed == "none" { return [] }
+        return Set(trimmed.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+    }
+}
 
 /// Builds images with the host's tool: `docker build`, `podman build` or `buildah bud`
 /// (`auto` picks the first that works: a docker CLI without a running engine does not
-/// count). Each build has a timeout (default 10 minutes); a failure reports the tail of the
-/// build log.
+/// count), under a `BuildPolicy`:
+///
+/// - no network unless the namespace is allowed it: `--network none` for docker and
+///   podman; buildah's chroot isolation cannot take one, so the build runs in a network
+///   namespace of its own (`unshare --net`: only an unconfigured loopback), after its
+///   `FROM` images are pulled with the network;
+/// - `--cap-drop all` for podman and buildah (docker build has no such option: its
+///   steps keep Docker's default set, without the host's network);
+/// - a time limit, then the whole process group is killed; a failure reports the tail of
+///   the build log.
 public struct CommandImageBuilder: ImageBuilder {
     public enum Tool: String, Sendable, CaseIterable {
         case docker, podman, buildah
@@ -14,23 +53,24 @@ public struct CommandImageBuilder: ImageBuilder {
     public let executable: String
     /// Arguments before the subcommand (buildah: `--storage-driver vfs`, `--root DIR`).
     public var globalArguments: [String]
-    public var timeout: Duration
+    public var policy: BuildPolicy
 
-    public init(tool: Tool, executable: String, globalArguments: [String] = [], timeout: Duration = .seconds(600)) {
+    public init(tool: Tool, executable: String, globalArguments: [String] = [], policy: BuildPolicy = BuildPolicy()) {
         self.tool = tool
         self.executable = executable
         self.globalArguments = globalArguments
-        self.timeout = timeout
+        self.policy = policy
     }
 
     /// The builder for `--docker-builder auto|docker|podman|buildah`, or nil when none works.
-    public static func detect(_ choice: String = "auto", globalArguments: [String] = []) -> CommandImageBuilder? {
+    public static func detect(_ choice: String = "auto", globalArguments: [String] = [], policy: BuildPolicy = BuildPolicy()) -> CommandImageBuilder? {
         let tools: [Tool] = choice == "auto" ? Tool.allCases : Tool(rawValue: choice).map { [$0] } ?? []
         for tool in tools {
-            guard let path = CodeChecker.which([tool.rawValue]) else { continue }
+            guard let path = ChildProcess.which([tool.rawValue]) else { continue }
             let probe: [String] = tool == .buildah ? ["--version"] : ["info"]
-            if let out = runSync(path, globalArguments + probe, timeout: .seconds(20)), out.status == 0 {
-                return CommandImageBuilder(tool: tool, executable: path, globalArguments: globalArguments)
+            if let out = try? ChildProcess.runBlocking(path, globalArguments + probe, timeout: .seconds(20), outputLimit: 64 << 10),
+               out.status == 0, !out.timedOut {
+                return CommandImageBuilder(tool: tool, executable: path, globalArguments: globalArguments, policy: policy)
             }
         }
         return nil
@@ -43,20 +83,42 @@ public struct CommandImageBuilder: ImageBuilder {
         case .podman: args = ["image", "exists", image]
         case .buildah: args = ["inspect", "--type", "image", image]
         }
-        return await Self.run(executable, globalArguments + args, timeout: .seconds(60))?.status == 0
+        return (try? await ChildProcess.run(executable, globalArguments + args, timeout: .seconds(60), outputLimit: 4096))?.status == 0
     }
 
-    public func build(image: String, dockerfile: String, context: String) async throws(TargetError) {
-        let args: [String]
-        switch tool {
-        case .docker, .podman: args = ["build", "-f", dockerfile, "-t", image, context]
-        case .buildah: args = ["bud", "--isolation", "chroot", "-f", dockerfile, "-t", image, context]
+    public func build(image: String, dockerfile: String, context: String, namespace: String) async throws(TargetError) {
+        guard policy.mayBuild(namespace) else {
+            throw TargetError("Docker builds are turned off for namespace \(namespace) on this host (--docker-build-namespaces); the function is not deployed",
+                              retryable: false)
         }
-        guard let out = await Self.run(executable, globalArguments + args, timeout: timeout) else {
-            throw TargetError("\(tool.rawValue) could not be started", retryable: true)
+        let network = policy.mayUseNetwork(namespace)
+        var command = executable
+        var args = globalArguments
+        switch tool {
+        case .docker:
+            args += ["build"] + (network ? [] : ["--network", "none"]) + ["-f", dockerfile, "-t", image, context]
+        case .podman:
+            args += ["build", "--cap-drop", "all"] + (network ? [] : ["--network", "none"]) + ["-f", dockerfile, "-t", image, context]
+        case .buildah:
+            args += ["bud", "--isolation", "chroot", "--cap-drop", "all"]
+            if !network {
+                guard let unshare = ChildProcess.which(["unshare"]) else {
+                    throw TargetError("cannot cut the build off the network (no unshare on this host); the function is not built", retryable: false)
+                }
+                try await pullBaseImages(dockerfile)
+                command = unshare
+                args = ["--net", "--", executable] + args + ["--pull=never"]
+            }
+            args += ["-f", dockerfile, "-t", image, context]
+        }
+        let out: ChildProcess.Output
+        do {
+            out = try await ChildProcess.run(command, args, timeout: policy.timeout, outputLimit: 256 << 10)
+        } catch {
+            throw TargetError("\(tool.rawValue) could not be started: \(error)", retryable: true)
         }
         if out.timedOut {
-            throw TargetError("\(tool.rawValue) build of \(image) did not finish within \(timeout.components.seconds)s", retryable: true)
+            throw TargetError("\(tool.rawValue) build of \(image) did not finish within \(policy.timeout.components.seconds)s", retryable: true)
         }
         guard out.status == 0 else {
             let tail = out.text.split(separator: "\n").suffix(15).joined(separator: "\n")
@@ -64,43 +126,35 @@ public struct CommandImageBuilder: ImageBuilder {
         }
     }
 
-    struct Output: Sendable {
-        var status: Int32
-        var text: String
-        var timedOut: Bool
-    }
-
-    static func run(_ executable: String, _ args: [String], timeout: Duration) async -> Output? {
-        await withCheckedContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(returning: runSync(executable, args, timeout: timeout)) }
+    /// buildah without network: the `FROM` images are pulled first (with it), then the
+    /// build uses only what is in the store.
+    private func pullBaseImages(_ dockerfile: String) async throws(TargetError) {
+        guard let text = try? String(contentsOfFile: dockerfile, encoding: .utf8) else { return }
+        for image in Self.baseImages(text) {
+            if await exists(image) { continue }
+            let out = try? await ChildProcess.run(executable, globalArguments + ["pull", image], timeout: policy.timeout, outputLimit: 64 << 10)
+            if out?.status != 0 {
+                let tail = out.map { $0.text.split(separator: "\n").suffix(5).joined(separator: "\n") } ?? "buildah could not be started"
+                throw TargetError("cannot pull the base image \(image):\n\(tail)", retryable: true)
+            }
         }
     }
 
-    /// Runs a command to completion or until the timeout (then SIGTERM, SIGKILL).
-    static func runSync(_ executable: String, _ args: [String], timeout: Duration) -> Output? {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: executable)
-        p.arguments = args
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("zg-cmd-\(UUID().uuidString.prefix(8)).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        guard let handle = try? FileHandle(forWritingTo: log) else { return nil }
-        defer { try? handle.close(); try? FileManager.default.removeItem(at: log) }
-        p.standardOutput = handle
-        p.standardError = handle
-        p.standardInput = FileHandle.nullDevice
-        let done = DispatchSemaphore(value: 0)
-        p.terminationHandler = { _ in done.signal() }
-        do { try p.run() } catch { return nil }
-        var timedOut = false
-        let nanos = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
-        if done.wait(timeout: .now() + .nanoseconds(Int(nanos))) == .timedOut {
-            timedOut = true
-            p.terminate()
-            if done.wait(timeout: .now() + .seconds(2)) == .timedOut { kill(p.processIdentifier, SIGKILL) }
+    /// The external images a Dockerfile's `FROM` lines name (not `scratch`, not earlier
+    /// stages, not ones built from `ARG`s).
+    static func baseImages(_ dockerfile: String) -> [String] {
+        var stages = Set<String>()
+        var images: [String] = []
+        for raw in dockerfile.split(separator: "\n") {
+            let words = raw.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            guard let first = words.first, first.uppercased() == "FROM" else { continue }
+            let rest = words.dropFirst().filter { !$0.hasPrefix("--") }
+            guard let image = rest.first else { continue }
+            if rest.count >= 3, rest[rest.startIndex + 1].uppercased() == "AS" { stages.insert(rest[rest.startIndex + 2].lowercased()) }
+            if image == "scratch" || stages.contains(image.lowercased()) || image.contains("$") { continue }
+            if !images.contains(image) { images.append(image) }
         }
-        p.waitUntilExit()
-        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-        return Output(status: p.terminationStatus, text: text, timedOut: timedOut)
+        return images
     }
 }
 
@@ -108,15 +162,17 @@ public struct CommandImageBuilder: ImageBuilder {
 /// that a daemon whose applications have no Docker function never starts one.
 public final class DetectingImageBuilder: ImageBuilder {
     public let choice: String
+    public let policy: BuildPolicy
     private let found = Mutex<CommandImageBuilder??>(nil)
 
-    public init(choice: String) {
+    public init(choice: String, policy: BuildPolicy = BuildPolicy()) {
         self.choice = choice
+        self.policy = policy
     }
 
     public var builder: CommandImageBuilder? {
         if let known = found.withLock({ $0 }) { return known }
-        let detected = CommandImageBuilder.detect(choice)
+        let detected = CommandImageBuilder.detect(choice, policy: policy)
         found.withLock { $0 = .some(detected) }
         return detected
     }
@@ -125,10 +181,10 @@ public final class DetectingImageBuilder: ImageBuilder {
         await builder?.exists(image) ?? false
     }
 
-    public func build(image: String, dockerfile: String, context: String) async throws(TargetError) {
+    public func build(image: String, dockerfile: String, context: String, namespace: String) async throws(TargetError) {
         guard let builder else {
             throw TargetError("no Docker builder on this host (\(choice == "auto" ? "docker, podman or buildah" : choice)); the function is not deployed", retryable: false)
         }
-        try await builder.build(image: image, dockerfile: dockerfile, context: context)
+        try await builder.build(image: image, dockerfile: dockerfile, context: context, namespace: namespace)
     }
 }

@@ -44,6 +44,15 @@ struct Run: AsyncParsableCommand {
     @Option(help: "auto, docker, podman or buildah: what builds runtime: docker functions. Env: ZG_DOCKER_BUILDER.")
     var dockerBuilder: String = env("ZG_DOCKER_BUILDER") ?? "auto"
 
+    @Option(help: "Namespaces whose Docker functions may be built: *, none, or ns1,ns2. Env: ZG_DOCKER_BUILD_NAMESPACES.")
+    var dockerBuildNamespaces: String = env("ZG_DOCKER_BUILD_NAMESPACES") ?? "*"
+
+    @Option(help: "Namespaces whose build steps get the host's network (none by default): *, none, or ns1,ns2. Env: ZG_BUILD_NETWORK_NAMESPACES.")
+    var buildNetworkNamespaces: String = env("ZG_BUILD_NETWORK_NAMESPACES") ?? "none"
+
+    @Option(help: "How long one image build may take. Env: ZG_BUILD_TIMEOUT.")
+    var buildTimeout: String = env("ZG_BUILD_TIMEOUT") ?? "10m"
+
     @Option(help: "text or json, on stderr. Env: ZG_LOG_FORMAT.")
     var logFormat: String = env("ZG_LOG_FORMAT") ?? "text"
 
@@ -104,6 +113,7 @@ struct Run: AsyncParsableCommand {
         let rescan = try duration(rescanInterval, "rescan-interval")
         let shutdown = try duration(shutdownGrace, "shutdown-grace")
         let headAge = try duration(headCache, "head-cache", allowZero: true)
+        let buildSeconds = try duration(buildTimeout, "build-timeout")
         guard let repoSizeLimit = Rules.parseSize(maxRepoSize), repoSizeLimit > 0 else {
             throw usage("--max-repo-size: \"\(maxRepoSize)\" is not a size; write it like 500MiB or 2GiB")
         }
@@ -152,7 +162,9 @@ struct Run: AsyncParsableCommand {
         let logger = Logger(label: "zerverless-gitops")
 
         let layout = StateLayout(root: stateDir)
-        // One daemon per state dir: a second one would deploy everything twice.
+        let (deployTarget, targetID) = try makeTarget(layout)
+        // One daemon per state dir: a second one would deploy everything twice. Nothing is
+        // written before this (not even a stale temporary removed).
         let daemonLock: DaemonLock
         do {
             daemonLock = try DaemonLock(layout: layout)
@@ -160,10 +172,12 @@ struct Run: AsyncParsableCommand {
             printErr("error: \(error)")
             throw ExitCode(1)
         }
-        let (deployTarget, targetID) = try makeTarget(layout)
+        (deployTarget as? LocalTarget)?.removeStaleTemporaries()
         let limits = SyncLimits()
         // Found on first use: no probe at all when no application has a Docker function.
-        let builder = DetectingImageBuilder(choice: dockerBuilder)
+        let buildPolicy = BuildPolicy(buildNamespaces: BuildPolicy.namespaces(dockerBuildNamespaces),
+                                      networkNamespaces: BuildPolicy.namespaces(buildNetworkNamespaces), timeout: .seconds(buildSeconds))
+        let builder = DetectingImageBuilder(choice: dockerBuilder, policy: buildPolicy)
         let checker = CodeChecker.detect()
         // Probing the tools takes a few hundred milliseconds: done beside the first syncs,
         // not before them.
@@ -212,9 +226,7 @@ struct Run: AsyncParsableCommand {
             let dir = target == "local" ? layout.publishedDir : String(target.dropFirst("local:".count))
             guard !dir.isEmpty else { throw usage("--target local: needs a folder after the colon") }
             let root = (dir as NSString).standardizingPath
-            let target = LocalTarget(root: root)
-            target.removeStaleTemporaries()
-            return (target, "local:" + root)
+            return (LocalTarget(root: root), "local:" + root)
         }
         guard target.hasPrefix("http://") || target.hasPrefix("https://"), URL(string: target)?.host != nil else {
             throw usage("--target: \"\(target)\"; expected local, local:DIR, or http(s)://HOST:PORT")

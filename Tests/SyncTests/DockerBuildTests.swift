@@ -11,9 +11,9 @@ final class CountingBuilder: ImageBuilder {
     let builds = Mutex<[String]>([])
     init(_ inner: CommandImageBuilder) { self.inner = inner }
     func exists(_ image: String) async -> Bool { await inner.exists(image) }
-    func build(image: String, dockerfile: String, context: String) async throws(TargetError) {
+    func build(image: String, dockerfile: String, context: String, namespace: String) async throws(TargetError) {
         builds.withLock { $0.append(image) }
-        try await inner.build(image: image, dockerfile: dockerfile, context: context)
+        try await inner.build(image: image, dockerfile: dockerfile, context: context, namespace: namespace)
     }
 }
 

@@ -402,5 +402,19 @@ public final class SilentListener: @unchecked Sendable {
         self.port = Int(UInt16(bigEndian: addr.sin_port))
     }
 
+    /// How many connections arrived since the last call (accepted and closed here).
+    public func acceptPending() -> Int {
+        let flags = fcntl(fd, F_GETFL)
+        _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
+        var count = 0
+        while true {
+            let c = accept(fd, nil, nil)
+            if c < 0 { break }
+            close(c)
+            count += 1
+        }
+        return count
+    }
+
     deinit { close(fd) }
 }

@@ -1,0 +1,191 @@
+import Foundation
+import Synchronization
+
+/// The one way the agent runs another program (syntax checks, image builds; the tests use
+/// it too): `posix_spawn` in its own process group, stdin from /dev/null or given bytes,
+/// stdout and stderr merged into a pipe of which only the last `outputLimit` bytes are
+/// kept, a deadline after which the whole group gets SIGTERM and, 2 s later, SIGKILL.
+/// Each child is watched by a thread of its own, never by Swift's cooperative pool, and
+/// without dispatch sources (Foundation's `Process` crashed libdispatch under parallel
+/// use, and stalls in waitpid once a child closes inherited descriptors).
+public enum ChildProcess {
+    public struct Output: Sendable {
+        /// The exit status, or 128 + the signal that ended it.
+        public var status: Int32
+        /// The last `outputLimit` bytes of stdout and stderr, interleaved as written.
+        public var output: [UInt8]
+        /// Whether the deadline passed (the process group was then killed).
+        public var timedOut: Bool
+        /// Whether output beyond `outputLimit` was dropped (from the start).
+        public var truncated: Bool
+
+        public var text: String { String(decoding: output, as: UTF8.self) }
+    }
+
+    public struct SpawnError: Error, Sendable, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Runs to completion on a thread of its own, awaited without blocking the caller's
+    /// executor.
+    public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+                           input: [UInt8]? = nil, timeout: Duration = .seconds(600), outputLimit: Int = 1 << 20) async throws(SpawnError) -> Output {
+        let result: Result<Output, SpawnError> = await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                do throws(SpawnError) {
+                    continuation.resume(returning: .success(try runBlocking(executable, arguments, environment: environment, input: input,
+                                                                            timeout: timeout, outputLimit: outputLimit)))
+                } catch {
+                    continuation.resume(returning: .failure(error))
+                }
+            }
+        }
+        return try result.get()
+    }
+
+    /// The same, blocking the calling thread (for callers already off the cooperative pool).
+    public static func runBlocking(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+                                   input: [UInt8]? = nil, timeout: Duration = .seconds(600), outputLimit: Int = 1 << 20) throws(SpawnError) -> Output {
+        var pipeFDs: [Int32] = [-1, -1]
+        guard pipe(&pipeFDs) == 0 else { throw SpawnError(description: "pipe: \(String(cString: strerror(errno)))") }
+        let readFD = pipeFDs[0], writeFD = pipeFDs[1]
+        // Not inherited by other children (a write end held elsewhere would delay EOF).
+        _ = fcntl(readFD, F_SETFD, FD_CLOEXEC)
+        _ = fcntl(writeFD, F_SETFD, FD_CLOEXEC)
+        var inputFile: String?
+        defer { if let inputFile { unlink(inputFile) } }
+        if let input {
+            let path = FileManager.default.temporaryDirectory.path + "/zg-input-\(UInt64.random(in: .min ... .max))"
+            let fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+            guard fd >= 0 else {
+                close(readFD); close(writeFD)
+                throw SpawnError(description: "cannot write the input of \(executable): \(String(cString: strerror(errno)))")
+            }
+            var offset = 0
+            while offset < input.count {
+                let n = input[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                if n <= 0 { break }
+                offset += n
+            }
+            close(fd)
+            inputFile = path
+        }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, inputFile ?? "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, writeFD, 1)
+        posix_spawn_file_actions_adddup2(&actions, writeFD, 2)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // Its own process group (killed as a whole at the deadline), default signal
+        // handling (the daemon's SIGHUP/SIGTERM handling is not inherited).
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGHUP, SIGTERM, SIGINT, SIGPIPE, SIGQUIT] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        let env = (environment ?? ProcessInfo.processInfo.environment).map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { env.forEach { free($0) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, executable, &actions, &attributes, argv, env)
+        close(writeFD)
+        guard rc == 0 else {
+            close(readFD)
+            throw SpawnError(description: "\(executable) could not be started: \(String(cString: strerror(rc)))")
+        }
+        defer { close(readFD) }
+
+        let deadline = ContinuousClock.now + timeout
+        var killedAt: ContinuousClock.Instant?
+        var output = Ring(limit: outputLimit)
+        var eof = false
+        var buffer = [UInt8](repeating: 0, count: 64 << 10)
+        func drain() {
+            while true {
+                let n = buffer.withUnsafeMutableBytes { read(readFD, $0.baseAddress, $0.count) }
+                if n > 0 { output.append(buffer[0..<n]); continue }
+                if n < 0 && errno == EINTR { continue }
+                if n == 0 { eof = true }
+                return
+            }
+        }
+        var status: Int32 = 0
+        while true {
+            // Exited? (WNOWAIT: not reaped yet, so the pid cannot be reused before the kill
+            // below has been decided.)
+            var info = siginfo_t()
+            if waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0, info._sifields._sigchld.si_pid == pid {
+                break
+            }
+            let now = ContinuousClock.now
+            if now >= deadline {
+                if killedAt == nil {
+                    killedAt = now
+                    kill(-pid, SIGTERM)
+                } else if now - killedAt! >= .seconds(2) {
+                    kill(-pid, SIGKILL)
+                }
+            }
+            if eof {
+                usleep(5_000)
+                continue
+            }
+            var pfd = pollfd(fd: readFD, events: Int16(POLLIN), revents: 0)
+            let waitMs = Int32(min(100, max(1, Int((deadline - now).components.seconds * 1000))))
+            if poll(&pfd, 1, waitMs) > 0 {
+                let n = buffer.withUnsafeMutableBytes { read(readFD, $0.baseAddress, $0.count) }
+                if n > 0 { output.append(buffer[0..<n]) } else if n == 0 { eof = true }
+            }
+        }
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        // What is still in the pipe (without waiting for grandchildren that keep it open).
+        _ = fcntl(readFD, F_SETFL, O_NONBLOCK)
+        if !eof { drain() }
+        let code: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return Output(status: code, output: output.bytes, timedOut: killedAt != nil, truncated: output.dropped || output.storage.count > outputLimit)
+    }
+
+    /// The last `limit` bytes written.
+    struct Ring {
+        let limit: Int
+        var storage: [UInt8] = []
+        var dropped = false
+
+        init(limit: Int) { self.limit = max(0, limit) }
+
+        mutating func append(_ chunk: ArraySlice<UInt8>) {
+            storage.append(contentsOf: chunk)
+            if storage.count > limit * 2 {
+                storage.removeFirst(storage.count - limit)
+                dropped = true
+            }
+        }
+
+        var bytes: [UInt8] {
+            if storage.count > limit { return Array(storage.suffix(limit)) }
+            return storage
+        }
+    }
+
+    /// The first executable of `names` on PATH.
+    public static func which(_ names: [String]) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for name in names {
+            for dir in path.split(separator: ":") {
+                let candidate = "\(dir)/\(name)"
+                if access(candidate, X_OK) == 0 { return candidate }
+            }
+        }
+        return nil
+    }
+}
