@@ -77,6 +77,12 @@ struct Run: AsyncParsableCommand {
     @Flag(help: "Allow --listen on a non-loopback address without --api-tokens-file. Env: ZG_INSECURE_API=1.")
     var insecureApi = envFlag("ZG_INSECURE_API")
 
+    @Option(help: "How long a REST client may take to send a request's head (and keep an idle connection). Env: ZG_API_READ_TIMEOUT.")
+    var apiReadTimeout: String = env("ZG_API_READ_TIMEOUT") ?? "10s"
+
+    @Option(help: "REST connections open at once; more are closed at once. Env: ZG_API_MAX_CONNECTIONS.")
+    var apiMaxConnections: String = env("ZG_API_MAX_CONNECTIONS") ?? "512"
+
     @Option(help: "Network deadline of one git operation. Env: ZG_GIT_TIMEOUT.")
     var gitTimeout: String = env("ZG_GIT_TIMEOUT") ?? "60s"
 
@@ -114,6 +120,10 @@ struct Run: AsyncParsableCommand {
         let shutdown = try duration(shutdownGrace, "shutdown-grace")
         let headAge = try duration(headCache, "head-cache", allowZero: true)
         let buildSeconds = try duration(buildTimeout, "build-timeout")
+        let apiHeadTimeout = try duration(apiReadTimeout, "api-read-timeout")
+        guard let maxConnections = Int(apiMaxConnections), maxConnections >= 1 else {
+            throw usage("--api-max-connections: \"\(apiMaxConnections)\" is not a number of at least 1")
+        }
         guard let repoSizeLimit = Rules.parseSize(maxRepoSize), repoSizeLimit > 0 else {
             throw usage("--max-repo-size: \"\(maxRepoSize)\" is not a size; write it like 500MiB or 2GiB")
         }
@@ -159,6 +169,16 @@ struct Run: AsyncParsableCommand {
             }
         }
         LoggingSystem.bootstrap { label in StderrLogHandler(label: label, format: format, level: level) }
+        // Descriptors: every connection, cache and spawned pipe takes some; the soft limit
+        // (often 1,024) is raised to the hard one.
+        var files = rlimit()
+        if getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &files) == 0, files.rlim_cur < files.rlim_max {
+            files.rlim_cur = files.rlim_max
+            setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &files)
+        }
+        var connectionLimits = ConnectionGuard.Limits()
+        connectionLimits.headTimeout = .seconds(Int64(apiHeadTimeout))
+        connectionLimits.maxConnections = maxConnections
         let logger = Logger(label: "zerverless-gitops")
 
         let layout = StateLayout(root: stateDir)
@@ -210,7 +230,10 @@ struct Run: AsyncParsableCommand {
                                 secrets: SecretsDir(root: secretsDir))
             var httpLogger = Logger(label: "zerverless-gitops.http")
             httpLogger.logLevel = .warning
-            let app = Application(router: facade.router(), configuration: .init(address: .hostname(host, port: port)),
+            let connectionGuard = ConnectionGuard(limits: connectionLimits)
+            let app = Application(router: facade.router(),
+                                  server: .http1(configuration: .init(additionalChannelHandlers: [connectionGuard.handler()])),
+                                  configuration: .init(address: .hostname(host, port: port)),
                                   onServerRunning: { channel in
                                       logger.info("listening", metadata: ["address": "\(host):\(channel.localAddress?.port ?? port)"])
                                   }, logger: httpLogger)

@@ -70,8 +70,10 @@ final class World: @unchecked Sendable {
 
     func url(_ repo: String, port: Int) -> String { "git://127.0.0.1:\(port)/\(repo).git" }
 
-    func daemon(_ arguments: [String] = [], log: String = "daemon.log", environment: [String: String] = [:]) throws -> DaemonProcess {
-        try DaemonProcess(appsDir: appsDir, stateDir: stateDir, logFile: dir.file(log), arguments: arguments, environment: environment)
+    func daemon(_ arguments: [String] = [], log: String = "daemon.log", environment: [String: String] = [:],
+                launcher: [String] = []) throws -> DaemonProcess {
+        try DaemonProcess(appsDir: appsDir, stateDir: stateDir, logFile: dir.file(log), arguments: arguments, environment: environment,
+                          launcher: launcher)
     }
 
     func app(_ file: String) -> String { (appsDir as NSString).appendingPathComponent(file) }

@@ -75,4 +75,57 @@ import TestSupport
         #expect(!FileManager.default.fileExists(atPath: w.app(".other.yaml.tmp-1a2b3c4d")))
         #expect(FileManager.default.fileExists(atPath: w.app(".keep-me.yaml")))
     }
+
+    @Test func slowClientsCannotExhaustTheListenerOrStopTheSyncs() throws {
+        let w = try World("slowloris")
+        let repo = try GitRepo(root: w.reposDir, name: "site", files: siteFiles(namespace: "web"))
+        try w.write("site.yaml", registration("site", namespace: "web", url: w.url("site", port: try w.serve())))
+        // 1,024 descriptors, as on many hosts.
+        let d = try w.daemon(["--listen", "127.0.0.1:0", "--api-read-timeout", "2s"], launcher: ["/usr/bin/prlimit", "--nofile=1024:1024", "--"])
+        let port = try listeningPort(d)
+        try d.waitFor("site", "synced", commit: try repo.head())
+
+        // 1,100 connections that send half a request head and wait.
+        var sockets: [Int32] = []
+        defer { sockets.forEach { close($0) } }
+        for _ in 0..<1100 {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+            addr.sin_port = in_port_t(UInt16(port).bigEndian)
+            let ok = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            if ok == 0 { _ = "GET /healthz HTTP/1.1\r\nHost: x\r\n".withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) } }
+            sockets.append(fd)
+        }
+        // Syncs go on: a push is deployed on request.
+        let pushed = try repo.commit(["static/index.html": "under attack\n"], message: "push")
+        let out = try w.cli(["sync", "site", "--wait", "--timeout", "60s"])
+        #expect(out.status == 0, "\(out.stderr)\n\(d.log.suffix(3000))")
+        #expect(d.commit("site") == pushed)
+        // And the API answers again once the slow heads have timed out.
+        try waitUntil(timeout: .seconds(30), "/healthz to answer") { httpStatus(port: port, path: "/healthz") == 200 }
+        #expect(d.exited() == nil)
+    }
+}
+
+/// A GET over a plain socket (2 s timeouts): the status code, or nil.
+func httpStatus(port: Int, path: String) -> Int? {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var timeout = timeval(tv_sec: 2, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    addr.sin_port = in_port_t(UInt16(port).bigEndian)
+    let ok = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    guard ok == 0 else { return nil }
+    let request = "GET \(path) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    guard request.withCString({ send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }) > 0 else { return nil }
+    var buffer = [UInt8](repeating: 0, count: 512)
+    let n = recv(fd, &buffer, buffer.count, 0)
+    guard n > 12 else { return nil }
+    return Int(String(decoding: buffer[9..<12], as: UTF8.self))
 }

@@ -9,7 +9,9 @@ public final class DaemonProcess: @unchecked Sendable {
     public let logFile: String
     private var exitStatus: Int32?
 
-    public init(appsDir: String, stateDir: String, logFile: String, arguments: [String] = [], environment: [String: String] = [:]) throws {
+    /// `launcher`: a program and its arguments the daemon is started through (`prlimit ...`).
+    public init(appsDir: String, stateDir: String, logFile: String, arguments: [String] = [], environment: [String: String] = [:],
+                launcher: [String] = []) throws {
         self.appsDir = appsDir
         self.stateDir = stateDir
         self.logFile = logFile
@@ -17,7 +19,11 @@ public final class DaemonProcess: @unchecked Sendable {
                     "--allow-file-urls", "--log-level", "debug"] + arguments
         var env = gitEnvironment
         for (k, v) in environment { env[k] = v }
-        pid = try spawn(Build.binary, args, environment: env, log: logFile, append: true, name: "zerverless-gitops run")
+        if let program = launcher.first {
+            pid = try spawn(program, Array(launcher.dropFirst()) + [Build.binary] + args, environment: env, log: logFile, append: true, name: "zerverless-gitops run")
+        } else {
+            pid = try spawn(Build.binary, args, environment: env, log: logFile, append: true, name: "zerverless-gitops run")
+        }
     }
 
     public var log: String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
