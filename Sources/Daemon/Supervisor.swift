@@ -20,6 +20,12 @@ public actor Supervisor {
         public var rescanInterval: Double
         /// Events of the apps dir are collected this long before it is read.
         public var debounce: Double
+        /// Looks (head lookup, then maybe a sync) running at once; the syncs themselves take
+        /// one of `concurrency` slots after the lookup (SyncContext.syncSlots).
+        public var looks: Int
+        /// Looks of one namespace running at once: one tenant's hung repositories hold at
+        /// most this many, whatever their number.
+        public var namespaceLooks: Int
 
         public init(appsDir: String, concurrency: Int = 4, removalGrace: Double = 60, rescanInterval: Double = 30,
                     debounce: Double = 0.05) {
@@ -28,6 +34,8 @@ public actor Supervisor {
             self.removalGrace = removalGrace
             self.rescanInterval = rescanInterval
             self.debounce = debounce
+            self.looks = max(32, 4 * self.concurrency)
+            self.namespaceLooks = 4
         }
     }
 
@@ -47,6 +55,8 @@ public actor Supervisor {
         var key: String?
         /// What the last look wrote (status, history); nil: read the files.
         var memo: SyncMemo?
+        /// The namespace the running look counts against.
+        var lookNamespace: String?
     }
 
     struct FileIdentity: Equatable {
@@ -72,6 +82,10 @@ public actor Supervisor {
     var urgentQueue: [String] = []
     var urgentSet = Set<String>()
     var running = 0
+    var looksByNamespace: [String: Int] = [:]
+    /// Due or urgent applications whose namespace had all its looks running: they go back
+    /// to the queues, one per look of that namespace that ends.
+    var parked: [String: [String]] = [:]
     var scanDue: Date?
     var nextRescan = Date.distantPast
     var watcher: DirectoryWatcher?
@@ -332,7 +346,7 @@ public actor Supervisor {
 
     func nextWake() -> Date? {
         var next: Date = min(scanDue ?? nextRescan, nextRescan)
-        if running < configuration.concurrency {
+        if running < configuration.looks {
             if nextUrgent() != nil { return now() }
             if let top = nextDue() { next = min(next, top.due) }
         }
@@ -341,26 +355,59 @@ public actor Supervisor {
 
     func launchDue(in group: inout DiscardingTaskGroup) {
         let t = now()
-        while running < configuration.concurrency {
-            if let name = nextUrgent() {
+        while running < configuration.looks {
+            let name: String
+            if let urgent = nextUrgent() {
                 urgentQueue.removeFirst()
-                urgentSet.remove(name)
-                launch(name, in: &group)
+                urgentSet.remove(urgent)
+                name = urgent
             } else if let top = nextDue(), top.due <= t.addingTimeInterval(slack(top.name)) {
                 dueHeap.pop()
-                launch(top.name, in: &group)
+                name = top.name
             } else {
                 break
             }
+            let namespace = namespaceKey(name)
+            if looksByNamespace[namespace, default: 0] >= configuration.namespaceLooks {
+                parked[namespace, default: []].append(name)
+                continue
+            }
+            launch(name, in: &group)
+        }
+    }
+
+    /// The namespace an application's looks count against ("" while it is being removed
+    /// or has no valid registration).
+    func namespaceKey(_ name: String) -> String {
+        guard let app = apps[name], !app.removing, case .valid(let registration, _, _)? = app.entry else { return "" }
+        return registration.namespace
+    }
+
+    /// A look of `namespace` ended: one application parked for it goes back to the queues.
+    func lookEnded(_ namespace: String?) {
+        guard let namespace else { return }
+        let left = looksByNamespace[namespace, default: 1] - 1
+        looksByNamespace[namespace] = left > 0 ? left : nil
+        guard var waiting = parked[namespace], !waiting.isEmpty else { return }
+        let next = waiting.removeFirst()
+        parked[namespace] = waiting.isEmpty ? nil : waiting
+        guard let app = apps[next], !app.running else { return }
+        if app.urgent != nil {
+            if urgentSet.insert(next).inserted { urgentQueue.append(next) }
+        } else if let due = app.due {
+            dueHeap.push(due, next)
         }
     }
 
     func launch(_ name: String, in group: inout DiscardingTaskGroup) {
         guard var app = apps[name] else { return }
         let trigger = app.urgent ?? (app.removing ? "removal" : (app.failures > 0 ? "retry" : "poll"))
+        let namespace = namespaceKey(name)
         if app.removing {
             app.running = true
             app.urgent = nil
+            app.lookNamespace = namespace
+            looksByNamespace[namespace, default: 0] += 1
             store(name, app)
             running += 1
             let runner = self.runner
@@ -391,6 +438,8 @@ public actor Supervisor {
         app.running = true
         app.urgent = nil
         app.request = FileIdentity(layout.requestFile(name))
+        app.lookNamespace = namespace
+        looksByNamespace[namespace, default: 0] += 1
         store(name, app)
         running += 1
         let runner = self.runner
@@ -418,8 +467,10 @@ public actor Supervisor {
 
     func syncFinished(_ name: String, _ result: SyncResult) {
         running -= 1
+        lookEnded(apps[name]?.lookNamespace)
         guard var app = apps[name] else { return }
         app.running = false
+        app.lookNamespace = nil
         switch result.kind {
         case .retryable: app.failures += 1
         default: app.failures = 0
@@ -442,8 +493,10 @@ public actor Supervisor {
 
     func undeployFinished(_ name: String, _ result: (done: Bool, message: String)) {
         running -= 1
+        lookEnded(apps[name]?.lookNamespace)
         guard var app = apps[name] else { return }
         app.running = false
+        app.lookNamespace = nil
         if !app.removing {
             // Registered again while undeploying: sync it back.
             app.urgent = app.urgent ?? "registration"

@@ -25,6 +25,11 @@ public struct SyncContext: Sendable {
     public var defaultPollInterval: Int
     public var schedule: SchedulePolicy
     public var workers: GitWorkers
+    /// Head lookups run here, apart from fetches: a hung server holds a lookup thread, not
+    /// a fetch worker nor a sync slot.
+    public var lookupWorkers = GitWorkers(limit: 32)
+    /// `--concurrency` sync slots (fetch, plan, apply), shared fairly between namespaces.
+    public var syncSlots: FairSlots
     public var now: @Sendable () -> Date
     public var random: @Sendable () -> Double
     public var logger: Logger
@@ -41,6 +46,7 @@ public struct SyncContext: Sendable {
                 random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }, headMaxAge: Duration = .seconds(2),
                 metrics: MetricsRegistry = MetricsRegistry(), logger: Logger) {
         self.heads = HeadCache(maxAge: headMaxAge)
+        self.syncSlots = FairSlots(total: 4)
         self.metrics = metrics
         self.layout = layout
         self.git = GitSource(cacheRoot: layout.cacheDir)
@@ -210,7 +216,7 @@ public struct SyncRunner: Sendable {
             let r = remote
             let git = context.git
             let branch = registration.source.branch
-            let workers = context.workers
+            let workers = context.lookupWorkers
             let metrics = context.metrics
             // A request or a changed registration asks the server; polls share a moment's answer.
             let fresh = force || trigger == "registration"
@@ -245,7 +251,9 @@ public struct SyncRunner: Sendable {
                               memo: SyncMemo(status: status, history: history))
         }
 
-        // 4. A real sync.
+        // 4. A real sync, in one of the sync slots (fair between namespaces).
+        await context.syncSlots.acquire(registration.namespace)
+        defer { context.syncSlots.release(registration.namespace) }
         status.status = .syncing
         status.lastAttempt = startedAt
         status.message = "syncing \(head.prefix(12))"

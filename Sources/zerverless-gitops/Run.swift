@@ -214,6 +214,7 @@ struct Run: AsyncParsableCommand {
                                   allowLocal: allowFileUrls, secrets: SecretsDir(root: secretsDir), defaultPollInterval: poll,
                                   schedule: SchedulePolicy(retryMin: Double(retry)), headMaxAge: .seconds(headAge), metrics: metrics, logger: logger)
         context.repositorySizeLimit = repoSizeLimit
+        context.syncSlots = FairSlots(total: workers)
         let supervisor = Supervisor(
             configuration: .init(appsDir: (appsDir as NSString).standardizingPath, concurrency: workers, removalGrace: Double(grace),
                                  rescanInterval: Double(rescan)),

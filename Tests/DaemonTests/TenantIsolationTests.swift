@@ -267,4 +267,21 @@ import TestSupport
         #expect(try await t.call(.GET, "/applications", token: Self.bobToken).0 == 401)
         #expect(try await call(.GET, readyURL).0 == 200)
     }
+
+    @Test func oneTenantsHungRepositoriesDoNotStarveAnother() throws {
+        let w = try World("starve")
+        let silent = try SilentListener()
+        // Twenty applications of one tenant whose server accepts and never answers.
+        for i in 0..<20 {
+            try w.write("hung\(i).yaml", registration("hung\(i)", namespace: "slow", url: "git://127.0.0.1:\(silent.port)/r\(i).git", poll: "5s"))
+        }
+        let repo = try GitRepo(root: w.reposDir, name: "site", files: siteFiles(namespace: "fast"))
+        let url = w.url("site", port: try w.serve())
+        let d = try w.daemon(["--concurrency", "2", "--git-timeout", "60s"])
+        try waitUntil(timeout: .seconds(20), "the hung applications to be read") { (0..<20).allSatisfy { d.status("hung\($0)") != nil } }
+        // Another tenant's application is synced while those hang (each for a minute).
+        try w.write("site.yaml", registration("site", namespace: "fast", url: url))
+        try d.waitFor("site", "synced", commit: try repo.head(), timeout: .seconds(20))
+        #expect(["hung0", "hung1", "hung2"].allSatisfy { d.phase($0) != "synced" })
+    }
 }

@@ -1,0 +1,92 @@
+import Synchronization
+
+/// The daemon's sync slots (`--concurrency`), shared fairly between namespaces: a free
+/// slot goes to the waiting namespace that holds the fewest (ties: the one that waited
+/// longest), and no namespace holds more than `perNamespace` while another waits, so one
+/// tenant's slow or hung repositories never keep another tenant's syncs from starting.
+public final class FairSlots: Sendable {
+    private struct Waiter {
+        var namespace: String
+        var ticket: Int
+        var continuation: CheckedContinuation<Void, Never>
+    }
+
+    private struct State {
+        var free: Int
+        var held: [String: Int] = [:]
+        var waiting: [Waiter] = []
+        var nextTicket = 0
+    }
+
+    public let total: Int
+    public let perNamespace: Int
+    private let state: Mutex<State>
+
+    /// `perNamespace` defaults to all but one slot (so another namespace always finds one).
+    public init(total: Int, perNamespace: Int? = nil) {
+        self.total = max(1, total)
+        self.perNamespace = max(1, perNamespace ?? max(1, total - 1))
+        state = Mutex(State(free: max(1, total)))
+    }
+
+    public func acquire(_ namespace: String) async {
+        let granted = state.withLock { s -> Bool in
+            if s.free > 0, s.waiting.isEmpty, s.held[namespace, default: 0] < perNamespace {
+                s.free -= 1
+                s.held[namespace, default: 0] += 1
+                return true
+            }
+            return false
+        }
+        if granted { return }
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let resume = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+                s.waiting.append(Waiter(namespace: namespace, ticket: s.nextTicket, continuation: c))
+                s.nextTicket += 1
+                return Self.grant(&s, perNamespace: perNamespace)
+            }
+            resume.forEach { $0.resume() }
+        }
+    }
+
+    public func release(_ namespace: String) {
+        let resume = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            s.free += 1
+            let held = s.held[namespace, default: 1] - 1
+            s.held[namespace] = held > 0 ? held : nil
+            return Self.grant(&s, perNamespace: perNamespace)
+        }
+        resume.forEach { $0.resume() }
+    }
+
+    public func withSlot<T: Sendable>(_ namespace: String, _ body: () async throws -> T) async rethrows -> T {
+        await acquire(namespace)
+        defer { release(namespace) }
+        return try await body()
+    }
+
+    /// Hands free slots to waiters: fewest held first, then the longest waiting; a
+    /// namespace at its cap waits even when a slot is free.
+    private static func grant(_ s: inout State, perNamespace: Int) -> [CheckedContinuation<Void, Never>] {
+        var out: [CheckedContinuation<Void, Never>] = []
+        while s.free > 0 {
+            var best: Int?
+            for (i, w) in s.waiting.enumerated() {
+                let held = s.held[w.namespace, default: 0]
+                guard held < perNamespace else { continue }
+                if let b = best {
+                    let bh = s.held[s.waiting[b].namespace, default: 0]
+                    if held < bh || (held == bh && w.ticket < s.waiting[b].ticket) { best = i }
+                } else {
+                    best = i
+                }
+            }
+            guard let chosen = best else { break }
+            let w = s.waiting.remove(at: chosen)
+            s.free -= 1
+            s.held[w.namespace, default: 0] += 1
+            out.append(w.continuation)
+        }
+        return out
+    }
+}
