@@ -1,6 +1,7 @@
 import CGit2
 import CGitStream
 import Foundation
+import Manifest
 
 /// One network operation against a remote: its deadline, the libgit2 callbacks (credentials
 /// capped, host keys checked, progress that stops at the deadline), and the translation of
@@ -56,7 +57,9 @@ final class Session {
                             message: "no answer within \(Rules_formatDuration(remote.timeout)) (\(last.message))", url: shown,
                             hint: "the server accepted the connection but did not answer in time; it is retried with backoff")
         }
-        let message = last.message
+        // libgit2 may quote the URL it was given, query included (where a forge token or a
+        // presigned signature sits): shown redacted, like everything else.
+        let message = Redact.urls(in: last.message.replacingOccurrences(of: remote.libgit2URL, with: shown))
         let lower = message.lowercased()
         func make(_ code: GitError.Code, _ hint: String? = nil) -> GitError {
             GitError(code, call: call, errorClass: last.klass, message: message, url: shown, hint: hint)

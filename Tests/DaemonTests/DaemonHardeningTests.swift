@@ -63,6 +63,28 @@ import TestSupport
         #expect(w.published("static/web/noise.txt") == nil)
     }
 
+    @Test func secretsInsideURLsAreUsedDecodedAndShownNowhere() async throws {
+        let w = try World("url-secrets")
+        let trap = try await CredentialTrap.start()
+        // A percent-encoded password is sent decoded; a token in the query is never shown.
+        let userinfo = trap.url.replacingOccurrences(of: "http://", with: "http://deploy:p%40ss%2Fword@")
+        try w.write("info.yaml", registration("info", namespace: "web", url: userinfo))
+        try w.write("query.yaml", registration("query", namespace: "web", url: trap.url + "?private_token=SeCrEtQuErY123&x=1"))
+        let d = try w.daemon(["--listen", "127.0.0.1:0"])
+        let port = try listeningPort(d)
+        try d.waitFor("info", "error")
+        try d.waitFor("query", "error")
+        #expect(trap.passwords.contains("p@ss/word"), "\(trap.passwords)")
+        let statusText = try String(contentsOfFile: d.statusFile("query"), encoding: .utf8)
+        let cli = try w.cli(["status", "--json"])
+        let rest = try await call(.GET, "http://127.0.0.1:\(port)/api/gitops/applications")
+        for shown in [statusText, cli.stdout + cli.stderr, d.log, "\(rest.1)"] {
+            #expect(!shown.contains("SeCrEtQuErY123"))
+            #expect(!shown.contains("p%40ss") && !shown.contains("p@ss"))
+        }
+        #expect(statusText.contains("private_token=***"))
+    }
+
     @Test func temporaryFilesACrashLeftInTheAppsDirAreRemovedAtStartup() throws {
         let w = try World("stale-temp")
         let repo = try GitRepo(root: w.reposDir, name: "site", files: siteFiles(namespace: "web"))
