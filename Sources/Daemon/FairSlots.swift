@@ -22,10 +22,12 @@ public final class FairSlots: Sendable {
     public let perNamespace: Int
     private let state: Mutex<State>
 
-    /// `perNamespace` defaults to all but one slot (so another namespace always finds one).
+    /// `perNamespace` defaults to half the slots (at least one): one namespace never holds
+    /// them all while another waits, and two cannot take the lot either when there are more
+    /// than two.
     public init(total: Int, perNamespace: Int? = nil) {
         self.total = max(1, total)
-        self.perNamespace = max(1, perNamespace ?? max(1, total - 1))
+        self.perNamespace = max(1, perNamespace ?? max(1, total / 2))
         state = Mutex(State(free: max(1, total)))
     }
 

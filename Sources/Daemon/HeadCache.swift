@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GitSource
 import Manifest
@@ -27,11 +28,15 @@ public final class HeadCache: Sendable {
         self.maxAge = maxAge
     }
 
-    /// The key: normalized URL, branch, and who asks (user name and the credential files).
-    public static func key(_ source: Registration.Source) -> String {
+    /// The key: normalized URL, branch, and who asks: the namespace (a relative secret
+    /// name is a different file in each), the user, the credential files and a digest of a
+    /// password inside the URL. Only lookups made with the same credentials share an answer.
+    public static func key(_ registration: Registration) -> String {
+        let source = registration.source
         let auth = source.auth
-        return [source.repoURL.cacheKey, source.repoURL.user ?? "", source.branch, auth?.username ?? "", auth?.tokenFile ?? "",
-                auth?.sshKeyFile ?? "", auth?.knownHostsFile ?? ""].joined(separator: "\u{0}")
+        let inURL = source.repoURL.password.map { Array(Insecure.SHA1.hash(data: Array($0.utf8))).map { String(format: "%02x", $0) }.joined() } ?? ""
+        return [registration.namespace, source.repoURL.cacheKey, source.repoURL.user ?? "", inURL, source.branch, auth?.username ?? "",
+                auth?.tokenFile ?? "", auth?.sshKeyFile ?? "", auth?.knownHostsFile ?? ""].joined(separator: "\u{0}")
     }
 
     public func head(_ key: String, fresh: Bool, lookup: @escaping @Sendable () async throws(GitError) -> String) async throws(GitError) -> String {

@@ -119,8 +119,13 @@ public actor Supervisor {
 
     /// Runs until `stop()`.
     public func run() async {
-        for dir in [layout.appsDir, layout.requestsDir, layout.cacheDir] {
+        for dir in [layout.appsDir, layout.requestsDir] {
             try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        }
+        // Tenants' private repositories and the locks: the daemon's user alone.
+        for dir in [layout.cacheDir, layout.root + "/locks"] {
+            try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            chmod(dir, 0o700)
         }
         startedAt = now()
         // What a crash left between a temporary file's creation and its rename.
@@ -388,14 +393,19 @@ public actor Supervisor {
         guard let namespace else { return }
         let left = looksByNamespace[namespace, default: 1] - 1
         looksByNamespace[namespace] = left > 0 ? left : nil
-        guard var waiting = parked[namespace], !waiting.isEmpty else { return }
-        let next = waiting.removeFirst()
-        parked[namespace] = waiting.isEmpty ? nil : waiting
-        guard let app = apps[next], !app.running else { return }
-        if app.urgent != nil {
-            if urgentSet.insert(next).inserted { urgentQueue.append(next) }
-        } else if let due = app.due {
-            dueHeap.push(due, next)
+        // The first parked application that still wants a look (one that was removed,
+        // started meanwhile or is no longer due is passed over).
+        while var waiting = parked[namespace], !waiting.isEmpty {
+            let next = waiting.removeFirst()
+            parked[namespace] = waiting.isEmpty ? nil : waiting
+            guard let app = apps[next], !app.running else { continue }
+            if app.urgent != nil {
+                if urgentSet.insert(next).inserted { urgentQueue.append(next) }
+                return
+            } else if let due = app.due {
+                dueHeap.push(due, next)
+                return
+            }
         }
     }
 

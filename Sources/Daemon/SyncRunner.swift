@@ -220,7 +220,7 @@ public struct SyncRunner: Sendable {
             let metrics = context.metrics
             // A request or a changed registration asks the server; polls share a moment's answer.
             let fresh = force || trigger == "registration"
-            head = try await context.heads.head(HeadCache.key(registration.source), fresh: fresh) { () async throws(GitError) -> String in
+            head = try await context.heads.head(HeadCache.key(registration), fresh: fresh) { () async throws(GitError) -> String in
                 do throws(GitError) {
                     let commit = try await workers.run { () throws(GitError) -> String in try git.head(r, branch: branch) }
                     metrics.headLookup(ok: true)

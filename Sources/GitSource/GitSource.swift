@@ -65,9 +65,11 @@ public struct GitSource: Sendable {
     }
 
     /// The cache folder of a repository: readable name plus a hash of the normalized URL.
-    public func cachePath(for url: RepositoryURL) -> String {
-        let key = url.cacheKey
-        let readable = String(key.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" ? $0 : "_" }.suffix(60))
+    /// `scope` (the namespace) keeps tenants' caches apart: a commit another tenant fetched
+    /// is never served from the cache to one whose own credentials cannot see it.
+    public func cachePath(for url: RepositoryURL, scope: String? = nil) -> String {
+        let key = url.cacheKey + (scope.map { "\u{0}" + $0 } ?? "")
+        let readable = String(url.cacheKey.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" ? $0 : "_" }.suffix(60))
         return (cacheRoot as NSString).appendingPathComponent("\(readable)-\(fnv1a(key)).git")
     }
 
@@ -76,9 +78,13 @@ public struct GitSource: Sendable {
     /// cache nothing is transferred.
     public func fetch(_ remote: Remote, branch: String, want: String? = nil) throws(GitError) -> FetchResult {
         try remote.refuseLocalUnlessAllowed()
-        let path = cachePath(for: remote.url)
+        let path = cachePath(for: remote.url, scope: remote.cacheScope)
         let lock: FileLock
-        do { lock = try FileLock(path: path + ".lock") } catch { throw GitError(.local, call: "flock", message: error.description) }
+        do {
+            lock = try FileLock(path: path + ".lock", timeout: remote.timeout)
+        } catch {
+            throw GitError(.timeout, call: "flock", message: error.description, hint: "another fetch of this repository holds its cache; retried with backoff")
+        }
         defer { lock.unlock() }
         let repo = try openOrInitCache(path)
         defer { git_repository_free(repo) }
@@ -154,7 +160,8 @@ public struct GitSource: Sendable {
             return repo
         }
         do {
-            try FileManager.default.createDirectory(atPath: cacheRoot, withIntermediateDirectories: true)
+            // Tenants' private repositories: the daemon's user alone reads them.
+            try FileManager.default.createDirectory(atPath: cacheRoot, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
             throw GitError(.local, call: "mkdir", message: "cannot create \(cacheRoot): \(error.localizedDescription)")
         }
@@ -186,8 +193,8 @@ public struct GitSource: Sendable {
     // MARK: Reading a commit without checking it out
 
     /// Opens the cache of `url` for reading commits, trees and blobs.
-    public func open(_ url: RepositoryURL) throws(GitError) -> Snapshot {
-        try Snapshot(path: cachePath(for: url))
+    public func open(_ url: RepositoryURL, scope: String? = nil) throws(GitError) -> Snapshot {
+        try Snapshot(path: cachePath(for: url, scope: scope))
     }
 
     /// Opens a bare cache by path.

@@ -20,11 +20,27 @@ public struct TreeEntry: Sendable, Hashable {
     public var symlinkTarget: String?
 }
 
+/// How much of a tree a walk will look at: git trees are shared by id, so a repository of
+/// a few kilobytes can name millions of paths ("tree bomb"), and a symlink's blob can be
+/// 100 MB of zeros that compress to nothing. Past a limit the walk stops with an error
+/// that names it, before the memory is spent.
+public struct TreeLimits: Sendable, Hashable {
+    /// Entries (files, folders, links, submodules) one walk visits.
+    public var maxEntries = 100_000
+    /// Folders nested in one another.
+    public var maxDepth = 64
+    /// Bytes of a symlink's target (git refuses longer ones in a working tree: PATH_MAX).
+    public var maxSymlinkTarget = 4096
+
+    public init() {}
+}
+
 /// A bare cache opened for reading: commits, trees and blobs, and checkouts.
 /// Not for concurrent use from several threads: open one per worker.
 public final class Snapshot: @unchecked Sendable {
     let repo: OpaquePointer
     public let path: String
+    public var limits = TreeLimits()
 
     init(path: String) throws(GitError) {
         var repo: OpaquePointer?
@@ -93,11 +109,15 @@ public final class Snapshot: @unchecked Sendable {
         guard git_repository_odb(&odb, repo) == 0, let odb else { throw fail("git_repository_odb") }
         defer { git_odb_free(odb) }
         var out: [TreeEntry] = []
-        var stack: [(OpaquePointer, String)] = [(top, "")]
+        var stack: [(tree: OpaquePointer, prefix: String, depth: Int)] = [(top, "", 0)]
         var owned: [OpaquePointer] = []
         defer { owned.forEach { git_tree_free($0) } }
-        while let (tree, prefix) = stack.popLast() {
-            for i in 0..<git_tree_entrycount(tree) {
+        var visited = 0
+        while let (tree, prefix, depth) = stack.popLast() {
+            let count = git_tree_entrycount(tree)
+            visited += count
+            try checkWalk(visited: visited, depth: depth, at: prefix, commit: id)
+            for i in 0..<count {
                 guard let entry = git_tree_entry_byindex(tree, i) else { continue }
                 let name = try checkedName(entry, in: prefix, commit: id)
                 let rel = prefix.isEmpty ? name : prefix + "/" + name
@@ -107,10 +127,16 @@ public final class Snapshot: @unchecked Sendable {
                     var sub: OpaquePointer?
                     guard git_tree_lookup(&sub, repo, oid) == 0, let sub else { throw fail("git_tree_lookup") }
                     owned.append(sub)
-                    stack.append((sub, rel))
+                    stack.append((sub, rel, depth + 1))
                 case GIT_FILEMODE_COMMIT:
                     out.append(TreeEntry(path: rel, kind: .submodule, id: Git.hex(oid), size: 0))
                 case GIT_FILEMODE_LINK:
+                    var linkSize = 0
+                    var linkType = GIT_OBJECT_BLOB
+                    guard git_odb_read_header(&linkSize, &linkType, odb, oid) == 0 else { throw fail("git_odb_read_header") }
+                    if linkSize > limits.maxSymlinkTarget {
+                        throw GitError(.unsafePath, call: "tree", message: "symlink \"\(rel)\" at commit \(id.prefix(12)) has a target of \(linkSize) bytes, over the limit of \(limits.maxSymlinkTarget); nothing of this commit is used")
+                    }
                     let target = try blob(oid)
                     out.append(TreeEntry(path: rel, kind: .symlink, id: Git.hex(oid), size: target.count, symlinkTarget: RepoPath.escape(target)))
                 case let mode:
@@ -124,6 +150,17 @@ public final class Snapshot: @unchecked Sendable {
         }
         out.sort { $0.path < $1.path }
         return out
+    }
+
+    /// Stops a walk past `limits` (a tree bomb costs nothing on disk and everything here).
+    private func checkWalk(visited: Int, depth: Int, at prefix: String, commit: String) throws(GitError) {
+        if visited > limits.maxEntries {
+            throw GitError(.unsafePath, call: "tree", message: "the tree at commit \(commit.prefix(12)) has more than \(limits.maxEntries) entries; nothing of this commit is used",
+                           hint: "keep the application's folder under \(limits.maxEntries) files and folders")
+        }
+        if depth > limits.maxDepth {
+            throw GitError(.unsafePath, call: "tree", message: "\"\(prefix)\" at commit \(commit.prefix(12)) is nested more than \(limits.maxDepth) folders deep; nothing of this commit is used")
+        }
     }
 
     /// A blob's bytes by id.
@@ -181,7 +218,9 @@ public final class Snapshot: @unchecked Sendable {
             }
         }
         var out: [Change] = []
-        for i in 0..<git_diff_num_deltas(diff) {
+        let deltas = git_diff_num_deltas(diff)
+        try checkWalk(visited: deltas, depth: 0, at: "", commit: newTree)
+        for i in 0..<deltas {
             guard let delta = git_diff_get_delta(diff, i)?.pointee else { continue }
             let added = delta.status == GIT_DELTA_ADDED
             let deleted = delta.status == GIT_DELTA_DELETED
@@ -293,15 +332,25 @@ public final class Snapshot: @unchecked Sendable {
             git_tree_free(top)
             throw posix("open", dir)
         }
+        var odbHandle: OpaquePointer?
+        guard git_repository_odb(&odbHandle, repo) == 0, let odb = odbHandle else {
+            git_tree_free(top)
+            close(rootFD)
+            throw fail("git_repository_odb")
+        }
+        defer { git_odb_free(odb) }
         var count = 0
-        var stack: [(tree: OpaquePointer, fd: Int32, shown: String)] = [(top, rootFD, "")]
+        var visited = 0
+        var stack: [(tree: OpaquePointer, fd: Int32, shown: String, depth: Int)] = [(top, rootFD, "", 0)]
         var owned: [OpaquePointer] = [top]
         var fds: [Int32] = [rootFD]
         defer {
             owned.forEach { git_tree_free($0) }
             fds.forEach { close($0) }
         }
-        while let (tree, dirFD, prefix) = stack.popLast() {
+        while let (tree, dirFD, prefix, depth) = stack.popLast() {
+            visited += git_tree_entrycount(tree)
+            try checkWalk(visited: visited, depth: depth, at: prefix, commit: id)
             for i in 0..<git_tree_entrycount(tree) {
                 guard let entry = git_tree_entry_byindex(tree, i) else { continue }
                 let name = git_tree_entry_name(entry)!
@@ -318,10 +367,19 @@ public final class Snapshot: @unchecked Sendable {
                     var sub: OpaquePointer?
                     guard git_tree_lookup(&sub, repo, oid) == 0, let sub else { throw fail("git_tree_lookup") }
                     owned.append(sub)
-                    stack.append((sub, fd, rel))
+                    stack.append((sub, fd, rel, depth + 1))
                 case GIT_FILEMODE_COMMIT:
                     continue  // submodules are not fetched
                 default:
+                    if mode == GIT_FILEMODE_LINK {
+                        // Its size from the header: a huge target is refused before it is inflated.
+                        var linkSize = 0
+                        var linkType = GIT_OBJECT_BLOB
+                        guard git_odb_read_header(&linkSize, &linkType, odb, oid) == 0 else { throw fail("git_odb_read_header") }
+                        if linkSize > limits.maxSymlinkTarget {
+                            throw GitError(.unsafePath, call: "tree", message: "symlink \"\(rel)\" has a target of \(linkSize) bytes, over the limit of \(limits.maxSymlinkTarget)")
+                        }
+                    }
                     var blob: OpaquePointer?
                     guard git_blob_lookup(&blob, repo, oid) == 0, let blob else { throw fail("git_blob_lookup") }
                     defer { git_blob_free(blob) }

@@ -6,8 +6,10 @@ import Synchronization
 /// Keeps slow or idle clients from holding the listener's descriptors (slowloris): each
 /// connection must send a complete request head within `headTimeout` of arriving (or of
 /// its previous response), must get its response within `requestTimeout` of the head
-/// (bodies are small here), and no more than `maxConnections` are open at once; a
-/// connection over the cap is closed at once. Long-lived answers (the events stream)
+/// (bodies are small here), and no more than `maxConnections` are open at once. At the
+/// cap, a new connection pushes out the oldest one still waiting for its request head
+/// (one client holding every slot with half-sent heads cannot keep others out); only
+/// when every open connection is serving a request is the new one closed. Long-lived answers (the events stream)
 /// mark themselves with `exempt` and are left alone once their head is written.
 public final class ConnectionGuard: Sendable {
     public struct Limits: Sendable {
@@ -19,6 +21,30 @@ public final class ConnectionGuard: Sendable {
 
     public let limits: Limits
     private let open = Atomic<Int>(0)
+    /// Connections that have not sent their request head yet, oldest first (by ticket).
+    private let waitingForHead = Mutex<(next: Int, channels: [ObjectIdentifier: (ticket: Int, channel: any Channel)])>((0, [:]))
+
+    func waiting(_ handler: Handler, _ channel: (any Channel)?) {
+        waitingForHead.withLock { state in
+            if let channel {
+                state.channels[ObjectIdentifier(handler)] = (state.next, channel)
+                state.next += 1
+            } else {
+                state.channels[ObjectIdentifier(handler)] = nil
+            }
+        }
+    }
+
+    /// Closes the connection that has waited longest for its request head; false if none.
+    func evictOldestWaiting(except handler: Handler) -> Bool {
+        let victim = waitingForHead.withLock { state -> (any Channel)? in
+            guard let oldest = state.channels.filter({ $0.key != ObjectIdentifier(handler) }).min(by: { $0.value.ticket < $1.value.ticket }) else { return nil }
+            state.channels[oldest.key] = nil
+            return oldest.value.channel
+        }
+        victim?.close(promise: nil)
+        return victim != nil
+    }
 
     public init(limits: Limits = Limits()) {
         self.limits = limits
@@ -48,16 +74,18 @@ public final class ConnectionGuard: Sendable {
         func handlerAdded(context: ChannelHandlerContext) {
             let count = owner.open.wrappingAdd(1, ordering: .relaxed).newValue
             counted = true
-            if count > owner.limits.maxConnections {
+            if count > owner.limits.maxConnections && !owner.evictOldestWaiting(except: self) {
                 context.close(promise: nil)
                 return
             }
+            owner.waiting(self, context.channel)
             arm(context, owner.limits.headTimeout)
         }
 
         func handlerRemoved(context: ChannelHandlerContext) {
             timer?.cancel()
             timer = nil
+            owner.waiting(self, nil)
             if counted {
                 owner.open.wrappingSubtract(1, ordering: .relaxed)
                 counted = false
@@ -71,7 +99,10 @@ public final class ConnectionGuard: Sendable {
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            if case .head = unwrapInboundIn(data) { arm(context, owner.limits.requestTimeout) }
+            if case .head = unwrapInboundIn(data) {
+                owner.waiting(self, nil)
+                arm(context, owner.limits.requestTimeout)
+            }
             context.fireChannelRead(data)
         }
 
@@ -85,7 +116,9 @@ public final class ConnectionGuard: Sendable {
                 }
             case .end:
                 streaming = false
-                // Keep-alive: the next request's head is due within the head timeout.
+                // Keep-alive: the next request's head is due within the head timeout (and
+                // the connection may be pushed out at the cap meanwhile).
+                owner.waiting(self, context.channel)
                 arm(context, owner.limits.headTimeout)
             case .body:
                 break

@@ -21,6 +21,8 @@ public struct Facade: Sendable {
     public let readiness: Readiness?
     /// Where tenants upload their secrets (write-only) and registrations read them from.
     public let secrets: SecretsDir
+    /// Registrations the API creates in one namespace, at most (nil: no limit).
+    public var maxAppsPerNamespace: Int? = 200
     let listCache = ListCache()
     /// The apps dir as last read (files are read again only when they change).
     let scanner: SharedScanner
@@ -269,13 +271,23 @@ public struct Facade: Sendable {
         }
         // The secrets rule, judged on the names alone (the daemon checks again when it reads).
         if let problem = secretProblem(registration) { return self.error(.badRequest, problem) }
+        // A local path reads this host's files (another tenant's fetch cache, say): only the
+        // operator's token may register one (and the daemon takes them only with --allow-file-urls).
+        if registration.source.repoURL.isLocal, grant.namespaces != nil {
+            return self.error(.forbidden, "local repository URLs (file:// and paths) need a token allowed every namespace")
+        }
         if let pathName, pathName != registration.name {
             return self.error(.badRequest, "the body's name \"\(registration.name)\" is not the name in the path, \"\(pathName)\"")
         }
         // One writer of the apps dir at a time (every request of every process sharing the
         // state dir): the check and the write below are one step.
         let lock: FileLock
-        do { lock = try FileLock(path: layout.appsDirLock) } catch { return self.error(.internalServerError, "\(error)") }
+        do {
+            let path = layout.appsDirLock
+            lock = try await BlockingPool.files.run { () throws(StateError) -> FileLock in try FileLock(path: path, timeout: .seconds(30)) }
+        } catch {
+            return self.error(.serviceUnavailable, "the apps dir is busy (\(error)); try again")
+        }
         defer { lock.unlock() }
         let existing = holders(of: registration.name)
         if !existing.files.isEmpty, !existing.allow(grant) {
@@ -289,16 +301,22 @@ public struct Facade: Sendable {
         if existing.files.count > 1 {
             return self.error(.conflict, "the name \"\(registration.name)\" is claimed by \(existing.files.count) files (\(existing.files.joined(separator: ", "))); remove one first")
         }
+        if existing.files.isEmpty, let limit = maxAppsPerNamespace {
+            let count = scanner.scan().files.filter { if case .success(let r) = $0.result { r.namespace == registration.namespace } else { false } }.count
+            if count >= limit {
+                return self.error(.forbidden, "namespace \"\(registration.namespace)\" has \(count) applications, the most this host allows (--max-apps-per-namespace)")
+            }
+        }
         let file = existing.files.first ?? (appsDir as NSString).appendingPathComponent(registration.name + ".yaml")
         let text = "# Written by the zerverless-gitops REST API (\(pathName == nil ? "POST" : "PUT")); the body as received.\n" + String(decoding: bytes, as: UTF8.self) + "\n"
         do {
             if existing.files.isEmpty {
                 // Created exclusively: a file that appeared meanwhile (by hand) is not replaced.
-                guard try AtomicFile.create(Array(text.utf8), at: file) else {
+                guard try AtomicFile.create(Array(text.utf8), at: file, mode: 0o600) else {
                     return self.error(.conflict, "\(file) exists already; use PUT to replace it")
                 }
             } else {
-                try AtomicFile.write(Array(text.utf8), to: file)
+                try AtomicFile.write(Array(text.utf8), to: file, mode: 0o600)
             }
         } catch {
             return self.error(.internalServerError, "cannot write \(file): \(error)")
@@ -379,6 +397,10 @@ public struct Facade: Sendable {
     func putSecret(_ request: Request, namespace: String, file: String, grant: APITokens.Grant) async -> Response {
         if let refused = namespaceProblem(namespace, grant: grant) { return refused }
         if let problem = SecretsDir.uploadNameProblem(file) { return error(.badRequest, problem) }
+        let held = secrets.list(namespace: namespace)
+        if held.count >= SecretsDir.maxFiles, !held.contains(where: { $0.name == file }) {
+            return error(.forbidden, "namespace \"\(namespace)\" has \(held.count) secret files, the most allowed; delete one first")
+        }
         let bytes: [UInt8]
         do {
             bytes = Array(buffer: try await request.body.collect(upTo: SecretsDir.maxSize))

@@ -166,6 +166,14 @@ public struct RepositoryURL: Sendable, Hashable, Codable, CustomStringConvertibl
         switch scheme {
         case .file, .path:
             return "file:" + trimmedPath
+        case .ssh, .scp:
+            // The user and `~` matter on a multi-user ssh host: `alice@h:repo` is not `bob@h:repo`.
+            let portPart = port.map { ":\($0)" } ?? ""
+            var p = Substring(path)
+            while p.hasSuffix("/") { p = p.dropLast() }
+            if p.hasSuffix(".git") { p = p.dropLast(4) }
+            while p.hasPrefix("/") { p = p.dropFirst() }
+            return "ssh://\(user.map { $0 + "@" } ?? "")\(host ?? "")\(portPart)/\(p)"
         default:
             let portPart = port.map { ":\($0)" } ?? ""
             return "\(scheme.rawValue)://\(host ?? "")\(portPart)/\(trimmedPath)"

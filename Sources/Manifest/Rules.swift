@@ -111,6 +111,26 @@ public enum Rules {
             for b in segment.utf8 where !isPathByte(b) {
                 return "\"\(path)\" contains \(describeByte(b)); use letters, digits and - . _ ~ only (and %XX escapes)"
             }
+            // An escape must not stand for what the path may not contain itself: a proxy
+            // that decodes before it routes would read `%2e%2e` as `..`, `%2f` as `/`.
+            let bytes = Array(segment.utf8)
+            var i = 0
+            while i < bytes.count {
+                if bytes[i] == UInt8(ascii: "%") {
+                    guard i + 2 < bytes.count,
+                          let hi = hexValue(bytes[i + 1]), let lo = hexValue(bytes[i + 2]) else {
+                        return "\"\(path)\" has a '%' that is not followed by two hex digits"
+                    }
+                    let decoded = hi << 4 | lo
+                    if decoded == UInt8(ascii: ".") || decoded == UInt8(ascii: "/") || decoded == UInt8(ascii: "\\")
+                        || decoded == UInt8(ascii: "%") || decoded < 0x20 || decoded == 0x7F {
+                        return "\"\(path)\" escapes \(describeByte(decoded)) as %\(String(format2: decoded)); write it plainly or not at all (a proxy that decodes paths would route it elsewhere)"
+                    }
+                    i += 3
+                } else {
+                    i += 1
+                }
+            }
         }
         return nil
     }
@@ -133,6 +153,15 @@ public enum Rules {
         return nil
     }
 
+    static func hexValue(_ c: UInt8) -> UInt8? {
+        switch c {
+        case 48...57: return c - 48
+        case 65...70: return c - 55
+        case 97...102: return c - 87
+        default: return nil
+        }
+    }
+
     static func isLower(_ b: UInt8) -> Bool { b >= 97 && b <= 122 }
     static func isDigit(_ b: UInt8) -> Bool { b >= 48 && b <= 57 }
     static func isPathByte(_ b: UInt8) -> Bool {
@@ -146,5 +175,13 @@ public enum Rules {
         case 0x80...: return "a non-ASCII character"
         default: return "'\(Character(UnicodeScalar(b)))'"
         }
+    }
+}
+
+extension String {
+    /// Two uppercase hex digits.
+    init(format2 byte: UInt8) {
+        let hex = Array("0123456789ABCDEF")
+        self = String([hex[Int(byte >> 4)], hex[Int(byte & 15)]])
     }
 }

@@ -122,3 +122,15 @@ extension AtomicFile {
         return removed
     }
 }
+
+/// A private scratch folder (`mkdtemp`: mode 0700, a name nobody can guess or take first)
+/// under the temporary directory, for build contexts and code under a syntax check.
+public enum ScratchFolder {
+    public static func make(_ prefix: String) throws -> String {
+        var template = Array((FileManager.default.temporaryDirectory.path + "/\(prefix)-XXXXXX").utf8CString)
+        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw StateError("cannot make a scratch folder in \(FileManager.default.temporaryDirectory.path): \(String(cString: strerror(errno)))")
+        }
+        return String(cString: made)
+    }
+}

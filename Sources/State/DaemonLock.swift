@@ -10,16 +10,22 @@ public final class DaemonLock: Sendable {
     /// Takes the lock, or throws naming its holder.
     public init(layout: StateLayout, shard: Int = 0) throws(StateError) {
         path = layout.root + "/locks/daemon-\(shard).lock"
-        try? FileManager.default.createDirectory(atPath: layout.root + "/locks", withIntermediateDirectories: true)
-        let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        try? FileManager.default.createDirectory(atPath: layout.root + "/locks", withIntermediateDirectories: true,
+                                                 attributes: [.posixPermissions: 0o700])
+        // The owner's alone: any user who can open it could hold it and keep the daemon out.
+        let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { throw StateError("cannot open \(path): \(String(cString: strerror(errno)))") }
+        fchmod(fd, 0o600)
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let code = errno
             var holder = [UInt8](repeating: 0, count: 512)
             let n = pread(fd, &holder, holder.count, 0)
             close(fd)
             if code == EWOULDBLOCK {
-                let who = n > 0 ? String(decoding: holder[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : "another process"
+                var who = n > 0 ? String(decoding: holder[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : "another process"
+                if let pid = who.split(separator: " ").dropFirst().first.flatMap({ Int32($0) }), kill(pid, 0) != 0, errno == ESRCH {
+                    who += " (that process is gone: another process holds the lock file; `fuser \(path)` names it)"
+                }
                 throw StateError("another zerverless-gitops holds the state dir \(layout.root) (shard \(shard)): \(who); two daemons on one state dir would deploy everything twice. Stop it, or give this one its own --state-dir")
             }
             throw StateError("cannot lock \(path): \(String(cString: strerror(code)))")

@@ -1,23 +1,35 @@
 import Foundation
 
 /// An exclusive `flock` on a file: serializes threads and processes alike (each open file
-/// description is locked separately). Blocks until it is held.
-public final class FileLock {
+/// description is locked separately). The file is the owner's alone (0600, in a 0700
+/// folder): any user who can open a file can `flock` it, and a lock another user holds
+/// would freeze the daemon. The wait is bounded.
+public final class FileLock: @unchecked Sendable {
     private let fd: Int32
 
-    public init(path: String) throws(StateError) {
+    /// Waits at most `timeout` for the lock (nil: for ever), polling every 10 ms. Blocks
+    /// the calling thread: call it off the cooperative pool (`BlockingPool`).
+    public init(path: String, timeout: Duration? = nil) throws(StateError) {
         let dir = (path as NSString).deletingLastPathComponent
-        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        if !FileManager.default.fileExists(atPath: dir) {
+            try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else {
             throw StateError("cannot open the lock file \(path): \(String(cString: strerror(errno)))")
         }
-        while flock(fd, LOCK_EX) != 0 {
-            if errno != EINTR {
-                let message = String(cString: strerror(errno))
-                close(fd)
-                throw StateError("cannot lock \(path): \(message)")
+        fchmod(fd, 0o600)
+        let deadline = timeout.map { ContinuousClock.now + $0 }
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let code = errno
+            if code == EINTR { continue }
+            if code == EWOULDBLOCK, deadline.map({ ContinuousClock.now < $0 }) ?? true {
+                usleep(10_000)
+                continue
             }
+            close(fd)
+            if code == EWOULDBLOCK { throw StateError("\(path) is locked by another process for longer than \(timeout!)") }
+            throw StateError("cannot lock \(path): \(String(cString: strerror(code)))")
         }
     }
 

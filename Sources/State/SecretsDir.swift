@@ -12,6 +12,8 @@ public struct SecretsDir: Sendable, Hashable {
     public static let defaultRoot = "/etc/zerverless/secrets"
     /// The largest secret file read or uploaded.
     public static let maxSize = 64 << 10
+    /// The most files one namespace may upload.
+    public static let maxFiles = 100
 
     public init(root: String) {
         self.root = Self.normalize(root.hasPrefix("/") ? root : FileManager.default.currentDirectoryPath + "/" + root)

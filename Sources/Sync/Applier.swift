@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Manifest
+import State
 
 /// What one apply did.
 public struct ApplyReport: Sendable {
@@ -215,7 +216,8 @@ public struct Applier: Sendable {
         guard case .docker(let dockerfile, let dockerfileID, let context) = spec.code, let image = spec.image else { return }
         if await builder.exists(image) { return }
         guard let export else { throw TargetError("no way to materialize the build context", retryable: false) }
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("zg-build-\(UUID().uuidString.prefix(8))").path
+        let dir: String
+        do { dir = try ScratchFolder.make("zg-build") } catch { throw TargetError("\(error)", retryable: true) }
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let contextDir = dir + "/context"
         var dockerfilePath: String

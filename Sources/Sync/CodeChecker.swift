@@ -1,6 +1,7 @@
 import Foundation
 import Manifest
 import Processes
+import State
 import Synchronization
 
 /// Syntax checks before deploy, with the checkers the host has: `luac5.4 -p` (Debian
@@ -57,8 +58,8 @@ public struct CodeChecker: Sendable {
     static func which(_ names: [String]) -> String? { ChildProcess.which(names) }
 
     public func check(_ runtime: AppManifest.Runtime, code: String) -> Problem? {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("zg-check-\(UUID().uuidString.prefix(8))")
-        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        guard let path = try? ScratchFolder.make("zg-check") else { return nil }
+        let dir = URL(fileURLWithPath: path)
         defer { try? FileManager.default.removeItem(at: dir) }
         switch runtime {
         case .lua:

@@ -92,6 +92,11 @@ public struct CommandImageBuilder: ImageBuilder {
                               retryable: false)
         }
         let network = policy.mayUseNetwork(namespace)
+        if !network, let text = try? String(contentsOfFile: dockerfile, encoding: .utf8), let problem = Self.networkUse(text) {
+            // The builder itself fetches these on the host's network, whatever --network says.
+            throw TargetError("\(problem), which builds of namespace \(namespace) may not do (--build-network-namespaces); the function is not built",
+                              retryable: false)
+        }
         var command = executable
         var args = globalArguments
         switch tool {
@@ -138,6 +143,26 @@ public struct CommandImageBuilder: ImageBuilder {
                 throw TargetError("cannot pull the base image \(image):\n\(tail)", retryable: true)
             }
         }
+    }
+
+    /// What in a Dockerfile makes the builder itself reach the network (not a `RUN` step,
+    /// which `--network none` covers): `ADD` of a URL or a git repository, a `# syntax=`
+    /// frontend image, and secret or ssh mounts. nil when there is none.
+    static func networkUse(_ dockerfile: String) -> String? {
+        for raw in dockerfile.split(separator: "\n") {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            let lower = line.lowercased()
+            if lower.hasPrefix("#"), lower.replacingOccurrences(of: " ", with: "").hasPrefix("#syntax=") {
+                return "the Dockerfile asks for a frontend image (\(line))"
+            }
+            if lower.hasPrefix("add "), lower.contains("://") || lower.contains("git@") {
+                return "the Dockerfile downloads with ADD (\(line.prefix(120)))"
+            }
+            if lower.contains("--mount=type=secret") || lower.contains("--mount=type=ssh") {
+                return "the Dockerfile mounts the builder's secrets or ssh agent"
+            }
+        }
+        return nil
     }
 
     /// The external images a Dockerfile's `FROM` lines name (not `scratch`, not earlier

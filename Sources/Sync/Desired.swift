@@ -46,6 +46,11 @@ public enum DesiredBuilder {
                 // Every symlink in the build context must stay inside the application's folder.
                 var contextLines: [String] = []
                 var contextOK = true
+                let contextBytes = index.entries(under: contextDir).reduce(0) { $0 + $1.size }
+                if contextBytes > limits.buildContextBytes {
+                    fail("context \(context) holds \(contextBytes) bytes, over the limit of \(limits.buildContextBytes) for a build context")
+                    continue
+                }
                 for entry in index.entries(under: contextDir) {
                     if entry.kind == .symlink, case .failure(let problem) = index.resolve(entry.path) {
                         fail("context \(problem)")
@@ -56,7 +61,8 @@ public enum DesiredBuilder {
                 guard contextOK else { continue }
                 let digest = GitHash.blobID(Array((contextLines.joined(separator: "\n") + "\ndockerfile \(dfEntry.id) \(dfEntry.path)").utf8))
                 let slug = f.path.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" }
-                let name = "zerverless/\(namespace)\(String(slug))".replacingOccurrences(of: "--", with: "-")
+                // The namespace is a component of its own: `a` + `/b-c` and `a-b` + `/c` never share an image.
+                let name = "zerverless/\(namespace)/\(String(slug.drop { $0 == "-" }))".replacingOccurrences(of: "--", with: "-")
                 functions.append(FunctionSpec(path: f.path, runtime: .docker, code: .docker(dockerfile: dfEntry.path, dockerfileID: dfEntry.id, context: contextDir),
                                               codeID: digest, image: "\(name):\(digest.prefix(12))", port: port, line: f.line))
             }
@@ -114,16 +120,27 @@ extension DesiredBuilder {
     /// and contexts, and where the symlinks under static.dir point.
     public static func referencedPaths(manifest: AppManifest, tree: [TreeEntry]) -> [String] {
         var paths: [String] = []
+        let index = TreeIndex(tree)
+        // A path as written and where it resolves to: a codeFile reached through a symlink
+        // changes when its target does.
+        func add(_ text: String) {
+            let written = RepoPath.escape(text: text)
+            paths.append(written)
+            switch index.resolve(written) {
+            case .success(.file(let entry)): paths.append(entry.path)
+            case .success(.directory(let dir)): paths.append(dir)
+            case .failure: break
+            }
+        }
         for f in manifest.functions {
             switch f.code {
             case .inline: break
-            case .file(let p): paths.append(RepoPath.escape(text: p))
-            case .docker(let dockerfile, let context, _): paths.append(RepoPath.escape(text: dockerfile)); paths.append(RepoPath.escape(text: context))
+            case .file(let p): add(p)
+            case .docker(let dockerfile, let context, _): add(dockerfile); add(context)
             }
         }
         if let text = manifest.staticFiles?.dir {
             let dir = RepoPath.escape(text: text)
-            let index = TreeIndex(tree)
             for entry in index.entries(under: dir) where entry.kind == .symlink {
                 paths.append(entry.path)
                 if case .success(.file(let target)) = index.resolve(entry.path) { paths.append(target.path) }

@@ -7,6 +7,8 @@ public struct SyncLimits: Sendable, Hashable, Codable {
     public var staticFileBytes = 50 << 20
     public var staticTotalBytes = 1 << 30
     public var staticFiles = 20_000
+    /// Bytes of one Docker build context (written to disk for the builder).
+    public var buildContextBytes = 1 << 30
 
     public init() {}
 }

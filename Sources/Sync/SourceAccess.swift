@@ -56,7 +56,9 @@ public struct SourceAccess: Sendable {
         do {
             let credentials = try Credentials.make(url: source.repoURL, username: auth?.username, token: token, sshKey: sshKey,
                                                    knownHosts: knownHosts)
-            return Remote(url: source.repoURL, credentials: credentials, timeout: timeout, allowLocal: allowLocal, sizeLimit: sizeLimit)
+            var remote = Remote(url: source.repoURL, credentials: credentials, timeout: timeout, allowLocal: allowLocal, sizeLimit: sizeLimit)
+            remote.cacheScope = registration.namespace
+            return remote
         } catch {
             throw .git(error)
         }

@@ -135,7 +135,8 @@ public struct SyncEngine: Sendable {
         if synced.referenced.contains(".") { return nil }  // a Docker context of the whole folder
         for c in changes {
             if c.path == AppManifest.fileName { return nil }
-            if synced.referenced.contains(where: { c.path == $0 || c.path.hasPrefix($0 + "/") }) { return nil }
+            // A referenced path, something under it, or a folder (or symlink) on its way.
+            if synced.referenced.contains(where: { c.path == $0 || c.path.hasPrefix($0 + "/") || $0.hasPrefix(c.path + "/") }) { return nil }
             let plain: (TreeEntry.Kind?) -> Bool = { $0 == nil || $0 == .file || $0 == .executable }
             guard let prefix, c.path.hasPrefix(prefix) else {
                 if c.oldKind == .symlink || c.newKind == .symlink { return nil }

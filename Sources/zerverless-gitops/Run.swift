@@ -71,6 +71,9 @@ struct Run: AsyncParsableCommand {
     @Option(help: "The most one repository's fetches and fetch cache may take on disk, like 500MiB or 2GiB. Env: ZG_MAX_REPO_SIZE.")
     var maxRepoSize: String = env("ZG_MAX_REPO_SIZE") ?? "2GiB"
 
+    @Option(help: "Registrations the REST API creates in one namespace, at most. Env: ZG_MAX_APPS_PER_NAMESPACE.")
+    var maxAppsPerNamespace: String = env("ZG_MAX_APPS_PER_NAMESPACE") ?? "200"
+
     @Option(help: "Bearer tokens of the REST API and their namespaces. Env: ZG_API_TOKENS_FILE.")
     var apiTokensFile: String? = env("ZG_API_TOKENS_FILE")
 
@@ -126,6 +129,9 @@ struct Run: AsyncParsableCommand {
         }
         guard let repoSizeLimit = Rules.parseSize(maxRepoSize), repoSizeLimit > 0 else {
             throw usage("--max-repo-size: \"\(maxRepoSize)\" is not a size; write it like 500MiB or 2GiB")
+        }
+        guard let appsPerNamespace = Int(maxAppsPerNamespace), appsPerNamespace >= 1 else {
+            throw usage("--max-apps-per-namespace: \"\(maxAppsPerNamespace)\" is not a number of at least 1")
         }
         guard let workers = Int(concurrency), workers >= 1, workers <= 256 else {
             throw usage("--concurrency: \"\(concurrency)\" is not a number from 1 to 256")
@@ -226,9 +232,10 @@ struct Run: AsyncParsableCommand {
             let colon = listen.lastIndex(of: ":")!
             let host = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
             let port = Int(listen[listen.index(after: colon)...])!
-            let facade = Facade(appsDir: (appsDir as NSString).standardizingPath, layout: layout, tokens: tokens,
+            var facade = Facade(appsDir: (appsDir as NSString).standardizingPath, layout: layout, tokens: tokens,
                                 webhookSecretFile: webhookSecretFile, metrics: metrics, readiness: readiness,
                                 secrets: SecretsDir(root: secretsDir))
+            facade.maxAppsPerNamespace = appsPerNamespace
             var httpLogger = Logger(label: "zerverless-gitops.http")
             httpLogger.logLevel = .warning
             let connectionGuard = ConnectionGuard(limits: connectionLimits)

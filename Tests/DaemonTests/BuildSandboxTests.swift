@@ -57,6 +57,6 @@ import TestSupport
         #expect(trustedListener.acceptPending() == 1)
         #expect(otherListener.acceptPending() == 0)
         #expect((d.status("other")?["message"] as? String)?.contains("Docker builds are turned off for namespace other") == true)
-        #expect(w.published("functions/alice/svc.json")?.contains("zerverless/alice-svc:") == true)
+        #expect(w.published("functions/alice/svc.json")?.contains("zerverless/alice/svc:") == true)
     }
 }

@@ -63,6 +63,28 @@ import TestSupport
         #expect(w.published("static/web/noise.txt") == nil)
     }
 
+    @Test func aClientHoldingEveryConnectionCannotKeepOthersOut() throws {
+        let w = try World("connection-cap")
+        let d = try w.daemon(["--listen", "127.0.0.1:0", "--api-read-timeout", "60s", "--api-max-connections", "50"])
+        let port = try listeningPort(d)
+        // 100 half-sent heads, reopened as they are closed, for longer than any test waits.
+        var sockets: [Int32] = []
+        defer { sockets.forEach { close($0) } }
+        for _ in 0..<100 {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+            addr.sin_port = in_port_t(UInt16(port).bigEndian)
+            if withUnsafePointer(to: &addr, { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }) == 0 {
+                _ = "GET /healthz HTTP/1.1\r\n".withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+            }
+            sockets.append(fd)
+        }
+        // Well before the 60 s head deadline, a client with a whole request gets in.
+        for _ in 0..<3 { #expect(httpStatus(port: port, path: "/healthz") == 200) }
+    }
+
     @Test func secretsInsideURLsAreUsedDecodedAndShownNowhere() async throws {
         let w = try World("url-secrets")
         let trap = try await CredentialTrap.start()

@@ -168,4 +168,56 @@ import TestSupport
         #expect(w.published("functions/web/v1.json")?.contains("'v1'") == true)
         #expect(w.published("functions/web/v1%2Ejson/users.json")?.contains("'users'") == true)
     }
+
+    @Test func treeAndSymlinkBombsAreRefusedBeforeTheyCostMemory() throws {
+        let w = try World("bombs")
+        let repo = try GitRepo(root: w.reposDir, name: "bomb", files: ["README.md": "x\n"])
+        // 100 x 100 x 100 = a million paths from three small trees (git shares them by id).
+        var id = try repo.writeTree(.tree((0..<100).map { (Array("f\($0)".utf8), Tree.blob("x\n")) }))
+        for _ in 0..<2 { id = try repo.writeTree(.tree((0..<100).map { (Array("d\($0)".utf8), Tree.treeID(id)) })) }
+        let level = Tree.treeID(id)
+        let head = try repo.commitTree(.dir([("zerverless.yaml", .blob(Self.staticManifest("eve"))), ("static", .dir([("a.txt", .blob("a\n")), ("bomb", level)]))]),
+                                       message: "tree bomb")
+        let other = try GitRepo(root: w.reposDir, name: "site", files: siteFiles(namespace: "web"))
+        let port = try w.serve()
+        try w.write("bomb.yaml", registration("bomb", namespace: "eve", url: w.url("bomb", port: port)))
+        try w.write("site.yaml", registration("site", namespace: "web", url: w.url("site", port: port)))
+        let d = try w.daemon()
+        try d.waitFor("bomb", "invalid", timeout: .seconds(60))
+        let message = try #require(d.status("bomb")?["message"] as? String)
+        #expect(message.contains("more than 100000 entries"), "\(message)")
+        #expect(message.contains(String(head.prefix(12))))
+        try d.waitFor("site", "synced", commit: try other.head())
+
+        // A symlink whose blob is far longer than any path.
+        let link = try repo.commitTree(.dir([("zerverless.yaml", .blob(Self.staticManifest("eve"))),
+                                             ("static", .dir([("a.txt", .blob("a\n")), ("long", .symlink(String(repeating: "a/", count: 5000)))]))]),
+                                       message: "symlink bomb")
+        #expect(try w.cli(["sync", "bomb", "--wait", "--timeout", "60s"]).status == 1)
+        let second = try #require(d.status("bomb")?["message"] as? String)
+        #expect(second.contains("symlink \"static/long\"") && second.contains("over the limit of 4096"), "\(second)")
+        #expect(second.contains(String(link.prefix(12))))
+        #expect(d.exited() == nil)
+    }
+
+    @Test func aCodeFileReachedThroughASymlinkFollowsItsTarget() throws {
+        let w = try World("symlinked-code")
+        let manifest = "apiVersion: zerverless.io/v1\nkind: Application\nmetadata: {name: app, namespace: web}\nspec:\n  functions:\n    - {path: /hello, runtime: lua, codeFile: code/hello.lua}\n  static: {dir: static}\n"
+        func tree(_ version: String) -> Tree {
+            .dir([("zerverless.yaml", .blob(manifest)), ("static", .dir([("index.html", .blob("x\n"))])),
+                  ("lib", .dir([("hello.lua", .blob("function handle(r) return {status=200, body=\"\(version)\"} end\n"))])),
+                  ("code", .dir([("hello.lua", .symlink("../lib/hello.lua"))]))])
+        }
+        let repo = try GitRepo(root: w.reposDir, name: "app", files: ["README.md": "x\n"])
+        let first = try repo.commitTree(tree("VERSION 1"), message: "v1")
+        try w.write("app.yaml", registration("app", namespace: "web", url: w.url("app", port: try w.serve())))
+        let d = try w.daemon()
+        try d.waitFor("app", "synced", commit: first)
+        #expect(w.published("functions/web/hello.json")?.contains("VERSION 1") == true)
+        // Only the symlink's target changes.
+        let second = try repo.commitTree(tree("VERSION 2"), message: "v2")
+        #expect(try w.cli(["sync", "app", "--wait", "--timeout", "60s"]).status == 0)
+        #expect(d.commit("app") == second)
+        #expect(w.published("functions/web/hello.json")?.contains("VERSION 2") == true)
+    }
 }

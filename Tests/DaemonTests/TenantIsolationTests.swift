@@ -284,4 +284,47 @@ import TestSupport
         try d.waitFor("site", "synced", commit: try repo.head(), timeout: .seconds(20))
         #expect(["hung0", "hung1", "hung2"].allSatisfy { d.phase($0) != "synced" })
     }
+
+    @Test func anotherTenantsCredentialsNeverStandInForYours() async throws {
+        let t = try Tenants("borrowed-credentials", arguments: ["--head-cache", "30s"])
+        let repos = t.w.dir.file("private")
+        try FileManager.default.createDirectory(atPath: repos, withIntermediateDirectories: true)
+        let repo = try GitRepo(root: repos, name: "site", files: siteFiles(namespace: "alice"))
+        let server = try startHTTPGit(base: repos, dir: t.w.dir.path, options: HTTPGitOptions(basicAuth: ("deploy", "alice-password")))
+        let url = "http://127.0.0.1:\(server.port)/git/site.git"
+        #expect(try await t.upload("alice", "token", Array("alice-password\n".utf8), token: Self.aliceToken) == 201)
+        #expect(try await t.upload("mallory", "token", Array("not-the-password\n".utf8), token: Self.adminToken) == 201)
+        let auth = #"{"username": "deploy", "tokenFile": "token"}"#
+        let alice = #"{"name": "alice-site", "namespace": "alice", "source": {"repoURL": "\#(url)", "auth": \#(auth)}, "pollInterval": "1s"}"#
+        let mallory = #"{"name": "probe", "namespace": "mallory", "source": {"repoURL": "\#(url)", "auth": \#(auth)}, "pollInterval": "1s"}"#
+        #expect(try await t.call(.POST, "/applications", alice, token: Self.aliceToken).0 == 201)
+        try t.daemon.waitFor("alice-site", "synced", commit: try repo.head())
+        #expect(try await t.call(.POST, "/applications", mallory, token: Self.adminToken).0 == 201)
+        try waitUntil(timeout: .seconds(30), "mallory's probe to look five times") { t.daemon.attempts("probe").count >= 5 }
+        let attempts = t.daemon.attempts("probe")
+        #expect(attempts.allSatisfy { $0["result"] as? String == "error" && $0["commit"] == nil }, "\(attempts)")
+        #expect((t.daemon.status("probe")?["message"] as? String)?.contains("authentication failed") == true)
+        _ = server
+    }
+
+    @Test func privateFilesAreTheDaemonsAlone() async throws {
+        let t = try Tenants("modes")
+        let repo = try GitRepo(root: t.w.reposDir, name: "site", files: siteFiles(namespace: "alice"))
+        let body = #"{"name": "site", "namespace": "alice", "source": {"repoURL": "\#(t.w.url("site", port: try t.w.serve()))"}}"#
+        #expect(try await t.call(.POST, "/applications", body, token: Self.aliceToken).0 == 201)
+        try t.daemon.waitFor("site", "synced", commit: try repo.head())
+        func mode(_ path: String) -> Int? { (try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions]) as? Int }
+        #expect(mode(t.w.stateDir + "/cache") == 0o700)
+        #expect(mode(t.w.stateDir + "/locks") == 0o700)
+        #expect(mode(t.w.stateDir + "/locks/daemon-0.lock") == 0o600)
+        #expect(mode(t.w.stateDir + "/locks/apps-dir.lock") == 0o600)
+        #expect(mode(t.w.app("site.yaml")) == 0o600)
+        // A tenant may not point the daemon at this host's files; the operator may.
+        let local = #"{"name": "peek", "namespace": "alice", "source": {"repoURL": "file://\#(t.w.stateDir)/cache"}}"#
+        #expect(try await t.call(.POST, "/applications", local, token: Self.aliceToken).0 == 403)
+        // At most 100 secret files per namespace.
+        for i in 0..<100 { #expect(try await t.upload("alice", "s\(i)", [65], token: Self.aliceToken) == 201) }
+        #expect(try await t.upload("alice", "one-more", [65], token: Self.aliceToken) == 403)
+        #expect(try await t.upload("alice", "s7", [66], token: Self.aliceToken) == 201)
+    }
 }

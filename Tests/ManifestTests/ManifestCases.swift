@@ -150,6 +150,20 @@ let manifestCases: [Case] = [
         """, [
             "apps.d/t.yaml:8:14: error: spec.functions[0].path: \"/api/../admin\" has a '..' segment; paths may not climb",
         ]),
+    Case("path with escaped dots, slashes or percent", nil, manifestHeader + """
+        spec:
+          functions:
+            - {path: /%2e%2e/bob/api, runtime: lua, code: x}
+            - {path: /a%2Fb, runtime: lua, code: x}
+            - {path: /a%25, runtime: lua, code: x}
+            - {path: /a%4, runtime: lua, code: x}
+            - {path: /caf%C3%A9, runtime: lua, code: x}
+        """, [
+            "apps.d/t.yaml:8:14: error: spec.functions[0].path: \"/%2e%2e/bob/api\" escapes '.' as %2E; write it plainly or not at all (a proxy that decodes paths would route it elsewhere)",
+            "apps.d/t.yaml:9:14: error: spec.functions[1].path: \"/a%2Fb\" escapes '/' as %2F; write it plainly or not at all (a proxy that decodes paths would route it elsewhere)",
+            "apps.d/t.yaml:10:14: error: spec.functions[2].path: \"/a%25\" escapes '%' as %25; write it plainly or not at all (a proxy that decodes paths would route it elsewhere)",
+            "apps.d/t.yaml:11:14: error: spec.functions[3].path: \"/a%4\" has a '%' that is not followed by two hex digits",
+        ]),
     Case("path with an empty segment", nil, manifestHeader + """
         spec:
           functions:

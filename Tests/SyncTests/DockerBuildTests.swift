@@ -78,9 +78,22 @@ private let buildahPresent = CodeChecker.which(["buildah"]) != nil
         h.engine.builder = CommandImageBuilder.detect("buildah", globalArguments: ["--root", storage + "/root", "--runroot", storage + "/run", "--storage-driver", "vfs"])
         let out = try await h.sync()
         let message = try #require(out.report?.functionErrors["/d"])
-        #expect(message.hasPrefix("image build failed: buildah build of zerverless/web-d:"), "\(message)")
+        #expect(message.hasPrefix("image build failed: buildah build of zerverless/web/d:"), "\(message)")
         #expect(message.contains("missing-file.txt"), "\(message)")
         #expect(out.report?.deployed == ["/hello"])
         #expect(h.published("static/web/a.txt") == "a")
     }
+}
+
+@Test(arguments: [
+    ("FROM scratch\nCOPY a /a\n", nil),
+    ("# syntax=docker/dockerfile:1\nFROM scratch\n", "frontend image"),
+    ("FROM scratch\nADD https://example.com/x /x\n", "downloads with ADD"),
+    ("FROM scratch\nADD git@github.com:o/r.git /r\n", "downloads with ADD"),
+    ("FROM scratch\nRUN --mount=type=secret,id=x cat /run/secrets/x\n", "secrets or ssh agent"),
+    ("FROM scratch\nADD local.tar /x\n", nil),
+] as [(String, String?)])
+func dockerfilesThatMakeTheBuilderReachTheNetwork(_ dockerfile: String, _ expected: String?) {
+    let found = CommandImageBuilder.networkUse(dockerfile)
+    if let expected { #expect(found?.contains(expected) == true, "\(found ?? "nil")") } else { #expect(found == nil) }
 }

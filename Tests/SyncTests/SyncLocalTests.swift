@@ -246,7 +246,7 @@ final class CrashingTarget: DeployTarget {
     #expect(out.report?.functionErrors["/d"] == "no Docker builder on this host (docker, podman or buildah); the function is not deployed")
     #expect(out.report?.deployed == ["/api/hello"])
     let spec = try #require(out.desired?.functions.first { $0.path == "/d" })
-    #expect(spec.image?.hasPrefix("zerverless/web-d:") == true)
+    #expect(spec.image?.hasPrefix("zerverless/web/d:") == true)
     #expect(spec.port == 80)
 }
 

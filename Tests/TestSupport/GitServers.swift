@@ -90,6 +90,8 @@ public final class GitRepo: @unchecked Sendable {
         case executable(String)
         case symlink(String)
         case tree([(name: [UInt8], tree: Tree)])
+        /// A tree already in the repository, by id (trees shared by id: a "tree bomb").
+        case treeID(String)
 
         public static func dir(_ entries: [(String, Tree)]) -> Tree { .tree(entries.map { (Array($0.0.utf8), $0.1) }) }
     }
@@ -106,6 +108,9 @@ public final class GitRepo: @unchecked Sendable {
         return commit
     }
 
+    /// Writes a tree (and what it holds) into the work repository's objects; its id.
+    public func writeTree(_ tree: Tree) throws -> String { try write(tree) }
+
     private func write(_ tree: Tree) throws -> String {
         func object(_ content: String) throws -> String {
             let out = try run("/usr/bin/git", ["hash-object", "-w", "--stdin"], input: Data(content.utf8), environment: gitEnvironment, cwd: work)
@@ -121,6 +126,7 @@ public final class GitRepo: @unchecked Sendable {
             case .executable(let text): line = "100755 blob \(try object(text))\t"
             case .symlink(let target): line = "120000 blob \(try object(target))\t"
             case .tree: line = "040000 tree \(try write(entry))\t"
+            case .treeID(let id): line = "040000 tree \(id)\t"
             }
             listing += Array(line.utf8) + name + [10]
         }
