@@ -1,6 +1,12 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+/// Strict settings for every target: `any` spelled out, imports visible where used.
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
 let package = Package(
     name: "zerverless-gitops",
     platforms: [.macOS(.v14)],
@@ -18,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.24.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
         // System-library shims (Debian: libyaml-dev, libgit2-dev, libinotifytools0-dev).
@@ -29,81 +37,105 @@ let package = Package(
         .target(name: "CGitStream", dependencies: ["CGit2"]),
 
         // libyaml events -> a Node tree whose nodes carry their marks.
-        .target(name: "YAML", dependencies: ["CYAML"]),
-        // Pure decoding and validation of registration files and zerverless.yaml.
-        .target(name: "Manifest", dependencies: ["YAML"]),
-        // libgit2: head lookup, shared fetch caches, checkouts, tree and blob reads, credentials.
-        .target(name: "GitSource", dependencies: ["CGit2", "CGitStream", "Manifest", "State"]),
-        // The file layout under the state dir: atomic writes, locks, secrets.
-        .target(name: "State"),
+        .target(name: "YAML", dependencies: ["CYAML"], swiftSettings: strict),
+        // Pure decoding and validation of registration files and zerverless.yaml; repository
+        // paths as bytes; the failure vocabulary.
+        .target(name: "Manifest", dependencies: ["YAML"], swiftSettings: strict),
         // The one way to run another program: posix_spawn, a deadline, bounded output.
-        .target(name: "Processes"),
+        .target(name: "Processes", swiftSettings: strict),
+        // Every file under the state dir and the apps dir has its one owner here: status
+        // documents, history, inventories, sync requests, registrations, secrets, locks.
+        .target(name: "State", dependencies: [
+            "Manifest",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], swiftSettings: strict),
+        // libgit2: head lookup, shared fetch caches, tree and blob reads, checkouts.
+        .target(name: "GitSource", dependencies: [
+            "CGit2", "CGitStream", "Manifest", "State",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], swiftSettings: strict),
         // Plan (pure diff) and apply, behind the DeployTarget protocol.
         .target(name: "Sync", dependencies: [
             "Manifest", "GitSource", "State", "Processes",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
-        ]),
-        // Composition root of the daemon: the apps-dir watcher, workers, scheduling.
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ], swiftSettings: strict),
+        // Composition root of the daemon: the scheduler, the supervisor, the looks.
         .target(name: "Daemon", dependencies: [
-            "CInotifyTools", "Sync", "GitSource", "Manifest", "State", "YAML",
+            "CInotifyTools", "Sync", "GitSource", "Manifest", "State",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Crypto", package: "swift-crypto"),
-        ]),
-        // The REST facade over the files (Hummingbird 2).
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+        ], swiftSettings: strict),
+        // The REST facade over the files (Hummingbird 2): State and Manifest only.
         .target(name: "HTTPFacade", dependencies: [
-            "Daemon", "Manifest", "State",
+            "Manifest", "State",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
-        ]),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+        ], swiftSettings: strict),
         // The thin CLI.
         .executableTarget(
             name: "zerverless-gitops",
             dependencies: [
-                "Manifest",
-                "GitSource",
-                "State",
-                "Sync",
-                "Daemon",
-                "HTTPFacade",
+                "Manifest", "GitSource", "State", "Sync", "Daemon", "HTTPFacade",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
         ),
 
-        // Helpers shared by the test targets: processes, temp dirs, the built binary.
-        .target(name: "TestSupport", dependencies: [.product(name: "Hummingbird", package: "hummingbird")], path: "Tests/TestSupport"),
+        // Real servers and repositories on loopback, shared by the tests and the benchmarks:
+        // git repositories, git daemon / http-backend / sshd, the built daemon as a process.
+        .target(name: "LocalServers", dependencies: ["Processes"], swiftSettings: strict),
+        // Helpers of the test targets only (the orchestrator's contract server...).
+        .target(name: "TestSupport", dependencies: [
+            "LocalServers",
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ], path: "Tests/TestSupport"),
         // The benchmarks (make bench).
         .executableTarget(name: "zg-bench", dependencies: [
-            "Manifest", "GitSource", "Sync", "State", "TestSupport", "HTTPFacade",
+            "Manifest", "GitSource", "Sync", "State", "HTTPFacade", "LocalServers", "Processes",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ], swiftSettings: strict),
 
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
         .testTarget(name: "ManifestTests", dependencies: ["Manifest", "YAML"]),
-        .testTarget(name: "GitSourceTests", dependencies: ["GitSource", "Manifest", "TestSupport"]),
+        .testTarget(name: "GitSourceTests", dependencies: ["GitSource", "Manifest", "State", "TestSupport"]),
         .testTarget(name: "SyncTests", dependencies: [
-            "Sync", "GitSource", "Manifest", "State", "TestSupport",
+            "Sync", "GitSource", "Manifest", "State", "TestSupport", "Processes",
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
         .testTarget(name: "DaemonTests", dependencies: [
             "Daemon", "zerverless-gitops", "State", "Sync", "TestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "MetricsTestKit", package: "swift-metrics"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .testTarget(name: "HTTPFacadeTests", dependencies: [
-            "HTTPFacade", "Daemon", "State", "TestSupport",
+            "HTTPFacade", "State", "TestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "MetricsTestKit", package: "swift-metrics"),
         ]),
         .testTarget(name: "CLITests", dependencies: ["zerverless-gitops", "GitSource", "Manifest", "State", "TestSupport", "CGit2", "CInotifyTools"]),
     ],

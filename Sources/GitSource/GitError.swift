@@ -1,3 +1,5 @@
+import Manifest
+
 /// A failed git operation: which call, libgit2's error class and message, the repository
 /// (credentials redacted), whether to retry, and what to do about it.
 public struct GitError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -28,9 +30,7 @@ public struct GitError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Flux's split: stalled failures wait for an input to change; retryable ones back off.
-    public enum Retry: String, Sendable, Codable {
-        case retryable, stalled
-    }
+    public typealias Retry = Manifest.Retry
 
     public var code: Code
     /// The libgit2 call that failed (`git_remote_fetch`), or the agent's step.

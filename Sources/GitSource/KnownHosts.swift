@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Manifest
 
@@ -79,7 +80,8 @@ public struct KnownHosts: Sendable {
         let parts = pattern.split(separator: "|", omittingEmptySubsequences: true)
         guard parts.count == 3, let salt = Data(base64Encoded: String(parts[1])),
               let hash = Data(base64Encoded: String(parts[2])) else { return false }
-        return SHA1.hmac(key: Array(salt), message: Array(name.utf8)) == Array(hash)
+        let mac = HMAC<Insecure.SHA1>.authenticationCode(for: Array(name.utf8), using: SymmetricKey(data: Array(salt)))
+        return Array(mac) == Array(hash)
     }
 
     static func glob(_ pattern: String, _ text: String) -> Bool {

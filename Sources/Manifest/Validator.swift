@@ -46,9 +46,17 @@ public enum Validator {
         decode(bytes, file: file, limits: limits, AppManifest.decode)
     }
 
-    /// Every diagnostic of a file that did not decode.
+    /// Every diagnostic of a file that did not decode, and the name it declares
+    /// (`metadata.name` or `name`) when that much is a DNS label: which application the
+    /// broken file is about.
     public struct Failure: Error, Sendable {
         public var diagnostics: [Diagnostic]
+        public var declaredName: String?
+
+        public init(diagnostics: [Diagnostic], declaredName: String? = nil) {
+            self.diagnostics = diagnostics
+            self.declaredName = declaredName
+        }
     }
 
     private static func decode<T>(_ bytes: [UInt8], file: String, limits: YAMLLimits,
@@ -66,7 +74,8 @@ public enum Validator {
         if diagnostics.isEmpty {
             diagnostics = [Diagnostic(file: file, mark: root.mark, field: nil, message: "file could not be decoded")]
         }
-        return .failure(Failure(diagnostics: diagnostics))
+        let declared = [root["metadata"]?["name"]?.scalar, root["name"]?.scalar].compactMap { $0 }.first { Rules.dnsLabelProblem($0) == nil }
+        return .failure(Failure(diagnostics: diagnostics, declaredName: declared))
     }
 
     /// A manifest has `spec.functions` or `spec.static`; anything else is a registration.

@@ -18,6 +18,8 @@ public enum ChildProcess {
         public var timedOut: Bool
         /// Whether output beyond `outputLimit` was dropped (from the start).
         public var truncated: Bool
+        /// stderr, when it was asked for apart (`separateErrors`); else empty.
+        public var errorOutput: [UInt8] = []
 
         public var text: String { String(decoding: output, as: UTF8.self) }
     }
@@ -29,12 +31,14 @@ public enum ChildProcess {
     /// Runs to completion on a thread of its own, awaited without blocking the caller's
     /// executor.
     public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-                           input: [UInt8]? = nil, timeout: Duration = .seconds(600), outputLimit: Int = 1 << 20) async throws(SpawnError) -> Output {
+                           input: [UInt8]? = nil, timeout: Duration = .seconds(600), outputLimit: Int = 1 << 20,
+                           separateErrors: Bool = false) async throws(SpawnError) -> Output {
         let result: Result<Output, SpawnError> = await withCheckedContinuation { continuation in
             Thread.detachNewThread {
                 do throws(SpawnError) {
                     continuation.resume(returning: .success(try runBlocking(executable, arguments, environment: environment, input: input,
-                                                                            timeout: timeout, outputLimit: outputLimit)))
+                                                                            timeout: timeout, outputLimit: outputLimit,
+                                                                            separateErrors: separateErrors)))
                 } catch {
                     continuation.resume(returning: .failure(error))
                 }
@@ -45,13 +49,18 @@ public enum ChildProcess {
 
     /// The same, blocking the calling thread (for callers already off the cooperative pool).
     public static func runBlocking(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-                                   input: [UInt8]? = nil, timeout: Duration = .seconds(600), outputLimit: Int = 1 << 20) throws(SpawnError) -> Output {
-        var pipeFDs: [Int32] = [-1, -1]
-        guard pipe(&pipeFDs) == 0 else { throw SpawnError(description: "pipe: \(String(cString: strerror(errno)))") }
-        let readFD = pipeFDs[0], writeFD = pipeFDs[1]
-        // Not inherited by other children (a write end held elsewhere would delay EOF).
-        _ = fcntl(readFD, F_SETFD, FD_CLOEXEC)
-        _ = fcntl(writeFD, F_SETFD, FD_CLOEXEC)
+                                   input: [UInt8]? = nil, timeout: Duration = .seconds(600), outputLimit: Int = 1 << 20,
+                                   separateErrors: Bool = false) throws(SpawnError) -> Output {
+        func makePipe() throws(SpawnError) -> (read: Int32, write: Int32) {
+            var fds: [Int32] = [-1, -1]
+            guard pipe(&fds) == 0 else { throw SpawnError(description: "pipe: \(String(cString: strerror(errno)))") }
+            // Not inherited by other children (a write end held elsewhere would delay EOF).
+            _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+            _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+            return (fds[0], fds[1])
+        }
+        let (readFD, writeFD) = try makePipe()
+        let errors: (read: Int32, write: Int32)? = separateErrors ? try makePipe() : nil
         var inputFile: String?
         defer { if let inputFile { unlink(inputFile) } }
         if let input {
@@ -76,7 +85,7 @@ public enum ChildProcess {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, inputFile ?? "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, writeFD, 1)
-        posix_spawn_file_actions_adddup2(&actions, writeFD, 2)
+        posix_spawn_file_actions_adddup2(&actions, errors?.write ?? writeFD, 2)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -99,23 +108,29 @@ public enum ChildProcess {
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, executable, &actions, &attributes, argv, env)
         close(writeFD)
+        if let errors { close(errors.write) }
         guard rc == 0 else {
             close(readFD)
+            if let errors { close(errors.read) }
             throw SpawnError(description: "\(executable) could not be started: \(String(cString: strerror(rc)))")
         }
-        defer { close(readFD) }
+        defer {
+            close(readFD)
+            if let errors { close(errors.read) }
+        }
 
         let deadline = ContinuousClock.now + timeout
         var killedAt: ContinuousClock.Instant?
         var output = Ring(limit: outputLimit)
+        var errorOutput = Ring(limit: outputLimit)
         var eof = false
+        var errorsEOF = errors == nil
         var buffer = [UInt8](repeating: 0, count: 64 << 10)
-        func drain() {
+        func drain(_ fd: Int32, into ring: inout Ring) {
             while true {
-                let n = buffer.withUnsafeMutableBytes { read(readFD, $0.baseAddress, $0.count) }
-                if n > 0 { output.append(buffer[0..<n]); continue }
+                let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                if n > 0 { ring.append(buffer[0..<n]); continue }
                 if n < 0 && errno == EINTR { continue }
-                if n == 0 { eof = true }
                 return
             }
         }
@@ -136,23 +151,36 @@ public enum ChildProcess {
                     kill(-pid, SIGKILL)
                 }
             }
-            if eof {
+            if eof && errorsEOF {
                 usleep(5_000)
                 continue
             }
-            var pfd = pollfd(fd: readFD, events: Int16(POLLIN), revents: 0)
+            var fds = [pollfd(fd: eof ? -1 : readFD, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: errorsEOF ? -1 : errors!.read, events: Int16(POLLIN), revents: 0)]
             let waitMs = Int32(min(100, max(1, Int((deadline - now).components.seconds * 1000))))
-            if poll(&pfd, 1, waitMs) > 0 {
-                let n = buffer.withUnsafeMutableBytes { read(readFD, $0.baseAddress, $0.count) }
-                if n > 0 { output.append(buffer[0..<n]) } else if n == 0 { eof = true }
+            if poll(&fds, 2, waitMs) > 0 {
+                if fds[0].revents != 0 {
+                    let n = buffer.withUnsafeMutableBytes { read(readFD, $0.baseAddress, $0.count) }
+                    if n > 0 { output.append(buffer[0..<n]) } else if n == 0 { eof = true }
+                }
+                if fds[1].revents != 0, let errors {
+                    let n = buffer.withUnsafeMutableBytes { read(errors.read, $0.baseAddress, $0.count) }
+                    if n > 0 { errorOutput.append(buffer[0..<n]) } else if n == 0 { errorsEOF = true }
+                }
             }
         }
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        // What is still in the pipe (without waiting for grandchildren that keep it open).
+        // What is still in the pipes (without waiting for grandchildren that keep them open).
         _ = fcntl(readFD, F_SETFL, O_NONBLOCK)
-        if !eof { drain() }
+        if !eof { drain(readFD, into: &output) }
+        if let errors, !errorsEOF {
+            _ = fcntl(errors.read, F_SETFL, O_NONBLOCK)
+            drain(errors.read, into: &errorOutput)
+        }
         let code: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return Output(status: code, output: output.bytes, timedOut: killedAt != nil, truncated: output.dropped || output.storage.count > outputLimit)
+        var result = Output(status: code, output: output.bytes, timedOut: killedAt != nil, truncated: output.dropped || output.storage.count > outputLimit)
+        result.errorOutput = errorOutput.bytes
+        return result
     }
 
     /// The last `limit` bytes written.

@@ -48,6 +48,8 @@ public struct Applier: Sendable {
     public var export: (@Sendable (String, String) throws -> Void)?
     public var parallelism = 8
     public var batchSize = 256
+    /// Where blocking work (syntax checks, blob reads, inventory saves) runs; nil: here.
+    public var pool: BlockingPool?
 
     public init(app: String, target: any DeployTarget, save: @escaping @Sendable (Inventory) throws -> Void,
                 content: @escaping @Sendable (String) throws -> [UInt8], checker: CodeChecker? = nil, builder: (any ImageBuilder)? = nil) {
@@ -78,136 +80,127 @@ public struct Applier: Sendable {
         let commit = desired.commit
 
         // 1. Functions: prepare (load code, check syntax) before recording any intent.
-        // The syntax checks start an interpreter each: they run side by side.
+        // The syntax checks start an interpreter each: they run side by side, on the pool.
         let specs = plan.functions.filter { $0.action != .delete }.compactMap(\.spec)
-        let prepared = Mutex([Result<DeployRequest, Problem>?](repeating: nil, count: specs.count))
-        DispatchQueue.concurrentPerform(iterations: specs.count) { i in
-            let result = prepare(specs[i], namespace: ns, commit: commit)
-            prepared.withLock { $0[i] = result }
+        let prepared = await withTaskGroup(of: (Int, Result<DeployRequest, Problem>).self) { group in
+            for (i, spec) in specs.enumerated() {
+                group.addTask { (i, await offload { prepare(spec, namespace: ns, commit: commit) }) }
+            }
+            var out = [Result<DeployRequest, Problem>?](repeating: nil, count: specs.count)
+            for await (i, result) in group { out[i] = result }
+            return out
         }
         var deploys: [(FunctionSpec, DeployRequest)] = []
-        for (spec, result) in zip(specs, prepared.withLock { $0 }) {
+        for (spec, result) in zip(specs, prepared) {
             switch result! {
             case .success(let request): deploys.append((spec, request))
             case .failure(let problem): report.functionErrors[spec.path] = problem.message
             }
         }
-        for batch in deploys.chunked(batchSize) {
-            for (spec, _) in batch {
-                report.inventory.functions[spec.path] = Inventory.Function(runtime: spec.runtime.rawValue, codeID: nil, image: nil,
-                                                                           port: nil, fingerprint: nil, commit: commit)
-            }
-            persist(&report)
-            let results = await run(batch) { (item: (FunctionSpec, DeployRequest)) async -> Outcome in
-                let (spec, request) = item
-                if spec.runtime == .docker {
-                    guard let builder else {
-                        return .failed("no Docker builder on this host (docker, podman or buildah); the function is not deployed", retryable: false)
-                    }
-                    do throws(TargetError) { try await buildImage(spec, builder, namespace: ns) } catch { return .failed("image build failed: \(error.message)", retryable: error.retryable) }
+        await batches(deploys, &report, intend: { item, report in
+            report.inventory.functions[item.0.path] = Inventory.Function(runtime: item.0.runtime.rawValue, codeID: nil, image: nil,
+                                                                          port: nil, fingerprint: nil, commit: commit)
+        }, work: { item in
+            let (spec, request) = item
+            if spec.runtime == .docker {
+                guard let builder else {
+                    return .failed("no Docker builder on this host (docker, podman or buildah); the function is not deployed", retryable: false)
                 }
-                do throws(TargetError) {
-                    try await target.deploy(request)
-                    return .ok
-                } catch {
-                    return .failed(error.message, retryable: error.retryable)
-                }
+                do throws(TargetError) { try await buildImage(spec, builder, namespace: ns) } catch { return .failed("image build failed: \(error.message)", retryable: error.retryable) }
             }
-            for ((spec, _), outcome) in zip(batch, results) {
-                switch outcome {
-                case .ok:
-                    report.inventory.functions[spec.path] = Inventory.Function(runtime: spec.runtime.rawValue, codeID: spec.codeID, image: spec.image,
-                                                                               port: spec.port, fingerprint: spec.fingerprint, commit: commit)
-                    report.deployed.append(spec.path)
-                case .failed(let message, let retryable):
-                    report.functionErrors[spec.path] = message
-                    report.retryable = report.retryable || retryable
-                }
-            }
-        }
+            return await call { () async throws(TargetError) in try await target.deploy(request) }
+        }, confirmed: { item, report in
+            let spec = item.0
+            report.inventory.functions[spec.path] = Inventory.Function(runtime: spec.runtime.rawValue, codeID: spec.codeID, image: spec.image,
+                                                                       port: spec.port, fingerprint: spec.fingerprint, commit: commit)
+            report.deployed.append(spec.path)
+        }, failed: { item, message, report in report.functionErrors[item.0.path] = message })
 
         // 2. Static files.
-        let uploads = plan.files.filter { $0.action != .delete }
-        for batch in uploads.chunked(batchSize) {
-            for change in batch {
-                report.inventory.files[change.path] = Inventory.File(id: nil, size: change.spec?.size ?? 0)
+        await batches(plan.files.filter { $0.action != .delete }, &report, intend: { change, report in
+            report.inventory.files[change.path] = Inventory.File(id: nil, size: change.spec?.size ?? 0)
+        }, work: { change in
+            guard let spec = change.spec else { return .failed("no content", retryable: false) }
+            let bytes: [UInt8]
+            do {
+                bytes = try await offload { try content(spec.id) }
+            } catch {
+                return .failed("cannot read blob \(spec.id): \(error)", retryable: true)
             }
-            persist(&report)
-            let results = await run(batch) { (change: Plan.FileChange) async -> Outcome in
-                guard let spec = change.spec else { return .failed("no content", retryable: false) }
-                let bytes: [UInt8]
-                do {
-                    bytes = try content(spec.id)
-                } catch {
-                    return .failed("cannot read blob \(spec.id): \(error)", retryable: true)
-                }
-                do throws(TargetError) {
-                    try await target.upload(namespace: ns, path: change.path, bytes: bytes)
-                    return .ok
-                } catch {
-                    return .failed(error.message, retryable: error.retryable)
-                }
-            }
-            for (change, outcome) in zip(batch, results) {
-                switch outcome {
-                case .ok:
-                    report.inventory.files[change.path] = Inventory.File(id: change.spec?.id, size: change.spec?.size ?? 0)
-                    report.uploaded += 1
-                case .failed(let message, let retryable):
-                    report.fileErrors[change.path] = message
-                    report.retryable = report.retryable || retryable
-                }
-            }
-        }
+            return await call { () async throws(TargetError) in try await target.upload(namespace: ns, path: change.path, bytes: bytes) }
+        }, confirmed: { change, report in
+            report.inventory.files[change.path] = Inventory.File(id: change.spec?.id, size: change.spec?.size ?? 0)
+            report.uploaded += 1
+        }, failed: { change, message, report in report.fileErrors[change.path] = message })
 
         // 3. Deletes last: a record leaves the inventory only once the target confirmed.
-        let functionDeletes = plan.functions.filter { $0.action == .delete }.map(\.path)
-        let fResults = await run(functionDeletes) { (path: String) async -> Outcome in
-            do throws(TargetError) {
-                try await target.undeploy(namespace: ns, path: path)
-                return .ok
-            } catch {
-                return .failed(error.message, retryable: error.retryable)
-            }
-        }
-        for (path, outcome) in zip(functionDeletes, fResults) {
-            switch outcome {
-            case .ok:
-                report.inventory.functions[path] = nil
-                report.undeployed.append(path)
-            case .failed(let message, let retryable):
-                report.functionErrors[path] = "undeploy failed: \(message)"
-                report.retryable = report.retryable || retryable
-            }
-        }
-        let fileDeletes = plan.files.filter { $0.action == .delete }.map(\.path)
-        for batch in fileDeletes.chunked(batchSize) {
-            let results = await run(batch) { (path: String) async -> Outcome in
-                do throws(TargetError) {
-                    try await target.deleteFile(namespace: ns, path: path)
-                    return .ok
-                } catch {
-                    return .failed(error.message, retryable: error.retryable)
-                }
-            }
-            for (path, outcome) in zip(batch, results) {
-                switch outcome {
-                case .ok:
-                    report.inventory.files[path] = nil
-                    report.deletedFiles += 1
-                case .failed(let message, let retryable):
-                    report.fileErrors[path] = "delete failed: \(message)"
-                    report.retryable = report.retryable || retryable
-                }
-            }
-        }
+        await batches(plan.functions.filter { $0.action == .delete }.map(\.path), &report, intend: nil, work: { path in
+            await call { () async throws(TargetError) in try await target.undeploy(namespace: ns, path: path) }
+        }, confirmed: { path, report in
+            report.inventory.functions[path] = nil
+            report.undeployed.append(path)
+        }, failed: { path, message, report in report.functionErrors[path] = "undeploy failed: \(message)" })
+        await batches(plan.files.filter { $0.action == .delete }.map(\.path), &report, intend: nil, work: { path in
+            await call { () async throws(TargetError) in try await target.deleteFile(namespace: ns, path: path) }
+        }, confirmed: { path, report in
+            report.inventory.files[path] = nil
+            report.deletedFiles += 1
+        }, failed: { path, message, report in report.fileErrors[path] = "delete failed: \(message)" })
+
         // One final save with every confirmation (and, after a clean apply, the marker for
         // the fast paths). Confirmations need no save of their own: losing one to a crash
         // only means an idempotent call is made again.
         if !report.failed, plan.conflicts.isEmpty { report.inventory.synced = marker }
-        persist(&report)
+        await persist(&report)
         report.deployed.sort()
         return report
+    }
+
+    /// The one batch loop of an apply: for each batch, the intents recorded and saved
+    /// first (when there are), then the calls (at most `parallelism` at once), then each
+    /// outcome folded into the report.
+    private func batches<T: Sendable>(_ items: [T], _ report: inout ApplyReport,
+                                      intend: ((T, inout ApplyReport) -> Void)?,
+                                      work: @escaping @Sendable (T) async -> Outcome,
+                                      confirmed: (T, inout ApplyReport) -> Void,
+                                      failed: (T, String, inout ApplyReport) -> Void) async {
+        for batch in items.chunked(batchSize) {
+            if let intend {
+                for item in batch { intend(item, &report) }
+                await persist(&report)
+            }
+            let results = await run(batch, work)
+            for (item, outcome) in zip(batch, results) {
+                switch outcome {
+                case .ok:
+                    confirmed(item, &report)
+                case .failed(let message, let retryable):
+                    failed(item, message, &report)
+                    report.retryable = report.retryable || retryable
+                }
+            }
+        }
+    }
+
+    /// One target call as an outcome.
+    private func call(_ body: () async throws(TargetError) -> Void) async -> Outcome {
+        do throws(TargetError) {
+            try await body()
+            return .ok
+        } catch {
+            return .failed(error.message, retryable: error.retryable)
+        }
+    }
+
+    /// Blocking work on the pool (or here, without one).
+    private func offload<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        guard let pool else { return body() }
+        return await pool.run(body)
+    }
+
+    private func offload<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        guard let pool else { return try body() }
+        return try await pool.run(body)
     }
 
     /// Materializes the context (and a Dockerfile outside it) and builds, unless the image,
@@ -239,9 +232,10 @@ public struct Applier: Sendable {
         try await builder.build(image: image, dockerfile: dockerfilePath, context: contextDir, namespace: namespace)
     }
 
-    private func persist(_ report: inout ApplyReport) {
+    private func persist(_ report: inout ApplyReport) async {
+        let inventory = report.inventory, save = self.save
         do {
-            try save(report.inventory)
+            try await offload { () throws -> Void in try save(inventory) }
         } catch {
             report.functionErrors["(inventory)"] = "cannot save the inventory: \(error)"
             report.retryable = true

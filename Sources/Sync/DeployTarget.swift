@@ -19,11 +19,13 @@ public struct DeployRequest: Sendable, Hashable {
 public struct TargetError: Error, Sendable, Hashable, CustomStringConvertible {
     public var message: String
     /// Connection errors and 5xx: retry later. 4xx: the request itself is wrong.
-    public var retryable: Bool
+    public var retry: Retry
+
+    public var retryable: Bool { retry == .retryable }
 
     public init(_ message: String, retryable: Bool) {
         self.message = message
-        self.retryable = retryable
+        self.retry = retryable ? .retryable : .stalled
     }
 
     public var description: String { message }

@@ -1,4 +1,5 @@
 import Manifest
+import State
 
 /// Limits that keep one application from exhausting the agent or the target. Over a limit:
 /// a clear error before any change is made.
@@ -14,14 +15,12 @@ public struct SyncLimits: Sendable, Hashable, Codable {
 }
 
 /// Where in the sync a failure happened (the status document's `error.stage`).
-public enum SyncStage: String, Sendable, Codable {
-    case fetch, manifest, deploy, `static`, prune
-}
+public typealias SyncStage = StatusDocument.Stage
 
 /// A sync failure: what, where (file, line, column when it comes from a file), and whether
 /// to retry (target down) or wait for the input to change (the manifest is wrong).
 public struct SyncError: Error, Sendable, Hashable, Codable, CustomStringConvertible {
-    public enum Retry: String, Sendable, Codable { case retryable, stalled }
+    public typealias Retry = Manifest.Retry
 
     public var stage: SyncStage
     public var message: String
@@ -93,60 +92,4 @@ public struct DesiredState: Sendable, Hashable {
     public var warnings: [String]
 
     public var staticBytes: Int { files.values.reduce(0) { $0 + $1.size } }
-}
-
-/// What an application has deployed: the only things it may ever delete. A record whose
-/// fingerprint (or id) is nil was written before a target call that has not been
-/// confirmed: its state on the target is unknown, so the next sync redoes it.
-public struct Inventory: Sendable, Hashable, Codable {
-    public struct Function: Sendable, Hashable, Codable {
-        public var runtime: String
-        public var codeID: String?
-        public var image: String?
-        public var port: Int?
-        /// nil: a deploy was attempted and not confirmed.
-        public var fingerprint: String?
-        public var commit: String?
-    }
-
-    public struct File: Sendable, Hashable, Codable {
-        /// nil: an upload was attempted and not confirmed.
-        public var id: String?
-        public var size: Int
-    }
-
-    public var namespace: String
-    public var functions: [String: Function] = [:]
-    public var files: [String: File] = [:]
-    /// Set after a clean, complete sync; see `Synced`.
-    public var synced: Synced?
-
-    public init(namespace: String) {
-        self.namespace = namespace
-    }
-
-    public var isEmpty: Bool { functions.isEmpty && files.isEmpty }
-
-    /// Every record confirmed by the target.
-    public var isConfirmed: Bool {
-        functions.values.allSatisfy { $0.fingerprint != nil } && files.values.allSatisfy { $0.id != nil }
-    }
-
-    public static func read(_ path: String) throws -> Inventory? { try InventoryCodec.read(path) }
-    public func write(to path: String) throws { try InventoryCodec.write(self, to: path) }
-}
-
-/// Who owns what in a namespace, from the other applications' inventories.
-public struct Ownership: Sendable {
-    public var functions: [String: String] = [:]
-    public var files: [String: String] = [:]
-
-    public init() {}
-
-    public init(inventories: [String: Inventory], namespace: String, excluding app: String) {
-        for (name, inventory) in inventories where name != app && inventory.namespace == namespace {
-            for path in inventory.functions.keys { functions[path] = name }
-            for path in inventory.files.keys { files[path] = name }
-        }
-    }
 }

@@ -1,4 +1,5 @@
 import Manifest
+import State
 
 /// What a sync will do, and why. Pure data: computed by `Planner`, executed by `Applier`.
 public struct Plan: Sendable, Hashable {

@@ -16,6 +16,9 @@ public struct SyncEngine: Sendable {
     /// The daemon's per-namespace locks: planning and claiming paths are atomic across the
     /// syncs of one namespace. nil (a one-off plan, a test): no other sync runs.
     public var locks: NamespaceLocks?
+    /// Where the blocking parts (libgit2 reads, file writes, syntax checks) run; nil: on
+    /// the caller's thread (a one-off plan, a test).
+    public var pool: BlockingPool?
 
     public init(target: any DeployTarget, limits: SyncLimits = SyncLimits(), checker: CodeChecker? = nil, builder: (any ImageBuilder)? = nil) {
         self.target = target
@@ -230,7 +233,7 @@ public struct SyncEngine: Sendable {
         if let old = try? Inventory.read(input.inventoryFile), old.namespace != input.namespace, !old.isEmpty {
             // Only for a sync that can go ahead: an invalid manifest in the new namespace
             // leaves what is deployed in the old one as it is.
-            let probe = plan(input, snapshot: snapshot)
+            let probe = await offload { plan(input, snapshot: snapshot) }
             if !probe.errors.isEmpty || probe.plan == nil { return probe }
             let report = await withLock(old.namespace) { await undeployAll(app: input.app, inventory: old, inventoryFile: input.inventoryFile) }
             if let report, report.failed {
@@ -242,7 +245,8 @@ public struct SyncEngine: Sendable {
                 return outcome
             }
             do {
-                try Inventory(namespace: input.namespace).write(to: input.inventoryFile)
+                let file = input.inventoryFile, namespace = input.namespace
+                try await offload { () throws -> Void in try Inventory(namespace: namespace).write(to: file) }
             } catch {
                 var outcome = Outcome()
                 outcome.errors = [SyncError(.deploy, "\(error)", retry: .retryable)]
@@ -254,7 +258,8 @@ public struct SyncEngine: Sendable {
         var outcome = await withLock(input.namespace) { () -> Outcome in
             var input = input
             if let ownership = input.ownership { input.others = ownership() }
-            var outcome = plan(input, snapshot: snapshot)
+            let planned = input
+            var outcome = await offload { plan(planned, snapshot: snapshot) }
             if var inventory = outcome.inventory, let plan = outcome.plan, outcome.path != .unchanged {
                 var claimed = false
                 for change in plan.functions where change.action == .create {
@@ -272,7 +277,8 @@ public struct SyncEngine: Sendable {
                     var onDisk = inventory
                     onDisk.synced = nil
                     do {
-                        try onDisk.write(to: input.inventoryFile)
+                        let file = input.inventoryFile, claimed = onDisk
+                        try await offload { () throws -> Void in try claimed.write(to: file) }
                         outcome.inventory = inventory
                     } catch {
                         outcome.plan = nil
@@ -293,6 +299,7 @@ public struct SyncEngine: Sendable {
                               content: { id in try lock.withLock { _ in try snapshot.blob(id) } },
                               checker: checker, builder: builder)
         applier.parallelism = parallelism
+        applier.pool = pool
         let folder = RepoPath.escape(text: input.folder), commit = input.commit
         applier.export = { path, dir in
             let full = folder == "." ? path : (path == "." ? folder : folder + "/" + path)
@@ -312,6 +319,17 @@ public struct SyncEngine: Sendable {
         return outcome
     }
 
+    /// Runs blocking work on the pool (or here, without one).
+    func offload<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        guard let pool else { return body() }
+        return await pool.run(body)
+    }
+
+    func offload<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        guard let pool else { return try body() }
+        return try await pool.run(body)
+    }
+
     private func withLock<T: Sendable>(_ namespace: String, _ body: () async -> T) async -> T {
         guard let locks else { return await body() }
         return await locks.withLock(namespace, body)
@@ -328,6 +346,7 @@ public struct SyncEngine: Sendable {
         guard case .success(let plan) = Planner.plan(desired, inventory: inventory, policy: policy) else { return nil }
         var applier = Applier(app: app, target: target, save: { try $0.write(to: inventoryFile) }, content: { _ in [] })
         applier.parallelism = parallelism
+        applier.pool = pool
         return await applier.apply(plan, desired: desired, inventory: inventory)
     }
 }

@@ -29,15 +29,11 @@ struct PlanCommand: ParsableCommand {
             let fetched = try git.fetch(remote, branch: source.branch)
             commit = fetched.commit
             let snapshot = try git.open(path: fetched.cache)
-            var inventories: [String: Inventory] = [:]
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: layout.appsDir)) ?? [] where name != registration.name {
-                if let inventory = try? Inventory.read(layout.inventoryFile(name)) { inventories[name] = inventory }
-            }
             let engine = SyncEngine(target: LocalTarget(root: layout.publishedDir))
             outcome = engine.plan(SyncEngine.Input(
                 app: registration.name, namespace: registration.namespace, policy: registration.syncPolicy, commit: commit,
                 folder: source.path, inventoryFile: layout.inventoryFile(registration.name),
-                others: Ownership(inventories: inventories, namespace: registration.namespace, excluding: registration.name)),
+                others: InventoryIndex(layout: layout).ownership(in: registration.namespace, excluding: registration.name)),
                 snapshot: snapshot)
         } catch {
             printErr("error (\(error.retry.rawValue)): \(error)")

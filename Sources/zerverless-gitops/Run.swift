@@ -6,7 +6,10 @@ import HTTPFacade
 import Hummingbird
 import Logging
 import Manifest
+import CoreMetrics
+import Prometheus
 import ServiceLifecycle
+import UnixSignals
 import State
 import Sync
 
@@ -213,28 +216,39 @@ struct Run: AsyncParsableCommand {
             logger.info("tools", metadata: ["docker_builder": "\(found.map { $0.tool.rawValue } ?? "none")",
                                             "code_checkers": "\(checkers.isEmpty ? "none" : checkers.joined(separator: ","))"])
         }
-        let metrics = MetricsRegistry()
+        // Metrics through swift-metrics, Prometheus as the backend.
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [.milliseconds(10), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+                                                   .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
+                                                   .seconds(30), .seconds(60), .seconds(300)]
+        MetricsSystem.bootstrap(factory)
+        let metrics = DaemonMetrics()
         let readiness = Readiness()
         var context = SyncContext(layout: layout, target: MeteredTarget(deployTarget, metrics: metrics), targetID: targetID, limits: limits,
                                   checker: checker, builder: builder, gitTimeout: .seconds(gitDeadline),
                                   allowLocal: allowFileUrls, secrets: SecretsDir(root: secretsDir), defaultPollInterval: poll,
-                                  schedule: SchedulePolicy(retryMin: Double(retry)), headMaxAge: .seconds(headAge), metrics: metrics, logger: logger)
+                                  concurrency: workers, headMaxAge: .seconds(headAge), metrics: metrics, logger: logger)
         context.repositorySizeLimit = repoSizeLimit
-        context.syncSlots = FairSlots(total: workers)
+        let scheduling = Scheduler.Configuration(looks: max(32, 4 * workers), namespaceLooks: 4, removalGrace: Double(grace),
+                                                 policy: SchedulePolicy(retryMin: Double(retry)), defaultPollInterval: Double(poll))
         let supervisor = Supervisor(
-            configuration: .init(appsDir: (appsDir as NSString).standardizingPath, concurrency: workers, removalGrace: Double(grace),
-                                 rescanInterval: Double(rescan)),
+            configuration: .init(appsDir: (appsDir as NSString).standardizingPath, scheduler: scheduling, rescanInterval: Double(rescan)),
             runner: SyncRunner(context: context), readiness: readiness)
         let reloadTokens = tokens
-        var services: [any Service] = [DaemonService(supervisor: supervisor, shutdownGrace: .seconds(shutdown), logger: logger,
-                                                     onReload: { reloadTokens?.reload() })]
+        var services: [any Service] = [DaemonService(supervisor: supervisor, logger: logger, onReload: { reloadTokens?.reload() })]
         if listen != "none" {
             let colon = listen.lastIndex(of: ":")!
             let host = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
             let port = Int(listen[listen.index(after: colon)...])!
             var facade = Facade(appsDir: (appsDir as NSString).standardizingPath, layout: layout, tokens: tokens,
-                                webhookSecretFile: webhookSecretFile, metrics: metrics, readiness: readiness,
-                                secrets: SecretsDir(root: secretsDir))
+                                webhookSecretFile: webhookSecretFile,
+                                processMetrics: {
+                                    var buffer: [UInt8] = []
+                                    registry.emit(into: &buffer)
+                                    return String(decoding: buffer, as: UTF8.self)
+                                },
+                                readiness: readiness, secrets: SecretsDir(root: secretsDir))
             facade.maxAppsPerNamespace = appsPerNamespace
             var httpLogger = Logger(label: "zerverless-gitops.http")
             httpLogger.logLevel = .warning
@@ -247,7 +261,11 @@ struct Run: AsyncParsableCommand {
                                   }, logger: httpLogger)
             services.append(app)
         }
-        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        // SIGTERM / SIGINT: graceful shutdown; what still runs after --shutdown-grace is
+        // cancelled (a look stuck in a network call is left behind: the files are crash-safe).
+        var groupConfiguration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(shutdown)
+        let group = ServiceGroup(configuration: groupConfiguration)
         defer { withExtendedLifetime(daemonLock) {} }
         try await group.run()
     }

@@ -34,25 +34,20 @@ struct SyncCommand: ParsableCommand {
         if (try? layout.readStatus(name)) == nil {
             printErr("warning: no status for \"\(name)\" in \(layout.appsDir) yet; the request is written anyway")
         }
-        let file = layout.requestFile(name)
-        let stamp = ISO8601DateFormatter().string(from: Date())
+        let requests = SyncRequests(layout: layout)
         do {
-            try AtomicFile.write(Array("requested \(stamp) by zerverless-gitops sync\n".utf8), to: file)
+            try requests.write(name, by: "zerverless-gitops sync")
         } catch {
             printErr("error: \(error)")
             throw ExitCode(1)
         }
         guard wait else {
-            print("sync of \(name) requested (\(file))")
+            print("sync of \(name) requested (\(layout.requestFile(name)))")
             return
         }
-        let deadline = ContinuousClock.now + .seconds(seconds)
-        while FileManager.default.fileExists(atPath: file) {
-            if ContinuousClock.now >= deadline {
-                printErr("error: the request was not handled within \(timeout); is the daemon running with --state-dir \(stateDir)?")
-                throw ExitCode(1)
-            }
-            Thread.sleep(forTimeInterval: 0.05)
+        guard requests.waitHandled(name, timeout: .seconds(seconds)) else {
+            printErr("error: the request was not handled within \(timeout); is the daemon running with --state-dir \(stateDir)?")
+            throw ExitCode(1)
         }
         guard let status = try? layout.readStatus(name) else {
             printErr("error: \(name): the request was handled but there is no status (the application is not registered)")

@@ -1,11 +1,12 @@
 import AsyncHTTPClient
 import Foundation
+import NIOHTTP1
 import HTTPFacade
 import Hummingbird
 import Logging
 import NIOCore
 import State
-import TestSupport
+import LocalServers
 
 /// The REST facade with 1,000 applications: requests per second of
 /// `GET /api/gitops/applications` and of one application's status, measured with wrk,
@@ -26,7 +27,7 @@ enum APIBenchmark {
                               commit: String(repeating: "0123456789abcdef", count: 3).prefix(40).description),
                 status: .synced, message: "1 function, 12 static files", lastSync: Date(), lastAttempt: Date(),
                 nextSync: Date().addingTimeInterval(300),
-                functions: [.init(path: "/api/hello", runtime: "lua", url: "/ns\(i % 50)/api/hello", state: "deployed")],
+                functions: [.init(path: "/api/hello", runtime: "lua", url: "/ns\(i % 50)/api/hello", state: .deployed)],
                 static: .init(dir: "./static", files: 12, bytes: 40960), registrationFile: "/etc/zerverless/apps.d/app-\(i).yaml"))
         }
 
@@ -100,7 +101,7 @@ enum APIBenchmark {
     }
 
     static func wrk(_ url: String, _ seconds: String) throws -> Double {
-        let out = try TestSupport.run("/usr/bin/wrk", ["-t2", "-c32", "-d\(seconds)s", url])
+        let out = try LocalServers.run("/usr/bin/wrk", ["-t2", "-c32", "-d\(seconds)s", url])
         guard out.status == 0, let line = out.stdout.split(separator: "\n").first(where: { $0.hasPrefix("Requests/sec:") }),
               let value = Double(line.split(separator: " ").last ?? "") else {
             throw CommandFailed(description: "wrk \(url): \(out.stdout) \(out.stderr)")

@@ -1,5 +1,5 @@
 import Foundation
-import TestSupport
+import LocalServers
 
 /// The daemon end to end (the release binary), against the git CLI in the same run:
 ///  (a) a registration file renamed into the apps dir -> status `synced`, for
@@ -176,8 +176,8 @@ enum DaemonBenchmark {
 
     static func phase(_ state: String, _ name: String) -> String? { status(state, name)?["status"] as? String }
     static func inode(_ state: String, _ name: String) -> UInt64 {
-        var st = stat()
-        return stat("\(state)/apps/\(name)/status.json", &st) == 0 ? UInt64(st.st_ino) : 0
+        let attributes = try? FileManager.default.attributesOfItem(atPath: "\(state)/apps/\(name)/status.json")
+        return (attributes?[.systemFileNumber] as? NSNumber)?.uint64Value ?? 0
     }
 
     static func lastAttemptMs(_ state: String, _ name: String) -> Int? {

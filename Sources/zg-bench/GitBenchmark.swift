@@ -1,7 +1,7 @@
 import Foundation
 import GitSource
 import Manifest
-import TestSupport
+import LocalServers
 
 /// Head lookup and first fetch+checkout over git://, ours (libgit2, in process) against the
 /// git CLI (`git ls-remote`, `git clone --single-branch --no-tags`), on a small repository
@@ -114,7 +114,7 @@ enum GitBenchmark {
             for (p, m) in changes { stream += "M 100644 :\(m) \(p)\n" }
             stream += "\n"
         }
-        let out = try TestSupport.run("/usr/bin/git", ["--git-dir", path, "fast-import", "--quiet"], input: Data(stream.utf8), environment: gitEnvironment)
+        let out = try LocalServers.run("/usr/bin/git", ["--git-dir", path, "fast-import", "--quiet"], input: Data(stream.utf8), environment: gitEnvironment)
         guard out.status == 0 else { throw CommandFailed(description: "fast-import: \(out.stderr)") }
         try git(["--git-dir", path, "repack", "-a", "-d", "-q"])
     }

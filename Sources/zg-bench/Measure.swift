@@ -1,4 +1,5 @@
 import Foundation
+import Processes
 
 /// Runs `body` repeatedly (at least `minRuns`, until about `budget` has passed) and returns
 /// the median duration in seconds.
@@ -29,14 +30,6 @@ func pad(_ s: String, _ n: Int) -> String {
 
 /// Runs a command and returns its standard output (for peers that time themselves).
 func capture(_ executable: String, _ args: [String]) -> String? {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: executable)
-    p.arguments = args
-    let out = Pipe()
-    p.standardOutput = out
-    p.standardError = FileHandle.nullDevice
-    do { try p.run() } catch { return nil }
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return p.terminationStatus == 0 ? String(decoding: data, as: UTF8.self) : nil
+    guard let out = try? ChildProcess.runBlocking(executable, args, outputLimit: 16 << 20, separateErrors: true), out.status == 0 else { return nil }
+    return out.text
 }

@@ -3,7 +3,7 @@ import GitSource
 import Manifest
 import State
 import Sync
-import TestSupport
+import LocalServers
 
 /// Static sync of a 10,000-file tree to the local target against `rsync -a --delete` of the
 /// same tree, in one run: the no-op, and a one-file change.
@@ -21,7 +21,7 @@ enum StaticBenchmark {
             let text = "<p>page \(i)</p>\n" + String(repeating: "lorem ipsum \(i % 13) ", count: 20) + "\n"
             stream += "M 100644 inline static/s\(i % 50)/page\(i).html\ndata \(text.utf8.count)\n\(text)\n"
         }
-        let out = try TestSupport.run("/usr/bin/git", ["--git-dir", bare, "fast-import", "--quiet"], input: Data(stream.utf8), environment: gitEnvironment)
+        let out = try LocalServers.run("/usr/bin/git", ["--git-dir", bare, "fast-import", "--quiet"], input: Data(stream.utf8), environment: gitEnvironment)
         guard out.status == 0 else { throw CommandFailed(description: out.stderr) }
 
         guard case .success(let url) = RepositoryURL.parse(bare) else { return }
@@ -41,10 +41,10 @@ enum StaticBenchmark {
         // rsync's side: the same tree checked out, copied once.
         let src = dir.file("rsync-src"), dst = dir.file("rsync-dst")
         _ = try snapshot.checkout(commit: fetched.commit, path: "static", into: dir.file("co"))
-        _ = try TestSupport.run("/usr/bin/cp", ["-a", dir.file("co/current") + "/.", src])
-        _ = try TestSupport.run("/usr/bin/rsync", ["-a", "--delete", src + "/", dst + "/"])
+        _ = try LocalServers.run("/usr/bin/cp", ["-a", dir.file("co/current") + "/.", src])
+        _ = try LocalServers.run("/usr/bin/rsync", ["-a", "--delete", src + "/", dst + "/"])
 
-        print("static sync of \(count) files to the local target; medians; peer: \(try TestSupport.run("/usr/bin/rsync", ["--version"]).stdout.split(separator: "\n").first ?? "rsync") -a --delete")
+        print("static sync of \(count) files to the local target; medians; peer: \(try LocalServers.run("/usr/bin/rsync", ["--version"]).stdout.split(separator: "\n").first ?? "rsync") -a --delete")
         print(pad("case", 26) + pad("ours", 12) + pad("rsync", 12) + pad("ratio", 8) + "target calls  (target)")
 
         if ProcessInfo.processInfo.environment["ZG_BENCH_PROFILE"] != nil {
@@ -74,7 +74,7 @@ enum StaticBenchmark {
             calls = max(calls, target.counts.total)
         }
         let rsyncNoop = try median(minRuns: 15, budget: 0) {
-            _ = try TestSupport.run("/usr/bin/rsync", ["-a", "--delete", src + "/", dst + "/"])
+            _ = try LocalServers.run("/usr/bin/rsync", ["-a", "--delete", src + "/", dst + "/"])
         }
         report("no-op", oursNoop, rsyncNoop, calls: calls, target: 0.2)
 
@@ -100,7 +100,7 @@ enum StaticBenchmark {
             minCalls = min(minCalls, target.counts.total)
             try Data(text.utf8).write(to: URL(fileURLWithPath: src + "/" + String(path.dropFirst("static/".count))))
             let t1 = Date()
-            _ = try TestSupport.run("/usr/bin/rsync", ["-a", "--delete", src + "/", dst + "/"])
+            _ = try LocalServers.run("/usr/bin/rsync", ["-a", "--delete", src + "/", dst + "/"])
             peer.append(Date().timeIntervalSince(t1))
         }
         func mid(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }

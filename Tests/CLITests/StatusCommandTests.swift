@@ -11,11 +11,11 @@ import TestSupport
         source: .init(repoURL: "https://github.com/user/repo", branch: "main", path: ".", commit: "abc123def4567890abc123def4567890abc12345"),
         status: .synced, message: "3 functions, 12 static files",
         lastSync: Date(timeIntervalSince1970: 1_705_314_600),
-        functions: [.init(path: "/api/hello", runtime: "lua", url: "/myuser/api/hello", state: "deployed")],
+        functions: [.init(path: "/api/hello", runtime: "lua", url: "/myuser/api/hello", state: .deployed)],
         static: .init(dir: "./static", files: 12, bytes: 40960), registrationFile: "/etc/zerverless/apps.d/my-app.yaml")
     let broken = StatusDocument(
         name: "blog", namespace: "web", source: .init(repoURL: "https://h/o/blog", branch: "main", path: "."),
-        status: .invalid, error: .init(stage: "manifest", message: "spec.functions[0].runtime: unknown runtime \"node9\"", file: "zerverless.yaml", line: 9, column: 16))
+        status: .invalid, error: .init(stage: .manifest, message: "spec.functions[0].runtime: unknown runtime \"node9\"", file: "zerverless.yaml", line: 9, column: 16))
     try layout.writeStatus(synced)
     try layout.writeStatus(broken)
 

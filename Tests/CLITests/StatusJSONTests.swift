@@ -16,14 +16,14 @@ import Testing
         doc.nextSync = Date(timeIntervalSince1970: 1_705_314_900)
         doc.status = .synced
         doc.message = "3 functions, 12 static files"
-        doc.functions = [.init(path: "/api/hello", runtime: "lua", url: "/myuser/api/hello", state: "deployed"),
-                         .init(path: "/api/x", runtime: "js", url: "/myuser/api/x", state: "error", message: "syntax error")]
+        doc.functions = [.init(path: "/api/hello", runtime: "lua", url: "/myuser/api/hello", state: .deployed),
+                         .init(path: "/api/x", runtime: "js", url: "/myuser/api/x", state: .error, message: "syntax error")]
         doc.static = .init(dir: "./static", files: 12, bytes: 40960)
         doc.registrationFile = "/etc/zerverless/apps.d/my-app.yaml"
     }
     if variant >= 2 {
         doc.status = .invalid
-        doc.error = .init(stage: "manifest", message: "line one\n\t\"quoted\" \\ back/slash \u{1} é 日本", file: "zerverless.yaml", line: 12, column: 5)
+        doc.error = .init(stage: .manifest, message: "line one\n\t\"quoted\" \\ back/slash \u{1} é 日本", file: "zerverless.yaml", line: 12, column: 5)
     }
     if variant == 3 {
         doc.functions = []

@@ -1,5 +1,6 @@
 @testable import Daemon
 import Foundation
+import State
 import Testing
 import TestSupport
 
@@ -24,13 +25,13 @@ import TestSupport
 
 @Suite struct AppsDirTests {
     func file(_ path: String, _ text: String) -> RegistrationFile {
-        AppsDirScanner.read(Array(text.utf8), path: path)
+        AppsDir.read(Array(text.utf8), path: path)
     }
 
     let good = "name: app-a\nnamespace: ns\nsource: {repoURL: https://example.com/a.git}\n"
 
     @Test func duplicatesAreReportedWithEveryFile() {
-        let (entries, unnamed) = AppsDirScanner.resolve([file("/d/a.yaml", good), file("/d/b.yml", good)])
+        let (entries, unnamed) = AppsDir.resolve([file("/d/a.yaml", good), file("/d/b.yml", good)])
         #expect(unnamed.isEmpty)
         guard case .duplicate(let files)? = entries["app-a"] else { Issue.record("not a duplicate"); return }
         #expect(files == ["/d/a.yaml", "/d/b.yml"])
@@ -43,7 +44,7 @@ import TestSupport
         #expect(unparseable.name == "app-c")
         let hopeless = file("/d/Not_A_Label.yaml", "{{{")
         #expect(hopeless.name == nil)
-        let (entries, unnamed) = AppsDirScanner.resolve([declared, unparseable, hopeless])
+        let (entries, unnamed) = AppsDir.resolve([declared, unparseable, hopeless])
         #expect(unnamed.map(\.path) == ["/d/Not_A_Label.yaml"])
         guard case .invalid(let path, let diagnostics, _)? = entries["app-b"] else { Issue.record("not invalid"); return }
         #expect(path == "/d/x.yaml")
@@ -57,7 +58,7 @@ import TestSupport
         _ = try dir.write("a.yaml.swp", good)
         _ = try dir.write("notes.txt", good)
         try FileManager.default.createDirectory(atPath: dir.file("..data"), withIntermediateDirectories: true)
-        let scanner = AppsDirScanner(directory: dir.path)
+        let scanner = AppsDir(directory: dir.path)
         let first = scanner.scan()
         #expect(first.readable)
         #expect(first.files.map(\.path) == [dir.file("a.yaml")])
@@ -71,7 +72,7 @@ import TestSupport
         #expect(second.files[0].digest != digest)
         #expect(second.files[0].name == "app-z")
 
-        let missing = AppsDirScanner(directory: dir.file("nope")).scan()
+        let missing = AppsDir(directory: dir.file("nope")).scan()
         #expect(!missing.readable)
         #expect(missing.problem?.contains("No such file") == true)
     }

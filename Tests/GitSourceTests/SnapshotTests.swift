@@ -51,8 +51,8 @@ import TestSupport
     let b64 = Data(key).base64EncodedString()
     // A hashed entry for "example.com", made as ssh-keygen -H does (salt, HMAC-SHA1).
     let salt = Array("0123456789abcdefghij".utf8)
-    let hash = SHA1.hmac(key: salt, message: Array("example.com".utf8))
-    let hashed = "|1|\(Data(salt).base64EncodedString())|\(Data(hash).base64EncodedString())"
+    // HMAC-SHA1(salt, "example.com") as Python's hmac module computes it.
+    let hashed = "|1|\(Data(salt).base64EncodedString())|jaHXoMQTU/+rEgquOJTQzPGCF4I="
     let hosts = KnownHosts(text: """
         # comment
         github.com,140.82.112.3 ssh-ed25519 \(b64)
@@ -70,6 +70,4 @@ import TestSupport
     #expect(hosts.verdict(host: "example.com", port: nil, key: key) == .trusted)
     #expect(hosts.verdict(host: "example.org", port: nil, key: key) == .unknown)
     #expect(hosts.verdict(host: "bad.example", port: nil, key: key) == .revoked)
-    // SHA-1 known answer ("abc").
-    #expect(SHA1.hash(Array("abc".utf8)).map { String(format: "%02x", $0) }.joined() == "a9993e364706816aba3e25717850c26c9cd0d89d")
 }

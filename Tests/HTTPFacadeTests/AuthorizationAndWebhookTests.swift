@@ -6,6 +6,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import State
+import MetricsTestKit
 import Testing
 import TestSupport
 
@@ -22,11 +23,15 @@ import TestSupport
         layout = StateLayout(root: dir.file("state"))
     }
 
+    /// The facade's counters (swift-metrics), recorded by MetricsTestKit.
+    let metrics = TestMetrics()
+
     func app(tokens: String? = nil) throws -> Application<RouterResponder<BasicRequestContext>> {
         var apiTokens: APITokens?
         if let tokens { apiTokens = try APITokens(file: try dir.write("tokens", tokens)) }
         let secretFile = try dir.write("webhook.secret", secret + "\n")
-        return Application(router: Facade(appsDir: apps, layout: layout, tokens: apiTokens, webhookSecretFile: secretFile).router())
+        return Application(router: Facade(appsDir: apps, layout: layout, tokens: apiTokens, webhookSecretFile: secretFile,
+                                          metricsFactory: metrics).router())
     }
 
     func register(_ name: String, namespace: String, url: String, branch: String = "main") throws {
@@ -119,6 +124,8 @@ import TestSupport
             }
             #expect(FileManager.default.fileExists(atPath: layout.requestFile("a")))
             #expect(FileManager.default.fileExists(atPath: layout.requestFile("b")))
+            let delivered = try metrics.expectCounter("zerverless_gitops_webhook_deliveries_total", [("provider", "github"), ("result", "triggered")])
+            #expect(delivered.totalValue == 1)
             #expect(!FileManager.default.fileExists(atPath: layout.requestFile("c")))
             #expect(!FileManager.default.fileExists(atPath: layout.requestFile("d")))
             try FileManager.default.removeItem(atPath: layout.requestsDir)

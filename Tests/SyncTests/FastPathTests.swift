@@ -1,6 +1,7 @@
 import Foundation
 import GitSource
 import Manifest
+@testable import State
 @testable import Sync
 import Testing
 import TestSupport

@@ -1,6 +1,7 @@
+import Crypto
 import Foundation
 import Manifest
-import YAML
+import Synchronization
 
 /// One registration file of the apps dir, as last read.
 public struct RegistrationFile: Sendable {
@@ -10,7 +11,7 @@ public struct RegistrationFile: Sendable {
     /// The application the file is about: its name when valid; for an invalid file the
     /// name it declares (if that is a DNS label), else its file name without extension.
     public var name: String?
-    /// SHA-1 of the file's bytes: what "the file changed" means.
+    /// SHA-256 of the file's bytes: what "the file changed" means.
     public var digest: String
 }
 
@@ -37,18 +38,20 @@ public enum AppEntry: Sendable {
     }
 }
 
-/// Reads the apps dir: `*.yaml` / `*.yml` whose name does not start with `.`, followed
-/// through symlinks (a Kubernetes ConfigMap's files are links into `..data`). A file is
-/// read again only when its identity (device, inode, size, mtime, ctime) changed, so a
-/// rescan of a thousand unchanged files costs a thousand `stat` calls.
-public final class AppsDirScanner: @unchecked Sendable {
+/// The apps dir, the one owner of its files: which names are registrations, reading and
+/// grouping them, who holds a name, and writing one. `*.yaml` / `*.yml` whose name does
+/// not start with `.` are read, followed through symlinks (a Kubernetes ConfigMap's files
+/// are links into `..data`). A file is read again only when its identity (device, inode,
+/// size, mtime, ctime) changed, so a rescan of a thousand unchanged files costs a thousand
+/// `stat` calls.
+public final class AppsDir: Sendable {
     public let directory: String
 
     private struct Stamp: Equatable {
         var dev: UInt64, ino: UInt64, size: Int64, mtime: Int, mtimeNs: Int, ctime: Int, ctimeNs: Int
     }
 
-    private var cache: [String: (stamp: Stamp, file: RegistrationFile)] = [:]
+    private let cache = Mutex<[String: (stamp: Stamp, file: RegistrationFile)]>([:])
 
     public init(directory: String) {
         self.directory = directory
@@ -67,7 +70,7 @@ public final class AppsDirScanner: @unchecked Sendable {
     }
 
     /// Forgets what was read: the next scan reads every file again (SIGHUP).
-    public func forget() { cache.removeAll() }
+    public func forget() { cache.withLock { $0.removeAll() } }
 
     public func scan() -> Scan {
         guard let dir = opendir(directory) else {
@@ -94,39 +97,34 @@ public final class AppsDirScanner: @unchecked Sendable {
             let stamp = Stamp(dev: UInt64(st.st_dev), ino: UInt64(st.st_ino), size: Int64(st.st_size),
                               mtime: st.st_mtim.tv_sec, mtimeNs: st.st_mtim.tv_nsec,
                               ctime: st.st_ctim.tv_sec, ctimeNs: st.st_ctim.tv_nsec)
-            if let cached = cache[path], cached.stamp == stamp {
+            if let cached = cache.withLock({ $0[path] }), cached.stamp == stamp {
                 files.append(cached.file)
                 continue
             }
             guard let data = FileManager.default.contents(atPath: path) else { continue }
             let file = Self.read(Array(data), path: path)
-            cache[path] = (stamp, file)
+            cache.withLock { $0[path] = (stamp, file) }
             files.append(file)
         }
-        for path in cache.keys where !seen.contains(path) { cache[path] = nil }
+        cache.withLock { c in for path in c.keys where !seen.contains(path) { c[path] = nil } }
         return Scan(readable: true, problem: nil, files: files)
     }
 
-    /// Decodes one registration file (pure).
+    /// Decodes one registration file (pure). An invalid file is about the name it declares
+    /// when that is a DNS label, else its file name without extension when that is one.
     public static func read(_ bytes: [UInt8], path: String) -> RegistrationFile {
-        let digest = SHA1.hex(bytes)
+        let digest = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
         let result = Validator.registration(bytes, file: path)
         var name: String?
         switch result {
         case .success(let registration): name = registration.name
-        case .failure: name = guessName(bytes, path: path)
+        case .failure(let failure): name = failure.declaredName ?? nameFromFile(path)
         }
         return RegistrationFile(path: path, result: result, name: name, digest: digest)
     }
 
-    /// The name an invalid file is about: `metadata.name` or `name` when it is a DNS
-    /// label, else the file name without extension when that is one.
-    static func guessName(_ bytes: [UInt8], path: String) -> String? {
-        if let root = try? YAMLParser.parse(bytes) {
-            for candidate in [root["metadata"]?["name"]?.scalar, root["name"]?.scalar] {
-                if let candidate, Rules.dnsLabelProblem(candidate) == nil { return candidate }
-            }
-        }
+    /// `my-app.yaml` -> `my-app`, when that is a DNS label.
+    static func nameFromFile(_ path: String) -> String? {
         var stem = (path as NSString).lastPathComponent
         for ext in [".yaml", ".yml"] where stem.hasSuffix(ext) { stem = String(stem.dropLast(ext.count)) }
         return Rules.dnsLabelProblem(stem) == nil ? stem : nil
@@ -157,5 +155,53 @@ public final class AppsDirScanner: @unchecked Sendable {
             }
         }
         return (entries, unnamed)
+    }
+}
+
+extension AppsDir {
+    /// The files holding `name`, and the namespaces they establish. A file that is not a
+    /// valid registration establishes none (`unknown`): only a token allowed every
+    /// namespace may change such an application.
+    public struct Holders: Sendable {
+        public var files: [String] = []
+        public var namespaces: Set<String> = []
+        public var unknown = false
+    }
+
+    public func holders(of name: String) -> Holders {
+        var h = Holders()
+        for file in scan().files where file.name == name {
+            h.files.append(file.path)
+            switch file.result {
+            case .success(let r): h.namespaces.insert(r.namespace)
+            case .failure: h.unknown = true
+            }
+        }
+        return h
+    }
+
+    /// The valid registrations of `namespace`.
+    public func count(in namespace: String) -> Int {
+        scan().files.filter { if case .success(let r) = $0.result { r.namespace == namespace } else { false } }.count
+    }
+
+    /// The file a new registration of `name` goes to.
+    public func newFile(for name: String) -> String { (directory as NSString).appendingPathComponent(name + ".yaml") }
+
+    /// Writes a registration: exclusively (false when the file appeared meanwhile), or
+    /// replacing `file`. Mode 0600: a body may hold URL credentials.
+    @discardableResult
+    public func write(_ bytes: [UInt8], to file: String, exclusive: Bool) throws -> Bool {
+        if exclusive { return try AtomicFile.create(bytes, at: file, mode: 0o600) }
+        try AtomicFile.write(bytes, to: file, mode: 0o600)
+        return true
+    }
+
+    /// The valid registration named `name`, with its file and bytes, or nil.
+    public func registration(named name: String) -> (registration: Registration, file: String)? {
+        for file in scan().files where file.name == name {
+            if case .success(let r) = file.result { return (r, file.path) }
+        }
+        return nil
     }
 }

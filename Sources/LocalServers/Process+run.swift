@@ -1,4 +1,5 @@
 import Foundation
+import Processes
 
 /// What a finished child process left behind.
 public struct ProcessOutput: Sendable {
@@ -7,40 +8,21 @@ public struct ProcessOutput: Sendable {
     public var stderr: String
 }
 
-/// Runs a program to completion, feeding `input` on stdin. Spawned with posix_spawn, its
-/// stdout and stderr going to temporary files: Foundation's Process watches pipes with
-/// dispatch sources, and many processes started at once by parallel tests crashed
-/// libdispatch's manager thread (`_dispatch_source_refs_finalize_unregistration`, seen in
-/// CI) besides the waitpid stall noted at ServerProcess.
+/// Runs a program to completion, feeding `input` on stdin, through the project's one
+/// process runner (`Processes.ChildProcess`): posix_spawn, output through pipes read by a
+/// thread of its own (Foundation's Process crashed libdispatch under parallel tests), a
+/// deadline of 10 minutes. A working directory through coreutils' `env -C`.
 public func run(_ executable: String, _ arguments: [String], input: Data? = nil,
                 environment: [String: String]? = nil, cwd: String? = nil) throws -> ProcessOutput {
-    let base = FileManager.default.temporaryDirectory.path + "/zg-run-\(UUID().uuidString)"
-    let inPath = base + ".in", outPath = base + ".out", errPath = base + ".err"
-    defer { for path in [inPath, outPath, errPath] { unlink(path) } }
-    if let input {
-        guard FileManager.default.createFile(atPath: inPath, contents: input) else { throw CommandFailed(description: "cannot write \(inPath)") }
-    }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, input == nil ? "/dev/null" : inPath, O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    // A working directory through coreutils' `env -C` (posix_spawn_file_actions_addchdir_np
-    // is not visible to Swift here).
     let program = cwd == nil ? executable : "/usr/bin/env"
-    let argv = ((cwd.map { ["/usr/bin/env", "-C", $0, executable] } ?? [executable]) + arguments).map { strdup($0) } + [nil]
-    defer { argv.forEach { free($0) } }
-    let env = (environment ?? ProcessInfo.processInfo.environment).map { strdup("\($0.key)=\($0.value)") } + [nil]
-    defer { env.forEach { free($0) } }
-    var pid: pid_t = 0
-    let rc = posix_spawn(&pid, program, &actions, nil, argv, env)
-    guard rc == 0 else { throw CommandFailed(description: "\(executable): posix_spawn: \(String(cString: strerror(rc)))") }
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-    let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-    let read = { (path: String) in FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) } ?? "" }
-    return ProcessOutput(status: code, stdout: read(outPath), stderr: read(errPath))
+    let args = (cwd.map { ["-C", $0, executable] } ?? []) + arguments
+    do {
+        let out = try ChildProcess.runBlocking(program, args, environment: environment, input: input.map { Array($0) },
+                                               outputLimit: 256 << 20, separateErrors: true)
+        return ProcessOutput(status: out.status, stdout: out.text, stderr: String(decoding: out.errorOutput, as: UTF8.self))
+    } catch {
+        throw CommandFailed(description: "\(executable): \(error)")
+    }
 }
 
 /// The package's built products (`.build/debug`), found next to the test bundle.

@@ -1,5 +1,4 @@
 import Foundation
-import State
 
 extension Inventory {
     /// What the last clean sync saw: if the application folder's tree is the same (and the
@@ -15,6 +14,14 @@ extension Inventory {
         public var staticDir: String
         /// Paths functions read (codeFile, dockerfile, Docker context folders).
         public var referenced: [String]
+
+        public init(commit: String, tree: String, settings: String, staticDir: String, referenced: [String]) {
+            self.commit = commit
+            self.tree = tree
+            self.settings = settings
+            self.staticDir = staticDir
+            self.referenced = referenced
+        }
     }
 }
 
@@ -28,6 +35,23 @@ extension Inventory {
 ///     file <path> <id|-> <size>
 ///
 /// `-` is "none"; an id or fingerprint of `-` marks a call recorded but not confirmed.
+extension Inventory {
+    /// The namespace line of an inventory file, read from its first bytes only.
+    public static func namespace(ofFile path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 512)
+        let n = Glibc.read(fd, &buffer, buffer.count)
+        guard n > 0 else { return nil }
+        let lines = buffer[0..<n].split(separator: 10, maxSplits: 2)
+        guard lines.count >= 2, String(decoding: lines[0], as: UTF8.self) == InventoryCodec.header else { return nil }
+        let line = String(decoding: lines[1], as: UTF8.self)
+        guard line.hasPrefix("namespace ") else { return nil }
+        return InventoryCodec.unesc(String(line.dropFirst("namespace ".count)))
+    }
+}
+
 enum InventoryCodec {
     static let header = "zerverless-gitops inventory 1"
 

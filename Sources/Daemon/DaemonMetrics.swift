@@ -1,0 +1,85 @@
+import CoreMetrics
+import Foundation
+import State
+import Sync
+
+/// What happens in the daemon, through swift-metrics (the daemon bootstraps Prometheus as
+/// its backend; the tests pass MetricsTestKit's factory). What the files already say
+/// (applications by status, last sync) is read from them at scrape time by the facade.
+public struct DaemonMetrics: Sendable {
+    let factory: any MetricsFactory
+
+    public init(factory: any MetricsFactory = MetricsSystem.factory) {
+        self.factory = factory
+    }
+
+    /// A look that ended: counted by application and result; the duration of one that did
+    /// something (not an unchanged poll).
+    public func sync(app: String, namespace: String, ending: Scheduler.Ending, seconds: Double?) {
+        let result: String
+        switch ending {
+        case .synced: result = "synced"
+        case .unchanged: result = "unchanged"
+        case .retryable: result = "error"
+        case .stalled: result = "invalid"
+        case .suspended: result = "suspended"
+        }
+        let dimensions = [("app", app), ("namespace", namespace)]
+        Counter(label: "zerverless_gitops_syncs_total", dimensions: dimensions + [("result", result)], factory: factory).increment()
+        if let seconds {
+            Timer(label: "zerverless_gitops_sync_duration_seconds", dimensions: dimensions, factory: factory)
+                .recordNanoseconds(Int64(seconds * 1e9))
+        }
+    }
+
+    /// A request to a git server (head lookup, fetch), its duration and result.
+    public func gitRequest(kind: String, ok: Bool, since started: ContinuousClock.Instant) {
+        let elapsed = ContinuousClock.now - started
+        let dimensions = [("kind", kind), ("result", ok ? "ok" : "error")]
+        Counter(label: "zerverless_gitops_git_requests_total", dimensions: dimensions, factory: factory).increment()
+        Timer(label: "zerverless_gitops_git_request_duration_seconds", dimensions: dimensions, factory: factory)
+            .recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+    }
+
+    public func targetCall(kind: String, ok: Bool) {
+        Counter(label: "zerverless_gitops_target_calls_total", dimensions: [("kind", kind), ("result", ok ? "ok" : "error")], factory: factory).increment()
+    }
+}
+
+/// Counts every call to a target by kind and result.
+public struct MeteredTarget: DeployTarget {
+    public let inner: any DeployTarget
+    public let metrics: DaemonMetrics
+
+    public init(_ inner: any DeployTarget, metrics: DaemonMetrics) {
+        self.inner = inner
+        self.metrics = metrics
+    }
+
+    func count<T>(_ kind: String, _ body: () async throws(TargetError) -> T) async throws(TargetError) -> T {
+        do {
+            let value = try await body()
+            metrics.targetCall(kind: kind, ok: true)
+            return value
+        } catch {
+            metrics.targetCall(kind: kind, ok: false)
+            throw error
+        }
+    }
+
+    public func deploy(_ request: DeployRequest) async throws(TargetError) {
+        try await count("deploy") { () async throws(TargetError) in try await inner.deploy(request) }
+    }
+
+    public func undeploy(namespace: String, path: String) async throws(TargetError) {
+        try await count("undeploy") { () async throws(TargetError) in try await inner.undeploy(namespace: namespace, path: path) }
+    }
+
+    public func upload(namespace: String, path: String, bytes: [UInt8]) async throws(TargetError) {
+        try await count("upload") { () async throws(TargetError) in try await inner.upload(namespace: namespace, path: path, bytes: bytes) }
+    }
+
+    public func deleteFile(namespace: String, path: String) async throws(TargetError) {
+        try await count("delete_file") { () async throws(TargetError) in try await inner.deleteFile(namespace: namespace, path: path) }
+    }
+}

@@ -1,0 +1,383 @@
+import Foundation
+import State
+
+/// Every scheduling decision of the daemon, as a value: which application is looked at
+/// when, why, and when next. Pure: the time comes with every call and the randomness
+/// (jitter) from an injected source, so the tests move time instead of sleeping.
+///
+/// Rules:
+/// - triggers (startup, registration, request, webhook, retry, removal) make an
+///   application urgent; polls make it due; an application is never looked at twice at
+///   once: a trigger during a look runs it once more afterwards (coalesced);
+/// - at most `looks` looks run at once, at most `namespaceLooks` of one namespace (the
+///   others of that namespace are parked until one of its looks ends);
+/// - polls due close together (within 2% of their interval, at most 250 ms) run on one
+///   wakeup;
+/// - after a look: a poll at the interval (±jitter) when it synced, was unchanged or is
+///   waiting for a change; a retry with backoff (10 s doubling, capped at the interval,
+///   ±jitter) when it failed in a way a retry may fix; nothing for a suspended one;
+/// - `automated: false`: only requests (and their retries) look at it;
+/// - a removed registration is undeployed after the grace unless it comes back; a failed
+///   undeploy is retried with backoff.
+public struct Scheduler: Sendable {
+    public struct Configuration: Sendable {
+        public var looks: Int
+        public var namespaceLooks: Int
+        public var removalGrace: Double
+        public var policy: SchedulePolicy
+        /// For a removal's retries (the registration, and its interval, are gone).
+        public var defaultPollInterval: Double
+
+        public init(looks: Int = 32, namespaceLooks: Int = 4, removalGrace: Double = 60, policy: SchedulePolicy = SchedulePolicy(),
+                    defaultPollInterval: Double = 300) {
+            self.looks = max(1, looks)
+            self.namespaceLooks = max(1, namespaceLooks)
+            self.removalGrace = removalGrace
+            self.policy = policy
+            self.defaultPollInterval = defaultPollInterval
+        }
+    }
+
+    /// What the scheduler needs of a valid registration.
+    public struct Spec: Sendable, Equatable {
+        public var namespace: String
+        /// Seconds.
+        public var pollInterval: Double
+        public var automated: Bool
+        public var suspended: Bool
+
+        public init(namespace: String, pollInterval: Double, automated: Bool = true, suspended: Bool = false) {
+            self.namespace = namespace
+            self.pollInterval = pollInterval
+            self.automated = automated
+            self.suspended = suspended
+        }
+    }
+
+    public typealias Trigger = SyncHistory.Trigger
+
+    /// When to look next, by how the look ends: the runner writes the one that applies
+    /// into the status document, and `finished` schedules it.
+    public struct NextTimes: Sendable, Equatable {
+        /// Synced, unchanged, or waiting for a change of input.
+        public var poll: Date?
+        /// Failed in a way a retry may fix.
+        public var retry: Date?
+    }
+
+    public struct Launch: Sendable, Equatable {
+        public enum Kind: Sendable, Equatable { case look, undeploy }
+        public var name: String
+        public var kind: Kind
+        public var trigger: Trigger
+        /// A request: the branch head is asked of the server, not taken from a shared answer.
+        public var force: Bool
+        /// Consecutive retryable failures before this look.
+        public var failures: Int
+        public var next: NextTimes
+    }
+
+    /// How a look ended.
+    public enum Ending: Sendable, Equatable {
+        case synced, unchanged, retryable, stalled, suspended
+    }
+
+    /// What a request file means for an application.
+    public enum RequestAction: Sendable, Equatable {
+        /// It will be looked at soon; the file is removed once that look is done.
+        case queued
+        /// Nothing to sync (the registration is not valid, or it is being removed): remove the file.
+        case discard
+        /// No registration of that name (yet): keep the file; it counts once one appears.
+        case keep
+    }
+
+    struct Record {
+        var spec: Spec?
+        var removing = false
+        var due: Date?
+        var urgent: Trigger?
+        var running = false
+        var failures = 0
+        var lookNamespace: String?
+        var next = NextTimes()
+        var runningKind: Launch.Kind?
+    }
+
+    public let configuration: Configuration
+    private let random: @Sendable () -> Double
+    private var records: [String: Record] = [:]
+    private var dueHeap = DueHeap()
+    private var urgentQueue: [String] = []
+    private var urgentSet = Set<String>()
+    private var parked: [String: [String]] = [:]
+    private var looksByNamespace: [String: Int] = [:]
+    public private(set) var running = 0
+
+    public init(configuration: Configuration, random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }) {
+        self.configuration = configuration
+        self.random = random
+    }
+
+    // MARK: Events
+
+    /// A valid registration appeared or changed (or was read at startup).
+    public mutating func register(_ name: String, spec: Spec, trigger: Trigger) {
+        var r = records[name] ?? Record()
+        r.spec = spec
+        r.removing = false
+        r.failures = 0
+        r.due = nil
+        r.urgent = trigger
+        if !spec.automated && !spec.suspended && trigger != .request { r.urgent = nil }
+        store(name, r)
+    }
+
+    /// The registration is there but cannot be synced (invalid, a duplicate name).
+    public mutating func unusable(_ name: String) {
+        var r = records[name] ?? Record()
+        r.spec = nil
+        r.removing = false
+        r.urgent = nil
+        r.due = nil
+        r.failures = 0
+        store(name, r)
+    }
+
+    /// The registration went away: undeployed after the grace; returns when.
+    @discardableResult
+    public mutating func remove(_ name: String, now: Date) -> Date {
+        var r = records[name] ?? Record()
+        r.removing = true
+        r.urgent = nil
+        r.failures = 0
+        r.due = now.addingTimeInterval(configuration.removalGrace)
+        store(name, r)
+        return r.due!
+    }
+
+    /// A request file for `name`.
+    public mutating func request(_ name: String) -> RequestAction {
+        guard var r = records[name] else { return .keep }
+        guard r.spec != nil, !r.removing else { return .discard }
+        r.urgent = .request
+        store(name, r)
+        return .queued
+    }
+
+    /// A look ended.
+    public mutating func finished(_ name: String, _ ending: Ending) {
+        guard var r = records[name], r.running else { return }
+        endLook(&r)
+        r.failures = ending == .retryable ? r.failures + 1 : 0
+        if r.spec == nil {
+            r.due = nil
+        } else if !r.removing {
+            switch ending {
+            case .synced, .unchanged, .stalled: r.due = r.next.poll
+            case .retryable: r.due = r.next.retry
+            case .suspended: r.due = nil
+            }
+        }
+        store(name, r)
+    }
+
+    /// An undeploy ended; when it failed, it is retried with backoff.
+    public mutating func undeployFinished(_ name: String, done: Bool, now: Date) {
+        guard var r = records[name], r.running else { return }
+        endLook(&r)
+        if !r.removing {
+            // Registered again while undeploying: synced back.
+            r.urgent = r.urgent ?? .registration
+            store(name, r)
+        } else if done {
+            records[name] = nil
+        } else {
+            r.failures += 1
+            r.due = now.addingTimeInterval(configuration.policy.backoff(failures: r.failures, interval: configuration.defaultPollInterval, random: random()))
+            store(name, r)
+        }
+    }
+
+    /// Forgets an application (its state is gone).
+    public mutating func forget(_ name: String) { records[name] = nil }
+
+    // MARK: Questions
+
+    public func isRunning(_ name: String) -> Bool { records[name]?.running ?? false }
+    public func isRemoving(_ name: String) -> Bool { records[name]?.removing ?? false }
+    public func knows(_ name: String) -> Bool { records[name] != nil }
+    public func due(_ name: String) -> Date? { records[name]?.due }
+    public func failures(_ name: String) -> Int { records[name]?.failures ?? 0 }
+    public var names: [String] { Array(records.keys) }
+
+    /// When the loop must look again (nil: only on an event).
+    public mutating func wake(now: Date) -> Date? {
+        guard running < configuration.looks else { return nil }
+        if nextUrgent() != nil { return now }
+        return nextDue()?.due
+    }
+
+    /// The looks to start now, each marked running.
+    public mutating func next(now: Date) -> [Launch] {
+        var launches: [Launch] = []
+        while running < configuration.looks {
+            let name: String
+            if let urgent = nextUrgent() {
+                urgentQueue.removeFirst()
+                urgentSet.remove(urgent)
+                name = urgent
+            } else if let top = nextDue(), top.due <= now.addingTimeInterval(slack(top.name)) {
+                dueHeap.pop()
+                name = top.name
+            } else {
+                break
+            }
+            let namespace = namespaceKey(name)
+            if looksByNamespace[namespace, default: 0] >= configuration.namespaceLooks {
+                parked[namespace, default: []].append(name)
+                continue
+            }
+            if let launch = start(name, namespace: namespace, now: now) { launches.append(launch) }
+        }
+        return launches
+    }
+
+    // MARK: Inside
+
+    private mutating func start(_ name: String, namespace: String, now: Date) -> Launch? {
+        guard var r = records[name] else { return nil }
+        let trigger = r.urgent ?? (r.removing ? .removal : (r.failures > 0 ? .retry : .poll))
+        r.urgent = nil
+        if r.removing {
+            r.running = true
+            r.runningKind = .undeploy
+            beginLook(&r, namespace)
+            store(name, r)
+            return Launch(name: name, kind: .undeploy, trigger: trigger, force: false, failures: r.failures, next: NextTimes())
+        }
+        guard let spec = r.spec else {
+            r.due = nil
+            store(name, r)
+            return nil
+        }
+        // syncPolicy.automated false: only a request (and its retries) syncs.
+        if !spec.automated && !spec.suspended && trigger != .request && trigger != .retry {
+            r.due = nil
+            store(name, r)
+            return nil
+        }
+        let asked = trigger == .request || trigger == .webhook
+        let poll: Date? = spec.automated ? now.addingTimeInterval(configuration.policy.poll(interval: spec.pollInterval, random: random())) : nil
+        let retry: Date? = spec.automated || asked || trigger == .retry
+            ? now.addingTimeInterval(configuration.policy.backoff(failures: r.failures + 1, interval: spec.pollInterval, random: random())) : nil
+        r.next = NextTimes(poll: poll, retry: retry)
+        r.running = true
+        r.runningKind = .look
+        beginLook(&r, namespace)
+        store(name, r)
+        return Launch(name: name, kind: .look, trigger: trigger, force: asked, failures: r.failures, next: r.next)
+    }
+
+    private mutating func beginLook(_ r: inout Record, _ namespace: String) {
+        running += 1
+        r.lookNamespace = namespace
+        looksByNamespace[namespace, default: 0] += 1
+    }
+
+    private mutating func endLook(_ r: inout Record) {
+        running -= 1
+        r.running = false
+        r.runningKind = nil
+        guard let namespace = r.lookNamespace else { return }
+        r.lookNamespace = nil
+        let left = looksByNamespace[namespace, default: 1] - 1
+        looksByNamespace[namespace] = left > 0 ? left : nil
+        // The first parked application of that namespace that still wants a look goes back.
+        while var waiting = parked[namespace], !waiting.isEmpty {
+            let next = waiting.removeFirst()
+            parked[namespace] = waiting.isEmpty ? nil : waiting
+            guard let p = records[next], !p.running else { continue }
+            if p.urgent != nil {
+                if urgentSet.insert(next).inserted { urgentQueue.append(next) }
+                return
+            } else if let due = p.due {
+                dueHeap.push(due, next)
+                return
+            }
+        }
+    }
+
+    /// Every change of a record goes through here, so the due heap and the urgent queue
+    /// know about it (their entries are checked when taken: a superseded one is dropped).
+    private mutating func store(_ name: String, _ r: Record) {
+        records[name] = r
+        guard !r.running else { return }
+        if r.urgent != nil, urgentSet.insert(name).inserted { urgentQueue.append(name) }
+        if let due = r.due { dueHeap.push(due, name) }
+    }
+
+    private mutating func nextUrgent() -> String? {
+        while let name = urgentQueue.first {
+            if let r = records[name], r.urgent != nil, !r.running { return name }
+            urgentQueue.removeFirst()
+            urgentSet.remove(name)
+        }
+        return nil
+    }
+
+    private mutating func nextDue() -> (due: Date, name: String)? {
+        while let top = dueHeap.top {
+            if let r = records[top.name], !r.running, r.due == top.due { return top }
+            dueHeap.pop()
+        }
+        return nil
+    }
+
+    /// How early a poll may run: up to 2% of its interval, at most 250 ms.
+    private func slack(_ name: String) -> Double {
+        guard let r = records[name], !r.removing, r.failures == 0, let spec = r.spec else { return 0 }
+        return min(0.25, spec.pollInterval * 0.02)
+    }
+
+    /// The namespace a look counts against ("" while removing or without a valid registration).
+    private func namespaceKey(_ name: String) -> String {
+        guard let r = records[name], !r.removing, let spec = r.spec else { return "" }
+        return spec.namespace
+    }
+}
+
+/// A binary min-heap of (due, name): the scheduler's next wakeup in O(log n).
+struct DueHeap {
+    private var items: [(due: Date, name: String)] = []
+
+    var top: (due: Date, name: String)? { items.first }
+    var count: Int { items.count }
+
+    mutating func push(_ due: Date, _ name: String) {
+        items.append((due, name))
+        var i = items.count - 1
+        while i > 0 {
+            let parent = (i - 1) / 2
+            guard items[i].due < items[parent].due else { break }
+            items.swapAt(i, parent)
+            i = parent
+        }
+    }
+
+    mutating func pop() {
+        guard !items.isEmpty else { return }
+        items.swapAt(0, items.count - 1)
+        items.removeLast()
+        var i = 0
+        while true {
+            let l = 2 * i + 1, r = l + 1
+            var smallest = i
+            if l < items.count && items[l].due < items[smallest].due { smallest = l }
+            if r < items.count && items[r].due < items[smallest].due { smallest = r }
+            if smallest == i { break }
+            items.swapAt(i, smallest)
+            i = smallest
+        }
+    }
+}

@@ -1,0 +1,167 @@
+import Foundation
+import Logging
+import Manifest
+import State
+
+/// What the supervisor hears: inotify events of the apps dir and the requests dir, the
+/// periodic rescans, and the registrations they bring.
+extension Supervisor {
+    func handle(_ event: DirectoryWatcher.Event) async {
+        switch event {
+        case .changed(let directory, let name):
+            if directory == configuration.appsDir {
+                // Registration files, and the `..data` swap of a Kubernetes ConfigMap.
+                if AppsDir.isRegistrationName(name) || name.hasPrefix("..") { scheduleScan() }
+            } else if directory == layout.requestsDir, let app = SyncRequests.application(ofFile: name) {
+                requestArrived(app)
+            }
+        case .rescan(let directory):
+            if directory == configuration.appsDir {
+                scheduleScan()
+                if !FileManager.default.fileExists(atPath: directory) { watchingAppsDir = false }
+            } else {
+                requests.pending().forEach(requestArrived)
+            }
+        }
+        wakeup.signal()
+    }
+
+    func scheduleScan() {
+        if scanDue == nil { scanDue = now().addingTimeInterval(configuration.debounce) }
+    }
+
+    func requestArrived(_ name: String) {
+        guard requests.exists(name) else { return }
+        switch scheduler.request(name) {
+        case .queued, .keep: break
+        case .discard: requests.remove(name)  // nothing to sync: the status already says why
+        }
+    }
+
+    func rescanAll(startup: Bool) async {
+        // A missing apps dir is looked for more often: it may be mounted any moment.
+        nextRescan = now().addingTimeInterval(watchingAppsDir ? configuration.rescanInterval : min(configuration.rescanInterval, 5))
+        await reconcile(appsDir.scan(), startup: startup)
+        requests.pending().forEach(requestArrived)
+    }
+
+    // MARK: Registrations
+
+    func reconcile(_ scan: AppsDir.Scan, startup: Bool) async {
+        guard scan.readable else {
+            if appsDirProblem != scan.problem {
+                logger.error("apps dir unreadable; nothing is undeployed while it is", metadata: ["problem": "\(scan.problem ?? "")"])
+                appsDirProblem = scan.problem
+            }
+            if startup {
+                // Resume what the state dir knows; the registrations come back with the folder.
+                for name in layout.applications() where apps[name] == nil { apps[name] = App() }
+            }
+            return
+        }
+        if appsDirProblem != nil {
+            logger.info("apps dir readable again", metadata: ["apps_dir": "\(configuration.appsDir)"])
+            appsDirProblem = nil
+        }
+        let (entries, unnamed) = AppsDir.resolve(scan.files)
+        for file in unnamed {
+            logger.error("registration file ignored: no usable application name in it or in its file name", metadata: ["file": "\(file.path)"])
+        }
+        for (name, entry) in entries.sorted(by: { $0.key < $1.key }) {
+            var app = apps[name] ?? App()
+            let removing = scheduler.isRemoving(name)
+            if let old = app.entry, old.digest == entry.digest, !removing { continue }
+            var previousNamespace: String?
+            if case .valid(let old, _, _)? = app.entry { previousNamespace = old.namespace }
+            app.entry = entry
+            app.memo = nil
+            app.key = nil
+            let previous = runner.status(name)
+            switch entry {
+            case .valid(let registration, let file, _):
+                app.key = runner.context.key(registration)
+                apps[name] = app
+                // A request written before the registration was read (POST, then sync).
+                let trigger: Scheduler.Trigger = requests.exists(name) ? .request : (startup ? .startup : .registration)
+                scheduler.register(name, spec: runner.context.spec(registration), trigger: trigger)
+                if let previousNamespace, previousNamespace != registration.namespace {
+                    // Another application under the same name: what the old one deployed is
+                    // undeployed in its own namespace before this one deploys anything.
+                    logger.info("the name now belongs to another namespace; the old deployments are undeployed there first",
+                                metadata: ["app": "\(name)", "from": "\(previousNamespace)", "to": "\(registration.namespace)"])
+                } else if removing {
+                    logger.info("registration back within the grace period; nothing undeployed", metadata: ["app": "\(name)"])
+                }
+                if !registration.syncPolicy.automated && !registration.syncPolicy.suspend && trigger != .request {
+                    // Manual: looked at only on request. A new or fixed registration says so.
+                    if previous == nil || previous?.status == .pending || previous?.status == .invalid {
+                        await runner.publish(.pending(registration, file: file, previous: previous,
+                                                      message: "syncPolicy.automated is false: synced only on request (zerverless-gitops sync \(name))"))
+                    }
+                } else if previous == nil {
+                    await runner.publish(.pending(registration, file: file, previous: nil))
+                }
+                if !startup { logger.info("registration loaded", metadata: ["app": "\(name)", "file": "\(file)"]) }
+            case .invalid(let file, let diagnostics, _):
+                apps[name] = app
+                scheduler.unusable(name)
+                await runner.publish(.invalidRegistration(name: name, file: file, diagnostics: diagnostics, previous: previous))
+                logger.error("registration invalid; this application is not synced until the file changes",
+                             metadata: ["app": "\(name)", "file": "\(file)", "error": "\(diagnostics.map(\.description).joined(separator: "; "))"])
+            case .duplicate(let files):
+                apps[name] = app
+                scheduler.unusable(name)
+                await runner.publish(.duplicate(name: name, files: files, previous: previous))
+                logger.error("duplicate application name", metadata: ["app": "\(name)", "files": "\(files.joined(separator: ", "))"])
+            }
+        }
+        // Registrations that went away (and, at startup, applications the state dir knows
+        // that no file registers any more): undeployed after the grace.
+        var gone = apps.keys.filter { entries[$0] == nil && !scheduler.isRemoving($0) }
+        if startup { gone += layout.applications().filter { entries[$0] == nil && apps[$0] == nil } }
+        for name in Set(gone).sorted() {
+            var app = apps[name] ?? App()
+            app.memo = nil
+            apps[name] = app
+            // A deletion interrupted by a restart continues; its grace starts again.
+            let due = scheduler.remove(name, now: now())
+            await runner.publish(.deleting(name: name, previous: runner.status(name), at: due))
+            logger.info("registration removed; undeploying after the grace period",
+                        metadata: ["app": "\(name)", "grace_s": "\(Int(configuration.scheduler.removalGrace))"])
+        }
+    }
+
+    // MARK: Watching
+
+    func restartWatcher() async {
+        watcher?.stop()
+        watcher = nil
+        var dirs = [layout.requestsDir]
+        var isDir: ObjCBool = false
+        let appsDirExists = FileManager.default.fileExists(atPath: configuration.appsDir, isDirectory: &isDir) && isDir.boolValue
+        if appsDirExists { dirs.insert(configuration.appsDir, at: 0) }
+        let watched = dirs
+        // The watcher's init waits for its thread: not on the cooperative pool.
+        let made: Result<DirectoryWatcher, WatchError> = await withCheckedContinuation { c in
+            Thread.detachNewThread {
+                do { c.resume(returning: .success(try DirectoryWatcher(directories: watched))) } catch let e as WatchError {
+                    c.resume(returning: .failure(e))
+                } catch {
+                    c.resume(returning: .failure(WatchError(message: "\(error)")))
+                }
+            }
+        }
+        switch made {
+        case .success(let w):
+            watcher = w
+            watchingAppsDir = appsDirExists
+            Task { [weak self] in
+                for await event in w.events { await self?.handle(event) }
+            }
+            if appsDirExists { scheduleScan() }
+        case .failure(let e):
+            watchingAppsDir = false
+            logger.error("cannot watch; relying on the periodic rescan", metadata: ["error": "\(e.message)"])
+        }
+    }
+}

@@ -1,0 +1,109 @@
+import Crypto
+import Foundation
+import GitSource
+import Logging
+import Manifest
+import State
+import Sync
+
+/// What the daemon's looks share: where the state is, how to reach repositories, where
+/// to deploy, and the pools and locks that keep them fair and off the cooperative threads.
+public struct SyncContext: Sendable {
+    public var layout: StateLayout
+    public var git: GitSource
+    public var target: any DeployTarget
+    /// Names the target in the sync key: a different target means a full sync.
+    public var targetID: String
+    public var limits: SyncLimits
+    public var checker: CodeChecker?
+    public var builder: (any ImageBuilder)?
+    public var gitTimeout: Duration
+    public var allowLocal: Bool
+    /// Where registrations' secret files come from (`--secrets-dir`).
+    public var secrets: SecretsDir
+    /// `--max-repo-size`: the most one repository's fetches and cache may take.
+    public var repositorySizeLimit: Int?
+    public var defaultPollInterval: Int
+    /// Fetches and tree reads (libgit2 blocks).
+    public var workers: BlockingPool
+    /// Head lookups, apart from fetches: a hung server holds a lookup thread, not a fetch
+    /// worker nor a sync slot.
+    public var lookupWorkers = BlockingPool(limit: 32, label: "lookups")
+    /// `--concurrency` sync slots (fetch, plan, apply), shared fairly between namespaces.
+    public var syncSlots: FairSlots
+    public var now: @Sendable () -> Date
+    public var logger: Logger
+    /// Heads shared by the applications of one repository and branch for a moment.
+    public var heads: HeadCache
+    public var metrics: DaemonMetrics
+    /// Planning and claiming paths is atomic within a namespace.
+    public let namespaceLocks = NamespaceLocks()
+    /// What the other applications of a namespace own (their inventories).
+    public let inventories: InventoryIndex
+
+    public init(layout: StateLayout, target: any DeployTarget, targetID: String, limits: SyncLimits = SyncLimits(),
+                checker: CodeChecker? = nil, builder: (any ImageBuilder)? = nil, gitTimeout: Duration = .seconds(60),
+                allowLocal: Bool = false, secrets: SecretsDir = SecretsDir(root: SecretsDir.defaultRoot), defaultPollInterval: Int = 300,
+                concurrency: Int = 4, workers: BlockingPool = .shared, now: @escaping @Sendable () -> Date = { Date() },
+                headMaxAge: Duration = .seconds(2), metrics: DaemonMetrics = DaemonMetrics(), logger: Logger) {
+        self.heads = HeadCache(maxAge: headMaxAge)
+        self.inventories = InventoryIndex(layout: layout)
+        self.syncSlots = FairSlots(total: concurrency)
+        self.metrics = metrics
+        self.layout = layout
+        self.git = GitSource(cacheRoot: layout.cacheDir)
+        self.target = target
+        self.targetID = targetID
+        self.limits = limits
+        self.checker = checker
+        self.builder = builder
+        self.gitTimeout = gitTimeout
+        self.allowLocal = allowLocal
+        self.secrets = secrets
+        self.defaultPollInterval = defaultPollInterval
+        self.workers = workers
+        self.now = now
+        self.logger = logger
+    }
+
+    /// How registrations reach their repositories (credentials under the secrets rule).
+    public var access: SourceAccess {
+        SourceAccess(secrets: secrets, timeout: gitTimeout, allowLocal: allowLocal, sizeLimit: repositorySizeLimit)
+    }
+
+    public func pollInterval(_ registration: Registration) -> Int {
+        registration.pollInterval ?? defaultPollInterval
+    }
+
+    /// What the scheduler needs of a registration.
+    public func spec(_ registration: Registration) -> Scheduler.Spec {
+        Scheduler.Spec(namespace: registration.namespace, pollInterval: Double(pollInterval(registration)),
+                       automated: registration.syncPolicy.automated, suspended: registration.syncPolicy.suspend)
+    }
+
+    /// Digest of everything a deployment depends on besides the commit: the registration
+    /// (URL redacted), the limits, the target. Same key and same commit as the last
+    /// successful sync: nothing to do.
+    public func key(_ registration: Registration) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var text = (try? encoder.encode(registration)).map { String(decoding: $0, as: UTF8.self) } ?? "\(registration)"
+        text += "|\(limits.codeFileBytes),\(limits.staticFileBytes),\(limits.staticTotalBytes),\(limits.staticFiles)|\(targetID)"
+        return Insecure.SHA1.hash(data: Array(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// How a look at an application ended, and what it wrote (the next look of the same
+/// application starts from it instead of reading the files again: the daemon is their
+/// only writer).
+public struct SyncResult: Sendable {
+    public var ending: Scheduler.Ending
+    public var message: String
+    public var memo: SyncMemo?
+}
+
+/// What the last look wrote for one application.
+public struct SyncMemo: Sendable {
+    public var status: StatusDocument
+    public var history: SyncHistory
+}

@@ -1,0 +1,44 @@
+import Foundation
+import Logging
+import State
+import Sync
+
+extension SyncRunner {
+    /// Undeploys everything the application's inventory holds (in the inventory's
+    /// namespace, under its lock), then removes its state.
+    public func undeploy(name: String, trigger: Scheduler.Trigger) async -> (done: Bool, message: String) {
+        let started = ContinuousClock.now
+        let inventory: Inventory
+        do {
+            inventory = try Inventory.read(layout.inventoryFile(name)) ?? Inventory(namespace: "")
+        } catch {
+            return (false, "cannot read the inventory: \(error)")
+        }
+        let counting = CountingTarget(context.target)
+        var engine = SyncEngine(target: counting, limits: context.limits)
+        engine.pool = context.workers
+        let file = layout.inventoryFile(name)
+        let report = inventory.isEmpty ? nil
+            : await context.namespaceLocks.withLock(inventory.namespace) { await engine.undeployAll(app: name, inventory: inventory, inventoryFile: file) }
+        if let report, report.failed {
+            let message = StatusDocument.failure(of: report).message
+            logger.warning("undeploy", metadata: ["app": "\(name)", "result": "error", "error": "\(message)", "target_calls": "\(counting.counts.total)"])
+            return (false, message)
+        }
+        let calls = counting.counts.total
+        let layout = self.layout
+        await BlockingPool.files.run { () -> Void in
+            layout.removeApp(name)
+            SyncRequests(layout: layout).remove(name)
+        }
+        logger.info("undeploy", metadata: ["app": "\(name)", "result": "undeployed", "trigger": "\(trigger.rawValue)",
+                                           "duration_ms": "\(milliseconds(ContinuousClock.now - started))", "target_calls": "\(calls)"])
+        return (true, "undeployed")
+    }
+
+    /// The status document of `name` as the files hold it.
+    public func status(_ name: String) -> StatusDocument? { try? layout.readStatus(name) }
+
+    /// Writes a status document the supervisor built (pending, invalid, deleting).
+    public func publish(_ status: StatusDocument) async { await write(status) }
+}

@@ -1,0 +1,171 @@
+import Foundation
+import Hummingbird
+import Manifest
+import NIOCore
+import State
+
+extension Facade {
+    // MARK: Handlers
+
+    /// The status documents as the files hold them, with their namespaces; kept while no
+    /// status file was written by this process (the daemon is their only writer) and for at
+    /// most a second (a change made by hand is seen within it).
+    func documents() -> [ListCache.Document] {
+        if let cached = listCache.get(generation: StatusGeneration.current) { return cached }
+        let generation = StatusGeneration.current
+        var documents: [ListCache.Document] = []
+        for name in layout.applications() {
+            guard let data = FileManager.default.contents(atPath: layout.statusFile(name)),
+                  let doc = try? JSONDecoder().decode(NamespaceOnly.self, from: data) else { continue }
+            documents.append(.init(name: name, namespace: doc.namespace, bytes: Array(data), buffer: ByteBuffer(bytes: data)))
+        }
+        listCache.set(documents, generation: generation)
+        return documents
+    }
+
+    struct NamespaceOnly: Decodable { var namespace: String }
+
+    func list(_ grant: APITokens.Grant) -> Response {
+        if grant.namespaces == nil, let body = listCache.body(generation: StatusGeneration.current) {
+            // A ByteBuffer shares its storage: the cached list is not copied per request.
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
+        }
+        let generation = StatusGeneration.current
+        let chosen = documents().filter { grant.allows($0.namespace) }
+        // {"applications": [doc, ...], "total": N}, each document as its file holds it.
+        var body = Array("{\"applications\": [".utf8)
+        body.reserveCapacity(chosen.reduce(64) { $0 + $1.bytes.count + 2 })
+        for (i, doc) in chosen.enumerated() {
+            if i > 0 { body.append(contentsOf: ", ".utf8) }
+            body.append(contentsOf: doc.bytes)
+        }
+        body.append(contentsOf: "], \"total\": \(chosen.count)}".utf8)
+        let buffer = ByteBuffer(bytes: body)
+        if grant.namespaces == nil { listCache.setBody(buffer, generation: generation) }
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: buffer))
+    }
+
+    func status(_ name: String, grant: APITokens.Grant) -> Response {
+        guard Rules.dnsLabelProblem(name) == nil else { return error(.badRequest, "\"\(name)\" is not an application name (a DNS label)") }
+        let generation = StatusGeneration.current
+        var cached = listCache.document(name, generation: generation)
+        if cached == nil, let data = FileManager.default.contents(atPath: layout.statusFile(name)),
+           let doc = try? JSONDecoder().decode(NamespaceOnly.self, from: data) {
+            cached = .init(name: name, namespace: doc.namespace, bytes: [], buffer: ByteBuffer(bytes: data))
+            listCache.remember(cached!, generation: generation)
+        }
+        if let doc = cached {
+            guard grant.allows(doc.namespace) else { return error(.notFound, "no application named \"\(name)\"") }
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: doc.buffer))
+        }
+        // Another namespace's application is as absent as a missing one.
+        guard let data = FileManager.default.contents(atPath: layout.statusFile(name)), visible(name, grant: grant) else {
+            return error(.notFound, "no application named \"\(name)\"")
+        }
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    func register(_ request: Request, name pathName: String?, grant: APITokens.Grant) async -> Response {
+        let bytes: [UInt8]
+        do {
+            bytes = Array(buffer: try await request.body.collect(upTo: Self.bodyLimit))
+        } catch {
+            return self.error(.contentTooLarge, "the body is over \(Self.bodyLimit / 1024) KiB")
+        }
+        let registration: Registration
+        switch Validator.registration(bytes, file: "request body") {
+        case .failure(let failure):
+            return self.error(.badRequest, "invalid registration", diagnostics: failure.diagnostics)
+        case .success(let r):
+            registration = r
+        }
+        if !grant.allows(registration.namespace) {
+            return self.error(.forbidden, "this token may not register applications in namespace \"\(registration.namespace)\"")
+        }
+        // The secrets rule, judged on the names alone (the daemon checks again when it reads).
+        if let problem = secretProblem(registration) { return self.error(.badRequest, problem) }
+        // A local path reads this host's files (another tenant's fetch cache, say): only the
+        // operator's token may register one (and the daemon takes them only with --allow-file-urls).
+        if registration.source.repoURL.isLocal, grant.namespaces != nil {
+            return self.error(.forbidden, "local repository URLs (file:// and paths) need a token allowed every namespace")
+        }
+        if let pathName, pathName != registration.name {
+            return self.error(.badRequest, "the body's name \"\(registration.name)\" is not the name in the path, \"\(pathName)\"")
+        }
+        // One writer of the apps dir at a time (every request of every process sharing the
+        // state dir): the check and the write below are one step.
+        let lock: FileLock
+        do {
+            let path = layout.appsDirLock
+            lock = try await BlockingPool.files.run { () throws(StateError) -> FileLock in try FileLock(path: path, timeout: .seconds(30)) }
+        } catch {
+            return self.error(.serviceUnavailable, "the apps dir is busy (\(error)); try again")
+        }
+        defer { lock.unlock() }
+        let existing = scanner.holders(of: registration.name)
+        if !existing.files.isEmpty, !existing.allow(grant) {
+            return self.error(.forbidden, existing.unknown
+                ? "the application \"\(registration.name)\" is held by a file that is not a valid registration; only a token allowed every namespace may replace it"
+                : "the application \"\(registration.name)\" belongs to a namespace this token may not change")
+        }
+        if pathName == nil && !existing.files.isEmpty {
+            return self.error(.conflict, "an application named \"\(registration.name)\" is registered already (\(existing.files.joined(separator: ", "))); use PUT to replace it")
+        }
+        if existing.files.count > 1 {
+            return self.error(.conflict, "the name \"\(registration.name)\" is claimed by \(existing.files.count) files (\(existing.files.joined(separator: ", "))); remove one first")
+        }
+        if existing.files.isEmpty, let limit = maxAppsPerNamespace {
+            let count = scanner.count(in: registration.namespace)
+            if count >= limit {
+                return self.error(.forbidden, "namespace \"\(registration.namespace)\" has \(count) applications, the most this host allows (--max-apps-per-namespace)")
+            }
+        }
+        let file = existing.files.first ?? scanner.newFile(for: registration.name)
+        let text = "# Written by the zerverless-gitops REST API (\(pathName == nil ? "POST" : "PUT")); the body as received.\n" + String(decoding: bytes, as: UTF8.self) + "\n"
+        do {
+            // A new file is created exclusively: one that appeared meanwhile (by hand) is not replaced.
+            guard try scanner.write(Array(text.utf8), to: file, exclusive: existing.files.isEmpty) else {
+                return self.error(.conflict, "\(file) exists already; use PUT to replace it")
+            }
+        } catch {
+            return self.error(.internalServerError, "cannot write \(file): \(error)")
+        }
+        // The status of the application as it stands (pending until the daemon writes one);
+        // a document of another namespace (the name was another tenant's) is not shown.
+        let current = try? layout.readStatus(registration.name)
+        var doc = StatusDocument.base(for: registration, file: file, previous: current)
+        if current == nil || current?.namespace != registration.namespace { doc = .pending(registration, file: file, previous: nil) }
+        return Response(status: existing.files.isEmpty ? .created : .ok, headers: [.contentType: "application/json"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: doc.jsonBytes())))
+    }
+
+    func remove(_ name: String, grant: APITokens.Grant) -> Response {
+        guard Rules.dnsLabelProblem(name) == nil else { return error(.badRequest, "\"\(name)\" is not an application name (a DNS label)") }
+        let holders = scanner.holders(of: name)
+        let held = holders.files
+        guard !held.isEmpty, grant.namespaces == nil || holders.namespaces.contains(where: grant.allows) || holders.unknown else {
+            return error(.notFound, "no registration file holds the name \"\(name)\"")
+        }
+        guard holders.allow(grant) else {
+            return error(.forbidden, "the application \"\(name)\" is held by a file this token may not change")
+        }
+        for file in held where unlink(file) != 0 && errno != ENOENT {
+            return error(.internalServerError, "cannot remove \(file): \(String(cString: strerror(errno)))")
+        }
+        return json(.accepted, ["name": name, "removed": held, "message": "registration removed; undeployed after the removal grace"])
+    }
+
+    func requestSync(_ name: String, grant: APITokens.Grant) -> Response {
+        guard Rules.dnsLabelProblem(name) == nil else { return error(.badRequest, "\"\(name)\" is not an application name (a DNS label)") }
+        guard FileManager.default.fileExists(atPath: layout.statusFile(name)) || !scanner.holders(of: name).files.isEmpty,
+              visible(name, grant: grant) else {
+            return error(.notFound, "no application named \"\(name)\"")
+        }
+        do {
+            try SyncRequests(layout: layout).write(name, by: "the REST API")
+        } catch {
+            return self.error(.internalServerError, "cannot write the sync request: \(error)")
+        }
+        return json(.accepted, ["name": name, "requested": true])
+    }
+}

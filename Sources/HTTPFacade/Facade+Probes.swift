@@ -1,0 +1,43 @@
+import Foundation
+import Hummingbird
+import Manifest
+import NIOCore
+import State
+
+extension Facade {
+    func ready() -> Response {
+        var problems: [String] = []
+        if let readiness, !readiness.firstScanDone { problems.append("the first read of the apps dir is not done") }
+        if let dir = opendir(appsDir) { closedir(dir) } else { problems.append("the apps dir \(appsDir) cannot be read") }
+        if access(layout.root, W_OK) != 0 { problems.append("the state dir \(layout.root) is not writable") }
+        if let problem = tokens?.problem { problems.append("the API tokens file cannot be used, so every API call is refused: \(problem)") }
+        return problems.isEmpty ? json(.ok, ["status": "ready"]) : json(.serviceUnavailable, ["status": "not ready", "problems": problems])
+    }
+
+    /// The process's counters, and what the status files say: applications by status and
+    /// the time of each one's last successful sync.
+    func metricsText() -> String {
+        var out = processMetrics()
+        if let tokens {
+            out += "# HELP zerverless_gitops_api_tokens_file_valid 1 when --api-tokens-file can be used; 0: it cannot, and every API call is refused.\n"
+            out += "# TYPE zerverless_gitops_api_tokens_file_valid gauge\nzerverless_gitops_api_tokens_file_valid \(tokens.problem == nil ? 1 : 0)\n"
+        }
+        var byStatus: [String: Int] = Dictionary(uniqueKeysWithValues: StatusDocument.Phase.allCases.map { ($0.rawValue, 0) })
+        var lastSync: [(String, Double)] = []
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        for doc in documents() {
+            guard let status = try? decoder.decode(StatusDocument.self, from: Data(doc.bytes)) else { continue }
+            byStatus[status.status.rawValue, default: 0] += 1
+            if let at = status.lastSync { lastSync.append((status.name, at.timeIntervalSince1970)) }
+        }
+        out += "# HELP zerverless_gitops_applications Applications by status (from the status files).\n# TYPE zerverless_gitops_applications gauge\n"
+        for (status, count) in byStatus.sorted(by: { $0.key < $1.key }) { out += "zerverless_gitops_applications{status=\"\(status)\"} \(count)\n" }
+        out += "# HELP zerverless_gitops_last_successful_sync_timestamp_seconds Time of each application's last successful sync.\n"
+        out += "# TYPE zerverless_gitops_last_successful_sync_timestamp_seconds gauge\n"
+        for (name, at) in lastSync.sorted(by: { $0.0 < $1.0 }) {
+            out += "zerverless_gitops_last_successful_sync_timestamp_seconds{app=\"\(name)\"} \(Int(at))\n"
+        }
+        return out
+    }
+}

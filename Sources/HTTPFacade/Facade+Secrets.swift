@@ -1,0 +1,71 @@
+import Foundation
+import Hummingbird
+import Manifest
+import NIOCore
+import State
+
+extension Facade {
+    /// A file under `auth` that leads outside the namespace's secrets folder, by its text.
+    func secretProblem(_ registration: Registration) -> String? {
+        let dir = secrets.namespaceDir(registration.namespace)
+        let auth = registration.source.auth
+        for (field, name) in [("tokenFile", auth?.tokenFile), ("sshKeyFile", auth?.sshKeyFile), ("knownHostsFile", auth?.knownHostsFile)] {
+            guard let name, name.hasPrefix("/") else { continue }
+            if !SecretsDir.isInside(name, dir) {
+                return "spec.source.auth.\(field): \"\(name)\" is outside \(dir)/; upload the file with PUT /api/gitops/secrets/\(registration.namespace)/FILE and name it relative to that folder"
+            }
+        }
+        return nil
+    }
+
+    // MARK: Secrets (write-only)
+
+    func namespaceProblem(_ namespace: String, grant: APITokens.Grant) -> Response? {
+        if Rules.dnsLabelProblem(namespace) != nil { return error(.badRequest, "\"\(namespace)\" is not a namespace (a DNS label)") }
+        if !grant.allows(namespace) { return error(.forbidden, "this token may not see or change the secrets of namespace \"\(namespace)\"") }
+        return nil
+    }
+
+    func listSecrets(_ namespace: String, grant: APITokens.Grant) -> Response {
+        if let refused = namespaceProblem(namespace, grant: grant) { return refused }
+        let formatter = ISO8601DateFormatter()
+        let entries = secrets.list(namespace: namespace).map { e -> [String: Any] in
+            ["name": e.name, "size": e.size, "modified": formatter.string(from: e.modified)]
+        }
+        return json(.ok, ["namespace": namespace, "secrets": entries])
+    }
+
+    func putSecret(_ request: Request, namespace: String, file: String, grant: APITokens.Grant) async -> Response {
+        if let refused = namespaceProblem(namespace, grant: grant) { return refused }
+        if let problem = SecretsDir.uploadNameProblem(file) { return error(.badRequest, problem) }
+        let held = secrets.list(namespace: namespace)
+        if held.count >= SecretsDir.maxFiles, !held.contains(where: { $0.name == file }) {
+            return error(.forbidden, "namespace \"\(namespace)\" has \(held.count) secret files, the most allowed; delete one first")
+        }
+        let bytes: [UInt8]
+        do {
+            bytes = Array(buffer: try await request.body.collect(upTo: SecretsDir.maxSize))
+        } catch {
+            return self.error(.contentTooLarge, "a secret file is at most \(SecretsDir.maxSize / 1024) KiB")
+        }
+        do {
+            let replaced = try secrets.write(bytes, name: file, namespace: namespace)
+            return json(.created, ["namespace": namespace, "name": file, "size": bytes.count, "replaced": replaced])
+        } catch {
+            return self.error(.internalServerError, "cannot store the secret: \(error)")
+        }
+    }
+
+    func deleteSecret(namespace: String, file: String, grant: APITokens.Grant) -> Response {
+        if let refused = namespaceProblem(namespace, grant: grant) { return refused }
+        if let problem = SecretsDir.uploadNameProblem(file) { return error(.badRequest, problem) }
+        do {
+            guard try secrets.delete(name: file, namespace: namespace) else {
+                return error(.notFound, "namespace \"\(namespace)\" has no secret named \"\(file)\"")
+            }
+            return Response(status: .noContent)
+        } catch {
+            return self.error(.internalServerError, "cannot remove the secret: \(error)")
+        }
+    }
+}

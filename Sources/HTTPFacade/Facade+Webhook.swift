@@ -1,0 +1,51 @@
+import Foundation
+import Hummingbird
+import Manifest
+import NIOCore
+import State
+import CoreMetrics
+
+extension Facade {
+    // MARK: Webhook
+
+    func webhook(_ request: Request) async -> Response {
+        guard let file = webhookSecretFile else { return error(.notFound, "the webhook is off (no --webhook-secret-file)") }
+        guard let secretData = FileManager.default.contents(atPath: file) else {
+            return error(.internalServerError, "cannot read the webhook secret file")
+        }
+        let secret = Array(String(decoding: secretData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).utf8)
+        let body: [UInt8]
+        do {
+            body = Array(buffer: try await request.body.collect(upTo: Webhook.bodyLimit))
+        } catch {
+            return self.error(.contentTooLarge, "the payload is over 1 MiB")
+        }
+        guard !secret.isEmpty, let provider = Webhook.verify(request.headers, body: body, secret: secret) else {
+            webhookDelivery(provider: "unknown", result: "unauthorized")
+            return self.error(.unauthorized, "missing or invalid signature (X-Hub-Signature-256, X-Gitea-Signature, X-Gitlab-Token or X-Zerverless-Signature)")
+        }
+        guard Webhook.isPush(request.headers, provider: provider) else {
+            webhookDelivery(provider: provider.rawValue, result: "ignored")
+            return json(.ok, ["provider": provider.rawValue, "triggered": [String](), "message": "not a push event; ignored"])
+        }
+        guard let push = Webhook.push(body) else {
+            webhookDelivery(provider: provider.rawValue, result: "bad_payload")
+            return self.error(.badRequest, "no repository URL and branch in the payload")
+        }
+        var triggered: [String] = []
+        for file in scanner.scan().files {
+            guard case .success(let r) = file.result, r.source.branch == push.branch,
+                  push.keys.contains(r.source.repoURL.matchKey), !triggered.contains(r.name) else { continue }
+            if (try? SyncRequests(layout: layout).write(r.name, by: "a \(provider.rawValue) push")) != nil {
+                triggered.append(r.name)
+            }
+        }
+        webhookDelivery(provider: provider.rawValue, result: triggered.isEmpty ? "no_match" : "triggered")
+        return json(.accepted, ["provider": provider.rawValue, "branch": push.branch, "triggered": triggered.sorted()])
+    }
+
+    func webhookDelivery(provider: String, result: String) {
+        Counter(label: "zerverless_gitops_webhook_deliveries_total", dimensions: [("provider", provider), ("result", result)],
+                factory: metricsFactory).increment()
+    }
+}

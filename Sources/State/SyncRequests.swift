@@ -1,0 +1,68 @@
+import Foundation
+
+/// `STATE/requests/NAME.sync`: a request to sync an application now. Anyone may write one
+/// (the `sync` command, the REST API, a webhook, `touch`); the daemon picks it up through
+/// inotify and removes it once the sync it started has written its status, unless the
+/// file was written again meanwhile (then it syncs once more).
+public struct SyncRequests: Sendable {
+    public let layout: StateLayout
+
+    public init(layout: StateLayout) {
+        self.layout = layout
+    }
+
+    /// What a request file was when a sync started: a rewrite during the sync is a new request.
+    public struct Identity: Equatable, Sendable {
+        var ino: UInt64
+        var mtime: Int
+        var mtimeNs: Int
+    }
+
+    /// The request of `name` as a file name in the requests dir, or nil for other names.
+    public static func application(ofFile file: String) -> String? {
+        guard !file.hasPrefix("."), file.hasSuffix(".sync") else { return nil }
+        return String(file.dropLast(".sync".count))
+    }
+
+    /// Writes (or rewrites) the request, saying who asked.
+    public func write(_ name: String, by who: String, at time: Date = Date()) throws {
+        let stamp = ISO8601DateFormatter().string(from: time)
+        try AtomicFile.write(Array("requested \(stamp) by \(who)\n".utf8), to: layout.requestFile(name))
+    }
+
+    public func exists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: layout.requestFile(name)) }
+
+    public func identity(_ name: String) -> Identity? {
+        var st = stat()
+        guard stat(layout.requestFile(name), &st) == 0 else { return nil }
+        return Identity(ino: UInt64(st.st_ino), mtime: st.st_mtim.tv_sec, mtimeNs: st.st_mtim.tv_nsec)
+    }
+
+    public func remove(_ name: String) { unlink(layout.requestFile(name)) }
+
+    /// The request handled by a sync that started when it was `handled`: removed if it is
+    /// still that file; true when it was written again (another sync is due).
+    public func acknowledge(_ name: String, handled: Identity) -> Bool {
+        let now = identity(name)
+        if now == handled {
+            remove(name)
+            return false
+        }
+        return now != nil
+    }
+
+    /// Names with a request waiting.
+    public func pending() -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: layout.requestsDir)) ?? []).compactMap(Self.application(ofFile:))
+    }
+
+    /// Waits until the request of `name` is gone (handled), polling; false at the deadline.
+    public func waitHandled(_ name: String, timeout: Duration) -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while exists(name) {
+            if ContinuousClock.now >= deadline { return false }
+            usleep(50_000)
+        }
+        return true
+    }
+}

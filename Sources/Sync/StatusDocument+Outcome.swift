@@ -1,0 +1,63 @@
+import Manifest
+import State
+
+/// The status document from a sync's outcome: the one place a sync's result becomes
+/// functions, static counts and an error.
+extension StatusDocument {
+    /// The deployment as the inventory and the outcome say: every function the inventory
+    /// holds (deployed, or pending when a call was not confirmed, or error), every function
+    /// the manifest wants that is not there (conflict, error or pending), the static
+    /// files' count and bytes.
+    public mutating func record(_ outcome: SyncEngine.Outcome) {
+        guard let inventory = outcome.inventory else { return }
+        var functions: [Function] = []
+        let errors = outcome.report?.functionErrors ?? [:]
+        var seen = Set<String>()
+        for (path, record) in inventory.functions.sorted(by: { $0.key < $1.key }) {
+            seen.insert(path)
+            let state: FunctionState = errors[path] != nil ? .error : (record.fingerprint == nil ? .pending : .deployed)
+            functions.append(.init(path: path, runtime: record.runtime, url: "/\(namespace)\(path)", state: state, message: errors[path]))
+        }
+        for spec in outcome.desired?.functions ?? [] where !seen.contains(spec.path) {
+            seen.insert(spec.path)
+            let conflict = outcome.plan?.conflicts.first { $0.kind == "function" && $0.path == spec.path }
+            let message = errors[spec.path] ?? conflict.map { "owned by application \($0.owner); not deployed" }
+            functions.append(.init(path: spec.path, runtime: spec.runtime.rawValue, url: "/\(namespace)\(spec.path)",
+                                   state: conflict != nil ? .conflict : (message != nil ? .error : .pending), message: message))
+        }
+        self.functions = functions.sorted { $0.path < $1.path }
+        let bytes = inventory.files.values.reduce(0) { $0 + $1.size }
+        let dir = outcome.manifest?.staticFiles?.dir ?? inventory.synced.map { RepoPath.display($0.staticDir) }
+        if let dir, !dir.isEmpty || !inventory.files.isEmpty {
+            self.static = .init(dir: dir, files: inventory.files.count, bytes: bytes)
+        } else if !inventory.files.isEmpty {
+            self.static = .init(dir: self.static?.dir ?? "", files: inventory.files.count, bytes: bytes)
+        } else {
+            self.static = nil
+        }
+    }
+
+    /// The failure of an outcome, if any: the errors that stopped it before any change,
+    /// else the first failed call (`more` counts the rest). `invalid`: only a change of
+    /// input fixes it; otherwise a retry may.
+    public static func failure(of outcome: SyncEngine.Outcome) -> (failure: Failure, invalid: Bool)? {
+        if let first = outcome.errors.first {
+            let more = outcome.errors.count > 1 ? " (and \(outcome.errors.count - 1) more)" : ""
+            return (Failure(stage: first.stage, message: first.message + more, file: first.file, line: first.line, column: first.column),
+                    !outcome.errors.contains { $0.retry == .retryable })
+        }
+        guard let report = outcome.report, report.failed else { return nil }
+        return (failure(of: report), !report.retryable)
+    }
+
+    /// The first failed call of an apply.
+    public static func failure(of report: ApplyReport) -> Failure {
+        if let (path, message) = report.functionErrors.sorted(by: { $0.key < $1.key }).first {
+            let more = report.functionErrors.count + report.fileErrors.count - 1
+            return .init(stage: message.hasPrefix("undeploy") ? .prune : .deploy, message: "\(path): \(message)" + (more > 0 ? " (and \(more) more)" : ""))
+        }
+        let (path, message) = report.fileErrors.sorted(by: { $0.key < $1.key }).first!
+        let more = report.fileErrors.count - 1
+        return .init(stage: .static, message: "\(RepoPath.display(path)): \(message)" + (more > 0 ? " (and \(more) more)" : ""))
+    }
+}
