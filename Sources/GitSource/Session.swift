@@ -92,32 +92,28 @@ final class Session {
         credentialCalls += 1
         let c = remote.credentials
         let shown = remote.shown
-        if credentialCalls > 5 {
-            failure = GitError(.authenticationFailed, call: "credentials", message: "authentication failed for \(shown)", url: shown,
-                               hint: "check spec.source.auth")
+        // The credential callback's failures: refused credentials or none configured.
+        func refuse(_ code: GitError.Code, _ message: String, hint: String?) -> Int32 {
+            failure = GitError(code, call: "credentials", message: message, url: shown, hint: hint)
             return GIT_EAUTH.rawValue
+        }
+        if credentialCalls > 5 {
+            return refuse(.authenticationFailed, "authentication failed for \(shown)", hint: "check spec.source.auth")
         }
         if allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT.rawValue != 0 {
             guard let token = c.token else {
-                failure = GitError(.authenticationRequired, call: "credentials",
-                                   message: "\(shown) asks for credentials and none are configured", url: shown,
-                                   hint: "set spec.source.auth.tokenFile")
-                return GIT_EAUTH.rawValue
+                return refuse(.authenticationRequired, "\(shown) asks for credentials and none are configured", hint: "set spec.source.auth.tokenFile")
             }
             if credentialCalls > 1 {
-                failure = GitError(.authenticationFailed, call: "credentials", message: "authentication failed for \(shown)", url: shown,
-                                   hint: "the server refused the token; check the token in tokenFile and auth.username")
-                return GIT_EAUTH.rawValue
+                return refuse(.authenticationFailed, "authentication failed for \(shown)",
+                              hint: "the server refused the token; check the token in tokenFile and auth.username")
             }
             return git_credential_userpass_plaintext_new(out, c.username ?? "git", token)
         }
         let sshUser = userFromURL ?? c.username ?? "git"
         if allowed & GIT_CREDENTIAL_SSH_KEY.rawValue != 0 {
             guard let key = c.sshKeyFile else {
-                failure = GitError(.authenticationRequired, call: "credentials",
-                                   message: "\(shown) asks for an ssh key and none is configured", url: shown,
-                                   hint: "set spec.source.auth.sshKeyFile")
-                return GIT_EAUTH.rawValue
+                return refuse(.authenticationRequired, "\(shown) asks for an ssh key and none is configured", hint: "set spec.source.auth.sshKeyFile")
             }
             keyAttempts += 1
             if keyAttempts > 1 {
@@ -129,9 +125,7 @@ final class Session {
         if allowed & GIT_CREDENTIAL_USERNAME.rawValue != 0 {
             return git_credential_username_new(out, sshUser)
         }
-        failure = GitError(.authenticationRequired, call: "credentials",
-                           message: "\(shown) asks for a kind of credentials the agent does not support", url: shown)
-        return GIT_EAUTH.rawValue
+        return refuse(.authenticationRequired, "\(shown) asks for a kind of credentials the agent does not support", hint: nil)
     }
 
     /// A fetch or cache over `--max-repo-size`.

@@ -129,28 +129,7 @@ public struct RepositoryURL: Sendable, Hashable, Codable, CustomStringConvertibl
     public var decodedPassword: String? { password.map(Self.percentDecoded) }
 
     static func percentDecoded(_ text: String) -> String {
-        let bytes = Array(text.utf8)
-        guard bytes.contains(UInt8(ascii: "%")) else { return text }
-        var out: [UInt8] = []
-        var i = 0
-        func hex(_ c: UInt8) -> UInt8? {
-            switch c {
-            case 48...57: return c - 48
-            case 65...70: return c - 55
-            case 97...102: return c - 87
-            default: return nil
-            }
-        }
-        while i < bytes.count {
-            if bytes[i] == UInt8(ascii: "%"), i + 2 < bytes.count, let hi = hex(bytes[i + 1]), let lo = hex(bytes[i + 2]) {
-                out.append(hi << 4 | lo)
-                i += 3
-            } else {
-                out.append(bytes[i])
-                i += 1
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
+        String(decoding: RepoPath.unescape(text), as: UTF8.self)
     }
 
     /// Owner/repo identity used to match a webhook's repository to registrations: host and

@@ -153,14 +153,7 @@ public enum Rules {
         return nil
     }
 
-    static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case 48...57: return c - 48
-        case 65...70: return c - 55
-        case 97...102: return c - 87
-        default: return nil
-        }
-    }
+    static func hexValue(_ c: UInt8) -> UInt8? { RepoPath.value(c) }
 
     static func isLower(_ b: UInt8) -> Bool { b >= 97 && b <= 122 }
     static func isDigit(_ b: UInt8) -> Bool { b >= 48 && b <= 57 }

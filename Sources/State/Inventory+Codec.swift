@@ -1,4 +1,5 @@
 import Foundation
+import Manifest
 
 extension Inventory {
     /// What the last clean sync saw: if the application folder's tree is the same (and the
@@ -175,31 +176,8 @@ enum InventoryCodec {
         return out
     }
 
+    /// `%XX` decoded (the one percent-decoder: RepoPath's).
     static func unesc(_ s: String) -> String {
-        // Byte-level: Foundation's contains/removingPercentEncoding go through CFString
-        // and were most of the cost of reading 1,000 inventories.
-        guard s.utf8.contains(37) else { return s }
-        func hex(_ c: UInt8) -> UInt8? {
-            switch c {
-            case 48...57: return c - 48
-            case 65...70: return c - 55
-            case 97...102: return c - 87
-            default: return nil
-            }
-        }
-        let bytes = Array(s.utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count)
-        var i = 0
-        while i < bytes.count {
-            if bytes[i] == 37, i + 2 < bytes.count, let hi = hex(bytes[i + 1]), let lo = hex(bytes[i + 2]) {
-                out.append(hi << 4 | lo)
-                i += 3
-            } else {
-                out.append(bytes[i])
-                i += 1
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
+        String(decoding: RepoPath.unescape(s), as: UTF8.self)
     }
 }

@@ -80,13 +80,9 @@ func locateRegistration(_ target: String, appsDir: String) throws -> (file: Stri
         printErr("error: \(target): no such file, and not an application name")
         throw ExitCode(2)
     }
-    let names = (try? FileManager.default.contentsOfDirectory(atPath: appsDir)) ?? []
-    for name in names.sorted() where !name.hasPrefix(".") && (name.hasSuffix(".yaml") || name.hasSuffix(".yml")) {
-        let path = (appsDir as NSString).appendingPathComponent(name)
-        guard let data = FileManager.default.contents(atPath: path) else { continue }
-        if case .success(let r) = Validator.registration(Array(data), file: path), r.name == target {
-            return (path, Array(data))
-        }
+    // The apps dir's own rule for which files are registrations, and their names.
+    if let found = AppsDir(directory: appsDir).registration(named: target), let data = FileManager.default.contents(atPath: found.file) {
+        return (found.file, Array(data))
     }
     printErr("error: no application named \"\(target)\" in \(appsDir)")
     throw ExitCode(1)
@@ -98,11 +94,11 @@ struct RepositoryOptions: ParsableArguments {
     @Argument(help: "A registration file, or the name of an application registered in --apps-dir.")
     var target: String
 
-    @Option(help: "The registration files (for NAME). Env: ZG_APPS_DIR.")
-    var appsDir: String = env("ZG_APPS_DIR") ?? "/etc/zerverless/apps.d"
+    @OptionGroup var apps: AppsDirOption
+    @OptionGroup var state: StateDirOption
 
-    @Option(help: "State directory (fetch caches, inventories). Env: ZG_STATE_DIR.")
-    var stateDir: String = env("ZG_STATE_DIR") ?? "/var/lib/zerverless-gitops"
+    var appsDir: String { apps.appsDir }
+    var stateDir: String { state.stateDir }
 
     @Flag(help: "Permit file:// URLs and local paths. Env: ZG_ALLOW_FILE_URLS=1.")
     var allowFileUrls = envFlag("ZG_ALLOW_FILE_URLS")
@@ -124,13 +120,4 @@ struct RepositoryOptions: ParsableArguments {
             throw ExitCode(1)
         }
     }
-}
-
-func env(_ name: String) -> String? {
-    ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 }
-}
-
-func envFlag(_ name: String) -> Bool {
-    guard let value = env(name)?.lowercased() else { return false }
-    return ["1", "true", "yes", "on"].contains(value)
 }

@@ -20,11 +20,11 @@ struct Run: AsyncParsableCommand {
         discussion: "Stops on SIGTERM or SIGINT: no new syncs, running ones get --shutdown-grace (30s) to finish, exit 0. Exit 2 on bad options."
     )
 
-    @Option(help: "The registration files. Env: ZG_APPS_DIR.")
-    var appsDir: String = env("ZG_APPS_DIR") ?? "/etc/zerverless/apps.d"
+    @OptionGroup var apps: AppsDirOption
+    var appsDir: String { apps.appsDir }
 
-    @Option(help: "All runtime state. Env: ZG_STATE_DIR.")
-    var stateDir: String = env("ZG_STATE_DIR") ?? StateLayout.defaultRoot
+    @OptionGroup var state: StateDirOption
+    var stateDir: String { state.stateDir }
 
     @Option(help: "REST facade, /metrics, /healthz: HOST:PORT, or none. Env: ZG_LISTEN.")
     var listen: String = env("ZG_LISTEN") ?? "127.0.0.1:8090"

@@ -15,8 +15,8 @@ struct Status: ParsableCommand {
     @Flag(help: "Print the status documents as JSON: one document for NAME, else {\"applications\": [...], \"total\": N}.")
     var json = false
 
-    @Option(help: "State directory. Env: ZG_STATE_DIR.")
-    var stateDir: String = env("ZG_STATE_DIR") ?? StateLayout.defaultRoot
+    @OptionGroup var state: StateDirOption
+    var stateDir: String { state.stateDir }
 
     func run() throws {
         let layout = StateLayout(root: stateDir)

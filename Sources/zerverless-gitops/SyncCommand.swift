@@ -21,8 +21,8 @@ struct SyncCommand: ParsableCommand {
     @Option(help: "How long --wait waits, like 90s or 5m.")
     var timeout: String = "5m"
 
-    @Option(help: "State directory. Env: ZG_STATE_DIR.")
-    var stateDir: String = env("ZG_STATE_DIR") ?? StateLayout.defaultRoot
+    @OptionGroup var state: StateDirOption
+    var stateDir: String { state.stateDir }
 
     func run() throws {
         guard Rules.dnsLabelProblem(name) == nil else {
