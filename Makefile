@@ -35,9 +35,14 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
+# The end-to-end suites (DaemonTests) run one test at a time: their tests wait for the
+# built daemon synchronously, and Swift Testing runs synchronous tests on the cooperative
+# pool (as many threads as cores), where they would starve the async tests' in-process
+# servers of another suite. The other suites run in parallel.
 test: deps-test
 	$(SWIFT) build --build-tests
-	$(SWIFT) test
+	$(SWIFT) test --skip DaemonTests
+	$(SWIFT) test --filter DaemonTests --no-parallel
 
 # The daemon on the embedded default (local target), on this machine, with no network:
 # a git repository made from examples/hello-app, registered by dropping a file into the

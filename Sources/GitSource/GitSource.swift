@@ -65,10 +65,13 @@ public struct GitSource: Sendable {
     }
 
     /// The cache folder of a repository: readable name plus a hash of the normalized URL.
-    /// `scope` (the namespace) keeps tenants' caches apart: a commit another tenant fetched
-    /// is never served from the cache to one whose own credentials cannot see it.
-    public func cachePath(for url: RepositoryURL, scope: String? = nil) -> String {
-        let key = url.cacheKey + (scope.map { "\u{0}" + $0 } ?? "")
+    /// Applications of one repository share its cache (a monorepo of 1,000 applications is
+    /// fetched once). A commit in it is used only after a head lookup made with the
+    /// application's own credentials answered it (head answers are shared only within one
+    /// namespace and one set of credentials), so another tenant's fetch never stands in
+    /// for a tenant's own access.
+    public func cachePath(for url: RepositoryURL) -> String {
+        let key = url.cacheKey
         let readable = String(url.cacheKey.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" ? $0 : "_" }.suffix(60))
         return (cacheRoot as NSString).appendingPathComponent("\(readable)-\(fnv1a(key)).git")
     }
@@ -78,7 +81,7 @@ public struct GitSource: Sendable {
     /// cache nothing is transferred.
     public func fetch(_ remote: Remote, branch: String, want: String? = nil) throws(GitError) -> FetchResult {
         try remote.refuseLocalUnlessAllowed()
-        let path = cachePath(for: remote.url, scope: remote.cacheScope)
+        let path = cachePath(for: remote.url)
         let lock: FileLock
         do {
             lock = try FileLock(path: path + ".lock", timeout: remote.timeout)
@@ -193,8 +196,8 @@ public struct GitSource: Sendable {
     // MARK: Reading a commit without checking it out
 
     /// Opens the cache of `url` for reading commits, trees and blobs.
-    public func open(_ url: RepositoryURL, scope: String? = nil) throws(GitError) -> Snapshot {
-        try Snapshot(path: cachePath(for: url, scope: scope))
+    public func open(_ url: RepositoryURL) throws(GitError) -> Snapshot {
+        try Snapshot(path: cachePath(for: url))
     }
 
     /// Opens a bare cache by path.

@@ -12,8 +12,6 @@ public struct Remote: Sendable {
     public var allowLocal: Bool
     /// The most a fetch may download, and its cache may hold on disk (bytes); nil: no limit.
     public var sizeLimit: Int?
-    /// Whose cache the fetch uses (the namespace): tenants never share one.
-    public var cacheScope: String?
 
     public init(url: RepositoryURL, credentials: Credentials = Credentials(), timeout: Duration = .seconds(60), allowLocal: Bool = false,
                 sizeLimit: Int? = nil) {

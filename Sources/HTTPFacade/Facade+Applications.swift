@@ -7,20 +7,35 @@ import State
 extension Facade {
     // MARK: Handlers
 
-    /// The status documents as the files hold them, with their namespaces; kept while no
-    /// status file was written by this process (the daemon is their only writer) and for at
-    /// most a second (a change made by hand is seen within it).
+    /// The status documents as the files hold them, with their namespaces, and a `pending`
+    /// document for every valid registration the daemon has not written a status for yet
+    /// (a POST is listed and readable at once); kept while no status file was written by
+    /// this process (the daemon is their only writer) and for at most a second (a change
+    /// made by hand is seen within it).
     func documents() -> [ListCache.Document] {
         if let cached = listCache.get(generation: StatusGeneration.current) { return cached }
         let generation = StatusGeneration.current
         var documents: [ListCache.Document] = []
+        var seen = Set<String>()
         for name in layout.applications() {
             guard let data = FileManager.default.contents(atPath: layout.statusFile(name)),
                   let doc = try? JSONDecoder().decode(NamespaceOnly.self, from: data) else { continue }
+            seen.insert(name)
             documents.append(.init(name: name, namespace: doc.namespace, bytes: Array(data), buffer: ByteBuffer(bytes: data)))
         }
+        for file in scanner.scan().files {
+            guard case .success(let registration) = file.result, seen.insert(registration.name).inserted else { continue }
+            documents.append(pendingDocument(registration, file: file.path))
+        }
+        documents.sort { $0.name < $1.name }
         listCache.set(documents, generation: generation)
         return documents
+    }
+
+    /// What the facade answers for a registration with no status file yet.
+    func pendingDocument(_ registration: Registration, file: String) -> ListCache.Document {
+        let bytes = StatusDocument.pending(registration, file: file, previous: nil).jsonBytes()
+        return .init(name: registration.name, namespace: registration.namespace, bytes: bytes, buffer: ByteBuffer(bytes: bytes))
     }
 
     struct NamespaceOnly: Decodable { var namespace: String }
@@ -58,11 +73,13 @@ extension Facade {
             guard grant.allows(doc.namespace) else { return error(.notFound, "no application named \"\(name)\"") }
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: doc.buffer))
         }
-        // Another namespace's application is as absent as a missing one.
-        guard let data = FileManager.default.contents(atPath: layout.statusFile(name)), visible(name, grant: grant) else {
-            return error(.notFound, "no application named \"\(name)\"")
+        // Registered, no status yet: pending. Another namespace's application is as absent
+        // as a missing one.
+        if let found = scanner.registration(named: name), grant.allows(found.registration.namespace) {
+            return Response(status: .ok, headers: [.contentType: "application/json"],
+                            body: .init(byteBuffer: pendingDocument(found.registration, file: found.file).buffer))
         }
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return error(.notFound, "no application named \"\(name)\"")
     }
 
     func register(_ request: Request, name pathName: String?, grant: APITokens.Grant) async -> Response {
@@ -96,8 +113,7 @@ extension Facade {
         // state dir): the check and the write below are one step.
         let lock: FileLock
         do {
-            let path = layout.appsDirLock
-            lock = try await BlockingPool.files.run { () throws(StateError) -> FileLock in try FileLock(path: path, timeout: .seconds(30)) }
+            lock = try await FileLock.acquire(path: layout.appsDirLock, timeout: .seconds(30))
         } catch {
             return self.error(.serviceUnavailable, "the apps dir is busy (\(error)); try again")
         }
@@ -130,6 +146,7 @@ extension Facade {
         } catch {
             return self.error(.internalServerError, "cannot write \(file): \(error)")
         }
+        StatusGeneration.bump()  // the list changed: answers kept from before are stale
         // The status of the application as it stands (pending until the daemon writes one);
         // a document of another namespace (the name was another tenant's) is not shown.
         let current = try? layout.readStatus(registration.name)
@@ -152,6 +169,7 @@ extension Facade {
         for file in held where unlink(file) != 0 && errno != ENOENT {
             return error(.internalServerError, "cannot remove \(file): \(String(cString: strerror(errno)))")
         }
+        StatusGeneration.bump()
         return json(.accepted, ["name": name, "removed": held, "message": "registration removed; undeployed after the removal grace"])
     }
 

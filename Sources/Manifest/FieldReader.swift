@@ -66,10 +66,11 @@ final class FieldReader {
             error(node.mark, path, "expected true or false, found \(describe(node))")
             return nil
         }
+        // YAML 1.2's core schema: true|True|TRUE, false|False|FALSE (what Jinja renders).
         if style == .plain {
             switch text {
-            case "true": return true
-            case "false": return false
+            case "true", "True", "TRUE": return true
+            case "false", "False", "FALSE": return false
             default: break
             }
         }

@@ -37,4 +37,19 @@ public final class FileLock: @unchecked Sendable {
         flock(fd, LOCK_UN)
         close(fd)
     }
+
+    /// Waits for the lock on a thread of its own (never a pool's: a long wait must not
+    /// hold a permit other work needs), awaited from async code.
+    public static func acquire(path: String, timeout: Duration) async throws(StateError) -> FileLock {
+        let result: Result<FileLock, StateError> = await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                do throws(StateError) {
+                    continuation.resume(returning: .success(try FileLock(path: path, timeout: timeout)))
+                } catch {
+                    continuation.resume(returning: .failure(error))
+                }
+            }
+        }
+        return try result.get()
+    }
 }

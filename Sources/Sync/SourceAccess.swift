@@ -56,9 +56,7 @@ public struct SourceAccess: Sendable {
         do {
             let credentials = try Credentials.make(url: source.repoURL, username: auth?.username, token: token, sshKey: sshKey,
                                                    knownHosts: knownHosts)
-            var remote = Remote(url: source.repoURL, credentials: credentials, timeout: timeout, allowLocal: allowLocal, sizeLimit: sizeLimit)
-            remote.cacheScope = registration.namespace
-            return remote
+            return Remote(url: source.repoURL, credentials: credentials, timeout: timeout, allowLocal: allowLocal, sizeLimit: sizeLimit)
         } catch {
             throw .git(error)
         }

@@ -30,7 +30,7 @@ struct Check: ParsableCommand {
             let head = try git.head(remote, branch: source.branch)
             let elapsed = ContinuousClock.now - started
             var line = "  head \(head)"
-            if let snapshot = try? git.open(source.repoURL, scope: registration.namespace), let subject = try? snapshot.subject(of: head) {
+            if let snapshot = try? git.open(source.repoURL), let subject = try? snapshot.subject(of: head) {
                 line += "  \(subject)"
             }
             print(line)

@@ -77,9 +77,7 @@ import TestSupport
         #expect(before.status == 0)
         #expect(before.stdout.contains("  head \(head)\n"))
         guard case .success(let url) = RepositoryURL.parse(repo.bare) else { Issue.record("URL"); return }
-        var remote = Remote(url: url, allowLocal: true)
-        remote.cacheScope = "b"  // the registration's namespace: caches are per namespace
-        _ = try GitSource(cacheRoot: dir.file("state/cache")).fetch(remote, branch: "main")
+        _ = try GitSource(cacheRoot: dir.file("state/cache")).fetch(Remote(url: url, allowLocal: true), branch: "main")
         let after = try run(Build.binary, ["check", "--allow-file-urls", "--state-dir", dir.file("state"), file])
         #expect(after.status == 0)
         #expect(after.stdout.contains("  head \(head)  Add x\n"))

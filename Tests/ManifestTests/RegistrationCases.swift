@@ -350,6 +350,12 @@ let registrationCases: [Case] = [
         """, [
             "apps.d/t.yaml:4:15: error: pollInterval: \"300\" is not a duration; write it like 90s, 5m, 1h or 1h30m",
         ]),
+    Case("booleans as the YAML 1.2 core schema spells them (Jinja's True/False)", .registration, """
+        name: a
+        namespace: b
+        source: {repoURL: "https://h/o/r"}
+        syncPolicy: {automated: True, prune: FALSE, allowEmpty: false, suspend: False}
+        """, []),
     Case("yes is not a boolean", nil, """
         name: a
         namespace: b
