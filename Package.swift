@@ -51,7 +51,7 @@ let package = Package(
         ], swiftSettings: strict),
         // libgit2: head lookup, shared fetch caches, tree and blob reads, checkouts.
         .target(name: "GitSource", dependencies: [
-            "CGit2", "CGitStream", "Manifest", "State",
+            "CGit2", "CGitStream", "Manifest", "State", "Processes",
             .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: strict),
         // Plan (pure diff) and apply, behind the DeployTarget protocol.

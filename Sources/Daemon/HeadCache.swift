@@ -28,15 +28,19 @@ public final class HeadCache: Sendable {
         self.maxAge = maxAge
     }
 
-    /// The key: normalized URL, branch, and who asks: the namespace (a relative secret
-    /// name is a different file in each), the user, the credential files and a digest of a
-    /// password inside the URL. Only lookups made with the same credentials share an answer.
+    /// The key: normalized URL, branch, and who asks: the namespace when credentials are
+    /// involved (a relative secret name is a different file in each), the user, the
+    /// credential files and a digest of a password inside the URL. Only lookups made with
+    /// the same credentials share an answer.
     public static func key(_ registration: Registration) -> String {
         let source = registration.source
         let auth = source.auth
         let inURL = source.repoURL.password.map { Array(Insecure.SHA1.hash(data: Array($0.utf8))).map { String(format: "%02x", $0) }.joined() } ?? ""
-        return [registration.namespace, source.repoURL.cacheKey, source.repoURL.user ?? "", inURL, source.branch, auth?.username ?? "",
-                auth?.tokenFile ?? "", auth?.sshKeyFile ?? "", auth?.knownHostsFile ?? ""].joined(separator: "\u{0}")
+        // Without credentials the answer is what the daemon's host may see, the same for
+        // every tenant: shared across namespaces (a public monorepo costs one lookup).
+        let credentialed = auth?.tokenFile != nil || auth?.sshKeyFile != nil || source.repoURL.user != nil || source.repoURL.password != nil
+        return [credentialed ? registration.namespace : "", source.repoURL.cacheKey, source.repoURL.user ?? "", inURL, source.branch, auth?.username ?? "",
+                auth?.tokenFile ?? "", auth?.sshKeyFile ?? "", auth?.knownHostsFile ?? "", auth?.caFile ?? ""].joined(separator: "\u{0}")
     }
 
     public func head(_ key: String, fresh: Bool, lookup: @escaping @Sendable () async throws(GitError) -> String) async throws(GitError) -> String {

@@ -41,11 +41,19 @@ public struct StderrLogHandler: LogHandler {
                 line += " \(k)=" + (value.contains(" ") || value.isEmpty || value.contains("\"") ? Self.quoted(value) : value)
             }
         case .json:
-            var object: [String: String] = ["time": time, "level": event.level.rawValue, "msg": message]
-            for (k, v) in merged { object[k] = Redact.urls(in: Redact.line("\(v)")) }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            line = (try? encoder.encode(object)).map { String(decoding: $0, as: UTF8.self) } ?? message
+            // Numbers stay numbers (`"duration_ms": 23`): log shippers aggregate them.
+            var object: [String: Any] = ["time": time, "level": event.level.rawValue, "msg": message]
+            for (k, v) in merged {
+                if case .stringConvertible(let value) = v, let number = value as? any BinaryInteger {
+                    object[k] = Int(number)
+                } else if case .stringConvertible(let value) = v, let number = value as? Double {
+                    object[k] = number
+                } else {
+                    object[k] = Redact.urls(in: Redact.line("\(v)"))
+                }
+            }
+            line = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
+                .map { String(decoding: $0, as: UTF8.self) } ?? message
         }
         line += "\n"
         Self.lock.withLock { _ in

@@ -129,7 +129,7 @@ public struct Scheduler: Sendable {
         r.failures = 0
         r.due = nil
         r.urgent = trigger
-        if !spec.automated && !spec.suspended && trigger != .request { r.urgent = nil }
+        if !spec.automated && !spec.suspended && trigger != .request && trigger != .webhook { r.urgent = nil }
         store(name, r)
     }
 
@@ -156,11 +156,11 @@ public struct Scheduler: Sendable {
         return r.due!
     }
 
-    /// A request file for `name`.
-    public mutating func request(_ name: String) -> RequestAction {
+    /// A request file for `name` (`.request`, or `.webhook` when a push wrote it).
+    public mutating func request(_ name: String, trigger: Trigger = .request) -> RequestAction {
         guard var r = records[name] else { return .keep }
         guard r.spec != nil, !r.removing else { return .discard }
-        r.urgent = .request
+        r.urgent = trigger
         store(name, r)
         return .queued
     }
@@ -262,7 +262,7 @@ public struct Scheduler: Sendable {
             return nil
         }
         // syncPolicy.automated false: only a request (and its retries) syncs.
-        if !spec.automated && !spec.suspended && trigger != .request && trigger != .retry {
+        if !spec.automated && !spec.suspended && trigger != .request && trigger != .webhook && trigger != .retry {
             r.due = nil
             store(name, r)
             return nil

@@ -32,7 +32,7 @@ extension SyncRunner {
             SyncRequests(layout: layout).remove(name)
         }
         logger.info("undeploy", metadata: ["app": "\(name)", "result": "undeployed", "trigger": "\(trigger.rawValue)",
-                                           "duration_ms": "\(milliseconds(ContinuousClock.now - started))", "target_calls": "\(calls)"])
+                                           "duration_ms": .stringConvertible(milliseconds(ContinuousClock.now - started)), "target_calls": .stringConvertible(calls)])
         return (true, "undeployed")
     }
 

@@ -201,8 +201,8 @@ public struct SyncRunner: Sendable {
                                   durationMs: elapsed, targetCalls: calls, message: look.status.message))
         await write(look.history, look.name)
         await write(look.status)
-        var meta: Logger.Metadata = ["app": "\(look.name)", "result": "\(look.status.status.rawValue)", "duration_ms": "\(elapsed)",
-                                     "target_calls": "\(calls)", "trigger": "\(look.launch.trigger.rawValue)"]
+        var meta: Logger.Metadata = ["app": "\(look.name)", "result": "\(look.status.status.rawValue)", "duration_ms": .stringConvertible(elapsed),
+                                     "target_calls": .stringConvertible(calls), "trigger": "\(look.launch.trigger.rawValue)"]
         if let commit { meta["commit"] = "\(commit.prefix(12))" }
         if let plan { meta["plan"] = "\(plan.rawValue)" }
         if let failure { meta["error"] = "\(failure.stage.rawValue): \(failure.message)" }

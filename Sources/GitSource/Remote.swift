@@ -59,6 +59,9 @@ public struct Credentials: Sendable {
     public var knownHosts: KnownHosts?
     /// Where the known hosts came from, for messages.
     public var knownHostsSource: String?
+    /// A CA (PEM) trusted for this repository alone, when the system's CAs do not vouch
+    /// for the server (`auth.caFile`).
+    public var caPEM: String?
 
     public init(username: String? = nil, token: String? = nil, sshKeyFile: String? = nil,
                 knownHosts: KnownHosts? = nil, knownHostsSource: String? = nil) {
@@ -81,8 +84,9 @@ public struct Credentials: Sendable {
     /// A token or password inside the URL is used when no token is given, percent-decoded.
     public static func make(url: RepositoryURL, username: String? = nil, token: String? = nil,
                             sshKey: (file: String, text: String)? = nil,
-                            knownHosts: (source: String, text: String)? = nil) throws(GitError) -> Credentials {
+                            knownHosts: (source: String, text: String)? = nil, caPEM: String? = nil) throws(GitError) -> Credentials {
         var c = Credentials()
+        c.caPEM = caPEM
         c.username = username ?? url.decodedUser
         if let password = url.decodedPassword, !password.isEmpty {
             c.token = password

@@ -146,7 +146,19 @@ final class Session {
 
     fileprivate func checkCertificate(_ cert: UnsafeMutablePointer<git_cert>, valid: Int32, host: String) -> Int32 {
         guard cert.pointee.cert_type == GIT_CERT_HOSTKEY_LIBSSH2 else {
-            return GIT_PASSTHROUGH.rawValue  // x509: libgit2 applies its own verification
+            // x509: libgit2 applies its own verification, against the system's CAs (or
+            // --ca-file). A registration's own CA (auth.caFile) is tried when that fails,
+            // for this registration only.
+            guard cert.pointee.cert_type == GIT_CERT_X509, valid == 0, let ca = remote.credentials.caPEM else { return GIT_PASSTHROUGH.rawValue }
+            let x509 = UnsafeMutableRawPointer(cert).assumingMemoryBound(to: git_cert_x509.self).pointee
+            guard let data = x509.data else { return GIT_PASSTHROUGH.rawValue }
+            let der = Array(UnsafeRawBufferPointer(start: data, count: x509.len))
+            if let problem = CertificateCheck.verify(leafDER: der, caPEM: ca, host: host) {
+                failure = GitError(.certificateInvalid, call: "certificate_check", message: "the server's certificate is not signed by auth.caFile for \(host): \(problem)",
+                                   url: remote.shown, hint: "check spec.source.auth.caFile (the CA that signed the server's certificate, PEM)")
+                return GIT_ECERTIFICATE.rawValue
+            }
+            return 0
         }
         let hostkey = UnsafeMutableRawPointer(cert).assumingMemoryBound(to: git_cert_hostkey.self).pointee
         let shown = remote.shown

@@ -23,21 +23,31 @@ extension Facade {
             out += "# TYPE zerverless_gitops_api_tokens_file_valid gauge\nzerverless_gitops_api_tokens_file_valid \(tokens.problem == nil ? 1 : 0)\n"
         }
         var byStatus: [String: Int] = Dictionary(uniqueKeysWithValues: StatusDocument.Phase.allCases.map { ($0.rawValue, 0) })
-        var lastSync: [(String, Double)] = []
+        var info = "", lastSync = "", conflicts = ""
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         for doc in documents() {
             guard let status = try? decoder.decode(StatusDocument.self, from: Data(doc.bytes)) else { continue }
             byStatus[status.status.rawValue, default: 0] += 1
-            if let at = status.lastSync { lastSync.append((status.name, at.timeIntervalSince1970)) }
+            let labels = "app=\"\(Self.label(status.name))\",namespace=\"\(Self.label(status.namespace))\""
+            // One series per application, as Argo CD's argocd_app_info: its state in labels.
+            info += "zerverless_gitops_app_info{\(labels),status=\"\(status.status.rawValue)\",commit=\"\(status.source.commit ?? "")\"} 1\n"
+            conflicts += "zerverless_gitops_app_conflicts{\(labels)} \(status.conflicts?.count ?? 0)\n"
+            if let at = status.lastSync { lastSync += "zerverless_gitops_last_successful_sync_timestamp_seconds{\(labels)} \(Int(at.timeIntervalSince1970))\n" }
         }
         out += "# HELP zerverless_gitops_applications Applications by status (from the status files).\n# TYPE zerverless_gitops_applications gauge\n"
         for (status, count) in byStatus.sorted(by: { $0.key < $1.key }) { out += "zerverless_gitops_applications{status=\"\(status)\"} \(count)\n" }
+        out += "# HELP zerverless_gitops_app_info Each application, with its status and the commit of its last successful sync.\n"
+        out += "# TYPE zerverless_gitops_app_info gauge\n" + info
+        out += "# HELP zerverless_gitops_app_conflicts Paths each application's manifest wants that another application owns.\n"
+        out += "# TYPE zerverless_gitops_app_conflicts gauge\n" + conflicts
         out += "# HELP zerverless_gitops_last_successful_sync_timestamp_seconds Time of each application's last successful sync.\n"
-        out += "# TYPE zerverless_gitops_last_successful_sync_timestamp_seconds gauge\n"
-        for (name, at) in lastSync.sorted(by: { $0.0 < $1.0 }) {
-            out += "zerverless_gitops_last_successful_sync_timestamp_seconds{app=\"\(name)\"} \(Int(at))\n"
-        }
+        out += "# TYPE zerverless_gitops_last_successful_sync_timestamp_seconds gauge\n" + lastSync
         return out
+    }
+
+    /// A Prometheus label value: `\`, `"` and newlines escaped.
+    static func label(_ value: String) -> String {
+        value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
     }
 }

@@ -9,7 +9,7 @@ extension Facade {
     func secretProblem(_ registration: Registration) -> String? {
         let dir = secrets.namespaceDir(registration.namespace)
         let auth = registration.source.auth
-        for (field, name) in [("tokenFile", auth?.tokenFile), ("sshKeyFile", auth?.sshKeyFile), ("knownHostsFile", auth?.knownHostsFile)] {
+        for (field, name) in [("tokenFile", auth?.tokenFile), ("sshKeyFile", auth?.sshKeyFile), ("knownHostsFile", auth?.knownHostsFile), ("caFile", auth?.caFile)] {
             guard let name, name.hasPrefix("/") else { continue }
             if !SecretsDir.isInside(name, dir) {
                 return "spec.source.auth.\(field): \"\(name)\" is outside \(dir)/; upload the file with PUT /api/gitops/secrets/\(registration.namespace)/FILE and name it relative to that folder"

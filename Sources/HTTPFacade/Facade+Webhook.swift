@@ -22,26 +22,34 @@ extension Facade {
         }
         guard !secret.isEmpty, let provider = Webhook.verify(request.headers, body: body, secret: secret) else {
             webhookDelivery(provider: "unknown", result: "unauthorized")
-            return self.error(.unauthorized, "missing or invalid signature (X-Hub-Signature-256, X-Gitea-Signature, X-Gitlab-Token or X-Zerverless-Signature)")
+            return self.error(.unauthorized, "missing or invalid signature (X-Hub-Signature-256, X-Gitea-Signature, X-Gitlab-Token, X-Hub-Signature with X-Event-Key, or X-Zerverless-Signature)")
         }
         guard Webhook.isPush(request.headers, provider: provider) else {
             webhookDelivery(provider: provider.rawValue, result: "ignored")
             return json(.ok, ["provider": provider.rawValue, "triggered": [String](), "message": "not a push event; ignored"])
         }
-        guard let push = Webhook.push(body) else {
+        guard let push = Webhook.delivery(body) else {
             webhookDelivery(provider: provider.rawValue, result: "bad_payload")
-            return self.error(.badRequest, "no repository URL and branch in the payload")
+            return self.error(.badRequest, "no repository URL in the payload")
+        }
+        guard let branch = push.branch else {
+            // A tag push: acknowledged (a forge marks every unanswered delivery failed);
+            // no application follows tags yet.
+            webhookDelivery(provider: provider.rawValue, result: "ignored")
+            return json(.accepted, ["provider": provider.rawValue, "triggered": [String](),
+                                    "message": push.tag.map { "tag \($0) pushed; no application follows tags" } ?? "no branch in the push; ignored"])
         }
         var triggered: [String] = []
+        let requests = SyncRequests(layout: layout)
         for file in scanner.scan().files {
-            guard case .success(let r) = file.result, r.source.branch == push.branch,
+            guard case .success(let r) = file.result, r.source.branch == branch,
                   push.keys.contains(r.source.repoURL.matchKey), !triggered.contains(r.name) else { continue }
-            if (try? SyncRequests(layout: layout).write(r.name, by: "a \(provider.rawValue) push")) != nil {
+            if (try? requests.write(r.name, by: "a \(provider.rawValue) push", webhook: true)) != nil {
                 triggered.append(r.name)
             }
         }
         webhookDelivery(provider: provider.rawValue, result: triggered.isEmpty ? "no_match" : "triggered")
-        return json(.accepted, ["provider": provider.rawValue, "branch": push.branch, "triggered": triggered.sorted()])
+        return json(.accepted, ["provider": provider.rawValue, "branch": branch, "triggered": triggered.sorted()])
     }
 
     func webhookDelivery(provider: String, result: String) {

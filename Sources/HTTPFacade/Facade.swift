@@ -51,6 +51,11 @@ public struct Facade: Sendable {
         let router = Router()
         router.get("/healthz") { _, _ in json(.ok, ["status": "ok"]) }
         router.get("/readyz") { _, _ in self.ready() }
+        router.on("/metrics", method: .head) { request, _ in
+            self.authorized(request) { grant in
+                Response(status: grant.namespaces == nil ? .ok : .forbidden, headers: [.contentType: "text/plain; version=0.0.4"])
+            }
+        }
         router.get("/metrics") { request, _ in
             // With API tokens, the metrics (which name every tenant's applications) need a
             // token allowed every namespace: the operator's scraper.

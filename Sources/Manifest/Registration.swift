@@ -14,12 +14,16 @@ public struct Registration: Sendable, Hashable, Codable {
         public var tokenFile: String?
         public var sshKeyFile: String?
         public var knownHostsFile: String?
+        /// A CA certificate (PEM) trusted for this repository's https server alone.
+        public var caFile: String?
 
-        public init(username: String? = nil, tokenFile: String? = nil, sshKeyFile: String? = nil, knownHostsFile: String? = nil) {
+        public init(username: String? = nil, tokenFile: String? = nil, sshKeyFile: String? = nil, knownHostsFile: String? = nil,
+                    caFile: String? = nil) {
             self.username = username
             self.tokenFile = tokenFile
             self.sshKeyFile = sshKeyFile
             self.knownHostsFile = knownHostsFile
+            self.caFile = caFile
         }
     }
 
@@ -73,7 +77,7 @@ extension Registration {
     static let specKeys = ["source", "pollInterval", "syncPolicy"]
     static let flatKeys = ["name", "namespace", "source", "pollInterval", "syncPolicy"]
     static let sourceKeys = ["repoURL", "branch", "path", "auth"]
-    static let authKeys = ["username", "tokenFile", "sshKeyFile", "knownHostsFile"]
+    static let authKeys = ["username", "tokenFile", "sshKeyFile", "knownHostsFile", "caFile"]
     static let policyKeys = ["automated", "prune", "allowEmpty", "suspend"]
 
     static let sourceSecrets = [
@@ -227,6 +231,7 @@ extension Registration {
         auth.tokenFile = file("tokenFile")
         auth.sshKeyFile = file("sshKeyFile")
         auth.knownHostsFile = file("knownHostsFile")
+        auth.caFile = file("caFile")
         if auth.tokenFile != nil && auth.sshKeyFile != nil, let m = a.keyMark("sshKeyFile") {
             r.error(m, a.path("sshKeyFile"), "set tokenFile (for https) or sshKeyFile (for ssh), not both")
         }
@@ -237,7 +242,9 @@ extension Registration {
                     if let m = a.keyMark(key) { r.error(m, a.path(key), "is for ssh repository URLs; this one is \(url.scheme.rawValue) (use tokenFile)") }
                 }
             case .ssh, .scp:
-                if let m = a.keyMark("tokenFile") { r.error(m, a.path("tokenFile"), "is for https repository URLs; this one is ssh (use sshKeyFile)") }
+                for key in ["tokenFile", "caFile"] {
+                    if let m = a.keyMark(key) { r.error(m, a.path(key), "is for https repository URLs; this one is ssh (use sshKeyFile)") }
+                }
             case .git, .file, .path:
                 r.error(anchor, path, "\(url.scheme == .git ? "git://" : "local") repositories take no credentials; remove auth")
             }

@@ -18,10 +18,10 @@ public enum AtomicFile {
         var fd = open(temp, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, mode)
         if fd < 0 && errno == ENOENT {
             // The folder is made on first use only (a stat per write adds up at 1,000 writes a round).
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            try makeFolder(dir)
             fd = open(temp, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, mode)
         }
-        guard fd >= 0 else { throw StateError("cannot create \(temp): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw StateError("cannot create a file in \(dir): \(String(cString: strerror(errno)))") }
         var offset = 0
         var failure: String?
         while offset < bytes.count {
@@ -132,5 +132,23 @@ public enum ScratchFolder {
             throw StateError("cannot make a scratch folder in \(FileManager.default.temporaryDirectory.path): \(String(cString: strerror(errno)))")
         }
         return String(cString: made)
+    }
+}
+
+extension AtomicFile {
+    /// Makes `path` and its missing parents; the error names the folder that could not be
+    /// made and why, in words (not Foundation's error codes).
+    public static func makeFolder(_ path: String, mode: mode_t = 0o755) throws(StateError) {
+        var missing: [String] = []
+        var current = path
+        while !current.isEmpty && current != "/" && access(current, F_OK) != 0 {
+            missing.append(current)
+            current = (current as NSString).deletingLastPathComponent
+        }
+        for folder in missing.reversed() {
+            if mkdir(folder, mode) != 0 && errno != EEXIST {
+                throw StateError("cannot create the folder \(folder): \(String(cString: strerror(errno)))")
+            }
+        }
     }
 }

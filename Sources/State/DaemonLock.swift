@@ -10,8 +10,7 @@ public final class DaemonLock: Sendable {
     /// Takes the lock, or throws naming its holder.
     public init(layout: StateLayout, shard: Int = 0) throws(StateError) {
         path = layout.root + "/locks/daemon-\(shard).lock"
-        try? FileManager.default.createDirectory(atPath: layout.root + "/locks", withIntermediateDirectories: true,
-                                                 attributes: [.posixPermissions: 0o700])
+        try AtomicFile.makeFolder(layout.root + "/locks", mode: 0o700)
         // The owner's alone: any user who can open it could hold it and keep the daemon out.
         let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { throw StateError("cannot open \(path): \(String(cString: strerror(errno)))") }

@@ -88,6 +88,24 @@ public struct StatusDocument: Sendable, Hashable, Codable {
     public var functions: [Function]
     public var `static`: Static?
     public var registrationFile: String?
+    /// Paths the manifest wants that another application of the namespace owns: not
+    /// deployed (the status is `error` while there are any).
+    public var conflicts: [Conflict]?
+
+    /// A function or static file another application owns.
+    public struct Conflict: Sendable, Hashable, Codable {
+        public enum Kind: String, Sendable, Hashable, Codable { case function, file }
+        public var kind: Kind
+        public var path: String
+        /// The application that owns it.
+        public var owner: String
+
+        public init(kind: Kind, path: String, owner: String) {
+            self.kind = kind
+            self.path = path
+            self.owner = owner
+        }
+    }
 
     public init(name: String, namespace: String, source: Source, status: Phase, message: String? = nil,
                 lastSync: Date? = nil, lastAttempt: Date? = nil, nextSync: Date? = nil, error: Failure? = nil,

@@ -112,6 +112,8 @@ extension StatusDocument {
                                                                ("message", s(f.message))]) })),
             ("static", self.static.map { st in .object([("dir", .string(st.dir)), ("files", .int(st.files)), ("bytes", .int(st.bytes))]) }),
             ("registrationFile", s(registrationFile)),
+            ("conflicts", conflicts.map { list in .array(list.map { c in .object([("kind", .string(c.kind.rawValue)), ("path", .string(c.path)),
+                                                                                  ("owner", .string(c.owner))]) }) }),
         ])
         var out: [UInt8] = []
         out.reserveCapacity(1024)

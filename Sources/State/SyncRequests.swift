@@ -24,10 +24,20 @@ public struct SyncRequests: Sendable {
         return String(file.dropLast(".sync".count))
     }
 
-    /// Writes (or rewrites) the request, saying who asked.
-    public func write(_ name: String, by who: String, at time: Date = Date()) throws {
+    /// Writes (or rewrites) the request, saying who asked; a webhook's request says so
+    /// (its first word), so the sync it starts is recorded with the `webhook` trigger.
+    public func write(_ name: String, by who: String, webhook: Bool = false, at time: Date = Date()) throws {
         let stamp = ISO8601DateFormatter().string(from: time)
-        try AtomicFile.write(Array("requested \(stamp) by \(who)\n".utf8), to: layout.requestFile(name))
+        try AtomicFile.write(Array("\(webhook ? "webhook" : "requested") \(stamp) by \(who)\n".utf8), to: layout.requestFile(name))
+    }
+
+    /// Whether the request of `name` came from a webhook.
+    public func isWebhook(_ name: String) -> Bool {
+        let fd = open(layout.requestFile(name), O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 8)
+        return Glibc.read(fd, &buffer, 8) == 8 && buffer == Array("webhook ".utf8)
     }
 
     public func exists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: layout.requestFile(name)) }

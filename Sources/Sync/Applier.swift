@@ -84,7 +84,8 @@ public struct Applier: Sendable {
         let specs = plan.functions.filter { $0.action != .delete }.compactMap(\.spec)
         let prepared = await withTaskGroup(of: (Int, Result<DeployRequest, Problem>).self) { group in
             for (i, spec) in specs.enumerated() {
-                group.addTask { (i, await offload { prepare(spec, namespace: ns, commit: commit) }) }
+                let deployed = start.functions[spec.path]?.fingerprint != nil
+                group.addTask { (i, await offload { prepare(spec, namespace: ns, commit: commit, deployed: deployed) }) }
             }
             var out = [Result<DeployRequest, Problem>?](repeating: nil, count: specs.count)
             for await (i, result) in group { out[i] = result }
@@ -243,7 +244,8 @@ public struct Applier: Sendable {
     }
 
     /// The request for a function, with its code loaded and checked.
-    private func prepare(_ spec: FunctionSpec, namespace: String, commit: String) -> Result<DeployRequest, Problem> {
+    /// `deployed`: a version of the function is live (the message says it stays).
+    func prepare(_ spec: FunctionSpec, namespace: String, commit: String, deployed: Bool) -> Result<DeployRequest, Problem> {
         var code: String
         var fileName = AppManifest.fileName
         var lineOffset = 0
@@ -265,7 +267,8 @@ public struct Applier: Sendable {
         }
         if spec.runtime != .docker, let checker, let problem = checker.check(spec.runtime, code: code) {
             let place = lineOffset > 0 ? "\(fileName) (code of the function at line \(lineOffset)), line \(problem.line)" : "\(fileName):\(problem.line)"
-            return .failure(Problem("syntax error at \(place): \(problem.message); the previous version stays deployed"))
+            let kept = deployed ? "; the previous version stays deployed" : "; it is not deployed"
+            return .failure(Problem("syntax error at \(place): \(problem.message)\(kept)"))
         }
         if spec.runtime == .docker { code = spec.image ?? "" }
         return .success(DeployRequest(namespace: namespace, path: spec.path, runtime: spec.runtime, code: code,

@@ -53,9 +53,10 @@ public struct SourceAccess: Sendable {
             sshKey = (file, try read(file, "auth.sshKeyFile") ?? "")
         }
         let knownHosts = try read(auth?.knownHostsFile, "auth.knownHostsFile").map { (auth!.knownHostsFile!, $0) }
+        let ca = try read(auth?.caFile, "auth.caFile")
         do {
             let credentials = try Credentials.make(url: source.repoURL, username: auth?.username, token: token, sshKey: sshKey,
-                                                   knownHosts: knownHosts)
+                                                   knownHosts: knownHosts, caPEM: ca)
             return Remote(url: source.repoURL, credentials: credentials, timeout: timeout, allowLocal: allowLocal, sizeLimit: sizeLimit)
         } catch {
             throw .git(error)

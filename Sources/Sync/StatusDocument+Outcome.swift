@@ -26,6 +26,10 @@ extension StatusDocument {
                                    state: conflict != nil ? .conflict : (message != nil ? .error : .pending), message: message))
         }
         self.functions = functions.sorted { $0.path < $1.path }
+        let conflicts = (outcome.plan?.conflicts ?? []).map { c in
+            Conflict(kind: c.kind == "function" ? .function : .file, path: c.kind == "file" ? RepoPath.display(c.path) : c.path, owner: c.owner)
+        }
+        self.conflicts = conflicts.isEmpty ? nil : conflicts
         let bytes = inventory.files.values.reduce(0) { $0 + $1.size }
         let dir = outcome.manifest?.staticFiles?.dir ?? inventory.synced.map { RepoPath.display($0.staticDir) }
         if let dir, !dir.isEmpty || !inventory.files.isEmpty {
@@ -46,8 +50,17 @@ extension StatusDocument {
             return (Failure(stage: first.stage, message: first.message + more, file: first.file, line: first.line, column: first.column),
                     !outcome.errors.contains { $0.retry == .retryable })
         }
-        guard let report = outcome.report, report.failed else { return nil }
-        return (failure(of: report), !report.retryable)
+        if let report = outcome.report, report.failed { return (failure(of: report), !report.retryable) }
+        // Paths another application owns: not synced, retried (with backoff, up to the poll
+        // interval) until that application lets go of them.
+        if let conflicts = outcome.plan?.conflicts, !conflicts.isEmpty {
+            let owners = Set(conflicts.map(\.owner)).sorted()
+            let listed = conflicts.prefix(5).map { "\($0.kind) \($0.kind == "file" ? RepoPath.display($0.path) : $0.path) (owned by \($0.owner))" }
+                .joined(separator: ", ") + (conflicts.count > 5 ? " and \(conflicts.count - 5) more" : "")
+            return (Failure(stage: .deploy, message: "\(conflicts.count) path\(conflicts.count == 1 ? "" : "s") of the manifest belong\(conflicts.count == 1 ? "s" : "") to another application of the namespace: \(listed); they are not deployed. Remove them from this manifest or from \(owners.joined(separator: ", ")), or remove that application; this one is retried and takes them once they are free"),
+                    false)
+        }
+        return nil
     }
 
     /// The first failed call of an apply.

@@ -177,6 +177,28 @@ public struct SyncEngine: Sendable {
         return outcome
     }
 
+    /// What `sync` would do, without doing it (`plan`): the same plan, and each function
+    /// prepared as the apply prepares it (code read, syntax checked); what would fail is in
+    /// `report.functionErrors`. No target call, no inventory write.
+    public func preview(_ input: Input, snapshot: Snapshot) -> Outcome {
+        var input = input
+        if let ownership = input.ownership { input.others = ownership() }
+        var outcome = plan(input, snapshot: snapshot)
+        guard let plan = outcome.plan, let inventory = outcome.inventory else { return outcome }
+        let applier = Applier(app: input.app, target: target, save: { _ in }, content: { id in try snapshot.blob(id) },
+                              checker: checker, builder: builder)
+        var report = ApplyReport(inventory: inventory)
+        for change in plan.functions where change.action != .delete {
+            guard let spec = change.spec else { continue }
+            if case .failure(let problem) = applier.prepare(spec, namespace: input.namespace, commit: input.commit,
+                                                            deployed: inventory.functions[spec.path]?.fingerprint != nil) {
+                report.functionErrors[spec.path] = problem.message
+            }
+        }
+        outcome.report = report
+        return outcome
+    }
+
     /// Plans and applies. After a clean, complete apply the inventory records the folder
     /// tree (for the fast paths); before any change it drops that record.
     public func sync(_ input: Input, snapshot: Snapshot) async -> Outcome {

@@ -14,13 +14,9 @@ struct Check: ParsableCommand {
 
     @OptionGroup var repository: RepositoryOptions
 
-    @Option(help: "PEM bundle of CAs trusted for https (replaces the system store). Env: ZG_CA_FILE.")
-    var caFile: String? = env("ZG_CA_FILE")
-
     func run() throws {
         let seconds = try parseTimeout(repository.timeout)
         let registration = try loadRegistration(repository.target, appsDir: repository.appsDir)
-        if let caFile { GitSource.setCAFile(caFile) }
         let source = registration.source
         print("\(registration.name): \(source.repoURL.redacted) branch \(source.branch)")
         let git = GitSource(cacheRoot: (repository.stateDir as NSString).appendingPathComponent("cache"))
@@ -109,9 +105,13 @@ struct RepositoryOptions: ParsableArguments {
     @Option(help: "Where registrations' secret and key files come from: DIR/NAMESPACE/. Env: ZG_SECRETS_DIR.")
     var secretsDir: String = env("ZG_SECRETS_DIR") ?? SecretsDir.defaultRoot
 
+    @Option(help: "PEM bundle of CAs trusted for https (replaces the system store). Env: ZG_CA_FILE.")
+    var caFile: String? = env("ZG_CA_FILE")
+
     /// The registration's repository with its credentials, read as the daemon reads them;
     /// prints the problem and exits 1 when a credential file breaks the secrets rule.
     func remote(for registration: Registration, timeout seconds: Int) throws -> Remote {
+        if let caFile { GitSource.setCAFile(caFile) }
         let access = SourceAccess(secrets: SecretsDir(root: secretsDir), timeout: .seconds(seconds), allowLocal: allowFileUrls)
         do {
             return try access.remote(for: registration)

@@ -19,9 +19,31 @@ struct PlanCommand: ParsableCommand {
     func run() throws {
         let seconds = try parseTimeout(repository.timeout)
         let registration = try loadRegistration(repository.target, appsDir: repository.appsDir)
-        let layout = StateLayout(root: repository.stateDir)
-        let git = GitSource(cacheRoot: layout.cacheDir)
+        // The daemon's rules first: a name two files claim is not synced at all.
+        if case .duplicate(let files)? = AppsDir.resolve(AppsDir(directory: repository.appsDir).scan().files).entries[registration.name] {
+            printErr("error: \(StatusDocument.duplicate(name: registration.name, files: files, previous: nil).message ?? "")")
+            throw ExitCode(1)
+        }
         let source = registration.source
+        print("\(registration.name) (\(registration.namespace)): \(source.repoURL.redacted) branch \(source.branch)")
+        if registration.syncPolicy.suspend {
+            print("  suspended (syncPolicy.suspend is true): the daemon does not sync it; nothing would be done")
+            return
+        }
+        if !registration.syncPolicy.automated {
+            print("  manual (syncPolicy.automated is false): this is what a sync request would do")
+        }
+        let layout = StateLayout(root: repository.stateDir)
+        // A read-only command: the state dir's cache is used when it is there, else a
+        // temporary one (nothing is created in the state dir).
+        var scratch: String?
+        defer { if let scratch { try? FileManager.default.removeItem(atPath: scratch) } }
+        var cacheRoot = layout.cacheDir
+        if access(layout.cacheDir, W_OK) != 0 {
+            scratch = try? ScratchFolder.make("zg-plan")
+            cacheRoot = scratch ?? cacheRoot
+        }
+        let git = GitSource(cacheRoot: cacheRoot)
         let outcome: SyncEngine.Outcome
         let commit: String
         let remote = try repository.remote(for: registration, timeout: seconds)
@@ -29,8 +51,9 @@ struct PlanCommand: ParsableCommand {
             let fetched = try git.fetch(remote, branch: source.branch)
             commit = fetched.commit
             let snapshot = try git.open(path: fetched.cache)
-            let engine = SyncEngine(target: LocalTarget(root: layout.publishedDir))
-            outcome = engine.plan(SyncEngine.Input(
+            // The daemon's engine and checks, without a target call or an inventory write.
+            let engine = SyncEngine(target: LocalTarget(root: layout.publishedDir), checker: CodeChecker.detect())
+            outcome = engine.preview(SyncEngine.Input(
                 app: registration.name, namespace: registration.namespace, policy: registration.syncPolicy, commit: commit,
                 folder: source.path, inventoryFile: layout.inventoryFile(registration.name),
                 others: InventoryIndex(layout: layout).ownership(in: registration.namespace, excluding: registration.name)),
@@ -39,20 +62,29 @@ struct PlanCommand: ParsableCommand {
             printErr("error (\(error.retry.rawValue)): \(error)")
             throw ExitCode(1)
         }
-        print("\(registration.name) (\(registration.namespace)): \(source.repoURL.redacted) branch \(source.branch) at \(commit.prefix(12))")
-        if !outcome.errors.isEmpty {
-            for e in outcome.errors { printErr("  error: \(e)") }
+        print("  at \(commit.prefix(12))")
+        if let moved = outcome.movedFrom {
+            print("  moved from namespace \(moved.namespace): its \(moved.functions.count) functions and \(moved.files.count) static files there are undeployed first")
+        }
+        if let plan = outcome.plan {
+            if plan.isEmpty && plan.conflicts.isEmpty {
+                print("  nothing to do: \(plan.unchangedFunctions) functions and \(plan.unchangedFiles) static files are up to date")
+            }
+            let failing = outcome.report?.functionErrors ?? [:]
+            for f in plan.functions {
+                if let problem = failing[f.path] { print("  error function \(f.path): \(problem)") } else { print("  \(f.action.rawValue) function \(f.path): \(f.reason)") }
+            }
+            for f in plan.files { print("  \(f.action.rawValue) file \(RepoPath.display(f.path)): \(f.reason)") }
+            for c in plan.conflicts { print("  conflict: \(c.kind) \(c.kind == "file" ? RepoPath.display(c.path) : c.path) belongs to application \(c.owner); not deployed") }
+            if plan.keptByPrunePolicy > 0 { print("  kept: \(plan.keptByPrunePolicy) removed from the repository, not deleted (syncPolicy.prune is false)") }
+            for w in outcome.desired?.warnings ?? [] { print("  warning: \(w)") }
+            if !plan.isEmpty { print("  unchanged: \(plan.unchangedFunctions) functions, \(plan.unchangedFiles) static files") }
+        }
+        // What the daemon's status would say: the same decision.
+        if let (failure, invalid) = StatusDocument.failure(of: outcome) {
+            let place = failure.file.map { $0 + (failure.line.map { ":\($0)" } ?? "") + (failure.column.map { ":\($0)" } ?? "") + ": " } ?? ""
+            printErr("  the sync would end \(invalid ? "invalid" : "in error"): \(place)\(failure.stage.rawValue): \(failure.message)")
             throw ExitCode(1)
         }
-        guard let plan = outcome.plan else { return }
-        if plan.isEmpty && plan.conflicts.isEmpty {
-            print("  nothing to do: \(plan.unchangedFunctions) functions and \(plan.unchangedFiles) static files are up to date")
-        }
-        for f in plan.functions { print("  \(f.action.rawValue) function \(f.path): \(f.reason)") }
-        for f in plan.files { print("  \(f.action.rawValue) file \(f.path): \(f.reason)") }
-        for c in plan.conflicts { print("  conflict: \(c.kind) \(c.path) belongs to application \(c.owner); skipped") }
-        if plan.keptByPrunePolicy > 0 { print("  kept: \(plan.keptByPrunePolicy) removed from the repository, not deleted (syncPolicy.prune is false)") }
-        for w in outcome.desired?.warnings ?? [] { print("  warning: \(w)") }
-        if !plan.isEmpty { print("  unchanged: \(plan.unchangedFunctions) functions, \(plan.unchangedFiles) static files") }
     }
 }

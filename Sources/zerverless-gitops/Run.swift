@@ -89,6 +89,9 @@ struct Run: AsyncParsableCommand {
     @Option(help: "REST connections open at once; more are closed at once. Env: ZG_API_MAX_CONNECTIONS.")
     var apiMaxConnections: String = env("ZG_API_MAX_CONNECTIONS") ?? "512"
 
+    @Option(help: "PEM bundle of CAs trusted for https repositories (replaces the system store). Env: ZG_CA_FILE.")
+    var caFile: String? = env("ZG_CA_FILE")
+
     @Option(help: "Network deadline of one git operation. Env: ZG_GIT_TIMEOUT.")
     var gitTimeout: String = env("ZG_GIT_TIMEOUT") ?? "60s"
 
@@ -177,6 +180,10 @@ struct Run: AsyncParsableCommand {
                 throw usage("--webhook-secret-file: cannot read \(webhookSecretFile), or it is empty")
             }
         }
+        if let caFile {
+            guard FileManager.default.isReadableFile(atPath: caFile) else { throw usage("--ca-file: cannot read \(caFile)") }
+            GitSource.setCAFile(caFile)
+        }
         LoggingSystem.bootstrap { label in StderrLogHandler(label: label, format: format, level: level) }
         // Descriptors: every connection, cache and spawned pipe takes some; the soft limit
         // (often 1,024) is raised to the hard one.
@@ -263,7 +270,10 @@ struct Run: AsyncParsableCommand {
         }
         // SIGTERM / SIGINT: graceful shutdown; what still runs after --shutdown-grace is
         // cancelled (a look stuck in a network call is left behind: the files are crash-safe).
-        var groupConfiguration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // service-lifecycle's own messages under their own label, at info or above.
+        var lifecycleLogger = Logger(label: "zerverless-gitops.lifecycle")
+        lifecycleLogger.logLevel = level > .info ? level : .info
+        var groupConfiguration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: lifecycleLogger)
         groupConfiguration.maximumGracefulShutdownDuration = .seconds(shutdown)
         let group = ServiceGroup(configuration: groupConfiguration)
         defer { withExtendedLifetime(daemonLock) {} }

@@ -6,7 +6,11 @@ import State
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show the applications' status, from the state dir's status files.",
-        discussion: "A table (name, namespace, status, commit, last sync, message), or with --json the status documents. Exit 1 when NAME has no status."
+        discussion: """
+            A table for people (worst first, 100 columns unless --wide, a summary line), or with --json the status \
+            documents. Exit status: 0 shown; 1 NAME has no status, or the state dir cannot be read; with \
+            --fail-unless-synced, 1 also when an application shown is not synced (scripts: `status --fail-unless-synced -q`).
+            """
     )
 
     @Argument(help: "One application (default: all).")
@@ -15,11 +19,25 @@ struct Status: ParsableCommand {
     @Flag(help: "Print the status documents as JSON: one document for NAME, else {\"applications\": [...], \"total\": N}.")
     var json = false
 
+    @Flag(help: "Every column in full: full commits and times, messages not cut.")
+    var wide = false
+
+    @Flag(help: "Exit 1 when an application shown is not synced.")
+    var failUnlessSynced = false
+
+    @Flag(name: .shortAndLong, help: "Print nothing (with --fail-unless-synced: only the exit status).")
+    var quiet = false
+
     @OptionGroup var state: StateDirOption
     var stateDir: String { state.stateDir }
 
     func run() throws {
         let layout = StateLayout(root: stateDir)
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: layout.root, isDirectory: &isDir), isDir.boolValue else {
+            printErr("error: no state dir at \(layout.root) (is the daemon running with --state-dir \(layout.root)?)")
+            throw ExitCode(1)
+        }
         var documents: [StatusDocument] = []
         let names = name.map { [$0] } ?? layout.applications()
         for n in names {
@@ -36,7 +54,8 @@ struct Status: ParsableCommand {
                 throw ExitCode(1)
             }
         }
-        if json {
+        if quiet {
+        } else if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             encoder.dateEncodingStrategy = .iso8601
@@ -44,23 +63,65 @@ struct Status: ParsableCommand {
             let data = name == nil ? try encoder.encode(List(applications: documents, total: documents.count))
                                    : try encoder.encode(documents[0])
             print(String(decoding: data, as: UTF8.self))
-            return
+        } else {
+            print(Self.table(documents, wide: wide, now: Date()))
         }
-        print(Self.table(documents))
+        if failUnlessSynced, documents.contains(where: { $0.status != .synced }) { throw ExitCode(1) }
     }
 
-    static func table(_ documents: [StatusDocument]) -> String {
-        let formatter = ISO8601DateFormatter()
-        var rows = [["NAME", "NAMESPACE", "STATUS", "COMMIT", "LAST SYNC", "MESSAGE"]]
-        for d in documents {
-            let message = d.error.map { "\($0.stage): \($0.message)" } ?? d.message ?? ""
-            rows.append([d.name, d.namespace, d.status.rawValue, String((d.source.commit ?? "-").prefix(12)),
-                         d.lastSync.map { formatter.string(from: $0) } ?? "-",
-                         message.count > 80 ? String(message.prefix(79)) + "…" : message])
+    /// Worst first: what needs a look comes at the top.
+    static let severity: [StatusDocument.Phase] = [.error, .invalid, .deleting, .syncing, .pending, .suspended, .synced]
+
+    static func table(_ documents: [StatusDocument], wide: Bool, now: Date, width: Int = 100) -> String {
+        let sorted = documents.sorted {
+            (severity.firstIndex(of: $0.status) ?? 0, $0.name) < (severity.firstIndex(of: $1.status) ?? 0, $1.name)
         }
-        let widths = (0..<5).map { col in rows.map { $0[col].count }.max() ?? 0 }
-        return rows.map { row in
-            (0..<5).map { row[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ") + "  " + row[5]
-        }.joined(separator: "\n")
+        let formatter = ISO8601DateFormatter()
+        func cell(_ s: String?) -> String { (s?.isEmpty ?? true) ? "-" : s! }
+        func ago(_ date: Date?) -> String {
+            guard let date else { return "-" }
+            return wide ? formatter.string(from: date) : Self.duration(now.timeIntervalSince(date)) + " ago"
+        }
+        func next(_ date: Date?) -> String {
+            guard let date else { return "-" }
+            if wide { return formatter.string(from: date) }
+            let left = date.timeIntervalSince(now)
+            return left <= 0 ? "due" : "in " + Self.duration(left)
+        }
+        var rows = [["NAME", "NAMESPACE", "STATUS", "COMMIT", "LAST SYNC", "NEXT", "MESSAGE"]]
+        for d in sorted {
+            let message = d.error.map { "\($0.stage.rawValue): \($0.message)" } ?? d.message ?? ""
+            let commit = d.source.commit.map { wide ? $0 : String($0.prefix(8)) }
+            rows.append([d.name, cell(d.namespace), d.status.rawValue, cell(commit), ago(d.lastSync), next(d.nextSync),
+                         cell(message.replacingOccurrences(of: "\n", with: " "))])
+        }
+        let widths = (0..<6).map { col in rows.map { $0[col].count }.max() ?? 0 }
+        let room = max(20, width - widths.reduce(0, +) - 2 * 6)
+        var out = rows.map { row in
+            let message = wide ? row[6] : Self.cut(row[6], to: room)
+            return ((0..<6).map { row[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) } + [message]).joined(separator: "  ")
+        }
+        var counts: [StatusDocument.Phase: Int] = [:]
+        for d in documents { counts[d.status, default: 0] += 1 }
+        let summary = severity.reversed().compactMap { phase in counts[phase].map { "\($0) \(phase.rawValue)" } }
+        out.append("\(documents.count) app\(documents.count == 1 ? "" : "s")" + (summary.isEmpty ? "" : ": " + summary.joined(separator: ", ")))
+        return out.joined(separator: "\n")
+    }
+
+    /// At most `width` characters, cut at a word boundary with "…".
+    static func cut(_ text: String, to width: Int) -> String {
+        guard text.count > width else { return text }
+        var cut = String(text.prefix(width - 1))
+        if let space = cut.lastIndex(of: " "), cut.distance(from: cut.startIndex, to: space) > width / 2 { cut = String(cut[..<space]) }
+        return cut + "…"
+    }
+
+    /// `45s`, `12m`, `3h`, `2d`.
+    static func duration(_ seconds: Double) -> String {
+        let s = Int(max(0, seconds))
+        if s < 60 { return "\(s)s" }
+        if s < 3600 { return "\(s / 60)m" }
+        if s < 86400 { return "\(s / 3600)h" }
+        return "\(s / 86400)d"
     }
 }

@@ -105,7 +105,7 @@ import TestSupport
         #expect(metrics.contains("zerverless_gitops_webhook_deliveries_total{provider=\"unknown\",result=\"unauthorized\"} 1"))
         #expect(metrics.contains("zerverless_gitops_target_calls_total{kind=\"upload\",result=\"ok\"}"))
         #expect(metrics.contains("zerverless_gitops_applications{status=\"synced\"} 2"))
-        #expect(metrics.contains("zerverless_gitops_last_successful_sync_timestamp_seconds{app=\"site\"}"))
+        #expect(metrics.contains("zerverless_gitops_last_successful_sync_timestamp_seconds{app=\"site\",namespace=\"web\"}"))
         #expect(metrics.contains("zerverless_gitops_sync_duration_seconds_count{app=\"site\",namespace=\"web\"} 2"))
         #expect(metrics.contains("zerverless_gitops_git_requests_total{kind=\"head\",result=\"ok\"}"))
         #expect(metrics.contains("zerverless_gitops_git_request_duration_seconds_count{kind=\"head\",result=\"ok\"}"))

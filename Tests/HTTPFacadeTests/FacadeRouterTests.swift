@@ -174,7 +174,7 @@ import TestSupport
                 #expect(text.hasPrefix(process))
                 #expect(text.contains("zerverless_gitops_applications{status=\"synced\"} 1"))
                 #expect(text.contains("zerverless_gitops_applications{status=\"error\"} 0"))
-                #expect(text.contains("zerverless_gitops_last_successful_sync_timestamp_seconds{app=\"a\"} 1700000000"))
+                #expect(text.contains("zerverless_gitops_last_successful_sync_timestamp_seconds{app=\"a\",namespace=\"n\"} 1700000000"))
             }
         }
         // Not ready when the apps dir cannot be read.

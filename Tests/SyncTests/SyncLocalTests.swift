@@ -222,6 +222,7 @@ final class CrashingTarget: DeployTarget {
     let out = try await h.sync()
     let message = try #require(out.report?.functionErrors["/api/py"])
     #expect(message.hasPrefix("syntax error at handlers/api.py:"), "\(message)")
+    #expect(message.hasSuffix("; it is not deployed"), "\(message)")  // there was no previous version
     #expect(try h.functionDoc("/api/py") == nil)
     #expect(try h.functionDoc("/api/hello") != nil)
 }
