@@ -6,11 +6,11 @@ SWIFT ?= swift
 # Debian packages the build needs (the three C libraries of the system-library targets).
 APT_BUILD := libgit2-dev libyaml-dev libinotifytools0-dev pkg-config
 # Debian packages the tests use (real servers and tools on loopback).
-APT_TEST := git rsync lua5.4 buildah busybox-static lighttpd lighttpd-mod-openssl openssh-server openssh-client openssl
+APT_TEST := git rsync lua5.4 buildah busybox-static prometheus python3-venv lighttpd lighttpd-mod-openssl openssh-server openssh-client openssl
 
 BIN_RELEASE := .build/release/zerverless-gitops
 
-.PHONY: deps deps-test build release test quickstart quickstart-stop bench bench-validate bench-git bench-static bench-daemon bench-api clean
+.PHONY: openapi deps deps-test build release test quickstart quickstart-stop bench bench-validate bench-git bench-static bench-daemon bench-api clean
 
 # Installs whichever of the named Debian packages are missing (apt-get update only then).
 define apt_install
@@ -26,8 +26,11 @@ endef
 deps:
 	$(call apt_install,$(APT_BUILD))
 
+# Tools from PyPI the tests use (schemathesis, against the OpenAPI document), in a venv of the build dir.
+TOOLS := .build/tools
 deps-test: deps
 	$(call apt_install,$(APT_TEST))
+	@[ -x $(TOOLS)/bin/schemathesis ] || { python3 -m venv $(TOOLS) && $(TOOLS)/bin/pip install -q 'schemathesis>=4,<5'; }
 
 build: deps
 	$(SWIFT) build
@@ -93,6 +96,11 @@ bench-daemon: release deps-test
 bench-api: release deps-test
 	$(call apt_install,wrk nginx-light)
 	.build/release/zg-bench api
+
+# The OpenAPI document is served by the binary: regenerate its Swift copy after editing
+# etc/zerverless/openapi.json (a test fails while they differ).
+openapi:
+	python3 -c "import sys; d=open('etc/zerverless/openapi.json').read(); open('Sources/HTTPFacade/OpenAPIDocument.swift','w').write('// Generated from etc/zerverless/openapi.json by \`make openapi\`; a test checks they are equal.\n// The REST API\'s OpenAPI 3.1 document, served at GET /api/gitops/openapi.json.\n\nenum OpenAPIDocument {\n    static let json = #\"\"\"\n' + d.rstrip(chr(10)) + '\n\"\"\"#\n}\n')"
 
 clean:
 	rm -rf .build

@@ -41,6 +41,33 @@ public struct DaemonMetrics: Sendable {
             .recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
     }
 
+    /// The help text of every series above (swift-metrics has no place for it).
+    public static let help: [String: String] = [
+        "zerverless_gitops_syncs_total": "Looks at applications, by application, namespace and result (synced, unchanged, error, invalid, suspended).",
+        "zerverless_gitops_sync_duration_seconds": "Duration of the looks that did something (not unchanged polls), by application and namespace.",
+        "zerverless_gitops_git_requests_total": "Requests to git servers (head lookups, fetches), by kind and result.",
+        "zerverless_gitops_git_request_duration_seconds": "Duration of requests to git servers, by kind and result.",
+        "zerverless_gitops_target_calls_total": "Calls to the deploy target, by kind (deploy, undeploy, upload, delete_file) and result.",
+        "zerverless_gitops_webhook_deliveries_total": "Webhook deliveries, by provider and result.",
+    ]
+
+    /// The Prometheus exposition with a `# HELP` line before each `# TYPE` line of a series
+    /// this process knows and that has none.
+    public static func annotate(_ exposition: String) -> String {
+        var out = ""
+        out.reserveCapacity(exposition.utf8.count + 1024)
+        var previous = ""
+        for line in exposition.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("# TYPE "), !previous.hasPrefix("# HELP ") {
+                let name = line.dropFirst(7).split(separator: " ").first.map(String.init) ?? ""
+                if let text = help[name] { out += "# HELP \(name) \(text)\n" }
+            }
+            out += line + "\n"
+            previous = String(line)
+        }
+        return String(out.dropLast())
+    }
+
     public func targetCall(kind: String, ok: Bool) {
         Counter(label: "zerverless_gitops_target_calls_total", dimensions: [("kind", kind), ("result", ok ? "ok" : "error")], factory: factory).increment()
     }

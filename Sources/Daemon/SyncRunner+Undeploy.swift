@@ -26,6 +26,7 @@ extension SyncRunner {
             return (false, message)
         }
         let calls = counting.counts.total
+        context.inventories.forget(name)
         let layout = self.layout
         await BlockingPool.files.run { () -> Void in
             layout.removeApp(name)

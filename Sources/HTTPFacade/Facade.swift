@@ -68,6 +68,9 @@ public struct Facade: Sendable {
             }
         }
         router.post("/api/gitops/webhook") { request, _ in await self.webhook(request) }
+        router.get("/api/gitops/openapi.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+        }
         let api = router.group("/api/gitops/applications")
         api.get { request, _ in self.authorized(request) { self.list($0) } }
         api.post { request, _ in await self.authorizedAsync(request) { await self.register(request, name: nil, grant: $0) } }

@@ -17,18 +17,30 @@ public struct Ownership: Sendable {
 }
 
 /// The one reader of other applications' inventories: which applications own things in a
-/// namespace (the "peers" a sync must not step on). An inventory's namespace is read from
-/// its header and remembered while the file is unchanged (inode, size, mtime), so a sync
-/// among 10,000 applications reads the inventories of its namespace and `stat`s the rest.
+/// namespace (the "peers" a sync must not step on). The index of namespace -> applications
+/// is read from the inventories' headers once (the first question), then kept by the
+/// daemon, the only writer of inventories: it notes each application's namespace after a
+/// sync and forgets an application after its undeploy. A sync among 10,000 applications
+/// then reads its namespace's inventories and nothing else.
 public final class InventoryIndex: Sendable {
     public let layout: StateLayout
 
-    private struct Known {
-        var stamp: [Int]
-        var namespace: String
+    private struct Index {
+        var built = false
+        var namespaceOf: [String: String] = [:]
+        var members: [String: Set<String>] = [:]
+
+        mutating func set(_ app: String, _ namespace: String?) {
+            if let old = namespaceOf[app] {
+                members[old]?.remove(app)
+                if members[old]?.isEmpty == true { members[old] = nil }
+            }
+            namespaceOf[app] = namespace
+            if let namespace { members[namespace, default: []].insert(app) }
+        }
     }
 
-    private let known = Mutex<[String: Known]>([:])
+    private let index = Mutex(Index())
 
     public init(layout: StateLayout) {
         self.layout = layout
@@ -47,20 +59,31 @@ public final class InventoryIndex: Sendable {
 
     /// The applications whose inventory is of `namespace`.
     public func peers(of namespace: String) -> [String] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: layout.appsDir)) ?? []
-        var out: [String] = []
-        for name in names where !name.hasPrefix(".") {
-            let file = layout.inventoryFile(name)
-            var st = stat()
-            guard stat(file, &st) == 0 else { continue }
-            let stamp = [Int(st.st_ino), Int(st.st_size), st.st_mtim.tv_sec, st.st_mtim.tv_nsec]
-            var ns = known.withLock { $0[name].flatMap { $0.stamp == stamp ? $0.namespace : nil } }
-            if ns == nil {
-                ns = Inventory.namespace(ofFile: file)
-                if let ns { known.withLock { $0[name] = Known(stamp: stamp, namespace: ns) } }
-            }
-            if ns == namespace { out.append(name) }
+        buildIfNeeded()
+        return index.withLock { Array($0.members[namespace] ?? []) }.sorted()
+    }
+
+    /// An application's inventory is (now) of `namespace`.
+    public func note(_ app: String, namespace: String) {
+        buildIfNeeded()
+        index.withLock { $0.set(app, namespace) }
+    }
+
+    /// An application's inventory is gone.
+    public func forget(_ app: String) {
+        index.withLock { $0.set(app, nil) }
+    }
+
+    private func buildIfNeeded() {
+        guard !index.withLock({ $0.built }) else { return }
+        var found: [(String, String)] = []
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: layout.appsDir)) ?? [] where !name.hasPrefix(".") {
+            if let namespace = Inventory.namespace(ofFile: layout.inventoryFile(name)) { found.append((name, namespace)) }
         }
-        return out.sorted()
+        index.withLock { idx in
+            guard !idx.built else { return }
+            for (name, namespace) in found { idx.set(name, namespace) }
+            idx.built = true
+        }
     }
 }

@@ -19,6 +19,9 @@ public struct SyncEngine: Sendable {
     /// Where the blocking parts (libgit2 reads, file writes, syntax checks) run; nil: on
     /// the caller's thread (a one-off plan, a test).
     public var pool: BlockingPool?
+    /// The daemon's index of who owns what in which namespace: told when this sync's
+    /// inventory changes namespace or claims its first paths (under the namespace's lock).
+    public var index: InventoryIndex?
 
     public init(target: any DeployTarget, limits: SyncLimits = SyncLimits(), checker: CodeChecker? = nil, builder: (any ImageBuilder)? = nil) {
         self.target = target
@@ -221,6 +224,7 @@ public struct SyncEngine: Sendable {
             do {
                 let file = input.inventoryFile, namespace = input.namespace
                 try await offload { () throws -> Void in try Inventory(namespace: namespace).write(to: file) }
+                index?.note(input.app, namespace: namespace)
             } catch {
                 var outcome = Outcome()
                 outcome.errors = [SyncError(.deploy, "\(error)", retry: .retryable)]
@@ -253,6 +257,7 @@ public struct SyncEngine: Sendable {
                     do {
                         let file = input.inventoryFile, claimed = onDisk
                         try await offload { () throws -> Void in try claimed.write(to: file) }
+                        index?.note(input.app, namespace: input.namespace)
                         outcome.inventory = inventory
                     } catch {
                         outcome.plan = nil

@@ -253,7 +253,8 @@ struct Run: AsyncParsableCommand {
                                 processMetrics: {
                                     var buffer: [UInt8] = []
                                     registry.emit(into: &buffer)
-                                    return String(decoding: buffer, as: UTF8.self)
+                                    return DaemonMetrics.annotate(String(decoding: buffer, as: UTF8.self))
+                                        + ProcessMetrics.text(version: ZerverlessGitops.configuration.version)
                                 },
                                 readiness: readiness, secrets: SecretsDir(root: secretsDir))
             facade.maxAppsPerNamespace = appsPerNamespace

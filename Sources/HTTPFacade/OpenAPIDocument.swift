@@ -1,0 +1,1954 @@
+// Generated from etc/zerverless/openapi.json by `make openapi`; a test checks they are equal.
+// The REST API's OpenAPI 3.1 document, served at GET /api/gitops/openapi.json.
+
+enum OpenAPIDocument {
+    static let json = #"""
+{
+  "openapi": "3.1.0",
+  "info": {
+    "title": "zerverless-gitops REST API",
+    "version": "0.1.0",
+    "summary": "A stateless facade over the apps dir, the status files and the secrets folder.",
+    "description": "The REST facade of `zerverless-gitops run` (on --listen, default 127.0.0.1:8090). It holds no state: registering writes APPS_DIR/NAME.yaml, which the daemon picks up through inotify; reading reads STATE/apps/NAME/status.json; a sync request (and a webhook) writes STATE/requests/NAME.sync.\n\nAuthentication: with --api-tokens-file, the applications, secrets and metrics calls need `Authorization: Bearer TOKEN` (401 otherwise), and a token sees and changes only its namespaces (`*`: all); /metrics needs a `*` token. Without --api-tokens-file (allowed on a loopback --listen, or with --insecure-api) no token is needed and every call is allowed every namespace: the bearerAuth requirement below is then optional and 401 is never answered. /healthz, /readyz, the webhook (signed with its own secret) and this document need no token.\n\nErrors are `{\"error\": \"...\", \"diagnostics\": [...]}`; diagnostics are filled for invalid registrations. Names and namespaces are DNS labels, checked before any path is made from them (400 otherwise)."
+  },
+  "servers": [
+    {
+      "url": "http://127.0.0.1:8090",
+      "description": "the default --listen"
+    }
+  ],
+  "tags": [
+    {
+      "name": "applications",
+      "description": "registrations and their status"
+    },
+    {
+      "name": "secrets",
+      "description": "write-only secret files of a namespace"
+    },
+    {
+      "name": "webhook",
+      "description": "push deliveries from forges"
+    },
+    {
+      "name": "probes",
+      "description": "health, readiness and metrics"
+    },
+    {
+      "name": "meta",
+      "description": "this document"
+    }
+  ],
+  "paths": {
+    "/healthz": {
+      "get": {
+        "operationId": "healthz",
+        "summary": "Liveness",
+        "tags": [
+          "probes"
+        ],
+        "security": [],
+        "responses": {
+          "200": {
+            "description": "the process serves",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Health"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/readyz": {
+      "get": {
+        "operationId": "readyz",
+        "summary": "Readiness",
+        "tags": [
+          "probes"
+        ],
+        "security": [],
+        "description": "Ready once the apps dir was read a first time, while the apps dir is readable, the state dir writable and (with --api-tokens-file) the tokens file usable.",
+        "responses": {
+          "200": {
+            "description": "ready",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Ready"
+                }
+              }
+            }
+          },
+          "503": {
+            "description": "not ready: every problem",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/NotReady"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/metrics": {
+      "get": {
+        "operationId": "metrics",
+        "summary": "Prometheus metrics",
+        "tags": [
+          "probes"
+        ],
+        "security": [
+          {
+            "bearerAuth": []
+          }
+        ],
+        "description": "Prometheus text format (Content-Type `text/plain; version=0.0.4`): the process's metrics and, from the status files, applications by status, per-application info, conflicts and last successful sync. It names every namespace's applications: with --api-tokens-file it needs a token allowed every namespace (`*`).",
+        "responses": {
+          "200": {
+            "description": "the metrics",
+            "content": {
+              "text/plain": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "description": "the token is not allowed every namespace",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      },
+      "head": {
+        "operationId": "metricsHead",
+        "summary": "Whether the metrics may be read (no body)",
+        "tags": [
+          "probes"
+        ],
+        "security": [
+          {
+            "bearerAuth": []
+          }
+        ],
+        "description": "As GET /metrics, without computing or sending the metrics. 200 and 403 carry `Content-Type: text/plain; version=0.0.4` and no body; 401 is the JSON error of every refused token (the body is not sent, this being HEAD).",
+        "responses": {
+          "200": {
+            "description": "the token may read the metrics"
+          },
+          "401": {
+            "description": "no valid bearer token (with --api-tokens-file)",
+            "headers": {
+              "WWW-Authenticate": {
+                "required": true,
+                "schema": {
+                  "const": "Bearer"
+                }
+              }
+            }
+          },
+          "403": {
+            "description": "the token is not allowed every namespace"
+          }
+        }
+      }
+    },
+    "/api/gitops/openapi.json": {
+      "get": {
+        "operationId": "openapi",
+        "summary": "This document",
+        "tags": [
+          "meta"
+        ],
+        "security": [],
+        "responses": {
+          "200": {
+            "description": "the OpenAPI 3.1 document of this API",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "required": [
+                    "openapi",
+                    "info",
+                    "paths"
+                  ]
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/gitops/webhook": {
+      "post": {
+        "operationId": "webhook",
+        "summary": "Push deliveries (GitHub, GitLab, Gitea/Forgejo, Bitbucket Cloud, generic HMAC)",
+        "tags": [
+          "webhook"
+        ],
+        "security": [],
+        "description": "Needs --webhook-secret-file (404 without). Authenticated by a signature of the exact body (at most 1 MiB, 1,048,576 bytes; more: 413), not by a bearer token: the first of these headers present decides (X-Gitea-Signature, X-Hub-Signature-256, X-Hub-Signature with X-Event-Key, X-Zerverless-Signature, X-Gitlab-Token), compared in constant time; none valid: 401. A push writes a sync request for every application whose repository (normalized: https, ssh and scp forms match, .git or not) and branch match it.",
+        "parameters": [
+          {
+            "name": "X-Hub-Signature-256",
+            "in": "header",
+            "required": false,
+            "schema": {
+              "type": "string"
+            },
+            "description": "GitHub: `sha256=<HMAC-SHA256 of the body, hex>`"
+          },
+          {
+            "name": "X-GitHub-Event",
+            "in": "header",
+            "required": false,
+            "schema": {
+              "type": "string"
+            },
+            "description": "GitHub's event; `push` (the default when absent) triggers, others are acknowledged (200)"
+          },
+          {
+            "name": "X-Gitea-Signature",
+            "in": "header",
+            "required": false,
+            "schema": {
+              "type": "string"
+            },
+            "description": "Gitea/Forgejo: `<HMAC-SHA256 of the body, hex>` (checked before X-Hub-Signature-256, which they also send)"
+          },
+          {
+            "name": "X-Gitea-Event",
+            "in": "header",
+            "required": false,
+            "schema": {
+              "type": "string"
+            },
+            "description": "Gitea's event; `push` (the default) triggers"
+          },
+          {
+            "name": "X-Gitlab-Token",
+            "in": "header",
+            "required": false,
+            "schema": {
+              "type": "string"
+            },
+            "description": "GitLab: the shared secret itself"
+          },
+          {
+            "name": "X-Gitlab-Event",
+            "in": "header",
+            "required": false,
+            "schema": {
+              "type": "string"
+            },
+            "description": "GitLab's event; `Push Hook` (the default) triggers"
+          },
+          {
+            "name": "X-Hub-Signature",
+            "in": "header",
+            "required": false,
+            "schema": {
+              "type": "string"
+            },
+            "description": "Bitbucket: `sha256=<HMAC-SHA256 of the body, hex>`, taken only with X-Event-Key"
+          },
+          {
+            "name": "X-Event-Key",
+            "in": "header",
+            "required": false,
+            "schema": {
+              "type": "string"
+            },
+            "description": "Bitbucket's event; `repo:push` triggers"
+          },
+          {
+            "name": "X-Zerverless-Signature",
+            "in": "header",
+            "required": false,
+            "schema": {
+              "type": "string"
+            },
+            "description": "generic form: `sha256=<HMAC-SHA256 of the body, hex>`"
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "description": "The delivery, at most 1 MiB: JSON, or a form with the JSON in its `payload` field.",
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/WebhookPayload"
+              }
+            },
+            "application/x-www-form-urlencoded": {
+              "schema": {
+                "$ref": "#/components/schemas/WebhookForm"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "signed, but not a push event: acknowledged, nothing triggered",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/WebhookIgnored"
+                }
+              }
+            }
+          },
+          "202": {
+            "description": "a push: the applications triggered (possibly none); or a tag push (or a push of no branch), acknowledged with a message",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/WebhookAccepted"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "a signed push whose payload names no repository URL (or is not JSON)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "401": {
+            "description": "missing or invalid signature (or an empty secret file)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "404": {
+            "description": "the webhook is off (no --webhook-secret-file)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "413": {
+            "description": "the payload is over 1 MiB",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "500": {
+            "description": "the webhook secret file cannot be read",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/gitops/applications": {
+      "get": {
+        "operationId": "listApplications",
+        "summary": "Every application's status document",
+        "tags": [
+          "applications"
+        ],
+        "security": [
+          {
+            "bearerAuth": []
+          }
+        ],
+        "description": "Each status file as it holds it, and a `pending` document for each valid registration the daemon has not written a status for yet; only the token's namespaces. Answers may be up to a second old for files changed by hand.",
+        "responses": {
+          "200": {
+            "description": "the list",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ApplicationList"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          }
+        }
+      },
+      "post": {
+        "operationId": "registerApplication",
+        "summary": "Register a new application",
+        "tags": [
+          "applications"
+        ],
+        "security": [
+          {
+            "bearerAuth": []
+          }
+        ],
+        "description": "Validates the registration and writes it as a new file of APPS_DIR (created exclusively, under the apps-dir lock: of concurrent POSTs of one name exactly one gets 201); the daemon picks it up through inotify.",
+        "requestBody": {
+          "required": true,
+          "description": "A registration (flat form or Application form), at most 64 KiB (65,536 bytes): JSON, or the same as YAML text. The Content-Type is not looked at: the body is always read as YAML. It is written as received (after a comment line) into APPS_DIR.",
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/RegistrationRequest"
+              }
+            },
+            "application/yaml": {
+              "schema": {
+                "$ref": "#/components/schemas/RegistrationRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "201": {
+            "description": "registered: its status document (pending until the daemon syncs it)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/StatusDocument"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "an invalid registration (every diagnostic), or an auth file outside the namespace's secrets folder",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "description": "a namespace the token may not change; a local repository URL with a token not allowed every namespace; a name held by another namespace's file or by an invalid file; or the namespace holds --max-apps-per-namespace applications already",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "409": {
+            "description": "a file already holds the name (use PUT), or one appeared meanwhile",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "413": {
+            "description": "the body is over 64 KiB",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "500": {
+            "description": "the registration file cannot be written",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "503": {
+            "description": "the apps dir is busy (its lock was not had within 30 s); try again",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/gitops/applications/{name}": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/name"
+        }
+      ],
+      "get": {
+        "operationId": "getApplication",
+        "summary": "One application's status document",
+        "tags": [
+          "applications"
+        ],
+        "security": [
+          {
+            "bearerAuth": []
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "the status file as it is, or a pending document for a registration without one",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/StatusDocument"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "the name is not a DNS label",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "404": {
+            "description": "no such application (also: another namespace's, which is not revealed)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      },
+      "put": {
+        "operationId": "putApplication",
+        "summary": "Create or replace an application's registration",
+        "tags": [
+          "applications"
+        ],
+        "security": [
+          {
+            "bearerAuth": []
+          }
+        ],
+        "description": "As POST, creating (201) or replacing (200) the file that holds the name, whatever its file name; the body's name must be the path's (400 otherwise, also for a path name that is not a DNS label, once the body was read and validated).",
+        "requestBody": {
+          "required": true,
+          "description": "A registration (flat form or Application form), at most 64 KiB (65,536 bytes): JSON, or the same as YAML text. The Content-Type is not looked at: the body is always read as YAML. It is written as received (after a comment line) into APPS_DIR.",
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/RegistrationRequest"
+              }
+            },
+            "application/yaml": {
+              "schema": {
+                "$ref": "#/components/schemas/RegistrationRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "replaced: the application's status document",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/StatusDocument"
+                }
+              }
+            }
+          },
+          "201": {
+            "description": "created: its status document (pending)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/StatusDocument"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "an invalid registration (every diagnostic), an auth file outside the namespace's secrets folder, or a body name that is not the path's",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "description": "a namespace the token may not change; a local repository URL with a token not allowed every namespace; a name held by another namespace's file or by an invalid file; or (creating) the namespace holds --max-apps-per-namespace applications already",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "409": {
+            "description": "the name is claimed by more than one file, or a file appeared meanwhile",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "413": {
+            "description": "the body is over 64 KiB",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "500": {
+            "description": "the registration file cannot be written",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "503": {
+            "description": "the apps dir is busy (its lock was not had within 30 s); try again",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      },
+      "delete": {
+        "operationId": "deleteApplication",
+        "summary": "Remove an application's registration",
+        "tags": [
+          "applications"
+        ],
+        "security": [
+          {
+            "bearerAuth": []
+          }
+        ],
+        "description": "Removes every file of APPS_DIR that holds the name; the daemon undeploys after the removal grace.",
+        "responses": {
+          "202": {
+            "description": "removed",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ApplicationRemoved"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "the name is not a DNS label",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "description": "a file holding the name belongs to a namespace the token may not change (or is not a valid registration and the token is not allowed every namespace)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "404": {
+            "description": "no registration file holds the name (or none the token may see)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "500": {
+            "description": "a registration file cannot be removed",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/gitops/applications/{name}/sync": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/name"
+        }
+      ],
+      "post": {
+        "operationId": "syncApplication",
+        "summary": "Request a sync now",
+        "tags": [
+          "applications"
+        ],
+        "security": [
+          {
+            "bearerAuth": []
+          }
+        ],
+        "description": "Writes STATE/requests/NAME.sync; no body is read.",
+        "responses": {
+          "202": {
+            "description": "the sync request is written",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/SyncRequested"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "the name is not a DNS label",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "404": {
+            "description": "no such application (or another namespace's)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "500": {
+            "description": "the sync request cannot be written",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/gitops/secrets/{namespace}": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/namespace"
+        }
+      ],
+      "get": {
+        "operationId": "listSecrets",
+        "summary": "The namespace's secret files (names, sizes, times; never contents)",
+        "tags": [
+          "secrets"
+        ],
+        "security": [
+          {
+            "bearerAuth": []
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "the list (empty when the folder does not exist)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/SecretList"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "the namespace is not a DNS label",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "description": "the token may not see this namespace's secrets",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/gitops/secrets/{namespace}/{file}": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/namespace"
+        },
+        {
+          "$ref": "#/components/parameters/file"
+        }
+      ],
+      "put": {
+        "operationId": "putSecret",
+        "summary": "Upload a secret file (write-only)",
+        "tags": [
+          "secrets"
+        ],
+        "security": [
+          {
+            "bearerAuth": []
+          }
+        ],
+        "description": "Stores the body as SECRETS_DIR/NAMESPACE/FILE (mode 0600, folder 0700, atomically), creating or replacing it. At most 64 KiB (65,536 bytes; more: 413) and at most 100 files per namespace.",
+        "requestBody": {
+          "required": true,
+          "description": "the file's bytes, at most 64 KiB",
+          "content": {
+            "application/octet-stream": {
+              "schema": {
+                "type": "string",
+                "format": "binary"
+              }
+            }
+          }
+        },
+        "responses": {
+          "201": {
+            "description": "stored",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/SecretStored"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "the namespace is not a DNS label, or the file name is not a secret file name",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "description": "the token may not change this namespace's secrets, or the namespace holds 100 secret files already (and this is not one of them)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "413": {
+            "description": "the body is over 64 KiB",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "500": {
+            "description": "the file cannot be stored",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      },
+      "delete": {
+        "operationId": "deleteSecret",
+        "summary": "Remove a secret file",
+        "tags": [
+          "secrets"
+        ],
+        "security": [
+          {
+            "bearerAuth": []
+          }
+        ],
+        "responses": {
+          "204": {
+            "description": "removed"
+          },
+          "400": {
+            "description": "the namespace is not a DNS label, or the file name is not a secret file name",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "description": "the token may not change this namespace's secrets",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "404": {
+            "description": "the namespace has no secret file of that name",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "500": {
+            "description": "the file cannot be removed",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  },
+  "components": {
+    "schemas": {
+      "DnsLabel": {
+        "type": "string",
+        "pattern": "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$",
+        "maxLength": 63,
+        "description": "a DNS label (RFC 1123): lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters (^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$)"
+      },
+      "PollInterval": {
+        "type": "string",
+        "description": "How often the repository is looked at: whole numbers each followed by h, m or s, units in that order, each at most once (90s, 5m, 1h, 1h30m), from 1s to 168h; a YAML/JSON number is refused (400). Without it, the daemon's --poll-interval. The pattern is a safe subset of what is taken.",
+        "pattern": "^([1-9][0-9]{0,3}[sm]|([1-9][0-9]?|1[0-5][0-9]|16[0-8])h|[1-9][0-9]?h[0-5]?[0-9]m|[1-9][0-9]{0,2}m[0-5]?[0-9]s)$",
+        "examples": [
+          "5m",
+          "90s",
+          "1h30m"
+        ]
+      },
+      "SyncPolicy": {
+        "type": [
+          "object",
+          "null"
+        ],
+        "additionalProperties": false,
+        "description": "Booleans written true or false without quotes (YAML 1.2 core schema: true/True/TRUE, false/False/FALSE). null means every default.",
+        "properties": {
+          "automated": {
+            "type": "boolean",
+            "default": true,
+            "description": "sync on every new commit"
+          },
+          "prune": {
+            "type": "boolean",
+            "default": true,
+            "description": "remove what the manifest no longer names"
+          },
+          "allowEmpty": {
+            "type": "boolean",
+            "default": false,
+            "description": "allow a manifest with nothing to deploy"
+          },
+          "suspend": {
+            "type": "boolean",
+            "default": false,
+            "description": "no syncs at all (status suspended)"
+          }
+        }
+      },
+      "SourceHTTPS": {
+        "type": "object",
+        "title": "https or http repository",
+        "additionalProperties": false,
+        "required": [
+          "repoURL"
+        ],
+        "properties": {
+          "repoURL": {
+            "type": "string",
+            "pattern": "^https?://[A-Za-z0-9][A-Za-z0-9.-]*(:[1-9][0-9]{0,3})?/[A-Za-z0-9._~-][A-Za-z0-9._~/-]*$",
+            "description": "https://HOST[:PORT]/OWNER/REPO (http also taken); no spaces or control characters, a host and a repository path are required. Shown redacted in every answer.",
+            "examples": [
+              "https://github.com/myuser/my-repo"
+            ]
+          },
+          "branch": {
+            "type": "string",
+            "default": "main",
+            "pattern": "^[A-Za-z0-9_][A-Za-z0-9_-]*(/[A-Za-z0-9_][A-Za-z0-9_-]*)*$",
+            "description": "The branch followed (git check-ref-format rules: no refs/ prefix, no '..', '//', '@{', spaces, control characters or ~^:?*[\\, not starting with '-' or '/', not ending with '/', '.' or .lock, no component starting with '.'). The pattern is a safe subset of what is taken."
+          },
+          "path": {
+            "type": "string",
+            "default": ".",
+            "pattern": "^(\\.|[A-Za-z0-9_-][A-Za-z0-9_.-]*(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*)$",
+            "description": "The repository folder holding zerverless.yaml, relative (no leading '/', no backslash, no '..' that climbs above the root); '.' for the root. The pattern is a safe subset of what is taken."
+          },
+          "auth": {
+            "type": [
+              "object",
+              "null"
+            ],
+            "additionalProperties": false,
+            "description": "Credentials for an https repository: files only (inline token/password fields are refused, 400); sshKeyFile and knownHostsFile are for ssh URLs (400 here).",
+            "properties": {
+              "username": {
+                "type": "string",
+                "minLength": 1,
+                "description": "the user name sent to the server"
+              },
+              "tokenFile": {
+                "type": "string",
+                "minLength": 1,
+                "pattern": "^[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$",
+                "description": "A file of the namespace's secrets folder (SECRETS_DIR/NAMESPACE/, filled with PUT /api/gitops/secrets/{namespace}/{file}), named relative to it. The handler also takes an absolute path that leads inside SECRETS_DIR/NAMESPACE/ by its text (400 when it leads outside); a relative name must not climb with '..'; empty names and NUL are refused (400)."
+              },
+              "caFile": {
+                "type": "string",
+                "minLength": 1,
+                "pattern": "^[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$",
+                "description": "A CA certificate (PEM) trusted for this repository's https server alone. A file of the namespace's secrets folder (SECRETS_DIR/NAMESPACE/, filled with PUT /api/gitops/secrets/{namespace}/{file}), named relative to it. The handler also takes an absolute path that leads inside SECRETS_DIR/NAMESPACE/ by its text (400 when it leads outside); a relative name must not climb with '..'; empty names and NUL are refused (400)."
+              }
+            }
+          }
+        }
+      },
+      "SourceSSH": {
+        "type": "object",
+        "title": "ssh or scp-like repository",
+        "additionalProperties": false,
+        "required": [
+          "repoURL"
+        ],
+        "properties": {
+          "repoURL": {
+            "type": "string",
+            "pattern": "^((ssh|git\\+ssh|ssh\\+git)://([A-Za-z0-9._-]+@)?[A-Za-z0-9][A-Za-z0-9.-]*(:[1-9][0-9]{0,3})?/[A-Za-z0-9._~-][A-Za-z0-9._~/-]*|([A-Za-z0-9._-]+@)?[A-Za-z0-9][A-Za-z0-9.-]*:[A-Za-z0-9._~-][A-Za-z0-9._~/-]*)$",
+            "description": "ssh://[USER@]HOST[:PORT]/PATH or the scp-like USER@HOST:PATH.",
+            "examples": [
+              "git@github.com:myuser/my-repo.git"
+            ]
+          },
+          "branch": {
+            "type": "string",
+            "default": "main",
+            "pattern": "^[A-Za-z0-9_][A-Za-z0-9_-]*(/[A-Za-z0-9_][A-Za-z0-9_-]*)*$",
+            "description": "The branch followed (git check-ref-format rules: no refs/ prefix, no '..', '//', '@{', spaces, control characters or ~^:?*[\\, not starting with '-' or '/', not ending with '/', '.' or .lock, no component starting with '.'). The pattern is a safe subset of what is taken."
+          },
+          "path": {
+            "type": "string",
+            "default": ".",
+            "pattern": "^(\\.|[A-Za-z0-9_-][A-Za-z0-9_.-]*(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*)$",
+            "description": "The repository folder holding zerverless.yaml, relative (no leading '/', no backslash, no '..' that climbs above the root); '.' for the root. The pattern is a safe subset of what is taken."
+          },
+          "auth": {
+            "type": [
+              "object",
+              "null"
+            ],
+            "additionalProperties": false,
+            "description": "Credentials for an ssh repository: files only (inline key fields are refused, 400); tokenFile and caFile are for https URLs (400 here).",
+            "properties": {
+              "username": {
+                "type": "string",
+                "minLength": 1,
+                "description": "the user name sent to the server"
+              },
+              "sshKeyFile": {
+                "type": "string",
+                "minLength": 1,
+                "pattern": "^[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$",
+                "description": "A file of the namespace's secrets folder (SECRETS_DIR/NAMESPACE/, filled with PUT /api/gitops/secrets/{namespace}/{file}), named relative to it. The handler also takes an absolute path that leads inside SECRETS_DIR/NAMESPACE/ by its text (400 when it leads outside); a relative name must not climb with '..'; empty names and NUL are refused (400)."
+              },
+              "knownHostsFile": {
+                "type": "string",
+                "minLength": 1,
+                "pattern": "^[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$",
+                "description": "A file of the namespace's secrets folder (SECRETS_DIR/NAMESPACE/, filled with PUT /api/gitops/secrets/{namespace}/{file}), named relative to it. The handler also takes an absolute path that leads inside SECRETS_DIR/NAMESPACE/ by its text (400 when it leads outside); a relative name must not climb with '..'; empty names and NUL are refused (400)."
+              }
+            }
+          }
+        }
+      },
+      "SourceLocalOrGit": {
+        "type": "object",
+        "title": "git:// or local repository",
+        "additionalProperties": false,
+        "required": [
+          "repoURL"
+        ],
+        "description": "git:// URLs and local repositories (file:// URLs, absolute or ./ ../ paths) take no credentials (auth must be absent or null, else 400). A local repository needs a token allowed every namespace (403 otherwise), and the daemon syncs it only with --allow-file-urls.",
+        "properties": {
+          "repoURL": {
+            "type": "string",
+            "pattern": "^(git://[A-Za-z0-9][A-Za-z0-9.-]*(:[1-9][0-9]{0,3})?/[A-Za-z0-9._~-][A-Za-z0-9._~/-]*|file:///[A-Za-z0-9._~/-]*|\\.\\.?|(/|\\./|\\.\\./)[A-Za-z0-9._~/-]*)$",
+            "examples": [
+              "git://example.org/myuser/my-repo",
+              "/srv/git/my-repo"
+            ]
+          },
+          "branch": {
+            "type": "string",
+            "default": "main",
+            "pattern": "^[A-Za-z0-9_][A-Za-z0-9_-]*(/[A-Za-z0-9_][A-Za-z0-9_-]*)*$",
+            "description": "The branch followed (git check-ref-format rules: no refs/ prefix, no '..', '//', '@{', spaces, control characters or ~^:?*[\\, not starting with '-' or '/', not ending with '/', '.' or .lock, no component starting with '.'). The pattern is a safe subset of what is taken."
+          },
+          "path": {
+            "type": "string",
+            "default": ".",
+            "pattern": "^(\\.|[A-Za-z0-9_-][A-Za-z0-9_.-]*(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*)$",
+            "description": "The repository folder holding zerverless.yaml, relative (no leading '/', no backslash, no '..' that climbs above the root); '.' for the root. The pattern is a safe subset of what is taken."
+          },
+          "auth": {
+            "type": "null"
+          }
+        }
+      },
+      "RegistrationSource": {
+        "description": "Where the application comes from. The keys are repoURL, branch, path and auth, nothing else (unknown fields and inline secrets are refused with a diagnostic, 400).",
+        "oneOf": [
+          {
+            "$ref": "#/components/schemas/SourceHTTPS"
+          },
+          {
+            "$ref": "#/components/schemas/SourceSSH"
+          },
+          {
+            "$ref": "#/components/schemas/SourceLocalOrGit"
+          }
+        ]
+      },
+      "FlatRegistration": {
+        "type": "object",
+        "title": "flat form (the original REST body)",
+        "additionalProperties": false,
+        "required": [
+          "name",
+          "namespace",
+          "source"
+        ],
+        "properties": {
+          "name": {
+            "$ref": "#/components/schemas/DnsLabel"
+          },
+          "namespace": {
+            "$ref": "#/components/schemas/DnsLabel"
+          },
+          "source": {
+            "$ref": "#/components/schemas/RegistrationSource"
+          },
+          "pollInterval": {
+            "$ref": "#/components/schemas/PollInterval"
+          },
+          "syncPolicy": {
+            "$ref": "#/components/schemas/SyncPolicy"
+          }
+        },
+        "examples": [
+          {
+            "name": "my-app",
+            "namespace": "myuser",
+            "source": {
+              "repoURL": "https://github.com/myuser/my-repo",
+              "branch": "main"
+            }
+          }
+        ]
+      },
+      "ApplicationRegistration": {
+        "type": "object",
+        "title": "Application form",
+        "additionalProperties": false,
+        "required": [
+          "apiVersion",
+          "kind",
+          "metadata",
+          "spec"
+        ],
+        "properties": {
+          "apiVersion": {
+            "const": "zerverless.io/v1"
+          },
+          "kind": {
+            "const": "Application"
+          },
+          "metadata": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": [
+              "name",
+              "namespace"
+            ],
+            "properties": {
+              "name": {
+                "$ref": "#/components/schemas/DnsLabel"
+              },
+              "namespace": {
+                "$ref": "#/components/schemas/DnsLabel"
+              },
+              "labels": {
+                "type": [
+                  "object",
+                  "null"
+                ],
+                "additionalProperties": {
+                  "type": "string"
+                }
+              },
+              "annotations": {
+                "type": [
+                  "object",
+                  "null"
+                ],
+                "additionalProperties": {
+                  "type": "string"
+                }
+              }
+            }
+          },
+          "spec": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": [
+              "source"
+            ],
+            "properties": {
+              "source": {
+                "$ref": "#/components/schemas/RegistrationSource"
+              },
+              "pollInterval": {
+                "$ref": "#/components/schemas/PollInterval"
+              },
+              "syncPolicy": {
+                "$ref": "#/components/schemas/SyncPolicy"
+              }
+            }
+          }
+        }
+      },
+      "RegistrationRequest": {
+        "description": "A registration, in either form, as JSON or YAML (the body is read as YAML whatever its Content-Type; JSON is YAML). At most 64 KiB (65,536 bytes; more: 413). Validated with the code of `zerverless-gitops validate`: every problem is a diagnostic of the 400 answer (line and column in the body, file \"request body\"). Scalars are read as YAML scalars: strings, unquoted true/false for booleans. The patterns in this schema are safe subsets of what the handler takes; the descriptions give the full rules.",
+        "oneOf": [
+          {
+            "$ref": "#/components/schemas/FlatRegistration"
+          },
+          {
+            "$ref": "#/components/schemas/ApplicationRegistration"
+          }
+        ]
+      },
+      "Diagnostic": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "file",
+          "line",
+          "column",
+          "severity",
+          "message",
+          "text"
+        ],
+        "properties": {
+          "file": {
+            "type": "string",
+            "description": "\"request body\" for a registration sent to the API"
+          },
+          "line": {
+            "type": "integer"
+          },
+          "column": {
+            "type": "integer"
+          },
+          "severity": {
+            "enum": [
+              "error",
+              "warning"
+            ]
+          },
+          "field": {
+            "type": "string",
+            "description": "the field path (spec.source.repoURL); absent for problems of the document itself"
+          },
+          "message": {
+            "type": "string"
+          },
+          "text": {
+            "type": "string",
+            "description": "compiler style: FILE:LINE:COLUMN: SEVERITY: [FIELD: ]MESSAGE"
+          }
+        }
+      },
+      "Error": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "error",
+          "diagnostics"
+        ],
+        "properties": {
+          "error": {
+            "type": "string"
+          },
+          "diagnostics": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/Diagnostic"
+            },
+            "description": "every diagnostic of an invalid registration; empty for other errors"
+          }
+        }
+      },
+      "StatusDocument": {
+        "title": "zerverless-gitops application status",
+        "description": "STATE/apps/NAME/status.json, GET /api/gitops/applications/NAME, and each element of GET /api/gitops/applications. Fields without a value are left out.",
+        "type": "object",
+        "required": [
+          "name",
+          "namespace",
+          "source",
+          "status",
+          "functions"
+        ],
+        "additionalProperties": false,
+        "properties": {
+          "name": {
+            "type": "string",
+            "pattern": "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
+          },
+          "namespace": {
+            "type": "string",
+            "description": "empty only for a registration file that could not be read"
+          },
+          "source": {
+            "type": "object",
+            "required": [
+              "repoURL",
+              "branch",
+              "path"
+            ],
+            "additionalProperties": false,
+            "properties": {
+              "repoURL": {
+                "type": "string",
+                "description": "credentials redacted"
+              },
+              "branch": {
+                "type": "string"
+              },
+              "path": {
+                "type": "string"
+              },
+              "commit": {
+                "type": "string",
+                "pattern": "^[0-9a-f]{40}$",
+                "description": "the commit of the last successful sync"
+              }
+            }
+          },
+          "lastSync": {
+            "type": "string",
+            "format": "date-time",
+            "description": "time of the last successful sync"
+          },
+          "status": {
+            "enum": [
+              "pending",
+              "syncing",
+              "synced",
+              "error",
+              "invalid",
+              "suspended",
+              "deleting"
+            ]
+          },
+          "message": {
+            "type": "string"
+          },
+          "lastAttempt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "nextSync": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "error": {
+            "type": "object",
+            "required": [
+              "stage",
+              "message"
+            ],
+            "additionalProperties": false,
+            "properties": {
+              "stage": {
+                "enum": [
+                  "registration",
+                  "fetch",
+                  "manifest",
+                  "deploy",
+                  "static",
+                  "prune",
+                  "verify"
+                ]
+              },
+              "message": {
+                "type": "string"
+              },
+              "file": {
+                "type": "string"
+              },
+              "line": {
+                "type": "integer",
+                "minimum": 1
+              },
+              "column": {
+                "type": "integer",
+                "minimum": 1
+              }
+            }
+          },
+          "functions": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "required": [
+                "path",
+                "runtime",
+                "url",
+                "state"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "path": {
+                  "type": "string",
+                  "pattern": "^/"
+                },
+                "runtime": {
+                  "enum": [
+                    "lua",
+                    "python",
+                    "js",
+                    "docker"
+                  ]
+                },
+                "url": {
+                  "type": "string",
+                  "pattern": "^/"
+                },
+                "state": {
+                  "enum": [
+                    "deployed",
+                    "pending",
+                    "error",
+                    "conflict"
+                  ]
+                },
+                "message": {
+                  "type": "string"
+                }
+              }
+            }
+          },
+          "static": {
+            "type": "object",
+            "required": [
+              "dir",
+              "files",
+              "bytes"
+            ],
+            "additionalProperties": false,
+            "properties": {
+              "dir": {
+                "type": "string"
+              },
+              "files": {
+                "type": "integer",
+                "minimum": 0
+              },
+              "bytes": {
+                "type": "integer",
+                "minimum": 0
+              }
+            }
+          },
+          "registrationFile": {
+            "type": "string"
+          },
+          "conflicts": {
+            "type": "array",
+            "description": "paths the manifest wants that another application of the namespace owns (not deployed; status error until they are free)",
+            "items": {
+              "type": "object",
+              "required": [
+                "kind",
+                "path",
+                "owner"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "kind": {
+                  "enum": [
+                    "function",
+                    "file"
+                  ]
+                },
+                "path": {
+                  "type": "string"
+                },
+                "owner": {
+                  "type": "string"
+                }
+              }
+            }
+          }
+        }
+      },
+      "ApplicationList": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "applications",
+          "total"
+        ],
+        "properties": {
+          "applications": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/StatusDocument"
+            },
+            "description": "sorted by name; only the token's namespaces"
+          },
+          "total": {
+            "type": "integer",
+            "minimum": 0
+          }
+        }
+      },
+      "ApplicationRemoved": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "name",
+          "removed",
+          "message"
+        ],
+        "properties": {
+          "name": {
+            "type": "string"
+          },
+          "removed": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "minItems": 1,
+            "description": "the registration files removed (paths)"
+          },
+          "message": {
+            "type": "string"
+          }
+        }
+      },
+      "SyncRequested": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "name",
+          "requested"
+        ],
+        "properties": {
+          "name": {
+            "type": "string"
+          },
+          "requested": {
+            "const": true
+          }
+        }
+      },
+      "WebhookIgnored": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "provider",
+          "triggered",
+          "message"
+        ],
+        "description": "a signed delivery that is not a push event (a ping, say): nothing triggered",
+        "properties": {
+          "provider": {
+            "enum": [
+              "github",
+              "gitlab",
+              "gitea",
+              "bitbucket",
+              "generic"
+            ],
+            "description": "whose signature was valid"
+          },
+          "triggered": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "maxItems": 0
+          },
+          "message": {
+            "type": "string"
+          }
+        }
+      },
+      "WebhookAccepted": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "provider",
+          "triggered"
+        ],
+        "description": "A push: `branch` and the applications whose repository and branch match it (a sync request was written for each), sorted; or a tag push (or a push of no branch): no `branch`, `triggered` empty and a `message`.",
+        "properties": {
+          "provider": {
+            "enum": [
+              "github",
+              "gitlab",
+              "gitea",
+              "bitbucket",
+              "generic"
+            ],
+            "description": "whose signature was valid"
+          },
+          "branch": {
+            "type": "string"
+          },
+          "triggered": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            }
+          },
+          "message": {
+            "type": "string"
+          }
+        }
+      },
+      "WebhookPayload": {
+        "type": "object",
+        "description": "A push delivery as the forges send it. What is read: `ref` (refs/heads/BRANCH or refs/tags/TAG), `branch`, `repoURL` (generic form), repository or project URLs (clone_url, ssh_url, html_url, git_url, git_http_url, git_ssh_url, web_url, url, http_url, links.html.href) and Bitbucket Cloud's push.changes[].new {type, name}. Anything else is ignored.",
+        "properties": {
+          "ref": {
+            "type": "string"
+          },
+          "branch": {
+            "type": "string"
+          },
+          "repoURL": {
+            "type": "string"
+          },
+          "repository": {
+            "type": "object"
+          },
+          "project": {
+            "type": "object"
+          },
+          "push": {
+            "type": "object"
+          }
+        },
+        "examples": [
+          {
+            "repoURL": "https://github.com/myuser/my-repo",
+            "branch": "main"
+          }
+        ]
+      },
+      "WebhookForm": {
+        "type": "object",
+        "description": "GitHub's default content type: the JSON payload in the `payload` field",
+        "properties": {
+          "payload": {
+            "type": "string",
+            "description": "the JSON payload (see WebhookPayload)"
+          }
+        }
+      },
+      "SecretList": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "namespace",
+          "secrets"
+        ],
+        "properties": {
+          "namespace": {
+            "type": "string"
+          },
+          "secrets": {
+            "type": "array",
+            "description": "the namespace's regular files, sorted by name; never their contents",
+            "items": {
+              "type": "object",
+              "additionalProperties": false,
+              "required": [
+                "name",
+                "size",
+                "modified"
+              ],
+              "properties": {
+                "name": {
+                  "type": "string"
+                },
+                "size": {
+                  "type": "integer",
+                  "minimum": 0
+                },
+                "modified": {
+                  "type": "string",
+                  "format": "date-time"
+                }
+              }
+            }
+          }
+        }
+      },
+      "SecretStored": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "namespace",
+          "name",
+          "size",
+          "replaced"
+        ],
+        "properties": {
+          "namespace": {
+            "type": "string"
+          },
+          "name": {
+            "type": "string"
+          },
+          "size": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 65536
+          },
+          "replaced": {
+            "type": "boolean",
+            "description": "whether a file of that name was replaced"
+          }
+        }
+      },
+      "Health": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "status"
+        ],
+        "properties": {
+          "status": {
+            "const": "ok"
+          }
+        }
+      },
+      "Ready": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "status"
+        ],
+        "properties": {
+          "status": {
+            "const": "ready"
+          }
+        }
+      },
+      "NotReady": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "status",
+          "problems"
+        ],
+        "properties": {
+          "status": {
+            "const": "not ready"
+          },
+          "problems": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "minItems": 1
+          }
+        }
+      }
+    },
+    "responses": {
+      "Unauthorized": {
+        "description": "With --api-tokens-file: no `Authorization: Bearer TOKEN` header, a token the file does not hold, or a file that cannot be used (then every token is refused). Never answered without --api-tokens-file.",
+        "headers": {
+          "WWW-Authenticate": {
+            "required": true,
+            "schema": {
+              "const": "Bearer"
+            }
+          }
+        },
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        }
+      }
+    },
+    "parameters": {
+      "name": {
+        "name": "name",
+        "in": "path",
+        "required": true,
+        "description": "The application's name: a DNS label (RFC 1123): lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters (^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$). Anything else is answered 400 before any file is looked at.",
+        "schema": {
+          "type": "string"
+        },
+        "example": "my-app"
+      },
+      "namespace": {
+        "name": "namespace",
+        "in": "path",
+        "required": true,
+        "description": "The namespace: a DNS label (RFC 1123): lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters (^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$). Anything else is answered 400.",
+        "schema": {
+          "type": "string"
+        },
+        "example": "myuser"
+      },
+      "file": {
+        "name": "file",
+        "in": "path",
+        "required": true,
+        "description": "The secret file's name: letters, digits, '.', '_' and '-', not starting with '.', 1 to 128 characters (^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$). Anything else is answered 400 (after the namespace checks).",
+        "schema": {
+          "type": "string"
+        },
+        "example": "github-token"
+      }
+    },
+    "securitySchemes": {
+      "bearerAuth": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "A token of --api-tokens-file (one per line: TOKEN NAMESPACE[,NAMESPACE...] or TOKEN *; tokens of at least 16 characters), sent as `Authorization: Bearer TOKEN` (the scheme name in any case). Optional when the daemon runs without --api-tokens-file: then no token is asked for and every namespace is allowed. A tokens file that cannot be used grants nothing (401 for every token, /readyz 503)."
+      }
+    }
+  }
+}
+"""#
+}
