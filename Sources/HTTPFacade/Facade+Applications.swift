@@ -109,6 +109,7 @@ extension Facade {
         if let pathName, pathName != registration.name {
             return self.error(.badRequest, "the body's name \"\(registration.name)\" is not the name in the path, \"\(pathName)\"")
         }
+        if let refused = readOnlyAppsDir() { return refused }
         // One writer of the apps dir at a time (every request of every process sharing the
         // state dir): the check and the write below are one step.
         let lock: FileLock
@@ -166,6 +167,7 @@ extension Facade {
         guard holders.allow(grant) else {
             return error(.forbidden, "the application \"\(name)\" is held by a file this token may not change")
         }
+        if let refused = readOnlyAppsDir() { return refused }
         for file in held where unlink(file) != 0 && errno != ENOENT {
             return error(.internalServerError, "cannot remove \(file): \(String(cString: strerror(errno)))")
         }
@@ -185,5 +187,14 @@ extension Facade {
             return self.error(.internalServerError, "cannot write the sync request: \(error)")
         }
         return json(.accepted, ["name": name, "requested": true])
+    }
+
+    /// 405 when the daemon may not write the apps dir: the operator manages registrations
+    /// there (ConfigMap, Ansible, by hand) and the REST API can only read them.
+    func readOnlyAppsDir() -> Response? {
+        guard let problem = WritableFolder.problem(scanner.directory) else { return nil }
+        var response = error(.methodNotAllowed, "the apps dir is read-only here: \(problem); registrations are managed in it by the operator (a ConfigMap, Ansible, by hand), and the REST API can only read them. To let the API write, make the apps dir writable for the daemon (systemd: ReadWritePaths= in a drop-in).")
+        response.headers[.allow] = "GET, HEAD"
+        return response
     }
 }

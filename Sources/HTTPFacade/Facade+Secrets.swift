@@ -37,6 +37,7 @@ extension Facade {
 
     func putSecret(_ request: Request, namespace: String, file: String, grant: APITokens.Grant) async -> Response {
         if let refused = namespaceProblem(namespace, grant: grant) { return refused }
+        if let refused = readOnlySecretsDir() { return refused }
         if let problem = SecretsDir.uploadNameProblem(file) { return error(.badRequest, problem) }
         let held = secrets.list(namespace: namespace)
         if held.count >= SecretsDir.maxFiles, !held.contains(where: { $0.name == file }) {
@@ -58,6 +59,7 @@ extension Facade {
 
     func deleteSecret(namespace: String, file: String, grant: APITokens.Grant) -> Response {
         if let refused = namespaceProblem(namespace, grant: grant) { return refused }
+        if let refused = readOnlySecretsDir() { return refused }
         if let problem = SecretsDir.uploadNameProblem(file) { return error(.badRequest, problem) }
         do {
             guard try secrets.delete(name: file, namespace: namespace) else {
@@ -67,5 +69,14 @@ extension Facade {
         } catch {
             return self.error(.internalServerError, "cannot remove the secret: \(error)")
         }
+    }
+
+    /// 405 when the daemon may not write the secrets dir (a Kubernetes Secret volume, the
+    /// packaged service): the operator places the files.
+    func readOnlySecretsDir() -> Response? {
+        guard let problem = WritableFolder.problem(secrets.root) else { return nil }
+        var response = error(.methodNotAllowed, "the secrets dir is read-only here: \(problem); the operator places secret files in it (SECRETS_DIR/NAMESPACE/FILE), and the REST API cannot upload them.")
+        response.headers[.allow] = "GET, HEAD"
+        return response
     }
 }

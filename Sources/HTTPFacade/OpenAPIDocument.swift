@@ -467,6 +467,16 @@ enum OpenAPIDocument {
               }
             }
           },
+          "405": {
+            "description": "the apps dir is read-only for the daemon (a ConfigMap volume, systemd's ProtectSystem): registrations are managed there by the operator; the error says which",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
           "409": {
             "description": "a file already holds the name (use PUT), or one appeared meanwhile",
             "content": {
@@ -635,6 +645,16 @@ enum OpenAPIDocument {
               }
             }
           },
+          "405": {
+            "description": "the apps dir is read-only for the daemon (a ConfigMap volume, systemd's ProtectSystem): registrations are managed there by the operator; the error says which",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
           "409": {
             "description": "the name is claimed by more than one file, or a file appeared meanwhile",
             "content": {
@@ -725,6 +745,16 @@ enum OpenAPIDocument {
           },
           "404": {
             "description": "no registration file holds the name (or none the token may see)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "405": {
+            "description": "the apps dir is read-only for the daemon (a ConfigMap volume, systemd's ProtectSystem): registrations are managed there by the operator; the error says which",
             "content": {
               "application/json": {
                 "schema": {
@@ -932,6 +962,16 @@ enum OpenAPIDocument {
               }
             }
           },
+          "405": {
+            "description": "the secrets dir is read-only for the daemon (a Secret volume, the packaged service): the operator places secret files",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
           "413": {
             "description": "the body is over 64 KiB",
             "content": {
@@ -994,6 +1034,16 @@ enum OpenAPIDocument {
           },
           "404": {
             "description": "the namespace has no secret file of that name",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "405": {
+            "description": "the secrets dir is read-only for the daemon (a Secret volume, the packaged service): the operator places secret files",
             "content": {
               "application/json": {
                 "schema": {

@@ -27,6 +27,17 @@ public protocol ImageBuilder: Sendable {
     /// Builds `image` from a Dockerfile and a context folder on disk, for a function of
     /// `namespace` (what the build may do depends on it).
     func build(image: String, dockerfile: String, context: String, namespace: String) async throws(TargetError)
+    /// Where images are pushed (nil: they stay on this host, for a local engine).
+    var registry: ImageRegistry? { get }
+    /// Pushes `image` (already named for the registry) and returns its digest (`sha256:...`).
+    func push(_ image: String) async throws(TargetError) -> String
+}
+
+extension ImageBuilder {
+    public var registry: ImageRegistry? { nil }
+    public func push(_ image: String) async throws(TargetError) -> String {
+        throw TargetError("this builder cannot push images", retryable: false)
+    }
 }
 
 /// Executes a plan against a target: deploys, then uploads, then deletes, with bounded
@@ -98,6 +109,9 @@ public struct Applier: Sendable {
             case .failure(let problem): report.functionErrors[spec.path] = problem.message
             }
         }
+        // Pushed images by function path: what the work closure learned, for its confirmation.
+        let pushed = Mutex<[String: String]>([:])
+        let previous = start.functions
         await batches(deploys, &report, intend: { item, report in
             report.inventory.functions[item.0.path] = Inventory.Function(runtime: item.0.runtime.rawValue, codeID: nil, image: nil,
                                                                           port: nil, fingerprint: nil, commit: commit)
@@ -108,11 +122,27 @@ public struct Applier: Sendable {
                     return .failed("no Docker builder on this host (docker, podman or buildah); the function is not deployed", retryable: false)
                 }
                 do throws(TargetError) { try await buildImage(spec, builder, namespace: ns) } catch { return .failed("image build failed: \(error.message)", retryable: error.retryable) }
+                if let registry = builder.registry, let image = spec.image {
+                    // Deployed by digest; an image pushed before for the same inputs is not pushed again.
+                    var request = request
+                    if let before = previous[spec.path], before.codeID == spec.codeID, let ref = before.image, registry.isPushed(ref, of: image) {
+                        request.code = ref
+                    } else {
+                        do throws(TargetError) {
+                            request.code = registry.byDigest(image, digest: try await builder.push(image))
+                        } catch {
+                            return .failed("image push to \(registry.base) failed: \(error.message)", retryable: error.retryable)
+                        }
+                    }
+                    pushed.withLock { $0[spec.path] = request.code }
+                    return await call { () async throws(TargetError) in try await target.deploy(request) }
+                }
             }
             return await call { () async throws(TargetError) in try await target.deploy(request) }
         }, confirmed: { item, report in
             let spec = item.0
-            report.inventory.functions[spec.path] = Inventory.Function(runtime: spec.runtime.rawValue, codeID: spec.codeID, image: spec.image,
+            let image = pushed.withLock { $0[spec.path] } ?? spec.image
+            report.inventory.functions[spec.path] = Inventory.Function(runtime: spec.runtime.rawValue, codeID: spec.codeID, image: image,
                                                                        port: spec.port, fingerprint: spec.fingerprint, commit: commit)
             report.deployed.append(spec.path)
         }, failed: { item, message, report in report.functionErrors[item.0.path] = message })

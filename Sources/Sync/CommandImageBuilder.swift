@@ -1,5 +1,6 @@
 import Foundation
 import Processes
+import State
 import Synchronization
 
 /// What a tenant's Dockerfile may do while it builds, per namespace (the operator's
@@ -55,22 +56,27 @@ public struct CommandImageBuilder: ImageBuilder {
     public var globalArguments: [String]
     public var policy: BuildPolicy
 
-    public init(tool: Tool, executable: String, globalArguments: [String] = [], policy: BuildPolicy = BuildPolicy()) {
+    public var registry: ImageRegistry?
+
+    public init(tool: Tool, executable: String, globalArguments: [String] = [], policy: BuildPolicy = BuildPolicy(),
+                registry: ImageRegistry? = nil) {
         self.tool = tool
         self.executable = executable
         self.globalArguments = globalArguments
         self.policy = policy
+        self.registry = registry
     }
 
     /// The builder for `--docker-builder auto|docker|podman|buildah`, or nil when none works.
-    public static func detect(_ choice: String = "auto", globalArguments: [String] = [], policy: BuildPolicy = BuildPolicy()) -> CommandImageBuilder? {
+    public static func detect(_ choice: String = "auto", globalArguments: [String] = [], policy: BuildPolicy = BuildPolicy(),
+                              registry: ImageRegistry? = nil) -> CommandImageBuilder? {
         let tools: [Tool] = choice == "auto" ? Tool.allCases : Tool(rawValue: choice).map { [$0] } ?? []
         for tool in tools {
             guard let path = ChildProcess.which([tool.rawValue]) else { continue }
             let probe: [String] = tool == .buildah ? ["--version"] : ["info"]
             if let out = try? ChildProcess.runBlocking(path, globalArguments + probe, timeout: .seconds(20), outputLimit: 64 << 10),
                out.status == 0, !out.timedOut {
-                return CommandImageBuilder(tool: tool, executable: path, globalArguments: globalArguments, policy: policy)
+                return CommandImageBuilder(tool: tool, executable: path, globalArguments: globalArguments, policy: policy, registry: registry)
             }
         }
         return nil
@@ -131,6 +137,47 @@ public struct CommandImageBuilder: ImageBuilder {
         }
     }
 
+    /// Pushes `image` to the registry its name starts with; returns the manifest's digest.
+    /// buildah and podman write it to a file; docker reports it among the image's
+    /// RepoDigests (docker takes `--image-registry-insecure` from its daemon.json only).
+    public func push(_ image: String) async throws(TargetError) -> String {
+        let insecure = registry?.insecure ?? false
+        let dir: String
+        do { dir = try ScratchFolder.make("zg-push") } catch { throw TargetError("\(error)", retryable: true) }
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let args: [String]
+        switch tool {
+        case .buildah, .podman:
+            args = ["push", "--digestfile", dir + "/digest"] + (insecure ? ["--tls-verify=false"] : []) + [image, "docker://" + image]
+        case .docker:
+            args = ["push", image]
+        }
+        let out: ChildProcess.Output
+        do {
+            out = try await ChildProcess.run(executable, globalArguments + args, timeout: policy.timeout, outputLimit: 64 << 10)
+        } catch {
+            throw TargetError("\(tool.rawValue) could not be started: \(error)", retryable: true)
+        }
+        guard out.status == 0, !out.timedOut else {
+            let tail = out.text.split(separator: "\n").suffix(5).joined(separator: "\n")
+            throw TargetError(out.timedOut ? "the push did not finish within \(policy.timeout.components.seconds)s" : "\(tool.rawValue) push of \(image) failed (exit \(out.status)):\n\(tail)",
+                              retryable: true)
+        }
+        var digest = ""
+        if tool == .docker {
+            let inspect = try? await ChildProcess.run(executable, globalArguments + ["image", "inspect", "--format", "{{join .RepoDigests \"\\n\"}}", image],
+                                                      timeout: .seconds(60), outputLimit: 64 << 10)
+            let repository = image.lastIndex(of: ":").map { String(image[..<$0]) } ?? image
+            digest = inspect?.text.split(separator: "\n").first { $0.hasPrefix(repository + "@") }.map { String($0.split(separator: "@").last!) } ?? ""
+        } else {
+            digest = ((try? String(contentsOfFile: dir + "/digest", encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        guard digest.hasPrefix("sha256:"), digest.count == 71 else {
+            throw TargetError("\(tool.rawValue) pushed \(image) but did not report its digest", retryable: true)
+        }
+        return digest
+    }
+
     /// buildah without network: the `FROM` images are pulled first (with it), then the
     /// build uses only what is in the store.
     private func pullBaseImages(_ dockerfile: String) async throws(TargetError) {
@@ -188,16 +235,18 @@ public struct CommandImageBuilder: ImageBuilder {
 public final class DetectingImageBuilder: ImageBuilder {
     public let choice: String
     public let policy: BuildPolicy
+    public let registry: ImageRegistry?
     private let found = Mutex<CommandImageBuilder??>(nil)
 
-    public init(choice: String, policy: BuildPolicy = BuildPolicy()) {
+    public init(choice: String, policy: BuildPolicy = BuildPolicy(), registry: ImageRegistry? = nil) {
         self.choice = choice
         self.policy = policy
+        self.registry = registry
     }
 
     public var builder: CommandImageBuilder? {
         if let known = found.withLock({ $0 }) { return known }
-        let detected = CommandImageBuilder.detect(choice, policy: policy)
+        let detected = CommandImageBuilder.detect(choice, policy: policy, registry: registry)
         found.withLock { $0 = .some(detected) }
         return detected
     }
@@ -211,5 +260,10 @@ public final class DetectingImageBuilder: ImageBuilder {
             throw TargetError("no Docker builder on this host (\(choice == "auto" ? "docker, podman or buildah" : choice)); the function is not deployed", retryable: false)
         }
         try await builder.build(image: image, dockerfile: dockerfile, context: context, namespace: namespace)
+    }
+
+    public func push(_ image: String) async throws(TargetError) -> String {
+        guard let builder else { throw TargetError("no Docker builder on this host to push with", retryable: false) }
+        return try await builder.push(image)
     }
 }

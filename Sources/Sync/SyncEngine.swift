@@ -169,7 +169,11 @@ public struct SyncEngine: Sendable {
         case .failure(let errors):
             outcome.errors = errors.errors
             return outcome
-        case .success(let desired):
+        case .success(var desired):
+            // Images pushed to a registry carry its name: the fingerprint changes with it.
+            if let registry = builder?.registry {
+                for i in desired.functions.indices { desired.functions[i].image = desired.functions[i].image.map(registry.qualified) }
+            }
             outcome.desired = desired
         }
         outcome.referenced = DesiredBuilder.referencedPaths(manifest: outcome.manifest!, tree: tree)

@@ -53,6 +53,12 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Namespaces whose build steps get the host's network (none by default): *, none, or ns1,ns2. Env: ZG_BUILD_NETWORK_NAMESPACES.")
     var buildNetworkNamespaces: String = env("ZG_BUILD_NETWORK_NAMESPACES") ?? "none"
 
+    @Option(help: "Push built Docker images to HOST[:PORT]/PREFIX and deploy them by digest. Env: ZG_IMAGE_REGISTRY.")
+    var imageRegistry: String? = env("ZG_IMAGE_REGISTRY")
+
+    @Flag(help: "The image registry speaks plain HTTP or has no trusted certificate. Env: ZG_IMAGE_REGISTRY_INSECURE=1.")
+    var imageRegistryInsecure = envFlag("ZG_IMAGE_REGISTRY_INSECURE")
+
     @Option(help: "How long one image build may take. Env: ZG_BUILD_TIMEOUT.")
     var buildTimeout: String = env("ZG_BUILD_TIMEOUT") ?? "10m"
 
@@ -151,6 +157,15 @@ struct Run: AsyncParsableCommand {
         guard ["auto", "docker", "podman", "buildah"].contains(dockerBuilder) else {
             throw usage("--docker-builder: \"\(dockerBuilder)\"; expected auto, docker, podman or buildah")
         }
+        var imageRegistryValue: ImageRegistry?
+        if let imageRegistry {
+            switch ImageRegistry.parse(imageRegistry, insecure: imageRegistryInsecure) {
+            case .success(let value): imageRegistryValue = value
+            case .failure(let error): throw usage("--image-registry: \(error)")
+            }
+        } else if imageRegistryInsecure {
+            throw usage("--image-registry-insecure needs --image-registry")
+        }
         if listen != "none" {
             guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port) else {
                 throw usage("--listen: \"\(listen)\"; expected HOST:PORT or none")
@@ -213,7 +228,7 @@ struct Run: AsyncParsableCommand {
         // Found on first use: no probe at all when no application has a Docker function.
         let buildPolicy = BuildPolicy(buildNamespaces: BuildPolicy.namespaces(dockerBuildNamespaces),
                                       networkNamespaces: BuildPolicy.namespaces(buildNetworkNamespaces), timeout: .seconds(buildSeconds))
-        let builder = DetectingImageBuilder(choice: dockerBuilder, policy: buildPolicy)
+        let builder = DetectingImageBuilder(choice: dockerBuilder, policy: buildPolicy, registry: imageRegistryValue)
         let checker = CodeChecker.detect()
         // Probing the tools takes a few hundred milliseconds: done beside the first syncs,
         // not before them.
