@@ -13,13 +13,13 @@ public final class HeadCache: Sendable {
     public let maxAge: Duration
 
     private struct Entry {
-        var commit: String
+        var head: GitSource.Head
         var at: ContinuousClock.Instant
     }
 
     private struct State {
         var entries: [String: Entry] = [:]
-        var inFlight: [String: [CheckedContinuation<Result<String, GitError>, Never>]] = [:]
+        var inFlight: [String: [CheckedContinuation<Result<GitSource.Head, GitError>, Never>]] = [:]
     }
 
     private let state = Mutex(State())
@@ -28,7 +28,7 @@ public final class HeadCache: Sendable {
         self.maxAge = maxAge
     }
 
-    /// The key: normalized URL, branch, and who asks: the namespace when credentials are
+    /// The key: normalized URL, ref, and who asks: the namespace when credentials are
     /// involved (a relative secret name is a different file in each), the user, the
     /// credential files and a digest of a password inside the URL. Only lookups made with
     /// the same credentials share an answer.
@@ -39,16 +39,16 @@ public final class HeadCache: Sendable {
         // Without credentials the answer is what the daemon's host may see, the same for
         // every tenant: shared across namespaces (a public monorepo costs one lookup).
         let credentialed = auth?.tokenFile != nil || auth?.sshKeyFile != nil || source.repoURL.user != nil || source.repoURL.password != nil
-        return [credentialed ? registration.namespace : "", source.repoURL.cacheKey, source.repoURL.user ?? "", inURL, source.branch, auth?.username ?? "",
+        return [credentialed ? registration.namespace : "", source.repoURL.cacheKey, source.repoURL.user ?? "", inURL, source.ref.description, auth?.username ?? "",
                 auth?.tokenFile ?? "", auth?.sshKeyFile ?? "", auth?.knownHostsFile ?? "", auth?.caFile ?? ""].joined(separator: "\u{0}")
     }
 
-    public func head(_ key: String, fresh: Bool, lookup: @escaping @Sendable () async throws(GitError) -> String) async throws(GitError) -> String {
+    public func head(_ key: String, fresh: Bool, lookup: @escaping @Sendable () async throws(GitError) -> GitSource.Head) async throws(GitError) -> GitSource.Head {
         let now = ContinuousClock.now
-        enum Step { case cached(String), wait, lookup }
+        enum Step { case cached(GitSource.Head), wait, lookup }
         if maxAge > .zero && !fresh {
             let step = state.withLock { s -> Step in
-                if let e = s.entries[key], now - e.at <= maxAge { return .cached(e.commit) }
+                if let e = s.entries[key], now - e.at <= maxAge { return .cached(e.head) }
                 if s.inFlight[key] != nil { return .wait }
                 s.inFlight[key] = []
                 return .lookup
@@ -57,9 +57,9 @@ public final class HeadCache: Sendable {
             case .cached(let commit):
                 return commit
             case .wait:
-                let result = await withCheckedContinuation { (c: CheckedContinuation<Result<String, GitError>, Never>) in
-                    let immediate: Result<String, GitError>? = state.withLock { s in
-                        if let e = s.entries[key], ContinuousClock.now - e.at <= maxAge { return .success(e.commit) }
+                let result = await withCheckedContinuation { (c: CheckedContinuation<Result<GitSource.Head, GitError>, Never>) in
+                    let immediate: Result<GitSource.Head, GitError>? = state.withLock { s in
+                        if let e = s.entries[key], ContinuousClock.now - e.at <= maxAge { return .success(e.head) }
                         if s.inFlight[key] == nil { return .failure(GitError(.local, call: "head cache", message: "retry")) }
                         s.inFlight[key]!.append(c)
                         return nil
@@ -73,15 +73,15 @@ public final class HeadCache: Sendable {
                 break
             }
         }
-        let result: Result<String, GitError>
+        let result: Result<GitSource.Head, GitError>
         do throws(GitError) {
             result = .success(try await lookup())
         } catch {
             result = .failure(error)
         }
-        let waiters = state.withLock { s -> [CheckedContinuation<Result<String, GitError>, Never>] in
+        let waiters = state.withLock { s -> [CheckedContinuation<Result<GitSource.Head, GitError>, Never>] in
             // A fresh answer (a sync request's) refreshes the cache for the others too.
-            if case .success(let commit) = result { s.entries[key] = Entry(commit: commit, at: ContinuousClock.now) }
+            if case .success(let head) = result { s.entries[key] = Entry(head: head, at: ContinuousClock.now) }
             return s.inFlight.removeValue(forKey: key) ?? []
         }
         for w in waiters { w.resume(returning: result) }

@@ -129,7 +129,7 @@ public struct Scheduler: Sendable {
         r.failures = 0
         r.due = nil
         r.urgent = trigger
-        if !spec.automated && !spec.suspended && trigger != .request && trigger != .webhook { r.urgent = nil }
+        if !spec.automated && !spec.suspended && !trigger.isAsked { r.urgent = nil }
         store(name, r)
     }
 
@@ -156,7 +156,7 @@ public struct Scheduler: Sendable {
         return r.due!
     }
 
-    /// A request file for `name` (`.request`, or `.webhook` when a push wrote it).
+    /// A request file for `name` (`.request`, `.webhook` when a push wrote it, `.rollback` for a pin).
     public mutating func request(_ name: String, trigger: Trigger = .request) -> RequestAction {
         guard var r = records[name] else { return .keep }
         guard r.spec != nil, !r.removing else { return .discard }
@@ -262,12 +262,12 @@ public struct Scheduler: Sendable {
             return nil
         }
         // syncPolicy.automated false: only a request (and its retries) syncs.
-        if !spec.automated && !spec.suspended && trigger != .request && trigger != .webhook && trigger != .retry {
+        if !spec.automated && !spec.suspended && !trigger.isAsked && trigger != .retry {
             r.due = nil
             store(name, r)
             return nil
         }
-        let asked = trigger == .request || trigger == .webhook
+        let asked = trigger.isAsked
         let poll: Date? = spec.automated ? now.addingTimeInterval(configuration.policy.poll(interval: spec.pollInterval, random: random())) : nil
         let retry: Date? = spec.automated || asked || trigger == .retry
             ? now.addingTimeInterval(configuration.policy.backoff(failures: r.failures + 1, interval: spec.pollInterval, random: random())) : nil

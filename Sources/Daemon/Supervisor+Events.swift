@@ -32,7 +32,7 @@ extension Supervisor {
 
     func requestArrived(_ name: String) {
         guard requests.exists(name) else { return }
-        switch scheduler.request(name, trigger: requests.isWebhook(name) ? .webhook : .request) {
+        switch scheduler.request(name, trigger: requests.kind(name).trigger) {
         case .queued, .keep: break
         case .discard: requests.remove(name)  // nothing to sync: the status already says why
         }
@@ -82,7 +82,7 @@ extension Supervisor {
                 app.key = runner.context.key(registration)
                 apps[name] = app
                 // A request written before the registration was read (POST, then sync).
-                let trigger: Scheduler.Trigger = requests.exists(name) ? (requests.isWebhook(name) ? .webhook : .request) : (startup ? .startup : .registration)
+                let trigger: Scheduler.Trigger = requests.exists(name) ? requests.kind(name).trigger : (startup ? .startup : .registration)
                 scheduler.register(name, spec: runner.context.spec(registration), trigger: trigger)
                 if let previousNamespace, previousNamespace != registration.namespace {
                     // Another application under the same name: what the old one deployed is
@@ -92,7 +92,7 @@ extension Supervisor {
                 } else if removing {
                     logger.info("registration back within the grace period; nothing undeployed", metadata: ["app": "\(name)"])
                 }
-                if !registration.syncPolicy.automated && !registration.syncPolicy.suspend && trigger != .request && trigger != .webhook {
+                if !registration.syncPolicy.automated && !registration.syncPolicy.suspend && !trigger.isAsked {
                     // Manual: looked at only on request. A new or fixed registration says so.
                     if previous == nil || previous?.status == .pending || previous?.status == .invalid {
                         await runner.publish(.pending(registration, file: file, previous: previous,

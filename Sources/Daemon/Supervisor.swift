@@ -165,7 +165,7 @@ public actor Supervisor {
         // The request this look handled is removed, unless it was written again meanwhile.
         if let handled = apps[name]?.request {
             apps[name]?.request = nil
-            if requests.acknowledge(name, handled: handled) { _ = scheduler.request(name, trigger: requests.isWebhook(name) ? .webhook : .request) }
+            if requests.acknowledge(name, handled: handled) { _ = scheduler.request(name, trigger: requests.kind(name).trigger) }
         }
         wakeup.signal()
     }

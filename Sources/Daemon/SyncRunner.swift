@@ -29,6 +29,8 @@ public struct SyncRunner: Sendable {
         var history: SyncHistory
         let started = ContinuousClock.now
         var startedAt: Date
+        /// What a real sync changed: functions (deployed, undeployed), static files.
+        var changes: (functions: Int, files: Int)?
         var name: String { registration.name }
     }
 
@@ -82,12 +84,19 @@ public struct SyncRunner: Sendable {
 
         // 2. Head lookup: a request or a changed registration asks the server; polls share
         // a moment's answer with the applications of the same repository and credentials.
-        let head: String
+        // A rollback pin names the commit itself: no lookup, whatever the ref does.
+        let pin = layout.readPin(name)
+        look.status.pinned = pin.map { StatusDocument.Pinned(commit: $0.commit, reason: $0.reason, since: $0.since) }
+        let ref: Registration.Ref = pin.map { .commit($0.commit) } ?? registration.source.ref
+        let resolved: GitSource.Head
         do throws(GitError) {
-            head = try await lookUpHead(registration, remote, fresh: launch.force || launch.trigger == .registration)
+            resolved = pin != nil ? GitSource.Head(commit: pin!.commit)
+                : try await lookUpHead(registration, remote, fresh: launch.force || launch.trigger == .registration)
         } catch {
             return await gitFailure(error, &look)
         }
+        let head = resolved.commit
+        if case .semver = registration.source.ref, let tag = resolved.tag { look.status.source.ref?.resolved = tag }
 
         // 3. Unchanged since the last successful sync: only nextSync moves. The same input
         // that stalled last time stalls again: it waits for a change.
@@ -107,13 +116,14 @@ public struct SyncRunner: Sendable {
         let counting = CountingTarget(context.target)
         let outcome: SyncEngine.Outcome
         do throws(GitError) {
-            outcome = try await apply(registration, remote: remote, head: head, target: counting)
+            outcome = try await apply(registration, ref: ref, remote: remote, head: head, target: counting)
         } catch {
             return await gitFailure(error, &look, commit: head)
         }
 
         // 5. Outcome -> status, history, log.
         look.status.record(outcome)
+        look.changes = outcome.report.map { ($0.deployed.count + $0.undeployed.count, $0.uploaded + $0.deletedFiles) }
         let calls = counting.counts.total
         if let (failure, invalid) = StatusDocument.failure(of: outcome) {
             if invalid { look.history.stalled = .init(commit: head, key: key, at: look.startedAt) }
@@ -127,15 +137,15 @@ public struct SyncRunner: Sendable {
     }
 
     /// The branch head, shared through the head cache, on the lookup pool.
-    private func lookUpHead(_ registration: Registration, _ remote: Remote, fresh: Bool) async throws(GitError) -> String {
+    private func lookUpHead(_ registration: Registration, _ remote: Remote, fresh: Bool) async throws(GitError) -> GitSource.Head {
         let git = context.git
-        let branch = registration.source.branch
+        let ref = registration.source.ref
         let workers = context.lookupWorkers
         let metrics = context.metrics
-        return try await context.heads.head(HeadCache.key(registration), fresh: fresh) { () async throws(GitError) -> String in
+        return try await context.heads.head(HeadCache.key(registration), fresh: fresh) { () async throws(GitError) -> GitSource.Head in
             let started = ContinuousClock.now
             do throws(GitError) {
-                let commit = try await workers.run { () throws(GitError) -> String in try git.head(remote, branch: branch) }
+                let commit = try await workers.run { () throws(GitError) -> GitSource.Head in try git.head(remote, ref: ref) }
                 metrics.gitRequest(kind: "head", ok: true, since: started)
                 return commit
             } catch {
@@ -147,13 +157,13 @@ public struct SyncRunner: Sendable {
 
     /// Fetch, then plan and apply through the sync engine (its blocking parts on the
     /// worker pool).
-    private func apply(_ registration: Registration, remote: Remote, head: String, target: CountingTarget) async throws(GitError) -> SyncEngine.Outcome {
+    private func apply(_ registration: Registration, ref: Registration.Ref, remote: Remote, head: String,
+                       target: CountingTarget) async throws(GitError) -> SyncEngine.Outcome {
         let git = context.git
-        let branch = registration.source.branch
         let started = ContinuousClock.now
         let fetched: GitSource.FetchResult
         do throws(GitError) {
-            fetched = try await context.workers.run { () throws(GitError) -> GitSource.FetchResult in try git.fetch(remote, branch: branch, want: head) }
+            fetched = try await context.workers.run { () throws(GitError) -> GitSource.FetchResult in try git.fetch(remote, ref: ref, want: head) }
             context.metrics.gitRequest(kind: fetched.transferred ? "fetch" : "fetch_cached", ok: true, since: started)
         } catch {
             context.metrics.gitRequest(kind: "fetch", ok: false, since: started)
@@ -199,7 +209,8 @@ public struct SyncRunner: Sendable {
         }
         let elapsed = milliseconds(ContinuousClock.now - look.started)
         look.history.record(.init(at: look.startedAt, trigger: look.launch.trigger, commit: commit, result: look.status.status.rawValue,
-                                  durationMs: elapsed, targetCalls: calls, message: look.status.message))
+                                  durationMs: elapsed, targetCalls: calls, message: look.status.message,
+                                  functionsChanged: look.changes?.functions, filesChanged: look.changes?.files))
         await write(look.history, look.name)
         await write(look.status)
         var meta: Logger.Metadata = ["app": "\(look.name)", "result": "\(look.status.status.rawValue)", "duration_ms": .stringConvertible(elapsed),

@@ -23,21 +23,66 @@ public struct GitSource: Sendable {
 
     // MARK: Head lookup
 
+    /// What a ref names now: the commit, and for tag refs the tag (for semver, the tag the
+    /// range chose).
+    public struct Head: Sendable, Hashable {
+        public var commit: String
+        public var tag: String?
+        public init(commit: String, tag: String? = nil) {
+            self.commit = commit
+            self.tag = tag
+        }
+    }
+
     /// The commit `branch` points at, by one ls-remote round trip; no objects transferred.
     public func head(_ remote: Remote, branch: String) throws(GitError) -> String {
-        try Session.run(remote) { (session, callbacks) throws(GitError) -> String in
+        try head(remote, ref: .branch(branch)).commit
+    }
+
+    /// The commit `ref` names, by one ls-remote round trip (the server lists heads and tags
+    /// in it); a commit ref needs no network.
+    public func head(_ remote: Remote, ref: Registration.Ref) throws(GitError) -> Head {
+        if case .commit(let commit) = ref { return Head(commit: commit) }
+        return try Session.run(remote) { (session, callbacks) throws(GitError) -> Head in
             var handle: OpaquePointer?
             let rc = git_remote_create_detached(&handle, remote.libgit2URL)
             guard rc == 0, let handle else { throw session.error("git_remote_create_detached", rc) }
             defer { git_remote_free(handle) }
             defer { git_remote_disconnect(handle) }
             let refs = try connectAndList(handle, &callbacks, session)
-            if let oid = refs.first(where: { $0.name == "refs/heads/" + branch })?.oid {
-                return withUnsafePointer(to: oid) { Git.hex($0) }
-            }
+            return try Self.choose(ref, among: refs.map { ($0.name, withUnsafePointer(to: $0.oid) { Git.hex($0) }) }, url: remote.shown)
+        }
+    }
+
+    /// The head `ref` names among advertised refs (name, id); annotated tags are peeled
+    /// (`refs/tags/T^{}` is the commit).
+    static func choose(_ ref: Registration.Ref, among refs: [(name: String, id: String)], url: String) throws(GitError) -> Head {
+        func id(_ name: String) -> String? { refs.first { $0.name == name }?.id }
+        func tagCommit(_ tag: String) -> String? { id("refs/tags/\(tag)^{}") ?? id("refs/tags/\(tag)") }
+        let tags = refs.compactMap { $0.name.hasPrefix("refs/tags/") && !$0.name.hasSuffix("^{}") ? String($0.name.dropFirst("refs/tags/".count)) : nil }
+        func listing(_ names: [String], _ what: String) -> String {
+            names.isEmpty ? "no \(what)" : names.sorted().suffix(8).joined(separator: ", ")
+        }
+        switch ref {
+        case .branch(let branch):
+            if let commit = id("refs/heads/" + branch) { return Head(commit: commit) }
             let branches = refs.compactMap { $0.name.hasPrefix("refs/heads/") ? String($0.name.dropFirst("refs/heads/".count)) : nil }
-            throw GitError(.branchNotFound, call: "git_remote_ls", message: "branch \"\(branch)\" not found", url: remote.shown,
-                           hint: "check spec.source.branch (the repository has \(branches.isEmpty ? "no branches" : branches.prefix(5).joined(separator: ", ")))")
+            throw GitError(.branchNotFound, call: "git_remote_ls", message: "branch \"\(branch)\" not found", url: url,
+                           hint: "check spec.source.branch (the repository has \(listing(branches, "branches")))")
+        case .tag(let tag):
+            if let commit = tagCommit(tag) { return Head(commit: commit, tag: tag) }
+            throw GitError(.branchNotFound, call: "git_remote_ls", message: "tag \"\(tag)\" not found", url: url,
+                           hint: "check spec.source.tag (the repository has \(listing(tags, "tags")))")
+        case .semver(let text):
+            guard case .success(let range) = SemverRange.parse(text) else {
+                throw GitError(.local, call: "semver", message: "\"\(text)\" is not a version range", hint: "check spec.source.semver")
+            }
+            if let best = range.best(of: tags), let commit = tagCommit(best.tag) { return Head(commit: commit, tag: best.tag) }
+            let versions = tags.filter { SemanticVersion.parse($0) != nil }
+            throw GitError(.branchNotFound, call: "git_remote_ls", message: "no tag matches semver \"\(text)\"", url: url,
+                           hint: "push a matching tag or widen spec.source.semver (version tags: \(listing(versions, "version tags")))")
+        case .commit(let commit):
+            return Head(commit: commit)
         }
     }
 
@@ -80,6 +125,15 @@ public struct GitSource: Sendable {
     /// are serialized (across processes too, by a lock file); when `want` is already in the
     /// cache nothing is transferred.
     public func fetch(_ remote: Remote, branch: String, want: String? = nil) throws(GitError) -> FetchResult {
+        try fetch(remote, ref: .branch(branch), want: want)
+    }
+
+    /// Fetches what `ref` needs into the shared cache: the branch; the tag; every tag (a
+    /// semver range); every branch and tag (a commit, or a pinned commit that is not in the
+    /// cache: servers give only advertised objects). `want`: the commit the head lookup
+    /// answered; it must be in the cache afterwards.
+    public func fetch(_ remote: Remote, ref source: Registration.Ref, want: String? = nil) throws(GitError) -> FetchResult {
+        guard case .branch(let branch) = source else { return try fetchAny(remote, ref: source, want: want) }
         try remote.refuseLocalUnlessAllowed()
         let path = cachePath(for: remote.url)
         let lock: FileLock
@@ -157,7 +211,7 @@ public struct GitSource: Sendable {
         return total
     }
 
-    private func openOrInitCache(_ path: String) throws(GitError) -> OpaquePointer {
+    func openOrInitCache(_ path: String) throws(GitError) -> OpaquePointer {
         var repo: OpaquePointer?
         if FileManager.default.fileExists(atPath: path + "/HEAD"), git_repository_open_bare(&repo, path) == 0, let repo {
             return repo

@@ -67,7 +67,9 @@ final class Session {
         if rc == GIT_ECERTIFICATE.rawValue || lower.contains("certificate") {
             return make(.certificateInvalid, "the server's TLS certificate is not trusted; fix the certificate, or give the daemon the CA with --ca-file")
         }
-        if rc == GIT_EAUTH.rawValue || lower.contains("401") || lower.contains("403") || lower.contains("authentication") {
+        // HTTP 401 / 403 as a number of its own (a port like 40329 is not one).
+        let numbers = Set(lower.split { !$0.isNumber }.map(String.init))
+        if rc == GIT_EAUTH.rawValue || numbers.contains("401") || numbers.contains("403") || lower.contains("authentication") {
             return make(.authenticationFailed, "check spec.source.auth")
         }
         if lower.contains("404") || lower.contains("not found") || lower.contains("no such repository")

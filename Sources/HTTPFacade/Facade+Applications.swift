@@ -176,11 +176,7 @@ extension Facade {
     }
 
     func requestSync(_ name: String, grant: APITokens.Grant) -> Response {
-        guard Rules.dnsLabelProblem(name) == nil else { return error(.badRequest, "\"\(name)\" is not an application name (a DNS label)") }
-        guard FileManager.default.fileExists(atPath: layout.statusFile(name)) || !scanner.holders(of: name).files.isEmpty,
-              visible(name, grant: grant) else {
-            return error(.notFound, "no application named \"\(name)\"")
-        }
+        if let refused = known(name, grant: grant) { return refused }
         do {
             try SyncRequests(layout: layout).write(name, by: "the REST API")
         } catch {

@@ -24,11 +24,13 @@ extension Facade {
         }
         var byStatus: [String: Int] = Dictionary(uniqueKeysWithValues: StatusDocument.Phase.allCases.map { ($0.rawValue, 0) })
         var info = "", lastSync = "", conflicts = ""
+        var pinned = 0
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         for doc in documents() {
             guard let status = try? decoder.decode(StatusDocument.self, from: Data(doc.bytes)) else { continue }
             byStatus[status.status.rawValue, default: 0] += 1
+            if status.pinned != nil { pinned += 1 }
             let labels = "app=\"\(Self.label(status.name))\",namespace=\"\(Self.label(status.namespace))\""
             // One series per application, as Argo CD's argocd_app_info: its state in labels.
             info += "zerverless_gitops_app_info{\(labels),status=\"\(status.status.rawValue)\",commit=\"\(status.source.commit ?? "")\"} 1\n"
@@ -37,6 +39,8 @@ extension Facade {
         }
         out += "# HELP zerverless_gitops_applications Applications by status (from the status files).\n# TYPE zerverless_gitops_applications gauge\n"
         for (status, count) in byStatus.sorted(by: { $0.key < $1.key }) { out += "zerverless_gitops_applications{status=\"\(status)\"} \(count)\n" }
+        out += "# HELP zerverless_gitops_applications_pinned Applications held at a commit by a rollback pin.\n"
+        out += "# TYPE zerverless_gitops_applications_pinned gauge\nzerverless_gitops_applications_pinned \(pinned)\n"
         out += "# HELP zerverless_gitops_app_info Each application, with its status and the commit of its last successful sync.\n"
         out += "# TYPE zerverless_gitops_app_info gauge\n" + info
         out += "# HELP zerverless_gitops_app_conflicts Paths each application's manifest wants that another application owns.\n"

@@ -32,24 +32,34 @@ extension Facade {
             webhookDelivery(provider: provider.rawValue, result: "bad_payload")
             return self.error(.badRequest, "no repository URL in the payload")
         }
-        guard let branch = push.branch else {
-            // A tag push: acknowledged (a forge marks every unanswered delivery failed);
-            // no application follows tags yet.
+        guard push.branch != nil || push.tag != nil else {
             webhookDelivery(provider: provider.rawValue, result: "ignored")
-            return json(.accepted, ["provider": provider.rawValue, "triggered": [String](),
-                                    "message": push.tag.map { "tag \($0) pushed; no application follows tags" } ?? "no branch in the push; ignored"])
+            return json(.accepted, ["provider": provider.rawValue, "triggered": [String](), "message": "no branch or tag in the push; ignored"])
+        }
+        // A branch push triggers the apps that follow that branch; a tag push, the apps that
+        // follow that tag or a semver range (the daemon decides whether the range moved).
+        func follows(_ ref: Registration.Ref) -> Bool {
+            switch ref {
+            case .branch(let b): return b == push.branch
+            case .tag(let t): return t == push.tag
+            case .semver: return push.tag != nil
+            case .commit: return false
+            }
         }
         var triggered: [String] = []
         let requests = SyncRequests(layout: layout)
         for file in scanner.scan().files {
-            guard case .success(let r) = file.result, r.source.branch == branch,
+            guard case .success(let r) = file.result, follows(r.source.ref),
                   push.keys.contains(r.source.repoURL.matchKey), !triggered.contains(r.name) else { continue }
             if (try? requests.write(r.name, by: "a \(provider.rawValue) push", webhook: true)) != nil {
                 triggered.append(r.name)
             }
         }
         webhookDelivery(provider: provider.rawValue, result: triggered.isEmpty ? "no_match" : "triggered")
-        return json(.accepted, ["provider": provider.rawValue, "branch": branch, "triggered": triggered.sorted()])
+        var answer: [String: Any] = ["provider": provider.rawValue, "triggered": triggered.sorted()]
+        if let branch = push.branch { answer["branch"] = branch }
+        if let tag = push.tag { answer["tag"] = tag }
+        return json(.accepted, answer)
     }
 
     func webhookDelivery(provider: String, result: String) {

@@ -90,6 +90,18 @@ public struct Facade: Sendable {
             let name = try context.parameters.require("name")
             return self.authorized(request) { self.requestSync(name, grant: $0) }
         }
+        api.get("{name}/history") { request, context in
+            let name = try context.parameters.require("name")
+            return self.authorized(request) { self.history(name, request: request, grant: $0) }
+        }
+        api.post("{name}/rollback") { request, context in
+            let name = try context.parameters.require("name")
+            return await self.authorizedAsync(request) { await self.rollback(name, request: request, grant: $0) }
+        }
+        api.delete("{name}/pin") { request, context in
+            let name = try context.parameters.require("name")
+            return self.authorized(request) { self.unpin(name, grant: $0) }
+        }
         let secretsAPI = router.group("/api/gitops/secrets")
         secretsAPI.get("{namespace}") { request, context in
             let namespace = try context.parameters.require("namespace")

@@ -1064,6 +1064,233 @@ enum OpenAPIDocument {
           }
         }
       }
+    },
+    "/api/gitops/applications/{name}/history": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/name"
+        }
+      ],
+      "get": {
+        "operationId": "applicationHistory",
+        "summary": "The application's last attempts",
+        "tags": [
+          "applications"
+        ],
+        "security": [
+          {
+            "bearerAuth": []
+          }
+        ],
+        "description": "Reads STATE/apps/NAME/history.json (what `zerverless-gitops history NAME --json` prints).",
+        "parameters": [
+          {
+            "name": "limit",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "type": "integer",
+              "minimum": 1
+            },
+            "description": "at most this many attempts"
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "the attempts, newest first",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/History"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "the name is not a DNS label, or limit is not a number of at least 1",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "404": {
+            "description": "no such application (or another namespace's)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/gitops/applications/{name}/rollback": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/name"
+        }
+      ],
+      "post": {
+        "operationId": "rollbackApplication",
+        "summary": "Pin the application to a commit",
+        "tags": [
+          "applications"
+        ],
+        "security": [
+          {
+            "bearerAuth": []
+          }
+        ],
+        "description": "Writes STATE/apps/NAME/pin.json and a sync request (trigger rollback): the daemon deploys the commit at once and stays there whatever the ref does, until DELETE .../pin. A rewrite of the registration does not undo it. A commit the repository does not have makes the app error (what is deployed stays).",
+        "requestBody": {
+          "required": false,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/RollbackRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "202": {
+            "description": "the pin is written",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Pinned"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "the name is not a DNS label, or the body is not {commit?, reason?}",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "404": {
+            "description": "no such application (or another namespace's)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "409": {
+            "description": "no commit given and no earlier successful commit in the history",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "413": {
+            "description": "the body is over 16 KiB",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "500": {
+            "description": "the pin cannot be written",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/gitops/applications/{name}/pin": {
+      "parameters": [
+        {
+          "$ref": "#/components/parameters/name"
+        }
+      ],
+      "delete": {
+        "operationId": "unpinApplication",
+        "summary": "Remove the rollback pin",
+        "tags": [
+          "applications"
+        ],
+        "security": [
+          {
+            "bearerAuth": []
+          }
+        ],
+        "description": "Removes STATE/apps/NAME/pin.json and asks for a sync: the app follows its ref again.",
+        "responses": {
+          "202": {
+            "description": "unpinned",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Unpinned"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "the name is not a DNS label",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "404": {
+            "description": "no such application, or it is not pinned",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "500": {
+            "description": "the pin cannot be removed",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
     }
   },
   "components": {
@@ -1134,7 +1361,26 @@ enum OpenAPIDocument {
             "type": "string",
             "default": "main",
             "pattern": "^[A-Za-z0-9_][A-Za-z0-9_-]*(/[A-Za-z0-9_][A-Za-z0-9_-]*)*$",
-            "description": "The branch followed (git check-ref-format rules: no refs/ prefix, no '..', '//', '@{', spaces, control characters or ~^:?*[\\, not starting with '-' or '/', not ending with '/', '.' or .lock, no component starting with '.'). The pattern is a safe subset of what is taken."
+            "description": "The branch followed (git check-ref-format rules: no refs/ prefix, no '..', '//', '@{', spaces, control characters or ~^:?*[\\, not starting with '-' or '/', not ending with '/', '.' or .lock, no component starting with '.'). The pattern is a safe subset of what is taken. At most one of branch, tag, semver and commit (two are refused with 400); none: branch main."
+          },
+          "tag": {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9_][A-Za-z0-9_-]*(/[A-Za-z0-9_][A-Za-z0-9_-]*)*$",
+            "description": "A fixed tag (lightweight or annotated) instead of a branch."
+          },
+          "semver": {
+            "type": "string",
+            "maxLength": 200,
+            "description": "A range over version tags (v prefix allowed): the highest matching tag is deployed and moves when a higher one is pushed. Comparators separated by spaces (all hold), alternatives by ||: >=1.2.0 <2.0.0, ^1.4, ~1.2.3, 1.x, *. Pre-releases only when the range names one of the same version. A malformed range is refused with 400.",
+            "examples": [
+              ">=1.2.0 <2.0.0",
+              "^1.4"
+            ]
+          },
+          "commit": {
+            "type": "string",
+            "pattern": "^[0-9a-f]{40}$",
+            "description": "A fixed commit (40 lowercase hex digits)."
           },
           "path": {
             "type": "string",
@@ -1191,7 +1437,26 @@ enum OpenAPIDocument {
             "type": "string",
             "default": "main",
             "pattern": "^[A-Za-z0-9_][A-Za-z0-9_-]*(/[A-Za-z0-9_][A-Za-z0-9_-]*)*$",
-            "description": "The branch followed (git check-ref-format rules: no refs/ prefix, no '..', '//', '@{', spaces, control characters or ~^:?*[\\, not starting with '-' or '/', not ending with '/', '.' or .lock, no component starting with '.'). The pattern is a safe subset of what is taken."
+            "description": "The branch followed (git check-ref-format rules: no refs/ prefix, no '..', '//', '@{', spaces, control characters or ~^:?*[\\, not starting with '-' or '/', not ending with '/', '.' or .lock, no component starting with '.'). The pattern is a safe subset of what is taken. At most one of branch, tag, semver and commit (two are refused with 400); none: branch main."
+          },
+          "tag": {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9_][A-Za-z0-9_-]*(/[A-Za-z0-9_][A-Za-z0-9_-]*)*$",
+            "description": "A fixed tag (lightweight or annotated) instead of a branch."
+          },
+          "semver": {
+            "type": "string",
+            "maxLength": 200,
+            "description": "A range over version tags (v prefix allowed): the highest matching tag is deployed and moves when a higher one is pushed. Comparators separated by spaces (all hold), alternatives by ||: >=1.2.0 <2.0.0, ^1.4, ~1.2.3, 1.x, *. Pre-releases only when the range names one of the same version. A malformed range is refused with 400.",
+            "examples": [
+              ">=1.2.0 <2.0.0",
+              "^1.4"
+            ]
+          },
+          "commit": {
+            "type": "string",
+            "pattern": "^[0-9a-f]{40}$",
+            "description": "A fixed commit (40 lowercase hex digits)."
           },
           "path": {
             "type": "string",
@@ -1249,7 +1514,26 @@ enum OpenAPIDocument {
             "type": "string",
             "default": "main",
             "pattern": "^[A-Za-z0-9_][A-Za-z0-9_-]*(/[A-Za-z0-9_][A-Za-z0-9_-]*)*$",
-            "description": "The branch followed (git check-ref-format rules: no refs/ prefix, no '..', '//', '@{', spaces, control characters or ~^:?*[\\, not starting with '-' or '/', not ending with '/', '.' or .lock, no component starting with '.'). The pattern is a safe subset of what is taken."
+            "description": "The branch followed (git check-ref-format rules: no refs/ prefix, no '..', '//', '@{', spaces, control characters or ~^:?*[\\, not starting with '-' or '/', not ending with '/', '.' or .lock, no component starting with '.'). The pattern is a safe subset of what is taken. At most one of branch, tag, semver and commit (two are refused with 400); none: branch main."
+          },
+          "tag": {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9_][A-Za-z0-9_-]*(/[A-Za-z0-9_][A-Za-z0-9_-]*)*$",
+            "description": "A fixed tag (lightweight or annotated) instead of a branch."
+          },
+          "semver": {
+            "type": "string",
+            "maxLength": 200,
+            "description": "A range over version tags (v prefix allowed): the highest matching tag is deployed and moves when a higher one is pushed. Comparators separated by spaces (all hold), alternatives by ||: >=1.2.0 <2.0.0, ^1.4, ~1.2.3, 1.x, *. Pre-releases only when the range names one of the same version. A malformed range is refused with 400.",
+            "examples": [
+              ">=1.2.0 <2.0.0",
+              "^1.4"
+            ]
+          },
+          "commit": {
+            "type": "string",
+            "pattern": "^[0-9a-f]{40}$",
+            "description": "A fixed commit (40 lowercase hex digits)."
           },
           "path": {
             "type": "string",
@@ -1263,7 +1547,7 @@ enum OpenAPIDocument {
         }
       },
       "RegistrationSource": {
-        "description": "Where the application comes from. The keys are repoURL, branch, path and auth, nothing else (unknown fields and inline secrets are refused with a diagnostic, 400).",
+        "description": "Where the application comes from. The keys are repoURL, one of branch/tag/semver/commit, path and auth, nothing else (unknown fields and inline secrets are refused with a diagnostic, 400).",
         "oneOf": [
           {
             "$ref": "#/components/schemas/SourceHTTPS"
@@ -1481,7 +1765,6 @@ enum OpenAPIDocument {
             "type": "object",
             "required": [
               "repoURL",
-              "branch",
               "path"
             ],
             "additionalProperties": false,
@@ -1491,7 +1774,8 @@ enum OpenAPIDocument {
                 "description": "credentials redacted"
               },
               "branch": {
-                "type": "string"
+                "type": "string",
+                "description": "the branch followed (branch refs only)"
               },
               "path": {
                 "type": "string"
@@ -1500,6 +1784,30 @@ enum OpenAPIDocument {
                 "type": "string",
                 "pattern": "^[0-9a-f]{40}$",
                 "description": "the commit of the last successful sync"
+              },
+              "ref": {
+                "type": "object",
+                "description": "what is followed: exactly one of branch, tag, semver (with resolved: the tag the range chose), commit",
+                "minProperties": 1,
+                "additionalProperties": false,
+                "properties": {
+                  "branch": {
+                    "type": "string"
+                  },
+                  "tag": {
+                    "type": "string"
+                  },
+                  "semver": {
+                    "type": "string"
+                  },
+                  "resolved": {
+                    "type": "string"
+                  },
+                  "commit": {
+                    "type": "string",
+                    "pattern": "^[0-9a-f]{40}$"
+                  }
+                }
               }
             }
           },
@@ -1656,6 +1964,28 @@ enum OpenAPIDocument {
                 "owner": {
                   "type": "string"
                 }
+              }
+            }
+          },
+          "pinned": {
+            "type": "object",
+            "description": "a rollback pin in force: the app stays at this commit until unpinned",
+            "required": [
+              "commit",
+              "since"
+            ],
+            "additionalProperties": false,
+            "properties": {
+              "commit": {
+                "type": "string",
+                "pattern": "^[0-9a-f]{40}$"
+              },
+              "reason": {
+                "type": "string"
+              },
+              "since": {
+                "type": "string",
+                "format": "date-time"
               }
             }
           }
@@ -1935,6 +2265,129 @@ enum OpenAPIDocument {
               "type": "string"
             },
             "minItems": 1
+          }
+        }
+      },
+      "History": {
+        "type": "object",
+        "required": [
+          "history"
+        ],
+        "additionalProperties": false,
+        "properties": {
+          "history": {
+            "type": "array",
+            "description": "newest first; unchanged polls are not attempts; at most 20 kept",
+            "items": {
+              "type": "object",
+              "required": [
+                "time",
+                "trigger",
+                "result",
+                "durationMs",
+                "targetCalls"
+              ],
+              "additionalProperties": false,
+              "properties": {
+                "time": {
+                  "type": "string",
+                  "format": "date-time"
+                },
+                "trigger": {
+                  "enum": [
+                    "startup",
+                    "registration",
+                    "request",
+                    "webhook",
+                    "poll",
+                    "retry",
+                    "removal",
+                    "rollback"
+                  ]
+                },
+                "commit": {
+                  "type": "string",
+                  "pattern": "^[0-9a-f]{40}$"
+                },
+                "result": {
+                  "type": "string",
+                  "description": "the status the attempt ended in: synced, error, invalid, undeployed..."
+                },
+                "durationMs": {
+                  "type": "integer",
+                  "minimum": 0
+                },
+                "targetCalls": {
+                  "type": "integer",
+                  "minimum": 0
+                },
+                "functionsChanged": {
+                  "type": "integer",
+                  "minimum": 0
+                },
+                "filesChanged": {
+                  "type": "integer",
+                  "minimum": 0
+                },
+                "message": {
+                  "type": "string"
+                }
+              }
+            }
+          }
+        }
+      },
+      "RollbackRequest": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+          "commit": {
+            "type": "string",
+            "pattern": "^[0-9a-f]{40}$",
+            "description": "default: the successful commit before the current one"
+          },
+          "reason": {
+            "type": "string",
+            "maxLength": 1024
+          }
+        }
+      },
+      "Pinned": {
+        "type": "object",
+        "required": [
+          "name",
+          "pinned"
+        ],
+        "additionalProperties": false,
+        "properties": {
+          "name": {
+            "type": "string"
+          },
+          "pinned": {
+            "type": "string",
+            "pattern": "^[0-9a-f]{40}$"
+          },
+          "from": {
+            "type": "string"
+          },
+          "reason": {
+            "type": "string"
+          }
+        }
+      },
+      "Unpinned": {
+        "type": "object",
+        "required": [
+          "name",
+          "pinned"
+        ],
+        "additionalProperties": false,
+        "properties": {
+          "name": {
+            "type": "string"
+          },
+          "pinned": {
+            "const": false
           }
         }
       }

@@ -42,6 +42,16 @@ public final class GitRepo: @unchecked Sendable {
         return try git(["rev-parse", "HEAD"], cwd: work)
     }
 
+    /// Tags `commit` (default: the work tree's HEAD), annotated when `message` is given,
+    /// and pushes the tag; returns the commit.
+    @discardableResult
+    public func tag(_ name: String, commit: String? = nil, message: String? = nil) throws -> String {
+        let target = try commit ?? git(["rev-parse", "HEAD"], cwd: work)
+        try git(["tag"] + (message.map { ["-a", "-m", $0] } ?? []) + [name, target], cwd: work)
+        try git(["push", "-q", bare, "refs/tags/\(name):refs/tags/\(name)"], cwd: work)
+        return target
+    }
+
     /// Rewrites history: a new root commit force-pushed over the branch.
     @discardableResult
     public func forcePushNewHistory(_ files: [String: String], message: String) throws -> String {

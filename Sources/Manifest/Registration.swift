@@ -27,9 +27,50 @@ public struct Registration: Sendable, Hashable, Codable {
         }
     }
 
+    /// What of the repository is deployed: exactly one of these (default: branch main).
+    public enum Ref: Sendable, Hashable, Codable, CustomStringConvertible {
+        /// The branch head, moving with every push.
+        case branch(String)
+        /// A fixed tag (lightweight or annotated).
+        case tag(String)
+        /// The highest tag whose version is in the range; moves when a higher one is pushed.
+        case semver(String)
+        /// A fixed commit (40 hex).
+        case commit(String)
+
+        /// The registration's field name: branch, tag, semver or commit.
+        public var kind: String {
+            switch self {
+            case .branch: "branch"
+            case .tag: "tag"
+            case .semver: "semver"
+            case .commit: "commit"
+            }
+        }
+
+        public var value: String {
+            switch self {
+            case .branch(let v), .tag(let v), .semver(let v), .commit(let v): v
+            }
+        }
+
+        /// `branch main`, `tag v1.4.0`, `semver ">=1.2.0 <2.0.0"`, `commit 4f1c...`.
+        public var description: String { kind == "semver" ? "semver \"\(value)\"" : "\(kind) \(value)" }
+
+        /// Whether following it needs the remote's tags.
+        public var followsTags: Bool {
+            switch self {
+            case .tag, .semver: true
+            case .branch, .commit: false
+            }
+        }
+    }
+
     public struct Source: Sendable, Hashable, Codable {
         public var repoURL: RepositoryURL
-        public var branch: String
+        public var ref: Ref
+        /// The branch followed, for branch refs.
+        public var branch: String? { if case .branch(let name) = ref { name } else { nil } }
         /// The repository folder holding zerverless.yaml, normalized (`.` for the root).
         public var path: String
         public var auth: Auth?
@@ -76,7 +117,7 @@ extension Registration {
     static let metadataKeys = ["name", "namespace", "labels", "annotations"]
     static let specKeys = ["source", "pollInterval", "syncPolicy"]
     static let flatKeys = ["name", "namespace", "source", "pollInterval", "syncPolicy"]
-    static let sourceKeys = ["repoURL", "branch", "path", "auth"]
+    static let sourceKeys = ["repoURL", "branch", "tag", "semver", "commit", "path", "auth"]
     static let authKeys = ["username", "tokenFile", "sshKeyFile", "knownHostsFile", "caFile"]
     static let policyKeys = ["automated", "prune", "allowEmpty", "suspend"]
 
@@ -186,12 +227,30 @@ extension Registration {
                 r.error(n.mark, s.path("repoURL"), "\"\(shown)\" \(problem.message)")
             }
         }
-        var branch = defaultBranch
+        var ref = Ref.branch(defaultBranch)
+        let given = ["branch", "tag", "semver", "commit"].filter { s[$0] != nil }
+        if given.count > 1, let second = s.keyMark(given[1]) {
+            r.error(second, s.path(given[1]), "give exactly one of branch, tag, semver and commit (this source has \(given.joined(separator: " and ")))")
+        }
         if let n = s["branch"], let text = r.string(n, s.path("branch")) {
+            if let problem = Rules.branchProblem(text) { r.error(n.mark, s.path("branch"), problem) } else { ref = .branch(text) }
+        }
+        if let n = s["tag"], let text = r.string(n, s.path("tag")) {
             if let problem = Rules.branchProblem(text) {
-                r.error(n.mark, s.path("branch"), problem)
+                r.error(n.mark, s.path("tag"), String(problem.split(separator: ";")[0]).split(separator: " ").map { $0 == "branch" ? "tag" : $0 }.joined(separator: " "))
+            } else { ref = .tag(text) }
+        }
+        if let n = s["semver"], let text = r.string(n, s.path("semver")) {
+            switch SemverRange.parse(text) {
+            case .success: ref = .semver(trim(text))
+            case .failure(let problem): r.error(n.mark, s.path("semver"), "\(problem)")
+            }
+        }
+        if let n = s["commit"], let text = r.string(n, s.path("commit")) {
+            if text.count == 40, text.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) {
+                ref = .commit(text)
             } else {
-                branch = text
+                r.error(n.mark, s.path("commit"), "\"\(text)\" is not a full commit id (40 lowercase hex digits; abbreviations are ambiguous)")
             }
         }
         var folder = "."
@@ -207,7 +266,7 @@ extension Registration {
             auth = decodeAuth(n, s.path("auth"), at: s.keyMark("auth")!, url: url, r)
         }
         guard let url else { return nil }
-        return Source(repoURL: url, branch: branch, path: folder, auth: auth)
+        return Source(repoURL: url, ref: ref, path: folder, auth: auth)
     }
 
     private static func decodeAuth(_ node: Node, _ path: String, at anchor: Mark, url: RepositoryURL?, _ r: FieldReader) -> Auth? {

@@ -10,15 +10,51 @@ public struct StatusDocument: Sendable, Hashable, Codable {
 
     public struct Source: Sendable, Hashable, Codable {
         public var repoURL: String
-        public var branch: String
+        /// The branch followed (branch refs only).
+        public var branch: String?
         public var path: String
         public var commit: String?
+        /// What is followed: exactly one of branch, tag, semver (with the tag it resolved
+        /// to), commit.
+        public var ref: Ref?
 
-        public init(repoURL: String, branch: String, path: String, commit: String? = nil) {
+        public init(repoURL: String, branch: String?, path: String, commit: String? = nil, ref: Ref? = nil) {
             self.repoURL = repoURL
             self.branch = branch
             self.path = path
             self.commit = commit
+            self.ref = ref
+        }
+    }
+
+    /// `source.ref`: `{"branch": "main"}`, `{"tag": "v1.4.0"}`, `{"semver": ">=1.2.0 <2.0.0", "resolved": "v1.4.2"}`, `{"commit": "..."}`.
+    public struct Ref: Sendable, Hashable, Codable {
+        public var branch: String?
+        public var tag: String?
+        public var semver: String?
+        public var resolved: String?
+        public var commit: String?
+
+        public init(_ ref: Registration.Ref, resolved: String? = nil) {
+            switch ref {
+            case .branch(let b): branch = b
+            case .tag(let t): tag = t
+            case .semver(let r): semver = r; self.resolved = resolved
+            case .commit(let c): commit = c
+            }
+        }
+    }
+
+    /// `pinned`: a rollback in force.
+    public struct Pinned: Sendable, Hashable, Codable {
+        public var commit: String
+        public var reason: String?
+        public var since: Date
+
+        public init(commit: String, reason: String?, since: Date) {
+            self.commit = commit
+            self.reason = reason
+            self.since = since
         }
     }
 
@@ -91,6 +127,8 @@ public struct StatusDocument: Sendable, Hashable, Codable {
     /// Paths the manifest wants that another application of the namespace owns: not
     /// deployed (the status is `error` while there are any).
     public var conflicts: [Conflict]?
+    /// The rollback pin the app is held at, if any.
+    public var pinned: Pinned?
 
     /// A function or static file another application owns.
     public struct Conflict: Sendable, Hashable, Codable {
@@ -138,8 +176,11 @@ extension StatusDocument {
                                             source: .init(repoURL: "", branch: "", path: ""), status: .pending)
         doc.name = registration.name
         doc.namespace = registration.namespace
+        // The tag a semver range resolved to stays while the range is the same.
+        let resolved = doc.source.ref?.semver == registration.source.ref.value ? doc.source.ref?.resolved : nil
         doc.source = .init(repoURL: registration.source.repoURL.redacted, branch: registration.source.branch,
-                           path: registration.source.path, commit: doc.source.commit)
+                           path: registration.source.path, commit: doc.source.commit,
+                           ref: Ref(registration.source.ref, resolved: resolved))
         if let file { doc.registrationFile = file }
         return doc
     }

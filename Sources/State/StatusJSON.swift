@@ -98,8 +98,10 @@ extension StatusDocument {
         let value: V = .object([
             ("name", .string(name)),
             ("namespace", .string(namespace)),
-            ("source", .object([("repoURL", .string(source.repoURL)), ("branch", .string(source.branch)),
-                                ("path", .string(source.path)), ("commit", s(source.commit))])),
+            ("source", .object([("repoURL", .string(source.repoURL)), ("branch", s(source.branch)),
+                                ("path", .string(source.path)), ("commit", s(source.commit)),
+                                ("ref", source.ref.map { r in .object([("branch", s(r.branch)), ("tag", s(r.tag)), ("semver", s(r.semver)),
+                                                                      ("resolved", s(r.resolved)), ("commit", s(r.commit))]) })])),
             ("lastSync", d(lastSync)),
             ("status", .string(status.rawValue)),
             ("message", s(message)),
@@ -114,6 +116,7 @@ extension StatusDocument {
             ("registrationFile", s(registrationFile)),
             ("conflicts", conflicts.map { list in .array(list.map { c in .object([("kind", .string(c.kind.rawValue)), ("path", .string(c.path)),
                                                                                   ("owner", .string(c.owner))]) }) }),
+            ("pinned", pinned.map { p in .object([("commit", .string(p.commit)), ("reason", s(p.reason)), ("since", .string(JSONText.date(p.since)))]) }),
         ])
         var out: [UInt8] = []
         out.reserveCapacity(1024)

@@ -20,6 +20,9 @@ public struct SyncHistory: Sendable, Hashable, Codable {
     /// What started a look.
     public enum Trigger: String, Sendable, Hashable, Codable, CaseIterable {
         case startup, registration, request, webhook, poll, retry, removal, rollback
+
+        /// Somebody asked (a request file): it syncs even a manual app, and asks the server.
+        public var isAsked: Bool { self == .request || self == .webhook || self == .rollback }
     }
 
     public struct Attempt: Sendable, Hashable, Codable {
@@ -31,18 +34,25 @@ public struct SyncHistory: Sendable, Hashable, Codable {
         public var durationMs: Int
         public var targetCalls: Int
         public var message: String?
+        /// Functions deployed or undeployed, static files uploaded or deleted (a real sync).
+        public var functionsChanged: Int?
+        public var filesChanged: Int?
 
-        public init(at: Date, trigger: Trigger, commit: String?, result: String, durationMs: Int, targetCalls: Int, message: String?) {
+        public init(at: Date, trigger: Trigger, commit: String?, result: String, durationMs: Int, targetCalls: Int, message: String?,
+                    functionsChanged: Int? = nil, filesChanged: Int? = nil) {
             self.at = at
             self.trigger = trigger
             self.commit = commit
             self.result = result
             self.durationMs = durationMs
             self.targetCalls = targetCalls
+            self.functionsChanged = functionsChanged
+            self.filesChanged = filesChanged
             self.message = message
         }
     }
 
+    /// Attempts kept (newest first); unchanged polls are not attempts.
     public static let limit = 20
 
     public var lastSuccess: Success?
@@ -57,4 +67,27 @@ public struct SyncHistory: Sendable, Hashable, Codable {
         attempts.insert(attempt, at: 0)
         if attempts.count > Self.limit { attempts.removeLast(attempts.count - Self.limit) }
     }
+}
+
+extension SyncHistory {
+    /// `{"history": [attempt...]}`, newest first: what `history --json` prints and
+    /// `GET /api/gitops/applications/{name}/history` answers. An attempt: `time`, `trigger`,
+    /// `commit`, `result`, `durationMs`, `targetCalls`, `functionsChanged`, `filesChanged`,
+    /// `message` (absent fields: not known).
+    public static func document(_ attempts: [Attempt]) -> [UInt8] {
+        typealias V = JSONText.Value
+        let items: [V] = attempts.map { a in
+            .object([("time", .string(JSONText.date(a.at))), ("trigger", .string(a.trigger.rawValue)), ("commit", a.commit.map { .string($0) }),
+                     ("result", .string(a.result)), ("durationMs", .int(a.durationMs)), ("targetCalls", .int(a.targetCalls)),
+                     ("functionsChanged", a.functionsChanged.map { .int($0) }), ("filesChanged", a.filesChanged.map { .int($0) }),
+                     ("message", a.message.map { .string($0) })])
+        }
+        var out: [UInt8] = []
+        JSONText.write(.object([("history", .array(items))]), into: &out, indent: 0)
+        out.append(0x0A)
+        return out
+    }
+
+    /// `2024-01-15T10:30:00Z`.
+    public static func timestamp(_ date: Date) -> String { JSONText.date(date) }
 }

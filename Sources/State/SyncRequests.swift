@@ -24,21 +24,39 @@ public struct SyncRequests: Sendable {
         return String(file.dropLast(".sync".count))
     }
 
-    /// Writes (or rewrites) the request, saying who asked; a webhook's request says so
-    /// (its first word), so the sync it starts is recorded with the `webhook` trigger.
-    public func write(_ name: String, by who: String, webhook: Bool = false, at time: Date = Date()) throws {
+    /// What asked: its first word in the file, and the trigger the sync is recorded with.
+    public enum Kind: String, Sendable {
+        case request = "requested", webhook, rollback
+        public var trigger: SyncHistory.Trigger {
+            switch self {
+            case .request: .request
+            case .webhook: .webhook
+            case .rollback: .rollback
+            }
+        }
+    }
+
+    /// Writes (or rewrites) the request, saying who asked; a webhook's or a rollback's
+    /// request says so (its first word), so the sync it starts is recorded with that trigger.
+    public func write(_ name: String, by who: String, webhook: Bool = false, kind: Kind? = nil, at time: Date = Date()) throws {
         let stamp = ISO8601DateFormatter().string(from: time)
-        try AtomicFile.write(Array("\(webhook ? "webhook" : "requested") \(stamp) by \(who)\n".utf8), to: layout.requestFile(name))
+        let word = (kind ?? (webhook ? .webhook : .request)).rawValue
+        try AtomicFile.write(Array("\(word) \(stamp) by \(who)\n".utf8), to: layout.requestFile(name))
+    }
+
+    /// What asked for the pending request of `name` (a file of other words: a request).
+    public func kind(_ name: String) -> Kind {
+        let fd = open(layout.requestFile(name), O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return .request }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 16)
+        let n = Glibc.read(fd, &buffer, 16)
+        guard n > 0, let space = buffer.prefix(n).firstIndex(of: 0x20) else { return .request }
+        return Kind(rawValue: String(decoding: buffer[..<space], as: UTF8.self)) ?? .request
     }
 
     /// Whether the request of `name` came from a webhook.
-    public func isWebhook(_ name: String) -> Bool {
-        let fd = open(layout.requestFile(name), O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 8)
-        return Glibc.read(fd, &buffer, 8) == 8 && buffer == Array("webhook ".utf8)
-    }
+    public func isWebhook(_ name: String) -> Bool { kind(name) == .webhook }
 
     public func exists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: layout.requestFile(name)) }
 

@@ -18,14 +18,15 @@ struct Check: ParsableCommand {
         let seconds = try parseTimeout(repository.timeout)
         let registration = try loadRegistration(repository.target, appsDir: repository.appsDir)
         let source = registration.source
-        print("\(registration.name): \(source.repoURL.redacted) branch \(source.branch)")
+        print("\(registration.name): \(source.repoURL.redacted) \(source.ref)")
         let git = GitSource(cacheRoot: (repository.stateDir as NSString).appendingPathComponent("cache"))
         let remote = try repository.remote(for: registration, timeout: seconds)
         do {
             let started = ContinuousClock.now
-            let head = try git.head(remote, branch: source.branch)
+            let resolved = try git.head(remote, ref: source.ref)
+            let head = resolved.commit
             let elapsed = ContinuousClock.now - started
-            var line = "  head \(head)"
+            var line = "  head \(head)" + (resolved.tag.map { " (tag \($0))" } ?? "")
             if let snapshot = try? git.open(source.repoURL), let subject = try? snapshot.subject(of: head) {
                 line += "  \(subject)"
             }

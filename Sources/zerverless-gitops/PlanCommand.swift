@@ -25,7 +25,7 @@ struct PlanCommand: ParsableCommand {
             throw ExitCode(1)
         }
         let source = registration.source
-        print("\(registration.name) (\(registration.namespace)): \(source.repoURL.redacted) branch \(source.branch)")
+        print("\(registration.name) (\(registration.namespace)): \(source.repoURL.redacted) \(source.ref)")
         if registration.syncPolicy.suspend {
             print("  suspended (syncPolicy.suspend is true): the daemon does not sync it; nothing would be done")
             return
@@ -34,6 +34,10 @@ struct PlanCommand: ParsableCommand {
             print("  manual (syncPolicy.automated is false): this is what a sync request would do")
         }
         let layout = StateLayout(root: repository.stateDir)
+        let pin = layout.readPin(registration.name)
+        if let pin {
+            print("  pinned to \(pin.commit.prefix(12)) by a rollback\(pin.reason.map { " (\($0))" } ?? "") since \(SyncHistory.timestamp(pin.since)): \(source.ref) is not followed until `zerverless-gitops unpin \(registration.name)`")
+        }
         // A read-only command: the state dir's cache is used when it is there, else a
         // temporary one (nothing is created in the state dir).
         var scratch: String?
@@ -48,7 +52,10 @@ struct PlanCommand: ParsableCommand {
         let commit: String
         let remote = try repository.remote(for: registration, timeout: seconds)
         do {
-            let fetched = try git.fetch(remote, branch: source.branch)
+            let ref: Registration.Ref = pin.map { .commit($0.commit) } ?? source.ref
+            let head = try git.head(remote, ref: ref)
+            if case .semver = source.ref, pin == nil, let tag = head.tag { print("  \(source.ref) resolves to tag \(tag)") }
+            let fetched = try git.fetch(remote, ref: ref, want: head.commit)
             commit = fetched.commit
             let snapshot = try git.open(path: fetched.cache)
             // The daemon's engine and checks, without a target call or an inventory write.

@@ -117,7 +117,7 @@ func repositoryURLForms(_ raw: String, _ redacted: String, _ match: String, _ ca
     #expect(url.password == "s3cret")
     #expect(!"\(url)".contains("s3cret"))
     let reg = Registration(form: .flat, name: "a", namespace: "b",
-                           source: .init(repoURL: url, branch: "main", path: ".", auth: nil),
+                           source: .init(repoURL: url, ref: .branch("main"), path: ".", auth: nil),
                            pollInterval: nil, syncPolicy: .init())
     let json = try String(decoding: JSONEncoderShim.encode(reg), as: UTF8.self)
     #expect(!json.contains("s3cret"))

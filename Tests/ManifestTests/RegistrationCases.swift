@@ -297,6 +297,42 @@ let registrationCases: [Case] = [
         """, [
             "apps.d/t.yaml:3:44: error: source.branch: \"my branch\" is not a valid branch name: it contains a space",
         ]),
+    Case("tag", nil, """
+        name: a
+        namespace: b
+        source: {repoURL: "https://h/o/r", tag: v1.4.0}
+        """),
+    Case("semver", nil, """
+        name: a
+        namespace: b
+        source: {repoURL: "https://h/o/r", semver: ">=1.2.0 <2.0.0 || ^3.1"}
+        """),
+    Case("commit", nil, """
+        name: a
+        namespace: b
+        source: {repoURL: "https://h/o/r", commit: 4f1c2a9e0b7d3c5f6e8a1b2c3d4e5f6a7b8c9d0e}
+        """),
+    Case("two refs at once", nil, """
+        name: a
+        namespace: b
+        source: {repoURL: "https://h/o/r", branch: main, tag: v1}
+        """, [
+            "apps.d/t.yaml:3:50: error: source.tag: give exactly one of branch, tag, semver and commit (this source has branch and tag)",
+        ]),
+    Case("a malformed semver range", nil, """
+        name: a
+        namespace: b
+        source: {repoURL: "https://h/o/r", semver: ">=1.2.x.y"}
+        """, [
+            "apps.d/t.yaml:3:44: error: source.semver: \">=1.2.x.y\" is not a version or a comparator (like >=1.2.0, <2, ^1.4, ~1.2.3, 1.x)",
+        ]),
+    Case("a short commit", nil, """
+        name: a
+        namespace: b
+        source: {repoURL: "https://h/o/r", commit: 4f1c2a9}
+        """, [
+            "apps.d/t.yaml:3:44: error: source.commit: \"4f1c2a9\" is not a full commit id (40 lowercase hex digits; abbreviations are ambiguous)",
+        ]),
     Case("branch written as a ref", nil, """
         name: a
         namespace: b
