@@ -70,8 +70,10 @@ public struct SyncRunner: Sendable {
         // folder is never opened, and the registration is invalid until that changes (it
         // is looked at again each poll: the secret may be uploaded meanwhile).
         let remote: Remote
+        let verifier: SignatureVerifier?
         do throws(SourceAccess.Failure) {
             remote = try context.access.remote(for: registration)
+            verifier = try context.access.verifier(for: registration)
         } catch {
             switch error {
             case .git(let gitError):
@@ -116,7 +118,8 @@ public struct SyncRunner: Sendable {
         let counting = CountingTarget(context.target)
         let outcome: SyncEngine.Outcome
         do throws(GitError) {
-            outcome = try await apply(registration, ref: ref, remote: remote, head: head, target: counting)
+            outcome = try await apply(registration, ref: ref, tag: resolved.tag, verifier: verifier, remote: remote, head: head, target: counting,
+                                      verified: &look.status.verified)
         } catch {
             return await gitFailure(error, &look, commit: head)
         }
@@ -157,8 +160,8 @@ public struct SyncRunner: Sendable {
 
     /// Fetch, then plan and apply through the sync engine (its blocking parts on the
     /// worker pool).
-    private func apply(_ registration: Registration, ref: Registration.Ref, remote: Remote, head: String,
-                       target: CountingTarget) async throws(GitError) -> SyncEngine.Outcome {
+    private func apply(_ registration: Registration, ref: Registration.Ref, tag: String?, verifier: SignatureVerifier?, remote: Remote,
+                       head: String, target: CountingTarget, verified: inout StatusDocument.Verified?) async throws(GitError) -> SyncEngine.Outcome {
         let git = context.git
         let started = ContinuousClock.now
         let fetched: GitSource.FetchResult
@@ -168,6 +171,19 @@ public struct SyncRunner: Sendable {
         } catch {
             context.metrics.gitRequest(kind: "fetch", ok: false, since: started)
             throw error
+        }
+        // Signatures before anything is planned: a commit (or tag) that does not verify is
+        // not deployed, and what was deployed stays.
+        if let verifier, let mode = registration.source.verify?.mode {
+            switch await verify(mode, verifier, cache: fetched.cache, commit: fetched.commit, tag: tag) {
+            case .success(let signer):
+                verified = StatusDocument.Verified(signer: signer.signer, keyFingerprint: signer.keyFingerprint)
+            case .failure(let problem):
+                verified = nil
+                return .stopped([SyncError(.verify, "\(mode.subject(commit: fetched.commit, tag: tag)) is not deployed: \(problem); what was deployed stays")])
+            }
+        } else {
+            verified = nil
         }
         let snapshot = try await context.workers.run { () throws(GitError) -> Snapshot in try git.open(path: fetched.cache) }
         var engine = SyncEngine(target: target, limits: context.limits, checker: context.checker, builder: context.builder)
@@ -251,4 +267,24 @@ public struct SyncRunner: Sendable {
 
 func milliseconds(_ d: Duration) -> Int {
     Int(d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000)
+}
+
+extension SyncRunner {
+    /// The signature of the commit (mode commit) or of the tag (mode tag) in the cache.
+    func verify(_ mode: Registration.Verify.Mode, _ verifier: SignatureVerifier, cache: String, commit: String,
+                tag: String?) async -> Result<Signer, VerifyProblem> {
+        let git = context.git
+        let found: Result<SignedObject, VerifyProblem>
+        do {
+            found = try await context.workers.run { () throws(GitError) -> Result<SignedObject, VerifyProblem> in
+                try git.signed(mode, cache: cache, commit: commit, tag: tag)
+            }
+        } catch {
+            return .failure(VerifyProblem("cannot read the signature: \(error)"))
+        }
+        switch found {
+        case .success(let signed): return await verifier.verify(signed)
+        case .failure(let problem): return .failure(problem)
+        }
+    }
 }

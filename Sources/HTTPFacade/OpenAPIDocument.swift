@@ -1414,6 +1414,28 @@ enum OpenAPIDocument {
                 "description": "A CA certificate (PEM) trusted for this repository's https server alone. A file of the namespace's secrets folder (SECRETS_DIR/NAMESPACE/, filled with PUT /api/gitops/secrets/{namespace}/{file}), named relative to it. The handler also takes an absolute path that leads inside SECRETS_DIR/NAMESPACE/ by its text (400 when it leads outside); a relative name must not climb with '..'; empty names and NUL are refused (400)."
               }
             }
+          },
+          "verify": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": [
+              "mode",
+              "publicKeysFile"
+            ],
+            "description": "Signature verification: mode commit (the deployed commit must be signed by one of the keys) or tag (the tag must be annotated and signed; tag and semver refs only). publicKeysFile: SSH public key lines and/or ASCII-armored OpenPGP keys, a file of SECRETS_DIR/NAMESPACE/.",
+            "properties": {
+              "mode": {
+                "enum": [
+                  "commit",
+                  "tag"
+                ]
+              },
+              "publicKeysFile": {
+                "type": "string",
+                "minLength": 1,
+                "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.-]*$"
+              }
+            }
           }
         }
       },
@@ -1490,6 +1512,28 @@ enum OpenAPIDocument {
                 "description": "A file of the namespace's secrets folder (SECRETS_DIR/NAMESPACE/, filled with PUT /api/gitops/secrets/{namespace}/{file}), named relative to it. The handler also takes an absolute path that leads inside SECRETS_DIR/NAMESPACE/ by its text (400 when it leads outside); a relative name must not climb with '..'; empty names and NUL are refused (400)."
               }
             }
+          },
+          "verify": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": [
+              "mode",
+              "publicKeysFile"
+            ],
+            "description": "Signature verification: mode commit (the deployed commit must be signed by one of the keys) or tag (the tag must be annotated and signed; tag and semver refs only). publicKeysFile: SSH public key lines and/or ASCII-armored OpenPGP keys, a file of SECRETS_DIR/NAMESPACE/.",
+            "properties": {
+              "mode": {
+                "enum": [
+                  "commit",
+                  "tag"
+                ]
+              },
+              "publicKeysFile": {
+                "type": "string",
+                "minLength": 1,
+                "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.-]*$"
+              }
+            }
           }
         }
       },
@@ -1543,6 +1587,28 @@ enum OpenAPIDocument {
           },
           "auth": {
             "type": "null"
+          },
+          "verify": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": [
+              "mode",
+              "publicKeysFile"
+            ],
+            "description": "Signature verification: mode commit (the deployed commit must be signed by one of the keys) or tag (the tag must be annotated and signed; tag and semver refs only). publicKeysFile: SSH public key lines and/or ASCII-armored OpenPGP keys, a file of SECRETS_DIR/NAMESPACE/.",
+            "properties": {
+              "mode": {
+                "enum": [
+                  "commit",
+                  "tag"
+                ]
+              },
+              "publicKeysFile": {
+                "type": "string",
+                "minLength": 1,
+                "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.-]*$"
+              }
+            }
           }
         }
       },
@@ -1964,6 +2030,25 @@ enum OpenAPIDocument {
                 "owner": {
                   "type": "string"
                 }
+              }
+            }
+          },
+          "verified": {
+            "type": "object",
+            "description": "who signed what was deployed, when the registration verifies signatures (spec.source.verify)",
+            "required": [
+              "signer",
+              "keyFingerprint"
+            ],
+            "additionalProperties": false,
+            "properties": {
+              "signer": {
+                "type": "string",
+                "description": "the SSH key's principal (its comment) or the OpenPGP user id"
+              },
+              "keyFingerprint": {
+                "type": "string",
+                "description": "SHA256:... for SSH keys, 40 hex for OpenPGP keys"
               }
             }
           },

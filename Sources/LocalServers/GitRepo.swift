@@ -18,7 +18,7 @@ public final class GitRepo: @unchecked Sendable {
 
     /// Writes files (nil content deletes), commits and pushes; returns the commit id.
     @discardableResult
-    public func commit(_ files: [String: String?], message: String, branch: String? = nil) throws -> String {
+    public func commit(_ files: [String: String?], message: String, branch: String? = nil, signWith options: [String]? = nil) throws -> String {
         let branch = branch ?? self.branch
         if (try? git(["rev-parse", "--abbrev-ref", "HEAD"], cwd: work)) != branch {
             if (try? git(["rev-parse", "--verify", "-q", branch], cwd: work)) != nil {
@@ -37,7 +37,8 @@ public final class GitRepo: @unchecked Sendable {
             }
         }
         try git(["add", "-A"], cwd: work)
-        try git(["commit", "-q", "--allow-empty", "-m", message], cwd: work)
+        // signWith: `-c` settings for `git commit -S` (gpg.format, user.signingkey, gpg.program).
+        try git((options ?? []) + ["commit", "-q", "--allow-empty"] + (options == nil ? [] : ["-S"]) + ["-m", message], cwd: work)
         try git(["push", "-q", "-f", bare, "\(branch):\(branch)"], cwd: work)
         return try git(["rev-parse", "HEAD"], cwd: work)
     }
@@ -45,9 +46,10 @@ public final class GitRepo: @unchecked Sendable {
     /// Tags `commit` (default: the work tree's HEAD), annotated when `message` is given,
     /// and pushes the tag; returns the commit.
     @discardableResult
-    public func tag(_ name: String, commit: String? = nil, message: String? = nil) throws -> String {
+    public func tag(_ name: String, commit: String? = nil, message: String? = nil, signWith options: [String]? = nil) throws -> String {
         let target = try commit ?? git(["rev-parse", "HEAD"], cwd: work)
-        try git(["tag"] + (message.map { ["-a", "-m", $0] } ?? []) + [name, target], cwd: work)
+        let kind: [String] = options != nil ? ["-s", "-m", message ?? name] : (message.map { ["-a", "-m", $0] } ?? [])
+        try git((options ?? []) + ["tag"] + kind + [name, target], cwd: work)
         try git(["push", "-q", bare, "refs/tags/\(name):refs/tags/\(name)"], cwd: work)
         return target
     }

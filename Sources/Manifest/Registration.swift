@@ -66,9 +66,23 @@ public struct Registration: Sendable, Hashable, Codable {
         }
     }
 
+    /// Signature verification of what is deployed (`spec.source.verify`).
+    public struct Verify: Sendable, Hashable, Codable {
+        public enum Mode: String, Sendable, Hashable, Codable {
+            /// The commit deployed must carry a valid signature by one of the keys.
+            case commit
+            /// The tag must be annotated and signed by one of the keys (tag and semver refs).
+            case tag
+        }
+        public var mode: Mode
+        /// SSH public keys and/or ASCII-armored OpenPGP keys, under the secrets rule.
+        public var publicKeysFile: String
+    }
+
     public struct Source: Sendable, Hashable, Codable {
         public var repoURL: RepositoryURL
         public var ref: Ref
+        public var verify: Verify?
         /// The branch followed, for branch refs.
         public var branch: String? { if case .branch(let name) = ref { name } else { nil } }
         /// The repository folder holding zerverless.yaml, normalized (`.` for the root).
@@ -117,7 +131,8 @@ extension Registration {
     static let metadataKeys = ["name", "namespace", "labels", "annotations"]
     static let specKeys = ["source", "pollInterval", "syncPolicy"]
     static let flatKeys = ["name", "namespace", "source", "pollInterval", "syncPolicy"]
-    static let sourceKeys = ["repoURL", "branch", "tag", "semver", "commit", "path", "auth"]
+    static let sourceKeys = ["repoURL", "branch", "tag", "semver", "commit", "path", "auth", "verify"]
+    static let verifyKeys = ["mode", "publicKeysFile"]
     static let authKeys = ["username", "tokenFile", "sshKeyFile", "knownHostsFile", "caFile"]
     static let policyKeys = ["automated", "prune", "allowEmpty", "suspend"]
 
@@ -265,8 +280,30 @@ extension Registration {
         if let n = s["auth"], !n.isNull {
             auth = decodeAuth(n, s.path("auth"), at: s.keyMark("auth")!, url: url, r)
         }
+        var verify: Verify?
+        if let n = s["verify"], !n.isNull, let v = r.fields(n, s.path("verify"), allowed: verifyKeys, required: ["mode", "publicKeysFile"], at: s.keyMark("verify")!) {
+            var mode: Verify.Mode?
+            if let m = v["mode"], let text = r.string(m, v.path("mode")) {
+                mode = Verify.Mode(rawValue: text)
+                if mode == nil { r.error(m.mark, v.path("mode"), "\"\(text)\" is not a mode; expected commit or tag") }
+                if mode == .tag, !ref.followsTags {
+                    r.error(m.mark, v.path("mode"), "tag verifies an annotated tag: it needs source.tag or source.semver (this source follows \(ref.kind)); use mode: commit")
+                }
+            }
+            var keys: String?
+            if let k = v["publicKeysFile"], let text = r.string(k, v.path("publicKeysFile")) {
+                if text.isEmpty || text.utf8.contains(0) {
+                    r.error(k.mark, v.path("publicKeysFile"), "expected a file name of the namespace's secrets folder (SECRETS_DIR/NAMESPACE/)")
+                } else if !text.hasPrefix("/"), text.split(separator: "/").contains("..") {
+                    r.error(k.mark, v.path("publicKeysFile"), "\"\(text)\" climbs out of the namespace's secrets folder with '..'; key files come from SECRETS_DIR/NAMESPACE/ only")
+                } else {
+                    keys = text
+                }
+            }
+            if let mode, let keys { verify = Verify(mode: mode, publicKeysFile: keys) }
+        }
         guard let url else { return nil }
-        return Source(repoURL: url, ref: ref, path: folder, auth: auth)
+        return Source(repoURL: url, ref: ref, verify: verify, path: folder, auth: auth)
     }
 
     private static func decodeAuth(_ node: Node, _ path: String, at anchor: Mark, url: RepositoryURL?, _ r: FieldReader) -> Auth? {

@@ -45,6 +45,17 @@ public struct StatusDocument: Sendable, Hashable, Codable {
         }
     }
 
+    /// `verified`: the signer and key of the deployed commit or tag.
+    public struct Verified: Sendable, Hashable, Codable {
+        public var signer: String
+        public var keyFingerprint: String
+
+        public init(signer: String, keyFingerprint: String) {
+            self.signer = signer
+            self.keyFingerprint = keyFingerprint
+        }
+    }
+
     /// `pinned`: a rollback in force.
     public struct Pinned: Sendable, Hashable, Codable {
         public var commit: String
@@ -129,6 +140,8 @@ public struct StatusDocument: Sendable, Hashable, Codable {
     public var conflicts: [Conflict]?
     /// The rollback pin the app is held at, if any.
     public var pinned: Pinned?
+    /// Who signed what was deployed, when the registration verifies signatures.
+    public var verified: Verified?
 
     /// A function or static file another application owns.
     public struct Conflict: Sendable, Hashable, Codable {

@@ -116,6 +116,7 @@ extension StatusDocument {
             ("registrationFile", s(registrationFile)),
             ("conflicts", conflicts.map { list in .array(list.map { c in .object([("kind", .string(c.kind.rawValue)), ("path", .string(c.path)),
                                                                                   ("owner", .string(c.owner))]) }) }),
+            ("verified", verified.map { v in .object([("signer", .string(v.signer)), ("keyFingerprint", .string(v.keyFingerprint))]) }),
             ("pinned", pinned.map { p in .object([("commit", .string(p.commit)), ("reason", s(p.reason)), ("since", .string(JSONText.date(p.since)))]) }),
         ])
         var out: [UInt8] = []

@@ -62,4 +62,20 @@ public struct SourceAccess: Sendable {
             throw .git(error)
         }
     }
+
+    /// The keys `verify.publicKeysFile` names (under the secrets rule), or nil when the
+    /// registration verifies nothing. A file with no key is a secret problem too.
+    public func verifier(for registration: Registration) throws(Failure) -> SignatureVerifier? {
+        guard let verify = registration.source.verify else { return nil }
+        let bytes: [UInt8]
+        do {
+            bytes = try secrets.read(verify.publicKeysFile, namespace: registration.namespace, field: "verify.publicKeysFile")
+        } catch {
+            throw .secret(error)
+        }
+        switch SignatureVerifier.parse(String(decoding: bytes, as: UTF8.self)) {
+        case .success(let verifier): return verifier
+        case .failure(let problem): throw .secret(SecretError(field: "verify.publicKeysFile", message: problem.description))
+        }
+    }
 }

@@ -333,3 +333,12 @@ public struct SyncEngine: Sendable {
         return await applier.apply(plan, desired: desired, inventory: inventory)
     }
 }
+
+extension SyncEngine.Outcome {
+    /// An outcome that stopped before the plan (a signature that does not verify, say).
+    public static func stopped(_ errors: [SyncError]) -> SyncEngine.Outcome {
+        var outcome = SyncEngine.Outcome()
+        outcome.errors = errors
+        return outcome
+    }
+}

@@ -109,6 +109,18 @@ struct RepositoryOptions: ParsableArguments {
     @Option(help: "PEM bundle of CAs trusted for https (replaces the system store). Env: ZG_CA_FILE.")
     var caFile: String? = env("ZG_CA_FILE")
 
+    /// The keys of `verify.publicKeysFile`, read as the daemon reads them; prints the
+    /// problem and exits 1 when the file breaks the secrets rule or holds no key.
+    func verifier(for registration: Registration) throws -> SignatureVerifier? {
+        let access = SourceAccess(secrets: SecretsDir(root: secretsDir), allowLocal: allowFileUrls)
+        do {
+            return try access.verifier(for: registration)
+        } catch {
+            printErr("  error: \(error)")
+            throw ExitCode(1)
+        }
+    }
+
     /// The registration's repository with its credentials, read as the daemon reads them;
     /// prints the problem and exits 1 when a credential file breaks the secrets rule.
     func remote(for registration: Registration, timeout seconds: Int) throws -> Remote {

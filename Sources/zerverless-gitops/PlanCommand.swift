@@ -7,7 +7,7 @@ import Sync
 
 /// `zerverless-gitops plan NAME`: what the next sync would do, and why. It fetches into the
 /// state dir's cache (as a sync would) but deploys nothing and changes no inventory.
-struct PlanCommand: ParsableCommand {
+struct PlanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan",
         abstract: "Show what the next sync of an application would do: functions and static files to create, update and delete, and why.",
@@ -16,7 +16,7 @@ struct PlanCommand: ParsableCommand {
 
     @OptionGroup var repository: RepositoryOptions
 
-    func run() throws {
+    func run() async throws {
         let seconds = try parseTimeout(repository.timeout)
         let registration = try loadRegistration(repository.target, appsDir: repository.appsDir)
         // The daemon's rules first: a name two files claim is not synced at all.
@@ -51,12 +51,17 @@ struct PlanCommand: ParsableCommand {
         let outcome: SyncEngine.Outcome
         let commit: String
         let remote = try repository.remote(for: registration, timeout: seconds)
+        let verifier = try repository.verifier(for: registration)
+        var signed: Result<SignedObject, VerifyProblem>?
+        var tag: String?
         do {
             let ref: Registration.Ref = pin.map { .commit($0.commit) } ?? source.ref
             let head = try git.head(remote, ref: ref)
             if case .semver = source.ref, pin == nil, let tag = head.tag { print("  \(source.ref) resolves to tag \(tag)") }
             let fetched = try git.fetch(remote, ref: ref, want: head.commit)
             commit = fetched.commit
+            tag = head.tag
+            if verifier != nil, let mode = source.verify?.mode { signed = try git.signed(mode, cache: fetched.cache, commit: commit, tag: tag) }
             let snapshot = try git.open(path: fetched.cache)
             // The daemon's engine and checks, without a target call or an inventory write.
             let engine = SyncEngine(target: LocalTarget(root: layout.publishedDir), checker: CodeChecker.detect())
@@ -70,6 +75,21 @@ struct PlanCommand: ParsableCommand {
             throw ExitCode(1)
         }
         print("  at \(commit.prefix(12))")
+        // The daemon's signature check: what does not verify is not deployed.
+        if let verifier, let signed, let mode = source.verify?.mode {
+            let result: Result<Signer, VerifyProblem>
+            switch signed {
+            case .success(let object): result = await verifier.verify(object)
+            case .failure(let problem): result = .failure(problem)
+            }
+            switch result {
+            case .success(let signer):
+                print("  verified: \(mode.subject(commit: commit, tag: tag)) signed by \(signer.signer) (key \(signer.keyFingerprint))")
+            case .failure(let problem):
+                print("  error: \(mode.subject(commit: commit, tag: tag)) is not deployed: \(problem); what was deployed stays (the status would be invalid, stage verify)")
+                throw ExitCode(1)
+            }
+        }
         if let moved = outcome.movedFrom {
             print("  moved from namespace \(moved.namespace): its \(moved.functions.count) functions and \(moved.files.count) static files there are undeployed first")
         }
