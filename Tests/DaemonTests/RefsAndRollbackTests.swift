@@ -177,6 +177,8 @@ import TestSupport
         try d.waitFor("site", "synced", commit: one, timeout: .seconds(30))
         let (_, status) = try await call(.GET, base)
         #expect((status["pinned"] as? [String: Any])?["reason"] as? String == "from the API")
+        let metrics = try await text(base.replacingOccurrences(of: "/api/gitops/applications/site", with: "/metrics"))
+        #expect(metrics.contains("\nzerverless_gitops_applications_pinned 1\n"), "\(metrics.prefix(400))")
 
         #expect(try await call(.DELETE, base + "/pin").0 == 202)
         try d.waitFor("site", "synced", commit: two, timeout: .seconds(30))

@@ -34,8 +34,8 @@ import TestSupport
                                           metricsFactory: metrics).router())
     }
 
-    func register(_ name: String, namespace: String, url: String, branch: String = "main") throws {
-        let text = "{\"name\": \"\(name)\", \"namespace\": \"\(namespace)\", \"source\": {\"repoURL\": \"\(url)\", \"branch\": \"\(branch)\"}}"
+    func register(_ name: String, namespace: String, url: String, branch: String = "main", ref: String? = nil) throws {
+        let text = "{\"name\": \"\(name)\", \"namespace\": \"\(namespace)\", \"source\": {\"repoURL\": \"\(url)\", \(ref ?? "\"branch\": \"\(branch)\"")}}"
         try Data(text.utf8).write(to: URL(fileURLWithPath: apps + "/\(name).yaml"))
         try layout.writeStatus(StatusDocument(name: name, namespace: namespace, source: .init(repoURL: url, branch: branch, path: "."), status: .synced))
     }
@@ -168,6 +168,27 @@ import TestSupport
             let big = String(repeating: " ", count: (1 << 20) + 10)
             try await client.execute(uri: hook, method: .post, headers: [HTTPField.Name("X-Hub-Signature-256")!: "sha256=" + hmac(big)],
                                      body: ByteBuffer(string: big)) { #expect($0.status == .contentTooLarge) }
+        }
+    }
+
+    @Test func tagPushesTriggerTheApplicationsThatFollowTags() async throws {
+        try register("branchy", namespace: "web", url: "https://github.com/myuser/my-repo")
+        try register("pinned-tag", namespace: "web", url: "https://github.com/myuser/my-repo", ref: "\"tag\": \"v1.0.0\"")
+        try register("other-tag", namespace: "web", url: "https://github.com/myuser/my-repo", ref: "\"tag\": \"v0.9.0\"")
+        try register("ranged", namespace: "web", url: "https://github.com/myuser/my-repo", ref: "\"semver\": \"^1\"")
+        try register("elsewhere", namespace: "web", url: "https://github.com/myuser/other", ref: "\"semver\": \"^1\"")
+        let app = try app()
+        try await app.test(.router) { client in
+            let push = #"{"ref": "refs/tags/v1.0.0", "repository": {"clone_url": "https://github.com/myuser/my-repo.git"}}"#
+            try await client.execute(uri: "/api/gitops/webhook", method: .post,
+                                     headers: [HTTPField.Name("X-Hub-Signature-256")!: "sha256=" + hmac(push), HTTPField.Name("X-GitHub-Event")!: "push"],
+                                     body: ByteBuffer(string: push)) { response in
+                #expect(response.status == .accepted)
+                #expect(object(response.body)["tag"] as? String == "v1.0.0")
+                #expect(object(response.body)["triggered"] as? [String] == ["pinned-tag", "ranged"])
+            }
+            #expect(SyncRequests(layout: layout).kind("ranged") == .webhook)
+            #expect(!FileManager.default.fileExists(atPath: layout.requestFile("branchy")))
         }
     }
 
