@@ -21,7 +21,7 @@ extension Facade {
             guard let data = FileManager.default.contents(atPath: layout.statusFile(name)),
                   let doc = try? JSONDecoder().decode(NamespaceOnly.self, from: data) else { continue }
             seen.insert(name)
-            documents.append(.init(name: name, namespace: doc.namespace, bytes: Array(data), buffer: ByteBuffer(bytes: data)))
+            documents.append(.init(name: name, namespace: doc.namespace, status: doc.status ?? "", bytes: Array(data), buffer: ByteBuffer(bytes: data)))
         }
         for file in scanner.scan().files {
             guard case .success(let registration) = file.result, seen.insert(registration.name).inserted else { continue }
@@ -35,12 +35,19 @@ extension Facade {
     /// What the facade answers for a registration with no status file yet.
     func pendingDocument(_ registration: Registration, file: String) -> ListCache.Document {
         let bytes = StatusDocument.pending(registration, file: file, previous: nil).jsonBytes()
-        return .init(name: registration.name, namespace: registration.namespace, bytes: bytes, buffer: ByteBuffer(bytes: bytes))
+        return .init(name: registration.name, namespace: registration.namespace, status: "pending", bytes: bytes, buffer: ByteBuffer(bytes: bytes))
     }
 
-    struct NamespaceOnly: Decodable { var namespace: String }
+    struct NamespaceOnly: Decodable {
+        var namespace: String
+        var status: String?
+    }
 
-    func list(_ grant: APITokens.Grant) -> Response {
+    func list(_ grant: APITokens.Grant, request: Request) -> Response {
+        let query = request.uri.queryParameters
+        if query.get("namespace") != nil || query.get("status") != nil || query.get("limit") != nil || query.get("continue") != nil {
+            return page(grant, query: query)
+        }
         if grant.namespaces == nil, let body = listCache.body(generation: StatusGeneration.current) {
             // A ByteBuffer shares its storage: the cached list is not copied per request.
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
@@ -193,4 +200,55 @@ extension Facade {
         response.headers[.allow] = "GET, HEAD"
         return response
     }
+
+    /// `?namespace=&status=&limit=&continue=`: the matching documents in name order, at
+    /// most `limit` of them, and `continue` (opaque: the last name given) when more follow.
+    /// Every application is on exactly one page of a walk, whatever changes meanwhile
+    /// (one that appears before the cursor is seen by the next walk).
+    func page(_ grant: APITokens.Grant, query: Parameters) -> Response {
+        let namespace = query.get("namespace"), status = query.get("status")
+        if let namespace, Rules.dnsLabelProblem(namespace) != nil { return error(.badRequest, "namespace: \"\(namespace)\" is not a DNS label") }
+        if let status, StatusDocument.Phase(rawValue: status) == nil {
+            return error(.badRequest, "status: \"\(status)\" is not one of \(StatusDocument.Phase.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        var limit = Int.max
+        if let text = query.get("limit") {
+            guard let n = Int(text), (1...10_000).contains(n) else { return error(.badRequest, "limit: \"\(text)\" is not a number from 1 to 10000") }
+            limit = n
+        }
+        var after: String?
+        if let token = query.get("continue") {
+            guard let name = Self.cursor(token) else { return error(.badRequest, "continue: not a token this API gave") }
+            after = name
+        }
+        let matching = documents().filter {
+            grant.allows($0.namespace) && (namespace == nil || $0.namespace == namespace) && (status == nil || $0.status == status)
+        }
+        let rest = after.map { cursor in matching.filter { $0.name > cursor } } ?? matching
+        let chosen = rest.prefix(limit)
+        var body = Array("{\"applications\": [".utf8)
+        for (i, doc) in chosen.enumerated() {
+            if i > 0 { body.append(contentsOf: ", ".utf8) }
+            body.append(contentsOf: doc.bytes)
+        }
+        body.append(contentsOf: "], \"total\": \(matching.count)".utf8)
+        if rest.count > chosen.count, let last = chosen.last { body.append(contentsOf: ", \"continue\": \"\(Self.token(after: last.name))\"".utf8) }
+        body.append(contentsOf: "}".utf8)
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    /// The continue token: base64url of `v1:` and the last name (opaque to clients).
+    static func token(after name: String) -> String {
+        Data("v1:\(name)".utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    static func cursor(_ token: String) -> String? {
+        var text = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while text.count % 4 != 0 { text += "=" }
+        guard let data = Data(base64Encoded: text), let decoded = String(data: data, encoding: .utf8), decoded.hasPrefix("v1:") else { return nil }
+        let name = String(decoded.dropFirst(3))
+        return Rules.dnsLabelProblem(name) == nil ? name : nil
+    }
 }
+

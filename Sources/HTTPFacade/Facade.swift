@@ -28,6 +28,8 @@ public struct Facade: Sendable {
     /// Registrations the API creates in one namespace, at most (nil: no limit).
     public var maxAppsPerNamespace: Int? = 200
     let listCache = ListCache()
+    /// Status file changes, from inotify (the event stream).
+    public let feed: StatusFeed
     /// The apps dir as last read (files are read again only when they change).
     let scanner: AppsDir
     public static let bodyLimit = 64 << 10
@@ -45,6 +47,7 @@ public struct Facade: Sendable {
         self.processMetrics = processMetrics
         self.metricsFactory = metricsFactory
         self.readiness = readiness
+        self.feed = StatusFeed(layout: layout)
     }
 
     public func router() -> Router<BasicRequestContext> {
@@ -71,8 +74,9 @@ public struct Facade: Sendable {
         router.get("/api/gitops/openapi.json") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
         }
+        router.get("/api/gitops/events") { request, _ in self.authorized(request) { self.events($0) } }
         let api = router.group("/api/gitops/applications")
-        api.get { request, _ in self.authorized(request) { self.list($0) } }
+        api.get { request, _ in self.authorized(request) { self.list($0, request: request) } }
         api.post { request, _ in await self.authorizedAsync(request) { await self.register(request, name: nil, grant: $0) } }
         api.get("{name}") { request, context in
             let name = try context.parameters.require("name")

@@ -7,6 +7,8 @@ final class ListCache: @unchecked Sendable {
     struct Document {
         var name: String
         var namespace: String
+        /// The document's `status` (for the list's filter).
+        var status: String = ""
         var bytes: [UInt8]
         var buffer: ByteBuffer
     }

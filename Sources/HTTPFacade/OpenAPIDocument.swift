@@ -388,7 +388,7 @@ enum OpenAPIDocument {
             "bearerAuth": []
           }
         ],
-        "description": "Each status file as it holds it, and a `pending` document for each valid registration the daemon has not written a status for yet; only the token's namespaces. Answers may be up to a second old for files changed by hand.",
+        "description": "Each status file as it holds it, and a `pending` document for each valid registration the daemon has not written a status for yet; only the token's namespaces. Answers may be up to a second old for files changed by hand. With any of namespace, status, limit or continue: filtered and paged in name order, with total counting every match and continue while more follow.",
         "responses": {
           "200": {
             "description": "the list",
@@ -402,8 +402,56 @@ enum OpenAPIDocument {
           },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
+          },
+          "400": {
+            "description": "a bad filter, limit or continue token",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
           }
-        }
+        },
+        "parameters": [
+          {
+            "name": "namespace",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "type": "string"
+            },
+            "description": "only this namespace's applications (a DNS label; 400 otherwise)"
+          },
+          {
+            "name": "status",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "type": "string"
+            },
+            "description": "only applications with this status: pending, syncing, synced, error, invalid, suspended, deleting (400 otherwise)"
+          },
+          {
+            "name": "limit",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "type": "integer"
+            },
+            "description": "at most this many documents, 1 to 10000 (400 otherwise)"
+          },
+          {
+            "name": "continue",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "type": "string"
+            },
+            "description": "the continue token of the previous page, as given (400 for one this API did not give)"
+          }
+        ]
       },
       "post": {
         "operationId": "registerApplication",
@@ -1291,6 +1339,36 @@ enum OpenAPIDocument {
           }
         }
       }
+    },
+    "/api/gitops/events": {
+      "get": {
+        "operationId": "events",
+        "summary": "Status changes as Server-Sent Events",
+        "tags": [
+          "applications"
+        ],
+        "security": [
+          {
+            "bearerAuth": []
+          }
+        ],
+        "description": "First an event `status` with the document of every application the token may see, then one each time a status file changes (inotify on the state dir), `deleted` ({\"name\"}) when an application's state goes, and a `: heartbeat` comment every 15 s. The stream does not end.",
+        "responses": {
+          "200": {
+            "description": "the event stream",
+            "content": {
+              "text/event-stream": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          }
+        }
+      }
     }
   },
   "components": {
@@ -2094,6 +2172,10 @@ enum OpenAPIDocument {
           "total": {
             "type": "integer",
             "minimum": 0
+          },
+          "continue": {
+            "type": "string",
+            "description": "pass it back as ?continue= for the next page"
           }
         }
       },

@@ -3,7 +3,7 @@ import Foundation
 import State
 
 /// `zerverless-gitops status [NAME] [--json] [--state-dir DIR]`: reads the status files.
-struct Status: ParsableCommand {
+struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show the applications' status, from the state dir's status files.",
         discussion: """
@@ -28,10 +28,21 @@ struct Status: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Print nothing (with --fail-unless-synced: only the exit status).")
     var quiet = false
 
+    @Flag(help: "Redraw the table whenever a status file changes (inotify on the state dir), until interrupted.")
+    var watch = false
+
     @OptionGroup var state: StateDirOption
     var stateDir: String { state.stateDir }
 
-    func run() throws {
+    func run() async throws {
+        if watch {
+            guard !json, !quiet, !failUnlessSynced else {
+                printErr("error: --watch draws the table; it does not go with --json, --quiet or --fail-unless-synced")
+                throw ExitCode(2)
+            }
+            try await watchTable()
+            return
+        }
         let layout = StateLayout(root: stateDir)
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: layout.root, isDirectory: &isDir), isDir.boolValue else {
@@ -124,4 +135,31 @@ struct Status: ParsableCommand {
         if s < 86400 { return "\(s / 3600)h" }
         return "\(s / 86400)d"
     }
+
+    /// The table, redrawn on every change (changes within 100 ms are one redraw).
+    func watchTable() async throws {
+        let layout = StateLayout(root: stateDir)
+        // A beat each second: the relative times move, and changes held back are drawn.
+        let feed = StatusFeed(layout: layout, heartbeat: .seconds(1))
+        let changes = feed.subscribe()
+        func draw() {
+            let documents = (name.map { [$0] } ?? layout.applications()).compactMap { try? layout.readStatus($0) }
+            let screen = "\u{1B}[H\u{1B}[2J" + Self.table(documents, wide: wide, now: Date()) + "\n(watching \(layout.appsDir); Ctrl-C ends)\n"
+            FileHandle.standardOutput.write(Data(screen.utf8))
+        }
+        draw()
+        var pending = false
+        var last = ContinuousClock.now
+        for await change in changes {
+            if case .status(let changed, _, _) = change, name == nil || changed == name { pending = true }
+            if case .deleted = change { pending = true }
+            if case .heartbeat = change { pending = true }
+            if pending, ContinuousClock.now - last >= .milliseconds(100) {
+                pending = false
+                last = ContinuousClock.now
+                draw()
+            }
+        }
+    }
 }
+

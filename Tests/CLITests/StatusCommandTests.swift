@@ -57,3 +57,22 @@ import TestSupport
     #expect(missing.status == 1)
     #expect(missing.stderr.contains("no status for application \"nope\""))
 }
+
+@Test func statusWatchRedrawsWhenAStatusFileChanges() throws {
+    let dir = try TempDir("zg-status-watch")
+    let layout = StateLayout(root: dir.path)
+    let source = StatusDocument.Source(repoURL: "https://h/o/r", branch: "main", path: ".")
+    try FileManager.default.createDirectory(atPath: layout.appDir("shop"), withIntermediateDirectories: true)
+    try layout.writeStatus(StatusDocument(name: "shop", namespace: "web", source: source, status: .syncing, message: "syncing abc"))
+    let log = dir.file("watch.out")
+    let pid = try spawn(Build.binary, ["status", "--watch", "--state-dir", dir.path], environment: ProcessInfo.processInfo.environment,
+                        log: log, append: false, name: "status --watch")
+    defer { kill(pid, SIGKILL); var st: Int32 = 0; waitpid(pid, &st, 0) }
+    func output() -> String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+    try waitUntil(timeout: .seconds(10), "the first table") { output().contains("shop") && output().contains("syncing") }
+    // Another process (here the test) writes the status: the table is drawn again with it.
+    try layout.writeStatus(StatusDocument(name: "shop", namespace: "web", source: source, status: .error, message: "deploy: target down"))
+    try waitUntil(timeout: .seconds(10), "the redrawn table") { output().contains("deploy: target down") }
+    #expect(output().contains("\u{1B}[2J"))
+    #expect(try run(Build.binary, ["status", "--watch", "--json", "--state-dir", dir.path]).status == 2)
+}
