@@ -7,7 +7,7 @@ SWIFT ?= swift
 APT_BUILD := libgit2-dev libyaml-dev libinotifytools0-dev pkg-config
 # Debian packages the tests use (real servers and tools on loopback).
 APT_TEST := git rsync lua5.4 buildah busybox-static prometheus python3-venv lighttpd lighttpd-mod-openssl openssh-server openssh-client openssl \
-	curl docker-registry ansible-core python3-apt systemd adduser ca-certificates binutils gnupg gpgv
+	curl docker-registry ansible-core python3-apt systemd adduser ca-certificates binutils gnupg gpgv chromium
 
 BIN_RELEASE := .build/release/zerverless-gitops
 
@@ -32,7 +32,8 @@ TOOLS := .build/tools
 deps-test: deps
 	$(call apt_install,$(APT_TEST))
 	@[ -x $(TOOLS)/bin/schemathesis ] || { python3 -m venv $(TOOLS) && $(TOOLS)/bin/pip install -q 'schemathesis>=4,<5'; }
-	@[ -x $(TOOLS)/bin/kubernetes-validate ] || $(TOOLS)/bin/pip install -q 'kubernetes-validate>=1.31' 
+	@[ -x $(TOOLS)/bin/kubernetes-validate ] || $(TOOLS)/bin/pip install -q 'kubernetes-validate>=1.31'
+	@$(TOOLS)/bin/python3 -c 'import websocket' 2>/dev/null || $(TOOLS)/bin/pip install -q 'websocket-client>=1.6' 
 
 build: deps
 	$(SWIFT) build

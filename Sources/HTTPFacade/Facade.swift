@@ -75,6 +75,7 @@ public struct Facade: Sendable {
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
         }
         router.get("/api/gitops/events") { request, _ in self.authorized(request) { self.events($0) } }
+        router.get("/") { _, _ in self.statusPage() }
         let api = router.group("/api/gitops/applications")
         api.get { request, _ in self.authorized(request) { self.list($0, request: request) } }
         api.post { request, _ in await self.authorizedAsync(request) { await self.register(request, name: nil, grant: $0) } }
