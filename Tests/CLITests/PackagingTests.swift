@@ -121,11 +121,15 @@ import TestSupport
             _ = try run("/bin/chmod", ["0755", dir.path])
             try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
             #expect(try run("/bin/chown", ["zerverless-gitops:", state]).status == 0)
-            let pid = try spawn("/usr/sbin/runuser", ["-u", "zerverless-gitops", "--", "/usr/bin/zerverless-gitops", "run",
-                                                      "--apps-dir", apps, "--state-dir", state, "--listen", "none"],
+            // setpriv execs the daemon in its own process (runuser would fork, and a kill of
+            // runuser would leave the daemon running).
+            let pid = try spawn("/usr/bin/setpriv", ["--reuid=zerverless-gitops", "--regid=zerverless-gitops", "--init-groups",
+                                                     "/usr/bin/zerverless-gitops", "run", "--apps-dir", apps, "--state-dir", state, "--listen", "none"],
                                 environment: ProcessInfo.processInfo.environment, log: dir.file("daemon.log"), append: false, name: "installed daemon")
             defer { kill(pid, SIGKILL); var status: Int32 = 0; waitpid(pid, &status, 0) }
             try Self.waitForStatus(state, "site", "synced")
+            // It runs as the service's user, and stops on SIGTERM with 0.
+            #expect(try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8).contains("Uid:\t\(try run("/usr/bin/id", ["-u", "zerverless-gitops"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines))\t"))
             #expect(FileManager.default.contents(atPath: state + "/published/static/web/index.html") == Data("site\n".utf8))
             var st2 = stat()
             #expect(stat(state + "/apps", &st2) == 0 && st2.st_uid != 0)
