@@ -4,16 +4,21 @@ import Manifest
 import State
 
 extension GitSource {
-    /// The fetch of a tag, a semver range or a commit (see `fetch(_:ref:want:)`).
-    func fetchAny(_ remote: Remote, ref source: Registration.Ref, want: String?) throws(GitError) -> FetchResult {
+    /// The repository's cache folder, locked against other fetches of it (across processes
+    /// too); refused for local URLs unless allowed.
+    func lockCache(_ remote: Remote) throws(GitError) -> (path: String, lock: FileLock) {
         try remote.refuseLocalUnlessAllowed()
         let path = cachePath(for: remote.url)
-        let lock: FileLock
         do {
-            lock = try FileLock(path: path + ".lock", timeout: remote.timeout)
+            return (path, try FileLock(path: path + ".lock", timeout: remote.timeout))
         } catch {
             throw GitError(.timeout, call: "flock", message: error.description, hint: "another fetch of this repository holds its cache; retried with backoff")
         }
+    }
+
+    /// The fetch of a tag, a semver range or a commit (see `fetch(_:ref:want:)`).
+    func fetchAny(_ remote: Remote, ref source: Registration.Ref, want: String?) throws(GitError) -> FetchResult {
+        let (path, lock) = try lockCache(remote)
         defer { lock.unlock() }
         let repo = try openOrInitCache(path)
         defer { git_repository_free(repo) }

@@ -134,14 +134,7 @@ public struct GitSource: Sendable {
     /// answered; it must be in the cache afterwards.
     public func fetch(_ remote: Remote, ref source: Registration.Ref, want: String? = nil) throws(GitError) -> FetchResult {
         guard case .branch(let branch) = source else { return try fetchAny(remote, ref: source, want: want) }
-        try remote.refuseLocalUnlessAllowed()
-        let path = cachePath(for: remote.url)
-        let lock: FileLock
-        do {
-            lock = try FileLock(path: path + ".lock", timeout: remote.timeout)
-        } catch {
-            throw GitError(.timeout, call: "flock", message: error.description, hint: "another fetch of this repository holds its cache; retried with backoff")
-        }
+        let (path, lock) = try lockCache(remote)
         defer { lock.unlock() }
         let repo = try openOrInitCache(path)
         defer { git_repository_free(repo) }
