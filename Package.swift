@@ -62,9 +62,19 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ], swiftSettings: strict),
+        // Notifications: the outbox's deliveries (generic, slack, forge commit statuses).
+        .target(name: "Notify", dependencies: [
+            "Manifest", "State",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ], swiftSettings: strict),
         // Composition root of the daemon: the scheduler, the supervisor, the looks.
         .target(name: "Daemon", dependencies: [
-            "CInotifyTools", "Sync", "GitSource", "Manifest", "State",
+            "CInotifyTools", "Sync", "GitSource", "Manifest", "State", "Notify",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -85,7 +95,7 @@ let package = Package(
         .executableTarget(
             name: "zerverless-gitops",
             dependencies: [
-                "Manifest", "GitSource", "State", "Sync", "Daemon", "HTTPFacade",
+                "Manifest", "GitSource", "State", "Sync", "Daemon", "HTTPFacade", "Notify",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -40,6 +40,10 @@ public struct SyncContext: Sendable {
     public let namespaceLocks = NamespaceLocks()
     /// What the other applications of a namespace own (their inventories).
     public let inventories: InventoryIndex
+    /// Where transitions and commit statuses go (the outbox).
+    public var notifications: Notifications
+    /// `--drift-interval` in seconds (0: no drift passes).
+    public var driftInterval: Double = 600
 
     public init(layout: StateLayout, target: any DeployTarget, targetID: String, limits: SyncLimits = SyncLimits(),
                 checker: CodeChecker? = nil, builder: (any ImageBuilder)? = nil, gitTimeout: Duration = .seconds(60),
@@ -48,6 +52,7 @@ public struct SyncContext: Sendable {
                 headMaxAge: Duration = .seconds(2), metrics: DaemonMetrics = DaemonMetrics(), logger: Logger) {
         self.heads = HeadCache(maxAge: headMaxAge)
         self.inventories = InventoryIndex(layout: layout)
+        self.notifications = .disabled(layout: layout, logger: logger)
         self.syncSlots = FairSlots(total: concurrency)
         self.metrics = metrics
         self.layout = layout
@@ -87,7 +92,11 @@ public struct SyncContext: Sendable {
     public func key(_ registration: Registration) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        var text = (try? encoder.encode(registration)).map { String(decoding: $0, as: UTF8.self) } ?? "\(registration)"
+        // Where events go and what a drift pass does change nothing deployed.
+        var deployed = registration
+        deployed.notify = []
+        deployed.syncPolicy.selfHeal = .warn
+        var text = (try? encoder.encode(deployed)).map { String(decoding: $0, as: UTF8.self) } ?? "\(registration)"
         text += "|\(limits.codeFileBytes),\(limits.staticFileBytes),\(limits.staticTotalBytes),\(limits.staticFiles)|\(targetID)"
         return Insecure.SHA1.hash(data: Array(text.utf8)).map { String(format: "%02x", $0) }.joined()
     }

@@ -1,5 +1,7 @@
 import Foundation
 import Logging
+import Manifest
+import Notify
 import State
 import Sync
 
@@ -26,6 +28,16 @@ extension SyncRunner {
             return (false, message)
         }
         let calls = counting.counts.total
+        let last = status(name)
+        let namespace = last?.namespace.isEmpty == false ? last!.namespace : inventory.namespace
+        if !namespace.isEmpty {
+            let event = NotificationEvent(event: "deleted", app: name, namespace: namespace, status: "deleted", previousStatus: last?.status.rawValue,
+                                          commit: nil, previousCommit: last?.source.commit,
+                                          message: "registration removed; undeployed (\(inventory.functions.count) functions, \(inventory.files.count) static files)",
+                                          time: context.now(), repoURL: last?.source.repoURL)
+            await context.notifications.emit(.deleted, event, notify: context.notifications.endpoints(of: name),
+                                             identity: [last?.lastAttempt.map { "\($0.timeIntervalSince1970)" } ?? "", last?.source.commit ?? ""])
+        }
         context.inventories.forget(name)
         let layout = self.layout
         await BlockingPool.files.run { () -> Void in

@@ -2,6 +2,7 @@ import Foundation
 import GitSource
 import Logging
 import Manifest
+import Notify
 import State
 import Sync
 
@@ -31,6 +32,13 @@ public struct SyncRunner: Sendable {
         var startedAt: Date
         /// What a real sync changed: functions (deployed, undeployed), static files.
         var changes: (functions: Int, files: Int)?
+        /// Before this look: the last recorded attempt's result and time, the last
+        /// successful commit (what a transition is measured against).
+        var previousResult: String?
+        var previousAttempt: Date?
+        var previousCommit: String?
+        /// A real sync of a commit began (a forge status is due at the end).
+        var began = false
         var name: String { registration.name }
     }
 
@@ -59,6 +67,10 @@ public struct SyncRunner: Sendable {
         }
         var look = Look(registration: registration, file: file, launch: launch, key: key,
                         status: .base(for: registration, file: file, previous: previous), history: history, startedAt: context.now())
+        look.previousResult = history.attempts.first?.result
+        look.previousAttempt = history.attempts.first?.at
+        look.previousCommit = look.status.source.commit
+        context.notifications.remember(registration)
 
         if registration.syncPolicy.suspend {
             look.status.suspend()
@@ -115,6 +127,8 @@ public struct SyncRunner: Sendable {
         defer { context.syncSlots.release(registration.namespace) }
         look.status.beginSync(head, at: look.startedAt)
         await write(look.status)
+        look.began = true
+        await context.notifications.commitStatus(registration, state: "pending", event: event(look, kind: "syncing", commit: head))
         let counting = CountingTarget(context.target)
         let outcome: SyncEngine.Outcome
         do throws(GitError) {
@@ -227,6 +241,7 @@ public struct SyncRunner: Sendable {
         look.history.record(.init(at: look.startedAt, trigger: look.launch.trigger, commit: commit, result: look.status.status.rawValue,
                                   durationMs: elapsed, targetCalls: calls, message: look.status.message,
                                   functionsChanged: look.changes?.functions, filesChanged: look.changes?.files))
+        await notify(look, commit: commit)
         await write(look.history, look.name)
         await write(look.status)
         var meta: Logger.Metadata = ["app": "\(look.name)", "result": "\(look.status.status.rawValue)", "duration_ms": .stringConvertible(elapsed),
@@ -236,6 +251,31 @@ public struct SyncRunner: Sendable {
         if let failure { meta["error"] = "\(failure.stage.rawValue): \(failure.message)" }
         if ending == .synced { logger.info("sync", metadata: meta) } else { logger.warning("sync", metadata: meta) }
         return SyncResult(ending: ending, message: look.status.message ?? "", memo: SyncMemo(status: look.status, history: look.history))
+    }
+
+    // MARK: Notifications
+
+    func event(_ look: Look, kind: String, commit: String?) -> NotificationEvent {
+        let s = look.status
+        return NotificationEvent(event: kind, app: look.name, namespace: look.registration.namespace, status: s.status.rawValue,
+                                 previousStatus: look.previousResult, commit: commit, previousCommit: look.previousCommit,
+                                 message: s.message, error: s.error, time: look.startedAt, repoURL: s.source.repoURL)
+    }
+
+    /// The transition's event (before the history records this attempt: a crash in
+    /// between meets the same transition, with the same id, again) and the forge status.
+    private func notify(_ look: Look, commit: String?) async {
+        let status = look.status.status
+        if let kind = Notifications.transition(status: status, commit: status == .synced ? commit : nil,
+                                               previousResult: look.previousResult, previousCommit: look.previousCommit) {
+            await context.notifications.emit(kind, event(look, kind: kind.rawValue, commit: commit), notify: look.registration.notify,
+                                             identity: [status.rawValue, commit ?? "", look.previousResult ?? "",
+                                                        look.previousAttempt.map { "\($0.timeIntervalSince1970)" } ?? ""])
+        }
+        if look.began, let commit {
+            await context.notifications.commitStatus(look.registration, state: status == .synced ? "success" : "failure",
+                                                     event: event(look, kind: status.rawValue, commit: commit))
+        }
     }
 
     // MARK: Files (written off the cooperative pool)

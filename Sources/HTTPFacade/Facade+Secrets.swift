@@ -8,11 +8,10 @@ extension Facade {
     /// A file under `auth` that leads outside the namespace's secrets folder, by its text.
     func secretProblem(_ registration: Registration) -> String? {
         let dir = secrets.namespaceDir(registration.namespace)
-        let auth = registration.source.auth
-        for (field, name) in [("tokenFile", auth?.tokenFile), ("sshKeyFile", auth?.sshKeyFile), ("knownHostsFile", auth?.knownHostsFile), ("caFile", auth?.caFile)] {
-            guard let name, name.hasPrefix("/") else { continue }
+        for (field, name) in registration.secretFiles {
+            guard name.hasPrefix("/") else { continue }
             if !SecretsDir.isInside(name, dir) {
-                return "spec.source.auth.\(field): \"\(name)\" is outside \(dir)/; upload the file with PUT /api/gitops/secrets/\(registration.namespace)/FILE and name it relative to that folder"
+                return "\(field): \"\(name)\" is outside \(dir)/; upload the file with PUT /api/gitops/secrets/\(registration.namespace)/FILE and name it relative to that folder"
             }
         }
         return nil

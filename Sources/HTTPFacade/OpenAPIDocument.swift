@@ -1416,6 +1416,15 @@ enum OpenAPIDocument {
             "type": "boolean",
             "default": false,
             "description": "no syncs at all (status suspended)"
+          },
+          "selfHeal": {
+            "enum": [
+              "off",
+              "warn",
+              "correct"
+            ],
+            "default": "warn",
+            "description": "what a drift pass does: off (no pass), warn (report it in status.drift and notify), correct (deploy again what drifted)"
           }
         }
       },
@@ -1728,6 +1737,17 @@ enum OpenAPIDocument {
           },
           "syncPolicy": {
             "$ref": "#/components/schemas/SyncPolicy"
+          },
+          "notify": {
+            "type": [
+              "array",
+              "null"
+            ],
+            "maxItems": 10,
+            "items": {
+              "$ref": "#/components/schemas/NotifyEndpoint"
+            },
+            "description": "where this app's events go (also --notify-url)"
           }
         },
         "examples": [
@@ -1807,6 +1827,17 @@ enum OpenAPIDocument {
               },
               "syncPolicy": {
                 "$ref": "#/components/schemas/SyncPolicy"
+              },
+              "notify": {
+                "type": [
+                  "array",
+                  "null"
+                ],
+                "maxItems": 10,
+                "items": {
+                  "$ref": "#/components/schemas/NotifyEndpoint"
+                },
+                "description": "where this app's events go (also --notify-url)"
               }
             }
           }
@@ -2149,6 +2180,62 @@ enum OpenAPIDocument {
               "since": {
                 "type": "string",
                 "format": "date-time"
+              }
+            }
+          },
+          "drift": {
+            "type": "object",
+            "description": "the last drift pass (selfHeal warn or correct): what the target no longer holds as the app deployed it",
+            "required": [
+              "checkedAt",
+              "items",
+              "corrected",
+              "unmanaged"
+            ],
+            "additionalProperties": false,
+            "properties": {
+              "checkedAt": {
+                "type": "string",
+                "format": "date-time"
+              },
+              "items": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "kind",
+                    "path",
+                    "change"
+                  ],
+                  "additionalProperties": false,
+                  "properties": {
+                    "kind": {
+                      "enum": [
+                        "function",
+                        "static"
+                      ]
+                    },
+                    "path": {
+                      "type": "string"
+                    },
+                    "change": {
+                      "enum": [
+                        "modified",
+                        "missing"
+                      ]
+                    }
+                  }
+                }
+              },
+              "corrected": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "items deployed again by that pass (selfHeal correct)"
+              },
+              "unmanaged": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "functions and files of the namespace no application owns (never deleted)"
               }
             }
           }
@@ -2557,6 +2644,114 @@ enum OpenAPIDocument {
             "const": false
           }
         }
+      },
+      "NotifyEndpoint": {
+        "type": "object",
+        "additionalProperties": false,
+        "description": "a webhook receiver (url, secretFile, format, on) or a forge's commit statuses (commitStatus, apiURL, tokenFile); secret files come from SECRETS_DIR/NAMESPACE/",
+        "properties": {
+          "url": {
+            "type": "string",
+            "pattern": "^https?://[^@/ ]+(/[^ ]*)?$"
+          },
+          "secretFile": {
+            "type": "string",
+            "minLength": 1,
+            "description": "HMAC-SHA256 key for X-Zerverless-Signature"
+          },
+          "format": {
+            "enum": [
+              "generic",
+              "slack"
+            ],
+            "default": "generic"
+          },
+          "on": {
+            "type": "array",
+            "items": {
+              "enum": [
+                "synced",
+                "error",
+                "invalid",
+                "drift",
+                "deleted"
+              ]
+            },
+            "description": "the events sent (default: all)"
+          },
+          "commitStatus": {
+            "enum": [
+              "github",
+              "gitea",
+              "gitlab"
+            ]
+          },
+          "apiURL": {
+            "type": "string",
+            "pattern": "^https?://[^@/ ]+(/[^ ]*)?$"
+          },
+          "tokenFile": {
+            "type": "string",
+            "minLength": 1
+          }
+        },
+        "oneOf": [
+          {
+            "required": [
+              "url"
+            ],
+            "not": {
+              "anyOf": [
+                {
+                  "required": [
+                    "commitStatus"
+                  ]
+                },
+                {
+                  "required": [
+                    "apiURL"
+                  ]
+                },
+                {
+                  "required": [
+                    "tokenFile"
+                  ]
+                }
+              ]
+            }
+          },
+          {
+            "required": [
+              "commitStatus",
+              "apiURL",
+              "tokenFile"
+            ],
+            "not": {
+              "anyOf": [
+                {
+                  "required": [
+                    "url"
+                  ]
+                },
+                {
+                  "required": [
+                    "secretFile"
+                  ]
+                },
+                {
+                  "required": [
+                    "format"
+                  ]
+                },
+                {
+                  "required": [
+                    "on"
+                  ]
+                }
+              ]
+            }
+          }
+        ]
       }
     },
     "responses": {

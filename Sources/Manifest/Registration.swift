@@ -43,6 +43,8 @@ public struct Registration: Sendable, Hashable, Codable {
         public var prune = true
         public var allowEmpty = false
         public var suspend = false
+        /// What a drift pass does (off, warn, correct); default warn.
+        public var selfHeal = SelfHeal.warn
 
         public init() {}
     }
@@ -54,6 +56,8 @@ public struct Registration: Sendable, Hashable, Codable {
     /// Seconds; nil means the daemon's default (`--poll-interval`).
     public var pollInterval: Int?
     public var syncPolicy: SyncPolicy
+    /// `notify`: webhook receivers and forge commit statuses for this app's events.
+    public var notify: [Notify] = []
 
     public static let apiVersion = "zerverless.io/v1"
     public static let defaultBranch = "main"
@@ -77,12 +81,12 @@ extension Registration {
 
     static let applicationKeys = ["apiVersion", "kind", "metadata", "spec"]
     static let metadataKeys = ["name", "namespace", "labels", "annotations"]
-    static let specKeys = ["source", "pollInterval", "syncPolicy"]
-    static let flatKeys = ["name", "namespace", "source", "pollInterval", "syncPolicy"]
+    static let specKeys = ["source", "pollInterval", "syncPolicy", "notify"]
+    static let flatKeys = ["name", "namespace", "source", "pollInterval", "syncPolicy", "notify"]
     static let sourceKeys = ["repoURL", "branch", "tag", "semver", "commit", "path", "auth", "verify"]
     static let verifyKeys = ["mode", "publicKeysFile"]
     static let authKeys = ["username", "tokenFile", "sshKeyFile", "knownHostsFile", "caFile"]
-    static let policyKeys = ["automated", "prune", "allowEmpty", "suspend"]
+    static let policyKeys = ["automated", "prune", "allowEmpty", "suspend", "selfHeal"]
 
     static let sourceSecrets = [
         "token": "inline secrets are not allowed; put the token in a file and set auth.tokenFile",
@@ -174,9 +178,15 @@ extension Registration {
             if let n = p["prune"], let v = r.bool(n, p.path("prune")) { policy.prune = v }
             if let n = p["allowEmpty"], let v = r.bool(n, p.path("allowEmpty")) { policy.allowEmpty = v }
             if let n = p["suspend"], let v = r.bool(n, p.path("suspend")) { policy.suspend = v }
+            if let n = p["selfHeal"], let text = r.string(n, p.path("selfHeal")) {
+                if let v = SelfHeal(rawValue: text) { policy.selfHeal = v } else {
+                    r.error(n.mark, p.path("selfHeal"), "\"\(text)\" is not a self-heal mode; expected off, warn or correct")
+                }
+            }
         }
+        let notify = f["notify"].map { decodeNotify($0, f.path("notify"), url: source?.repoURL, r) } ?? []
         guard let name, let namespace, let source else { return nil }
-        return Registration(form: form, name: name, namespace: namespace, source: source, pollInterval: poll, syncPolicy: policy)
+        return Registration(form: form, name: name, namespace: namespace, source: source, pollInterval: poll, syncPolicy: policy, notify: notify)
     }
 
     private static func decodeSource(_ node: Node, _ path: String, at anchor: Mark, _ r: FieldReader) -> Source? {

@@ -142,6 +142,39 @@ public struct StatusDocument: Sendable, Hashable, Codable {
     public var pinned: Pinned?
     /// Who signed what was deployed, when the registration verifies signatures.
     public var verified: Verified?
+    /// The last drift pass: what the target no longer holds as the app deployed it.
+    public var drift: Drift?
+
+    /// `drift`: what differed from the inventory at the last pass.
+    public struct Drift: Sendable, Hashable, Codable {
+        public struct Item: Sendable, Hashable, Codable {
+            public enum Kind: String, Sendable, Hashable, Codable { case function, `static` }
+            public enum Change: String, Sendable, Hashable, Codable { case modified, missing }
+            public var kind: Kind
+            public var path: String
+            public var change: Change
+
+            public init(kind: Kind, path: String, change: Change) {
+                self.kind = kind
+                self.path = path
+                self.change = change
+            }
+        }
+        public var checkedAt: Date
+        public var items: [Item]
+        /// Items deployed again by the last pass (selfHeal correct).
+        public var corrected: Int
+        /// Functions and files of the namespace that no application's inventory owns
+        /// (never deleted).
+        public var unmanaged: Int
+
+        public init(checkedAt: Date, items: [Item], corrected: Int, unmanaged: Int) {
+            self.checkedAt = checkedAt
+            self.items = items
+            self.corrected = corrected
+            self.unmanaged = unmanaged
+        }
+    }
 
     /// A function or static file another application owns.
     public struct Conflict: Sendable, Hashable, Codable {

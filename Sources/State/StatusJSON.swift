@@ -4,16 +4,18 @@ import Foundation
 /// `.prettyPrinted, .sortedKeys, .withoutEscapingSlashes` and ISO 8601 dates, at a
 /// fraction of the cost (the daemon rewrites every status document at every poll; the
 /// encoder was a third of the CPU of an unchanged look).
-enum JSONText {
-    indirect enum Value {
+public enum JSONText {
+    public indirect enum Value: Sendable {
+        case null
         case string(String)
         case int(Int)
         case object([(String, Value?)])
         case array([Value])
     }
 
-    static func write(_ value: Value, into out: inout [UInt8], indent: Int) {
+    public static func write(_ value: Value, into out: inout [UInt8], indent: Int) {
         switch value {
+        case .null: out.append(contentsOf: "null".utf8)
         case .string(let s): string(s, into: &out)
         case .int(let i): out.append(contentsOf: String(i).utf8)
         case .object(let pairs):
@@ -79,7 +81,7 @@ enum JSONText {
     }
 
     /// `2024-01-15T10:30:00Z` (whole seconds, UTC), as JSONEncoder's `.iso8601`.
-    static func date(_ d: Date) -> String {
+    public static func date(_ d: Date) -> String {
         var t = time_t(d.timeIntervalSince1970.rounded(.down))
         var tm = tm()
         gmtime_r(&t, &tm)
@@ -118,6 +120,10 @@ extension StatusDocument {
                                                                                   ("owner", .string(c.owner))]) }) }),
             ("verified", verified.map { v in .object([("signer", .string(v.signer)), ("keyFingerprint", .string(v.keyFingerprint))]) }),
             ("pinned", pinned.map { p in .object([("commit", .string(p.commit)), ("reason", s(p.reason)), ("since", .string(JSONText.date(p.since)))]) }),
+            ("drift", drift.map { d in .object([("checkedAt", .string(JSONText.date(d.checkedAt))),
+                                                ("items", .array(d.items.map { it in .object([("kind", .string(it.kind.rawValue)), ("path", .string(it.path)),
+                                                                                             ("change", .string(it.change.rawValue))]) })),
+                                                ("corrected", .int(d.corrected)), ("unmanaged", .int(d.unmanaged))]) }),
         ])
         var out: [UInt8] = []
         out.reserveCapacity(1024)

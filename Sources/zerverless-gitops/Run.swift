@@ -6,6 +6,7 @@ import HTTPFacade
 import Hummingbird
 import Logging
 import Manifest
+import Notify
 import CoreMetrics
 import Prometheus
 import ServiceLifecycle
@@ -113,6 +114,18 @@ struct Run: AsyncParsableCommand {
     @Option(help: "After SIGTERM / SIGINT, how long running syncs get to finish. Env: ZG_SHUTDOWN_GRACE.")
     var shutdownGrace: String = env("ZG_SHUTDOWN_GRACE") ?? "30s"
 
+    @Option(help: "A daemon-wide notification endpoint: every app's events, generic format. Env: ZG_NOTIFY_URL.")
+    var notifyUrl: String? = env("ZG_NOTIFY_URL")
+
+    @Option(help: "HMAC-SHA256 key for --notify-url's X-Zerverless-Signature. Env: ZG_NOTIFY_SECRET_FILE.")
+    var notifySecretFile: String? = env("ZG_NOTIFY_SECRET_FILE")
+
+    @Option(help: ArgumentHelp("First retry of an undelivered notification, doubled up to 1h. Env: ZG_NOTIFY_RETRY.", visibility: .hidden))
+    var notifyRetry: String = env("ZG_NOTIFY_RETRY") ?? "5s"
+
+    @Option(help: "How often each app's deployments are compared with the target (selfHeal); 0 turns it off. Env: ZG_DRIFT_INTERVAL.")
+    var driftInterval: String = env("ZG_DRIFT_INTERVAL") ?? "10m"
+
     func duration(_ text: String, _ option: String, allowZero: Bool = false) throws -> Int {
         guard let seconds = Rules.parseDuration(text), seconds > 0 || (allowZero && seconds == 0) else {
             printErr("error: --\(option): \"\(text)\" is not a duration; write it like 90s, 5m, 1h or 1h30m")
@@ -136,6 +149,15 @@ struct Run: AsyncParsableCommand {
         let headAge = try duration(headCache, "head-cache", allowZero: true)
         let buildSeconds = try duration(buildTimeout, "build-timeout")
         let apiHeadTimeout = try duration(apiReadTimeout, "api-read-timeout")
+        let drift = try duration(driftInterval, "drift-interval", allowZero: true)
+        let notifyRetrySeconds = try duration(notifyRetry, "notify-retry")
+        if let notifyUrl, let problem = Registration.endpointURLProblem(notifyUrl) {
+            throw usage("--notify-url: \"\(Registration.redactEndpoint(notifyUrl))\" \(problem)")
+        }
+        if let notifySecretFile, notifyUrl == nil { throw usage("--notify-secret-file \(notifySecretFile) needs --notify-url") }
+        if let notifySecretFile, !FileManager.default.isReadableFile(atPath: notifySecretFile) {
+            throw usage("--notify-secret-file: cannot read \(notifySecretFile)")
+        }
         guard let maxConnections = Int(apiMaxConnections), maxConnections >= 1 else {
             throw usage("--api-max-connections: \"\(apiMaxConnections)\" is not a number of at least 1")
         }
@@ -252,13 +274,19 @@ struct Run: AsyncParsableCommand {
                                   allowLocal: allowFileUrls, secrets: SecretsDir(root: secretsDir), defaultPollInterval: poll,
                                   concurrency: workers, headMaxAge: .seconds(headAge), metrics: metrics, logger: logger)
         context.repositorySizeLimit = repoSizeLimit
+        context.driftInterval = Double(drift)
+        var notifierConfiguration = Notifier.Configuration(operatorURL: notifyUrl, operatorSecretFile: notifySecretFile, secrets: SecretsDir(root: secretsDir))
+        notifierConfiguration.retryBase = Double(notifyRetrySeconds)
+        let notifier = Notifier(outbox: Outbox(layout: layout), configuration: notifierConfiguration, logger: logger)
+        context.notifications = Notifications(layout: layout, notifier: notifier, operatorEndpoint: notifyUrl != nil, logger: logger)
         let scheduling = Scheduler.Configuration(looks: max(32, 4 * workers), namespaceLooks: 4, removalGrace: Double(grace),
                                                  policy: SchedulePolicy(retryMin: Double(retry)), defaultPollInterval: Double(poll))
         let supervisor = Supervisor(
             configuration: .init(appsDir: (appsDir as NSString).standardizingPath, scheduler: scheduling, rescanInterval: Double(rescan)),
             runner: SyncRunner(context: context), readiness: readiness)
         let reloadTokens = tokens
-        var services: [any Service] = [DaemonService(supervisor: supervisor, logger: logger, onReload: { reloadTokens?.reload() })]
+        var services: [any Service] = [DaemonService(supervisor: supervisor, logger: logger, onReload: { reloadTokens?.reload() }),
+                                       NotifierService(notifier: notifier)]
         if listen != "none" {
             let colon = listen.lastIndex(of: ":")!
             let host = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))

@@ -1,0 +1,164 @@
+import Crypto
+import Foundation
+import Manifest
+
+/// One thing that happened to an application, as notifications carry it (`generic`
+/// format: this document plus `delivery`).
+public struct NotificationEvent: Sendable, Hashable, Codable {
+    /// synced, error, invalid, drift, deleted; `syncing` only reaches forge commit statuses.
+    public var event: String
+    public var app: String
+    public var namespace: String
+    public var status: String
+    public var previousStatus: String?
+    public var commit: String?
+    public var previousCommit: String?
+    public var message: String?
+    public var error: StatusDocument.Failure?
+    public var drift: StatusDocument.Drift?
+    public var time: Date
+    /// The repository (redacted) and the folder of the app, for people reading the event.
+    public var repoURL: String?
+
+    public init(event: String, app: String, namespace: String, status: String, previousStatus: String? = nil, commit: String? = nil,
+                previousCommit: String? = nil, message: String? = nil, error: StatusDocument.Failure? = nil,
+                drift: StatusDocument.Drift? = nil, time: Date, repoURL: String? = nil) {
+        self.event = event
+        self.app = app
+        self.namespace = namespace
+        self.status = status
+        self.previousStatus = previousStatus
+        self.commit = commit
+        self.previousCommit = previousCommit
+        self.message = message
+        self.error = error
+        self.drift = drift
+        self.time = time
+        self.repoURL = repoURL
+    }
+}
+
+/// Where one event goes. Secrets are named, never stored: they are read when delivering,
+/// under the secrets rule (a tenant's) or from the daemon's options (the operator's).
+public enum NotificationEndpoint: Sendable, Hashable, Codable {
+    /// A receiver of the app's `notify` list.
+    case webhook(Registration.Notify.Webhook, namespace: String)
+    /// `--notify-url` (and `--notify-secret-file`), as configured when delivering.
+    case operatorURL
+    /// A commit status in a forge: `state` is pending, success or failure.
+    case commitStatus(Registration.Notify.CommitStatus, namespace: String, project: String, state: String)
+
+    /// Deliveries to one key keep their order: an event waits while an earlier one to the
+    /// same key is not delivered.
+    public var orderKey: String {
+        switch self {
+        case .webhook(let w, let ns): "webhook \(ns) \(w.url)"
+        case .operatorURL: "operator"
+        case .commitStatus(let c, let ns, let project, _): "status \(ns) \(c.apiURL) \(project)"
+        }
+    }
+}
+
+/// One event and its deliveries: `STATE/outbox/ID.json` until every endpoint has it (or
+/// 24 h passed), then `STATE/outbox/done/ID.json` for a day (so the same transition,
+/// met again after a crash, is not sent twice).
+public struct OutboxEntry: Sendable, Hashable, Codable {
+    public struct Delivery: Sendable, Hashable, Codable {
+        public var endpoint: NotificationEndpoint
+        /// Stable across retries: receivers deduplicate on it.
+        public var id: String
+        public var attempts = 0
+        public var nextAttempt: Date
+        public var delivered: Date?
+        public var dropped = false
+        public var lastError: String?
+
+        public init(endpoint: NotificationEndpoint, id: String, nextAttempt: Date) {
+            self.endpoint = endpoint
+            self.id = id
+            self.nextAttempt = nextAttempt
+        }
+
+        public var open: Bool { delivered == nil && !dropped }
+    }
+
+    public var id: String
+    public var created: Date
+    public var event: NotificationEvent
+    public var deliveries: [Delivery]
+
+    public var open: Bool { deliveries.contains(where: \.open) }
+
+    public init(id: String, created: Date, event: NotificationEvent, endpoints: [NotificationEndpoint]) {
+        self.id = id
+        self.created = created
+        self.event = event
+        self.deliveries = endpoints.enumerated().map { Delivery(endpoint: $1, id: "\(id)-\($0)", nextAttempt: created) }
+    }
+
+    /// A digest of what makes a transition the one it is: the same transition met again
+    /// (a crash before the history was written) gets the same id.
+    public static func id(_ parts: [String]) -> String {
+        SHA256.hash(data: Array(parts.joined(separator: "\u{1f}").utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// `STATE/outbox`: events not yet delivered to every endpoint. The daemon is the only
+/// writer; every write is atomic and durable (a crash loses no event).
+public struct Outbox: Sendable {
+    public let dir: String
+    public var doneDir: String { dir + "/done" }
+    /// How long an event is kept (undelivered: then dropped; delivered: remembered).
+    public static let keep: TimeInterval = 24 * 3600
+
+    public init(layout: StateLayout) {
+        self.dir = layout.root + "/outbox"
+    }
+
+    func file(_ id: String) -> String { dir + "/" + id + ".json" }
+
+    /// Adds an entry unless one with its id exists (open or done): false when it did.
+    @discardableResult
+    public func add(_ entry: OutboxEntry) throws -> Bool {
+        if FileManager.default.fileExists(atPath: file(entry.id)) || FileManager.default.fileExists(atPath: doneDir + "/" + entry.id + ".json") {
+            return false
+        }
+        try AtomicFile.makeFolder(dir, mode: 0o700)
+        try AtomicFile.writeJSON(entry, to: file(entry.id), durable: true)
+        return true
+    }
+
+    public func save(_ entry: OutboxEntry) throws {
+        if entry.open {
+            try AtomicFile.writeJSON(entry, to: file(entry.id), durable: true)
+        } else {
+            try AtomicFile.makeFolder(doneDir, mode: 0o700)
+            try AtomicFile.writeJSON(entry, to: doneDir + "/" + entry.id + ".json", durable: true)
+            unlink(file(entry.id))
+        }
+    }
+
+    /// The open entries, oldest first (unreadable files are skipped and named).
+    public func open() -> (entries: [OutboxEntry], unreadable: [String]) {
+        var entries: [OutboxEntry] = [], unreadable: [String] = []
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where name.hasSuffix(".json") && !AtomicFile.isTemporary(name) {
+            do {
+                if let entry = try AtomicFile.readJSON(OutboxEntry.self, from: dir + "/" + name) { entries.append(entry) }
+            } catch {
+                unreadable.append(name)
+            }
+        }
+        return (entries.sorted { ($0.created, $0.id) < ($1.created, $1.id) }, unreadable)
+    }
+
+    /// Forgets what was delivered more than a day ago.
+    public func prune(now: Date) {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: doneDir)) ?? [] {
+            let path = doneDir + "/" + name
+            if let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+               let modified = attributes[.modificationDate] as? Date, now.timeIntervalSince(modified) > Self.keep {
+                unlink(path)
+            }
+        }
+    }
+}
