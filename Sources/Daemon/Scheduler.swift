@@ -66,7 +66,7 @@ public struct Scheduler: Sendable {
     }
 
     public struct Launch: Sendable, Equatable {
-        public enum Kind: Sendable, Equatable { case look, undeploy }
+        public enum Kind: Sendable, Equatable { case look, undeploy, drift }
         public var name: String
         public var kind: Kind
         public var trigger: Trigger
@@ -165,10 +165,26 @@ public struct Scheduler: Sendable {
         return .queued
     }
 
+    /// A drift pass reached the application: it is compared with the target soon (unless
+    /// something else is already asked of it); its poll schedule does not move.
+    @discardableResult
+    public mutating func requestDrift(_ name: String) -> Bool {
+        guard var r = records[name], let spec = r.spec, !spec.suspended, !r.removing, r.urgent == nil else { return false }
+        r.urgent = .drift
+        store(name, r)
+        return true
+    }
+
     /// A look ended.
     public mutating func finished(_ name: String, _ ending: Ending) {
         guard var r = records[name], r.running else { return }
+        let drift = r.runningKind == .drift
         endLook(&r)
+        if drift {
+            // A drift check: the poll (or retry) stays when it was due.
+            store(name, r)
+            return
+        }
         r.failures = ending == .retryable ? r.failures + 1 : 0
         if r.spec == nil {
             r.due = nil
@@ -260,6 +276,13 @@ public struct Scheduler: Sendable {
             r.due = nil
             store(name, r)
             return nil
+        }
+        if trigger == .drift {
+            r.running = true
+            r.runningKind = .drift
+            beginLook(&r, namespace)
+            store(name, r)
+            return Launch(name: name, kind: .drift, trigger: trigger, force: false, failures: r.failures, next: r.next)
         }
         // syncPolicy.automated false: only a request (and its retries) syncs.
         if !spec.automated && !spec.suspended && !trigger.isAsked && trigger != .retry {

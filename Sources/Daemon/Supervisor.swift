@@ -50,6 +50,9 @@ public actor Supervisor {
     var watcher: DirectoryWatcher?
     var watchingAppsDir = false
     var appsDirProblem: String?
+    /// The next drift pass, and the number of the last one.
+    var nextDrift: Date?
+    var driftPass = 0
 
     var logger: Logger { runner.context.logger }
     var layout: StateLayout { runner.context.layout }
@@ -86,7 +89,15 @@ public actor Supervisor {
         await restartWatcher()
         await rescanAll(startup: true)
         readiness.markScanned()
+        let driftInterval = runner.context.driftInterval
+        if driftInterval > 0 { nextDrift = now().addingTimeInterval(driftInterval) }
         while !wakeup.stopping {
+            if let due = nextDrift, due <= now() {
+                driftPass += 1
+                let asked = scheduler.names.filter { scheduler.requestDrift($0) }.count
+                logger.debug("drift pass", metadata: ["pass": "\(driftPass)", "apps": "\(asked)"])
+                nextDrift = now().addingTimeInterval(driftInterval)
+            }
             if let due = scanDue, due <= now() {
                 scanDue = nil
                 await reconcile(appsDir.scan(), startup: false)
@@ -96,7 +107,7 @@ public actor Supervisor {
                 await rescanAll(startup: false)
             }
             for launch in scheduler.next(now: now()) { start(launch) }
-            let next = [scanDue, nextRescan, scheduler.wake(now: now())].compactMap { $0 }.min()
+            let next = [scanDue, nextRescan, nextDrift, scheduler.wake(now: now())].compactMap { $0 }.min()
             let timeout = next.map { max(0.001, $0.timeIntervalSince(now())) }
             await wakeup.wait(timeout: timeout.map { .milliseconds(Int64($0 * 1000)) })
         }
@@ -153,6 +164,16 @@ public actor Supervisor {
             let key = app.key, memo = app.memo
             tasks[name] = Task {
                 let result = await runner.sync(registration, file: file, launch: launch, key: key, memo: memo)
+                await self.lookFinished(name, result)
+            }
+        case .drift:
+            guard case .valid(let registration, let file, _)? = apps[name]?.entry else {
+                scheduler.finished(name, .unchanged)
+                return
+            }
+            let key = apps[name]?.key, memo = apps[name]?.memo, pass = driftPass
+            tasks[name] = Task {
+                let result = await runner.drift(registration, file: file, launch: launch, key: key, memo: memo, pass: pass)
                 await self.lookFinished(name, result)
             }
         }

@@ -42,6 +42,8 @@ public struct SyncContext: Sendable {
     public let inventories: InventoryIndex
     /// Where transitions and commit statuses go (the outbox).
     public var notifications: Notifications
+    /// How drift is looked for on the target (nil: the target cannot tell).
+    public var driftProbe: (any DriftProbe)?
     /// `--drift-interval` in seconds (0: no drift passes).
     public var driftInterval: Double = 600
 

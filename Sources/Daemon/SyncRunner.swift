@@ -55,7 +55,9 @@ public struct SyncRunner: Sendable {
         return result
     }
 
-    private func look(_ registration: Registration, file: String, launch: Scheduler.Launch, key: String, memo: SyncMemo?) async -> SyncResult {
+    /// `override`: sync this commit (a drift correction), whatever the ref says.
+    func look(_ registration: Registration, file: String, launch: Scheduler.Launch, key: String, memo: SyncMemo?,
+              override: String? = nil) async -> SyncResult {
         let name = registration.name
         var history = memo?.history ?? layout.readHistory(name)
         var previous = memo.map { $0.status } ?? (try? layout.readStatus(name))
@@ -101,10 +103,11 @@ public struct SyncRunner: Sendable {
         // A rollback pin names the commit itself: no lookup, whatever the ref does.
         let pin = layout.readPin(name)
         look.status.pinned = pin.map { StatusDocument.Pinned(commit: $0.commit, reason: $0.reason, since: $0.since) }
-        let ref: Registration.Ref = pin.map { .commit($0.commit) } ?? registration.source.ref
+        let fixed = pin?.commit ?? override
+        let ref: Registration.Ref = fixed.map { .commit($0) } ?? registration.source.ref
         let resolved: GitSource.Head
         do throws(GitError) {
-            resolved = pin != nil ? GitSource.Head(commit: pin!.commit)
+            resolved = fixed != nil ? GitSource.Head(commit: fixed!)
                 : try await lookUpHead(registration, remote, fresh: launch.force || launch.trigger == .registration)
         } catch {
             return await gitFailure(error, &look)

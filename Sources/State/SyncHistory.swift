@@ -19,7 +19,7 @@ public struct SyncHistory: Sendable, Hashable, Codable {
 
     /// What started a look.
     public enum Trigger: String, Sendable, Hashable, Codable, CaseIterable {
-        case startup, registration, request, webhook, poll, retry, removal, rollback
+        case startup, registration, request, webhook, poll, retry, removal, rollback, drift
 
         /// Somebody asked (a request file): it syncs even a manual app, and asks the server.
         public var isAsked: Bool { self == .request || self == .webhook || self == .rollback }

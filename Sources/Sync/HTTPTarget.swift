@@ -82,6 +82,17 @@ public final class HTTPTarget: DeployTarget {
         return listing.files ?? []
     }
 
+    /// `GET /api/deploy`: every namespace's deployments, code included.
+    public func listDeployments() async throws(TargetError) -> [Deployment] {
+        let (status, text) = try await send(.GET, "/api/deploy")
+        guard status == 200 else { throw failure("GET", "/api/deploy", status, text) }
+        struct Listing: Decodable { var deployments: [Deployment]? }
+        guard let listing = try? JSONDecoder().decode(Listing.self, from: Data(text.utf8)) else {
+            throw TargetError("GET /api/deploy: unreadable deployment list", retryable: true)
+        }
+        return listing.deployments ?? []
+    }
+
     /// GET /health answers 200.
     public func healthy() async -> Bool {
         (try? await send(.GET, "/health", retry5xx: false).0) == 200
@@ -108,7 +119,7 @@ public final class HTTPTarget: DeployTarget {
             do {
                 let response = try await client.execute(request, timeout: .nanoseconds(Int64(options.timeout.components.seconds) * 1_000_000_000
                                                                                       + options.timeout.components.attoseconds / 1_000_000_000))
-                let collected = try await response.body.collect(upTo: 1 << 20)
+                let collected = try await response.body.collect(upTo: 1 << 26)
                 let text = String(buffer: collected)
                 let status = Int(response.status.code)
                 if status >= 500 && retry5xx && attempt < options.retries {

@@ -275,6 +275,7 @@ struct Run: AsyncParsableCommand {
                                   concurrency: workers, headMaxAge: .seconds(headAge), metrics: metrics, logger: logger)
         context.repositorySizeLimit = repoSizeLimit
         context.driftInterval = Double(drift)
+        context.driftProbe = (deployTarget as? LocalTarget).map { LocalDriftProbe(target: $0) } ?? (deployTarget as? HTTPTarget).map { HTTPDriftProbe(target: $0) }
         var notifierConfiguration = Notifier.Configuration(operatorURL: notifyUrl, operatorSecretFile: notifySecretFile, secrets: SecretsDir(root: secretsDir))
         notifierConfiguration.retryBase = Double(notifyRetrySeconds)
         let notifier = Notifier(outbox: Outbox(layout: layout), configuration: notifierConfiguration, logger: logger)

@@ -1,0 +1,205 @@
+import Foundation
+import Manifest
+import State
+import Synchronization
+
+/// What a target holds of one application, compared with its inventory.
+public struct DriftObservation: Sendable, Hashable {
+    public var items: [StatusDocument.Drift.Item] = []
+    /// Functions and files of the namespace that no application's inventory owns.
+    public var unmanaged = 0
+
+    public init(items: [StatusDocument.Drift.Item] = [], unmanaged: Int = 0) {
+        self.items = items
+        self.unmanaged = unmanaged
+    }
+}
+
+/// A target that can say whether what an application deployed is still there as it was.
+/// `pass` names one drift pass: what a target reads once per pass (the HTTP target's
+/// deployment list, a namespace's storage listing or unmanaged count) is shared by the
+/// applications looked at in that pass.
+public protocol DriftProbe: Sendable {
+    func observe(app: String, inventory: Inventory, peers: @Sendable () -> Ownership, pass: Int) async throws(TargetError) -> DriftObservation
+}
+
+/// Answers shared within one pass, by key; the previous pass's are dropped.
+final class PassMemo<Value: Sendable>: Sendable {
+    private let state = Mutex<(pass: Int, values: [String: Value])>((-1, [:]))
+
+    func value(pass: Int, key: String, _ make: () async throws(TargetError) -> Value) async throws(TargetError) -> Value {
+        if let hit = state.withLock({ s -> Value? in
+            if s.pass != pass { s = (pass, [:]) }
+            return s.values[key]
+        }) { return hit }
+        let made = try await make()
+        state.withLock { s in if s.pass == pass { s.values[key] = made } }
+        return made
+    }
+}
+
+extension Inventory {
+    /// Every path any application of the namespace owns (this one and its peers).
+    func owned(with peers: Ownership) -> (functions: Set<String>, files: Set<String>) {
+        (Set(functions.keys).union(peers.functions.keys), Set(files.keys).union(peers.files.keys))
+    }
+}
+
+// MARK: The local target: each published file's content
+
+/// Drift on the embedded target: each function document and static file is compared with
+/// the inventory (code by git blob id, image, port, runtime; files by git blob id). A file
+/// whose inode, size, mtime and ctime are the ones it had when it last matched is not read
+/// again (ctime cannot be set back by a writer), so a pass over an unchanged tree costs a
+/// `stat` per file. Unmanaged: files under `functions/NS` and `static/NS` nobody owns.
+public final class LocalDriftProbe: DriftProbe {
+    public let target: LocalTarget
+    struct Stamp: Hashable { var dev: UInt64, ino: UInt64, size: Int64, mtime: Int64, ctime: Int64 }
+    /// file -> (stamp when it last matched, the id it matched).
+    private let verified = Mutex<[String: (Stamp, String)]>([:])
+    private let unmanaged = PassMemo<Int>()
+
+    public init(target: LocalTarget) {
+        self.target = target
+    }
+
+    static func stamp(_ path: String) -> Stamp? {
+        var st = stat()
+        guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return Stamp(dev: UInt64(st.st_dev), ino: UInt64(st.st_ino), size: Int64(st.st_size),
+                     mtime: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec),
+                     ctime: Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec))
+    }
+
+    /// Whether the file still has the content `id` (nil: missing or not a regular file).
+    func matches(_ components: [[UInt8]], id: String, compare: ([UInt8]) -> Bool) -> Bool? {
+        let path = target.root + "/" + components.map { String(decoding: $0, as: UTF8.self) }.joined(separator: "/")
+        guard let before = Self.stamp(path) else { return nil }
+        if let (stamp, known) = verified.withLock({ $0[path] }), stamp == before, known == id { return true }
+        guard let bytes = try? RootedFolder(root: target.root).read(at: components) else { return nil }
+        let ok = compare(bytes)
+        // Remembered only when the stamp did not move while reading.
+        if ok, Self.stamp(path) == before { verified.withLock { $0[path] = (before, id) } }
+        return ok
+    }
+
+    public func observe(app: String, inventory: Inventory, peers: @Sendable () -> Ownership, pass: Int) async throws(TargetError) -> DriftObservation {
+        var out = DriftObservation()
+        let ns = inventory.namespace
+        for (path, fn) in inventory.functions.sorted(by: { $0.key < $1.key }) where fn.fingerprint != nil {
+            let components = try LocalTarget.functionComponents(namespace: ns, path: path)
+            let expected = "\(fn.runtime)|\(fn.codeID ?? "")|\(fn.image ?? "")|\(fn.port.map(String.init) ?? "")|\(fn.fingerprint ?? "")"
+            let same = matches(components, id: expected) { bytes in
+                guard let doc = try? JSONDecoder().decode(LocalTarget.FunctionDocument.self, from: Data(bytes)) else { return false }
+                guard doc.runtime == fn.runtime else { return false }
+                if fn.runtime == "docker" { return doc.image == fn.image && doc.port == fn.port }
+                return doc.code.map { GitHash.blobID(Array($0.utf8)) } == fn.codeID
+            }
+            if same != true { out.items.append(.init(kind: .function, path: path, change: same == nil ? .missing : .modified)) }
+        }
+        for (path, file) in inventory.files.sorted(by: { $0.key < $1.key }) {
+            guard let id = file.id else { continue }
+            let components = try LocalTarget.staticComponents(namespace: ns, path: path)
+            let same = matches(components, id: id) { GitHash.blobID($0) == id }
+            if same != true { out.items.append(.init(kind: .static, path: RepoPath.display(path), change: same == nil ? .missing : .modified)) }
+        }
+        out.unmanaged = await (try? unmanaged.value(pass: pass, key: ns) { () throws(TargetError) -> Int in
+            try countUnmanaged(namespace: ns, owned: inventory.owned(with: peers()))
+        }) ?? 0
+        return out
+    }
+
+    /// Files under `functions/NS` and `static/NS` that no inventory owns (never deleted).
+    func countUnmanaged(namespace: String, owned: (functions: Set<String>, files: Set<String>)) throws(TargetError) -> Int {
+        var expected = Set<String>()
+        for path in owned.functions {
+            let c = try LocalTarget.functionComponents(namespace: namespace, path: path)
+            expected.insert(c.dropFirst(2).map { String(decoding: $0, as: UTF8.self) }.joined(separator: "/"))
+        }
+        let ownedFiles = Set(owned.files.map { String(decoding: RepoPath.unescape($0), as: UTF8.self) })
+        return Self.walk(target.root + "/functions/" + namespace).filter { !expected.contains($0) }.count
+            + Self.walk(target.root + "/static/" + namespace).filter { !ownedFiles.contains($0) }.count
+    }
+
+    /// Relative paths of the regular files under `dir` (symlinks not followed).
+    static func walk(_ dir: String) -> [String] {
+        var out: [String] = []
+        var stack = [""]
+        while let rel = stack.popLast() {
+            let full = rel.isEmpty ? dir : dir + "/" + rel
+            guard let d = opendir(full) else { continue }
+            defer { closedir(d) }
+            while let e = readdir(d) {
+                let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+                if name == "." || name == ".." { continue }
+                let child = rel.isEmpty ? name : rel + "/" + name
+                switch Int32(e.pointee.d_type) {
+                case Int32(DT_DIR): stack.append(child)
+                case Int32(DT_REG): out.append(child)
+                default: break
+                }
+            }
+        }
+        return out
+    }
+}
+
+// MARK: The orchestrator: one GET /api/deploy, one storage listing per namespace
+
+/// Drift on the orchestrator: one `GET /api/deploy` per pass (every namespace's code at
+/// once: there is no per-namespace listing) and one storage listing per namespace (file
+/// contents are not compared: that would be a GET per file).
+public final class HTTPDriftProbe: DriftProbe {
+    public let target: HTTPTarget
+    private let deployments = PassMemo<[String: HTTPTarget.Deployment]>()
+    private let listings = PassMemo<Set<String>>()
+    private let unmanaged = PassMemo<Int>()
+
+    public init(target: HTTPTarget) {
+        self.target = target
+    }
+
+    public func observe(app: String, inventory: Inventory, peers: @Sendable () -> Ownership, pass: Int) async throws(TargetError) -> DriftObservation {
+        let target = self.target
+        let ns = inventory.namespace
+        let all = try await deployments.value(pass: pass, key: "") { () throws(TargetError) in
+            var map: [String: HTTPTarget.Deployment] = [:]
+            for d in try await target.listDeployments() { map[d.user + d.path] = d }
+            return map
+        }
+        let files = try await listings.value(pass: pass, key: ns) { () throws(TargetError) in Set(try await target.listFiles(namespace: ns)) }
+        var out = DriftObservation()
+        for (path, fn) in inventory.functions.sorted(by: { $0.key < $1.key }) where fn.fingerprint != nil {
+            guard let d = all[ns + path] else {
+                out.items.append(.init(kind: .function, path: path, change: .missing))
+                continue
+            }
+            let runtime = d.runtime.isEmpty ? "lua" : d.runtime
+            let same = runtime == fn.runtime && (fn.runtime == "docker" ? d.code == fn.image && (d.port ?? 80) == (fn.port ?? 80)
+                                                                      : GitHash.blobID(Array(d.code.utf8)) == fn.codeID)
+            if !same { out.items.append(.init(kind: .function, path: path, change: .modified)) }
+        }
+        for (path, file) in inventory.files.sorted(by: { $0.key < $1.key }) where file.id != nil {
+            if !files.contains(String(decoding: RepoPath.unescape(path), as: UTF8.self)) {
+                out.items.append(.init(kind: .static, path: RepoPath.display(path), change: .missing))
+            }
+        }
+        out.unmanaged = try await unmanaged.value(pass: pass, key: ns) { () throws(TargetError) -> Int in
+            let owned = inventory.owned(with: peers())
+            let ownedFiles = Set(owned.files.map { String(decoding: RepoPath.unescape($0), as: UTF8.self) })
+            return all.values.filter { $0.user == ns && !owned.functions.contains($0.path) }.count + files.filter { !ownedFiles.contains($0) }.count
+        }
+        return out
+    }
+}
+
+extension HTTPTarget {
+    /// One deployment of `GET /api/deploy`.
+    public struct Deployment: Sendable, Hashable, Decodable {
+        public var user: String
+        public var path: String
+        public var runtime: String
+        public var code: String
+        public var port: Int?
+    }
+}
