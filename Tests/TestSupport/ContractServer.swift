@@ -14,6 +14,15 @@ public final class ContractServer: Sendable {
         public var code: String
         public var port: Int?
         public var created_at: String
+
+        public init(user: String, path: String, runtime: String, code: String, port: Int?, created_at: String) {
+            self.user = user
+            self.path = path
+            self.runtime = runtime
+            self.code = code
+            self.port = port
+            self.created_at = created_at
+        }
     }
 
     public struct State: Sendable {
