@@ -133,7 +133,7 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
         .testTarget(name: "DaemonTests", dependencies: [
-            "Daemon", "zerverless-gitops", "State", "Sync", "TestSupport",
+            "Daemon", "zerverless-gitops", "State", "Sync", "Notify", "Manifest", "TestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "MetricsTestKit", package: "swift-metrics"),

@@ -53,6 +53,12 @@ extension Registration {
             public var apiURL: String
             /// The forge token (secrets rule).
             public var tokenFile: String
+
+            public init(forge: Forge, apiURL: String, tokenFile: String) {
+                self.forge = forge
+                self.apiURL = apiURL
+                self.tokenFile = tokenFile
+            }
         }
     }
 

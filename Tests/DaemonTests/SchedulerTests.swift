@@ -204,3 +204,45 @@ import Testing
         #expect(try test.expectCounter("zerverless_gitops_git_requests_total", [("kind", "head"), ("result", "error")]).totalValue == 1)
     }
 }
+
+/// Drift passes ask a look that leaves the poll schedule alone and never outranks a real trigger.
+@Suite struct DriftSchedulingTests {
+    @Test func aDriftCheckKeepsThePollDueAndYieldsToRequests() {
+        var s = Scheduler(configuration: .init(), random: { 0.5 })
+        let t0 = Date(timeIntervalSince1970: 1_000_000)
+        s.register("a", spec: .init(namespace: "ns", pollInterval: 300), trigger: .startup)
+        let first = s.next(now: t0)
+        #expect(first.map(\.trigger) == [.startup])
+        s.finished("a", .synced)
+        let due = s.due("a")
+        #expect(due != nil)
+        // A drift pass: launched at once as a drift check; the poll stays where it was.
+        let asked = s.requestDrift("a")
+        #expect(asked)
+        let drift = s.next(now: t0.addingTimeInterval(10))
+        #expect(drift.map(\.kind) == [.drift])
+        let again = s.requestDrift("a")
+        #expect(!again, "not twice while one runs")
+        s.finished("a", .unchanged)
+        #expect(s.due("a") == due)
+        // A request pending: the drift pass does not replace it.
+        let queued = s.request("a")
+        #expect(queued == .queued)
+        let displaced = s.requestDrift("a")
+        #expect(!displaced)
+        let afterRequest = s.next(now: t0.addingTimeInterval(20))
+        #expect(afterRequest.map(\.trigger) == [.request])
+        s.finished("a", .unchanged)
+        // A suspended app is not checked.
+        s.register("b", spec: .init(namespace: "ns", pollInterval: 300, suspended: true), trigger: .startup)
+        let suspended = s.requestDrift("b")
+        #expect(!suspended)
+        // A manual app is checked (drift is not a sync of a new commit).
+        s.register("c", spec: .init(namespace: "other", pollInterval: 300, automated: false), trigger: .startup)
+        _ = s.next(now: t0.addingTimeInterval(30))
+        let manual = s.requestDrift("c")
+        #expect(manual)
+        let manualLaunch = s.next(now: t0.addingTimeInterval(31))
+        #expect(manualLaunch.contains { $0.name == "c" && $0.kind == .drift })
+    }
+}

@@ -1,0 +1,70 @@
+import Daemon
+import Foundation
+import Manifest
+import Notify
+import State
+import Testing
+
+/// The pure parts of notifications: which outcomes are transitions, the formats, the
+/// signature, the forges' calls; and the notifier against a receiver that fails then
+/// recovers (time moved by an injected clock).
+@Suite struct NotifyUnitTests {
+    @Test func transitionsAreChangesOnly() {
+        let t = Notifications.transition
+        #expect(t(.synced, "a", nil, nil) == .synced)            // first sync
+        #expect(t(.synced, "b", "synced", "a") == .synced)       // a new commit
+        #expect(t(.synced, "a", "synced", "a") == nil)           // the same commit again
+        #expect(t(.synced, "a", "error", "a") == .synced)        // back to synced
+        #expect(t(.error, nil, "synced", "a") == .error)
+        #expect(t(.error, nil, "error", "a") == nil)             // a retry failing again
+        #expect(t(.invalid, "c", "error", "a") == .invalid)
+        #expect(t(.invalid, "c", "invalid", "a") == nil)
+        #expect(t(.suspended, nil, "synced", "a") == nil)
+    }
+
+    @Test func theSignatureIsHMACSHA256OfTheBody() {
+        // RFC 4231-style known answer (key "key", the quick brown fox).
+        let body = Array("The quick brown fox jumps over the lazy dog".utf8)
+        #expect(Rendering.signature(body, key: Array("key\n".utf8)) == "sha256=f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8")
+    }
+
+    static let event = NotificationEvent(event: "error", app: "site", namespace: "web", status: "error", previousStatus: "synced",
+                                         commit: String(repeating: "ab", count: 20), previousCommit: nil, message: "deploy: 503",
+                                         error: .init(stage: .deploy, message: "POST /api/deploy/web/x: 503", file: "zerverless.yaml", line: 7, column: 3),
+                                         time: Date(timeIntervalSince1970: 1_700_000_000))
+
+    @Test func genericAndSlackBodies() throws {
+        let generic = Rendering.generic(Self.event, delivery: "d-0", url: "http://h/x", secret: nil)
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(generic.body)) as? [String: Any])
+        #expect(doc["event"] as? String == "error" && doc["delivery"] as? String == "d-0" && doc["previousStatus"] as? String == "synced")
+        #expect(doc["time"] as? String == "2023-11-14T22:13:20Z")
+        #expect((doc["error"] as? [String: Any])?["line"] as? Int == 7)
+        #expect(doc.keys.contains("previousCommit") && doc["previousCommit"] is NSNull, "absent fields are null")
+        #expect(!generic.headers.contains { $0.0 == "X-Zerverless-Signature" })
+        let slack = Rendering.slack(Self.event, delivery: "d-0", url: "http://h/x", secret: nil)
+        let text = try #require((try JSONSerialization.jsonObject(with: Data(slack.body)) as? [String: Any])?["text"] as? String)
+        #expect(text == "❌ site (web) error abababababab (was synced): deploy at zerverless.yaml:7:3: POST /api/deploy/web/x: 503")
+    }
+
+    @Test func forgeCalls() throws {
+        let sha = String(repeating: "ab", count: 20)
+        let gh = try #require(Rendering.commitStatus(.init(forge: .github, apiURL: "https://api.github.com/", tokenFile: "t"),
+                                                     project: "acme/site", state: "failure", event: Self.event, token: "T"))
+        #expect(gh.url == "https://api.github.com/repos/acme/site/statuses/\(sha)")
+        #expect(gh.headers.contains { $0 == ("Authorization", "Bearer T") })
+        let gl = try #require(Rendering.commitStatus(.init(forge: .gitlab, apiURL: "https://gitlab.com/api/v4", tokenFile: "t"),
+                                                     project: "group/sub/site", state: "failure", event: Self.event, token: "T"))
+        #expect(gl.url == "https://gitlab.com/api/v4/projects/group%2Fsub%2Fsite/statuses/\(sha)")
+        #expect(gl.headers.contains { $0 == ("PRIVATE-TOKEN", "T") })
+        let body = try #require(try JSONSerialization.jsonObject(with: Data(gl.body)) as? [String: Any])
+        #expect(body["state"] as? String == "failed" && body["name"] as? String == "zerverless/site")
+        var long = Self.event
+        long.error = nil
+        long.message = String(repeating: "x", count: 300)
+        let cut = try #require(Rendering.commitStatus(.init(forge: .gitea, apiURL: "https://g/api/v1", tokenFile: "t"),
+                                                      project: "a/b", state: "success", event: long, token: "T"))
+        let description = try #require((try JSONSerialization.jsonObject(with: Data(cut.body)) as? [String: Any])?["description"] as? String)
+        #expect(description.count == 140)
+        #expect(cut.headers.contains { $0 == ("Authorization", "token T") })
+    }
+}
