@@ -49,6 +49,8 @@ public struct DaemonMetrics: Sendable {
         "zerverless_gitops_git_request_duration_seconds": "Duration of requests to git servers, by kind and result.",
         "zerverless_gitops_target_calls_total": "Calls to the deploy target, by kind (deploy, undeploy, upload, delete_file) and result.",
         "zerverless_gitops_webhook_deliveries_total": "Webhook deliveries, by provider and result.",
+        "zerverless_gitops_notifications_total": "Notification delivery attempts from the outbox, by endpoint kind (generic, slack, operator, github, gitea, gitlab) and result (delivered, failed, dropped).",
+        "zerverless_gitops_notifications_pending": "Notification deliveries waiting in the outbox (undelivered, at most 24 h old).",
     ]
 
     /// The Prometheus exposition with a `# HELP` line before each `# TYPE` line of a series

@@ -24,7 +24,8 @@ enum StatusPage {
         }
         return Row(name: doc.name, namespace: doc.namespace, status: doc.status.rawValue, commit: String((doc.source.commit ?? "").prefix(12)),
                    lastSync: doc.lastSync.map(SyncHistory.timestamp) ?? "", nextSync: doc.nextSync.map(SyncHistory.timestamp) ?? "",
-                   message: doc.message ?? "", error: error, drift: "",
+                   message: doc.message ?? "", error: error,
+                   drift: doc.drift.flatMap { d in d.items.isEmpty ? nil : "\(d.items.count) drifted" + (d.corrected > 0 ? ", \(d.corrected) corrected" : "") } ?? "",
                    pin: doc.pinned.map { "pinned at \($0.commit.prefix(12))" + ($0.reason.map { ": \($0)" } ?? "") } ?? "")
     }
 
@@ -47,7 +48,7 @@ enum StatusPage {
         let rows = documents.map(row).map { r in
             "<tr id=\"app-\(escape(r.name))\" data-namespace=\"\(escape(r.namespace))\" data-status=\"\(escape(r.status))\">"
                 + [("name", r.name), ("namespace", r.namespace), ("status", r.status), ("commit", r.commit), ("lastSync", r.lastSync),
-                   ("nextSync", r.nextSync), ("message", r.message), ("error", r.error), ("pin", r.pin)]
+                   ("nextSync", r.nextSync), ("message", r.message), ("error", r.error), ("drift", r.drift), ("pin", r.pin)]
                 .map { "<td class=\"\($0.0)\(($0.0 == "status") ? " s-" + escape(r.status) : "")\">\(escape($0.1))</td>" }.joined()
                 + "</tr>"
         }.joined(separator: "\n")
@@ -72,13 +73,13 @@ enum StatusPage {
         <div class="filters"><label>Namespace <select id="f-namespace"><option value="">all</option></select></label>
         <label>Status <select id="f-status"><option value="">all</option><option>error</option><option>invalid</option><option>syncing</option>
         <option>pending</option><option>suspended</option><option>deleting</option><option>synced</option></select></label><span id="summary"></span></div>
-        <table><thead><tr><th>Name</th><th>Namespace</th><th>Status</th><th>Commit</th><th>Last sync</th><th>Next sync</th><th>Message</th><th>Error</th><th>Pin</th></tr></thead>
+        <table><thead><tr><th>Name</th><th>Namespace</th><th>Status</th><th>Commit</th><th>Last sync</th><th>Next sync</th><th>Message</th><th>Error</th><th>Drift</th><th>Pin</th></tr></thead>
         <tbody id="apps">
         \(rows)
         </tbody></table>
         <script>
         const tokensRequired = \(tokensRequired);
-        const cells = ["name", "namespace", "status", "commit", "lastSync", "nextSync", "message", "error", "pin"];
+        const cells = ["name", "namespace", "status", "commit", "lastSync", "nextSync", "message", "error", "drift", "pin"];
         const tbody = document.getElementById("apps");
         function view(d) {
           let e = "";
@@ -89,6 +90,7 @@ enum StatusPage {
           }
           return { name: d.name, namespace: d.namespace, status: d.status, commit: ((d.source || {}).commit || "").slice(0, 12),
                    lastSync: d.lastSync || "", nextSync: d.nextSync || "", message: d.message || "", error: e,
+                   drift: d.drift && d.drift.items.length ? d.drift.items.length + " drifted" + (d.drift.corrected ? ", " + d.drift.corrected + " corrected" : "") : "",
                    pin: d.pinned ? "pinned at " + d.pinned.commit.slice(0, 12) + (d.pinned.reason ? ": " + d.pinned.reason : "") : "" };
         }
         function upsert(d) {

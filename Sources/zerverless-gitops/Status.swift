@@ -28,13 +28,28 @@ struct Status: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "Print nothing (with --fail-unless-synced: only the exit status).")
     var quiet = false
 
+    @Option(help: "Only the applications of this namespace (the REST list's ?namespace=).")
+    var namespace: String?
+
+    @Option(help: "Only the applications in this status: pending, syncing, synced, error, invalid, suspended or deleting (the REST list's ?status=).")
+    var status: String?
+
     @Flag(help: "Redraw the table whenever a status file changes (inotify on the state dir), until interrupted.")
     var watch = false
 
     @OptionGroup var state: StateDirOption
     var stateDir: String { state.stateDir }
 
+    /// The documents the filters keep.
+    func shown(_ documents: [StatusDocument]) -> [StatusDocument] {
+        documents.filter { d in (namespace == nil || d.namespace == namespace) && (status == nil || d.status.rawValue == status) }
+    }
+
     func run() async throws {
+        if let status, StatusDocument.Phase(rawValue: status) == nil {
+            printErr("error: --status: \"\(status)\" is not a status; expected \(StatusDocument.Phase.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw ExitCode(2)
+        }
         if watch {
             guard !json, !quiet, !failUnlessSynced else {
                 printErr("error: --watch draws the table; it does not go with --json, --quiet or --fail-unless-synced")
@@ -65,6 +80,7 @@ struct Status: AsyncParsableCommand {
                 throw ExitCode(1)
             }
         }
+        if name == nil { documents = shown(documents) }
         if quiet {
         } else if json {
             let encoder = JSONEncoder()
@@ -143,7 +159,7 @@ struct Status: AsyncParsableCommand {
         let feed = StatusFeed(layout: layout, heartbeat: .seconds(1))
         let changes = feed.subscribe()
         func draw() {
-            let documents = (name.map { [$0] } ?? layout.applications()).compactMap { try? layout.readStatus($0) }
+            let documents = shown((name.map { [$0] } ?? layout.applications()).compactMap { try? layout.readStatus($0) })
             let screen = "\u{1B}[H\u{1B}[2J" + Self.table(documents, wide: wide, now: Date()) + "\n(watching \(layout.appsDir); Ctrl-C ends)\n"
             FileHandle.standardOutput.write(Data(screen.utf8))
         }

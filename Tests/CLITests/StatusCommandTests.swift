@@ -53,6 +53,17 @@ import TestSupport
     let list = try #require(try JSONSerialization.jsonObject(with: Data(all.stdout.utf8)) as? [String: Any])
     #expect(list["total"] as? Int == 2)
 
+    // The REST list's filters: a namespace, a status; a wrong status is a usage error.
+    let web = try run(Build.binary, ["status", "--json", "--namespace", "web", "--state-dir", dir.path])
+    let webList = try #require(try JSONSerialization.jsonObject(with: Data(web.stdout.utf8)) as? [String: Any])
+    #expect((webList["applications"] as? [[String: Any]])?.map { $0["name"] as? String } == ["blog"])
+    let syncedOnly = try run(Build.binary, ["status", "--status", "synced", "--fail-unless-synced", "--state-dir", dir.path])
+    #expect(syncedOnly.status == 0)
+    #expect(syncedOnly.stdout.contains("my-app") && !syncedOnly.stdout.contains("blog"))
+    let badStatus = try run(Build.binary, ["status", "--status", "broken", "--state-dir", dir.path])
+    #expect(badStatus.status == 2)
+    #expect(badStatus.stderr.contains("\"broken\" is not a status; expected pending, syncing, synced"))
+
     let missing = try run(Build.binary, ["status", "--state-dir", dir.path, "nope"])
     #expect(missing.status == 1)
     #expect(missing.stderr.contains("no status for application \"nope\""))

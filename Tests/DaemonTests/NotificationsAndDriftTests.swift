@@ -126,6 +126,31 @@ import TestSupport
         #expect(operatorHook.requests.map { $0.headers["x-zerverless-event"] ?? "?" } == ["synced", "invalid", "synced", "deleted"])
     }
 
+    @Test func anEventWaitingWhenTheDaemonStopsIsDeliveredAfterItsRestartOnce() async throws {
+        let w = try World("notify-restart")
+        let repo = try GitRepo(root: w.reposDir, name: "site", files: siteFiles(namespace: "web"))
+        let hookPort = freePort()
+        try w.write("site.yaml", Self.app(w.url("site", port: try w.serve()), notify: "    - url: http://127.0.0.1:\(hookPort)/hook"))
+        var d = try w.daemon(["--notify-retry", "1s"], log: "first.log")
+        try d.waitFor("site", "synced", commit: try repo.head(), timeout: .seconds(60))
+        try waitUntil(timeout: .seconds(30), "a failed attempt") {
+            ((try? FileManager.default.contentsOfDirectory(atPath: w.stateDir + "/outbox")) ?? []).contains { f in
+                ((try? String(contentsOfFile: w.stateDir + "/outbox/" + f, encoding: .utf8)) ?? "").contains("lastError")
+            }
+        }
+        #expect(try d.stop() == 0)
+        let hook = try await RecordingServer.start(port: hookPort)
+        d = try w.daemon(["--notify-retry", "1s"], log: "second.log")
+        try waitUntil(timeout: .seconds(30), "the delivery after the restart") { hook.requests.count >= 1 }
+        // The restart's look at the same commit is not a transition: nothing more is sent.
+        try waitUntil(timeout: .seconds(30), "an empty outbox") {
+            ((try? FileManager.default.contentsOfDirectory(atPath: w.stateDir + "/outbox")) ?? []).filter { $0.hasSuffix(".json") }.isEmpty
+        }
+        #expect(hook.requests.count == 1)
+        #expect(hook.requests.first?.headers["x-zerverless-event"] == "synced")
+        _ = d
+    }
+
     @Test func driftOnTheLocalTargetIsReportedThenCorrectedAndUnmanagedFilesStay() async throws {
         let w = try World("drift-local")
         let repo = try GitRepo(root: w.reposDir, name: "site", files: siteFiles(namespace: "web"))
