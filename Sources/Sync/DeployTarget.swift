@@ -13,6 +13,16 @@ public struct DeployRequest: Sendable, Hashable {
     public var port: Int?
     public var app: String
     public var commit: String
+
+    public init(namespace: String, path: String, runtime: AppManifest.Runtime, code: String, port: Int?, app: String, commit: String) {
+        self.namespace = namespace
+        self.path = path
+        self.runtime = runtime
+        self.code = code
+        self.port = port
+        self.app = app
+        self.commit = commit
+    }
 }
 
 /// A failed target call. 404 on a delete is not an error (already gone).

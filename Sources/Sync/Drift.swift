@@ -50,84 +50,130 @@ extension Inventory {
 /// Drift on the embedded target: each function document and static file is compared with
 /// the inventory (code by git blob id, image, port, runtime; files by git blob id). A file
 /// whose inode, size, mtime and ctime are the ones it had when it last matched is not read
-/// again (ctime cannot be set back by a writer), so a pass over an unchanged tree costs a
-/// `stat` per file. Unmanaged: files under `functions/NS` and `static/NS` nobody owns.
+/// again (ctime cannot be set back by a writer), so a pass over an unchanged tree costs an
+/// `lstat` per file. Unmanaged: files under `functions/NS` and `static/NS` nobody owns,
+/// counted again only when a folder there changed (its mtime) or what is owned changed.
 public final class LocalDriftProbe: DriftProbe {
     public let target: LocalTarget
     struct Stamp: Hashable { var dev: UInt64, ino: UInt64, size: Int64, mtime: Int64, ctime: Int64 }
-    /// file -> (stamp when it last matched, the id it matched).
-    private let verified = Mutex<[String: (Stamp, String)]>([:])
-    private let unmanaged = PassMemo<Int>()
+
+    /// One published file of an application, as the last pass left it.
+    struct Entry {
+        var item: StatusDocument.Drift.Item
+        var components: [[UInt8]]
+        var file: String
+        var function: Inventory.Function?
+        var id: String?
+        /// When it last matched.
+        var stamp: Stamp?
+    }
+    private let apps = Mutex<[String: (inventory: Inventory, entries: [Entry])]>([:])
+
+    struct Census { var owned: (functions: Set<String>, files: Set<String>); var folders: [(String, Stamp)]; var count: Int }
+    private let censuses = Mutex<[String: Census]>([:])
 
     public init(target: LocalTarget) {
         self.target = target
     }
 
-    static func stamp(_ path: String) -> Stamp? {
+    static func stamp(_ path: String, folder: Bool = false) -> Stamp? {
         var st = stat()
-        guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+        guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == (folder ? S_IFDIR : S_IFREG) else { return nil }
         return Stamp(dev: UInt64(st.st_dev), ino: UInt64(st.st_ino), size: Int64(st.st_size),
                      mtime: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec),
                      ctime: Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec))
     }
 
-    /// Whether the file still has the content `id` (nil: missing or not a regular file).
-    func matches(_ components: [[UInt8]], id: String, compare: ([UInt8]) -> Bool) -> Bool? {
-        let path = target.root + "/" + components.map { String(decoding: $0, as: UTF8.self) }.joined(separator: "/")
-        guard let before = Self.stamp(path) else { return nil }
-        if let (stamp, known) = verified.withLock({ $0[path] }), stamp == before, known == id { return true }
-        guard let bytes = try? RootedFolder(root: target.root).read(at: components) else { return nil }
-        let ok = compare(bytes)
-        // Remembered only when the stamp did not move while reading.
-        if ok, Self.stamp(path) == before { verified.withLock { $0[path] = (before, id) } }
+    func entries(of inventory: Inventory) throws(TargetError) -> [Entry] {
+        let ns = inventory.namespace
+        var out: [Entry] = []
+        func file(_ c: [[UInt8]]) -> String { target.root + "/" + c.map { String(decoding: $0, as: UTF8.self) }.joined(separator: "/") }
+        for (path, fn) in inventory.functions.sorted(by: { $0.key < $1.key }) where fn.fingerprint != nil {
+            let c = try LocalTarget.functionComponents(namespace: ns, path: path)
+            out.append(Entry(item: .init(kind: .function, path: path, change: .modified), components: c, file: file(c), function: fn))
+        }
+        for (path, f) in inventory.files.sorted(by: { $0.key < $1.key }) {
+            guard let id = f.id else { continue }
+            let c = try LocalTarget.staticComponents(namespace: ns, path: path)
+            out.append(Entry(item: .init(kind: .static, path: RepoPath.display(path), change: .modified), components: c, file: file(c), id: id))
+        }
+        return out
+    }
+
+    /// Whether the entry's file has the inventory's content (nil: missing).
+    func check(_ e: inout Entry) -> Bool? {
+        guard let before = Self.stamp(e.file) else { return nil }
+        if before == e.stamp { return true }
+        guard let bytes = try? RootedFolder(root: target.root).read(at: e.components) else { return nil }
+        let ok: Bool
+        if let fn = e.function {
+            if let doc = try? JSONDecoder().decode(LocalTarget.FunctionDocument.self, from: Data(bytes)), doc.runtime == fn.runtime {
+                ok = fn.runtime == "docker" ? doc.image == fn.image && doc.port == fn.port : doc.code.map { GitHash.blobID(Array($0.utf8)) } == fn.codeID
+            } else {
+                ok = false
+            }
+        } else {
+            ok = GitHash.blobID(bytes) == e.id
+        }
+        // Remembered only when the file did not move while it was read.
+        e.stamp = ok && Self.stamp(e.file) == before ? before : nil
         return ok
     }
 
     public func observe(app: String, inventory: Inventory, peers: @Sendable () -> Ownership, pass: Int) async throws(TargetError) -> DriftObservation {
+        var list: [Entry]
+        if let cached = apps.withLock({ $0[app] }), cached.inventory == inventory {
+            list = cached.entries
+        } else {
+            list = try entries(of: inventory)
+        }
         var out = DriftObservation()
-        let ns = inventory.namespace
-        for (path, fn) in inventory.functions.sorted(by: { $0.key < $1.key }) where fn.fingerprint != nil {
-            let components = try LocalTarget.functionComponents(namespace: ns, path: path)
-            let expected = "\(fn.runtime)|\(fn.codeID ?? "")|\(fn.image ?? "")|\(fn.port.map(String.init) ?? "")|\(fn.fingerprint ?? "")"
-            let same = matches(components, id: expected) { bytes in
-                guard let doc = try? JSONDecoder().decode(LocalTarget.FunctionDocument.self, from: Data(bytes)) else { return false }
-                guard doc.runtime == fn.runtime else { return false }
-                if fn.runtime == "docker" { return doc.image == fn.image && doc.port == fn.port }
-                return doc.code.map { GitHash.blobID(Array($0.utf8)) } == fn.codeID
+        for i in list.indices {
+            guard let same = check(&list[i]) else {
+                var item = list[i].item
+                item.change = .missing
+                out.items.append(item)
+                continue
             }
-            if same != true { out.items.append(.init(kind: .function, path: path, change: same == nil ? .missing : .modified)) }
+            if !same { out.items.append(list[i].item) }
         }
-        for (path, file) in inventory.files.sorted(by: { $0.key < $1.key }) {
-            guard let id = file.id else { continue }
-            let components = try LocalTarget.staticComponents(namespace: ns, path: path)
-            let same = matches(components, id: id) { GitHash.blobID($0) == id }
-            if same != true { out.items.append(.init(kind: .static, path: RepoPath.display(path), change: same == nil ? .missing : .modified)) }
-        }
-        out.unmanaged = await (try? unmanaged.value(pass: pass, key: ns) { () throws(TargetError) -> Int in
-            try countUnmanaged(namespace: ns, owned: inventory.owned(with: peers()))
-        }) ?? 0
+        let kept = list
+        apps.withLock { $0[app] = (inventory, kept) }
+        out.unmanaged = try census(inventory.namespace, owned: inventory.owned(with: peers()))
         return out
     }
 
     /// Files under `functions/NS` and `static/NS` that no inventory owns (never deleted).
-    func countUnmanaged(namespace: String, owned: (functions: Set<String>, files: Set<String>)) throws(TargetError) -> Int {
+    func census(_ namespace: String, owned: (functions: Set<String>, files: Set<String>)) throws(TargetError) -> Int {
+        if let c = censuses.withLock({ $0[namespace] }), c.owned == owned, c.folders.allSatisfy({ Self.stamp($0.0, folder: true) == $0.1 }) {
+            return c.count
+        }
         var expected = Set<String>()
         for path in owned.functions {
             let c = try LocalTarget.functionComponents(namespace: namespace, path: path)
             expected.insert(c.dropFirst(2).map { String(decoding: $0, as: UTF8.self) }.joined(separator: "/"))
         }
         let ownedFiles = Set(owned.files.map { String(decoding: RepoPath.unescape($0), as: UTF8.self) })
-        return Self.walk(target.root + "/functions/" + namespace).filter { !expected.contains($0) }.count
-            + Self.walk(target.root + "/static/" + namespace).filter { !ownedFiles.contains($0) }.count
+        var folders: [(String, Stamp)] = []
+        let functions = Self.walk(target.root + "/functions/" + namespace, &folders)
+        let files = Self.walk(target.root + "/static/" + namespace, &folders)
+        let count = functions.filter { !expected.contains($0) }.count + files.filter { !ownedFiles.contains($0) }.count
+        censuses.withLock { $0[namespace] = Census(owned: owned, folders: folders, count: count) }
+        return count
     }
 
-    /// Relative paths of the regular files under `dir` (symlinks not followed).
-    static func walk(_ dir: String) -> [String] {
+    /// Relative paths of the regular files under `dir` (symlinks not followed); the
+    /// folders' stamps are noted (a missing `dir` too, as a missing stamp never matches).
+    static func walk(_ dir: String, _ folders: inout [(String, Stamp)]) -> [String] {
         var out: [String] = []
         var stack = [""]
         while let rel = stack.popLast() {
             let full = rel.isEmpty ? dir : dir + "/" + rel
-            guard let d = opendir(full) else { continue }
+            guard let stamp = stamp(full, folder: true), let d = opendir(full) else {
+                folders.append((full, Stamp(dev: 0, ino: 0, size: -1, mtime: 0, ctime: 0)))
+                continue
+            }
+            folders.append((full, stamp))
             defer { closedir(d) }
             while let e = readdir(d) {
                 let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }

@@ -5,6 +5,8 @@
 //   zg-bench git          head lookup and fetch+checkout vs the git CLI over git://
 //   zg-bench static       static sync of 10,000 files (no-op, one file) vs rsync -a --delete
 //   zg-bench daemon       rename -> synced vs git clone; a poll round of 1,000 apps vs git ls-remote
+//   zg-bench drift        one drift pass over 1,000 apps (local target) vs rsync -a --checksum --dry-run
+//   zg-bench events       status write -> SSE client on /api/gitops/events vs inotifywait -m on the same writes
 //   zg-bench api          the REST facade with 1,000 applications vs nginx serving the same files (wrk)
 import Foundation
 
@@ -40,7 +42,14 @@ case "daemon":
         FileHandle.standardError.write(Data("zg-bench daemon: \(error)\n".utf8))
         exit(1)
     }
+case "drift":
+    do {
+        try await DriftBenchmark.run()
+    } catch {
+        FileHandle.standardError.write(Data("zg-bench drift: \(error)\n".utf8))
+        exit(1)
+    }
 default:
-    FileHandle.standardError.write(Data("usage: zg-bench validate|git|static|daemon|api\n".utf8))
+    FileHandle.standardError.write(Data("usage: zg-bench validate|git|static|daemon|api|drift\n".utf8))
     exit(2)
 }
