@@ -49,7 +49,14 @@ case "drift":
         FileHandle.standardError.write(Data("zg-bench drift: \(error)\n".utf8))
         exit(1)
     }
+case "events":
+    do {
+        try await EventsBenchmark.run()
+    } catch {
+        FileHandle.standardError.write(Data("zg-bench events: \(error)\n".utf8))
+        exit(1)
+    }
 default:
-    FileHandle.standardError.write(Data("usage: zg-bench validate|git|static|daemon|api|drift\n".utf8))
+    FileHandle.standardError.write(Data("usage: zg-bench validate|git|static|daemon|api|drift|events\n".utf8))
     exit(2)
 }
