@@ -2556,7 +2556,8 @@ enum OpenAPIDocument {
                     "poll",
                     "retry",
                     "removal",
-                    "rollback"
+                    "rollback",
+                    "drift"
                   ]
                 },
                 "commit": {

@@ -22,6 +22,8 @@ public actor Notifier {
         /// The first retry's delay in seconds; doubled each failure, at most an hour.
         public var retryBase: Double = 5
         public var maxDelay: Double = 3600
+        /// `--notify-allow-private`: tenants' endpoints may be on loopback or private networks.
+        public var allowPrivate = false
 
         public init(operatorURL: String? = nil, operatorSecretFile: String? = nil, secrets: SecretsDir) {
             self.operatorURL = operatorURL
@@ -184,6 +186,7 @@ public actor Notifier {
     func request(for delivery: OutboxEntry.Delivery, of event: NotificationEvent) -> Result<OutgoingRequest?, DeliveryProblem> {
         switch delivery.endpoint {
         case .webhook(let w, let namespace):
+            if !configuration.allowPrivate, let problem = EndpointGuard.problem(w.url) { return .failure(DeliveryProblem(problem)) }
             var secret: [UInt8]?
             if let name = w.secretFile {
                 do { secret = try configuration.secrets.read(name, namespace: namespace, field: "notify.secretFile") } catch {
@@ -201,6 +204,7 @@ public actor Notifier {
             }
             return .success(Rendering.generic(event, delivery: delivery.id, url: url, secret: secret))
         case .commitStatus(let c, let namespace, let project, let state):
+            if !configuration.allowPrivate, let problem = EndpointGuard.problem(c.apiURL) { return .failure(DeliveryProblem(problem)) }
             let token: String
             do {
                 let bytes = try configuration.secrets.read(c.tokenFile, namespace: namespace, field: "notify.tokenFile")

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Manifest
+import Synchronization
 
 /// One thing that happened to an application, as notifications carry it (`generic`
 /// format: this document plus `delivery`).
@@ -84,6 +85,9 @@ public struct OutboxEntry: Sendable, Hashable, Codable {
 
     public var id: String
     public var created: Date
+    /// Nanoseconds since the epoch when it was made, increasing within a process: the
+    /// order of entries (`created` is stored to the second).
+    public var sequence: UInt64
     public var event: NotificationEvent
     public var deliveries: [Delivery]
 
@@ -92,8 +96,21 @@ public struct OutboxEntry: Sendable, Hashable, Codable {
     public init(id: String, created: Date, event: NotificationEvent, endpoints: [NotificationEndpoint]) {
         self.id = id
         self.created = created
+        self.sequence = Self.nextSequence()
         self.event = event
         self.deliveries = endpoints.enumerated().map { Delivery(endpoint: $1, id: "\(id)-\($0)", nextAttempt: created) }
+    }
+
+    private static let lastSequence = Mutex<UInt64>(0)
+
+    static func nextSequence() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let ns = UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+        return lastSequence.withLock { last in
+            last = max(last + 1, ns)
+            return last
+        }
     }
 
     /// A digest of what makes a transition the one it is: the same transition met again
@@ -148,7 +165,7 @@ public struct Outbox: Sendable {
                 unreadable.append(name)
             }
         }
-        return (entries.sorted { ($0.created, $0.id) < ($1.created, $1.id) }, unreadable)
+        return (entries.sorted { ($0.sequence, $0.id) < ($1.sequence, $1.id) }, unreadable)
     }
 
     /// Forgets what was delivered more than a day ago.

@@ -120,6 +120,9 @@ struct Run: AsyncParsableCommand {
     @Option(help: "HMAC-SHA256 key for --notify-url's X-Zerverless-Signature. Env: ZG_NOTIFY_SECRET_FILE.")
     var notifySecretFile: String? = env("ZG_NOTIFY_SECRET_FILE")
 
+    @Flag(help: "Let tenants' notification and forge URLs reach loopback, private and link-local addresses. Env: ZG_NOTIFY_ALLOW_PRIVATE=1.")
+    var notifyAllowPrivate = envFlag("ZG_NOTIFY_ALLOW_PRIVATE")
+
     @Option(help: ArgumentHelp("First retry of an undelivered notification, doubled up to 1h. Env: ZG_NOTIFY_RETRY.", visibility: .hidden))
     var notifyRetry: String = env("ZG_NOTIFY_RETRY") ?? "5s"
 
@@ -278,6 +281,7 @@ struct Run: AsyncParsableCommand {
         context.driftProbe = (deployTarget as? LocalTarget).map { LocalDriftProbe(target: $0) } ?? (deployTarget as? HTTPTarget).map { HTTPDriftProbe(target: $0) }
         var notifierConfiguration = Notifier.Configuration(operatorURL: notifyUrl, operatorSecretFile: notifySecretFile, secrets: SecretsDir(root: secretsDir))
         notifierConfiguration.retryBase = Double(notifyRetrySeconds)
+        notifierConfiguration.allowPrivate = notifyAllowPrivate
         let notifier = Notifier(outbox: Outbox(layout: layout), configuration: notifierConfiguration, logger: logger)
         context.notifications = Notifications(layout: layout, notifier: notifier, operatorEndpoint: notifyUrl != nil, logger: logger)
         let scheduling = Scheduler.Configuration(looks: max(32, 4 * workers), namespaceLooks: 4, removalGrace: Double(grace),

@@ -56,7 +56,7 @@ import TestSupport
             - {commitStatus: gitlab, apiURL: "\(gitlab.base)/api/v4/", tokenFile: forge.token}
         """
         try w.write("site.yaml", Self.app(url, notify: notify, poll: "1s"))
-        let d = try w.daemon(["--secrets-dir", secrets, "--notify-retry", "1s", "--removal-grace", "0s",
+        let d = try w.daemon(["--secrets-dir", secrets, "--notify-retry", "1s", "--removal-grace", "0s", "--notify-allow-private",
                               "--notify-url", operatorHook.base + "/all", "--notify-secret-file", w.dir.file("operator.secret")])
         try d.waitFor("site", "synced", commit: first, timeout: .seconds(60))
 
@@ -131,7 +131,7 @@ import TestSupport
         let repo = try GitRepo(root: w.reposDir, name: "site", files: siteFiles(namespace: "web"))
         let hookPort = freePort()
         try w.write("site.yaml", Self.app(w.url("site", port: try w.serve()), notify: "    - url: http://127.0.0.1:\(hookPort)/hook"))
-        var d = try w.daemon(["--notify-retry", "1s"], log: "first.log")
+        var d = try w.daemon(["--notify-retry", "1s", "--notify-allow-private"], log: "first.log")
         try d.waitFor("site", "synced", commit: try repo.head(), timeout: .seconds(60))
         try waitUntil(timeout: .seconds(30), "a failed attempt") {
             ((try? FileManager.default.contentsOfDirectory(atPath: w.stateDir + "/outbox")) ?? []).contains { f in
@@ -140,7 +140,7 @@ import TestSupport
         }
         #expect(try d.stop() == 0)
         let hook = try await RecordingServer.start(port: hookPort)
-        d = try w.daemon(["--notify-retry", "1s"], log: "second.log")
+        d = try w.daemon(["--notify-retry", "1s", "--notify-allow-private"], log: "second.log")
         try waitUntil(timeout: .seconds(30), "the delivery after the restart") { hook.requests.count >= 1 }
         // The restart's look at the same commit is not a transition: nothing more is sent.
         try waitUntil(timeout: .seconds(30), "an empty outbox") {
@@ -151,6 +151,25 @@ import TestSupport
         _ = d
     }
 
+    @Test func aTenantsEndpointOnTheDaemonsOwnNetworkIsRefusedUnlessTheOperatorAllowsIt() async throws {
+        let w = try World("notify-ssrf")
+        let repo = try GitRepo(root: w.reposDir, name: "site", files: siteFiles(namespace: "web"))
+        let inside = try await RecordingServer.start()
+        let operatorHook = try await RecordingServer.start()
+        try w.write("site.yaml", Self.app(w.url("site", port: try w.serve()), notify: "    - url: \(inside.base)/internal\n    - url: http://169.254.169.254/latest"))
+        let d = try w.daemon(["--notify-retry", "1s", "--notify-url", operatorHook.base + "/ops"])
+        try d.waitFor("site", "synced", commit: try repo.head(), timeout: .seconds(60))
+        try waitUntil(timeout: .seconds(30), "both refusals in the outbox") {
+            let files = ((try? FileManager.default.contentsOfDirectory(atPath: w.stateDir + "/outbox")) ?? []).filter { $0.hasSuffix(".json") }
+            let text = files.compactMap { try? String(contentsOfFile: w.stateDir + "/outbox/" + $0, encoding: .utf8) }.joined()
+            return text.contains("the loopback address 127.0.0.1") && text.contains("the link-local address 169.254.169.254")
+        }
+        // The operator's own endpoint is the operator's business: delivered.
+        try waitUntil(timeout: .seconds(30), "the operator's delivery") { operatorHook.requests.count == 1 }
+        #expect(inside.requests.isEmpty)
+        #expect(d.log.contains("--notify-allow-private"))
+    }
+
     @Test func driftOnTheLocalTargetIsReportedThenCorrectedAndUnmanagedFilesStay() async throws {
         let w = try World("drift-local")
         let repo = try GitRepo(root: w.reposDir, name: "site", files: siteFiles(namespace: "web"))
@@ -158,7 +177,7 @@ import TestSupport
         let receiver = try await RecordingServer.start()
         let notify = "    - url: \(receiver.base)/hook\n      on: [drift]"
         try w.write("site.yaml", Self.app(url, notify: notify, policy: "{selfHeal: warn}"))
-        let d = try w.daemon(["--drift-interval", "1s"])
+        let d = try w.daemon(["--drift-interval", "1s", "--notify-allow-private"])
         try d.waitFor("site", "synced", commit: try repo.head(), timeout: .seconds(60))
         let published = w.stateDir + "/published"
         try waitUntil(timeout: .seconds(30), "a clean drift pass") { (d.status("site")?["drift"] as? [String: Any])?["items"] as? [Any] != nil }
