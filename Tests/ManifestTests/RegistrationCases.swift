@@ -164,7 +164,7 @@ let registrationCases: [Case] = [
         source: {repoURL: "https://h/o/r"}
         replicas: 3
         """, [
-            "apps.d/t.yaml:4:1: error: replicas: unknown field \"replicas\"; expected one of name, namespace, source, pollInterval, syncPolicy",
+            "apps.d/t.yaml:4:1: error: replicas: unknown field \"replicas\"; expected one of name, namespace, source, pollInterval, syncPolicy, notify",
         ]),
     Case("inline token is refused and points to tokenFile", nil, """
         name: a
