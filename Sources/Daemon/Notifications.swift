@@ -19,7 +19,14 @@ public final class Notifications: Sendable {
     let logger: Logger
     /// The endpoints each app had at its last look (for `deleted`, when the registration
     /// is gone); also in `apps/NAME/notify.json` for after a restart.
-    private let known = Mutex<[String: [Registration.Notify]]>([:])
+    private let known = Mutex<[String: Remembered]>([:])
+
+    /// The endpoints of an app and the namespace they belong to (the secrets they name are
+    /// that namespace's).
+    struct Remembered: Codable, Equatable {
+        var namespace: String
+        var notify: [Registration.Notify]
+    }
 
     public init(layout: StateLayout, notifier: Notifier?, operatorEndpoint: Bool, logger: Logger) {
         self.layout = layout
@@ -38,19 +45,28 @@ public final class Notifications: Sendable {
 
     /// Remembers the app's endpoints (file written only when they change).
     func remember(_ registration: Registration) {
-        let name = registration.name, notify = registration.notify
+        let name = registration.name
+        let remembered = Remembered(namespace: registration.namespace, notify: registration.notify)
         let changed = known.withLock { map -> Bool in
-            if map[name] == notify { return false }
-            map[name] = notify
+            if map[name] == remembered { return false }
+            map[name] = remembered
             return true
         }
         guard changed else { return }
-        if notify.isEmpty { unlink(notifyFile(name)) } else { try? AtomicFile.writeJSON(notify, to: notifyFile(name), durable: false) }
+        if remembered.notify.isEmpty { unlink(notifyFile(name)) } else { try? AtomicFile.writeJSON(remembered, to: notifyFile(name), durable: false) }
     }
 
-    func endpoints(of name: String) -> [Registration.Notify] {
-        if let list = known.withLock({ $0[name] }) { return list }
-        return (try? AtomicFile.readJSON([Registration.Notify].self, from: notifyFile(name))) ?? []
+    /// The endpoints `name` had at its last look, if they were of `namespace` (a name
+    /// reused by another namespace never gets the old one's endpoints, nor their secrets).
+    func endpoints(of name: String, namespace: String) -> [Registration.Notify] {
+        let remembered = known.withLock({ $0[name] }) ?? (try? AtomicFile.readJSON(Remembered.self, from: notifyFile(name)))
+        guard let remembered, remembered.namespace == namespace else { return [] }
+        return remembered.notify
+    }
+
+    /// The app's state is gone.
+    func forget(_ name: String) {
+        _ = known.withLock { $0.removeValue(forKey: name) }
     }
 
     /// The event of a look's outcome, if it is a transition: `previousResult` is the result

@@ -86,9 +86,11 @@ extension SyncRunner {
         let shown = drift.items.prefix(5).map { "\($0.kind.rawValue) \($0.path) \($0.change.rawValue)" }.joined(separator: ", ")
         let more = drift.items.count > 5 ? " and \(drift.items.count - 5) more" : ""
         let verb = drift.corrected > 0 ? "corrected" : "found (selfHeal warn: not changed)"
+        var carried = drift
+        carried.items = Array(drift.items.prefix(20))  // the message says how many there are
         let event = NotificationEvent(event: "drift", app: registration.name, namespace: registration.namespace, status: status.status.rawValue,
                                       previousStatus: status.status.rawValue, commit: status.source.commit, previousCommit: status.source.commit,
-                                      message: "drift \(verb): \(shown)\(more)", drift: drift, time: drift.checkedAt, repoURL: status.source.repoURL)
+                                      message: "drift \(verb): \(drift.items.count) item\(drift.items.count == 1 ? "" : "s"): \(shown)\(more)", drift: carried, time: drift.checkedAt, repoURL: status.source.repoURL)
         await context.notifications.emit(.drift, event, notify: registration.notify,
                                          identity: [drift.items.map { "\($0.kind) \($0.path) \($0.change)" }.joined(separator: "|"),
                                                     "\(drift.corrected)", "\(drift.checkedAt.timeIntervalSince1970)"])

@@ -35,9 +35,10 @@ extension SyncRunner {
                                           commit: nil, previousCommit: last?.source.commit,
                                           message: "registration removed; undeployed (\(inventory.functions.count) functions, \(inventory.files.count) static files)",
                                           time: context.now(), repoURL: last?.source.repoURL)
-            await context.notifications.emit(.deleted, event, notify: context.notifications.endpoints(of: name),
+            await context.notifications.emit(.deleted, event, notify: context.notifications.endpoints(of: name, namespace: namespace),
                                              identity: [last?.lastAttempt.map { "\($0.timeIntervalSince1970)" } ?? "", last?.source.commit ?? ""])
         }
+        context.notifications.forget(name)
         context.inventories.forget(name)
         let layout = self.layout
         await BlockingPool.files.run { () -> Void in

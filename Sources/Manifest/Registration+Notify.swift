@@ -96,7 +96,7 @@ extension Registration {
             func httpURL(_ key: String) -> String? {
                 guard let n = f[key], let text = r.string(n, f.path(key)) else { return nil }
                 if let problem = Self.endpointURLProblem(text) {
-                    r.error(n.mark, f.path(key), "\"\(Self.redactEndpoint(text))\" \(problem)")
+                    r.error(n.mark, f.path(key), "\"\(Self.endpointShown(text))\" \(problem)")
                     return nil
                 }
                 return text
@@ -158,6 +158,15 @@ extension Registration {
         return nil
     }
 
+    /// A notification URL as diagnostics show it: scheme and host (a webhook URL's path is
+    /// often its secret), credentials hidden.
+    public static func endpointShown(_ text: String) -> String {
+        let redacted = redactEndpoint(text)
+        let parts = redacted.split(separator: "/", maxSplits: 3, omittingEmptySubsequences: false)
+        guard parts.count == 4, parts[0].hasSuffix(":"), parts[1].isEmpty else { return parts.count > 3 ? String(parts[0]) + "…" : redacted }
+        return parts[0] + "//" + parts[2] + "/…"
+    }
+
     /// A URL as it may be shown: what stands before an '@' in the authority is hidden.
     public static func redactEndpoint(_ text: String) -> String {
         let parts = text.split(separator: "/", maxSplits: 3, omittingEmptySubsequences: false)
@@ -178,7 +187,12 @@ extension RepositoryURL {
         while p.hasSuffix("/") { p.removeLast() }
         if p.hasSuffix(".git") { p.removeLast(4) }
         if p.hasPrefix("~") { return nil }
-        return p.split(separator: "/").count >= 2 ? p : nil
+        // Only what names a repository: no query, fragment, escapes or dot segments that
+        // would take a status call to another API path.
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._/")
+        let segments = p.split(separator: "/", omittingEmptySubsequences: false)
+        guard p.allSatisfy({ allowed.contains($0) }), segments.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." }) else { return nil }
+        return segments.count >= 2 ? p : nil
     }
 }
 

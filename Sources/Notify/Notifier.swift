@@ -41,7 +41,7 @@ public actor Notifier {
     private let wakeups: AsyncStream<Void>
     private let wakeup: AsyncStream<Void>.Continuation
 
-    public init(outbox: Outbox, configuration: Configuration, client: HTTPClient = .shared, logger: Logger,
+    public init(outbox: Outbox, configuration: Configuration, client: HTTPClient = Notifier.client, logger: Logger,
                 metrics: any MetricsFactory = MetricsSystem.factory, now: @escaping @Sendable () -> Date = { Date() }) {
         self.outbox = outbox
         self.configuration = configuration
@@ -77,26 +77,27 @@ public actor Notifier {
     }
 
     /// One pass over the open entries: every due delivery whose endpoint is not held by an
-    /// earlier undelivered event is tried once. Returns when the next one is due.
+    /// earlier undelivered event is tried once, up to `parallel` at once, each within the
+    /// timeout (connection, answer and body together). Returns when the next one is due.
     @discardableResult
     public func pass() async -> Date? {
-        let (entries, unreadable) = outbox.open()
+        let (read, unreadable) = outbox.open()
+        var entries = read
         for name in unreadable { logger.error("unreadable outbox entry skipped", metadata: ["file": "\(outbox.dir)/\(name)"]) }
         var held = Set<String>()
         var nextDue: Date?
-        var openDeliveries = 0
-        for var entry in entries {
-            let time = now()
-            var changed = false
-            var attempts: [(Int, OutgoingRequest?, String?)] = []
-            for (i, d) in entry.deliveries.enumerated() where d.open {
+        var changed = Set<Int>()
+        var due: [(entry: Int, delivery: Int)] = []
+        let time = now()
+        for e in entries.indices {
+            for (i, d) in entries[e].deliveries.enumerated() where d.open {
                 let key = d.endpoint.orderKey
                 if held.contains(key) { continue }
-                if time.timeIntervalSince(entry.created) > Outbox.keep {
-                    entry.deliveries[i].dropped = true
-                    changed = true
+                if time.timeIntervalSince(entries[e].created) > Outbox.keep {
+                    entries[e].deliveries[i].dropped = true
+                    changed.insert(e)
                     count(d.endpoint, "dropped")
-                    logger.warning("notification dropped after 24 h", metadata: ["app": "\(entry.event.app)", "event": "\(entry.event.event)",
+                    logger.warning("notification dropped after 24 h", metadata: ["app": "\(entries[e].event.app)", "event": "\(entries[e].event.event)",
                                                                                   "endpoint": "\(Self.shown(d.endpoint, configuration))",
                                                                                   "error": "\(d.lastError ?? "")"])
                     continue
@@ -104,54 +105,85 @@ public actor Notifier {
                 held.insert(key)
                 if d.nextAttempt > time {
                     nextDue = min(nextDue ?? d.nextAttempt, d.nextAttempt)
-                    continue
-                }
-                switch request(for: d, of: entry.event) {
-                case .success(let r): attempts.append((i, r, nil))
-                case .failure(let problem): attempts.append((i, nil, problem.message))
-                }
-            }
-            let results = await withTaskGroup(of: (Int, String?).self) { group in
-                for (i, request, problem) in attempts {
-                    group.addTask { [self] in
-                        if let problem { return (i, problem) }
-                        guard let request else { return (i, nil) }  // nothing to send (a status without a commit)
-                        return (i, await self.send(request))
-                    }
-                }
-                var out: [(Int, String?)] = []
-                for await r in group { out.append(r) }
-                return out
-            }
-            for (i, problem) in results {
-                changed = true
-                entry.deliveries[i].attempts += 1
-                let d = entry.deliveries[i]
-                if let problem {
-                    let delay = min(configuration.maxDelay, configuration.retryBase * pow(2, Double(d.attempts - 1)))
-                    entry.deliveries[i].lastError = problem
-                    entry.deliveries[i].nextAttempt = now().addingTimeInterval(delay)
-                    nextDue = min(nextDue ?? entry.deliveries[i].nextAttempt, entry.deliveries[i].nextAttempt)
-                    count(d.endpoint, "failed")
-                    logger.warning("notification not delivered; retried later", metadata: [
-                        "app": "\(entry.event.app)", "event": "\(entry.event.event)", "endpoint": "\(Self.shown(d.endpoint, configuration))",
-                        "attempt": .stringConvertible(d.attempts), "retry_in_s": .stringConvertible(Int(delay)), "error": "\(problem)"])
                 } else {
-                    entry.deliveries[i].delivered = now()
-                    entry.deliveries[i].lastError = nil
-                    held.remove(d.endpoint.orderKey)
-                    count(d.endpoint, "delivered")
-                }
-            }
-            openDeliveries += entry.deliveries.filter(\.open).count
-            if changed {
-                do { try outbox.save(entry) } catch {
-                    logger.error("cannot write the outbox entry", metadata: ["id": "\(entry.id)", "error": "\(error)"])
+                    due.append((e, i))
                 }
             }
         }
-        Gauge(label: "zerverless_gitops_notifications_pending", factory: metrics).record(openDeliveries)
-        return nextDue
+        // The deliveries, concurrently (a slow receiver holds one slot, not the pass).
+        let jobs = due.map { (entries[$0.entry].deliveries[$0.delivery], entries[$0.entry].event) }
+        let results = await deliver(jobs)
+        var delivered = false
+        for (k, problem) in results {
+            let (e, i) = due[k]
+            changed.insert(e)
+            entries[e].deliveries[i].attempts += 1
+            let d = entries[e].deliveries[i]
+            if let problem {
+                let delay = min(configuration.maxDelay, configuration.retryBase * pow(2, Double(d.attempts - 1)))
+                entries[e].deliveries[i].lastError = problem
+                entries[e].deliveries[i].nextAttempt = now().addingTimeInterval(delay)
+                nextDue = min(nextDue ?? entries[e].deliveries[i].nextAttempt, entries[e].deliveries[i].nextAttempt)
+                count(d.endpoint, "failed")
+                logger.warning("notification not delivered; retried later", metadata: [
+                    "app": "\(entries[e].event.app)", "event": "\(entries[e].event.event)", "endpoint": "\(Self.shown(d.endpoint, configuration))",
+                    "attempt": .stringConvertible(d.attempts), "retry_in_s": .stringConvertible(Int(delay)), "error": "\(problem)"])
+            } else {
+                entries[e].deliveries[i].delivered = now()
+                entries[e].deliveries[i].lastError = nil
+                delivered = true
+                count(d.endpoint, "delivered")
+            }
+        }
+        for e in changed.sorted() {
+            do { try outbox.save(entries[e]) } catch {
+                logger.error("cannot write the outbox entry", metadata: ["id": "\(entries[e].id)", "error": "\(error)"])
+            }
+        }
+        Gauge(label: "zerverless_gitops_notifications_pending", factory: metrics).record(entries.reduce(0) { $0 + $1.deliveries.filter(\.open).count })
+        // A delivery may have freed the next event of its endpoint: look again at once.
+        return delivered ? now() : nextDue
+    }
+
+    /// Deliveries at most `parallel` at once; each result by its index (nil: delivered).
+    nonisolated func deliver(_ jobs: [(OutboxEntry.Delivery, NotificationEvent)]) async -> [(Int, String?)] {
+        await withTaskGroup(of: (Int, String?).self) { group in
+            var next = 0
+            var out: [(Int, String?)] = []
+            func launch() {
+                guard next < jobs.count else { return }
+                let k = next, (delivery, event) = jobs[k]
+                next += 1
+                group.addTask { (k, await self.attempt(delivery, event)) }
+            }
+            for _ in 0..<min(16, jobs.count) { launch() }
+            while let r = await group.next() {
+                out.append(r)
+                launch()
+            }
+            return out
+        }
+    }
+
+    /// One delivery attempt within the timeout; nil when delivered.
+    nonisolated func attempt(_ delivery: OutboxEntry.Delivery, _ event: NotificationEvent) async -> String? {
+        let timeout = configuration.timeout
+        return await withTaskGroup(of: String??.self) { group in
+            group.addTask {
+                switch await self.request(for: delivery, of: event) {
+                case .failure(let problem): return .some(problem.message)
+                case .success(nil): return .some(nil)  // nothing to send (a status without a commit)
+                case .success(let r?): return .some(await self.send(r))
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return .none
+            }
+            let first = await group.next() ?? .none
+            group.cancelAll()
+            return first ?? "no answer within \(timeout.components.seconds) s (connection, answer and body)"
+        }
     }
 
     private func count(_ endpoint: NotificationEndpoint, _ result: String) {
@@ -183,10 +215,10 @@ public actor Notifier {
 
     /// The request of a delivery, with its secret read now (under the secrets rule for a
     /// tenant's endpoint). A failure names the field, never the secret.
-    func request(for delivery: OutboxEntry.Delivery, of event: NotificationEvent) -> Result<OutgoingRequest?, DeliveryProblem> {
+    nonisolated func request(for delivery: OutboxEntry.Delivery, of event: NotificationEvent) async -> Result<OutgoingRequest?, DeliveryProblem> {
         switch delivery.endpoint {
         case .webhook(let w, let namespace):
-            if !configuration.allowPrivate, let problem = EndpointGuard.problem(w.url) { return .failure(DeliveryProblem(problem)) }
+            if !configuration.allowPrivate, let problem = await Self.guardProblem(w.url) { return .failure(DeliveryProblem(problem)) }
             var secret: [UInt8]?
             if let name = w.secretFile {
                 do { secret = try configuration.secrets.read(name, namespace: namespace, field: "notify.secretFile") } catch {
@@ -204,7 +236,7 @@ public actor Notifier {
             }
             return .success(Rendering.generic(event, delivery: delivery.id, url: url, secret: secret))
         case .commitStatus(let c, let namespace, let project, let state):
-            if !configuration.allowPrivate, let problem = EndpointGuard.problem(c.apiURL) { return .failure(DeliveryProblem(problem)) }
+            if !configuration.allowPrivate, let problem = await Self.guardProblem(c.apiURL) { return .failure(DeliveryProblem(problem)) }
             let token: String
             do {
                 let bytes = try configuration.secrets.read(c.tokenFile, namespace: namespace, field: "notify.tokenFile")
@@ -216,17 +248,31 @@ public actor Notifier {
         }
     }
 
+    /// The guard's name lookup blocks: on the files pool, not a cooperative thread.
+    static func guardProblem(_ url: String) async -> String? {
+        await BlockingPool.files.run { () -> String? in EndpointGuard.problem(url) }
+    }
+
+    /// A client of its own that follows no redirect: a redirect would take a tenant's
+    /// request past the endpoint guard (3xx counts as a failure).
+    public static let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+                                          configuration: HTTPClient.Configuration(redirectConfiguration: .disallow))
+
     /// nil when delivered (2xx), else why not (status and the start of the answer).
-    func send(_ outgoing: OutgoingRequest) async -> String? {
+    nonisolated func send(_ outgoing: OutgoingRequest) async -> String? {
         var request = HTTPClientRequest(url: outgoing.url)
         request.method = .POST
         for (name, value) in outgoing.headers { request.headers.add(name: name, value: value) }
         request.body = .bytes(ByteBuffer(bytes: outgoing.body))
         do {
             let response = try await client.execute(request, timeout: .seconds(Int64(configuration.timeout.components.seconds)))
+            if (200..<300).contains(Int(response.status.code)) {
+                _ = try? await response.body.collect(upTo: 1 << 16)
+                return nil
+            }
+            if (300..<400).contains(Int(response.status.code)) { return "HTTP \(response.status.code): redirects are not followed" }
             let body = try await response.body.collect(upTo: 4096)
             let text = String(buffer: body)
-            if (200..<300).contains(Int(response.status.code)) { return nil }
             // GitLab refuses a status equal to the current one: it is there already.
             if response.status.code == 400, text.contains("Cannot transition status") { return nil }
             return "HTTP \(response.status.code): \(text.prefix(200).trimmingCharacters(in: .whitespacesAndNewlines))"

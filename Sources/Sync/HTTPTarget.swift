@@ -84,7 +84,8 @@ public final class HTTPTarget: DeployTarget {
 
     /// `GET /api/deploy`: every namespace's deployments, code included.
     public func listDeployments() async throws(TargetError) -> [Deployment] {
-        let (status, text) = try await send(.GET, "/api/deploy")
+        // Every namespace's code at once: up to 256 MiB (the orchestrator has no smaller listing).
+        let (status, text) = try await send(.GET, "/api/deploy", limit: 1 << 28)
         guard status == 200 else { throw failure("GET", "/api/deploy", status, text) }
         struct Listing: Decodable { var deployments: [Deployment]? }
         guard let listing = try? JSONDecoder().decode(Listing.self, from: Data(text.utf8)) else {
@@ -107,7 +108,7 @@ public final class HTTPTarget: DeployTarget {
     /// One call with retries: connection errors and 5xx back off exponentially with full
     /// jitter (base 200 ms, at most 5 s), up to `retries` times.
     private func send(_ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, contentType: String? = nil,
-                      retry5xx: Bool = true) async throws(TargetError) -> (Int, String) {
+                      retry5xx: Bool = true, limit: Int = 1 << 20) async throws(TargetError) -> (Int, String) {
         var attempt = 0
         while true {
             var request = HTTPClientRequest(url: base + path)
@@ -119,7 +120,7 @@ public final class HTTPTarget: DeployTarget {
             do {
                 let response = try await client.execute(request, timeout: .nanoseconds(Int64(options.timeout.components.seconds) * 1_000_000_000
                                                                                       + options.timeout.components.attoseconds / 1_000_000_000))
-                let collected = try await response.body.collect(upTo: 1 << 26)
+                let collected = try await response.body.collect(upTo: limit)
                 let text = String(buffer: collected)
                 let status = Int(response.status.code)
                 if status >= 500 && retry5xx && attempt < options.retries {

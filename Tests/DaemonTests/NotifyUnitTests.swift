@@ -3,7 +3,9 @@ import Foundation
 import Manifest
 import Notify
 import State
+import Logging
 import Testing
+import TestSupport
 
 /// The pure parts of notifications: which outcomes are transitions, the formats, the
 /// signature, the forges' calls; and the notifier against a receiver that fails then
@@ -66,5 +68,37 @@ import Testing
         let description = try #require((try JSONSerialization.jsonObject(with: Data(cut.body)) as? [String: Any])?["description"] as? String)
         #expect(description.count == 140)
         #expect(cut.headers.contains { $0 == ("Authorization", "token T") })
+    }
+
+    @Test func redirectsAreNotFollowedAndASlowReceiverHoldsOnlyItsOwnSlot() async throws {
+        let dir = try TempDir("zg-notify-unit")
+        let layout = StateLayout(root: dir.path)
+        let inside = try await RecordingServer.start()
+        let redirecting = try await RecordingServer.start { _ in (307, "\(inside.base)/internal") }
+        let outbox = Outbox(layout: layout)
+        var configuration = Notifier.Configuration(secrets: SecretsDir(root: dir.file("secrets")))
+        configuration.allowPrivate = true
+        configuration.timeout = .seconds(2)
+        let notifier = Notifier(outbox: outbox, configuration: configuration, logger: Logger(label: "test"))
+        let hop = OutboxEntry(id: "hop", created: Date(), event: Self.event,
+                              endpoints: [.webhook(.init(url: redirecting.base + "/hook"), namespace: "web")])
+        // A receiver that never answers: it costs its own delivery the timeout, nobody else's.
+        let silent = try SilentListener()
+        let slow = OutboxEntry(id: "slow", created: Date(), event: Self.event,
+                               endpoints: [.webhook(.init(url: "http://127.0.0.1:\(silent.port)/hook"), namespace: "other")])
+        let fine = try await RecordingServer.start()
+        let ok = OutboxEntry(id: "ok", created: Date(), event: Self.event, endpoints: [.webhook(.init(url: fine.base + "/hook"), namespace: "third")])
+        for e in [slow, hop, ok] { try outbox.add(e) }
+        let started = ContinuousClock.now
+        await notifier.pass()
+        #expect(ContinuousClock.now - started < .seconds(10), "one pass waits for the slowest delivery's timeout, not for the sum")
+        #expect(redirecting.requests.count == 1)
+        #expect(inside.requests.isEmpty, "the redirect was not followed")
+        #expect(fine.requests.count == 1)
+        let open = outbox.open().entries
+        #expect(open.first { $0.id == "hop" }?.deliveries.first?.lastError?.contains("redirects are not followed") == true)
+        let slowError = open.first { $0.id == "slow" }?.deliveries.first?.lastError ?? ""
+        #expect(slowError.contains("no answer within 2 s") || slowError.contains("deadline"), "\(slowError)")
+        _ = silent
     }
 }

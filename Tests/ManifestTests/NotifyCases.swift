@@ -45,8 +45,8 @@ let notifyCases: [Case] = [
           - {url: "https://h/x", secretFile: ../other/hook.secret}
         """, [
             "apps.d/t.yaml:5:5: error: notify[0]: give exactly one of url (a webhook receiver) and commitStatus (github, gitea or gitlab)",
-            "apps.d/t.yaml:6:11: error: notify[1].url: \"https://***@h/x\" has credentials inside; put them in a secret file (secretFile or tokenFile)",
-            "apps.d/t.yaml:7:11: error: notify[2].url: \"ftp://h/x\" is not an http:// or https:// URL",
+            "apps.d/t.yaml:6:11: error: notify[1].url: \"https://***@h/…\" has credentials inside; put them in a secret file (secretFile or tokenFile)",
+            "apps.d/t.yaml:7:11: error: notify[2].url: \"ftp://h/…\" is not an http:// or https:// URL",
             "apps.d/t.yaml:8:26: error: notify[3].secret: inline secrets are not allowed; put the key in a file and set secretFile",
             "apps.d/t.yaml:9:5: error: notify[4]: missing required field \"tokenFile\" (a token allowed to set commit statuses)",
             "apps.d/t.yaml:10:26: error: notify[5].tokenFile: is for commitStatus entries; a webhook receiver takes url, secretFile, format and on",

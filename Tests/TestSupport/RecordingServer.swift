@@ -41,6 +41,10 @@ public final class RecordingServer: Sendable {
                              body: buffer.readBytes(length: buffer.readableBytes) ?? [])
             box.withLock { $0 }?.recorded.withLock { $0.append(r) }
             let (status, text) = respond(r)
+            // A 3xx answer's body is its Location.
+            if (300..<400).contains(status) {
+                return Response(status: .init(code: status), headers: [.location: text], body: .init(byteBuffer: ByteBuffer(string: "")))
+            }
             return Response(status: .init(code: status), headers: [.contentType: "application/json"],
                             body: .init(byteBuffer: ByteBuffer(string: text)))
         }
