@@ -68,9 +68,17 @@ extension Supervisor {
             logger.error("registration file ignored: no usable application name in it or in its file name", metadata: ["file": "\(file.path)"])
         }
         for (name, entry) in entries.sorted(by: { $0.key < $1.key }) {
+            // Scale-out: another shard's application is neither synced nor written here.
+            if !owns(ownershipKey(name, entry)) {
+                disown(name)
+                continue
+            }
             var app = apps[name] ?? App()
             let removing = scheduler.isRemoving(name)
             if let old = app.entry, old.digest == entry.digest, !removing { continue }
+            // Its lease first (taken over only once released or expired): until then the
+            // next rescan tries again.
+            if !holdLease(name) { continue }
             var previousNamespace: String?
             if case .valid(let old, _, _)? = app.entry { previousNamespace = old.namespace }
             app.entry = entry
@@ -120,6 +128,12 @@ extension Supervisor {
         var gone = apps.keys.filter { entries[$0] == nil && !scheduler.isRemoving($0) }
         if startup { gone += layout.applications().filter { entries[$0] == nil && apps[$0] == nil } }
         for name in Set(gone).sorted() {
+            // Only the owner undeploys, under its lease.
+            if !owns(ownershipKey(name, apps[name]?.entry)) {
+                disown(name)
+                continue
+            }
+            if !holdLease(name) { continue }
             var app = apps[name] ?? App()
             app.memo = nil
             apps[name] = app

@@ -16,6 +16,12 @@ public actor Supervisor {
         public var rescanInterval: Double
         /// Events of the apps dir are collected this long before it is read.
         public var debounce: Double
+        /// Scale-out: this daemon owns the namespaces whose rendezvous hash over
+        /// `0..<shards` picks `shardIndex`.
+        public var shards = 1
+        public var shardIndex = 0
+        /// How long an application's lease lasts unless renewed (shards > 1).
+        public var leaseDuration: Double = 60
 
         public init(appsDir: String, scheduler: Scheduler.Configuration = Scheduler.Configuration(), rescanInterval: Double = 30,
                     debounce: Double = 0.05) {
@@ -53,6 +59,11 @@ public actor Supervisor {
     /// The next drift pass, and the number of the last one.
     var nextDrift: Date?
     var driftPass = 0
+    /// Shards > 1: the leases this shard takes, renews and releases.
+    let leases: Leases?
+    var nextRenewal: Date?
+    /// Apps this shard stopped owning while a look of theirs ran: let go when it ends.
+    var disowning = Set<String>()
 
     var logger: Logger { runner.context.logger }
     var layout: StateLayout { runner.context.layout }
@@ -68,6 +79,10 @@ public actor Supervisor {
         self.appsDir = AppsDir(directory: configuration.appsDir)
         self.requests = SyncRequests(layout: runner.context.layout)
         self.scheduler = Scheduler(configuration: configuration.scheduler, random: random)
+        self.leases = configuration.shards > 1
+            ? Leases(layout: runner.context.layout, shard: configuration.shardIndex, holder: Leases.defaultHolder(shard: configuration.shardIndex),
+                     duration: configuration.leaseDuration)
+            : nil
     }
 
     /// Asks the loop to stop: no new looks; running ones finish.
@@ -92,6 +107,10 @@ public actor Supervisor {
         let driftInterval = runner.context.driftInterval
         if driftInterval > 0 { nextDrift = now().addingTimeInterval(driftInterval) }
         while !wakeup.stopping {
+            if leases != nil, nextRenewal.map({ $0 <= now() }) ?? true {
+                renewLeases()
+                nextRenewal = now().addingTimeInterval(configuration.leaseDuration / 3)
+            }
             if let due = nextDrift, due <= now() {
                 driftPass += 1
                 let asked = scheduler.names.filter { scheduler.requestDrift($0) }.count
@@ -107,7 +126,7 @@ public actor Supervisor {
                 await rescanAll(startup: false)
             }
             for launch in scheduler.next(now: now()) { start(launch) }
-            let next = [scanDue, nextRescan, nextDrift, scheduler.wake(now: now())].compactMap { $0 }.min()
+            let next = [scanDue, nextRescan, nextDrift, nextRenewal, scheduler.wake(now: now())].compactMap { $0 }.min()
             let timeout = next.map { max(0.001, $0.timeIntervalSince(now())) }
             await wakeup.wait(timeout: timeout.map { .milliseconds(Int64($0 * 1000)) })
         }
@@ -118,6 +137,9 @@ public actor Supervisor {
         } onCancel: { [wakeup] in wakeup.signal() }
         if scheduler.running > 0 {
             logger.warning("syncs still running after the shutdown grace; leaving them", metadata: ["running_syncs": "\(scheduler.running)"])
+        } else if let leases {
+            // Handed over at once (a scale-down): the next owner need not wait for expiry.
+            for name in scheduler.names { leases.release(name) }
         }
         logger.info("stopped")
     }
@@ -133,9 +155,13 @@ public actor Supervisor {
             try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             chmod(dir, 0o700)
         }
-        var stale = AtomicFile.removeTemporaries(in: layout.requestsDir) + AtomicFile.removeTemporaries(in: configuration.appsDir)
+        // Other shards share these folders and may be writing right now: theirs are left
+        // alone (only what a crash left a while ago goes).
+        let age: TimeInterval? = configuration.shards > 1 ? 600 : nil
+        var stale = AtomicFile.removeTemporaries(in: layout.requestsDir, olderThan: age)
+            + AtomicFile.removeTemporaries(in: configuration.appsDir, olderThan: age)
         for name in (try? FileManager.default.contentsOfDirectory(atPath: layout.appsDir)) ?? [] {
-            stale += AtomicFile.removeTemporaries(in: layout.appDir(name))
+            stale += AtomicFile.removeTemporaries(in: layout.appDir(name), olderThan: age)
         }
         if stale > 0 { logger.info("removed temporary files left by a crash", metadata: ["count": "\(stale)"]) }
         logger.info("starting", metadata: ["apps_dir": "\(configuration.appsDir)", "state_dir": "\(layout.root)",
@@ -182,6 +208,11 @@ public actor Supervisor {
     func lookFinished(_ name: String, _ result: SyncResult) async {
         tasks[name] = nil
         scheduler.finished(name, result.ending)
+        if disowning.contains(name) {
+            disown(name)
+            wakeup.signal()
+            return
+        }
         apps[name]?.memo = result.memo
         // The request this look handled is removed, unless it was written again meanwhile.
         if let handled = apps[name]?.request {
@@ -194,6 +225,11 @@ public actor Supervisor {
     func undeployFinished(_ name: String, _ result: (done: Bool, message: String)) async {
         tasks[name] = nil
         scheduler.undeployFinished(name, done: result.done, now: now())
+        if disowning.contains(name) {
+            disown(name)
+            wakeup.signal()
+            return
+        }
         if result.done && !scheduler.knows(name) {
             apps[name] = nil
         } else if !result.done {

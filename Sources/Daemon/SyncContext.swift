@@ -44,6 +44,8 @@ public struct SyncContext: Sendable {
     public var notifications: Notifications
     /// How drift is looked for on the target (nil: the target cannot tell).
     public var driftProbe: (any DriftProbe)?
+    /// Scale-out: this shard's index, written into every status document (nil: one shard).
+    public var shard: Int?
     /// `--drift-interval` in seconds (0: no drift passes).
     public var driftInterval: Double = 600
 

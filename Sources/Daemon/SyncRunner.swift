@@ -283,7 +283,10 @@ public struct SyncRunner: Sendable {
 
     // MARK: Files (written off the cooperative pool)
 
-    func write(_ status: StatusDocument, durable: Bool = true) async {
+    func write(_ document: StatusDocument, durable: Bool = true) async {
+        var stamped = document
+        stamped.shard = context.shard
+        let status = stamped
         let layout = self.layout
         do {
             if durable {

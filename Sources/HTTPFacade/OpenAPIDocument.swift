@@ -2238,6 +2238,11 @@ enum OpenAPIDocument {
                 "description": "functions and files of the namespace no application owns (never deleted)"
               }
             }
+          },
+          "shard": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "scale-out: the index of the shard that owns the application and wrote this document (absent with one shard)"
           }
         }
       },

@@ -113,11 +113,19 @@ extension AtomicFile {
     }
 
     /// Removes the temporary files a crash left in `dir` (not recursive); returns how many.
+    /// `olderThan` (seconds): only those not modified for that long (other processes, other
+    /// shards, may be writing the rest right now).
     @discardableResult
-    public static func removeTemporaries(in dir: String) -> Int {
+    public static func removeTemporaries(in dir: String, olderThan age: TimeInterval? = nil) -> Int {
         var removed = 0
+        let now = Date().timeIntervalSince1970
         for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where isTemporary(name) {
-            if unlink((dir as NSString).appendingPathComponent(name)) == 0 { removed += 1 }
+            let path = (dir as NSString).appendingPathComponent(name)
+            if let age {
+                var st = stat()
+                guard lstat(path, &st) == 0, now - Double(st.st_mtim.tv_sec) > age else { continue }
+            }
+            if unlink(path) == 0 { removed += 1 }
         }
         return removed
     }

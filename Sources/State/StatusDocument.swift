@@ -144,6 +144,8 @@ public struct StatusDocument: Sendable, Hashable, Codable {
     public var verified: Verified?
     /// The last drift pass: what the target no longer holds as the app deployed it.
     public var drift: Drift?
+    /// Scale-out: the index of the shard that wrote it (absent with one shard).
+    public var shard: Int?
 
     /// `drift`: what differed from the inventory at the last pass.
     public struct Drift: Sendable, Hashable, Codable {

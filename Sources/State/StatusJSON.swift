@@ -124,6 +124,7 @@ extension StatusDocument {
                                                 ("items", .array(d.items.map { it in .object([("kind", .string(it.kind.rawValue)), ("path", .string(it.path)),
                                                                                              ("change", .string(it.change.rawValue))]) })),
                                                 ("corrected", .int(d.corrected)), ("unmanaged", .int(d.unmanaged))]) }),
+            ("shard", shard.map { .int($0) }),
         ])
         var out: [UInt8] = []
         out.reserveCapacity(1024)

@@ -126,10 +126,17 @@ struct Run: AsyncParsableCommand {
     @Option(help: ArgumentHelp("First retry of an undelivered notification, doubled up to 1h. Env: ZG_NOTIFY_RETRY.", visibility: .hidden))
     var notifyRetry: String = env("ZG_NOTIFY_RETRY") ?? "5s"
 
+    @Option(help: "Scale-out: daemons sharing the apps dir and the state dir, each owning the namespaces its index wins. Env: ZG_SHARDS.")
+    var shards: String = env("ZG_SHARDS") ?? "1"
+
+    @Option(help: "This daemon's shard, 0 to N-1, or auto (the trailing -K of the host name: a StatefulSet pod). Env: ZG_SHARD_INDEX.")
+    var shardIndex: String = env("ZG_SHARD_INDEX") ?? "0"
+
     @Option(help: "How often each app's deployments are compared with the target (selfHeal); 0 turns it off. Env: ZG_DRIFT_INTERVAL.")
     var driftInterval: String = env("ZG_DRIFT_INTERVAL") ?? "10m"
 
     func duration(_ text: String, _ option: String, allowZero: Bool = false) throws -> Int {
+        if allowZero && text == "0" { return 0 }
         guard let seconds = Rules.parseDuration(text), seconds > 0 || (allowZero && seconds == 0) else {
             printErr("error: --\(option): \"\(text)\" is not a duration; write it like 90s, 5m, 1h or 1h30m")
             throw ExitCode(2)
@@ -153,6 +160,7 @@ struct Run: AsyncParsableCommand {
         let buildSeconds = try duration(buildTimeout, "build-timeout")
         let apiHeadTimeout = try duration(apiReadTimeout, "api-read-timeout")
         let drift = try duration(driftInterval, "drift-interval", allowZero: true)
+        let sharding = try ShardSettings.parse(shards: shards, index: shardIndex)
         let notifyRetrySeconds = try duration(notifyRetry, "notify-retry")
         if let notifyUrl, let problem = Registration.endpointURLProblem(notifyUrl) {
             throw usage("--notify-url: \"\(Registration.redactEndpoint(notifyUrl))\" \(problem)")
@@ -243,12 +251,13 @@ struct Run: AsyncParsableCommand {
         // written before this (not even a stale temporary removed).
         let daemonLock: DaemonLock
         do {
-            daemonLock = try DaemonLock(layout: layout)
+            daemonLock = try DaemonLock(layout: layout, shard: sharding.index)
         } catch {
             printErr("error: \(error)")
             throw ExitCode(1)
         }
-        (deployTarget as? LocalTarget)?.removeStaleTemporaries()
+        // Other shards may be writing into the same folder: only a lone daemon sweeps it.
+        if sharding.shards == 1 { (deployTarget as? LocalTarget)?.removeStaleTemporaries() }
         let limits = SyncLimits()
         // Found on first use: no probe at all when no application has a Docker function.
         let buildPolicy = BuildPolicy(buildNamespaces: BuildPolicy.namespaces(dockerBuildNamespaces),
@@ -278,6 +287,7 @@ struct Run: AsyncParsableCommand {
                                   concurrency: workers, headMaxAge: .seconds(headAge), metrics: metrics, logger: logger)
         context.repositorySizeLimit = repoSizeLimit
         context.driftInterval = Double(drift)
+        context.shard = sharding.shards > 1 ? sharding.index : nil
         context.driftProbe = (deployTarget as? LocalTarget).map { LocalDriftProbe(target: $0) } ?? (deployTarget as? HTTPTarget).map { HTTPDriftProbe(target: $0) }
         var notifierConfiguration = Notifier.Configuration(operatorURL: notifyUrl, operatorSecretFile: notifySecretFile, secrets: SecretsDir(root: secretsDir))
         notifierConfiguration.retryBase = Double(notifyRetrySeconds)
@@ -287,7 +297,7 @@ struct Run: AsyncParsableCommand {
         let scheduling = Scheduler.Configuration(looks: max(32, 4 * workers), namespaceLooks: 4, removalGrace: Double(grace),
                                                  policy: SchedulePolicy(retryMin: Double(retry)), defaultPollInterval: Double(poll))
         let supervisor = Supervisor(
-            configuration: .init(appsDir: (appsDir as NSString).standardizingPath, scheduler: scheduling, rescanInterval: Double(rescan)),
+            configuration: supervisorConfiguration(scheduling, rescan: rescan, sharding: sharding),
             runner: SyncRunner(context: context), readiness: readiness)
         let reloadTokens = tokens
         var services: [any Service] = [DaemonService(supervisor: supervisor, logger: logger, onReload: { reloadTokens?.reload() }),
@@ -327,25 +337,5 @@ struct Run: AsyncParsableCommand {
         let group = ServiceGroup(configuration: groupConfiguration)
         defer { withExtendedLifetime(daemonLock) {} }
         try await group.run()
-    }
-
-    func makeTarget(_ layout: StateLayout) throws -> (any DeployTarget, String) {
-        if target == "local" || target.hasPrefix("local:") {
-            let dir = target == "local" ? layout.publishedDir : String(target.dropFirst("local:".count))
-            guard !dir.isEmpty else { throw usage("--target local: needs a folder after the colon") }
-            let root = (dir as NSString).standardizingPath
-            return (LocalTarget(root: root), "local:" + root)
-        }
-        guard target.hasPrefix("http://") || target.hasPrefix("https://"), URL(string: target)?.host != nil else {
-            throw usage("--target: \"\(target)\"; expected local, local:DIR, or http(s)://HOST:PORT")
-        }
-        var token: String?
-        if let file = targetTokenFile {
-            guard let data = FileManager.default.contents(atPath: file) else {
-                throw usage("--target-token-file: cannot read \(file)")
-            }
-            token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-        return (HTTPTarget(base: target, token: token), target)
     }
 }

@@ -115,18 +115,21 @@ struct Status: AsyncParsableCommand {
             let left = date.timeIntervalSince(now)
             return left <= 0 ? "due" : "in " + Self.duration(left)
         }
-        var rows = [["NAME", "NAMESPACE", "STATUS", "COMMIT", "LAST SYNC", "NEXT", "MESSAGE"]]
+        // Scale-out: the owner shard, when the documents name one.
+        let sharded = documents.contains { $0.shard != nil }
+        var rows = [["NAME", "NAMESPACE", "STATUS"] + (sharded ? ["SHARD"] : []) + ["COMMIT", "LAST SYNC", "NEXT", "MESSAGE"]]
         for d in sorted {
             let message = d.error.map { "\($0.stage.rawValue): \($0.message)" } ?? d.message ?? ""
             let commit = d.source.commit.map { wide ? $0 : String($0.prefix(8)) }
-            rows.append([d.name, cell(d.namespace), d.status.rawValue, cell(commit), ago(d.lastSync), next(d.nextSync),
-                         cell(message.replacingOccurrences(of: "\n", with: " "))])
+            rows.append([d.name, cell(d.namespace), d.status.rawValue] + (sharded ? [cell(d.shard.map(String.init))] : [])
+                        + [cell(commit), ago(d.lastSync), next(d.nextSync), cell(message.replacingOccurrences(of: "\n", with: " "))])
         }
-        let widths = (0..<6).map { col in rows.map { $0[col].count }.max() ?? 0 }
-        let room = max(20, width - widths.reduce(0, +) - 2 * 6)
+        let fixed = rows[0].count - 1
+        let widths = (0..<fixed).map { col in rows.map { $0[col].count }.max() ?? 0 }
+        let room = max(20, width - widths.reduce(0, +) - 2 * fixed)
         var out = rows.map { row in
-            let message = wide ? row[6] : Self.cut(row[6], to: room)
-            return ((0..<6).map { row[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) } + [message]).joined(separator: "  ")
+            let message = wide ? row[fixed] : Self.cut(row[fixed], to: room)
+            return ((0..<fixed).map { row[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) } + [message]).joined(separator: "  ")
         }
         var counts: [StatusDocument.Phase: Int] = [:]
         for d in documents { counts[d.status, default: 0] += 1 }

@@ -7,6 +7,7 @@
 //   zg-bench daemon       rename -> synced vs git clone; a poll round of 1,000 apps vs git ls-remote
 //   zg-bench drift        one drift pass over 1,000 apps (local target) vs rsync -a --checksum --dry-run
 //   zg-bench events       status write -> SSE client on /api/gitops/events vs inotifywait -m on the same writes
+//   zg-bench shards       ownership of 10,000 apps over 10 shards: balance and moves on a resize vs fnv32a % replicas
 //   zg-bench api          the REST facade with 1,000 applications vs nginx serving the same files (wrk)
 import Foundation
 
@@ -49,6 +50,8 @@ case "drift":
         FileHandle.standardError.write(Data("zg-bench drift: \(error)\n".utf8))
         exit(1)
     }
+case "shards":
+    ShardsBenchmark.run()
 case "events":
     do {
         try await EventsBenchmark.run()
@@ -57,6 +60,6 @@ case "events":
         exit(1)
     }
 default:
-    FileHandle.standardError.write(Data("usage: zg-bench validate|git|static|daemon|api|drift|events\n".utf8))
+    FileHandle.standardError.write(Data("usage: zg-bench validate|git|static|daemon|api|drift|events|shards\n".utf8))
     exit(2)
 }

@@ -229,27 +229,43 @@ import TestSupport
             return
         }
         let dir = Self.root + "/etc/kubernetes"
-        let kustomization = try String(contentsOfFile: dir + "/kustomization.yaml", encoding: .utf8)
-        let resources = kustomization.split(separator: "\n").filter { $0.hasPrefix("  - ") && $0.hasSuffix(".yaml") }.map { String($0.dropFirst(4)) }
-        #expect(resources.count >= 5)
-        for file in resources {
-            let out = try run(validator, ["--strict", "--quiet", dir + "/" + file])
-            #expect(out.status == 0, "\(file): \(out.stdout)\(out.stderr)")
+        let scratch = try TempDir("zg-k8s")
+        // Both variants as kubectl renders them (kustomize, offline), every document
+        // validated: the single replica and the sharded overlay.
+        for variant in ["", "/sharded"] {
+            let rendered = try run("/usr/bin/kubectl", ["kustomize", dir + variant])
+            try #require(rendered.status == 0, "kubectl kustomize etc/kubernetes\(variant): \(rendered.stderr)")
+            let documents = rendered.stdout.components(separatedBy: "\n---\n")
+            #expect(documents.count >= (variant.isEmpty ? 6 : 9), "\(variant): \(documents.count) documents")
+            for (i, doc) in documents.enumerated() {
+                let file = try scratch.write("doc\(variant.isEmpty ? "" : "-sharded")-\(i).yaml", doc + "\n")
+                let out = try run(validator, ["--strict", "--quiet", file])
+                #expect(out.status == 0, "\(variant) document \(i): \(out.stdout)\(out.stderr)\n\(doc.prefix(300))")
+            }
+            if variant == "/sharded" {
+                let text = rendered.stdout
+                #expect(text.contains("ReadWriteMany") && text.contains("kind: PodDisruptionBudget") && text.contains("clusterIP: None"))
+                #expect(text.contains("name: ZG_SHARD_INDEX\n              value: auto"), "\(text)")
+                #expect(!text.contains("volumeClaimTemplates"))
+                // replicas and ZG_SHARDS agree.
+                let replicas = text.components(separatedBy: "replicas: ")[1].prefix { $0.isNumber }
+                #expect(text.contains("name: ZG_SHARDS\n              value: \"\(replicas)\""), "\(replicas)")
+            }
         }
         // The validator does catch a mistake (so the checks above can fail).
-        let scratch = try TempDir("zg-k8s")
-        let broken = try String(contentsOfFile: dir + "/statefulset.yaml", encoding: .utf8).replacingOccurrences(of: "containerPort: 8090", with: "containerPort: http-8090")
+        let broken = try String(contentsOfFile: dir + "/base/statefulset.yaml", encoding: .utf8).replacingOccurrences(of: "containerPort: 8090", with: "containerPort: http-8090")
         let brokenFile = try scratch.write("statefulset.yaml", broken)
         #expect(try run(validator, ["--strict", "--quiet", brokenFile]).status != 0)
         // The registration the ConfigMap carries is valid, and every ZG_ variable the
         // StatefulSet sets is one `run` reads.
-        let configMap = try String(contentsOfFile: dir + "/configmap-apps.yaml", encoding: .utf8)
+        let configMap = try String(contentsOfFile: dir + "/base/configmap-apps.yaml", encoding: .utf8)
         let body = configMap.components(separatedBy: "hello-app.yaml: |\n")[1].split(separator: "\n").map { $0.dropFirst(4) }.joined(separator: "\n")
         let registration = try scratch.write("hello-app.yaml", body + "\n")
         let validate = try run(Build.binary, ["validate", "--registration", registration])
         #expect(validate.status == 0, "\(validate.stdout)\(validate.stderr)")
         let help = try run(Build.binary, ["run", "--help"]).stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
-        let statefulSet = try String(contentsOfFile: dir + "/statefulset.yaml", encoding: .utf8)
+        let statefulSet = try String(contentsOfFile: dir + "/base/statefulset.yaml", encoding: .utf8)
+            + String(contentsOfFile: dir + "/sharded/statefulset-shards.yaml", encoding: .utf8)
         for line in statefulSet.split(separator: "\n") where line.contains("name: ZG_") {
             let variable = String(line.split(separator: " ").last!)
             #expect(help.contains("Env: \(variable)"), "\(variable) is not an option of run")
