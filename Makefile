@@ -11,7 +11,7 @@ APT_TEST := git rsync lua5.4 buildah busybox-static prometheus python3-venv ligh
 
 BIN_RELEASE := .build/release/zerverless-gitops
 
-.PHONY: dist install uninstall deb image packages openapi deps deps-test build release test quickstart quickstart-stop bench bench-validate bench-git bench-static bench-daemon bench-api bench-drift bench-events clean
+.PHONY: dist install uninstall deb image packages openapi deps deps-test build release test quickstart quickstart-stop bench bench-validate bench-git bench-static bench-daemon bench-api bench-drift bench-events bench-shards clean
 
 # Installs whichever of the named Debian packages are missing (apt-get update only then).
 define apt_install
@@ -98,13 +98,16 @@ quickstart-stop:
 	@if [ -f $(QS)/daemon.pid ]; then kill $$(cat $(QS)/daemon.pid) 2>/dev/null && echo "stopped"; rm -f $(QS)/daemon.pid; fi
 
 # Benchmarks: each prints medians and a ratio against a peer measured in the same run.
-bench: bench-validate bench-git bench-static bench-daemon bench-api bench-drift bench-events
+bench: bench-validate bench-git bench-static bench-daemon bench-api bench-drift bench-events bench-shards
 
 bench-validate: release
 	.build/release/zg-bench validate
 
 bench-git: release deps-test
 	.build/release/zg-bench git
+
+bench-shards: release
+	.build/release/zg-bench shards
 
 bench-drift: release deps-test
 	.build/release/zg-bench drift
