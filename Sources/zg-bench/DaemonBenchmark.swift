@@ -88,12 +88,16 @@ enum DaemonBenchmark {
 
         // Steady state: with a 30s poll interval (±10%), from now on every application is
         // looked at once in the next ~35 s (head lookup, unchanged, status rewritten).
-        // Every look rewrites status.json (temporary file + rename): a new inode.
+        // Every look rewrites status.json (temporary file + rename): a file written after
+        // the round began. (Not its inode: with 10,000 files a second rewrite often gets
+        // the first one's inode number back.) An app seen rewritten is not looked at again.
         func steadyRound(_ daemon: DaemonProcess) throws -> Double {
-            let before = (0..<count).map { inode(state, "a\($0)") }
+            let start = nowNanoseconds()
+            var pending = Set(0..<count)
             let cpu0 = cpuSeconds(daemon.pid)
             try spin(timeout: 120, "a poll round over \(count) applications", interval: 0.05) {
-                (0..<count).allSatisfy { inode(state, "a\($0)") != before[$0] }
+                pending = pending.filter { modifiedNanoseconds(state, "a\($0)") <= start }
+                return pending.isEmpty
             }
             return cpuSeconds(daemon.pid) - cpu0
         }
@@ -104,12 +108,14 @@ enum DaemonBenchmark {
         // A restart is a round too: every application is looked at at once. This daemon
         // shares no head lookups (--head-cache 0s): one ls-remote per application, as if
         // each had its own repository.
-        let restartBefore = (0..<count).map { inode(state, "a\($0)") }
+        let restartStart = nowNanoseconds()
+        var restartPending = Set(0..<count)
         let second = try DaemonProcess(appsDir: apps, stateDir: state, logFile: dir.file("b/second.log"),
                                        arguments: ["--log-level", "info", "--head-cache", "0s"])
         let r0 = Date()
         try spin(timeout: 600, "the restart round over \(count) applications", interval: 0.05) {
-            (0..<count).allSatisfy { inode(state, "a\($0)") != restartBefore[$0] }
+            restartPending = restartPending.filter { modifiedNanoseconds(state, "a\($0)") <= restartStart }
+            return restartPending.isEmpty
         }
         let restartWall = Date().timeIntervalSince(r0)
         let restartCPU = cpuSeconds(second.pid)
@@ -175,10 +181,12 @@ enum DaemonBenchmark {
     }
 
     static func phase(_ state: String, _ name: String) -> String? { status(state, name)?["status"] as? String }
-    static func inode(_ state: String, _ name: String) -> UInt64 {
+    static func modifiedNanoseconds(_ state: String, _ name: String) -> Int64 {
         let attributes = try? FileManager.default.attributesOfItem(atPath: "\(state)/apps/\(name)/status.json")
-        return (attributes?[.systemFileNumber] as? NSNumber)?.uint64Value ?? 0
+        return Int64(((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0) * 1e9)
     }
+
+    static func nowNanoseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1e9) }
 
     static func lastAttemptMs(_ state: String, _ name: String) -> Int? {
         guard let data = FileManager.default.contents(atPath: "\(state)/apps/\(name)/history.json"),
