@@ -83,15 +83,7 @@ extension Registration {
             }
             func secretName(_ key: String) -> String? {
                 guard let n = f[key], let text = r.string(n, f.path(key)) else { return nil }
-                if text.utf8.contains(0) {
-                    r.error(n.mark, f.path(key), "expected a file name of the namespace's secrets folder (SECRETS_DIR/NAMESPACE/)")
-                    return nil
-                }
-                if !text.hasPrefix("/"), text.split(separator: "/").contains("..") {
-                    r.error(n.mark, f.path(key), "\"\(text)\" climbs out of the namespace's secrets folder with '..'; secret files come from SECRETS_DIR/NAMESPACE/ only")
-                    return nil
-                }
-                return text
+                return secretFileName(text, at: n.mark, f.path(key), r)
             }
             func httpURL(_ key: String) -> String? {
                 guard let n = f[key], let text = r.string(n, f.path(key)) else { return nil }
@@ -211,5 +203,22 @@ extension Registration {
             }
         }
         return out.compactMap { field, name in name.map { (field, $0) } }
+    }
+}
+
+extension Registration {
+    /// A secret or key file's name as written (`auth`, `verify`, `notify`): relative names
+    /// are taken from SECRETS_DIR/NAMESPACE/ and may not climb out with `..`; where an
+    /// absolute one leads is checked when the file is used (it must lead there too).
+    static func secretFileName(_ text: String, at mark: Mark, _ path: String, _ r: FieldReader, kind: String = "secret") -> String? {
+        if text.isEmpty || text.utf8.contains(0) {
+            r.error(mark, path, "expected a file name of the namespace's secrets folder (SECRETS_DIR/NAMESPACE/)")
+            return nil
+        }
+        if !text.hasPrefix("/"), text.split(separator: "/").contains("..") {
+            r.error(mark, path, "\"\(text)\" climbs out of the namespace's secrets folder with '..'; \(kind) files come from SECRETS_DIR/NAMESPACE/ only")
+            return nil
+        }
+        return text
     }
 }

@@ -250,13 +250,7 @@ extension Registration {
             }
             var keys: String?
             if let k = v["publicKeysFile"], let text = r.string(k, v.path("publicKeysFile")) {
-                if text.isEmpty || text.utf8.contains(0) {
-                    r.error(k.mark, v.path("publicKeysFile"), "expected a file name of the namespace's secrets folder (SECRETS_DIR/NAMESPACE/)")
-                } else if !text.hasPrefix("/"), text.split(separator: "/").contains("..") {
-                    r.error(k.mark, v.path("publicKeysFile"), "\"\(text)\" climbs out of the namespace's secrets folder with '..'; key files come from SECRETS_DIR/NAMESPACE/ only")
-                } else {
-                    keys = text
-                }
+                keys = secretFileName(text, at: k.mark, v.path("publicKeysFile"), r, kind: "key")
             }
             if let mode, let keys { verify = Verify(mode: mode, publicKeysFile: keys) }
         }
@@ -269,17 +263,7 @@ extension Registration {
         var auth = Auth()
         func file(_ key: String) -> String? {
             guard let n = a[key], let text = r.string(n, a.path(key)) else { return nil }
-            // Relative names are taken from SECRETS_DIR/NAMESPACE/; the daemon checks where
-            // an absolute one leads when it uses it (it must lead there too).
-            if text.isEmpty || text.utf8.contains(0) {
-                r.error(n.mark, a.path(key), "expected a file name of the namespace's secrets folder (SECRETS_DIR/NAMESPACE/)")
-                return nil
-            }
-            if !text.hasPrefix("/"), text.split(separator: "/").contains("..") {
-                r.error(n.mark, a.path(key), "\"\(text)\" climbs out of the namespace's secrets folder with '..'; secret files come from SECRETS_DIR/NAMESPACE/ only")
-                return nil
-            }
-            return text
+            return secretFileName(text, at: n.mark, a.path(key), r)
         }
         if let n = a["username"] { auth.username = r.string(n, a.path("username")) }
         auth.tokenFile = file("tokenFile")
