@@ -26,8 +26,11 @@ extension Supervisor {
         wakeup.signal()
     }
 
+    /// A scan at once when none ran in the last `debounce` seconds (a file renamed into
+    /// place is synced without waiting), else at the window's end: a burst of events (a
+    /// ConfigMap swap, Ansible writing many files) costs at most one scan per window.
     func scheduleScan() {
-        if scanDue == nil { scanDue = now().addingTimeInterval(configuration.debounce) }
+        if scanDue == nil { scanDue = max(now(), lastEventScan.addingTimeInterval(configuration.debounce)) }
     }
 
     func requestArrived(_ name: String) {

@@ -52,6 +52,7 @@ public actor Supervisor {
     var apps: [String: App] = [:]
     var tasks: [String: Task<Void, Never>] = [:]
     var scanDue: Date?
+    var lastEventScan = Date.distantPast
     var nextRescan = Date.distantPast
     var watcher: DirectoryWatcher?
     var watchingAppsDir = false
@@ -119,6 +120,7 @@ public actor Supervisor {
             }
             if let due = scanDue, due <= now() {
                 scanDue = nil
+                lastEventScan = now()
                 await reconcile(appsDir.scan(), startup: false)
             }
             if nextRescan <= now() {

@@ -51,14 +51,6 @@ public enum ChildProcess {
     public static func runBlocking(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
                                    input: [UInt8]? = nil, timeout: Duration = .seconds(600), outputLimit: Int = 1 << 20,
                                    separateErrors: Bool = false) throws(SpawnError) -> Output {
-        func makePipe() throws(SpawnError) -> (read: Int32, write: Int32) {
-            var fds: [Int32] = [-1, -1]
-            guard pipe(&fds) == 0 else { throw SpawnError(description: "pipe: \(String(cString: strerror(errno)))") }
-            // Not inherited by other children (a write end held elsewhere would delay EOF).
-            _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
-            _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
-            return (fds[0], fds[1])
-        }
         let (readFD, writeFD) = try makePipe()
         let errors: (read: Int32, write: Int32)? = separateErrors ? try makePipe() : nil
         var inputFile: String?
@@ -80,12 +72,45 @@ public enum ChildProcess {
             inputFile = path
         }
 
+        let pid: pid_t
+        do throws(SpawnError) {
+            pid = try spawn(executable, arguments, environment: environment, stdin: .path(inputFile ?? "/dev/null"), output: writeFD,
+                            errors: errors?.write)
+        } catch {
+            close(readFD)
+            if let errors { close(errors.read) }
+            throw error
+        }
+        return collect(pid: pid, readFD: readFD, errorsFD: errors?.read, timeout: timeout, outputLimit: outputLimit)
+    }
+
+    static func makePipe() throws(SpawnError) -> (read: Int32, write: Int32) {
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { throw SpawnError(description: "pipe: \(String(cString: strerror(errno)))") }
+        // Not inherited by other children (a write end held elsewhere would delay EOF).
+        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+        return (fds[0], fds[1])
+    }
+
+    enum Stdin {
+        case path(String)
+        case descriptor(Int32)
+    }
+
+    /// Starts the child: stdin as given, stdout (and stderr unless `errors`) to `output`.
+    /// The write ends are closed here (also on failure), as is a given stdin descriptor.
+    static func spawn(_ executable: String, _ arguments: [String], environment: [String: String]?, stdin: Stdin,
+                      output writeFD: Int32, errors errorsWrite: Int32?) throws(SpawnError) -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, inputFile ?? "/dev/null", O_RDONLY, 0)
+        switch stdin {
+        case .path(let path): posix_spawn_file_actions_addopen(&actions, 0, path, O_RDONLY, 0)
+        case .descriptor(let fd): posix_spawn_file_actions_adddup2(&actions, fd, 0)
+        }
         posix_spawn_file_actions_adddup2(&actions, writeFD, 1)
-        posix_spawn_file_actions_adddup2(&actions, errors?.write ?? writeFD, 2)
+        posix_spawn_file_actions_adddup2(&actions, errorsWrite ?? writeFD, 2)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -108,12 +133,16 @@ public enum ChildProcess {
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, executable, &actions, &attributes, argv, env)
         close(writeFD)
-        if let errors { close(errors.write) }
-        guard rc == 0 else {
-            close(readFD)
-            if let errors { close(errors.read) }
-            throw SpawnError(description: "\(executable) could not be started: \(String(cString: strerror(rc)))")
-        }
+        if let errorsWrite { close(errorsWrite) }
+        if case .descriptor(let fd) = stdin { close(fd) }
+        guard rc == 0 else { throw SpawnError(description: "\(executable) could not be started: \(String(cString: strerror(rc)))") }
+        return pid
+    }
+
+    /// Reads the child's output until it exits (the deadline enforced), reaps it, and
+    /// closes the read ends.
+    static func collect(pid: pid_t, readFD: Int32, errorsFD: Int32?, timeout: Duration, outputLimit: Int) -> Output {
+        let errors: (read: Int32, write: Int32)? = errorsFD.map { ($0, -1) }
         defer {
             close(readFD)
             if let errors { close(errors.read) }

@@ -56,6 +56,9 @@ public struct StateLayout: Sendable, Hashable {
 
     public func writeStatus(_ status: StatusDocument, durable: Bool = true) throws {
         defer { StatusGeneration.bump() }
-        try AtomicFile.write(status.jsonBytes(), to: statusFile(status.name), durable: durable)
+        let bytes = status.jsonBytes(), path = statusFile(status.name)
+        // Not durable: an unchanged poll's, whose document moved only in nextSync.
+        if !durable, InPlacePatch.write(bytes, to: path, onlyInsideValueOf: "nextSync") { return }
+        try AtomicFile.write(bytes, to: path, durable: durable)
     }
 }

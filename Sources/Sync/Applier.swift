@@ -93,6 +93,8 @@ public struct Applier: Sendable {
         // 1. Functions: prepare (load code, check syntax) before recording any intent.
         // The syntax checks start an interpreter each: they run side by side, on the pool.
         let specs = plan.functions.filter { $0.action != .delete }.compactMap(\.spec)
+        // Which images exist already (a builder process each) is asked meanwhile.
+        async let existingImages = imagesPresent(specs.compactMap { $0.runtime == .docker ? $0.image : nil })
         let prepared = await withTaskGroup(of: (Int, Result<DeployRequest, Problem>).self) { group in
             for (i, spec) in specs.enumerated() {
                 let deployed = start.functions[spec.path]?.fingerprint != nil
@@ -109,6 +111,7 @@ public struct Applier: Sendable {
             case .failure(let problem): report.functionErrors[spec.path] = problem.message
             }
         }
+        let existing = await existingImages
         // Pushed images by function path: what the work closure learned, for its confirmation.
         let pushed = Mutex<[String: String]>([:])
         let previous = start.functions
@@ -121,7 +124,7 @@ public struct Applier: Sendable {
                 guard let builder else {
                     return .failed("no Docker builder on this host (docker, podman or buildah); the function is not deployed", retryable: false)
                 }
-                do throws(TargetError) { try await buildImage(spec, builder, namespace: ns) } catch { return .failed("image build failed: \(error.message)", retryable: error.retryable) }
+                do throws(TargetError) { try await buildImage(spec, builder, namespace: ns, exists: spec.image.map(existing.contains)) } catch { return .failed("image build failed: \(error.message)", retryable: error.retryable) }
                 if let registry = builder.registry, let image = spec.image {
                     // Deployed by digest; an image pushed before for the same inputs is not pushed again.
                     var request = request
@@ -236,9 +239,10 @@ public struct Applier: Sendable {
 
     /// Materializes the context (and a Dockerfile outside it) and builds, unless the image,
     /// whose tag is a digest of exactly these inputs, already exists.
-    private func buildImage(_ spec: FunctionSpec, _ builder: any ImageBuilder, namespace: String) async throws(TargetError) {
+    /// `exists`: already asked (nil: ask now).
+    private func buildImage(_ spec: FunctionSpec, _ builder: any ImageBuilder, namespace: String, exists: Bool?) async throws(TargetError) {
         guard case .docker(let dockerfile, let dockerfileID, let context) = spec.code, let image = spec.image else { return }
-        if await builder.exists(image) { return }
+        if let exists { if exists { return } } else if await builder.exists(image) { return }
         guard let export else { throw TargetError("no way to materialize the build context", retryable: false) }
         let dir: String
         do { dir = try ScratchFolder.make("zg-build") } catch { throw TargetError("\(error)", retryable: true) }
@@ -261,6 +265,17 @@ public struct Applier: Sendable {
             throw TargetError("cannot write the build context: \(error)", retryable: true)
         }
         try await builder.build(image: image, dockerfile: dockerfilePath, context: contextDir, namespace: namespace)
+    }
+
+    /// The images among `images` the builder has, asked side by side.
+    private func imagesPresent(_ images: [String]) async -> Set<String> {
+        guard let builder, !images.isEmpty else { return [] }
+        return await withTaskGroup(of: (String, Bool).self) { group in
+            for image in Set(images) { group.addTask { (image, await builder.exists(image)) } }
+            var found = Set<String>()
+            for await (image, present) in group where present { found.insert(image) }
+            return found
+        }
     }
 
     private func persist(_ report: inout ApplyReport) async {

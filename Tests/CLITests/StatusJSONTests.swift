@@ -1,5 +1,6 @@
 import Foundation
 import State
+import TestSupport
 import Testing
 
 /// The hand-written status JSON is the text JSONEncoder writes (pretty, sorted keys,
@@ -40,4 +41,38 @@ import Testing
     decoder.dateDecodingStrategy = .iso8601
     let back = try decoder.decode(StatusDocument.self, from: Data(doc.jsonBytes()))
     #expect(back.name == doc.name && back.functions == doc.functions && back.error == doc.error)
+}
+
+/// An unchanged poll's write (not durable) that moves only nextSync rewrites those bytes
+/// in place: same inode, a whole document; any other change replaces the file (a new
+/// inode), and so does a durable write.
+@Test func unchangedPollPatchesNextSyncInPlace() throws {
+    let dir = try TempDir("zg-inplace")
+    let layout = StateLayout(root: dir.path)
+    var doc = StatusDocument(name: "a", namespace: "ns", source: .init(repoURL: "https://example.com/r.git", branch: "main", path: "."),
+                             status: .synced)
+    doc.nextSync = Date(timeIntervalSince1970: 1_705_314_900)
+    try layout.writeStatus(doc)
+    func inode() throws -> UInt64 { (try FileManager.default.attributesOfItem(atPath: layout.statusFile("a"))[.systemFileNumber] as? NSNumber)?.uint64Value ?? 0 }
+    func stored() throws -> StatusDocument? { try layout.readStatus("a") }
+    let first = try inode()
+
+    doc.nextSync = Date(timeIntervalSince1970: 1_705_315_237)
+    try layout.writeStatus(doc, durable: false)
+    #expect(try inode() == first)
+    #expect(try stored() == doc)
+
+    doc.message = "changed"
+    try layout.writeStatus(doc, durable: false)
+    #expect(try inode() != first)
+    #expect(try stored() == doc)
+
+    let second = try inode()
+    doc.nextSync = Date(timeIntervalSince1970: 1_705_316_000)
+    try layout.writeStatus(doc, durable: true)
+    #expect(try inode() != second)
+    #expect(try stored() == doc)
+
+    // The pattern matches the key only: a message quoting it is no key.
+    #expect(InPlacePatch.stringValueRange(of: "nextSync", in: Array(#"{"message" : "\"nextSync\" : \"x\""}"#.utf8)) == nil)
 }
