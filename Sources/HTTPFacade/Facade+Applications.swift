@@ -221,20 +221,36 @@ extension Facade {
             guard let name = Self.cursor(token) else { return error(.badRequest, "continue: not a token this API gave") }
             after = name
         }
-        let matching = documents().filter {
-            grant.allows($0.namespace) && (namespace == nil || $0.namespace == namespace) && (status == nil || $0.status == status)
+        // The cached list is in name order: the page starts after the cursor (a binary
+        // search) and stops at its limit; only `total` looks at every document, and not
+        // even that when nothing filters.
+        let docs = documents()
+        func matches(_ doc: ListCache.Document) -> Bool {
+            grant.allows(doc.namespace) && (namespace == nil || doc.namespace == namespace) && (status == nil || doc.status == status)
         }
-        let rest = after.map { cursor in matching.filter { $0.name > cursor } } ?? matching
-        let chosen = rest.prefix(limit)
-        var body = Array("{\"applications\": [".utf8)
-        for (i, doc) in chosen.enumerated() {
-            if i > 0 { body.append(contentsOf: ", ".utf8) }
-            body.append(contentsOf: doc.bytes)
+        let total = grant.namespaces == nil && namespace == nil && status == nil ? docs.count : docs.indices.count { matches(docs[$0]) }
+        var start = 0
+        if let after {
+            var high = docs.count
+            while start < high {
+                let mid = (start + high) / 2
+                if docs[mid].name > after { high = mid } else { start = mid + 1 }
+            }
         }
-        body.append(contentsOf: "], \"total\": \(matching.count)".utf8)
-        if rest.count > chosen.count, let last = chosen.last { body.append(contentsOf: ", \"continue\": \"\(Self.token(after: last.name))\"".utf8) }
-        body.append(contentsOf: "}".utf8)
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        var body = ByteBufferAllocator().buffer(capacity: 256 + min(limit, docs.count - start) * ((docs.first?.bytes.count ?? 0) + 64))
+        body.writeString("{\"applications\": [")
+        var given = 0, last: String?, more = false
+        for i in start..<docs.count where matches(docs[i]) {
+            if given == limit { more = true; break }
+            if given > 0 { body.writeString(", ") }
+            body.writeImmutableBuffer(docs[i].buffer)
+            given += 1
+            last = docs[i].name
+        }
+        body.writeString("], \"total\": \(total)")
+        if more, let last { body.writeString(", \"continue\": \"\(Self.token(after: last))\"") }
+        body.writeString("}")
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
     }
 
     /// The continue token: base64url of `v1:` and the last name (opaque to clients).

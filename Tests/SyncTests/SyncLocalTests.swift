@@ -260,3 +260,31 @@ final class CrashingTarget: DeployTarget {
     ])
     #expect(h.counting.counts.total == 0)
 }
+
+/// The checkers started ahead (a daemon's) give exactly the verdicts of a checker run on
+/// its own: same problems, same lines and messages; node's ES modules and top-level
+/// `return` as `node --check` judges them; and a second check finds a fresh process.
+@Test(.enabled(if: CodeChecker.detect().python != nil && CodeChecker.detect().node != nil))
+func checkersStartedAheadJudgeAsTheCheckerAlone() throws {
+    let checker = CodeChecker.detect()
+    _ = checker.warmUp()
+    let cases: [(AppManifest.Runtime, String)] = [
+        (.python, "def handle(req):\n    return {'status': 200}\n"),
+        (.python, "def handle(req):\n    return {\n"),
+        (.python, "x = 'é'\nif x:\n  pass\n   bad\n"),
+        (.js, "function handle(req) { return {status: 200}; }\n"),
+        (.js, "function f() {\n  return 1 +;\n}\n"),
+        (.js, "import x from 'y'\nexport default x\n"),
+        (.js, "return 5\n"),
+        (.js, "let a = 1;\nlet a = 2;\n"),
+    ]
+    for _ in 0..<2 {
+        for (runtime, code) in cases {
+            let ahead = checker.check(runtime, code: code)
+            let alone = checker.checkAlone(runtime, code: code)
+            #expect(ahead == alone, "\(runtime) \(code): \(String(describing: ahead)) vs \(String(describing: alone))")
+        }
+    }
+    #expect(checker.check(.python, code: "def f(:\n") != nil)
+    #expect(checker.check(.js, code: "}{\n") != nil)
+}
