@@ -80,18 +80,22 @@ public struct CodeChecker: Sendable {
     static func which(_ names: [String]) -> String? { ChildProcess.which(names) }
 
     public func check(_ runtime: AppManifest.Runtime, code: String) -> Problem? {
-        if let spare = Spares.shared.take(runtime) {
-            let out = spare.finish(input: Array(code.utf8), timeout: .seconds(30), outputLimit: 64 << 10)
-            switch (runtime, out.timedOut, out.status) {
-            case (_, true, _): return nil  // as a checker run past its deadline below
-            case (_, false, 0): return nil
-            case (.python, false, 1):
-                let parts = out.text.split(separator: ":", maxSplits: 1)
-                return Problem(line: Int(parts.first ?? "") ?? 1, message: parts.count > 1 ? String(parts[1]).trimmingCharacters(in: .whitespacesAndNewlines) : out.text)
-            default: break  // node's exit 3, or a spare that died: the full check decides
-            }
-        }
+        if let spare = Spares.shared.take(runtime), let verdict = check(runtime, code: code, with: spare) { return verdict }
         return checkAlone(runtime, code: code)
+    }
+
+    /// The verdict of a checker started ahead: `.some(nil)` fine, `.some(problem)`, or nil
+    /// when `checkAlone` decides (node's exit 3, a checker that died).
+    func check(_ runtime: AppManifest.Runtime, code: String, with spare: PreparedProcess) -> Problem?? {
+        let out = spare.finish(input: Array(code.utf8), timeout: .seconds(30), outputLimit: 64 << 10)
+        switch (runtime, out.timedOut, out.status) {
+        case (_, true, _): return .some(nil)  // as a checker run past its deadline below
+        case (_, false, 0): return .some(nil)
+        case (.python, false, 1):
+            let parts = out.text.split(separator: ":", maxSplits: 1)
+            return Problem(line: Int(parts.first ?? "") ?? 1, message: parts.count > 1 ? String(parts[1]).trimmingCharacters(in: .whitespacesAndNewlines) : out.text)
+        default: return nil
+        }
     }
 
     /// The check in a process of its own, the code in a scratch file.
