@@ -13,8 +13,10 @@ import Foundation
 /// the folder again, which is always correct.
 public final class DirectoryWatcher: Sendable {
     public enum Event: Sendable, Hashable {
-        /// Something was created, written and closed, moved in or out, or deleted.
+        /// Something was written and closed, moved in or out, deleted, or a folder created.
         case changed(directory: String, name: String)
+        /// A file was created: it may still be being written (its close or rename follows).
+        case created(directory: String, name: String)
         /// Events may have been lost, or the folder itself went away: read it again.
         case rescan(directory: String)
     }
@@ -72,7 +74,8 @@ public final class DirectoryWatcher: Sendable {
                 let name: String = event.pointee.len > 0
                     ? String(cString: UnsafeRawPointer(event).advanced(by: MemoryLayout<inotify_event>.size).assumingMemoryBound(to: CChar.self))
                     : ""
-                continuation.yield(.changed(directory: dir, name: name))
+                let fileCreated = mask & IN_CREATE != 0 && mask & IN_ISDIR == 0
+                continuation.yield(fileCreated ? .created(directory: dir, name: name) : .changed(directory: dir, name: name))
             }
             continuation.finish()
         }

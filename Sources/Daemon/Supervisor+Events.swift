@@ -8,10 +8,14 @@ import State
 extension Supervisor {
     func handle(_ event: DirectoryWatcher.Event) async {
         switch event {
-        case .changed(let directory, let name):
+        case .changed(let directory, let name), .created(let directory, let name):
             if directory == configuration.appsDir {
-                // Registration files, and the `..data` swap of a Kubernetes ConfigMap.
-                if AppsDir.isRegistrationName(name) || name.hasPrefix("..") { scheduleScan() }
+                // Registration files, and the `..data` swap of a Kubernetes ConfigMap. A
+                // file just created (`cp`, `cat >`) is still being written: its close
+                // comes next, so it waits for the window's end instead of a read at once.
+                if AppsDir.isRegistrationName(name) || name.hasPrefix("..") {
+                    if case .created = event { scheduleScan(waiting: true) } else { scheduleScan() }
+                }
             } else if directory == layout.requestsDir, let app = SyncRequests.application(ofFile: name) {
                 requestArrived(app)
             }
@@ -29,8 +33,9 @@ extension Supervisor {
     /// A scan at once when none ran in the last `debounce` seconds (a file renamed into
     /// place is synced without waiting), else at the window's end: a burst of events (a
     /// ConfigMap swap, Ansible writing many files) costs at most one scan per window.
-    func scheduleScan() {
-        if scanDue == nil { scanDue = max(now(), lastEventScan.addingTimeInterval(configuration.debounce)) }
+    func scheduleScan(waiting: Bool = false) {
+        let earliest = waiting ? now().addingTimeInterval(configuration.debounce) : now()
+        if scanDue == nil { scanDue = max(earliest, lastEventScan.addingTimeInterval(configuration.debounce)) }
     }
 
     func requestArrived(_ name: String) {

@@ -237,7 +237,8 @@ extension Facade {
                 if docs[mid].name > after { high = mid } else { start = mid + 1 }
             }
         }
-        var body = ByteBufferAllocator().buffer(capacity: 256 + min(limit, docs.count - start) * ((docs.first?.bytes.count ?? 0) + 64))
+        // A first guess at the size (the buffer grows past it): at most 1 MiB.
+        var body = ByteBufferAllocator().buffer(capacity: 256 + min(1 << 20, min(limit, docs.count - start) * 1024))
         body.writeString("{\"applications\": [")
         var given = 0, last: String?, more = false
         for i in start..<docs.count where matches(docs[i]) {

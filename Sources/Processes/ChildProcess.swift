@@ -86,10 +86,9 @@ public enum ChildProcess {
 
     static func makePipe() throws(SpawnError) -> (read: Int32, write: Int32) {
         var fds: [Int32] = [-1, -1]
-        guard pipe(&fds) == 0 else { throw SpawnError(description: "pipe: \(String(cString: strerror(errno)))") }
-        // Not inherited by other children (a write end held elsewhere would delay EOF).
-        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
-        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+        // Close-on-exec from the start: not inherited by a child spawned meanwhile on
+        // another thread (a write end held elsewhere would delay EOF).
+        guard systemPipe2(&fds, O_CLOEXEC) == 0 else { throw SpawnError(description: "pipe: \(String(cString: strerror(errno)))") }
         return (fds[0], fds[1])
     }
 
@@ -246,3 +245,7 @@ public enum ChildProcess {
         return nil
     }
 }
+
+/// glibc's pipe2(2), which Swift's Glibc module does not expose (it needs _GNU_SOURCE).
+@_silgen_name("pipe2")
+private func systemPipe2(_ fds: UnsafeMutablePointer<Int32>, _ flags: Int32) -> Int32

@@ -6,7 +6,8 @@ import Foundation
 /// 10,000 applications a round, most of the round's CPU); these few bytes are written in
 /// place instead. Every other byte stays as it is, the length does not change, so a
 /// reader always parses a whole document; one reading at the very instant of the write
-/// may see the old and new digits of that one timestamp mixed (an advisory field).
+/// may see the old and new digits of that one timestamp mixed, which need not be a valid
+/// date (an advisory field; the next read has the new value).
 public enum InPlacePatch {
     /// Writes `bytes` to `path` in place when the file has the same length and differs
     /// only inside the string value of `key`; false (nothing written) otherwise.

@@ -270,10 +270,22 @@ public struct Applier: Sendable {
     /// The images among `images` the builder has, asked side by side.
     private func imagesPresent(_ images: [String]) async -> Set<String> {
         guard let builder, !images.isEmpty else { return [] }
+        let unique = Array(Set(images))
         return await withTaskGroup(of: (String, Bool).self) { group in
-            for image in Set(images) { group.addTask { (image, await builder.exists(image)) } }
+            // At most `parallelism` builder processes at once, as for the builds.
+            var next = 0
+            func start() {
+                guard next < unique.count else { return }
+                let image = unique[next]
+                next += 1
+                group.addTask { (image, await builder.exists(image)) }
+            }
+            for _ in 0..<min(parallelism, unique.count) { start() }
             var found = Set<String>()
-            for await (image, present) in group where present { found.insert(image) }
+            while let (image, present) = await group.next() {
+                if present { found.insert(image) }
+                start()
+            }
             return found
         }
     }

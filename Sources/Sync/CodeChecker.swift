@@ -80,7 +80,8 @@ public struct CodeChecker: Sendable {
     static func which(_ names: [String]) -> String? { ChildProcess.which(names) }
 
     public func check(_ runtime: AppManifest.Runtime, code: String) -> Problem? {
-        if let spare = Spares.shared.take(runtime), let verdict = check(runtime, code: code, with: spare) { return verdict }
+        let mine = runtime == .js ? node != nil : runtime == .python ? python != nil : false
+        if mine, let spare = Spares.shared.take(runtime), let verdict = check(runtime, code: code, with: spare) { return verdict }
         return checkAlone(runtime, code: code)
     }
 
@@ -167,11 +168,18 @@ final class Spares: Sendable {
         state.withLock { $0 = (starters, started) }
     }
 
-    /// The waiting process, if there is one; its replacement is started at once.
+    /// The waiting process, if there is one; a replacement is started at once (also when
+    /// there was none: a start that failed is tried again at the next check).
     func take(_ runtime: AppManifest.Runtime) -> PreparedProcess? {
         let (taken, start) = state.withLock { s in (s.ready.removeValue(forKey: runtime), s.starters[runtime]) }
-        if taken != nil, let start, let next = start() {
-            state.withLock { $0.ready[runtime] = next }
+        if let start, let next = start() {
+            // Another check's replacement may have arrived meanwhile: one is kept, the
+            // other stopped (PreparedProcess's deinit).
+            let extra = state.withLock { s -> PreparedProcess? in
+                if s.ready[runtime] == nil { s.ready[runtime] = next; return nil }
+                return next
+            }
+            _ = extra
         }
         return taken
     }
