@@ -267,27 +267,13 @@ public struct Applier: Sendable {
         try await builder.build(image: image, dockerfile: dockerfilePath, context: contextDir, namespace: namespace)
     }
 
-    /// The images among `images` the builder has, asked side by side.
+    /// The images among `images` the builder has, asked side by side (at most
+    /// `parallelism` builder processes at once, as for the builds).
     private func imagesPresent(_ images: [String]) async -> Set<String> {
         guard let builder, !images.isEmpty else { return [] }
         let unique = Array(Set(images))
-        return await withTaskGroup(of: (String, Bool).self) { group in
-            // At most `parallelism` builder processes at once, as for the builds.
-            var next = 0
-            func start() {
-                guard next < unique.count else { return }
-                let image = unique[next]
-                next += 1
-                group.addTask { (image, await builder.exists(image)) }
-            }
-            for _ in 0..<min(parallelism, unique.count) { start() }
-            var found = Set<String>()
-            while let (image, present) = await group.next() {
-                if present { found.insert(image) }
-                start()
-            }
-            return found
-        }
+        let present = await bounded(unique) { await builder.exists($0) }
+        return Set(zip(unique, present).filter { $0.1 == true }.map(\.0))
     }
 
     private func persist(_ report: inout ApplyReport) async {
@@ -334,8 +320,13 @@ public struct Applier: Sendable {
 
     /// Runs `work` over `items` with at most `parallelism` at once; results in item order.
     private func run<T: Sendable>(_ items: [T], _ work: @escaping @Sendable (T) async -> Outcome) async -> [Outcome] {
-        var results = [Outcome?](repeating: nil, count: items.count)
-        await withTaskGroup(of: (Int, Outcome).self) { group in
+        await bounded(items, work).map { $0 ?? .failed("not run", retryable: true) }
+    }
+
+    /// `work` over `items`, at most `parallelism` at once; results in item order.
+    private func bounded<T: Sendable, R: Sendable>(_ items: [T], _ work: @escaping @Sendable (T) async -> R) async -> [R?] {
+        var results = [R?](repeating: nil, count: items.count)
+        await withTaskGroup(of: (Int, R).self) { group in
             var next = 0
             func start() {
                 guard next < items.count else { return }
@@ -345,12 +336,12 @@ public struct Applier: Sendable {
                 next += 1
             }
             for _ in 0..<min(parallelism, items.count) { start() }
-            while let (i, outcome) = await group.next() {
-                results[i] = outcome
+            while let (i, result) = await group.next() {
+                results[i] = result
                 start()
             }
         }
-        return results.map { $0 ?? .failed("not run", retryable: true) }
+        return results
     }
 }
 

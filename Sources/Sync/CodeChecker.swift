@@ -162,10 +162,16 @@ final class Spares: Sendable {
     static let shared = Spares()
     private let state = Mutex<(starters: [AppManifest.Runtime: @Sendable () -> PreparedProcess?], ready: [AppManifest.Runtime: PreparedProcess])>(([:], [:]))
 
+    /// Processes dropped by these functions are returned out of the lock first: their
+    /// deinit (kill, reap) does not run under it.
     func enable(_ starters: [AppManifest.Runtime: @Sendable () -> PreparedProcess?]) {
         var started: [AppManifest.Runtime: PreparedProcess] = [:]
         for (runtime, start) in starters { started[runtime] = start() }
-        state.withLock { $0 = (starters, started) }
+        let replaced = state.withLock { s in
+            defer { s = (starters, started) }
+            return s.ready
+        }
+        _ = replaced
     }
 
     /// The waiting process, if there is one; a replacement is started at once (also when
@@ -173,13 +179,13 @@ final class Spares: Sendable {
     func take(_ runtime: AppManifest.Runtime) -> PreparedProcess? {
         let (taken, start) = state.withLock { s in (s.ready.removeValue(forKey: runtime), s.starters[runtime]) }
         if let start, let next = start() {
-            // Another check's replacement may have arrived meanwhile: one is kept, the
-            // other stopped (PreparedProcess's deinit).
-            let extra = state.withLock { s -> PreparedProcess? in
-                if s.ready[runtime] == nil { s.ready[runtime] = next; return nil }
-                return next
+            // Another check's replacement may have arrived meanwhile: that one is kept.
+            let surplus = state.withLock { s -> PreparedProcess? in
+                guard s.ready[runtime] == nil else { return next }
+                s.ready[runtime] = next
+                return nil
             }
-            _ = extra
+            _ = surplus
         }
         return taken
     }
