@@ -23,6 +23,8 @@ public struct SyncContext: Sendable {
     public var secrets: SecretsDir
     /// `--max-repo-size`: the most one repository's fetches and cache may take.
     public var repositorySizeLimit: Int?
+    /// `--max-refs`: the most branches and tags one fetch may store in a cache.
+    public var maxRefs: Int? = Remote.defaultMaxRefs
     public var defaultPollInterval: Int
     /// Fetches and tree reads (libgit2 blocks).
     public var workers: BlockingPool
@@ -77,7 +79,7 @@ public struct SyncContext: Sendable {
 
     /// How registrations reach their repositories (credentials under the secrets rule).
     public var access: SourceAccess {
-        SourceAccess(secrets: secrets, timeout: gitTimeout, allowLocal: allowLocal, sizeLimit: repositorySizeLimit)
+        SourceAccess(secrets: secrets, timeout: gitTimeout, allowLocal: allowLocal, sizeLimit: repositorySizeLimit, maxRefs: maxRefs)
     }
 
     public func pollInterval(_ registration: Registration) -> Int {

@@ -98,17 +98,20 @@ public struct SyncRunner: Sendable {
             }
         }
 
-        // 2. Head lookup: a request or a changed registration asks the server; polls share
-        // a moment's answer with the applications of the same repository and credentials.
-        // A rollback pin names the commit itself: no lookup, whatever the ref does.
+        // 2. Head lookup, with the application's own credentials: a request or a changed
+        // registration asks the server; polls share a moment's answer with the applications
+        // of the same repository and credentials. A rollback pin (or a drift correction)
+        // names the commit itself, whatever the ref does, and asks too: the listing proves
+        // access, and the commit must be reachable from what it advertised.
         let pin = layout.readPin(name)
         look.status.pinned = pin.map { StatusDocument.Pinned(commit: $0.commit, reason: $0.reason, since: $0.since) }
         let fixed = pin?.commit ?? override
         let ref: Registration.Ref = fixed.map { .commit($0) } ?? registration.source.ref
         let resolved: GitSource.Head
         do throws(GitError) {
-            resolved = fixed != nil ? GitSource.Head(commit: fixed!)
-                : try await lookUpHead(registration, remote, fresh: launch.force || launch.trigger == .registration)
+            var looked = registration
+            looked.source.ref = ref
+            resolved = try await lookUpHead(looked, remote, fresh: launch.force || launch.trigger == .registration)
         } catch {
             return await gitFailure(error, &look)
         }
@@ -135,7 +138,7 @@ public struct SyncRunner: Sendable {
         let counting = CountingTarget(context.target)
         let outcome: SyncEngine.Outcome
         do throws(GitError) {
-            outcome = try await apply(registration, ref: ref, tag: resolved.tag, verifier: verifier, remote: remote, head: head, target: counting,
+            outcome = try await apply(registration, ref: ref, verifier: verifier, remote: remote, head: resolved, target: counting,
                                       verified: &look.status.verified)
         } catch {
             return await gitFailure(error, &look, commit: head)
@@ -177,13 +180,13 @@ public struct SyncRunner: Sendable {
 
     /// Fetch, then plan and apply through the sync engine (its blocking parts on the
     /// worker pool).
-    private func apply(_ registration: Registration, ref: Registration.Ref, tag: String?, verifier: SignatureVerifier?, remote: Remote,
-                       head: String, target: CountingTarget, verified: inout StatusDocument.Verified?) async throws(GitError) -> SyncEngine.Outcome {
+    private func apply(_ registration: Registration, ref: Registration.Ref, verifier: SignatureVerifier?, remote: Remote,
+                       head: GitSource.Head, target: CountingTarget, verified: inout StatusDocument.Verified?) async throws(GitError) -> SyncEngine.Outcome {
         let git = context.git
         let started = ContinuousClock.now
         let fetched: GitSource.FetchResult
         do throws(GitError) {
-            fetched = try await context.workers.run { () throws(GitError) -> GitSource.FetchResult in try git.fetch(remote, ref: ref, want: head) }
+            fetched = try await context.workers.run { () throws(GitError) -> GitSource.FetchResult in try git.fetch(remote, ref: ref, head: head) }
             context.metrics.gitRequest(kind: fetched.transferred ? "fetch" : "fetch_cached", ok: true, since: started)
         } catch {
             context.metrics.gitRequest(kind: "fetch", ok: false, since: started)
@@ -192,9 +195,11 @@ public struct SyncRunner: Sendable {
         // Signatures before anything is planned: a commit (or tag) that does not verify is
         // not deployed, and what was deployed stays.
         if let verifier, let mode = registration.source.verify?.mode {
-            switch await verify(mode, verifier, cache: fetched.cache, commit: fetched.commit, tag: tag) {
+            let tag = head.tag
+            switch await verify(mode, verifier, cache: fetched.cache, commit: fetched.commit, tag: tag, tagObject: head.tagObject) {
             case .success(let signer):
-                verified = StatusDocument.Verified(signer: signer.signer, keyFingerprint: signer.keyFingerprint)
+                verified = StatusDocument.Verified(signer: signer.signer, keyFingerprint: signer.keyFingerprint,
+                                                   tagObject: mode == .tag ? head.tagObject : nil)
             case .failure(let problem):
                 verified = nil
                 return .stopped([SyncError(.verify, "\(mode.subject(commit: fetched.commit, tag: tag)) is not deployed: \(problem); what was deployed stays")])
@@ -318,12 +323,12 @@ func milliseconds(_ d: Duration) -> Int {
 extension SyncRunner {
     /// The signature of the commit (mode commit) or of the tag (mode tag) in the cache.
     func verify(_ mode: Registration.Verify.Mode, _ verifier: SignatureVerifier, cache: String, commit: String,
-                tag: String?) async -> Result<Signer, VerifyProblem> {
+                tag: String?, tagObject: String?) async -> Result<Signer, VerifyProblem> {
         let git = context.git
         let found: Result<SignedObject, VerifyProblem>
         do {
             found = try await context.workers.run { () throws(GitError) -> Result<SignedObject, VerifyProblem> in
-                try git.signed(mode, cache: cache, commit: commit, tag: tag)
+                try git.signed(mode, cache: cache, commit: commit, tag: tag, tagObject: tagObject)
             }
         } catch {
             return .failure(VerifyProblem("cannot read the signature: \(error)"))

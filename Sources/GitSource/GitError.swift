@@ -27,6 +27,10 @@ public struct GitError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let unsafePath = Code("unsafe-path")
         /// A fetch cache over its size limit.
         public static let cacheTooLarge = Code("cache-too-large")
+        /// A fetch that would store more branches and tags than `--max-refs`.
+        public static let tooManyRefs = Code("too-many-refs")
+        /// A ref that moved between the head lookup and the fetch (looked at again).
+        public static let refMoved = Code("ref-moved")
     }
 
     /// Flux's split: stalled failures wait for an input to change; retryable ones back off.
@@ -53,7 +57,7 @@ public struct GitError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var retry: Retry {
         switch code {
-        case .timeout, .network, .server, .local: return .retryable
+        case .timeout, .network, .server, .local, .refMoved: return .retryable
         default: return .stalled
         }
     }

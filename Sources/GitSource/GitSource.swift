@@ -23,14 +23,25 @@ public struct GitSource: Sendable {
 
     // MARK: Head lookup
 
-    /// What a ref names now: the commit, and for tag refs the tag (for semver, the tag the
-    /// range chose).
+    /// What a ref names now, as the server advertised it to the application's credentials in
+    /// one lookup: the commit; for tag refs the tag (for semver, the tag the range chose) and
+    /// the id advertised for it; for commit refs (and pins) the branch and tag tips the
+    /// commit must be reachable from. Nothing in the shared cache counts as proof of access:
+    /// only what this lookup advertised does.
     public struct Head: Sendable, Hashable {
         public var commit: String
         public var tag: String?
-        public init(commit: String, tag: String? = nil) {
+        /// The id advertised for `refs/tags/TAG`: the tag object of an annotated tag, the
+        /// commit itself for a lightweight one. The one object `verify.mode: tag` checks.
+        public var tagObject: String?
+        /// Commit refs and pins: the commits the server advertised for its branches and
+        /// tags (tags peeled).
+        public var tips: [String]
+        public init(commit: String, tag: String? = nil, tagObject: String? = nil, tips: [String] = []) {
             self.commit = commit
             self.tag = tag
+            self.tagObject = tagObject
+            self.tips = tips
         }
     }
 
@@ -40,10 +51,10 @@ public struct GitSource: Sendable {
     }
 
     /// The commit `ref` names, by one ls-remote round trip (the server lists heads and tags
-    /// in it); a commit ref needs no network.
+    /// in it). A commit ref asks too: the listing proves the credentials reach the
+    /// repository, and its tips are what the commit must be reachable from.
     public func head(_ remote: Remote, ref: Registration.Ref) throws(GitError) -> Head {
-        if case .commit(let commit) = ref { return Head(commit: commit) }
-        return try Session.run(remote) { (session, callbacks) throws(GitError) -> Head in
+        try Session.run(remote) { (session, callbacks) throws(GitError) -> Head in
             var handle: OpaquePointer?
             let rc = git_remote_create_detached(&handle, remote.libgit2URL)
             guard rc == 0, let handle else { throw session.error("git_remote_create_detached", rc) }
@@ -57,8 +68,10 @@ public struct GitSource: Sendable {
     /// The head `ref` names among advertised refs (name, id); annotated tags are peeled
     /// (`refs/tags/T^{}` is the commit).
     static func choose(_ ref: Registration.Ref, among refs: [(name: String, id: String)], url: String) throws(GitError) -> Head {
-        func id(_ name: String) -> String? { refs.first { $0.name == name }?.id }
+        let byName = Dictionary(refs.map { ($0.name, $0.id) }, uniquingKeysWith: { first, _ in first })
+        func id(_ name: String) -> String? { byName[name] }
         func tagCommit(_ tag: String) -> String? { id("refs/tags/\(tag)^{}") ?? id("refs/tags/\(tag)") }
+        func tagged(_ tag: String, _ commit: String) -> Head { Head(commit: commit, tag: tag, tagObject: id("refs/tags/\(tag)")) }
         let tags = refs.compactMap { $0.name.hasPrefix("refs/tags/") && !$0.name.hasSuffix("^{}") ? String($0.name.dropFirst("refs/tags/".count)) : nil }
         func listing(_ names: [String], _ what: String) -> String {
             names.isEmpty ? "no \(what)" : names.sorted().suffix(8).joined(separator: ", ")
@@ -70,24 +83,28 @@ public struct GitSource: Sendable {
             throw GitError(.branchNotFound, call: "git_remote_ls", message: "branch \"\(branch)\" not found", url: url,
                            hint: "check spec.source.branch (the repository has \(listing(branches, "branches")))")
         case .tag(let tag):
-            if let commit = tagCommit(tag) { return Head(commit: commit, tag: tag) }
+            if let commit = tagCommit(tag) { return tagged(tag, commit) }
             throw GitError(.branchNotFound, call: "git_remote_ls", message: "tag \"\(tag)\" not found", url: url,
                            hint: "check spec.source.tag (the repository has \(listing(tags, "tags")))")
         case .semver(let text):
             guard case .success(let range) = SemverRange.parse(text) else {
                 throw GitError(.local, call: "semver", message: "\"\(text)\" is not a version range", hint: "check spec.source.semver")
             }
-            if let best = range.best(of: tags), let commit = tagCommit(best.tag) { return Head(commit: commit, tag: best.tag) }
+            if let best = range.best(of: tags), let commit = tagCommit(best.tag) { return tagged(best.tag, commit) }
             let versions = tags.filter { SemanticVersion.parse($0) != nil }
             throw GitError(.branchNotFound, call: "git_remote_ls", message: "no tag matches semver \"\(text)\"", url: url,
                            hint: "push a matching tag or widen spec.source.semver (version tags: \(listing(versions, "version tags")))")
         case .commit(let commit):
-            return Head(commit: commit)
+            let tips = refs.compactMap { ref -> String? in
+                guard ref.name.hasPrefix("refs/heads/") || ref.name.hasPrefix("refs/tags/"), !ref.name.hasSuffix("^{}") else { return nil }
+                return id(ref.name + "^{}") ?? ref.id
+            }
+            return Head(commit: commit, tips: Array(Set(tips)).sorted())
         }
     }
 
     /// Connects for fetching and lists the remote's refs (one round trip).
-    private func connectAndList(_ handle: OpaquePointer, _ callbacks: inout git_remote_callbacks,
+    func connectAndList(_ handle: OpaquePointer, _ callbacks: inout git_remote_callbacks,
                                 _ session: Session) throws(GitError) -> [(name: String, oid: git_oid)] {
         var rc = git_remote_connect(handle, GIT_DIRECTION_FETCH, &callbacks, nil, nil)
         guard rc == 0 else { throw session.error("git_remote_connect", rc) }
@@ -122,18 +139,28 @@ public struct GitSource: Sendable {
     }
 
     /// Fetches only `branch` into the repository's shared bare cache. Fetches of one cache
-    /// are serialized (across processes too, by a lock file); when `want` is already in the
-    /// cache nothing is transferred.
+    /// are serialized (across processes too, by a lock file); when `want` (a commit the
+    /// caller's own head lookup answered) is already in the cache nothing is transferred.
     public func fetch(_ remote: Remote, branch: String, want: String? = nil) throws(GitError) -> FetchResult {
-        try fetch(remote, ref: .branch(branch), want: want)
+        try fetchBranch(remote, branch: branch, want: want)
     }
 
-    /// Fetches what `ref` needs into the shared cache: the branch; the tag; every tag (a
-    /// semver range); every branch and tag (a commit, or a pinned commit that is not in the
-    /// cache: servers give only advertised objects). `want`: the commit the head lookup
-    /// answered; it must be in the cache afterwards.
-    public func fetch(_ remote: Remote, ref source: Registration.Ref, want: String? = nil) throws(GitError) -> FetchResult {
-        guard case .branch(let branch) = source else { return try fetchAny(remote, ref: source, want: want) }
+    /// Fetches what `ref` needs into the shared cache, given what this look's head lookup
+    /// (made with the application's own credentials) advertised: the branch head; the tag,
+    /// whose cached ref is set to the advertised object (a moved tag replaces the cached
+    /// one); for a commit (a commit ref or a pin) every branch and tag when the commit is
+    /// not already reachable from an advertised tip in the cache. The commit returned is
+    /// the advertised one, or reachable from an advertised tip: never merely present in the
+    /// cache because another application fetched it.
+    public func fetch(_ remote: Remote, ref source: Registration.Ref, head: Head) throws(GitError) -> FetchResult {
+        switch source {
+        case .branch(let branch): return try fetchBranch(remote, branch: branch, want: head.commit)
+        case .tag, .semver: return try fetchTag(remote, head: head)
+        case .commit: return try fetchCommit(remote, head: head)
+        }
+    }
+
+    func fetchBranch(_ remote: Remote, branch: String, want: String?) throws(GitError) -> FetchResult {
         let (path, lock) = try lockCache(remote)
         defer { lock.unlock() }
         let repo = try openOrInitCache(path)
@@ -181,6 +208,7 @@ public struct GitSource: Sendable {
         }
         // What the cache holds, history included, counts against the limit too: many
         // small pushes add up. Over it, the cache is removed (the disk is the host's).
+        if transferred { packRefs(repo) }
         if transferred, let limit = remote.sizeLimit, Self.diskUsage(path) > limit {
             try? FileManager.default.removeItem(atPath: path)
             throw Session(remote: remote).tooLarge(limit)
@@ -223,14 +251,14 @@ public struct GitSource: Sendable {
         return repo
     }
 
-    private func hasCommit(_ repo: OpaquePointer, _ oid: inout git_oid) -> Bool {
+    func hasCommit(_ repo: OpaquePointer, _ oid: inout git_oid) -> Bool {
         var commit: OpaquePointer?
         guard git_commit_lookup(&commit, repo, &oid) == 0 else { return false }
         git_commit_free(commit)
         return true
     }
 
-    private func setRef(_ repo: OpaquePointer, _ name: String, _ oid: inout git_oid) throws(GitError) {
+    func setRef(_ repo: OpaquePointer, _ name: String, _ oid: inout git_oid) throws(GitError) {
         var ref: OpaquePointer?
         let rc = git_reference_create(&ref, repo, name, &oid, 1, nil)
         guard rc == 0 else {

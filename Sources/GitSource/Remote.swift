@@ -12,9 +12,15 @@ public struct Remote: Sendable {
     public var allowLocal: Bool
     /// The most a fetch may download, and its cache may hold on disk (bytes); nil: no limit.
     public var sizeLimit: Int?
+    /// The most branches and tags one fetch may store in the cache (`--max-refs`); nil: no
+    /// limit.
+    public var maxRefs: Int?
+    /// `--max-refs` unless the operator says otherwise.
+    public static let defaultMaxRefs = 10_000
 
     public init(url: RepositoryURL, credentials: Credentials = Credentials(), timeout: Duration = .seconds(60), allowLocal: Bool = false,
-                sizeLimit: Int? = nil) {
+                sizeLimit: Int? = nil, maxRefs: Int? = nil) {
+        self.maxRefs = maxRefs
         self.url = url
         self.credentials = credentials
         self.timeout = timeout

@@ -56,22 +56,28 @@ extension GitSource {
         return SignedObject(kind: kind, signature: sig, payload: payload)
     }
 
-    /// The tag `name` in the cache: nil when it is a lightweight tag (no object to sign),
-    /// else its signature (nil inside when the annotated tag is unsigned).
-    public func tagSignature(cache path: String, tag name: String) throws(GitError) -> SignedObject?? {
+    /// The tag object `object` (the id the head lookup advertised for the tag, never what
+    /// the cache's ref says) in the cache at `path`: nil when it is not a tag object (a
+    /// lightweight tag names the commit directly), else its signature (nil inside when the
+    /// annotated tag is unsigned). The tag object must lead to `commit`.
+    public func tagSignature(cache path: String, object id: String, commit: String) throws(GitError) -> SignedObject?? {
         let repo = try openOrInitCache(path)
         defer { git_repository_free(repo) }
-        var oid = git_oid()
-        guard git_reference_name_to_id(&oid, repo, "refs/tags/" + name) == 0 else {
-            throw GitError(.branchNotFound, call: "git_reference_name_to_id", message: "tag \"\(name)\" is not in the cache")
-        }
+        guard var oid = Git.oid(id) else { throw GitError(.local, call: "git_oid_fromstr", message: "\(id) is not an object id") }
         var odb: OpaquePointer?
         guard git_repository_odb(&odb, repo) == 0, let odb else { throw GitError(.local, call: "git_repository_odb", message: Git.lastError().message) }
         defer { git_odb_free(odb) }
         var object: OpaquePointer?
-        guard git_odb_read(&object, odb, &oid) == 0, let object else { throw GitError(.local, call: "git_odb_read", message: Git.lastError().message) }
+        guard git_odb_read(&object, odb, &oid) == 0, let object else {
+            throw GitError(.refMoved, call: "git_odb_read", message: "the tag object \(id.prefix(12)) the lookup advertised is not in the cache",
+                           hint: "looked at again")
+        }
         defer { git_odb_object_free(object) }
         guard git_odb_object_type(object) == GIT_OBJECT_TAG else { return nil }  // lightweight: no tag object
+        guard peeledCommit(repo, id) == commit else {
+            throw GitError(.refMoved, call: "git_tag_peel", message: "the tag object \(id.prefix(12)) does not lead to commit \(commit.prefix(12))",
+                           hint: "looked at again")
+        }
         let bytes = Array(UnsafeBufferPointer(start: git_odb_object_data(object).assumingMemoryBound(to: UInt8.self), count: git_odb_object_size(object)))
         // The signature is the last block of the message; the payload is everything before it.
         for begin in [SignedObject.sshBegin, SignedObject.pgpBegin] {
@@ -204,14 +210,15 @@ public struct SignatureVerifier: Sendable {
 extension GitSource {
     /// What `verify.mode` checks in the cache: the commit's signature, or the tag's (which
     /// must be annotated); the reason when there is none.
-    public func signed(_ mode: Registration.Verify.Mode, cache: String, commit: String, tag: String?) throws(GitError) -> Result<SignedObject, VerifyProblem> {
+    public func signed(_ mode: Registration.Verify.Mode, cache: String, commit: String, tag: String?,
+                       tagObject: String?) throws(GitError) -> Result<SignedObject, VerifyProblem> {
         switch mode {
         case .commit:
             guard let signed = try commitSignature(cache: cache, commit: commit) else { return .failure(VerifyProblem("it is not signed")) }
             return .success(signed)
         case .tag:
-            guard let tag else { return .failure(VerifyProblem("verify.mode tag needs a tag or semver ref")) }
-            guard let annotated = try tagSignature(cache: cache, tag: tag) else {
+            guard tag != nil, let tagObject else { return .failure(VerifyProblem("verify.mode tag needs a tag or semver ref")) }
+            guard let annotated = try tagSignature(cache: cache, object: tagObject, commit: commit) else {
                 return .failure(VerifyProblem("it is a lightweight tag (not annotated, so not signed)"))
             }
             guard let signed = annotated else { return .failure(VerifyProblem("the annotated tag is not signed")) }

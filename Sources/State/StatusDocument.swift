@@ -49,10 +49,14 @@ public struct StatusDocument: Sendable, Hashable, Codable {
     public struct Verified: Sendable, Hashable, Codable {
         public var signer: String
         public var keyFingerprint: String
+        /// `verify.mode: tag`: the id of the tag object that was verified (the one the head
+        /// lookup advertised for the tag).
+        public var tagObject: String?
 
-        public init(signer: String, keyFingerprint: String) {
+        public init(signer: String, keyFingerprint: String, tagObject: String? = nil) {
             self.signer = signer
             self.keyFingerprint = keyFingerprint
+            self.tagObject = tagObject
         }
     }
 

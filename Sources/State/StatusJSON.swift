@@ -118,7 +118,10 @@ extension StatusDocument {
             ("registrationFile", s(registrationFile)),
             ("conflicts", conflicts.map { list in .array(list.map { c in .object([("kind", .string(c.kind.rawValue)), ("path", .string(c.path)),
                                                                                   ("owner", .string(c.owner))]) }) }),
-            ("verified", verified.map { v in .object([("signer", .string(v.signer)), ("keyFingerprint", .string(v.keyFingerprint))]) }),
+            ("verified", verified.map { v in
+                .object([("signer", .string(v.signer)), ("keyFingerprint", .string(v.keyFingerprint)),
+                         ("tagObject", v.tagObject.map { .string($0) })])
+            }),
             ("pinned", pinned.map { p in .object([("commit", .string(p.commit)), ("reason", s(p.reason)), ("since", .string(JSONText.date(p.since)))]) }),
             ("drift", drift.map { d in .object([("checkedAt", .string(JSONText.date(d.checkedAt))),
                                                 ("items", .array(d.items.map { it in .object([("kind", .string(it.kind.rawValue)), ("path", .string(it.path)),

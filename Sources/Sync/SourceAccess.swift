@@ -11,9 +11,13 @@ public struct SourceAccess: Sendable {
     public var allowLocal: Bool
     /// `--max-repo-size`: what one repository's fetches and cache may take.
     public var sizeLimit: Int?
+    /// `--max-refs`: the most branches and tags one fetch may store.
+    public var maxRefs: Int?
 
-    public init(secrets: SecretsDir, timeout: Duration = .seconds(60), allowLocal: Bool = false, sizeLimit: Int? = nil) {
+    public init(secrets: SecretsDir, timeout: Duration = .seconds(60), allowLocal: Bool = false, sizeLimit: Int? = nil,
+                maxRefs: Int? = Remote.defaultMaxRefs) {
         self.secrets = secrets
+        self.maxRefs = maxRefs
         self.timeout = timeout
         self.allowLocal = allowLocal
         self.sizeLimit = sizeLimit
@@ -54,10 +58,16 @@ public struct SourceAccess: Sendable {
         }
         let knownHosts = try read(auth?.knownHostsFile, "auth.knownHostsFile").map { (auth!.knownHostsFile!, $0) }
         let ca = try read(auth?.caFile, "auth.caFile")
+        // The application's own webhook secret is read by the REST facade only; its name
+        // follows the secrets rule like the others (outside the folder: invalid).
+        if let name = source.webhookSecretFile {
+            do { _ = try secrets.resolve(name, namespace: registration.namespace, field: "webhookSecretFile") } catch { throw .secret(error) }
+        }
         do {
             let credentials = try Credentials.make(url: source.repoURL, username: auth?.username, token: token, sshKey: sshKey,
                                                    knownHosts: knownHosts, caPEM: ca)
-            return Remote(url: source.repoURL, credentials: credentials, timeout: timeout, allowLocal: allowLocal, sizeLimit: sizeLimit)
+            return Remote(url: source.repoURL, credentials: credentials, timeout: timeout, allowLocal: allowLocal, sizeLimit: sizeLimit,
+                          maxRefs: maxRefs)
         } catch {
             throw .git(error)
         }

@@ -58,10 +58,10 @@ struct PlanCommand: AsyncParsableCommand {
             let ref: Registration.Ref = pin.map { .commit($0.commit) } ?? source.ref
             let head = try git.head(remote, ref: ref)
             if case .semver = source.ref, pin == nil, let tag = head.tag { print("  \(source.ref) resolves to tag \(tag)") }
-            let fetched = try git.fetch(remote, ref: ref, want: head.commit)
+            let fetched = try git.fetch(remote, ref: ref, head: head)
             commit = fetched.commit
             tag = head.tag
-            if verifier != nil, let mode = source.verify?.mode { signed = try git.signed(mode, cache: fetched.cache, commit: commit, tag: tag) }
+            if verifier != nil, let mode = source.verify?.mode { signed = try git.signed(mode, cache: fetched.cache, commit: commit, tag: tag, tagObject: head.tagObject) }
             let snapshot = try git.open(path: fetched.cache)
             // The daemon's engine and checks, without a target call or an inventory write.
             let engine = SyncEngine(target: LocalTarget(root: layout.publishedDir), checker: CodeChecker.detect())

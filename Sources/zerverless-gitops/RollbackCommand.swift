@@ -45,13 +45,15 @@ struct RollbackCommand: ParsableCommand {
             printErr("error: \(name) has no successful sync of another commit in its history (\(SyncHistory.limit) attempts kept); give --to COMMIT")
             throw ExitCode(1)
         }
-        // The commit must be one the source has: from the shared cache, else fetched with
-        // the registration's credentials (every branch and tag: servers give only those).
+        // The commit must be one the source offers to the registration's credentials:
+        // reachable from a branch or tag their listing advertised (fetched with them when the
+        // cache does not show it); another application's fetch proves nothing.
         let remote = try repository.remote(for: registration, timeout: seconds)
         let git = GitSource(cacheRoot: layout.cacheDir)
         let commit: String
         do {
-            commit = try git.fetch(remote, ref: .commit(wanted), want: wanted).commit
+            let head = try git.head(remote, ref: .commit(wanted))
+            commit = try git.fetch(remote, ref: .commit(wanted), head: head).commit
         } catch {
             printErr("error: \(name): \(error)")
             throw ExitCode(1)
