@@ -39,11 +39,30 @@ extension Supervisor {
     }
 
     func requestArrived(_ name: String) {
-        guard requests.exists(name) else { return }
+        guard let identity = requests.identity(name) else {
+            stuckRequests[name] = nil
+            return
+        }
+        if let stuck = stuckRequests[name] {
+            if stuck == identity { return }
+            stuckRequests[name] = nil
+        }
         switch scheduler.request(name, trigger: requests.kind(name).trigger) {
         case .queued, .keep: break
-        case .discard: requests.remove(name)  // nothing to sync: the status already says why
+        case .discard:
+            // Nothing to sync: the status already says why.
+            if let reason = requests.remove(name) { requestStuck(name, identity, reason) }
         }
+    }
+
+    /// A handled request that cannot be removed (written by another user, root, into a
+    /// folder the daemon's user may not change): said once, and not acted on again until
+    /// the file changes.
+    func requestStuck(_ name: String, _ identity: SyncRequests.Identity, _ reason: String) {
+        guard stuckRequests[name] != identity else { return }
+        stuckRequests[name] = identity
+        logger.error("cannot remove a handled sync request; it is not acted on again until it changes (remove it by hand)",
+                     metadata: ["app": "\(name)", "file": "\(layout.requestFile(name))", "error": "\(reason)"])
     }
 
     func rescanAll(startup: Bool) async {

@@ -65,6 +65,9 @@ public actor Supervisor {
     var nextRenewal: Date?
     /// Apps this shard stopped owning while a look of theirs ran: let go when it ends.
     var disowning = Set<String>()
+    /// Request files that were handled but could not be removed: not acted on again until
+    /// they change.
+    var stuckRequests: [String: SyncRequests.Identity] = [:]
 
     var logger: Logger { runner.context.logger }
     var layout: StateLayout { runner.context.layout }
@@ -219,7 +222,11 @@ public actor Supervisor {
         // The request this look handled is removed, unless it was written again meanwhile.
         if let handled = apps[name]?.request {
             apps[name]?.request = nil
-            if requests.acknowledge(name, handled: handled) { _ = scheduler.request(name, trigger: requests.kind(name).trigger) }
+            switch requests.acknowledge(name, handled: handled) {
+            case .removed: break
+            case .again: _ = scheduler.request(name, trigger: requests.kind(name).trigger)
+            case .stuck(let reason): requestStuck(name, handled, reason)
+            }
         }
         wakeup.signal()
     }

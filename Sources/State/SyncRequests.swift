@@ -66,17 +66,33 @@ public struct SyncRequests: Sendable {
         return Identity(ino: UInt64(st.st_ino), mtime: st.st_mtim.tv_sec, mtimeNs: st.st_mtim.tv_nsec)
     }
 
-    public func remove(_ name: String) { unlink(layout.requestFile(name)) }
+    /// Removes the request; the reason when a request that is there cannot be removed
+    /// (another user wrote it into a folder the daemon may not change).
+    @discardableResult
+    public func remove(_ name: String) -> String? {
+        guard unlink(layout.requestFile(name)) != 0, errno != ENOENT else { return nil }
+        return String(cString: strerror(errno))
+    }
+
+    /// What became of a handled request.
+    public enum Acknowledged: Equatable, Sendable {
+        /// Removed (or already gone).
+        case removed
+        /// Written again meanwhile: another sync is due.
+        case again
+        /// Still there and not removable (the reason): acting on it again would sync the
+        /// application at every rescan, forever.
+        case stuck(String)
+    }
 
     /// The request handled by a sync that started when it was `handled`: removed if it is
-    /// still that file; true when it was written again (another sync is due).
-    public func acknowledge(_ name: String, handled: Identity) -> Bool {
+    /// still that file.
+    public func acknowledge(_ name: String, handled: Identity) -> Acknowledged {
         let now = identity(name)
         if now == handled {
-            remove(name)
-            return false
+            return remove(name).map { .stuck($0) } ?? .removed
         }
-        return now != nil
+        return now != nil ? .again : .removed
     }
 
     /// Names with a request waiting.

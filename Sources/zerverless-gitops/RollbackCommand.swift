@@ -34,7 +34,7 @@ struct RollbackCommand: ParsableCommand {
         }
         let seconds = try parseTimeout(repository.timeout)
         let registration = try loadRegistration(name, appsDir: repository.appsDir)
-        let layout = StateLayout(root: repository.stateDir)
+        let layout = try existingStateDir(repository.stateDir)
         let status = try? layout.readStatus(name)
         let wanted: String
         if let to {
@@ -88,7 +88,7 @@ struct UnpinCommand: ParsableCommand {
             printErr("error: \"\(name)\" is not an application name (a DNS label)")
             throw ExitCode(2)
         }
-        let layout = StateLayout(root: state.stateDir)
+        let layout = try existingStateDir(state.stateDir)
         do {
             guard try layout.removePin(name, by: "zerverless-gitops unpin") else {
                 printErr("error: \(name) is not pinned")

@@ -30,7 +30,7 @@ struct SyncCommand: ParsableCommand {
             throw ExitCode(2)
         }
         let seconds = try parseTimeout(timeout)
-        let layout = StateLayout(root: stateDir)
+        let layout = try existingStateDir(stateDir)
         if (try? layout.readStatus(name)) == nil {
             printErr("warning: no status for \"\(name)\" in \(layout.appsDir) yet; the request is written anyway")
         }

@@ -1,0 +1,58 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The state dir is never lost silently, and nothing a command leaves there makes the
+/// daemon act forever (issue 23).
+@Suite(.serialized) struct StateDirTests {
+    /// `sync`, `rollback` and `unpin` with no state dir refuse (as `status` does) and
+    /// create nothing: a root-owned `requests/` made before the service ever ran was a
+    /// request the service could never remove.
+    @Test func commandsThatAskTheDaemonRefuseAMissingStateDir() throws {
+        let dir = try TempDir("zg-no-state")
+        let missing = dir.file("state")
+        let apps = dir.file("apps.d")
+        try FileManager.default.createDirectory(atPath: apps, withIntermediateDirectories: true)
+        try registration("site", namespace: "web", url: "https://example.invalid/r.git").write(toFile: apps + "/site.yaml", atomically: true, encoding: .utf8)
+        for args in [["sync", "site"], ["rollback", "site", "--to", String(repeating: "ab", count: 20), "--apps-dir", apps], ["unpin", "site"]] {
+            let out = try run(Build.binary, args + ["--state-dir", missing])
+            #expect(out.status == 1, "\(args): \(out.stderr)")
+            #expect(out.stderr.contains("no state dir at \(missing)"), "\(args): \(out.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: missing), "\(args) created \(missing)")
+        }
+    }
+
+    /// A handled request file the daemon cannot remove (here: immutable, as one written by
+    /// root into a folder the service may not change) is logged once and not acted on at
+    /// every rescan (it force-synced the app every 30 s, forever, without a word).
+    @Test func aRequestThatCannotBeRemovedIsSaidOnceAndNotActedOnAgain() throws {
+        let w = try World("stuck-request")
+        let repo = try GitRepo(root: w.reposDir, name: "site", files: siteFiles(namespace: "web"))
+        let url = w.url("site", port: try w.serve())
+        try w.write("site.yaml", registration("site", namespace: "web", url: url))
+        // A second application polled every second: the test's clock.
+        _ = try GitRepo(root: w.reposDir, name: "tick", files: siteFiles(namespace: "tick"))
+        try w.write("tick.yaml", registration("tick", namespace: "tick", url: w.url("tick", port: w.server!.port), poll: "1s"))
+        let first = try w.daemon()
+        try first.waitFor("site", "synced", commit: try repo.head(), timeout: .seconds(60))
+        _ = try first.stop()
+        let request = "\(w.stateDir)/requests/site.sync"
+        #expect(try w.cli(["sync", "site"]).status == 0)
+        let immutable = try run("/usr/bin/chattr", ["+i", request])
+        #expect(immutable.status == 0, "chattr: \(immutable.stderr)")
+        defer { _ = try? run("/usr/bin/chattr", ["-i", request]) }
+        let before = first.attempts("site").count
+        let d = try w.daemon(["--rescan-interval", "1s"], log: "second.log")
+        try waitUntil(timeout: .seconds(30), "the stuck request to be said") { d.log.contains("cannot remove a handled sync request") }
+        let handled = d.attempts("site").count
+        #expect(handled == before + 1, "\(d.attempts("site"))")
+        // Five more polls of the other application (and rescans every second meanwhile).
+        for _ in 0..<5 {
+            let next = d.status("tick")?["nextSync"] as? String
+            try waitUntil(timeout: .seconds(10), "a poll of tick") { (d.status("tick")?["nextSync"] as? String) != next }
+        }
+        #expect(d.attempts("site").count == handled, "\(d.attempts("site"))")
+        #expect(d.log.components(separatedBy: "cannot remove a handled sync request").count == 2, "said once")
+        #expect(d.log.contains("site.sync"))
+    }
+}
