@@ -24,9 +24,13 @@ extension Supervisor {
     func holdLease(_ name: String) -> Bool {
         guard let leases else { return true }
         if leases.acquire(name, now: now()) { return true }
-        if let lease = leases.read(name) {
-            logger.debug("lease held by another shard; waiting for its release or expiry",
-                         metadata: ["app": "\(name)", "holder": "\(lease.holder)", "expires": "\(lease.expires)"])
+        if let blocker = leases.blocker(name, now: now()), blockedBy[name] != blocker.lease {
+            // Said once per lease seen (a renewal is another lease): an owner kept from its
+            // application is something an operator must hear of.
+            blockedBy[name] = blocker.lease
+            logger.warning("application blocked by another shard's lease; taken over when it is released or not renewed",
+                           metadata: ["app": "\(name)", "holder": "\(blocker.lease.holder)", "shard": "\(blocker.lease.shard)",
+                                      "expires_written": "\(blocker.lease.expires)", "takeover_in_s": "\(Int(blocker.remaining.rounded(.up)))"])
         }
         return false
     }

@@ -68,6 +68,8 @@ public actor Supervisor {
     /// Request files that were handled but could not be removed: not acted on again until
     /// they change.
     var stuckRequests: [String: SyncRequests.Identity] = [:]
+    /// The foreign lease last said to block each application (logged once each).
+    var blockedBy: [String: Lease] = [:]
 
     var logger: Logger { runner.context.logger }
     var layout: StateLayout { runner.context.layout }

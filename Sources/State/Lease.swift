@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// `apps/NAME/lease`: which shard writes this application's files, until when
 /// (`{"shard": I, "holder": "...", "expires": "RFC 3339"}`). A shard writes an app's files
@@ -24,12 +25,22 @@ public struct Leases: Sendable {
     public let holder: String
     /// How long a lease lasts unless renewed.
     public let duration: TimeInterval
+    /// What this shard last saw of each foreign lease, and when on its own monotonic
+    /// clock: a foreign lease expires by that clock, never by the date written in it.
+    private let seen = Observations()
 
     public init(layout: StateLayout, shard: Int, holder: String = Leases.defaultHolder(shard: 0), duration: TimeInterval = 60) {
         self.layout = layout
         self.shard = shard
         self.holder = holder
         self.duration = duration
+    }
+
+    /// A foreign lease as this shard judges it.
+    public struct Foreign: Sendable, Equatable {
+        public var lease: Lease
+        /// Seconds until this shard takes it over unless it changes (is renewed) first.
+        public var remaining: TimeInterval
     }
 
     /// `shard I on HOST`.
@@ -47,8 +58,15 @@ public struct Leases: Sendable {
 
     /// Takes or renews the lease when it is free, expired or already ours; true when this
     /// shard holds it afterwards (read back: of two shards writing at once, one wins).
-    public func acquire(_ name: String, now: Date) -> Bool {
-        if let current = read(name), current.expires > now, !ours(current) { return false }
+    ///
+    /// A foreign lease expires the way Kubernetes' leader election judges it: by this
+    /// shard's own monotonic clock (`monotonic`), measured from when it last saw the lease
+    /// change: `duration` after a change it saw (a renewal), and at the first sight the time
+    /// the lease's date leaves, bounded by `duration`. A holder whose clock runs a day ahead
+    /// blocks an app for at most `duration` after it stopped renewing; one whose clock runs
+    /// behind still holds while it renews.
+    public func acquire(_ name: String, now: Date, monotonic: ContinuousClock.Instant = .now) -> Bool {
+        if blocker(name, now: now, monotonic: monotonic) != nil { return false }
         do {
             try AtomicFile.makeFolder(layout.appDir(name))
             try AtomicFile.writeJSON(Lease(shard: shard, holder: holder, expires: now.addingTimeInterval(duration)), to: file(name), durable: false)
@@ -61,5 +79,45 @@ public struct Leases: Sendable {
     /// Gives the lease up (only our own).
     public func release(_ name: String) {
         if let current = read(name), ours(current) { unlink(file(name)) }
+        seen.forget(name)
     }
+
+    /// The foreign lease that keeps this shard from writing `name` now, if any.
+    public func blocker(_ name: String, now: Date, monotonic: ContinuousClock.Instant = .now) -> Foreign? {
+        guard let current = read(name), !ours(current) else {
+            seen.forget(name)
+            return nil
+        }
+        let left = max(0, min(current.expires.timeIntervalSince(now), duration))
+        let since = seen.observe(name, current, left: left, full: duration, at: monotonic)
+        let elapsed = monotonic - since.at
+        let remaining = since.left - (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        return remaining > 0 ? Foreign(lease: current, remaining: remaining) : nil
+    }
+}
+
+/// When each foreign lease was last seen to change, with the time it had left then.
+private final class Observations: Sendable {
+    struct Seen {
+        var lease: Lease
+        var at: ContinuousClock.Instant
+        var left: TimeInterval
+    }
+
+    private let state = Mutex<[String: Seen]>([:])
+
+    /// The observation that counts: the first sight of this exact lease. At the first sight
+    /// of any lease of the app it has the time its date leaves (a lease long expired when
+    /// this shard starts is free at once); a lease seen to change was renewed, so its
+    /// holder is alive: a whole `full` from now, whatever date its clock wrote.
+    func observe(_ name: String, _ lease: Lease, left: TimeInterval, full: TimeInterval, at now: ContinuousClock.Instant) -> Seen {
+        state.withLock { seen in
+            if let known = seen[name], known.lease == lease { return known }
+            let fresh = Seen(lease: lease, at: now, left: seen[name] == nil ? left : full)
+            seen[name] = fresh
+            return fresh
+        }
+    }
+
+    func forget(_ name: String) { _ = state.withLock { $0.removeValue(forKey: name) } }
 }
