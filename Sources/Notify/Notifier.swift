@@ -24,6 +24,9 @@ public actor Notifier {
         public var maxDelay: Double = 3600
         /// `--notify-allow-private`: tenants' endpoints may be on loopback or private networks.
         public var allowPrivate = false
+        /// How tenants' endpoint names are resolved and which addresses are this host's
+        /// (the system's; tests give their own).
+        public var lookup: EndpointGuard.Lookup = .system
 
         public init(operatorURL: String? = nil, operatorSecretFile: String? = nil, secrets: SecretsDir) {
             self.operatorURL = operatorURL
@@ -173,7 +176,7 @@ public actor Notifier {
                 switch await self.request(for: delivery, of: event) {
                 case .failure(let problem): return .some(problem.message)
                 case .success(nil): return .some(nil)  // nothing to send (a status without a commit)
-                case .success(let r?): return .some(await self.send(r))
+                case .success(let r?): return .some(await self.send(r.request, pin: r.pin))
                 }
             }
             group.addTask {
@@ -213,20 +216,34 @@ public actor Notifier {
         }
     }
 
+    /// A request and, for a tenant's endpoint, the checked address it must connect to.
+    struct Prepared: Sendable {
+        var request: OutgoingRequest
+        /// nil: the operator's `--notify-url`, sent through the shared client unchecked.
+        var pin: EndpointGuard.Pin?
+    }
+
     /// The request of a delivery, with its secret read now (under the secrets rule for a
-    /// tenant's endpoint). A failure names the field, never the secret.
-    nonisolated func request(for delivery: OutboxEntry.Delivery, of event: NotificationEvent) async -> Result<OutgoingRequest?, DeliveryProblem> {
+    /// tenant's endpoint). A failure names the field, never the secret. A tenant's request
+    /// is checked by the endpoint guard on the URL it is sent to, and pinned to the
+    /// address that was checked.
+    nonisolated func request(for delivery: OutboxEntry.Delivery, of event: NotificationEvent) async -> Result<Prepared?, DeliveryProblem> {
         switch delivery.endpoint {
         case .webhook(let w, let namespace):
-            if !configuration.allowPrivate, let problem = await Self.guardProblem(w.url) { return .failure(DeliveryProblem(problem)) }
+            let pin: EndpointGuard.Pin
+            switch await Self.check(w.url, configuration) {
+            case .failure(let refused): return .failure(DeliveryProblem(refused.message))
+            case .success(let p): pin = p
+            }
             var secret: [UInt8]?
             if let name = w.secretFile {
                 do { secret = try configuration.secrets.read(name, namespace: namespace, field: "notify.secretFile") } catch {
                     return .failure(DeliveryProblem(error.description))
                 }
             }
-            return .success(w.format == .slack ? Rendering.slack(event, delivery: delivery.id, url: w.url, secret: secret)
-                                               : Rendering.generic(event, delivery: delivery.id, url: w.url, secret: secret))
+            let request = w.format == .slack ? Rendering.slack(event, delivery: delivery.id, url: w.url, secret: secret)
+                                             : Rendering.generic(event, delivery: delivery.id, url: w.url, secret: secret)
+            return .success(Prepared(request: request, pin: pin))
         case .operatorURL:
             guard let url = configuration.operatorURL else { return .success(nil) }
             var secret: [UInt8]?
@@ -234,9 +251,10 @@ public actor Notifier {
                 guard let data = FileManager.default.contents(atPath: file) else { return .failure(DeliveryProblem("--notify-secret-file \(file) cannot be read")) }
                 secret = Array(data)
             }
-            return .success(Rendering.generic(event, delivery: delivery.id, url: url, secret: secret))
+            return .success(Prepared(request: Rendering.generic(event, delivery: delivery.id, url: url, secret: secret), pin: nil))
         case .commitStatus(let c, let namespace, let project, let state):
-            if !configuration.allowPrivate, let problem = await Self.guardProblem(c.apiURL) { return .failure(DeliveryProblem(problem)) }
+            // The API URL first (a refusal before the token is read), then the very URL sent.
+            if case .failure(let refused) = await Self.check(c.apiURL, configuration) { return .failure(DeliveryProblem(refused.message)) }
             let token: String
             do {
                 let bytes = try configuration.secrets.read(c.tokenFile, namespace: namespace, field: "notify.tokenFile")
@@ -244,13 +262,29 @@ public actor Notifier {
             } catch {
                 return .failure(DeliveryProblem(error.description))
             }
-            return .success(Rendering.commitStatus(c, project: project, state: state, event: event, token: token))
+            guard let request = Rendering.commitStatus(c, project: project, state: state, event: event, token: token) else { return .success(nil) }
+            switch await Self.check(request.url, configuration) {
+            case .failure(let refused): return .failure(DeliveryProblem(refused.message))
+            case .success(let pin): return .success(Prepared(request: request, pin: pin))
+            }
         }
     }
 
-    /// The guard's name lookup blocks: on the files pool, not a cooperative thread.
-    static func guardProblem(_ url: String) async -> String? {
-        await BlockingPool.files.run { () -> String? in EndpointGuard.problem(url) }
+    /// The guard (resolution and, unless `--notify-allow-private`, the judgement) of a
+    /// tenant's URL. Its name lookup blocks: on the files pool, not a cooperative thread.
+    static func check(_ url: String, _ configuration: Configuration) async -> Result<EndpointGuard.Pin, EndpointGuard.Refused> {
+        let allowPrivate = configuration.allowPrivate, lookup = configuration.lookup
+        return await BlockingPool.files.run { EndpointGuard.check(url, allowPrivate: allowPrivate, lookup: lookup) }
+    }
+
+    /// The configuration of a pinned delivery's own client: the URL's host name maps to
+    /// the checked address (AsyncHTTPClient's `dnsOverride`: it connects there and does
+    /// no lookup of its own, while the Host header, TLS SNI and certificate verification
+    /// still use the host name); no redirects, like the shared client.
+    public static func pinnedConfiguration(_ pin: EndpointGuard.Pin) -> HTTPClient.Configuration {
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
+        if let address = pin.address { configuration.dnsOverride = [pin.host: address.description] }
+        return configuration
     }
 
     /// A client of its own that follows no redirect: a redirect would take a tenant's
@@ -258,8 +292,19 @@ public actor Notifier {
     public static let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup,
                                           configuration: HTTPClient.Configuration(redirectConfiguration: .disallow))
 
+    /// Sends through the shared client, or, for a name pinned to its checked address, a
+    /// client of its own for this delivery (on the shared event loops; shut down after,
+    /// also when the deadline cancels the delivery). An IP literal needs no pin.
+    nonisolated func send(_ outgoing: OutgoingRequest, pin: EndpointGuard.Pin?) async -> String? {
+        guard let pin, pin.address != nil else { return await send(outgoing, through: client) }
+        let pinned = HTTPClient(eventLoopGroup: client.eventLoopGroup, configuration: Self.pinnedConfiguration(pin))
+        let result = await send(outgoing, through: pinned)
+        try? await pinned.shutdown()
+        return result
+    }
+
     /// nil when delivered (2xx), else why not (status and the start of the answer).
-    nonisolated func send(_ outgoing: OutgoingRequest) async -> String? {
+    nonisolated func send(_ outgoing: OutgoingRequest, through client: HTTPClient) async -> String? {
         var request = HTTPClientRequest(url: outgoing.url)
         request.method = .POST
         for (name, value) in outgoing.headers { request.headers.add(name: name, value: value) }
