@@ -41,22 +41,28 @@ public actor Notifier {
     let logger: Logger
     let metrics: any MetricsFactory
     let now: @Sendable () -> Date
-    private let wakeups: AsyncStream<Void>
-    private let wakeup: AsyncStream<Void>.Continuation
+    /// The sleep of the clock the waits between passes take their time from (tests move a
+    /// manual clock).
+    let sleep: @Sendable (Duration) async throws -> Void
+    private let wakeup = Signal()
+    /// Passes over the outbox since the start: proportional to the work (entries written,
+    /// retries due), never to the time spent idle.
+    public private(set) var passes = 0
 
     public init(outbox: Outbox, configuration: Configuration, client: HTTPClient = Notifier.client, logger: Logger,
-                metrics: any MetricsFactory = MetricsSystem.factory, now: @escaping @Sendable () -> Date = { Date() }) {
+                metrics: any MetricsFactory = MetricsSystem.factory, now: @escaping @Sendable () -> Date = { Date() },
+                clock: some Clock<Duration> = ContinuousClock()) {
         self.outbox = outbox
         self.configuration = configuration
         self.client = client
         self.logger = logger
         self.metrics = metrics
         self.now = now
-        (wakeups, wakeup) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        self.sleep = Signal.sleeper(clock)
     }
 
     /// A new entry is in the outbox.
-    public nonisolated func poke() { wakeup.yield() }
+    public nonisolated func poke() { wakeup.signal() }
 
     /// Delivers until cancelled.
     public func run() async {
@@ -69,13 +75,9 @@ public actor Notifier {
                 lastPrune = now()
             }
             let wait = next.map { max(0.05, $0.timeIntervalSince(now())) } ?? 3600
-            await withTaskGroup(of: Void.self) { group in
-                let stream = wakeups
-                group.addTask { for await _ in stream { return } }
-                group.addTask { try? await Task.sleep(for: .milliseconds(Int(min(wait, 3600) * 1000))) }
-                await group.next()
-                group.cancelAll()
-            }
+            // Until a new entry or the next due retry (an hour at most); a wait the timer
+            // ends leaves the signal as it was (see `Signal`).
+            await wakeup.wait(timeout: .milliseconds(Int(min(wait, 3600) * 1000)), sleep: sleep)
         }
     }
 
@@ -84,6 +86,7 @@ public actor Notifier {
     /// timeout (connection, answer and body together). Returns when the next one is due.
     @discardableResult
     public func pass() async -> Date? {
+        passes += 1
         let (read, unreadable) = outbox.open()
         var entries = read
         for name in unreadable { logger.error("unreadable outbox entry skipped", metadata: ["file": "\(outbox.dir)/\(name)"]) }

@@ -1,0 +1,76 @@
+import Foundation
+import Logging
+import Notify
+import State
+import Testing
+import TestSupport
+
+/// The notifier is idle between passes (issue 23): it spun after its first timed wake-up
+/// (a retry after 5 s, or an hour without an event), reading the outbox without pause.
+/// Here its waits sleep on a manual clock, so a day passes in milliseconds.
+@Suite struct NotifierIdleTests {
+    /// Time as both the notifier's clocks see it: the manual clock and a date moved with it.
+    final class Time: Sendable {
+        let clock = ManualClock()
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        var date: Date { start.addingTimeInterval(Double(clock.now.offset.components.seconds)) }
+    }
+
+    /// Waits (on real time, bounded) until the notifier sleeps on the manual clock again
+    /// with `passes` passes done, then checks that it stays there.
+    func settled(_ notifier: Notifier, _ time: Time, passes: Int) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while true {
+            let done = await notifier.passes
+            if time.clock.sleepers == 1 && done == passes { break }
+            if ContinuousClock.now > deadline {
+                Issue.record("not settled: \(done) passes (expected \(passes)), \(time.clock.sleepers) sleepers")
+                return
+            }
+            await Task.yield()
+        }
+        for _ in 0..<200 { await Task.yield() }
+        #expect(await notifier.passes == passes, "a pass ran without a reason: the notifier spins")
+        #expect(time.clock.sleepers == 1)
+    }
+
+    @Test func idleAfterARetryAndAfterAQuietHourForADay() async throws {
+        let dir = try TempDir("zg-notifier-idle")
+        let time = Time()
+        let outbox = Outbox(layout: StateLayout(root: dir.path))
+        var configuration = Notifier.Configuration(secrets: SecretsDir(root: dir.file("secrets")))
+        configuration.allowPrivate = true
+        // AsyncHTTPClient retries a refused connection until the deadline: keep it short.
+        configuration.timeout = .milliseconds(100)
+        let notifier = Notifier(outbox: outbox, configuration: configuration, logger: Logger(label: "test"),
+                                now: { time.date }, clock: time.clock)
+        let run = Task { await notifier.run() }
+        defer { run.cancel() }
+        // No entry: one pass, then an hour's wait.
+        try await settled(notifier, time, passes: 1)
+        // A quiet hour: one more pass, then waiting again (it spun from here on).
+        time.clock.advance(by: .seconds(3600))
+        try await settled(notifier, time, passes: 2)
+        // An entry whose receiver refuses connections: delivered at once (fails), retried
+        // after 5 s, 10 s, 20 s...: one pass per retry, nothing between them.
+        let port = freePort()
+        try outbox.add(OutboxEntry(id: "e", created: time.date, event: NotifyUnitTests.event,
+                                   endpoints: [.webhook(.init(url: "http://127.0.0.1:\(port)/hook"), namespace: "web")]))
+        notifier.poke()
+        try await settled(notifier, time, passes: 3)
+        var passes = 3
+        for delay in [5, 10, 20, 40] {
+            time.clock.advance(by: .seconds(delay))
+            passes += 1
+            try await settled(notifier, time, passes: passes)
+        }
+        // The rest of the day, an hour at a time: a pass per retry due (at most an hour
+        // apart) and none in between.
+        for _ in 0..<22 {
+            time.clock.advance(by: .seconds(3600))
+            passes += 1
+            try await settled(notifier, time, passes: passes)
+        }
+        #expect(outbox.open().entries.first?.deliveries.first?.attempts ?? 0 >= 5)
+    }
+}
