@@ -98,6 +98,17 @@ public final class ConnectionGuard: Sendable {
             context.fireChannelInactive()
         }
 
+        /// The server allows half-closed connections: a client that closes its side while
+        /// its event stream is open has gone (an event stream takes no more input), so the
+        /// connection is closed at once, freeing its stream slot, instead of at the next
+        /// write that fails (a heartbeat, up to 15 s later).
+        func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+            if streaming, let event = event as? ChannelEvent, event == .inputClosed {
+                context.close(promise: nil)
+            }
+            context.fireUserInboundEventTriggered(event)
+        }
+
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             if case .head = unwrapInboundIn(data) {
                 owner.waiting(self, nil)

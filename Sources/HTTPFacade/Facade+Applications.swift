@@ -90,6 +90,7 @@ extension Facade {
     }
 
     func register(_ request: Request, name pathName: String?, grant: APITokens.Grant) async -> Response {
+        if let refused = unsupportedMediaType(request, MediaType.registration, what: "a registration") { return refused }
         let bytes: [UInt8]
         do {
             bytes = Array(buffer: try await request.body.collect(upTo: Self.bodyLimit))

@@ -33,6 +33,7 @@ extension Facade {
     /// the repository does not have makes the app `error` and nothing else changes.
     func rollback(_ name: String, request: Request, grant: APITokens.Grant) async -> Response {
         if let refused = known(name, grant: grant) { return refused }
+        if let refused = unsupportedMediaType(request, MediaType.json, what: "a rollback body", emptyBodyOK: true) { return refused }
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: 16 << 10)

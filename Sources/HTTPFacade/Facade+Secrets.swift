@@ -38,22 +38,41 @@ extension Facade {
         if let refused = namespaceProblem(namespace, grant: grant) { return refused }
         if let refused = readOnlySecretsDir() { return refused }
         if let problem = SecretsDir.uploadNameProblem(file) { return error(.badRequest, problem) }
-        let held = secrets.list(namespace: namespace)
-        if held.count >= SecretsDir.maxFiles, !held.contains(where: { $0.name == file }) {
-            return error(.forbidden, "namespace \"\(namespace)\" has \(held.count) secret files, the most allowed; delete one first")
-        }
+        // Raw bytes only: a cross-site form cannot send this type without a preflight.
+        if let refused = unsupportedMediaType(request, MediaType.octetStream, what: "a secret file's bytes") { return refused }
+        if let refused = secretsLimit(namespace, file) { return refused }  // early, before the body is read
         let bytes: [UInt8]
         do {
             bytes = Array(buffer: try await request.body.collect(upTo: SecretsDir.maxSize))
         } catch {
             return self.error(.contentTooLarge, "a secret file is at most \(SecretsDir.maxSize / 1024) KiB")
         }
+        // Counting and creating are one step for every upload of the namespace, in every
+        // process sharing the secrets dir (shards): a lock file in the namespace's folder
+        // (a dot name: never listed, never an upload's name).
+        let lock: FileLock
+        do {
+            lock = try await FileLock.acquire(path: secrets.namespaceDir(namespace) + "/" + Self.secretsLockName, timeout: .seconds(30))
+        } catch {
+            return self.error(.serviceUnavailable, "the secrets of namespace \"\(namespace)\" are busy (\(error)); try again")
+        }
+        defer { lock.unlock() }
+        if let refused = secretsLimit(namespace, file) { return refused }
         do {
             let replaced = try secrets.write(bytes, name: file, namespace: namespace)
             return json(.created, ["namespace": namespace, "name": file, "size": bytes.count, "replaced": replaced])
         } catch {
             return self.error(.internalServerError, "cannot store the secret: \(error)")
         }
+    }
+
+    static let secretsLockName = ".uploads.lock"
+
+    /// 403 when a new file would pass the namespace's limit (replacing one is fine).
+    func secretsLimit(_ namespace: String, _ file: String) -> Response? {
+        let held = secrets.list(namespace: namespace)
+        guard held.count >= SecretsDir.maxFiles, !held.contains(where: { $0.name == file }) else { return nil }
+        return error(.forbidden, "namespace \"\(namespace)\" has \(held.count) secret files, the most allowed (\(SecretsDir.maxFiles)); delete one first")
     }
 
     func deleteSecret(namespace: String, file: String, grant: APITokens.Grant) -> Response {

@@ -27,6 +27,12 @@ public struct Facade: Sendable {
     public let secrets: SecretsDir
     /// Registrations the API creates in one namespace, at most (nil: no limit).
     public var maxAppsPerNamespace: Int? = 200
+    /// The `Host` values answered (`--listen`, `--api-hostname`); others get 421.
+    public var hosts = HostPolicy()
+    /// Event streams open at once, in total and per token (429 over it).
+    public var streams = StreamBudget()
+    /// How often an open event stream looks whether its token still holds.
+    public var tokenCheckInterval: Duration = .milliseconds(250)
     let listCache = ListCache()
     /// Status file changes, from inotify (the event stream).
     public let feed: StatusFeed
@@ -50,8 +56,10 @@ public struct Facade: Sendable {
         self.feed = StatusFeed(layout: layout)
     }
 
-    public func router() -> Router<BasicRequestContext> {
-        let router = Router()
+    public func router() -> Router<FacadeContext> {
+        let router = Router(context: FacadeContext.self)
+        // First, for every route (and for paths no route takes): Host, cross-site requests.
+        router.add(middleware: RequestGuard(hosts: hosts) { status, message in self.error(status, message) })
         router.get("/healthz") { _, _ in json(.ok, ["status": "ok"]) }
         router.get("/readyz") { _, _ in self.ready() }
         router.on("/metrics", method: .head) { request, _ in
@@ -74,7 +82,7 @@ public struct Facade: Sendable {
         router.get("/api/gitops/openapi.json") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
         }
-        router.get("/api/gitops/events") { request, _ in self.authorized(request) { self.events($0) } }
+        router.get("/api/gitops/events") { request, context in self.events(request, context: context) }
         router.get("/") { _, _ in self.statusPage() }
         let api = router.group("/api/gitops/applications")
         api.get { request, _ in self.authorized(request) { self.list($0, request: request) } }

@@ -9,7 +9,7 @@ enum OpenAPIDocument {
     "title": "zerverless-gitops REST API",
     "version": "0.1.0",
     "summary": "A stateless facade over the apps dir, the status files and the secrets folder.",
-    "description": "The REST facade of `zerverless-gitops run` (on --listen, default 127.0.0.1:8090). It holds no state: registering writes APPS_DIR/NAME.yaml, which the daemon picks up through inotify; reading reads STATE/apps/NAME/status.json; a sync request (and a webhook) writes STATE/requests/NAME.sync.\n\nAuthentication: with --api-tokens-file, the applications, secrets and metrics calls need `Authorization: Bearer TOKEN` (401 otherwise), and a token sees and changes only its namespaces (`*`: all); /metrics needs a `*` token. Without --api-tokens-file (allowed on a loopback --listen, or with --insecure-api) no token is needed and every call is allowed every namespace: the bearerAuth requirement below is then optional and 401 is never answered. /healthz, /readyz, the webhook (signed with its own secret) and this document need no token.\n\nErrors are `{\"error\": \"...\", \"diagnostics\": [...]}`; diagnostics are filled for invalid registrations. Names and namespaces are DNS labels, checked before any path is made from them (400 otherwise)."
+    "description": "The REST facade of `zerverless-gitops run` (on --listen, default 127.0.0.1:8090). It holds no state: registering writes APPS_DIR/NAME.yaml, which the daemon picks up through inotify; reading reads STATE/apps/NAME/status.json; a sync request (and a webhook) writes STATE/requests/NAME.sync.\n\nAuthentication: with --api-tokens-file, the applications, secrets and metrics calls need `Authorization: Bearer TOKEN` (401 otherwise), and a token sees and changes only its namespaces (`*`: all); /metrics needs a `*` token. Without --api-tokens-file (allowed on a loopback --listen, or with --insecure-api) no token is needed and every call is allowed every namespace: the bearerAuth requirement below is then optional and 401 is never answered. /healthz, /readyz, the webhook (signed with its own secret) and this document need no token.\n\nErrors are `{\"error\": \"...\", \"diagnostics\": [...]}`; diagnostics are filled for invalid registrations. Names and namespaces are DNS labels, checked before any path is made from them (400 otherwise).\n\nWho may call (the daemon's answer to cross-site requests and DNS rebinding): every route answers only a Host of the --listen address, localhost (127.0.0.1, [::1]) or a name given with --api-hostname (on a wildcard --listen, also any IP literal), any port; else 421 (400 without a Host). A browser's request made by another origin's page is refused with 403 (Fetch Metadata: Sec-Fetch-Site cross-site or same-site, except a plain GET navigation; and a POST, PUT, DELETE or PATCH whose Origin is not this API's own); the webhook is exempt from these origin rules. Bodies: registrations as application/json or application/yaml, rollbacks as application/json, secrets as application/octet-stream; another type: 415. Event streams have their own budget (429 over it)."
   },
   "servers": [
     {
@@ -58,6 +58,15 @@ enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "400": {
+            "$ref": "#/components/responses/MissingHost"
+          },
+          "403": {
+            "$ref": "#/components/responses/CrossOrigin"
+          },
+          "421": {
+            "$ref": "#/components/responses/MisdirectedRequest"
           }
         }
       }
@@ -81,6 +90,15 @@ enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "400": {
+            "$ref": "#/components/responses/MissingHost"
+          },
+          "403": {
+            "$ref": "#/components/responses/CrossOrigin"
+          },
+          "421": {
+            "$ref": "#/components/responses/MisdirectedRequest"
           },
           "503": {
             "description": "not ready: every problem",
@@ -119,11 +137,14 @@ enum OpenAPIDocument {
               }
             }
           },
+          "400": {
+            "$ref": "#/components/responses/MissingHost"
+          },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
-            "description": "the token is not allowed every namespace",
+            "description": "the token is not allowed every namespace. Also 403: a browser's request made by another origin's page (Sec-Fetch-Site cross-site or same-site, or a foreign Origin on a state-changing call).",
             "content": {
               "application/json": {
                 "schema": {
@@ -131,6 +152,9 @@ enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "421": {
+            "$ref": "#/components/responses/MisdirectedRequest"
           }
         }
       },
@@ -150,6 +174,9 @@ enum OpenAPIDocument {
           "200": {
             "description": "the token may read the metrics"
           },
+          "400": {
+            "description": "the request has no Host header"
+          },
           "401": {
             "description": "no valid bearer token (with --api-tokens-file)",
             "headers": {
@@ -162,7 +189,10 @@ enum OpenAPIDocument {
             }
           },
           "403": {
-            "description": "the token is not allowed every namespace"
+            "description": "the token is not allowed every namespace. Also 403: a browser's request made by another origin's page (Sec-Fetch-Site cross-site or same-site, or a foreign Origin on a state-changing call)."
+          },
+          "421": {
+            "description": "The Host header names neither this API's --listen address, localhost (127.0.0.1, [::1]), nor a name given with --api-hostname (on a wildcard --listen, any IP literal is also answered): a page of another name resolved to this address (DNS rebinding) reads nothing. Answered on every route."
           }
         }
       }
@@ -190,6 +220,15 @@ enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "400": {
+            "$ref": "#/components/responses/MissingHost"
+          },
+          "403": {
+            "$ref": "#/components/responses/CrossOrigin"
+          },
+          "421": {
+            "$ref": "#/components/responses/MisdirectedRequest"
           }
         }
       }
@@ -202,7 +241,7 @@ enum OpenAPIDocument {
           "webhook"
         ],
         "security": [],
-        "description": "Needs --webhook-secret-file (404 without). Authenticated by a signature of the exact body (at most 1 MiB, 1,048,576 bytes; more: 413), not by a bearer token: the first of these headers present decides (X-Gitea-Signature, X-Hub-Signature-256, X-Hub-Signature with X-Event-Key, X-Zerverless-Signature, X-Gitlab-Token), compared in constant time; none valid: 401. A push writes a sync request for every application whose repository (normalized: https, ssh and scp forms match, .git or not) and branch match it.",
+        "description": "Needs --webhook-secret-file or at least one application with its own spec.source.webhookSecretFile (404 without either). Authenticated by a signature of the exact body (at most 1 MiB, 1,048,576 bytes; more: 413), not by a bearer token: the first of these headers present decides (X-Gitea-Signature, X-Hub-Signature-256, X-Hub-Signature with X-Event-Key, X-Zerverless-Signature, X-Gitlab-Token), compared in constant time; none valid: 401. Signed with the operator's secret (--webhook-secret-file), a push writes a sync request for every application whose repository (normalized: https, ssh and scp forms match, .git or not) and branch (or tag) match it, and the answer gives their number only (`count`; `triggered` is empty): that secret is handed to every forge, so to tenants, and must not tell them other tenants' application names. Signed with an application's own secret (its webhookSecretFile, read from SECRETS_DIR/NAMESPACE/ only), a push triggers only the matching applications whose own secret verified it, and `triggered` names them. The webhook takes any Content-Type and is exempt from the Origin checks; the Host check holds (list the name forges call with --api-hostname).",
         "parameters": [
           {
             "name": "X-Hub-Signature-256",
@@ -334,7 +373,7 @@ enum OpenAPIDocument {
             }
           },
           "401": {
-            "description": "missing or invalid signature (or an empty secret file)",
+            "description": "missing or invalid signature: neither the operator's secret nor the own secret of an application of the pushed repository verifies it (empty secret files verify nothing)",
             "content": {
               "application/json": {
                 "schema": {
@@ -344,7 +383,7 @@ enum OpenAPIDocument {
             }
           },
           "404": {
-            "description": "the webhook is off (no --webhook-secret-file)",
+            "description": "the webhook is off (no --webhook-secret-file, and no application names spec.source.webhookSecretFile)",
             "content": {
               "application/json": {
                 "schema": {
@@ -362,6 +401,9 @@ enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "421": {
+            "$ref": "#/components/responses/MisdirectedRequest"
           },
           "500": {
             "description": "the webhook secret file cannot be read",
@@ -400,9 +442,6 @@ enum OpenAPIDocument {
               }
             }
           },
-          "401": {
-            "$ref": "#/components/responses/Unauthorized"
-          },
           "400": {
             "description": "a bad filter, limit or continue token",
             "content": {
@@ -412,6 +451,15 @@ enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/CrossOrigin"
+          },
+          "421": {
+            "$ref": "#/components/responses/MisdirectedRequest"
           }
         },
         "parameters": [
@@ -467,7 +515,7 @@ enum OpenAPIDocument {
         "description": "Validates the registration and writes it as a new file of APPS_DIR (created exclusively, under the apps-dir lock: of concurrent POSTs of one name exactly one gets 201); the daemon picks it up through inotify.",
         "requestBody": {
           "required": true,
-          "description": "A registration (flat form or Application form), at most 64 KiB (65,536 bytes): JSON, or the same as YAML text. The Content-Type is not looked at: the body is always read as YAML. It is written as received (after a comment line) into APPS_DIR.",
+          "description": "A registration (flat form or Application form), at most 64 KiB (65,536 bytes): JSON, or the same as YAML text, sent with Content-Type application/json or application/yaml (application/x-yaml and text/yaml are taken too; parameters like charset are allowed; any other type, or none: 415). The body is read as YAML either way. It is written as received (after a comment line) into APPS_DIR.",
           "content": {
             "application/json": {
               "schema": {
@@ -506,7 +554,7 @@ enum OpenAPIDocument {
             "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
-            "description": "a namespace the token may not change; a local repository URL with a token not allowed every namespace; a name held by another namespace's file or by an invalid file; or the namespace holds --max-apps-per-namespace applications already",
+            "description": "a namespace the token may not change; a local repository URL with a token not allowed every namespace; a name held by another namespace's file or by an invalid file; or the namespace holds --max-apps-per-namespace applications already. Also 403: a browser's request made by another origin's page (Sec-Fetch-Site cross-site or same-site, or a foreign Origin on a state-changing call).",
             "content": {
               "application/json": {
                 "schema": {
@@ -544,6 +592,12 @@ enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "421": {
+            "$ref": "#/components/responses/MisdirectedRequest"
           },
           "500": {
             "description": "the registration file cannot be written",
@@ -609,6 +663,9 @@ enum OpenAPIDocument {
           "401": {
             "$ref": "#/components/responses/Unauthorized"
           },
+          "403": {
+            "$ref": "#/components/responses/CrossOrigin"
+          },
           "404": {
             "description": "no such application (also: another namespace's, which is not revealed)",
             "content": {
@@ -618,6 +675,9 @@ enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "421": {
+            "$ref": "#/components/responses/MisdirectedRequest"
           }
         }
       },
@@ -635,7 +695,7 @@ enum OpenAPIDocument {
         "description": "As POST, creating (201) or replacing (200) the file that holds the name, whatever its file name; the body's name must be the path's (400 otherwise, also for a path name that is not a DNS label, once the body was read and validated).",
         "requestBody": {
           "required": true,
-          "description": "A registration (flat form or Application form), at most 64 KiB (65,536 bytes): JSON, or the same as YAML text. The Content-Type is not looked at: the body is always read as YAML. It is written as received (after a comment line) into APPS_DIR.",
+          "description": "A registration (flat form or Application form), at most 64 KiB (65,536 bytes): JSON, or the same as YAML text, sent with Content-Type application/json or application/yaml (application/x-yaml and text/yaml are taken too; parameters like charset are allowed; any other type, or none: 415). The body is read as YAML either way. It is written as received (after a comment line) into APPS_DIR.",
           "content": {
             "application/json": {
               "schema": {
@@ -684,7 +744,7 @@ enum OpenAPIDocument {
             "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
-            "description": "a namespace the token may not change; a local repository URL with a token not allowed every namespace; a name held by another namespace's file or by an invalid file; or (creating) the namespace holds --max-apps-per-namespace applications already",
+            "description": "a namespace the token may not change; a local repository URL with a token not allowed every namespace; a name held by another namespace's file or by an invalid file; or (creating) the namespace holds --max-apps-per-namespace applications already. Also 403: a browser's request made by another origin's page (Sec-Fetch-Site cross-site or same-site, or a foreign Origin on a state-changing call).",
             "content": {
               "application/json": {
                 "schema": {
@@ -722,6 +782,12 @@ enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "421": {
+            "$ref": "#/components/responses/MisdirectedRequest"
           },
           "500": {
             "description": "the registration file cannot be written",
@@ -782,7 +848,7 @@ enum OpenAPIDocument {
             "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
-            "description": "a file holding the name belongs to a namespace the token may not change (or is not a valid registration and the token is not allowed every namespace)",
+            "description": "a file holding the name belongs to a namespace the token may not change (or is not a valid registration and the token is not allowed every namespace). Also 403: a browser's request made by another origin's page (Sec-Fetch-Site cross-site or same-site, or a foreign Origin on a state-changing call).",
             "content": {
               "application/json": {
                 "schema": {
@@ -810,6 +876,9 @@ enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "421": {
+            "$ref": "#/components/responses/MisdirectedRequest"
           },
           "500": {
             "description": "a registration file cannot be removed",
@@ -866,6 +935,9 @@ enum OpenAPIDocument {
           "401": {
             "$ref": "#/components/responses/Unauthorized"
           },
+          "403": {
+            "$ref": "#/components/responses/CrossOrigin"
+          },
           "404": {
             "description": "no such application (or another namespace's)",
             "content": {
@@ -875,6 +947,9 @@ enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "421": {
+            "$ref": "#/components/responses/MisdirectedRequest"
           },
           "500": {
             "description": "the sync request cannot be written",
@@ -931,7 +1006,7 @@ enum OpenAPIDocument {
             "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
-            "description": "the token may not see this namespace's secrets",
+            "description": "the token may not see this namespace's secrets. Also 403: a browser's request made by another origin's page (Sec-Fetch-Site cross-site or same-site, or a foreign Origin on a state-changing call).",
             "content": {
               "application/json": {
                 "schema": {
@@ -939,6 +1014,9 @@ enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "421": {
+            "$ref": "#/components/responses/MisdirectedRequest"
           }
         }
       }
@@ -966,7 +1044,7 @@ enum OpenAPIDocument {
         "description": "Stores the body as SECRETS_DIR/NAMESPACE/FILE (mode 0600, folder 0700, atomically), creating or replacing it. At most 64 KiB (65,536 bytes; more: 413) and at most 100 files per namespace.",
         "requestBody": {
           "required": true,
-          "description": "the file's bytes, at most 64 KiB",
+          "description": "the file's bytes, at most 64 KiB, sent as application/octet-stream (any other Content-Type, or none: 415; with curl: --data-binary @FILE -H 'Content-Type: application/octet-stream')",
           "content": {
             "application/octet-stream": {
               "schema": {
@@ -1001,7 +1079,7 @@ enum OpenAPIDocument {
             "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
-            "description": "the token may not change this namespace's secrets, or the namespace holds 100 secret files already (and this is not one of them)",
+            "description": "the token may not change this namespace's secrets, or the namespace holds 100 secret files already (and this is not one of them). Also 403: a browser's request made by another origin's page (Sec-Fetch-Site cross-site or same-site, or a foreign Origin on a state-changing call).",
             "content": {
               "application/json": {
                 "schema": {
@@ -1029,6 +1107,12 @@ enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "421": {
+            "$ref": "#/components/responses/MisdirectedRequest"
           },
           "500": {
             "description": "the file cannot be stored",
@@ -1071,7 +1155,7 @@ enum OpenAPIDocument {
             "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
-            "description": "the token may not change this namespace's secrets",
+            "description": "the token may not change this namespace's secrets. Also 403: a browser's request made by another origin's page (Sec-Fetch-Site cross-site or same-site, or a foreign Origin on a state-changing call).",
             "content": {
               "application/json": {
                 "schema": {
@@ -1099,6 +1183,9 @@ enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "421": {
+            "$ref": "#/components/responses/MisdirectedRequest"
           },
           "500": {
             "description": "the file cannot be removed",
@@ -1167,6 +1254,9 @@ enum OpenAPIDocument {
           "401": {
             "$ref": "#/components/responses/Unauthorized"
           },
+          "403": {
+            "$ref": "#/components/responses/CrossOrigin"
+          },
           "404": {
             "description": "no such application (or another namespace's)",
             "content": {
@@ -1176,6 +1266,9 @@ enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "421": {
+            "$ref": "#/components/responses/MisdirectedRequest"
           }
         }
       }
@@ -1206,7 +1299,8 @@ enum OpenAPIDocument {
                 "$ref": "#/components/schemas/RollbackRequest"
               }
             }
-          }
+          },
+          "description": "{commit?, reason?} as application/json (another Content-Type: 415); an empty body (no Content-Type needed) rolls back to the successful commit before the current one."
         },
         "responses": {
           "202": {
@@ -1231,6 +1325,9 @@ enum OpenAPIDocument {
           },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/CrossOrigin"
           },
           "404": {
             "description": "no such application (or another namespace's)",
@@ -1261,6 +1358,12 @@ enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "421": {
+            "$ref": "#/components/responses/MisdirectedRequest"
           },
           "500": {
             "description": "the pin cannot be written",
@@ -1317,6 +1420,9 @@ enum OpenAPIDocument {
           "401": {
             "$ref": "#/components/responses/Unauthorized"
           },
+          "403": {
+            "$ref": "#/components/responses/CrossOrigin"
+          },
           "404": {
             "description": "no such application, or it is not pinned",
             "content": {
@@ -1326,6 +1432,9 @@ enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "421": {
+            "$ref": "#/components/responses/MisdirectedRequest"
           },
           "500": {
             "description": "the pin cannot be removed",
@@ -1352,7 +1461,7 @@ enum OpenAPIDocument {
             "bearerAuth": []
           }
         ],
-        "description": "First an event `status` with the document of every application the token may see, then one each time a status file changes (inotify on the state dir), `deleted` ({\"name\"}) when an application's state goes, and a `: heartbeat` comment every 15 s. The stream does not end.",
+        "description": "First an event `status` with the document of every application the token may see, then one each time a status file changes (inotify on the state dir), `deleted` ({\"name\"}) when an application's state goes, and a `: heartbeat` comment every 15 s. The stream does not end. Streams have a budget of their own, below --api-max-connections: at most --api-max-streams (64) open in all and --api-max-streams-per-token (8) per API token (without --api-tokens-file, the total alone); over it: 429 with Retry-After. A stream ends when its connection closes (its slot is freed at once) and, with API tokens, as soon as the tokens file no longer grants its token what it granted when the stream began (revoked, namespaces changed, or the file unusable): a last comment line says so.",
         "responses": {
           "200": {
             "description": "the event stream",
@@ -1364,8 +1473,20 @@ enum OpenAPIDocument {
               }
             }
           },
+          "400": {
+            "$ref": "#/components/responses/MissingHost"
+          },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/CrossOrigin"
+          },
+          "421": {
+            "$ref": "#/components/responses/MisdirectedRequest"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyStreams"
           }
         }
       }
@@ -1523,6 +1644,12 @@ enum OpenAPIDocument {
                 "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.-]*$"
               }
             }
+          },
+          "webhookSecretFile": {
+            "type": "string",
+            "minLength": 1,
+            "pattern": "^[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$",
+            "description": "This application's own webhook secret (HMAC key, or GitLab's token): a file of the namespace's secrets folder (SECRETS_DIR/NAMESPACE/, filled with PUT /api/gitops/secrets/{namespace}/{file}), named relative to it. A push delivery signed with it triggers this application (not another tenant's application of the same repository) and the answer names it. The handler also takes an absolute path that leads inside SECRETS_DIR/NAMESPACE/ by its text (400 when it leads outside); a relative name must not climb with '..'."
           }
         }
       },
@@ -1621,6 +1748,12 @@ enum OpenAPIDocument {
                 "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.-]*$"
               }
             }
+          },
+          "webhookSecretFile": {
+            "type": "string",
+            "minLength": 1,
+            "pattern": "^[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$",
+            "description": "This application's own webhook secret (HMAC key, or GitLab's token): a file of the namespace's secrets folder (SECRETS_DIR/NAMESPACE/, filled with PUT /api/gitops/secrets/{namespace}/{file}), named relative to it. A push delivery signed with it triggers this application (not another tenant's application of the same repository) and the answer names it. The handler also takes an absolute path that leads inside SECRETS_DIR/NAMESPACE/ by its text (400 when it leads outside); a relative name must not climb with '..'."
           }
         }
       },
@@ -1696,11 +1829,17 @@ enum OpenAPIDocument {
                 "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.-]*$"
               }
             }
+          },
+          "webhookSecretFile": {
+            "type": "string",
+            "minLength": 1,
+            "pattern": "^[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$",
+            "description": "This application's own webhook secret (HMAC key, or GitLab's token): a file of the namespace's secrets folder (SECRETS_DIR/NAMESPACE/, filled with PUT /api/gitops/secrets/{namespace}/{file}), named relative to it. A push delivery signed with it triggers this application (not another tenant's application of the same repository) and the answer names it. The handler also takes an absolute path that leads inside SECRETS_DIR/NAMESPACE/ by its text (400 when it leads outside); a relative name must not climb with '..'."
           }
         }
       },
       "RegistrationSource": {
-        "description": "Where the application comes from. The keys are repoURL, one of branch/tag/semver/commit, path and auth, nothing else (unknown fields and inline secrets are refused with a diagnostic, 400).",
+        "description": "Where the application comes from. The keys are repoURL, one of branch/tag/semver/commit, path, auth, verify and webhookSecretFile, nothing else (unknown fields and inline secrets are refused with a diagnostic, 400).",
         "oneOf": [
           {
             "$ref": "#/components/schemas/SourceHTTPS"
@@ -2158,6 +2297,11 @@ enum OpenAPIDocument {
               "keyFingerprint": {
                 "type": "string",
                 "description": "SHA256:... for SSH keys, 40 hex for OpenPGP keys"
+              },
+              "tagObject": {
+                "type": "string",
+                "pattern": "^[0-9a-f]{40}$",
+                "description": "verify.mode tag: the id of the annotated tag object that was verified (the one the head lookup advertised)"
               }
             }
           },
@@ -2318,6 +2462,7 @@ enum OpenAPIDocument {
         "required": [
           "provider",
           "triggered",
+          "count",
           "message"
         ],
         "description": "a signed delivery that is not a push event (a ping, say): nothing triggered",
@@ -2341,6 +2486,10 @@ enum OpenAPIDocument {
           },
           "message": {
             "type": "string"
+          },
+          "count": {
+            "type": "integer",
+            "const": 0
           }
         }
       },
@@ -2349,9 +2498,10 @@ enum OpenAPIDocument {
         "additionalProperties": false,
         "required": [
           "provider",
-          "triggered"
+          "triggered",
+          "count"
         ],
-        "description": "A push: `branch` and the applications whose repository and branch match it (a sync request was written for each), sorted; or a tag push (or a push of no branch): no `branch`, `triggered` empty and a `message`.",
+        "description": "A push: `branch` (or `tag`), `count`: the applications whose repository and ref match it (a sync request was written for each), and `triggered`: their names, sorted, only for a delivery signed with applications' own secrets (empty for the operator's secret, with a `message` giving the count); or a push of no branch or tag: `count` 0 and a `message`.",
         "properties": {
           "provider": {
             "enum": [
@@ -2366,14 +2516,23 @@ enum OpenAPIDocument {
           "branch": {
             "type": "string"
           },
+          "tag": {
+            "type": "string"
+          },
           "triggered": {
             "type": "array",
             "items": {
               "type": "string"
-            }
+            },
+            "description": "the applications triggered, by name: only when the delivery was signed with their own webhookSecretFile secret"
           },
           "message": {
             "type": "string"
+          },
+          "count": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "how many applications were triggered"
           }
         }
       },
@@ -2769,6 +2928,75 @@ enum OpenAPIDocument {
             "schema": {
               "const": "Bearer"
             }
+          }
+        },
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        }
+      },
+      "MisdirectedRequest": {
+        "description": "The Host header names neither this API's --listen address, localhost (127.0.0.1, [::1]), nor a name given with --api-hostname (on a wildcard --listen, any IP literal is also answered): a page of another name resolved to this address (DNS rebinding) reads nothing. Answered on every route.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        }
+      },
+      "MissingHost": {
+        "description": "the request has no Host header",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        }
+      },
+      "CrossOrigin": {
+        "description": "A browser's request made by another origin's page: Sec-Fetch-Site cross-site or same-site (except a plain GET navigation, a followed link), or, for POST, PUT, DELETE and PATCH, an Origin header that is not this API's own (scheme http or https, the Host's host and port). Clients that send neither (curl, scripts, forges) are not affected.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        }
+      },
+      "UnsupportedMediaType": {
+        "description": "the Content-Type is not one this call takes (a cross-site form can send only text/plain, application/x-www-form-urlencoded and multipart/form-data without a CORS preflight, which this API never grants)",
+        "headers": {
+          "Accept": {
+            "required": true,
+            "schema": {
+              "type": "string"
+            },
+            "description": "the media types taken"
+          }
+        },
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        }
+      },
+      "TooManyStreams": {
+        "description": "Over the event streams' budget: --api-max-streams-per-token (default 8) streams of this token, or --api-max-streams (default 64) in all, are open. Retry later, or close a stream.",
+        "headers": {
+          "Retry-After": {
+            "required": true,
+            "schema": {
+              "type": "string",
+              "pattern": "^[0-9]+$"
+            },
+            "description": "seconds"
           }
         },
         "content": {

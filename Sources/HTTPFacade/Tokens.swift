@@ -21,6 +21,7 @@ public final class APITokens: Sendable {
     nonisolated(unsafe) private var stamp: [Int] = []
     nonisolated(unsafe) private var entries: [(token: [UInt8], grant: Grant)] = []
     nonisolated(unsafe) private var failure: String?
+    nonisolated(unsafe) private var reads = 0
     /// Told (once per change) when the file cannot be used any more, and when it can again.
     private let report: @Sendable (_ problem: String?) -> Void
 
@@ -32,6 +33,15 @@ public final class APITokens: Sendable {
         guard !parsed.isEmpty else { throw TokenFileError(message: "\(file) holds no token (lines: TOKEN NAMESPACE[,NAMESPACE...] or TOKEN *)") }
         entries = parsed
         stamp = Self.stamp(file)
+    }
+
+    /// Counts the reads of the file since the start: it moves each time the file changed
+    /// (or was reread on SIGHUP), so an open event stream knows to check its token again.
+    public var generation: Int {
+        refreshIfChanged()
+        cache.lock()
+        defer { cache.unlock() }
+        return reads
     }
 
     /// Why the file cannot be used (then no token is accepted), or nil.
@@ -88,6 +98,7 @@ public final class APITokens: Sendable {
         entries = problem == nil ? parsed : []
         failure = problem
         stamp = now
+        reads += 1
         cache.unlock()
         if changed { report(problem) }
     }

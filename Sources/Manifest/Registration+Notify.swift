@@ -195,7 +195,8 @@ extension Registration {
         let auth = source.auth
         var out: [(String, String?)] = [("spec.source.auth.tokenFile", auth?.tokenFile), ("spec.source.auth.sshKeyFile", auth?.sshKeyFile),
                                         ("spec.source.auth.knownHostsFile", auth?.knownHostsFile), ("spec.source.auth.caFile", auth?.caFile),
-                                        ("spec.source.verify.publicKeysFile", source.verify?.publicKeysFile)]
+                                        ("spec.source.verify.publicKeysFile", source.verify?.publicKeysFile),
+                                        ("spec.source.webhookSecretFile", source.webhookSecretFile)]
         for (i, entry) in notify.enumerated() {
             switch entry {
             case .webhook(let w): out.append(("spec.notify[\(i)].secretFile", w.secretFile))

@@ -36,6 +36,10 @@ public struct Registration: Sendable, Hashable, Codable {
         /// The repository folder holding zerverless.yaml, normalized (`.` for the root).
         public var path: String
         public var auth: Auth?
+        /// `webhookSecretFile`: this application's own webhook secret, a file of
+        /// SECRETS_DIR/NAMESPACE/ (the secrets rule). A push delivery signed with it
+        /// triggers this application (and the others it verifies) alone.
+        public var webhookSecretFile: String?
     }
 
     public struct SyncPolicy: Sendable, Hashable, Codable {
@@ -83,7 +87,7 @@ extension Registration {
     static let metadataKeys = ["name", "namespace", "labels", "annotations"]
     static let specKeys = ["source", "pollInterval", "syncPolicy", "notify"]
     static let flatKeys = ["name", "namespace", "source", "pollInterval", "syncPolicy", "notify"]
-    static let sourceKeys = ["repoURL", "branch", "tag", "semver", "commit", "path", "auth", "verify"]
+    static let sourceKeys = ["repoURL", "branch", "tag", "semver", "commit", "path", "auth", "verify", "webhookSecretFile"]
     static let verifyKeys = ["mode", "publicKeysFile"]
     static let authKeys = ["username", "tokenFile", "sshKeyFile", "knownHostsFile", "caFile"]
     static let policyKeys = ["automated", "prune", "allowEmpty", "suspend", "selfHeal"]
@@ -91,6 +95,7 @@ extension Registration {
     static let sourceSecrets = [
         "token": "inline secrets are not allowed; put the token in a file and set auth.tokenFile",
         "password": "inline secrets are not allowed; put the token in a file and set auth.tokenFile",
+        "webhookSecret": "inline secrets are not allowed; put the webhook secret in a file and set webhookSecretFile",
     ]
     static let authSecrets = [
         "token": "inline secrets are not allowed; put the token in a file and set tokenFile",
@@ -254,8 +259,12 @@ extension Registration {
             }
             if let mode, let keys { verify = Verify(mode: mode, publicKeysFile: keys) }
         }
+        var webhookSecret: String?
+        if let n = s["webhookSecretFile"], let text = r.string(n, s.path("webhookSecretFile")) {
+            webhookSecret = secretFileName(text, at: n.mark, s.path("webhookSecretFile"), r)
+        }
         guard let url else { return nil }
-        return Source(repoURL: url, ref: ref, verify: verify, path: folder, auth: auth)
+        return Source(repoURL: url, ref: ref, verify: verify, path: folder, auth: auth, webhookSecretFile: webhookSecret)
     }
 
     private static func decodeAuth(_ node: Node, _ path: String, at anchor: Mark, url: RepositoryURL?, _ r: FieldReader) -> Auth? {

@@ -44,4 +44,29 @@ extension Run {
         }
         return (HTTPTarget(base: target, token: token), target)
     }
+
+    /// `--api-hostname` (repeatable, or comma-separated), `--api-max-streams` and
+    /// `--api-max-streams-per-token`: the streams' budget stays below the connection cap,
+    /// so probes, webhooks and other calls always find a connection.
+    func apiSettings(maxConnections: Int) throws -> (hostnames: [String], streams: StreamBudget) {
+        let names = apiHostname.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        for name in names {
+            if let problem = HostPolicy.nameProblem(name) { throw usage("--api-hostname: \(problem)") }
+        }
+        // Not given: 64, or half the connection cap when that is lower.
+        var total = min(64, max(1, maxConnections / 2))
+        if let apiMaxStreams {
+            guard let given = Int(apiMaxStreams), given >= 1 else {
+                throw usage("--api-max-streams: \"\(apiMaxStreams)\" is not a number of at least 1")
+            }
+            guard given < maxConnections else {
+                throw usage("--api-max-streams \(given) must be below --api-max-connections \(maxConnections): the other calls (probes, webhooks) need connections too")
+            }
+            total = given
+        }
+        guard let perToken = Int(apiMaxStreamsPerToken), perToken >= 1 else {
+            throw usage("--api-max-streams-per-token: \"\(apiMaxStreamsPerToken)\" is not a number of at least 1")
+        }
+        return (names, StreamBudget(total: total, perKey: perToken))
+    }
 }

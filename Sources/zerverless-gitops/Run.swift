@@ -81,6 +81,9 @@ struct Run: AsyncParsableCommand {
     @Option(help: "The most one repository's fetches and fetch cache may take on disk, like 500MiB or 2GiB. Env: ZG_MAX_REPO_SIZE.")
     var maxRepoSize: String = env("ZG_MAX_REPO_SIZE") ?? "2GiB"
 
+    @Option(help: "The most branches and tags one fetch may store in a repository's cache (0: no limit). Env: ZG_MAX_REFS.")
+    var maxRefs: String = env("ZG_MAX_REFS") ?? "10000"
+
     @Option(help: "Registrations the REST API creates in one namespace, at most. Env: ZG_MAX_APPS_PER_NAMESPACE.")
     var maxAppsPerNamespace: String = env("ZG_MAX_APPS_PER_NAMESPACE") ?? "200"
 
@@ -95,6 +98,15 @@ struct Run: AsyncParsableCommand {
 
     @Option(help: "REST connections open at once; more are closed at once. Env: ZG_API_MAX_CONNECTIONS.")
     var apiMaxConnections: String = env("ZG_API_MAX_CONNECTIONS") ?? "512"
+
+    @Option(help: "Event streams (GET /api/gitops/events) open at once, in total, below --api-max-connections; more get 429. Default 64 (at most half of --api-max-connections). Env: ZG_API_MAX_STREAMS.")
+    var apiMaxStreams: String? = env("ZG_API_MAX_STREAMS")
+
+    @Option(help: "Event streams one API token may hold open; more get 429. Env: ZG_API_MAX_STREAMS_PER_TOKEN.")
+    var apiMaxStreamsPerToken: String = env("ZG_API_MAX_STREAMS_PER_TOKEN") ?? "8"
+
+    @Option(help: "A name (NAME, or NAME:PORT) the REST API answers to besides localhost and the --listen address (Host check); repeatable. Env: ZG_API_HOSTNAME (comma-separated).")
+    var apiHostname: [String] = env("ZG_API_HOSTNAME").map { [$0] } ?? []
 
     @Option(help: "PEM bundle of CAs trusted for https repositories (replaces the system store). Env: ZG_CA_FILE.")
     var caFile: String? = env("ZG_CA_FILE")
@@ -172,8 +184,12 @@ struct Run: AsyncParsableCommand {
         guard let maxConnections = Int(apiMaxConnections), maxConnections >= 1 else {
             throw usage("--api-max-connections: \"\(apiMaxConnections)\" is not a number of at least 1")
         }
+        let api = try apiSettings(maxConnections: maxConnections)
         guard let repoSizeLimit = Rules.parseSize(maxRepoSize), repoSizeLimit > 0 else {
             throw usage("--max-repo-size: \"\(maxRepoSize)\" is not a size; write it like 500MiB or 2GiB")
+        }
+        guard let refsLimit = Int(maxRefs), refsLimit >= 0 else {
+            throw usage("--max-refs: \"\(maxRefs)\" is not a number (0 for no limit)")
         }
         guard let appsPerNamespace = Int(maxAppsPerNamespace), appsPerNamespace >= 1 else {
             throw usage("--max-apps-per-namespace: \"\(maxAppsPerNamespace)\" is not a number of at least 1")
@@ -286,6 +302,7 @@ struct Run: AsyncParsableCommand {
                                   allowLocal: allowFileUrls, secrets: SecretsDir(root: secretsDir), defaultPollInterval: poll,
                                   concurrency: workers, headMaxAge: .seconds(headAge), metrics: metrics, logger: logger)
         context.repositorySizeLimit = repoSizeLimit
+        context.maxRefs = refsLimit == 0 ? nil : refsLimit
         context.driftInterval = Double(drift)
         context.shard = sharding.shards > 1 ? sharding.index : nil
         context.driftProbe = (deployTarget as? LocalTarget).map { LocalDriftProbe(target: $0) } ?? (deployTarget as? HTTPTarget).map { HTTPDriftProbe(target: $0) }
@@ -316,6 +333,8 @@ struct Run: AsyncParsableCommand {
                                 },
                                 readiness: readiness, secrets: SecretsDir(root: secretsDir))
             facade.maxAppsPerNamespace = appsPerNamespace
+            facade.hosts = HostPolicy(listenHost: host, names: api.hostnames)
+            facade.streams = api.streams
             var httpLogger = Logger(label: "zerverless-gitops.http")
             httpLogger.logLevel = .warning
             let connectionGuard = ConnectionGuard(limits: connectionLimits)

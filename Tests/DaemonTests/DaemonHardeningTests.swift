@@ -166,7 +166,7 @@ func httpStatus(port: Int, path: String) -> Int? {
     addr.sin_port = in_port_t(UInt16(port).bigEndian)
     let ok = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
     guard ok == 0 else { return nil }
-    let request = "GET \(path) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
     guard request.withCString({ send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }) > 0 else { return nil }
     var buffer = [UInt8](repeating: 0, count: 512)
     let n = recv(fd, &buffer, buffer.count, 0)

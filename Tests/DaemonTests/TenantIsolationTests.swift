@@ -39,6 +39,7 @@ import TestSupport
             var request = HTTPClientRequest(url: "\(base)/secrets/\(namespace)/\(file)")
             request.method = .PUT
             request.headers.add(name: "Authorization", value: "Bearer \(token)")
+            request.headers.add(name: "Content-Type", value: "application/octet-stream")
             request.body = .bytes(ByteBuffer(bytes: bytes))
             return Int(try await HTTPClient.shared.execute(request, timeout: .seconds(30)).status.code)
         }

@@ -26,7 +26,7 @@ import TestSupport
     /// The facade's counters (swift-metrics), recorded by MetricsTestKit.
     let metrics = TestMetrics()
 
-    func app(tokens: String? = nil) throws -> Application<RouterResponder<BasicRequestContext>> {
+    func app(tokens: String? = nil) throws -> Application<RouterResponder<FacadeContext>> {
         var apiTokens: APITokens?
         if let tokens { apiTokens = try APITokens(file: try dir.write("tokens", tokens)) }
         let secretFile = try dir.write("webhook.secret", secret + "\n")
@@ -77,16 +77,16 @@ import TestSupport
             #expect(FileManager.default.fileExists(atPath: apps + "/other.yaml"))
             // Registering outside its namespaces: 403; inside: 201.
             let outside = #"{"name": "x", "namespace": "secret", "source": {"repoURL": "https://h/o/x"}}"#
-            try await client.execute(uri: base, method: .post, headers: [.authorization: "Bearer \(webToken)"], body: ByteBuffer(string: outside)) {
+            try await client.execute(uri: base, method: .post, headers: [.authorization: "Bearer \(webToken)", .contentType: "application/json"], body: ByteBuffer(string: outside)) {
                 #expect($0.status == .forbidden)
             }
             let inside = #"{"name": "x", "namespace": "docs", "source": {"repoURL": "https://h/o/x"}}"#
-            try await client.execute(uri: base, method: .post, headers: [.authorization: "Bearer \(webToken)"], body: ByteBuffer(string: inside)) {
+            try await client.execute(uri: base, method: .post, headers: [.authorization: "Bearer \(webToken)", .contentType: "application/json"], body: ByteBuffer(string: inside)) {
                 #expect($0.status == .created)
             }
             // Taking over another namespace's application by PUT: 403.
             let takeover = #"{"name": "other", "namespace": "web", "source": {"repoURL": "https://h/o/x"}}"#
-            try await client.execute(uri: base + "/other", method: .put, headers: [.authorization: "Bearer \(webToken)"], body: ByteBuffer(string: takeover)) {
+            try await client.execute(uri: base + "/other", method: .put, headers: [.authorization: "Bearer \(webToken)", .contentType: "application/json"], body: ByteBuffer(string: takeover)) {
                 #expect($0.status == .forbidden)
             }
             // The admin token sees everything.
@@ -121,7 +121,10 @@ import TestSupport
                                                                          HTTPField.Name("X-GitHub-Event")!: "push"],
                                      body: ByteBuffer(string: Self.githubPush)) { response in
                 #expect(response.status == .accepted)
-                #expect(object(response.body)["triggered"] as? [String] == ["a", "b"])
+                // The operator's secret: a count, no names (it is handed to every forge).
+                #expect(object(response.body)["count"] as? Int == 2)
+                #expect(object(response.body)["triggered"] as? [String] == [])
+                #expect(!String(buffer: response.body).contains("\"a\""))
             }
             #expect(FileManager.default.fileExists(atPath: layout.requestFile("a")))
             #expect(FileManager.default.fileExists(atPath: layout.requestFile("b")))
@@ -145,18 +148,20 @@ import TestSupport
             let gitlab = #"{"ref": "refs/heads/dev", "project": {"git_http_url": "https://github.com/myuser/my-repo.git"}}"#
             try await client.execute(uri: hook, method: .post, headers: [HTTPField.Name("X-Gitlab-Token")!: secret, HTTPField.Name("X-Gitlab-Event")!: "Push Hook"],
                                      body: ByteBuffer(string: gitlab)) { response in
-                #expect(object(response.body)["triggered"] as? [String] == ["c"])
+                #expect(object(response.body)["count"] as? Int == 1)
             }
+            #expect(FileManager.default.fileExists(atPath: layout.requestFile("c")))
             try await client.execute(uri: hook, method: .post, headers: [HTTPField.Name("X-Gitea-Signature")!: hmac(Self.githubPush), HTTPField.Name("X-Gitea-Event")!: "push"],
                                      body: ByteBuffer(string: Self.githubPush)) { response in
                 #expect(object(response.body)["provider"] as? String == "gitea")
-                #expect(object(response.body)["triggered"] as? [String] == ["a", "b"])
+                #expect(object(response.body)["count"] as? Int == 2)
             }
             let generic = #"{"repoURL": "https://github.com/myuser/other", "branch": "main"}"#
             try await client.execute(uri: hook, method: .post, headers: [HTTPField.Name("X-Zerverless-Signature")!: "sha256=" + hmac(generic)],
                                      body: ByteBuffer(string: generic)) { response in
-                #expect(object(response.body)["triggered"] as? [String] == ["d"])
+                #expect(object(response.body)["count"] as? Int == 1)
             }
+            #expect(FileManager.default.fileExists(atPath: layout.requestFile("d")))
             // A ping: acknowledged, nothing triggered.
             let ping = #"{"zen": "hi", "repository": {"clone_url": "https://github.com/myuser/my-repo.git"}}"#
             try await client.execute(uri: hook, method: .post, headers: [HTTPField.Name("X-Hub-Signature-256")!: "sha256=" + hmac(ping), HTTPField.Name("X-GitHub-Event")!: "ping"],
@@ -185,9 +190,10 @@ import TestSupport
                                      body: ByteBuffer(string: push)) { response in
                 #expect(response.status == .accepted)
                 #expect(object(response.body)["tag"] as? String == "v1.0.0")
-                #expect(object(response.body)["triggered"] as? [String] == ["pinned-tag", "ranged"])
+                #expect(object(response.body)["count"] as? Int == 2)
             }
             #expect(SyncRequests(layout: layout).kind("ranged") == .webhook)
+            #expect(SyncRequests(layout: layout).kind("pinned-tag") == .webhook)
             #expect(!FileManager.default.fileExists(atPath: layout.requestFile("branchy")))
         }
     }

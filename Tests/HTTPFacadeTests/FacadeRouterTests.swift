@@ -12,7 +12,7 @@ import TestSupport
     let dir: TempDir
     let apps: String
     let layout: StateLayout
-    let app: Application<RouterResponder<BasicRequestContext>>
+    let app: Application<RouterResponder<FacadeContext>>
 
     init() throws {
         dir = try TempDir("zg-facade")
@@ -34,13 +34,15 @@ import TestSupport
         }
         """
 
+    static let json: HTTPFields = [.contentType: "application/json"]
+
     func object(_ buffer: ByteBuffer) -> [String: Any] {
         (try? JSONSerialization.jsonObject(with: Data(buffer: buffer))) as? [String: Any] ?? [:]
     }
 
     @Test func postWritesTheRegistrationFileAndAnswersItsStatus() async throws {
         try await app.test(.router) { client in
-            try await client.execute(uri: "/api/gitops/applications", method: .post, body: ByteBuffer(string: Self.designBody)) { response in
+            try await client.execute(uri: "/api/gitops/applications", method: .post, headers: Self.json, body: ByteBuffer(string: Self.designBody)) { response in
                 #expect(response.status == .created)
                 let doc = object(response.body)
                 #expect(doc["name"] as? String == "my-app")
@@ -53,7 +55,7 @@ import TestSupport
             let validated = try run(Build.binary, ["validate", apps + "/my-app.yaml"])
             #expect(validated.status == 0, "\(validated.stdout)\(validated.stderr)")
             // Again: 409.
-            try await client.execute(uri: "/api/gitops/applications", method: .post, body: ByteBuffer(string: Self.designBody)) { response in
+            try await client.execute(uri: "/api/gitops/applications", method: .post, headers: Self.json, body: ByteBuffer(string: Self.designBody)) { response in
                 #expect(response.status == .conflict)
                 #expect((object(response.body)["error"] as? String)?.contains("use PUT") == true)
             }
@@ -63,7 +65,7 @@ import TestSupport
     @Test func invalidBodiesAreRefusedWithEveryDiagnostic() async throws {
         try await app.test(.router) { client in
             let bad = #"{"name": "My_App", "namespace": "myuser", "source": {"repoURL": "https://h/o/r", "auth": {"token": "s3cret"}}, "pollInterval": "soon"}"#
-            try await client.execute(uri: "/api/gitops/applications", method: .post, body: ByteBuffer(string: bad)) { response in
+            try await client.execute(uri: "/api/gitops/applications", method: .post, headers: Self.json, body: ByteBuffer(string: bad)) { response in
                 #expect(response.status == .badRequest)
                 let doc = object(response.body)
                 #expect(doc["error"] as? String == "invalid registration")
@@ -76,11 +78,11 @@ import TestSupport
             #expect((try FileManager.default.contentsOfDirectory(atPath: apps)).isEmpty)
             // Over 64 KiB: 413.
             let huge = String(repeating: " ", count: 70_000) + Self.designBody
-            try await client.execute(uri: "/api/gitops/applications", method: .post, body: ByteBuffer(string: huge)) { response in
+            try await client.execute(uri: "/api/gitops/applications", method: .post, headers: Self.json, body: ByteBuffer(string: huge)) { response in
                 #expect(response.status == .contentTooLarge)
             }
             // Not YAML at all.
-            try await client.execute(uri: "/api/gitops/applications", method: .post, body: ByteBuffer(string: "{{{")) { response in
+            try await client.execute(uri: "/api/gitops/applications", method: .post, headers: Self.json, body: ByteBuffer(string: "{{{")) { response in
                 #expect(response.status == .badRequest)
             }
         }
@@ -91,17 +93,17 @@ import TestSupport
         try Data(Self.designBody.utf8).write(to: URL(fileURLWithPath: apps + "/by-hand.yaml"))
         try await app.test(.router) { client in
             let body = Self.designBody.replacingOccurrences(of: "\"main\"", with: "\"dev\"")
-            try await client.execute(uri: "/api/gitops/applications/my-app", method: .put, body: ByteBuffer(string: body)) { response in
+            try await client.execute(uri: "/api/gitops/applications/my-app", method: .put, headers: Self.json, body: ByteBuffer(string: body)) { response in
                 #expect(response.status == .ok)
             }
             #expect(try String(contentsOfFile: apps + "/by-hand.yaml", encoding: .utf8).contains("\"dev\""))
             #expect(!FileManager.default.fileExists(atPath: apps + "/my-app.yaml"))
             // The path's name must be the body's.
-            try await client.execute(uri: "/api/gitops/applications/other", method: .put, body: ByteBuffer(string: body)) { response in
+            try await client.execute(uri: "/api/gitops/applications/other", method: .put, headers: Self.json, body: ByteBuffer(string: body)) { response in
                 #expect(response.status == .badRequest)
             }
             let fresh = Self.designBody.replacingOccurrences(of: "my-app", with: "new-app")
-            try await client.execute(uri: "/api/gitops/applications/new-app", method: .put, body: ByteBuffer(string: fresh)) { response in
+            try await client.execute(uri: "/api/gitops/applications/new-app", method: .put, headers: Self.json, body: ByteBuffer(string: fresh)) { response in
                 #expect(response.status == .created)
             }
             #expect(FileManager.default.fileExists(atPath: apps + "/new-app.yaml"))

@@ -213,6 +213,32 @@ let registrationCases: [Case] = [
         """, [
             "apps.d/t.yaml:5:21: error: source.auth.tokenFile: \"../other/a.token\" climbs out of the namespace's secrets folder with '..'; secret files come from SECRETS_DIR/NAMESPACE/ only",
         ]),
+    Case("an application's own webhook secret (both forms)", .registration, header + """
+        spec:
+          source:
+            repoURL: https://github.com/myuser/my-repo
+            webhookSecretFile: hooks/github.secret
+        """),
+    Case("webhookSecretFile in the flat form", nil, """
+        name: a
+        namespace: b
+        source: {repoURL: "https://h/o/r", webhookSecretFile: hook.secret}
+        """),
+    Case("webhookSecretFile climbing out of the secrets folder", .registration, header + """
+        spec:
+          source:
+            repoURL: https://github.com/myuser/my-repo
+            webhookSecretFile: ../bob/hook.secret
+        """, [
+            "apps.d/t.yaml:9:24: error: spec.source.webhookSecretFile: \"../bob/hook.secret\" climbs out of the namespace's secrets folder with '..'; secret files come from SECRETS_DIR/NAMESPACE/ only",
+        ]),
+    Case("an inline webhook secret is refused", nil, """
+        name: a
+        namespace: b
+        source: {repoURL: "https://h/o/r", webhookSecret: abc}
+        """, [
+            "apps.d/t.yaml:3:36: error: source.webhookSecret: inline secrets are not allowed; put the webhook secret in a file and set webhookSecretFile",
+        ]),
     Case("ssh key on an https url", nil, """
         name: a
         namespace: b
