@@ -39,6 +39,9 @@ public struct SyncRunner: Sendable {
         var previousCommit: String?
         /// A real sync of a commit began (a forge status is due at the end).
         var began = false
+        /// A forced sync of the commit already synced: the forge already says success, and
+        /// a `sync` request or webhook per second must not queue two statuses each.
+        var resync = false
         var name: String { registration.name }
     }
 
@@ -134,7 +137,10 @@ public struct SyncRunner: Sendable {
         look.status.beginSync(head, at: look.startedAt)
         await write(look.status)
         look.began = true
-        await context.notifications.commitStatus(registration, state: "pending", event: event(look, kind: "syncing", commit: head))
+        look.resync = head == look.previousCommit && previousPhase == .synced
+        if !look.resync {
+            await context.notifications.commitStatus(registration, state: "pending", event: event(look, kind: "syncing", commit: head))
+        }
         let counting = CountingTarget(context.target)
         let outcome: SyncEngine.Outcome
         do throws(GitError) {
@@ -280,7 +286,7 @@ public struct SyncRunner: Sendable {
                                              identity: [status.rawValue, commit ?? "", look.previousResult ?? "",
                                                         look.previousAttempt.map { "\($0.timeIntervalSince1970)" } ?? ""])
         }
-        if look.began, let commit {
+        if look.began, let commit, !(look.resync && status == .synced) {
             await context.notifications.commitStatus(look.registration, state: status == .synced ? "success" : "failure",
                                                      event: event(look, kind: status.rawValue, commit: commit))
         }

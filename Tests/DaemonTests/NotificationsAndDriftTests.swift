@@ -116,6 +116,16 @@ import TestSupport
         #expect(slack.requests.count == 1, "on: [invalid, error] filters the rest")
         #expect(github.requests.map { $0.json?["state"] as? String ?? "?" } == ["pending", "success", "pending", "failure", "pending", "success"])
 
+        // Forced syncs of the commit already synced (a `sync` request each): the forge
+        // already says success; nothing more is queued for it.
+        for _ in 0..<3 {
+            let attempts = d.attempts("site").count
+            #expect(try w.cli(["sync", "site"]).status == 0)
+            try waitUntil(timeout: .seconds(30), "the forced sync") { d.attempts("site").count > attempts }
+        }
+        #expect(github.requests.count == 6, "\(github.requests.map { $0.json?["state"] as? String ?? "?" })")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: w.stateDir + "/outbox")) ?? []).filter { $0.hasSuffix(".json") }.isEmpty)
+
         // Deleted: one more delivery, then the outbox is empty.
         try FileManager.default.removeItem(atPath: w.app("site.yaml"))
         try waitUntil(timeout: .seconds(30), "the deleted event") { hook.requests.count >= 4 }
