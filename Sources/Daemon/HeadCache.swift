@@ -37,9 +37,14 @@ public final class HeadCache: Sendable {
         let auth = source.auth
         let inURL = source.repoURL.password.map { Array(Insecure.SHA1.hash(data: Array($0.utf8))).map { String(format: "%02x", $0) }.joined() } ?? ""
         // Without credentials the answer is what the daemon's host may see, the same for
-        // every tenant: shared across namespaces (a public monorepo costs one lookup).
-        let credentialed = auth?.tokenFile != nil || auth?.sshKeyFile != nil || source.repoURL.user != nil || source.repoURL.password != nil
-        return [credentialed ? registration.namespace : "", source.repoURL.cacheKey, source.repoURL.user ?? "", inURL, source.ref.description, auth?.username ?? "",
+        // every tenant: shared across namespaces (a public monorepo costs one lookup). A CA
+        // or known-hosts file vouches for the server: it is a namespace's file too.
+        let credentialed = auth?.tokenFile != nil || auth?.sshKeyFile != nil || auth?.caFile != nil || auth?.knownHostsFile != nil
+            || source.repoURL.user != nil || source.repoURL.password != nil
+        // The URL as written (credentials redacted), not the fetch cache's normalized key:
+        // `/r` and `/r.git` may be two repositories on one server, and an answer for one
+        // is not the other's.
+        return [credentialed ? registration.namespace : "", source.repoURL.redacted, source.repoURL.user ?? "", inURL, source.ref.description, auth?.username ?? "",
                 auth?.tokenFile ?? "", auth?.sshKeyFile ?? "", auth?.knownHostsFile ?? "", auth?.caFile ?? ""].joined(separator: "\u{0}")
     }
 

@@ -1,5 +1,6 @@
 @testable import Daemon
 import Foundation
+import Manifest
 import GitSource
 import Synchronization
 import Testing
@@ -54,5 +55,27 @@ import Testing
         _ = try await off.head("k", fresh: false, lookup: counter.lookup("a"))
         _ = try await off.head("k", fresh: false, lookup: counter.lookup("b"))
         #expect(counter.calls.withLock { $0 } == 4)
+    }
+}
+
+/// Which lookups may share an answer (issue 22's review): the URL as written, and the
+/// namespace whenever a file of the namespace's secrets vouches for the server.
+@Suite struct HeadCacheKeyTests {
+    func registration(_ namespace: String, _ url: String, auth: String = "") -> Registration {
+        let text = "apiVersion: zerverless.io/v1\nkind: Application\nmetadata: {name: app, namespace: \(namespace)}\nspec:\n  source:\n    repoURL: \"\(url)\"\n\(auth)"
+        guard case .success(let r) = Validator.registration(Array(text.utf8), file: "app.yaml") else { fatalError("invalid: \(text)") }
+        return r
+    }
+
+    @Test func twoSpellingsThatMayBeTwoRepositoriesDoNotShare() {
+        #expect(HeadCache.key(registration("a", "git://h/r")) != HeadCache.key(registration("b", "git://h/r.git")))
+        #expect(HeadCache.key(registration("a", "git://h/r.git")) == HeadCache.key(registration("b", "git://h/r.git")), "public: shared")
+    }
+
+    @Test func aCAOrKnownHostsFileMakesTheAnswerTheNamespaces() {
+        let ca = "    auth: {caFile: ca.pem}\n"
+        #expect(HeadCache.key(registration("a", "https://h/r", auth: ca)) != HeadCache.key(registration("b", "https://h/r", auth: ca)))
+        let hosts = "    auth: {knownHostsFile: known_hosts}\n"
+        #expect(HeadCache.key(registration("a", "git@h:r", auth: hosts)) != HeadCache.key(registration("b", "git@h:r", auth: hosts)))
     }
 }
