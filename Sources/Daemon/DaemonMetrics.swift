@@ -41,6 +41,12 @@ public struct DaemonMetrics: Sendable {
             .recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
     }
 
+    /// The state dir was removed or replaced under the daemon (it exits 1 once its running
+    /// looks end).
+    public func stateDirLost() {
+        Gauge(label: "zerverless_gitops_state_dir_lost", factory: factory).record(1)
+    }
+
     /// The help text of every series above (swift-metrics has no place for it).
     public static let help: [String: String] = [
         "zerverless_gitops_syncs_total": "Looks at applications, by application, namespace and result (synced, unchanged, error, invalid, suspended).",
@@ -51,6 +57,7 @@ public struct DaemonMetrics: Sendable {
         "zerverless_gitops_webhook_deliveries_total": "Webhook deliveries, by provider and result.",
         "zerverless_gitops_notifications_total": "Notification delivery attempts from the outbox, by endpoint kind (generic, slack, operator, github, gitea, gitlab) and result (delivered, failed, dropped).",
         "zerverless_gitops_notifications_pending": "Notification deliveries waiting in the outbox (undelivered, at most 24 h old).",
+        "zerverless_gitops_state_dir_lost": "1 when the state dir was removed or replaced under the daemon (it stops syncing and exits 1).",
     ]
 
     /// The Prometheus exposition with a `# HELP` line before each `# TYPE` line of a series

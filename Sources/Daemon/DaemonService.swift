@@ -26,9 +26,12 @@ public struct DaemonService: Service {
         // Trapped before anything runs: SIGHUP (logrotate, `systemctl reload`) must never
         // end the process.
         let hangups = await UnixSignalsSequence(trapping: .sighup)
-        await withGracefulShutdownHandler {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { await supervisor.run() }
+        try await withGracefulShutdownHandler {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    await supervisor.run()
+                    if let lost = await supervisor.lostStateDir { throw StateDirLost(problem: lost) }
+                }
                 group.addTask {
                     for await _ in hangups {
                         logger.info("SIGHUP: reloading the apps dir and the API tokens")
@@ -36,11 +39,18 @@ public struct DaemonService: Service {
                         await supervisor.reload()
                     }
                 }
-                await group.next()
-                group.cancelAll()
+                defer { group.cancelAll() }
+                try await group.next()
             }
         } onGracefulShutdown: {
             supervisor.stop()
         }
     }
+}
+
+/// The daemon's state dir was removed or replaced under it: the process ends with this
+/// error (exit 1) so that its supervisor (systemd, Kubernetes) starts it over.
+public struct StateDirLost: Error, CustomStringConvertible {
+    public let problem: String
+    public var description: String { "\(problem) under the running daemon; restart it to start over from what the state dir holds now" }
 }

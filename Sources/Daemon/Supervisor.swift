@@ -22,6 +22,9 @@ public actor Supervisor {
         public var shardIndex = 0
         /// How long an application's lease lasts unless renewed (shards > 1).
         public var leaseDuration: Double = 60
+        /// Why the state dir no longer belongs to this daemon (removed or replaced under
+        /// it: the daemon lock went with it), checked every few seconds; nil: never lost.
+        public var stateDirLost: (@Sendable () -> String?)?
 
         public init(appsDir: String, scheduler: Scheduler.Configuration = Scheduler.Configuration(), rescanInterval: Double = 30,
                     debounce: Double = 0.05) {
@@ -70,6 +73,9 @@ public actor Supervisor {
     var stuckRequests: [String: SyncRequests.Identity] = [:]
     /// The foreign lease last said to block each application (logged once each).
     var blockedBy: [String: Lease] = [:]
+    /// The state dir was lost under the daemon: why. The loop stops; the daemon exits 1.
+    public private(set) var lostStateDir: String?
+    var nextStateCheck = Date.distantPast
 
     var logger: Logger { runner.context.logger }
     var layout: StateLayout { runner.context.layout }
@@ -113,6 +119,13 @@ public actor Supervisor {
         let driftInterval = runner.context.driftInterval
         if driftInterval > 0 { nextDrift = now().addingTimeInterval(driftInterval) }
         while !wakeup.stopping {
+            if let check = configuration.stateDirLost, nextStateCheck <= now() {
+                nextStateCheck = now().addingTimeInterval(2)
+                if let problem = check() {
+                    stateDirLost(problem)
+                    break
+                }
+            }
             if leases != nil, nextRenewal.map({ $0 <= now() }) ?? true {
                 renewLeases()
                 nextRenewal = now().addingTimeInterval(configuration.leaseDuration / 3)
@@ -133,7 +146,8 @@ public actor Supervisor {
                 await rescanAll(startup: false)
             }
             for launch in scheduler.next(now: now()) { start(launch) }
-            let next = [scanDue, nextRescan, nextDrift, nextRenewal, scheduler.wake(now: now())].compactMap { $0 }.min()
+            let stateCheck = configuration.stateDirLost == nil ? nil : nextStateCheck
+            let next = [scanDue, nextRescan, nextDrift, nextRenewal, stateCheck, scheduler.wake(now: now())].compactMap { $0 }.min()
             let timeout = next.map { max(0.001, $0.timeIntervalSince(now())) }
             await wakeup.wait(timeout: timeout.map { .milliseconds(Int64($0 * 1000)) })
         }
@@ -149,6 +163,22 @@ public actor Supervisor {
             for name in scheduler.names { leases.release(name) }
         }
         logger.info("stopped")
+    }
+
+    /// The state dir was removed or replaced under the daemon: its lock, pins, inventories
+    /// and histories went with it. Acting on what this process still remembers of them
+    /// (or on a second daemon's new lock in a new folder) would deploy by a state nobody
+    /// can see. So: said at error level, `/readyz` fails, no new looks; the daemon exits 1
+    /// once the running ones end, and its restart starts from what the state dir holds
+    /// then (see the README).
+    func stateDirLost(_ problem: String) {
+        lostStateDir = problem
+        let message = "\(problem) under the running daemon: its lock, pins, inventories and histories went with it; no new syncs, the daemon exits 1 and starts over from what the state dir holds when restarted (what was deployed stays deployed)"
+        readiness.fail(message)
+        // Pins this process knew of that are gone with the dir: said, never acted on.
+        let lostPins = apps.keys.filter { apps[$0]?.memo?.status.pinned != nil && layout.readPin($0) == nil }.sorted()
+        logger.critical("\(message)", metadata: ["state_dir": "\(layout.root)", "lost_pins": "\(lostPins.joined(separator: ","))"])
+        runner.context.metrics.stateDirLost()
     }
 
     /// The state dir's folders, and what a crash left between a temporary file's creation

@@ -6,6 +6,11 @@ import Foundation
 public final class DaemonLock: Sendable {
     private let fd: Int32
     public let path: String
+    public let root: String
+    /// The identities (device, inode) of the state dir and of the lock file when the lock
+    /// was taken: a dir deleted or replaced under the daemon takes its lock with it.
+    private let rootIdentity: FileIdentity
+    private let fileIdentity: FileIdentity
 
     /// Takes the lock, or throws naming its holder.
     public init(layout: StateLayout, shard: Int = 0) throws(StateError) {
@@ -36,10 +41,41 @@ public final class DaemonLock: Sendable {
         ftruncate(fd, 0)
         _ = text.withCString { pwrite(fd, $0, strlen($0), 0) }
         self.fd = fd
+        root = layout.root
+        rootIdentity = FileIdentity(path: layout.root) ?? FileIdentity(device: 0, inode: 0)
+        fileIdentity = FileIdentity(path: path) ?? FileIdentity(device: 0, inode: 0)
+    }
+
+    /// Why the lock no longer guards the state dir (the dir or the lock file was removed
+    /// or replaced under the daemon), or nil while it does. Two `stat` calls.
+    public func lost() -> String? {
+        guard let now = FileIdentity(path: root) else { return "the state dir \(root) was removed" }
+        if now != rootIdentity { return "the state dir \(root) was replaced (another folder is at its path now)" }
+        guard let lock = FileIdentity(path: path) else { return "the daemon lock \(path) was removed" }
+        if lock != fileIdentity { return "the daemon lock \(path) was replaced" }
+        return nil
     }
 
     deinit {
         flock(fd, LOCK_UN)
         close(fd)
+    }
+}
+
+/// A file's device and inode, as `stat` (following links) reports them.
+struct FileIdentity: Sendable, Equatable {
+    var device: UInt64
+    var inode: UInt64
+
+    init(device: UInt64, inode: UInt64) {
+        self.device = device
+        self.inode = inode
+    }
+
+    init?(path: String) {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        device = UInt64(st.st_dev)
+        inode = UInt64(st.st_ino)
     }
 }

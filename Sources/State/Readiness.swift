@@ -1,10 +1,17 @@
 import Synchronization
 
-/// `/readyz`'s flag: the daemon has read the apps dir a first time.
+/// `/readyz`'s flags: the daemon has read the apps dir a first time; nothing has happened
+/// that keeps it from working (its state dir lost under it).
 public final class Readiness: Sendable {
     private let scanned = Atomic<Bool>(false)
+    private let failure = Mutex<String?>(nil)
 
     public init() {}
+
+    /// What keeps the daemon from working, if anything.
+    public var problem: String? { failure.withLock { $0 } }
+
+    public func fail(_ problem: String) { failure.withLock { $0 = problem } }
 
     public var firstScanDone: Bool { scanned.load(ordering: .acquiring) }
 

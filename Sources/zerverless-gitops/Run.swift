@@ -313,9 +313,9 @@ struct Run: AsyncParsableCommand {
         context.notifications = Notifications(layout: layout, notifier: notifier, operatorEndpoint: notifyUrl != nil, logger: logger)
         let scheduling = Scheduler.Configuration(looks: max(32, 4 * workers), namespaceLooks: 4, removalGrace: Double(grace),
                                                  policy: SchedulePolicy(retryMin: Double(retry)), defaultPollInterval: Double(poll))
-        let supervisor = Supervisor(
-            configuration: supervisorConfiguration(scheduling, rescan: rescan, sharding: sharding),
-            runner: SyncRunner(context: context), readiness: readiness)
+        var supervising = supervisorConfiguration(scheduling, rescan: rescan, sharding: sharding)
+        supervising.stateDirLost = { daemonLock.lost() }
+        let supervisor = Supervisor(configuration: supervising, runner: SyncRunner(context: context), readiness: readiness)
         let reloadTokens = tokens
         var services: [any Service] = [DaemonService(supervisor: supervisor, logger: logger, onReload: { reloadTokens?.reload() }),
                                        NotifierService(notifier: notifier)]

@@ -55,4 +55,33 @@ import TestSupport
         #expect(d.log.components(separatedBy: "cannot remove a handled sync request").count == 2, "said once")
         #expect(d.log.contains("site.sync"))
     }
+
+    /// The state dir removed or replaced under a running daemon: said at once, no more
+    /// syncs, exit 1 (the lock went with the folder: a second daemon on the new folder
+    /// would have deployed beside it); a restart starts over from the folder there now.
+    @Test(arguments: ["removed", "replaced"])
+    func aStateDirLostUnderTheDaemonIsSaidAndTheDaemonStops(_ how: String) throws {
+        let w = try World("lost-state-\(how)")
+        let repo = try GitRepo(root: w.reposDir, name: "site", files: siteFiles(namespace: "web"))
+        try w.write("site.yaml", registration("site", namespace: "web", url: w.url("site", port: try w.serve()), poll: "1s"))
+        let d = try w.daemon()
+        try d.waitFor("site", "synced", commit: try repo.head(), timeout: .seconds(60))
+        if how == "removed" {
+            try FileManager.default.removeItem(atPath: w.stateDir)
+        } else {
+            try FileManager.default.moveItem(atPath: w.stateDir, toPath: w.stateDir + ".old")
+            try FileManager.default.createDirectory(atPath: w.stateDir, withIntermediateDirectories: false)
+        }
+        try waitUntil(timeout: .seconds(30), "the daemon to exit") { d.exited() != nil }
+        #expect(d.exited() == 1)
+        // Removed: a status write racing the check may have made the folder again, which
+        // is then "replaced" (the lock is gone either way).
+        #expect(d.log.contains("the state dir \(w.stateDir) was \(how)") || (how == "removed" && d.log.contains("the state dir \(w.stateDir) was replaced")),
+                "\(d.log.suffix(2000))")
+        #expect(d.log.contains("no new syncs, the daemon exits 1"))
+        // Restarted: it takes the lock in the folder there now and syncs into it.
+        try? FileManager.default.createDirectory(atPath: w.stateDir, withIntermediateDirectories: false)
+        let again = try w.daemon(log: "again.log")
+        try again.waitFor("site", "synced", commit: try repo.head(), timeout: .seconds(60))
+    }
 }
