@@ -5,6 +5,7 @@ import Logging
 import Manifest
 import State
 import Sync
+import Synchronization
 
 /// What the daemon's looks share: where the state is, how to reach repositories, where
 /// to deploy, and the pools and locks that keep them fair and off the cooperative threads.
@@ -50,6 +51,11 @@ public struct SyncContext: Sendable {
     public var shard: Int?
     /// `--drift-interval` in seconds (0: no drift passes).
     public var driftInterval: Double = 600
+    /// `/readyz`: a failed write into the state dir (a full disk) is reported there.
+    public var readiness: Readiness?
+    /// Status documents that could not be written (when, why), per application: the next
+    /// one written says so.
+    public let unwritten = UnwrittenStatuses()
 
     public init(layout: StateLayout, target: any DeployTarget, targetID: String, limits: SyncLimits = SyncLimits(),
                 checker: CodeChecker? = nil, builder: (any ImageBuilder)? = nil, gitTimeout: Duration = .seconds(60),
@@ -121,4 +127,25 @@ public struct SyncResult: Sendable {
 public struct SyncMemo: Sendable {
     public var status: StatusDocument
     public var history: SyncHistory
+}
+
+/// The status writes that failed, per application, until one succeeds.
+public final class UnwrittenStatuses: Sendable {
+    private let state = Mutex<[String: (since: Date, error: String)]>([:])
+
+    public init() {}
+
+    func failed(_ name: String, at time: Date, _ error: String) {
+        state.withLock { if $0[name] == nil { $0[name] = (time, error) } }
+    }
+
+    /// The first failure since the last status of `name` that ended a look was written;
+    /// forgotten with `consume` (that status is being written now).
+    func take(_ name: String, consume: Bool) -> (since: Date, error: String)? {
+        state.withLock { consume ? $0.removeValue(forKey: name) : $0[name] }
+    }
+
+    func restore(_ name: String, _ failure: (since: Date, error: String)) {
+        state.withLock { if $0[name] == nil { $0[name] = failure } }
+    }
 }

@@ -297,6 +297,13 @@ public struct SyncRunner: Sendable {
     func write(_ document: StatusDocument, durable: Bool = true) async {
         var stamped = document
         stamped.shard = context.shard
+        // Earlier statuses of this app that could not be written (a full disk): this one
+        // says so, since what a reader saw meanwhile (`syncing`) was not the truth.
+        let unwritten = context.unwritten.take(document.name, consume: document.status != .syncing && document.status != .pending)
+        if let unwritten {
+            let note = "earlier status updates could not be written since \(SyncHistory.timestamp(unwritten.since)): \(unwritten.error)"
+            stamped.message = stamped.message.map { "\($0) (\(note))" } ?? note
+        }
         let status = stamped
         let layout = self.layout
         do {
@@ -307,8 +314,11 @@ public struct SyncRunner: Sendable {
                 // (an unchanged poll of 10,000 applications does nothing else).
                 try layout.writeStatus(status, durable: false)
             }
+            context.readiness?.stateWrite(failed: nil)
         } catch {
             logger.error("cannot write the status", metadata: ["app": "\(status.name)", "error": "\(error)"])
+            context.unwritten.restore(status.name, unwritten ?? (context.now(), "\(error)"))
+            context.readiness?.stateWrite(failed: "the state dir \(layout.root) cannot be written: \(error)")
         }
     }
 

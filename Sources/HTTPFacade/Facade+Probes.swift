@@ -9,6 +9,7 @@ extension Facade {
         var problems: [String] = []
         if let readiness, !readiness.firstScanDone { problems.append("the first read of the apps dir is not done") }
         if let problem = readiness?.problem { problems.append(problem) }
+        if let problem = readiness?.writeProblem { problems.append(problem) }
         if let dir = opendir(appsDir) { closedir(dir) } else { problems.append("the apps dir \(appsDir) cannot be read") }
         if access(layout.root, W_OK) != 0 { problems.append("the state dir \(layout.root) is not writable") }
         if let problem = tokens?.problem { problems.append("the API tokens file cannot be used, so every API call is refused: \(problem)") }

@@ -13,6 +13,16 @@ public final class Readiness: Sendable {
 
     public func fail(_ problem: String) { failure.withLock { $0 = problem } }
 
+    private let writes = Mutex<String?>(nil)
+
+    /// Why the last write into the state dir failed (a full disk), until one succeeds.
+    public var writeProblem: String? { writes.withLock { $0 } }
+
+    /// A write into the state dir failed (`problem`) or succeeded (nil).
+    public func stateWrite(failed problem: String?) {
+        writes.withLock { if $0 != problem { $0 = problem } }
+    }
+
     public var firstScanDone: Bool { scanned.load(ordering: .acquiring) }
 
     public func markScanned() { scanned.store(true, ordering: .releasing) }

@@ -302,6 +302,7 @@ struct Run: AsyncParsableCommand {
                                   allowLocal: allowFileUrls, secrets: SecretsDir(root: secretsDir), defaultPollInterval: poll,
                                   concurrency: workers, headMaxAge: .seconds(headAge), metrics: metrics, logger: logger)
         context.repositorySizeLimit = repoSizeLimit
+        context.readiness = readiness
         context.maxRefs = refsLimit == 0 ? nil : refsLimit
         context.driftInterval = Double(drift)
         context.shard = sharding.shards > 1 ? sharding.index : nil

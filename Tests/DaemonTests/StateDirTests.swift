@@ -84,4 +84,53 @@ import TestSupport
         let again = try w.daemon(log: "again.log")
         try again.waitFor("site", "synced", commit: try repo.head(), timeout: .seconds(60))
     }
+
+    /// A full state disk: `/readyz` says so (it stayed 200 while statuses stuck at
+    /// `syncing`), and once the disk has room the status says what could not be written.
+    /// The state dir is a 3 MiB tmpfs in a mount namespace of the daemon's own.
+    @Test func aFullStateDiskIsReportedAndTheStatusSaysSoOnceItCan() async throws {
+        let w = try World("full-disk")
+        try FileManager.default.createDirectory(atPath: w.stateDir, withIntermediateDirectories: true)
+        let repo = try GitRepo(root: w.reposDir, name: "site", files: siteFiles(namespace: "web"))
+        try w.write("site.yaml", registration("site", namespace: "web", url: w.url("site", port: try w.serve()), poll: "1s"))
+        let script = "mount -t tmpfs -o size=3m tmpfs \"$ZG_TMPFS\" || exit 97; exec \"$@\""
+        let d = try w.daemon(["--listen", "127.0.0.1:0", "--retry-min", "1s"], environment: ["ZG_TMPFS": w.stateDir],
+                             launcher: ["/usr/bin/unshare", "-m", "/bin/sh", "-c", script, "sh"])
+        // The daemon's view of its state dir (its own mount namespace).
+        let inside = "/proc/\(d.pid)/root\(w.stateDir)"
+        func status() -> [String: Any]? {
+            (try? Data(contentsOf: URL(fileURLWithPath: inside + "/apps/site/status.json")))
+                .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+        }
+        let first = try repo.head()
+        try waitUntil(timeout: .seconds(60), "the first sync") { status()?["status"] as? String == "synced" }
+        let base = "http://127.0.0.1:\(try listeningPort(d))"
+        #expect(try await call(.GET, base + "/readyz").0 == 200)
+
+        // Fill the disk, then push: nothing can be written.
+        let fill = try run("/bin/dd", ["if=/dev/zero", "of=\(inside)/fill", "bs=64k"])
+        #expect(fill.stderr.contains("No space left"), "\(fill.stderr)")
+        let second = try repo.commit(siteFiles(namespace: "web", index: "second\n"), message: "second")
+        var ready: (Int, [String: Any]) = (0, [:])
+        // Polled (a condition with a deadline of 30 s).
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            ready = try await call(.GET, base + "/readyz")
+            if ready.0 == 503 { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(ready.0 == 503)
+        let problems = (ready.1["problems"] as? [String]) ?? []
+        #expect(problems.contains { $0.contains("cannot be written") && $0.contains("No space left") }, "\(problems)")
+        #expect(status()?["source"].flatMap { ($0 as? [String: Any])?["commit"] as? String } == first)
+
+        // Room again: synced, and the status says what it could not write meanwhile.
+        try FileManager.default.removeItem(atPath: inside + "/fill")
+        try waitUntil(timeout: .seconds(60), "the sync after the disk has room") {
+            (status()?["source"] as? [String: Any])?["commit"] as? String == second && status()?["status"] as? String == "synced"
+        }
+        let message = status()?["message"] as? String ?? ""
+        #expect(message.contains("earlier status updates could not be written since") && message.contains("No space left"), "\(message)")
+        #expect(try await call(.GET, base + "/readyz").0 == 200)
+    }
 }
