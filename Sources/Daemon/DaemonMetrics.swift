@@ -55,7 +55,7 @@ public struct DaemonMetrics: Sendable {
         "zerverless_gitops_git_request_duration_seconds": "Duration of requests to git servers, by kind and result.",
         "zerverless_gitops_target_calls_total": "Calls to the deploy target, by kind (deploy, undeploy, upload, delete_file) and result.",
         "zerverless_gitops_webhook_deliveries_total": "Webhook deliveries, by provider and result.",
-        "zerverless_gitops_notifications_total": "Notification delivery attempts from the outbox, by endpoint kind (generic, slack, operator, github, gitea, gitlab) and result (delivered, failed, dropped).",
+        "zerverless_gitops_notifications_total": "Notification delivery attempts from the outbox, by endpoint kind (generic, slack, operator, github, gitea, gitlab) and result (delivered, failed, dropped, superseded).",
         "zerverless_gitops_notifications_pending": "Notification deliveries waiting in the outbox (undelivered, at most 24 h old).",
         "zerverless_gitops_state_dir_lost": "1 when the state dir was removed or replaced under the daemon (it stops syncing and exits 1).",
     ]

@@ -22,6 +22,8 @@ public actor Notifier {
         /// The first retry's delay in seconds; doubled each failure, at most an hour.
         public var retryBase: Double = 5
         public var maxDelay: Double = 3600
+        /// Undelivered events kept per namespace, at most (the oldest beyond are dropped).
+        public var maxOpenPerNamespace = 1000
         /// `--notify-allow-private`: tenants' endpoints may be on loopback or private networks.
         public var allowPrivate = false
         /// How tenants' endpoint names are resolved and which addresses are this host's
@@ -95,6 +97,8 @@ public actor Notifier {
         var changed = Set<Int>()
         var due: [(entry: Int, delivery: Int)] = []
         let time = now()
+        changed.formUnion(supersede(&entries))
+        changed.formUnion(cap(&entries))
         for e in entries.indices {
             for (i, d) in entries[e].deliveries.enumerated() where d.open {
                 let key = d.endpoint.orderKey
@@ -149,6 +153,56 @@ public actor Notifier {
         Gauge(label: "zerverless_gitops_notifications_pending", factory: metrics).record(entries.reduce(0) { $0 + $1.deliveries.filter(\.open).count })
         // A delivery may have freed the next event of its endpoint: look again at once.
         return delivered ? now() : nextDue
+    }
+
+    /// A commit status waiting for its forge is superseded by a newer one of the same
+    /// application, commit and endpoint: only the newest state is worth sending (a forge
+    /// that never answers no longer collects two statuses per sync request). Returns the
+    /// entries changed.
+    func supersede(_ entries: inout [OutboxEntry]) -> Set<Int> {
+        var newest: [String: Int] = [:]
+        var changed = Set<Int>()
+        for e in entries.indices.reversed() {
+            for (i, d) in entries[e].deliveries.enumerated() where d.open {
+                guard case .commitStatus = d.endpoint, let commit = entries[e].event.commit else { continue }
+                let key = "\(d.endpoint.orderKey) \(entries[e].event.app) \(commit)"
+                if newest[key] == nil {
+                    newest[key] = e
+                    continue
+                }
+                entries[e].deliveries[i].dropped = true
+                entries[e].deliveries[i].lastError = "superseded by a newer status of the same commit"
+                changed.insert(e)
+                count(d.endpoint, "superseded")
+            }
+        }
+        return changed
+    }
+
+    /// At most `configuration.maxOpenPerNamespace` open entries per namespace: the oldest
+    /// beyond are dropped, counted and logged (one tenant's dead receiver and busy
+    /// applications cannot fill the state disk). Returns the entries changed.
+    func cap(_ entries: inout [OutboxEntry]) -> Set<Int> {
+        var open: [String: Int] = [:]
+        var changed = Set<Int>()
+        var dropped: [String: Int] = [:]
+        for e in entries.indices.reversed() where entries[e].open {
+            let namespace = entries[e].event.namespace
+            open[namespace, default: 0] += 1
+            guard open[namespace]! > configuration.maxOpenPerNamespace else { continue }
+            for i in entries[e].deliveries.indices where entries[e].deliveries[i].open {
+                entries[e].deliveries[i].dropped = true
+                entries[e].deliveries[i].lastError = "dropped: over \(configuration.maxOpenPerNamespace) undelivered events in namespace \(namespace)"
+                count(entries[e].deliveries[i].endpoint, "dropped")
+            }
+            dropped[namespace, default: 0] += 1
+            changed.insert(e)
+        }
+        for (namespace, n) in dropped.sorted(by: { $0.key < $1.key }) {
+            logger.warning("notifications dropped: too many undelivered events in the namespace (oldest first)",
+                           metadata: ["namespace": "\(namespace)", "dropped": "\(n)", "limit": "\(configuration.maxOpenPerNamespace)"])
+        }
+        return changed
     }
 
     /// Deliveries at most `parallel` at once; each result by its index (nil: delivered).

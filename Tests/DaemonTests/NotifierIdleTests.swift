@@ -73,4 +73,41 @@ import TestSupport
         }
         #expect(outbox.open().entries.first?.deliveries.first?.attempts ?? 0 >= 5)
     }
+
+    /// The outbox stays bounded (issue 23): a waiting commit status is superseded by a
+    /// newer one of the same commit and endpoint, and each namespace keeps at most
+    /// `maxOpenPerNamespace` undelivered events (the oldest go first).
+    @Test func waitingStatusesAreSupersededAndANamespaceKeepsABoundedOutbox() async throws {
+        let dir = try TempDir("zg-outbox-bound")
+        let outbox = Outbox(layout: StateLayout(root: dir.path))
+        var configuration = Notifier.Configuration(secrets: SecretsDir(root: dir.file("secrets")))
+        configuration.allowPrivate = true
+        configuration.timeout = .milliseconds(100)
+        configuration.maxOpenPerNamespace = 3
+        let notifier = Notifier(outbox: outbox, configuration: configuration, logger: Logger(label: "test"))
+        let dead = "http://127.0.0.1:\(freePort())"
+        let forge = NotificationEndpoint.commitStatus(.init(forge: .gitea, apiURL: dead + "/api/v1", tokenFile: "t"),
+                                                      namespace: "web", project: "o/r", state: "pending")
+        var event = NotifyUnitTests.event
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        // Four statuses of one commit (two forced syncs: pending, success, pending, success).
+        for (k, state) in ["pending", "success", "pending", "success"].enumerated() {
+            guard case .commitStatus(let c, let ns, let p, _) = forge else { return }
+            event.time = start.addingTimeInterval(Double(k))
+            try outbox.add(OutboxEntry(id: "s\(k)", created: Date(), event: event, endpoints: [.commitStatus(c, namespace: ns, project: p, state: state)]))
+        }
+        // Five events of namespace "loud" to a dead receiver.
+        for k in 0..<5 {
+            var loud = NotifyUnitTests.event
+            loud.namespace = "loud"
+            try outbox.add(OutboxEntry(id: "l\(k)", created: Date(), event: loud,
+                                       endpoints: [.webhook(.init(url: dead + "/hook\(k)"), namespace: "loud")]))
+        }
+        await notifier.pass()
+        let open = outbox.open().entries
+        #expect(open.filter { $0.id.hasPrefix("s") }.map(\.id) == ["s3"], "only the newest status waits")
+        #expect(open.filter { $0.id.hasPrefix("l") }.map(\.id) == ["l2", "l3", "l4"], "the namespace's newest three")
+        let done = try FileManager.default.contentsOfDirectory(atPath: outbox.doneDir).sorted()
+        #expect(done == ["l0.json", "l1.json", "s0.json", "s1.json", "s2.json"])
+    }
 }
