@@ -50,6 +50,10 @@ public actor Notifier {
     /// Passes over the outbox since the start: proportional to the work (entries written,
     /// retries due), never to the time spent idle.
     public private(set) var passes = 0
+    /// The outbox as last read: a pass reads only the entries that changed.
+    var index = Outbox.Index()
+    /// Outbox files decoded since the start (proportional to the entries written).
+    public var outboxReads: Int { index.reads }
 
     public init(outbox: Outbox, configuration: Configuration, client: HTTPClient = Notifier.client, logger: Logger,
                 metrics: any MetricsFactory = MetricsSystem.factory, now: @escaping @Sendable () -> Date = { Date() },
@@ -89,7 +93,7 @@ public actor Notifier {
     @discardableResult
     public func pass() async -> Date? {
         passes += 1
-        let (read, unreadable) = outbox.open()
+        let (read, unreadable) = outbox.open(reusing: &index)
         var entries = read
         for name in unreadable { logger.error("unreadable outbox entry skipped", metadata: ["file": "\(outbox.dir)/\(name)"]) }
         var held = Set<String>()

@@ -157,14 +157,54 @@ public struct Outbox: Sendable {
 
     /// The open entries, oldest first (unreadable files are skipped and named).
     public func open() -> (entries: [OutboxEntry], unreadable: [String]) {
+        var none = Index()
+        return open(reusing: &none)
+    }
+
+    /// What a reader keeps of the entries it read: a file whose identity (inode, size,
+    /// modification time) did not change is not read again. Every write is a new file
+    /// (temporary, rename), so a pass over an unchanged outbox costs a listing and a
+    /// `stat` per entry, not a decode.
+    public struct Index: Sendable {
+        struct Stamp: Equatable {
+            var inode: UInt64
+            var size: Int64
+            var seconds: Int
+            var nanoseconds: Int
+        }
+        var known: [String: (stamp: Stamp, entry: OutboxEntry)] = [:]
+        /// Files decoded since the index was made.
+        public internal(set) var reads = 0
+
+        public init() {}
+    }
+
+    /// The open entries, oldest first, reading only the files `index` does not know as
+    /// they are now.
+    public func open(reusing index: inout Index) -> (entries: [OutboxEntry], unreadable: [String]) {
         var entries: [OutboxEntry] = [], unreadable: [String] = []
+        var seen: [String: (stamp: Index.Stamp, entry: OutboxEntry)] = [:]
         for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where name.hasSuffix(".json") && !AtomicFile.isTemporary(name) {
+            let path = dir + "/" + name
+            var st = stat()
+            guard lstat(path, &st) == 0 else { continue }
+            let stamp = Index.Stamp(inode: UInt64(st.st_ino), size: Int64(st.st_size), seconds: st.st_mtim.tv_sec, nanoseconds: st.st_mtim.tv_nsec)
+            if let known = index.known[name], known.stamp == stamp {
+                seen[name] = known
+                entries.append(known.entry)
+                continue
+            }
             do {
-                if let entry = try AtomicFile.readJSON(OutboxEntry.self, from: dir + "/" + name) { entries.append(entry) }
+                index.reads += 1
+                if let entry = try AtomicFile.readJSON(OutboxEntry.self, from: path) {
+                    entries.append(entry)
+                    seen[name] = (stamp, entry)
+                }
             } catch {
                 unreadable.append(name)
             }
         }
+        index.known = seen
         return (entries.sorted { ($0.sequence, $0.id) < ($1.sequence, $1.id) }, unreadable)
     }
 

@@ -72,6 +72,10 @@ import TestSupport
             try await settled(notifier, time, passes: passes)
         }
         #expect(outbox.open().entries.first?.deliveries.first?.attempts ?? 0 >= 5)
+        // One decode per write of the entry (each attempt rewrites it), none per idle pass.
+        let attempts = outbox.open().entries.first?.deliveries.first?.attempts ?? 0
+        let reads = await notifier.outboxReads
+        #expect(reads <= attempts + 1, "\(reads) reads for \(attempts) attempts")
     }
 
     /// The outbox stays bounded (issue 23): a waiting commit status is superseded by a
