@@ -11,7 +11,7 @@ APT_TEST := git rsync lua5.4 buildah busybox-static prometheus python3-venv ligh
 
 BIN_RELEASE := .build/release/zerverless-gitops
 
-.PHONY: dist install uninstall deb image packages openapi deps deps-test build release test quickstart quickstart-stop bench bench-validate bench-git bench-static bench-daemon bench-api bench-drift bench-events bench-shards clean
+.PHONY: dist install uninstall deb image packages openapi deps deps-test build release test quickstart quickstart-stop bench bench-validate bench-git bench-static bench-daemon bench-api bench-drift bench-events bench-shards bench-soak clean
 
 # Installs whichever of the named Debian packages are missing (apt-get update only then).
 define apt_install
@@ -120,6 +120,10 @@ bench-static: release deps-test
 
 bench-daemon: release deps-test
 	.build/release/zg-bench daemon
+
+# The daemon left running (ZG_BENCH_MINUTES, default 20): not part of `make bench`.
+bench-soak: release deps-test
+	.build/release/zg-bench soak
 
 bench-api: release deps-test
 	$(call apt_install,wrk nginx-light)

@@ -71,10 +71,14 @@ public final class Notifications: Sendable {
 
     /// The event of a look's outcome, if it is a transition: `previousResult` is the result
     /// of the previous recorded attempt, `previousCommit` the last successful commit.
+    /// `changed`: the sync deployed, undeployed, uploaded or deleted something. A new
+    /// commit that changed nothing of this application (a push to another folder of its
+    /// monorepo) is no event: a push to a repository of 1,000 applications would send
+    /// 1,000 of them.
     public static func transition(status: StatusDocument.Phase, commit: String?, previousResult: String?,
-                                  previousCommit: String?) -> Registration.EventKind? {
+                                  previousCommit: String?, changed: Bool = true) -> Registration.EventKind? {
         switch status {
-        case .synced: return previousResult != "synced" || commit != previousCommit ? .synced : nil
+        case .synced: return previousResult != "synced" || (commit != previousCommit && changed) ? .synced : nil
         case .error: return previousResult != "error" ? .error : nil
         case .invalid: return previousResult != "invalid" ? .invalid : nil
         default: return nil

@@ -280,8 +280,9 @@ public struct SyncRunner: Sendable {
     /// between meets the same transition, with the same id, again) and the forge status.
     private func notify(_ look: Look, commit: String?) async {
         let status = look.status.status
+        let changed = look.changes.map { $0.functions + $0.files > 0 } ?? true
         if let kind = Notifications.transition(status: status, commit: status == .synced ? commit : nil,
-                                               previousResult: look.previousResult, previousCommit: look.previousCommit) {
+                                               previousResult: look.previousResult, previousCommit: look.previousCommit, changed: changed) {
             await context.notifications.emit(kind, event(look, kind: kind.rawValue, commit: commit), notify: look.registration.notify,
                                              identity: [status.rawValue, commit ?? "", look.previousResult ?? "",
                                                         look.previousAttempt.map { "\($0.timeIntervalSince1970)" } ?? ""])

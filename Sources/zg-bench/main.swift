@@ -9,6 +9,7 @@
 //   zg-bench events       status write -> SSE client on /api/gitops/events vs inotifywait -m on the same writes
 //   zg-bench shards       ownership of 10,000 apps over 10 shards: balance and moves on a resize vs fnv32a % replicas
 //   zg-bench api          the REST facade with 1,000 applications vs nginx serving the same files (wrk)
+//   zg-bench soak         the daemon left running N minutes (failing receiver, hung repository, pushes, churn): drift of CPU, memory, fds
 import Foundation
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -52,6 +53,13 @@ case "drift":
     }
 case "shards":
     ShardsBenchmark.run()
+case "soak":
+    do {
+        try SoakBenchmark.run()
+    } catch {
+        FileHandle.standardError.write(Data("zg-bench soak: \(error)\n".utf8))
+        exit(1)
+    }
 case "events":
     do {
         try await EventsBenchmark.run()
@@ -60,6 +68,6 @@ case "events":
         exit(1)
     }
 default:
-    FileHandle.standardError.write(Data("usage: zg-bench validate|git|static|daemon|api|drift|events|shards\n".utf8))
+    FileHandle.standardError.write(Data("usage: zg-bench validate|git|static|daemon|api|drift|events|shards|soak\n".utf8))
     exit(2)
 }

@@ -12,8 +12,13 @@ import TestSupport
 /// recovers (time moved by an injected clock).
 @Suite struct NotifyUnitTests {
     @Test func transitionsAreChangesOnly() {
-        let t = Notifications.transition
+        func t(_ s: StatusDocument.Phase, _ c: String?, _ p: String?, _ pc: String?, changed: Bool = true) -> Registration.EventKind? {
+            Notifications.transition(status: s, commit: c, previousResult: p, previousCommit: pc, changed: changed)
+        }
         #expect(t(.synced, "a", nil, nil) == .synced)            // first sync
+        #expect(t(.synced, "b", "synced", "a", changed: false) == nil)      // a push that changed nothing of this app (a monorepo)
+        #expect(t(.synced, "b", "error", "a", changed: false) == .synced)   // back to synced, whatever changed
+        #expect(t(.synced, "a", nil, nil, changed: false) == .synced)       // first sync
         #expect(t(.synced, "b", "synced", "a") == .synced)       // a new commit
         #expect(t(.synced, "a", "synced", "a") == nil)           // the same commit again
         #expect(t(.synced, "a", "error", "a") == .synced)        // back to synced
