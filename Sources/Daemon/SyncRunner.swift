@@ -153,6 +153,7 @@ public struct SyncRunner: Sendable {
         // 5. Outcome -> status, history, log.
         look.status.record(outcome)
         look.changes = outcome.report.map { ($0.deployed.count + $0.undeployed.count, $0.uploaded + $0.deletedFiles) }
+            ?? (outcome.path == .unchanged ? (0, 0) : nil)
         let calls = counting.counts.total
         if let (failure, invalid) = StatusDocument.failure(of: outcome) {
             if invalid { look.history.stalled = .init(commit: head, key: key, at: look.startedAt) }
