@@ -66,11 +66,7 @@ enum DaemonBenchmark {
         let mono = dir.file("mono-src")
         try FileManager.default.createDirectory(atPath: mono, withIntermediateDirectories: true)
         for i in 0..<count {
-            let folder = mono + "/apps/a\(i)"
-            try FileManager.default.createDirectory(atPath: folder + "/static", withIntermediateDirectories: true)
-            try Data("apiVersion: zerverless.io/v1\nkind: Application\nmetadata: {name: a\(i), namespace: ns\(i)}\nspec:\n  static: {dir: static}\n".utf8)
-                .write(to: URL(fileURLWithPath: folder + "/zerverless.yaml"))
-            try Data("app \(i)\n".utf8).write(to: URL(fileURLWithPath: folder + "/static/index.html"))
+            try staticApp(mono + "/apps/a\(i)", name: "a\(i)", namespace: "ns\(i)", file: "index.html", content: "app \(i)\n")
         }
         try git(["init", "-q", "-b", "main", mono])
         try git(["add", "-A"], cwd: mono)
@@ -199,6 +195,14 @@ enum DaemonBenchmark {
         print(pad("    peak memory (VmHWM)", 40) + "\(peak / 1024) MB")
         print(pad("    idle resident memory (VmRSS)", 40) + "\(idle / 1024) MB  (<= 200 MB \(idle / 1024 <= 200 ? "met" : "NOT met"))")
         print(pad("    syncs during the rounds", 40) + "\(syncedInRounds) + \(syncedInRestart) + \(syncedInMany) (0 expected: nothing changed)")
+    }
+
+    /// A folder with a manifest of one static file.
+    static func staticApp(_ folder: String, name: String, namespace: String, file: String, content: String) throws {
+        try FileManager.default.createDirectory(atPath: folder + "/static", withIntermediateDirectories: true)
+        try Data("apiVersion: zerverless.io/v1\nkind: Application\nmetadata: {name: \(name), namespace: \(namespace)}\nspec:\n  static: {dir: static}\n".utf8)
+            .write(to: URL(fileURLWithPath: folder + "/zerverless.yaml"))
+        try Data(content.utf8).write(to: URL(fileURLWithPath: folder + "/static/" + file))
     }
 
     static func registration(name: String, namespace: String, url: String, path: String = ".", poll: String = "1h") -> String {

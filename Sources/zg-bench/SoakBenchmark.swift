@@ -15,21 +15,13 @@ enum SoakBenchmark {
         let dir = try TempDir("zg-bench-soak")
         let repos = dir.file("repos"), mono = dir.file("mono")
         try FileManager.default.createDirectory(atPath: repos, withIntermediateDirectories: true)
+        // One file name per application: apps of a namespace publish into one folder.
         for i in 0..<count {
-            let folder = mono + "/apps/a\(i)"
-            try FileManager.default.createDirectory(atPath: folder + "/static", withIntermediateDirectories: true)
-            try Data("apiVersion: zerverless.io/v1\nkind: Application\nmetadata: {name: a\(i), namespace: ns\(i % 50)}\nspec:\n  static: {dir: static}\n".utf8)
-                .write(to: URL(fileURLWithPath: folder + "/zerverless.yaml"))
-            // One file name per application: apps of a namespace publish into one folder.
-            try Data("app \(i)\n".utf8).write(to: URL(fileURLWithPath: folder + "/static/a\(i).html"))
+            try DaemonBenchmark.staticApp(mono + "/apps/a\(i)", name: "a\(i)", namespace: "ns\(i % 50)", file: "a\(i).html", content: "app \(i)\n")
         }
         // Folders for the registrations that come and go (each its own file name).
         for k in 0..<20 {
-            let folder = mono + "/churn/c\(k)"
-            try FileManager.default.createDirectory(atPath: folder + "/static", withIntermediateDirectories: true)
-            try Data("apiVersion: zerverless.io/v1\nkind: Application\nmetadata: {name: c\(k), namespace: churn}\nspec:\n  static: {dir: static}\n".utf8)
-                .write(to: URL(fileURLWithPath: folder + "/zerverless.yaml"))
-            try Data("churn \(k)\n".utf8).write(to: URL(fileURLWithPath: folder + "/static/c\(k).html"))
+            try DaemonBenchmark.staticApp(mono + "/churn/c\(k)", name: "c\(k)", namespace: "churn", file: "c\(k).html", content: "churn \(k)\n")
         }
         try git(["init", "-q", "-b", "main", mono])
         try git(["add", "-A"], cwd: mono)

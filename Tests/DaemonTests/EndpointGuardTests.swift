@@ -163,35 +163,6 @@ import TestSupport
         #expect(Notifier.pinnedConfiguration(.init(host: "8.8.8.8", address: nil)).dnsOverride.isEmpty)
     }
 
-    /// A TCP listener on one loopback address and port that only counts connections.
-    final class Trap: @unchecked Sendable {
-        let fd: Int32
-        init(address: String, port: Int) throws {
-            fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var addr = sockaddr_in()
-            addr.sin_family = sa_family_t(AF_INET)
-            addr.sin_addr.s_addr = inet_addr(address)
-            addr.sin_port = in_port_t(UInt16(port).bigEndian)
-            let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-            guard bound == 0, listen(fd, 16) == 0 else {
-                close(fd)
-                throw CommandFailed(description: "trap on \(address):\(port): \(String(cString: strerror(errno)))")
-            }
-            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-        }
-        func connections() -> Int {
-            var count = 0
-            while true {
-                let c = accept(fd, nil, nil)
-                if c < 0 { break }
-                close(c)
-                count += 1
-            }
-            return count
-        }
-        deinit { close(fd) }
-    }
-
     static let event = NotificationEvent(event: "synced", app: "site", namespace: "web", status: "synced", previousStatus: nil,
                                          commit: String(repeating: "ab", count: 20), previousCommit: nil, message: nil, error: nil,
                                          time: Date(timeIntervalSince1970: 1_700_000_000))
@@ -208,7 +179,7 @@ import TestSupport
     @Test func theConnectionGoesToTheFirstAnswerNotToWhatTheNameSaysLater() async throws {
         // The name is in .invalid (never resolvable): the request can only arrive through the pin.
         let receiver = try await RecordingServer.start()
-        let trap = try Trap(address: "127.0.0.2", port: receiver.port)  // what a rebinding second answer would name
+        let trap = try SilentListener(address: "127.0.0.2", port: receiver.port)  // what a rebinding second answer would name
         let lookup = ScriptedLookup([[try Self.address("127.0.0.1")], [try Self.address("127.0.0.2")]])
         let dir = try TempDir("zg-guard-pin")
         let (notifier, outbox) = notifier(dir, allowPrivate: true, lookup: lookup.lookup)
@@ -218,7 +189,7 @@ import TestSupport
         let entry = outbox.open().entries.first { $0.id == "pin" }
         #expect(entry == nil || entry?.deliveries.first?.delivered != nil, "\(entry?.deliveries.first?.lastError ?? "")")
         #expect(receiver.requests.count == 1, "delivered to the checked address")
-        #expect(trap.connections() == 0, "no connection to a later answer")
+        #expect(trap.acceptPending() == 0, "no connection to a later answer")
         #expect(lookup.calls == 1, "resolved once: by the guard, not again by the HTTP client")
     }
 
