@@ -202,7 +202,9 @@ import TestSupport
                                    endpoints: [.webhook(.init(url: "http://hang.zg-pin.invalid:\(silent.port)/hook"), namespace: "web")]))
         let started = ContinuousClock.now
         await notifier.pass()
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // Not a timing assertion (the error below says the deadline ended it): a bound
+        // against a delivery that never ends (5 s flaked under a loaded CI).
+        #expect(ContinuousClock.now - started < .seconds(30))
         let error = outbox.open().entries.first { $0.id == "hang" }?.deliveries.first?.lastError ?? ""
         #expect(error.contains("no answer within 1 s") || error.contains("deadline"), "\(error)")
         #expect(silent.acceptPending() == 1, "it connected to the pinned address")
