@@ -27,6 +27,12 @@ extension GitSource {
         defer { lock.unlock() }
         let repo = try openOrInitCache(path)
         defer { git_repository_free(repo) }
+        // A semver range chose the tag among names the server advertised: a hostile server
+        // may advertise names git refuses (`*`, `:`), which would change the refspec.
+        if let problem = Rules.branchProblem(tag) {
+            throw GitError(.branchNotFound, call: "git_remote_ls", message: "the tag name \"\(tag)\" is not a valid ref name (\(problem))",
+                           url: remote.shown, hint: "the server advertised a name git refuses")
+        }
         let ref = "refs/tags/" + tag
         var transferred = false
         if peeledCommit(repo, object) != head.commit {

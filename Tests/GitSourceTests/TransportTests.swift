@@ -244,3 +244,20 @@ import TestSupport
         #expect(try f.git.head(try f.remote("file://" + f.repo.bare, allowLocal: true), branch: "main") == f.repo.head())
     }
 }
+
+/// A semver range picks its tag among names the server advertised; a name git refuses
+/// (`*` would make the refspec a glob, `:` another destination) is refused before any
+/// refspec is built from it.
+@Test func aTagNameGitRefusesIsNeverMadeARefspec() throws {
+    let f = try Fixture()
+    let remote = try f.remote("git://127.0.0.1:\(freePort())/repo.git")
+    let commit = try f.repo.head()
+    for name in ["v1.0.0+*", "v1.0.0+x:refs/heads/main", "v1.0.0+a..b"] {
+        do {
+            _ = try f.git.fetch(remote, ref: .semver("^1"), head: GitSource.Head(commit: commit, tag: name, tagObject: commit))
+            Issue.record("\(name) was fetched")
+        } catch {
+            #expect(error.message.contains("is not a valid ref name"), "\(error)")
+        }
+    }
+}
