@@ -91,11 +91,21 @@ let package = Package(
             .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
         ], swiftSettings: strict),
+        // The whole daemon built from typed settings (the supervisor, the notifier, the REST
+        // facade as one service group): used by `run`, and by tests in process.
+        .target(name: "Agent", dependencies: [
+            "Daemon", "HTTPFacade", "Notify", "Sync", "GitSource", "State", "Manifest",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+        ], swiftSettings: strict),
         // The thin CLI.
         .executableTarget(
             name: "zerverless-gitops",
             dependencies: [
-                "Manifest", "GitSource", "State", "Sync", "Daemon", "HTTPFacade", "Notify",
+                "Agent", "Manifest", "GitSource", "State", "Sync", "Daemon", "HTTPFacade", "Notify",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -133,7 +143,7 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
         .testTarget(name: "DaemonTests", dependencies: [
-            "Daemon", "zerverless-gitops", "State", "Sync", "Notify", "Manifest", "TestSupport",
+            "Agent", "Daemon", "zerverless-gitops", "State", "Sync", "Notify", "Manifest", "TestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "MetricsTestKit", package: "swift-metrics"),

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import GitSource
 import Manifest
+import State
 import Synchronization
 
 /// Branch heads answered by one ls-remote for every application of the same repository,
@@ -14,7 +15,7 @@ public final class HeadCache: Sendable {
 
     private struct Entry {
         var head: GitSource.Head
-        var at: ContinuousClock.Instant
+        var at: Duration
     }
 
     private struct State {
@@ -24,8 +25,12 @@ public final class HeadCache: Sendable {
 
     private let state = Mutex(State())
 
-    public init(maxAge: Duration) {
+    /// The daemon clock's uptime: how old an answer is.
+    let uptime: @Sendable () -> Duration
+
+    public init(maxAge: Duration, uptime: @escaping @Sendable () -> Duration = DaemonClock.system.uptime) {
         self.maxAge = maxAge
+        self.uptime = uptime
     }
 
     /// The key: normalized URL, ref, and who asks: the namespace when credentials are
@@ -49,7 +54,7 @@ public final class HeadCache: Sendable {
     }
 
     public func head(_ key: String, fresh: Bool, lookup: @escaping @Sendable () async throws(GitError) -> GitSource.Head) async throws(GitError) -> GitSource.Head {
-        let now = ContinuousClock.now
+        let now = uptime()
         enum Step { case cached(GitSource.Head), wait, lookup }
         if maxAge > .zero && !fresh {
             let step = state.withLock { s -> Step in
@@ -64,7 +69,7 @@ public final class HeadCache: Sendable {
             case .wait:
                 let result = await withCheckedContinuation { (c: CheckedContinuation<Result<GitSource.Head, GitError>, Never>) in
                     let immediate: Result<GitSource.Head, GitError>? = state.withLock { s in
-                        if let e = s.entries[key], ContinuousClock.now - e.at <= maxAge { return .success(e.head) }
+                        if let e = s.entries[key], uptime() - e.at <= maxAge { return .success(e.head) }
                         if s.inFlight[key] == nil { return .failure(GitError(.local, call: "head cache", message: "retry")) }
                         s.inFlight[key]!.append(c)
                         return nil
@@ -86,7 +91,7 @@ public final class HeadCache: Sendable {
         }
         let waiters = state.withLock { s -> [CheckedContinuation<Result<GitSource.Head, GitError>, Never>] in
             // A fresh answer (a sync request's) refreshes the cache for the others too.
-            if case .success(let head) = result { s.entries[key] = Entry(head: head, at: ContinuousClock.now) }
+            if case .success(let head) = result { s.entries[key] = Entry(head: head, at: uptime()) }
             return s.inFlight.removeValue(forKey: key) ?? []
         }
         for w in waiters { w.resume(returning: result) }

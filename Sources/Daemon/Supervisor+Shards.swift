@@ -23,8 +23,8 @@ extension Supervisor {
     /// Takes (or renews) the application's lease; true when this shard may write its files.
     func holdLease(_ name: String) -> Bool {
         guard let leases else { return true }
-        if leases.acquire(name, now: now()) { return true }
-        if let blocker = leases.blocker(name, now: now()), blockedBy[name] != blocker.lease {
+        if leases.acquire(name, now: now(), monotonic: runner.context.clock.uptime()) { return true }
+        if let blocker = leases.blocker(name, now: now(), monotonic: runner.context.clock.uptime()), blockedBy[name] != blocker.lease {
             // Said once per lease seen (a renewal is another lease): an owner kept from its
             // application is something an operator must hear of.
             blockedBy[name] = blocker.lease
@@ -56,7 +56,7 @@ extension Supervisor {
     func renewLeases() {
         guard let leases else { return }
         for name in scheduler.names where !disowning.contains(name) {
-            if !leases.acquire(name, now: now()) {
+            if !leases.acquire(name, now: now(), monotonic: runner.context.clock.uptime()) {
                 logger.warning("lease lost to another shard; letting the application go", metadata: ["app": "\(name)"])
                 disown(name)
             }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import Manifest
 import State
 import Sync
@@ -25,6 +26,8 @@ public actor Supervisor {
         /// Why the state dir no longer belongs to this daemon (removed or replaced under
         /// it: the daemon lock went with it), checked every few seconds; nil: never lost.
         public var stateDirLost: (@Sendable () -> String?)?
+        /// How often `stateDirLost` is asked.
+        public var stateCheckInterval: Double = 2
 
         public init(appsDir: String, scheduler: Scheduler.Configuration = Scheduler.Configuration(), rescanInterval: Double = 30,
                     debounce: Double = 0.05) {
@@ -50,7 +53,15 @@ public actor Supervisor {
     let runner: SyncRunner
     let appsDir: AppsDir
     let requests: SyncRequests
-    let wakeup = Wakeup()
+    /// Wakes the loop: a file event, a look that ended, a reload, a stop.
+    let wakeup = Signal()
+    private let stopping = Atomic<Bool>(false)
+    /// Turns of the loop since the start: proportional to the work (events, due looks,
+    /// timers), never to the time spent idle.
+    public private(set) var wakeups = 0
+    /// The loop is waiting (for a signal or its next timer) with nothing running.
+    public var idle: Bool { loopWaiting && scheduler.running == 0 && wakeup.asleep }
+    private var loopWaiting = false
     var scheduler: Scheduler
     var apps: [String: App] = [:]
     var tasks: [String: Task<Void, Never>] = [:]
@@ -98,7 +109,10 @@ public actor Supervisor {
     }
 
     /// Asks the loop to stop: no new looks; running ones finish.
-    public nonisolated func stop() { wakeup.stop() }
+    public nonisolated func stop() {
+        stopping.store(true, ordering: .sequentiallyConsistent)
+        wakeup.signal()
+    }
 
     /// SIGHUP: every registration file is read again (and the requests dir scanned) at once.
     public func reload() {
@@ -118,9 +132,10 @@ public actor Supervisor {
         readiness.markScanned()
         let driftInterval = runner.context.driftInterval
         if driftInterval > 0 { nextDrift = now().addingTimeInterval(driftInterval) }
-        while !wakeup.stopping {
+        while !stopping.load(ordering: .sequentiallyConsistent) && !Task.isCancelled {
+            wakeups += 1
             if let check = configuration.stateDirLost, nextStateCheck <= now() {
-                nextStateCheck = now().addingTimeInterval(2)
+                nextStateCheck = now().addingTimeInterval(configuration.stateCheckInterval)
                 if let problem = check() {
                     stateDirLost(problem)
                     break
@@ -148,14 +163,15 @@ public actor Supervisor {
             for launch in scheduler.next(now: now()) { start(launch) }
             let stateCheck = configuration.stateDirLost == nil ? nil : nextStateCheck
             let next = [scanDue, nextRescan, nextDrift, nextRenewal, stateCheck, scheduler.wake(now: now())].compactMap { $0 }.min()
-            let timeout = next.map { max(0.001, $0.timeIntervalSince(now())) }
-            await wakeup.wait(timeout: timeout.map { .milliseconds(Int64($0 * 1000)) })
+            let timeout = next.map { Duration.milliseconds(Int64(max(1, ($0.timeIntervalSince(now()) * 1000).rounded(.up)))) }
+            loopWaiting = true
+            await wakeup.wait(timeout: timeout, sleep: runner.context.clock.sleep)
+            loopWaiting = false
         }
         logger.info("stopping", metadata: ["running_syncs": "\(scheduler.running)"])
         watcher?.stop()
-        await withTaskCancellationHandler {
-            while scheduler.running > 0 && !Task.isCancelled { await wakeup.wait(timeout: .seconds(1)) }
-        } onCancel: { [wakeup] in wakeup.signal() }
+        // Each look that ends signals; a cancelled task's wait returns at once.
+        while scheduler.running > 0 && !Task.isCancelled { await wakeup.wait() }
         if scheduler.running > 0 {
             logger.warning("syncs still running after the shutdown grace; leaving them", metadata: ["running_syncs": "\(scheduler.running)"])
         } else if let leases {

@@ -34,7 +34,9 @@ public struct SyncContext: Sendable {
     public var lookupWorkers = BlockingPool(limit: 32, label: "lookups")
     /// `--concurrency` sync slots (fetch, plan, apply), shared fairly between namespaces.
     public var syncSlots: FairSlots
-    public var now: @Sendable () -> Date
+    /// What every wait and schedule takes its time from (tests: a manual clock).
+    public var clock: DaemonClock
+    public func now() -> Date { clock.now() }
     public var logger: Logger
     /// Heads shared by the applications of one repository and branch for a moment.
     public var heads: HeadCache
@@ -60,9 +62,9 @@ public struct SyncContext: Sendable {
     public init(layout: StateLayout, target: any DeployTarget, targetID: String, limits: SyncLimits = SyncLimits(),
                 checker: CodeChecker? = nil, builder: (any ImageBuilder)? = nil, gitTimeout: Duration = .seconds(60),
                 allowLocal: Bool = false, secrets: SecretsDir = SecretsDir(root: SecretsDir.defaultRoot), defaultPollInterval: Int = 300,
-                concurrency: Int = 4, workers: BlockingPool = .shared, now: @escaping @Sendable () -> Date = { Date() },
+                concurrency: Int = 4, workers: BlockingPool = .shared, clock: DaemonClock = .system,
                 headMaxAge: Duration = .seconds(2), metrics: DaemonMetrics = DaemonMetrics(), logger: Logger) {
-        self.heads = HeadCache(maxAge: headMaxAge)
+        self.heads = HeadCache(maxAge: headMaxAge, uptime: clock.uptime)
         self.inventories = InventoryIndex(layout: layout)
         self.notifications = .disabled(layout: layout, logger: logger)
         self.syncSlots = FairSlots(total: concurrency)
@@ -79,7 +81,7 @@ public struct SyncContext: Sendable {
         self.secrets = secrets
         self.defaultPollInterval = defaultPollInterval
         self.workers = workers
-        self.now = now
+        self.clock = clock
         self.logger = logger
     }
 

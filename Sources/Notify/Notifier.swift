@@ -42,29 +42,31 @@ public actor Notifier {
     let client: HTTPClient
     let logger: Logger
     let metrics: any MetricsFactory
-    let now: @Sendable () -> Date
-    /// The sleep of the clock the waits between passes take their time from (tests move a
-    /// manual clock).
-    let sleep: @Sendable (Duration) async throws -> Void
+    /// What the waits between passes and the retries' dates take their time from (tests
+    /// move a manual clock).
+    let clock: DaemonClock
+    func now() -> Date { clock.now() }
     private let wakeup = Signal()
     /// Passes over the outbox since the start: proportional to the work (entries written,
     /// retries due), never to the time spent idle.
     public private(set) var passes = 0
+    /// Between passes: waiting for a new entry or the next due retry.
+    public private(set) var waiting = false
+    /// Waiting with nothing to do: no entry written since the pass began.
+    public var idle: Bool { waiting && wakeup.asleep }
     /// The outbox as last read: a pass reads only the entries that changed.
     var index = Outbox.Index()
     /// Outbox files decoded since the start (proportional to the entries written).
     public var outboxReads: Int { index.reads }
 
     public init(outbox: Outbox, configuration: Configuration, client: HTTPClient = Notifier.client, logger: Logger,
-                metrics: any MetricsFactory = MetricsSystem.factory, now: @escaping @Sendable () -> Date = { Date() },
-                clock: some Clock<Duration> = ContinuousClock()) {
+                metrics: any MetricsFactory = MetricsSystem.factory, clock: DaemonClock = .system) {
         self.outbox = outbox
         self.configuration = configuration
         self.client = client
         self.logger = logger
         self.metrics = metrics
-        self.now = now
-        self.sleep = Signal.sleeper(clock)
+        self.clock = clock
     }
 
     /// A new entry is in the outbox.
@@ -83,7 +85,9 @@ public actor Notifier {
             let wait = next.map { max(0.05, $0.timeIntervalSince(now())) } ?? 3600
             // Until a new entry or the next due retry (an hour at most); a wait the timer
             // ends leaves the signal as it was (see `Signal`).
-            await wakeup.wait(timeout: .milliseconds(Int(min(wait, 3600) * 1000)), sleep: sleep)
+            waiting = true
+            await wakeup.wait(timeout: .milliseconds(Int(min(wait, 3600) * 1000)), sleep: clock.sleep)
+            waiting = false
         }
     }
 

@@ -60,12 +60,12 @@ public struct Leases: Sendable {
     /// shard holds it afterwards (read back: of two shards writing at once, one wins).
     ///
     /// A foreign lease expires the way Kubernetes' leader election judges it: by this
-    /// shard's own monotonic clock (`monotonic`), measured from when it last saw the lease
+    /// shard's own monotonic clock (`monotonic`: the daemon clock's uptime), measured from when it last saw the lease
     /// change: `duration` after a change it saw (a renewal), and at the first sight the time
     /// the lease's date leaves, bounded by `duration`. A holder whose clock runs a day ahead
     /// blocks an app for at most `duration` after it stopped renewing; one whose clock runs
     /// behind still holds while it renews.
-    public func acquire(_ name: String, now: Date, monotonic: ContinuousClock.Instant = .now) -> Bool {
+    public func acquire(_ name: String, now: Date, monotonic: Duration) -> Bool {
         if blocker(name, now: now, monotonic: monotonic) != nil { return false }
         do {
             try AtomicFile.makeFolder(layout.appDir(name))
@@ -83,7 +83,7 @@ public struct Leases: Sendable {
     }
 
     /// The foreign lease that keeps this shard from writing `name` now, if any.
-    public func blocker(_ name: String, now: Date, monotonic: ContinuousClock.Instant = .now) -> Foreign? {
+    public func blocker(_ name: String, now: Date, monotonic: Duration) -> Foreign? {
         guard let current = read(name), !ours(current) else {
             seen.forget(name)
             return nil
@@ -91,7 +91,7 @@ public struct Leases: Sendable {
         let left = max(0, min(current.expires.timeIntervalSince(now), duration))
         let since = seen.observe(name, current, left: left, full: duration, at: monotonic)
         let elapsed = monotonic - since.at
-        let remaining = since.left - (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        let remaining = since.left - elapsed.seconds
         return remaining > 0 ? Foreign(lease: current, remaining: remaining) : nil
     }
 }
@@ -100,7 +100,7 @@ public struct Leases: Sendable {
 private final class Observations: Sendable {
     struct Seen {
         var lease: Lease
-        var at: ContinuousClock.Instant
+        var at: Duration
         var left: TimeInterval
     }
 
@@ -110,7 +110,7 @@ private final class Observations: Sendable {
     /// of any lease of the app it has the time its date leaves (a lease long expired when
     /// this shard starts is free at once); a lease seen to change was renewed, so its
     /// holder is alive: a whole `full` from now, whatever date its clock wrote.
-    func observe(_ name: String, _ lease: Lease, left: TimeInterval, full: TimeInterval, at now: ContinuousClock.Instant) -> Seen {
+    func observe(_ name: String, _ lease: Lease, left: TimeInterval, full: TimeInterval, at now: Duration) -> Seen {
         state.withLock { seen in
             if let known = seen[name], known.lease == lease { return known }
             let fresh = Seen(lease: lease, at: now, left: seen[name] == nil ? left : full)

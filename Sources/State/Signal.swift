@@ -111,6 +111,14 @@ public final class Signal: Sendable {
         { duration in try await clock.sleep(for: duration) }
     }
 
+    /// One waiter or more is asleep and no signal waits to be taken: whoever waits here has
+    /// nothing to do (tests: the daemon is idle).
+    public var asleep: Bool {
+        state.withLock { s in
+            !s.pending && s.waiters.values.contains { if case .waiting = $0 { true } else { false } }
+        }
+    }
+
     /// Waiters registered now (tests: nothing is left behind by waits that returned).
     public var waiting: Int { state.withLock { $0.waiters.count } }
 }

@@ -14,6 +14,8 @@ public final class HTTPTarget: DeployTarget {
         public var retries = 4
         public var baseDelay: Duration = .milliseconds(200)
         public var maxDelay: Duration = .seconds(5)
+        /// The wait between retries (the daemon's clock).
+        public var sleep: @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
         public init() {}
     }
 
@@ -134,11 +136,12 @@ public final class HTTPTarget: DeployTarget {
                     throw TargetError("\(method.rawValue) \(base)\(path): \(Self.describe(error)) (after \(attempt + 1) attempts)", retryable: true)
                 }
             }
-            _ = lastError
             attempt += 1
             let cap = min(options.maxDelay, options.baseDelay * (1 << min(attempt, 16)))
             let capNanos = cap.components.seconds * 1_000_000_000 + cap.components.attoseconds / 1_000_000_000
-            try? await Task.sleep(nanoseconds: UInt64(Int64.random(in: 0...max(1, capNanos))))
+            do { try await options.sleep(.nanoseconds(Int64.random(in: 0...max(1, capNanos)))) } catch {
+                throw TargetError("\(method.rawValue) \(base)\(path): cancelled while waiting to retry (\(lastError))", retryable: true)
+            }
         }
     }
 

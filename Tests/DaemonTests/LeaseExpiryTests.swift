@@ -13,7 +13,7 @@ import TestSupport
     @Test func aLeaseWrittenADayAheadBlocksForOneDurationAtMost() throws {
         let dir = try TempDir("zg-lease")
         let wall = Date(timeIntervalSince1970: 1_800_000_000)
-        let t0 = ContinuousClock.now
+        let t0 = Duration.seconds(1000)
         // Shard 1, its clock a day ahead, took the lease and died.
         let dead = leases(dir, shard: 1, holder: "shard 1 on a")
         #expect(dead.acquire("app", now: wall.addingTimeInterval(86_400), monotonic: t0))
@@ -30,7 +30,7 @@ import TestSupport
     @Test func aHolderThatRenewsKeepsItsLeaseWhateverItsClockSays() throws {
         let dir = try TempDir("zg-lease-renew")
         let wall = Date(timeIntervalSince1970: 1_800_000_000)
-        let t0 = ContinuousClock.now
+        let t0 = Duration.seconds(1000)
         // Shard 1's clock runs five minutes behind: every expiry it writes is in the past
         // for shard 0, yet it renews every 20 s.
         let behind = leases(dir, shard: 1, holder: "shard 1 on a")

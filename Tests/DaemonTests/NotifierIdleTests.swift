@@ -14,6 +14,8 @@ import TestSupport
         let clock = ManualClock()
         let start = Date(timeIntervalSince1970: 1_800_000_000)
         var date: Date { start.addingTimeInterval(Double(clock.now.offset.components.seconds)) }
+        let daemonClock: DaemonClock
+        init() { daemonClock = DaemonClock(clock, wall: start) }
     }
 
     /// Waits (on real time, bounded) until the notifier sleeps on the manual clock again
@@ -43,7 +45,7 @@ import TestSupport
         // AsyncHTTPClient retries a refused connection until the deadline: keep it short.
         configuration.timeout = .milliseconds(100)
         let notifier = Notifier(outbox: outbox, configuration: configuration, logger: Logger(label: "test"),
-                                now: { time.date }, clock: time.clock)
+                                clock: time.daemonClock)
         let run = Task { await notifier.run() }
         defer { run.cancel() }
         // No entry: one pass, then an hour's wait.

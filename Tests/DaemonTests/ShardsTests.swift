@@ -89,8 +89,8 @@ import TestSupport
 
     @Test func shardOptionsAreCheckedAtStartup() throws {
         let w = try World("shard-options")
-        for (args, message) in [(["--shards", "0"], "--shards: \"0\" is not a number of shards"),
-                                (["--shards", "2", "--shard-index", "2"], "--shard-index 2 is not below --shards 2"),
+        for (args, message) in [(["--shards", "0"], "'--shards <shards>': \"0\" is not a number of shards"),
+                                (["--shards", "2", "--shard-index", "2"], "--shard-index: 2 is not below --shards 2"),
                                 (["--shards", "2", "--shard-index", "x"], "is not an index (0 to N-1) or auto")] {
             let out = try run(Build.binary, ["run", "--apps-dir", w.appsDir, "--state-dir", w.stateDir, "--listen", "none"] + args)
             #expect(out.status == 2, "\(args)")

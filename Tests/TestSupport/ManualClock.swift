@@ -31,6 +31,8 @@ public final class ManualClock: Clock, Sendable {
     public var minimumResolution: Duration { .nanoseconds(1) }
     /// Sleeps under way now.
     public var sleepers: Int { state.withLock { $0.sleepers.count } }
+    /// The earliest deadline of the sleeps under way (nil: nobody sleeps).
+    public var nextDeadline: Instant? { state.withLock { $0.sleepers.values.map(\.deadline).min() } }
     /// Sleeps begun since the clock was made.
     public var slept: Int { state.withLock { $0.slept } }
 
