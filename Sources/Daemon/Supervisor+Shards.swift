@@ -24,13 +24,24 @@ extension Supervisor {
     func holdLease(_ name: String) -> Bool {
         guard let leases else { return true }
         if leases.acquire(name, now: now(), monotonic: runner.context.clock.uptime()) { return true }
-        if let blocker = leases.blocker(name, now: now(), monotonic: runner.context.clock.uptime()), blockedBy[name] != blocker.lease {
+        guard let blocker = leases.blocker(name, now: now(), monotonic: runner.context.clock.uptime()) else { return false }
+        if blockedBy[name]?.lease != blocker.lease {
             // Said once per lease seen (a renewal is another lease): an owner kept from its
             // application is something an operator must hear of.
-            blockedBy[name] = blocker.lease
+            blockedBy[name] = (blocker.lease, false)
             logger.warning("application blocked by another shard's lease; taken over when it is released or not renewed",
                            metadata: ["app": "\(name)", "holder": "\(blocker.lease.holder)", "shard": "\(blocker.lease.shard)",
                                       "expires_written": "\(blocker.lease.expires)", "takeover_in_s": "\(Int(blocker.remaining.rounded(.up)))"])
+        }
+        // A holder that missed a renewal looks dead: its status (say `synced`) is no longer
+        // the truth, so the status says who blocks the app and until when. Written once per
+        // lease; the owner's first look after the takeover writes the whole status again.
+        if blockedBy[name]?.shown == false, blocker.unchangedFor > leases.duration / 3,
+           var status = runner.status(name) {
+            blockedBy[name]?.shown = true
+            status.message = "blocked by the lease of \(blocker.lease.holder), not renewed for \(Int(blocker.unchangedFor)) s; "
+                + "shard \(configuration.shardIndex) takes the application over in \(Int(blocker.remaining.rounded(.up))) s"
+            try? layout.writeStatus(status, durable: false)
         }
         return false
     }

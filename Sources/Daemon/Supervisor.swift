@@ -83,7 +83,7 @@ public actor Supervisor {
     /// they change.
     var stuckRequests: [String: SyncRequests.Identity] = [:]
     /// The foreign lease last said to block each application (logged once each).
-    var blockedBy: [String: Lease] = [:]
+    var blockedBy: [String: (lease: Lease, shown: Bool)] = [:]
     /// The state dir was lost under the daemon: why. The loop stops; the daemon exits 1.
     public private(set) var lostStateDir: String?
     var nextStateCheck = Date.distantPast

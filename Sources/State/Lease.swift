@@ -41,6 +41,9 @@ public struct Leases: Sendable {
         public var lease: Lease
         /// Seconds until this shard takes it over unless it changes (is renewed) first.
         public var remaining: TimeInterval
+        /// Seconds since this shard first saw the lease as it is (a live holder renews it
+        /// every third of its duration).
+        public var unchangedFor: TimeInterval = 0
     }
 
     /// `shard I on HOST`.
@@ -92,7 +95,7 @@ public struct Leases: Sendable {
         let since = seen.observe(name, current, left: left, full: duration, at: monotonic)
         let elapsed = monotonic - since.at
         let remaining = since.left - elapsed.seconds
-        return remaining > 0 ? Foreign(lease: current, remaining: remaining) : nil
+        return remaining > 0 ? Foreign(lease: current, remaining: remaining, unchangedFor: elapsed.seconds) : nil
     }
 }
 

@@ -188,4 +188,62 @@ import TestSupport
         #expect(Double(three.readCalls) <= Double(two.readCalls) * 1.3 + 500, "\(two) -> \(three)")
         #expect(heap[2] - heap[0] < 8 << 20, "the resident memory grew from \(heap[0] / 1024) KiB to \(heap[2] / 1024) KiB")
     }
+
+    /// A shard that died with its clock a day ahead left a lease and a `synced` status: the
+    /// owner logs it, says in the status who blocks the app once the holder has missed a
+    /// renewal, and takes the app over one lease duration after it first saw the lease
+    /// (its own monotonic time, never the date written in the lease).
+    @Test(.timeLimit(.minutes(2))) func aDeadShardsLeaseIsShownInTheStatusAndTakenOverAfterOneDuration() async throws {
+        let dir = try TempDir("zg-dead-lease")
+        try FileManager.default.createDirectory(atPath: dir.file("apps.d"), withIntermediateDirectories: true)
+        let namespace = Self.ownedNamespaces(1)[0]
+        let site = try GitRepo(root: dir.file("repos"), name: "site", files: siteFiles(namespace: namespace))
+        try registration("site", namespace: namespace, url: "file://" + site.bare, poll: "30m")
+            .write(toFile: dir.file("apps.d/site.yaml"), atomically: true, encoding: .utf8)
+        let wall = Date(timeIntervalSince1970: 1_800_000_000)
+        let layout = StateLayout(root: dir.file("state"))
+        let dead = Leases(layout: layout, shard: 1, holder: "shard 1 on dead-host", duration: 60)
+        #expect(dead.acquire("site", now: wall.addingTimeInterval(86_400), monotonic: .zero))
+        var left = StatusDocument(name: "site", namespace: namespace, source: .init(repoURL: "file://" + site.bare, branch: "main", path: "."),
+                                  status: .synced, message: "written by shard 1")
+        left.shard = 1
+        try layout.writeStatus(left)
+
+        var settings = AgentSettings(appsDir: dir.file("apps.d"), stateDir: dir.file("state"))
+        settings.listen = nil
+        settings.allowFileURLs = true
+        settings.secretsDir = dir.file("secrets")
+        settings.shards = 2
+        settings.shardIndex = 0
+        settings.leaseDuration = .seconds(60)
+        settings.stateCheckInterval = .seconds(600)
+        let clock = ManualClock()
+        let agent = try Agent(settings: settings, clock: DaemonClock(clock, wall: wall), logger: Logger(label: "dead-lease"))
+        let running = Task { try await agent.run(signals: false) }
+        try await Self.settle(agent, clock, "the start")
+        #expect(try layout.readStatus("site")?.message == "written by shard 1", "a holder not yet seen missing a renewal is left alone")
+
+        /// Moves the clock from deadline to deadline up to `seconds` after the start.
+        func run(until seconds: Int) async throws {
+            let target = ManualClock.Instant(offset: .seconds(seconds))
+            while let next = clock.nextDeadline, next < target {
+                clock.advance(by: clock.now.duration(to: next))
+                try await Self.settle(agent, clock, "at \(clock.now.offset)")
+            }
+            clock.advance(by: clock.now.duration(to: target))
+            try await Self.settle(agent, clock, "at \(seconds) s")
+        }
+        try await run(until: 30)
+        let blocked = try layout.readStatus("site")
+        #expect(blocked?.message?.contains("blocked by the lease of shard 1 on dead-host, not renewed for") == true, "\(blocked?.message ?? "")")
+        #expect(blocked?.message?.contains("shard 0 takes the application over in") == true)
+        #expect(blocked?.status == .synced, "the rest of the status is the holder's, as it left it")
+        try await run(until: 64)
+        let taken = try layout.readStatus("site")
+        #expect(taken?.status == .synced)
+        #expect(taken?.shard == 0, "taken over by shard 0 a lease duration after it first saw the lease")
+        #expect(dead.read("site")?.shard == 0)
+        await agent.shutdown()
+        try await running.value
+    }
 }
