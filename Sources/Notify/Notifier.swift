@@ -56,6 +56,12 @@ public actor Notifier {
     public var idle: Bool { waiting && wakeup.asleep }
     /// The outbox as last read: a pass reads only the entries that changed.
     var index = Outbox.Index()
+    /// When each endpoint (by its order key) last took a delivery: an endpoint that did
+    /// within `aliveWindow` is up, so a first failure there is tried again at once.
+    var lastDelivered: [String: Date] = [:]
+    /// Deliveries the last pass attempted.
+    var attemptedInLastPass = 0
+    static let aliveWindow: TimeInterval = 60
     /// Outbox files decoded since the start (proportional to the entries written).
     public var outboxReads: Int { index.reads }
 
@@ -81,6 +87,13 @@ public actor Notifier {
             if now().timeIntervalSince(lastPrune) > 3600 {
                 outbox.prune(now: now())
                 lastPrune = now()
+            }
+            // A delivery freed the next event of its endpoint (or a retry is due): the next
+            // pass at once, when this one attempted something (each such pass moves an
+            // entry on; a pass that could not, say an outbox that cannot be written, waits).
+            if let next, next <= now(), attemptedInLastPass > 0 {
+                await Task.yield()
+                continue
             }
             let wait = next.map { max(0.05, $0.timeIntervalSince(now())) } ?? 3600
             // Until a new entry or the next due retry (an hour at most); a wait the timer
@@ -130,7 +143,29 @@ public actor Notifier {
         }
         // The deliveries, concurrently (a slow receiver holds one slot, not the pass).
         let jobs = due.map { (entries[$0.entry].deliveries[$0.delivery], entries[$0.entry].event) }
-        let results = await deliver(jobs)
+        var results = await deliver(jobs)
+        attemptedInLastPass = jobs.count
+        // A flapping receiver (up, but failing some requests): a first attempt that fails
+        // at an endpoint that took a delivery within the last minute is tried once more at
+        // once, instead of holding the endpoint's line for the whole backoff (one
+        // endpoint's events go in order, so each such failure used to stall the rest: a
+        // receiver failing half the time drained about 12 events a minute). At most one
+        // extra request per event; a receiver that is down gets the normal backoff.
+        let again = results.indices.filter { r in
+            let (k, problem) = results[r]
+            let d = entries[due[k].entry].deliveries[due[k].delivery]
+            return problem != nil && d.attempts == 0
+                && lastDelivered[d.endpoint.orderKey].map { time.timeIntervalSince($0) < Self.aliveWindow } == true
+        }
+        if !again.isEmpty {
+            let retried = await deliver(again.map { jobs[results[$0].0] })
+            for (j, problem) in retried {
+                let r = again[j]
+                let (e, i) = due[results[r].0]
+                entries[e].deliveries[i].attempts += 1
+                results[r].1 = problem
+            }
+        }
         var delivered = false
         for (k, problem) in results {
             let (e, i) = due[k]
@@ -149,6 +184,7 @@ public actor Notifier {
             } else {
                 entries[e].deliveries[i].delivered = now()
                 entries[e].deliveries[i].lastError = nil
+                lastDelivered[d.endpoint.orderKey] = now()
                 delivered = true
                 count(d.endpoint, "delivered")
             }
