@@ -383,15 +383,23 @@ public actor Notifier {
     /// no lookup of its own, while the Host header, TLS SNI and certificate verification
     /// still use the host name); no redirects, like the shared client.
     public static func pinnedConfiguration(_ pin: EndpointGuard.Pin) -> HTTPClient.Configuration {
-        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
+        var configuration = clientConfiguration
         if let address = pin.address { configuration.dnsOverride = [pin.host: address.description] }
         return configuration
     }
 
     /// A client of its own that follows no redirect: a redirect would take a tenant's
     /// request past the endpoint guard (3xx counts as a failure).
-    public static let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup,
-                                          configuration: HTTPClient.Configuration(redirectConfiguration: .disallow))
+    public static let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: clientConfiguration)
+
+    /// No redirects; and a refused connection fails the attempt at once instead of being
+    /// retried until the deadline (the outbox retries deliveries with its own backoff: a
+    /// receiver that is down cost the whole timeout per attempt, and a slot with it).
+    static var clientConfiguration: HTTPClient.Configuration {
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return configuration
+    }
 
     /// Sends through the shared client, or, for a name pinned to its checked address, a
     /// client of its own for this delivery (on the shared event loops; shut down after,

@@ -156,4 +156,24 @@ import TestSupport
         let accepted = delivered.enumerated().filter { $0.offset % 2 == 0 }.compactMap { $0.element.json?["message"] as? String }
         #expect(accepted == (0..<20).map { "event \($0)" })
     }
+
+    /// A receiver that refuses connections fails the attempt with the refusal, not with the
+    /// deadline: AsyncHTTPClient retried the connection until the timeout, so each attempt
+    /// at a receiver that was down held a delivery slot for the whole timeout.
+    @Test(.timeLimit(.minutes(1))) func aRefusedConnectionFailsTheAttemptWithTheRefusal() async throws {
+        let dir = try TempDir("zg-notifier-refused")
+        let outbox = Outbox(layout: StateLayout(root: dir.path))
+        var configuration = Notifier.Configuration(secrets: SecretsDir(root: dir.file("secrets")))
+        configuration.allowPrivate = true
+        // Below AsyncHTTPClient's 10 s connect timeout: retrying the connection, the
+        // attempt would end at this deadline ("no answer within 5 s").
+        configuration.timeout = .seconds(5)
+        let notifier = Notifier(outbox: outbox, configuration: configuration, logger: Logger(label: "test"))
+        try outbox.add(OutboxEntry(id: "e", created: Date(), event: NotifyUnitTests.event,
+                                   endpoints: [.webhook(.init(url: "http://127.0.0.1:\(freePort())/hook"), namespace: "web")]))
+        await notifier.pass()
+        let error = outbox.open().entries.first?.deliveries.first?.lastError ?? ""
+        #expect(error.lowercased().contains("refused"), "\(error)")
+        #expect(!error.contains("no answer within"), "\(error)")
+    }
 }
