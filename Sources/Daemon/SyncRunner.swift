@@ -195,6 +195,11 @@ public struct SyncRunner: Sendable {
         do throws(GitError) {
             fetched = try await context.workers.run { () throws(GitError) -> GitSource.FetchResult in try git.fetch(remote, ref: ref, head: head) }
             context.metrics.gitRequest(kind: fetched.transferred ? "fetch" : "fetch_cached", ok: true, since: started)
+            if let problem = fetched.consolidationError {
+                // The fetch succeeded and the cache is valid; the next fetch tries again.
+                context.logger.warning("the fetch cache's packs could not be consolidated",
+                                       metadata: ["app": "\(registration.name)", "cache": "\(fetched.cache)", "error": "\(problem)"])
+            }
         } catch {
             context.metrics.gitRequest(kind: "fetch", ok: false, since: started)
             throw error

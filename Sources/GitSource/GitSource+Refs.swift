@@ -49,7 +49,8 @@ extension GitSource {
                            hint: "looked at again")
         }
         try setRef(repo, ref, &oid)
-        return FetchResult(cache: path, commit: head.commit, transferred: transferred)
+        return FetchResult(cache: path, commit: head.commit, transferred: transferred,
+                           consolidationError: transferred ? consolidatePacks(path, sizeLimit: remote.sizeLimit) : nil)
     }
 
     /// A commit (a commit ref, a rollback pin, a drift correction): used only when it is
@@ -76,7 +77,7 @@ extension GitSource {
                            url: remote.shown,
                            hint: "check spec.source.commit, or the commit of the pin (a commit force-pushed away cannot be fetched)")
         }
-        return FetchResult(cache: path, commit: commit, transferred: true)
+        return FetchResult(cache: path, commit: commit, transferred: true, consolidationError: consolidatePacks(path, sizeLimit: remote.sizeLimit))
     }
 
     /// Branch and tag tips among advertised refs, annotated tags peeled to their commits.

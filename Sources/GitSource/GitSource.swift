@@ -12,6 +12,9 @@ import State
 public struct GitSource: Sendable {
     /// `STATE/cache`: one bare repository per normalized URL.
     public let cacheRoot: String
+    /// Packs a cache may hold before a downloading fetch consolidates them
+    /// (`defaultMaxPacks`; see `consolidatePacks`).
+    public var maxPacks = GitSource.defaultMaxPacks
 
     public init(cacheRoot: String) {
         self.cacheRoot = cacheRoot
@@ -124,6 +127,9 @@ public struct GitSource: Sendable {
         public var commit: String
         /// false when the wanted commit was already in the cache (no network at all).
         public var transferred: Bool
+        /// Why the cache's packs could not be consolidated after this fetch, for the log:
+        /// the fetch succeeded, the cache is valid, and the next fetch tries again.
+        public var consolidationError: GitError? = nil
     }
 
     /// The cache folder of a repository: readable name plus a hash of the normalized URL.
@@ -218,7 +224,8 @@ public struct GitSource: Sendable {
             throw GitError(.branchNotFound, call: "git_remote_fetch", message: "branch \"\(branch)\" not found", url: remote.shown,
                            hint: "check spec.source.branch")
         }
-        return FetchResult(cache: path, commit: Git.hex(&oid), transferred: transferred)
+        return FetchResult(cache: path, commit: Git.hex(&oid), transferred: transferred,
+                           consolidationError: transferred ? consolidatePacks(path, sizeLimit: remote.sizeLimit) : nil)
     }
 
     /// Bytes of the files under `path` (a cache folder).
