@@ -126,7 +126,7 @@ public final class Agent: Sendable {
             facade.hosts = HostPolicy(listenHost: listen.host, names: settings.apiHostnames)
             facade.streams = StreamBudget(total: settings.streamsTotal, perKey: settings.apiMaxStreamsPerToken)
             var limits = ConnectionGuard.Limits()
-            limits.headTimeout = .nanoseconds(Int64(settings.apiReadTimeout.seconds * 1e9))
+            limits.headTimeout = .nanoseconds(settings.apiReadTimeout.nanoseconds)
             limits.maxConnections = settings.apiMaxConnections
             var httpLogger = Logger(label: "zerverless-gitops.http")
             httpLogger.logLevel = .warning

@@ -38,7 +38,7 @@ public struct DaemonMetrics: Sendable {
         let dimensions = [("kind", kind), ("result", ok ? "ok" : "error")]
         Counter(label: "zerverless_gitops_git_requests_total", dimensions: dimensions, factory: factory).increment()
         Timer(label: "zerverless_gitops_git_request_duration_seconds", dimensions: dimensions, factory: factory)
-            .recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+            .recordNanoseconds(elapsed.nanoseconds)
     }
 
     /// The state dir was removed or replaced under the daemon (it exits 1 once its running

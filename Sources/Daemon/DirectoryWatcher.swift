@@ -1,5 +1,6 @@
 import CInotifyTools
 import Foundation
+import Synchronization
 
 /// Watches folders through inotify (libinotifytools) and reports what happened in them, by
 /// name, as an async stream. libinotifytools keeps process-wide state and is not
@@ -24,7 +25,7 @@ public final class DirectoryWatcher: Sendable {
     public static let mask = IN_CREATE | IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ATTRIB
         | IN_DELETE_SELF | IN_MOVE_SELF | IN_DONT_FOLLOW
 
-    nonisolated(unsafe) static let exclusive = DispatchSemaphore(value: 1)
+    static let exclusive = DispatchSemaphore(value: 1)
 
     public let events: AsyncStream<Event>
     private let continuation: AsyncStream<Event>.Continuation
@@ -102,12 +103,11 @@ public struct WatchError: Error, Sendable, CustomStringConvertible {
 }
 
 /// A value behind a lock, shareable with the watcher's thread.
-final class Box<T>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var _value: T
-    init(_ value: T) { _value = value }
+final class Box<T: Sendable>: Sendable {
+    private let state: Mutex<T>
+    init(_ value: T) { state = Mutex(value) }
     var value: T {
-        get { lock.lock(); defer { lock.unlock() }; return _value }
-        set { lock.lock(); _value = newValue; lock.unlock() }
+        get { state.withLock { $0 } }
+        set { state.withLock { $0 = newValue } }
     }
 }

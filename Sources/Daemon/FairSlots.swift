@@ -61,12 +61,6 @@ public final class FairSlots: Sendable {
         resume.forEach { $0.resume() }
     }
 
-    public func withSlot<T: Sendable>(_ namespace: String, _ body: () async throws -> T) async rethrows -> T {
-        await acquire(namespace)
-        defer { release(namespace) }
-        return try await body()
-    }
-
     /// Hands free slots to waiters: fewest held first, then the longest waiting; a
     /// namespace at its cap waits even when a slot is free.
     private static func grant(_ s: inout State, perNamespace: Int) -> [CheckedContinuation<Void, Never>] {

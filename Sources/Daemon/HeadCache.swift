@@ -40,7 +40,7 @@ public final class HeadCache: Sendable {
     public static func key(_ registration: Registration) -> String {
         let source = registration.source
         let auth = source.auth
-        let inURL = source.repoURL.password.map { Array(Insecure.SHA1.hash(data: Array($0.utf8))).map { String(format: "%02x", $0) }.joined() } ?? ""
+        let inURL = source.repoURL.password.map { Insecure.SHA1.hash(data: Array($0.utf8)).hexString } ?? ""
         // Without credentials the answer is what the daemon's host may see, the same for
         // every tenant: shared across namespaces (a public monorepo costs one lookup). A CA
         // or known-hosts file vouches for the server: it is a namespace's file too.

@@ -112,7 +112,7 @@ public struct SyncContext: Sendable {
         deployed.syncPolicy.selfHeal = .warn
         var text = (try? encoder.encode(deployed)).map { String(decoding: $0, as: UTF8.self) } ?? "\(registration)"
         text += "|\(limits.codeFileBytes),\(limits.staticFileBytes),\(limits.staticTotalBytes),\(limits.staticFiles)|\(targetID)"
-        return Insecure.SHA1.hash(data: Array(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        return Insecure.SHA1.hash(data: Array(text.utf8)).hexString
     }
 }
 

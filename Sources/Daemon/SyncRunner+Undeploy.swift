@@ -46,7 +46,7 @@ extension SyncRunner {
             SyncRequests(layout: layout).remove(name)
         }
         logger.info("undeploy", metadata: ["app": "\(name)", "result": "undeployed", "trigger": "\(trigger.rawValue)",
-                                           "duration_ms": .stringConvertible(milliseconds(ContinuousClock.now - started)), "target_calls": .stringConvertible(calls)])
+                                           "duration_ms": .stringConvertible((ContinuousClock.now - started).milliseconds), "target_calls": .stringConvertible(calls)])
         return (true, "undeployed")
     }
 

@@ -51,7 +51,7 @@ public struct SyncRunner: Sendable {
         let elapsed = ContinuousClock.now - started
         let counted = result.ending != .unchanged && result.ending != .suspended
         context.metrics.sync(app: registration.name, namespace: registration.namespace, ending: result.ending,
-                             seconds: counted ? Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18 : nil)
+                             seconds: counted ? elapsed.seconds : nil)
         if result.memo == nil, let status = try? layout.readStatus(registration.name) {
             result.memo = SyncMemo(status: status, history: layout.readHistory(registration.name))
         }
@@ -257,7 +257,7 @@ public struct SyncRunner: Sendable {
             look.status.fail(failure, invalid: invalid, at: look.startedAt,
                              nextSync: ending == .retryable ? look.launch.next.retry : look.launch.next.poll)
         }
-        let elapsed = milliseconds(ContinuousClock.now - look.started)
+        let elapsed = (ContinuousClock.now - look.started).milliseconds
         look.history.record(.init(at: look.startedAt, trigger: look.launch.trigger, commit: commit, result: look.status.status.rawValue,
                                   durationMs: elapsed, targetCalls: calls, message: look.status.message,
                                   functionsChanged: look.changes?.functions, filesChanged: look.changes?.files))
@@ -337,10 +337,6 @@ public struct SyncRunner: Sendable {
             logger.error("cannot write the history", metadata: ["app": "\(name)", "error": "\(error)"])
         }
     }
-}
-
-func milliseconds(_ d: Duration) -> Int {
-    Int(d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000)
 }
 
 extension SyncRunner {

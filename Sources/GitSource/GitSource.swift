@@ -4,11 +4,11 @@ import Manifest
 import State
 
 /// The agent's view of repositories: branch heads by one ls-remote round trip, fetches into
-/// bare caches shared by every application of a repository, per-commit checkouts switched
-/// atomically, and reads of trees and blobs straight from the object database.
+/// bare caches shared by every application of a repository, and reads of trees and blobs
+/// straight from the object database.
 ///
 /// Every method blocks (libgit2 is synchronous): call them off the cooperative pool (see
-/// `GitWorkers`).
+/// `BlockingPool.shared`).
 public struct GitSource: Sendable {
     /// `STATE/cache`: one bare repository per normalized URL.
     public let cacheRoot: String

@@ -2,6 +2,7 @@ import CGit2
 import CGitStream
 import Foundation
 import Manifest
+import State
 
 /// One network operation against a remote: its deadline, the libgit2 callbacks (credentials
 /// capped, host keys checked, progress that stops at the deadline), and the translation of
@@ -23,8 +24,7 @@ final class Session {
         Git.ensureInitialized()
         try remote.refuseLocalUnlessAllowed()
         let session = Session(remote: remote)
-        let millis = remote.timeout.components.seconds * 1000 + remote.timeout.components.attoseconds / 1_000_000_000_000_000
-        session.deadline = zg_deadline_new(millis)
+        session.deadline = zg_deadline_new(Int64(remote.timeout.milliseconds))
         zg_deadline_enter(session.deadline)
         defer {
             zg_deadline_leave()
@@ -197,7 +197,7 @@ func Rules_formatDuration(_ d: Duration) -> String {
     let s = d.components.seconds
     if s >= 60 && s % 60 == 0 { return "\(s / 60)m" }
     if s >= 1 { return "\(s)s" }
-    return "\(d.components.attoseconds / 1_000_000_000_000_000)ms"
+    return "\(d.milliseconds)ms"
 }
 
 private func session(_ payload: UnsafeMutableRawPointer?) -> Session? {

@@ -35,8 +35,9 @@ public struct TreeLimits: Sendable, Hashable {
     public init() {}
 }
 
-/// A bare cache opened for reading: commits, trees and blobs, and checkouts.
+/// A bare cache opened for reading: commits, trees and blobs, and build-context exports.
 /// Not for concurrent use from several threads: open one per worker.
+/// `@unchecked`: it holds a libgit2 handle (`OpaquePointer`) and a `var`; one thread at a time.
 public final class Snapshot: @unchecked Sendable {
     let repo: OpaquePointer
     public let path: String

@@ -50,9 +50,6 @@ public final class ConnectionGuard: Sendable {
         self.limits = limits
     }
 
-    /// Connections open now.
-    public var openConnections: Int { open.load(ordering: .relaxed) }
-
     /// A handler for one new connection (Hummingbird's `additionalChannelHandlers`).
     public func handler() -> any RemovableChannelHandler { Handler(guard: self) }
 

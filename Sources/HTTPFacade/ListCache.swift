@@ -3,6 +3,7 @@ import NIOCore
 
 /// The facade's one piece of memory: what it last read from the status files, valid while
 /// the status generation has not moved, and for at most a second.
+/// `@unchecked`: its `var`s are guarded by `lock` (an NSLock), which the compiler cannot see.
 final class ListCache: @unchecked Sendable {
     struct Document {
         var name: String

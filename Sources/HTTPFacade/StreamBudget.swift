@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import State
 import Synchronization
 
 /// Event streams (`GET /api/gitops/events`) never end, and are exempt from the request
@@ -69,6 +70,6 @@ public final class StreamBudget: Sendable {
     static func key(token authorization: String?) -> String? {
         guard let authorization, authorization.count > 7 else { return nil }
         let token = authorization.dropFirst(7).trimmingCharacters(in: .whitespaces)
-        return SHA256.hash(data: Array(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        return SHA256.hash(data: Array(token.utf8)).hexString
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 
 /// `zerverless-gitops run` (the built binary) started by a test, with its own apps dir
 /// and state dir, its log in a file; stopped (SIGKILL) when released.
+/// `@unchecked`: `exitStatus` is a plain `var`; a test drives one daemon from one task at a time.
 public final class DaemonProcess: @unchecked Sendable {
     public let pid: pid_t
     public let appsDir: String

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A bare repository with a work tree to commit from.
-public final class GitRepo: @unchecked Sendable {
+public final class GitRepo: Sendable {
     public let bare: String
     public let work: String
     public let branch: String

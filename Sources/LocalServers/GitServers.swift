@@ -78,7 +78,7 @@ public func makeSelfSignedCertificate(dir: String) throws -> (pem: String, cert:
 }
 
 /// An sshd on 127.0.0.1 that lets `user` in with the test's client key.
-public final class SSHServer: @unchecked Sendable {
+public final class SSHServer: Sendable {
     public let server: ServerProcess
     public let user: String
     /// The client's private key (ed25519) and a second, unauthorized one.

@@ -40,7 +40,7 @@ public func waitUntil(timeout: Duration = .seconds(10), _ what: String, _ condit
 
 /// A TCP listener that accepts connections (the kernel completes the handshake) and never
 /// answers: what a hung server looks like.
-public final class SilentListener: @unchecked Sendable {
+public final class SilentListener: Sendable {
     public let port: Int
     private let fd: Int32
 

@@ -47,7 +47,7 @@ public enum Build {
 }
 
 /// A scratch directory removed when the value is released.
-public final class TempDir: @unchecked Sendable {
+public final class TempDir: Sendable {
     public let path: String
 
     public init(_ prefix: String = "zg-test") throws {

@@ -4,6 +4,7 @@ import Foundation
 /// and reaped here, not through Foundation's Process: Foundation watches a child through
 /// an inherited socket, and a daemon that closes its inherited descriptors (sshd does)
 /// makes it block in waitpid, which stalls the reaping of every other child.
+/// `@unchecked`: `exited` is a plain `var`; a test starts and stops a server from one task at a time.
 public final class ServerProcess: @unchecked Sendable {
     public let pid: pid_t
     public let port: Int

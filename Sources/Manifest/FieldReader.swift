@@ -147,23 +147,26 @@ struct Fields {
 }
 
 /// "did you mean" for near misses: a different case, or an edit distance of at most 2.
-enum Suggest {
+public enum Suggest {
     static func nearest(_ word: String, in candidates: [String]) -> String? {
         if let same = candidates.first(where: { $0.lowercased() == word.lowercased() }) { return same }
         var best: (String, Int)?
         for candidate in candidates {
-            let d = distance(word.lowercased(), candidate.lowercased())
+            let d = distance(word.lowercased(), candidate.lowercased(), limit: 2)
             let limit = min(2, max(1, candidate.count / 3))
             if d <= limit && (best == nil || d < best!.1) { best = (candidate, d) }
         }
         return best?.0
     }
 
-    static func distance(_ a: String, _ b: String) -> Int {
+    /// The Levenshtein distance between two strings, by characters (case counts). With a
+    /// `limit`, lengths further apart than it give `limit + 1` at once (a long word is not
+    /// compared in full with every candidate).
+    public static func distance(_ a: String, _ b: String, limit: Int? = nil) -> Int {
         let a = Array(a), b = Array(b)
         if a.isEmpty { return b.count }
         if b.isEmpty { return a.count }
-        if abs(a.count - b.count) > 2 { return 3 }
+        if let limit, abs(a.count - b.count) > limit { return limit + 1 }
         var previous = Array(0...b.count)
         var current = [Int](repeating: 0, count: b.count + 1)
         for i in 1...a.count {

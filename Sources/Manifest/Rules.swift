@@ -61,16 +61,6 @@ public enum Rules {
         return number * factor
     }
 
-    public static func formatDuration(_ seconds: Int) -> String {
-        if seconds == 0 { return "0s" }
-        var out = ""
-        let h = seconds / 3600, m = (seconds % 3600) / 60, s = seconds % 60
-        if h > 0 { out += "\(h)h" }
-        if m > 0 { out += "\(m)m" }
-        if s > 0 { out += "\(s)s" }
-        return out
-    }
-
     /// A path inside the repository: relative, no empty or NUL characters, and no `..`
     /// that climbs above the root. Returns the problem, or nil.
     public static func repoRelativePathProblem(_ path: String) -> String? {

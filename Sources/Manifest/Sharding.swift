@@ -44,17 +44,6 @@ public enum Sharding {
         return best
     }
 
-    /// Argo CD's legacy sharding, for comparison only: FNV-1a 32 of the key, modulo the
-    /// number of replicas.
-    public static func fnv32aModulo(_ key: String, shards: Int) -> Int {
-        var h: UInt32 = 0x811c_9dc5
-        for b in key.utf8 {
-            h ^= UInt32(b)
-            h = h &* 0x0100_0193
-        }
-        return Int(h % UInt32(max(1, shards)))
-    }
-
     /// `--shard-index auto`: the trailing `-K` of a StatefulSet pod's host name
     /// (`zerverless-gitops-2` -> 2); nil when there is none.
     public static func index(fromHostName host: String) -> Int? {

@@ -249,24 +249,10 @@ public actor Notifier {
         return changed
     }
 
-    /// Deliveries at most `parallel` at once; each result by its index (nil: delivered).
+    /// Deliveries at most 16 at once; each result by its index (nil: delivered).
     nonisolated func deliver(_ jobs: [(OutboxEntry.Delivery, NotificationEvent)]) async -> [(Int, String?)] {
-        await withTaskGroup(of: (Int, String?).self) { group in
-            var next = 0
-            var out: [(Int, String?)] = []
-            func launch() {
-                guard next < jobs.count else { return }
-                let k = next, (delivery, event) = jobs[k]
-                next += 1
-                group.addTask { (k, await self.attempt(delivery, event)) }
-            }
-            for _ in 0..<min(16, jobs.count) { launch() }
-            while let r = await group.next() {
-                out.append(r)
-                launch()
-            }
-            return out
-        }
+        let results = await jobs.boundedMap(limit: 16) { job in await self.attempt(job.0, job.1) }
+        return results.enumerated().compactMap { k, result in result.map { (k, $0) } }
     }
 
     /// One delivery attempt within the timeout; nil when delivered.

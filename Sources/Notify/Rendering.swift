@@ -55,7 +55,7 @@ public enum Rendering {
         var k = key
         while let last = k.last, last == 0x0A || last == 0x0D { k.removeLast() }
         let mac = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: k))
-        return "sha256=" + mac.map { String(format: "%02x", $0) }.joined()
+        return "sha256=" + mac.hexString
     }
 
     /// One line for people: `✅ my-app (myuser) synced abc123def456: 3 functions, 1 static file`.

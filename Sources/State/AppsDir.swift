@@ -113,7 +113,7 @@ public final class AppsDir: Sendable {
     /// Decodes one registration file (pure). An invalid file is about the name it declares
     /// when that is a DNS label, else its file name without extension when that is one.
     public static func read(_ bytes: [UInt8], path: String) -> RegistrationFile {
-        let digest = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        let digest = SHA256.hash(data: bytes).hexString
         let result = Validator.registration(bytes, file: path)
         var name: String?
         switch result {

@@ -34,10 +34,8 @@ public final class DaemonLock: Sendable {
             }
             throw StateError("cannot lock \(path): \(String(cString: strerror(code)))")
         }
-        var host = [CChar](repeating: 0, count: 256)
-        gethostname(&host, host.count)
         let formatter = ISO8601DateFormatter()
-        let text = "pid \(getpid()) on \(String(cString: host)) since \(formatter.string(from: Date()))\n"
+        let text = "pid \(getpid()) on \(hostName()) since \(formatter.string(from: Date()))\n"
         ftruncate(fd, 0)
         _ = text.withCString { pwrite(fd, $0, strlen($0), 0) }
         self.fd = fd

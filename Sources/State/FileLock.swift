@@ -4,7 +4,7 @@ import Foundation
 /// description is locked separately). The file is the owner's alone (0600, in a 0700
 /// folder): any user who can open a file can `flock` it, and a lock another user holds
 /// would freeze the daemon. The wait is bounded.
-public final class FileLock: @unchecked Sendable {
+public final class FileLock: Sendable {
     private let fd: Int32
 
     /// Waits at most `timeout` for the lock (nil: for ever), polling every 10 ms. Blocks

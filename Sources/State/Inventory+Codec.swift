@@ -156,7 +156,6 @@ enum InventoryCodec {
     }
 
     private static func opt(_ s: String?) -> String { s.map(esc) ?? "-" }
-    private static func un(_ s: String) -> String? { s == "-" ? nil : unesc(s) }
 
     /// Percent-escapes what would break the format (tab, newline, %, comma, a lone "-").
     static func esc(_ s: String) -> String {

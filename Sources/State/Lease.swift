@@ -48,9 +48,7 @@ public struct Leases: Sendable {
 
     /// `shard I on HOST`.
     public static func defaultHolder(shard: Int) -> String {
-        var host = [CChar](repeating: 0, count: 256)
-        gethostname(&host, host.count)
-        return "shard \(shard) on \(String(cString: host))"
+        "shard \(shard) on \(hostName())"
     }
 
     public func file(_ name: String) -> String { layout.appDir(name) + "/lease" }
@@ -123,4 +121,11 @@ private final class Observations: Sendable {
     }
 
     func forget(_ name: String) { _ = state.withLock { $0.removeValue(forKey: name) } }
+}
+
+/// This host's name (gethostname(2)).
+func hostName() -> String {
+    var host = [CChar](repeating: 0, count: 256)
+    gethostname(&host, host.count)
+    return String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }

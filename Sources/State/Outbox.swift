@@ -116,7 +116,7 @@ public struct OutboxEntry: Sendable, Hashable, Codable {
     /// A digest of what makes a transition the one it is: the same transition met again
     /// (a crash before the history was written) gets the same id.
     public static func id(_ parts: [String]) -> String {
-        SHA256.hash(data: Array(parts.joined(separator: "\u{1f}").utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Array(parts.joined(separator: "\u{1f}").utf8)).prefix(12).hexString
     }
 }
 

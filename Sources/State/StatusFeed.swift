@@ -6,7 +6,7 @@ import Synchronization
 /// each application's folder: the REST API's event stream and `status --watch` read it.
 /// One thread per feed blocks in poll(2); subscribers get changes through AsyncStreams,
 /// and a heartbeat every `heartbeat` so that idle streams stay open through proxies.
-public final class StatusFeed: @unchecked Sendable {
+public final class StatusFeed: Sendable {
     public enum Change: Sendable {
         /// An application's status file was written: its bytes as they are now.
         case status(name: String, namespace: String, bytes: [UInt8])
@@ -42,8 +42,6 @@ public final class StatusFeed: @unchecked Sendable {
         continuation.onTermination = { [weak self] _ in self?.subscribers.withLock { _ = $0.all.removeValue(forKey: id) } }
         return stream
     }
-
-    public var subscriberCount: Int { subscribers.withLock { $0.all.count } }
 
     public func stop() { stopped.store(true, ordering: .relaxed) }
 

@@ -55,9 +55,6 @@ public struct SyncRequests: Sendable {
         return Kind(rawValue: String(decoding: buffer[..<space], as: UTF8.self)) ?? .request
     }
 
-    /// Whether the request of `name` came from a webhook.
-    public func isWebhook(_ name: String) -> Bool { kind(name) == .webhook }
-
     public func exists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: layout.requestFile(name)) }
 
     public func identity(_ name: String) -> Identity? {

@@ -259,7 +259,7 @@ public struct Applier: Sendable {
                 dockerfilePath = contextDir + "/" + onDisk(dockerfile.dropFirst(context.count + 1))
             } else {
                 dockerfilePath = dir + "/Dockerfile"
-                FileManager.default.createFile(atPath: dockerfilePath, contents: Data(try content(dockerfileID)))
+                _ = FileManager.default.createFile(atPath: dockerfilePath, contents: Data(try content(dockerfileID)))
             }
         } catch {
             throw TargetError("cannot write the build context: \(error)", retryable: true)
@@ -272,7 +272,7 @@ public struct Applier: Sendable {
     private func imagesPresent(_ images: [String]) async -> Set<String> {
         guard let builder, !images.isEmpty else { return [] }
         let unique = Array(Set(images))
-        let present = await bounded(unique) { await builder.exists($0) }
+        let present = await unique.boundedMap(limit: parallelism) { await builder.exists($0) }
         return Set(zip(unique, present).filter { $0.1 == true }.map(\.0))
     }
 
@@ -320,28 +320,7 @@ public struct Applier: Sendable {
 
     /// Runs `work` over `items` with at most `parallelism` at once; results in item order.
     private func run<T: Sendable>(_ items: [T], _ work: @escaping @Sendable (T) async -> Outcome) async -> [Outcome] {
-        await bounded(items, work).map { $0 ?? .failed("not run", retryable: true) }
-    }
-
-    /// `work` over `items`, at most `parallelism` at once; results in item order.
-    private func bounded<T: Sendable, R: Sendable>(_ items: [T], _ work: @escaping @Sendable (T) async -> R) async -> [R?] {
-        var results = [R?](repeating: nil, count: items.count)
-        await withTaskGroup(of: (Int, R).self) { group in
-            var next = 0
-            func start() {
-                guard next < items.count else { return }
-                let i = next
-                let item = items[i]
-                group.addTask { (i, await work(item)) }
-                next += 1
-            }
-            for _ in 0..<min(parallelism, items.count) { start() }
-            while let (i, result) = await group.next() {
-                results[i] = result
-                start()
-            }
-        }
-        return results
+        await items.boundedMap(limit: parallelism, work).map { $0 ?? .failed("not run", retryable: true) }
     }
 }
 

@@ -108,12 +108,12 @@ public struct CodeChecker: Sendable {
         case .lua:
             guard let lua else { return nil }
             let file = dir.appendingPathComponent("code.lua").path
-            FileManager.default.createFile(atPath: file, contents: Data(code.utf8))
+            _ = FileManager.default.createFile(atPath: file, contents: Data(code.utf8))
             return problem(run(lua, ["-p", "-o", "/dev/null", file]), file: file)
         case .python:
             guard let python else { return nil }
             let file = dir.appendingPathComponent("code.py").path
-            FileManager.default.createFile(atPath: file, contents: Data(code.utf8))
+            _ = FileManager.default.createFile(atPath: file, contents: Data(code.utf8))
             let script = "import ast,sys\ntry:\n    ast.parse(open(sys.argv[1],encoding='utf-8').read(), sys.argv[1])\nexcept SyntaxError as e:\n    print(f'{e.lineno}:{e.msg}'); sys.exit(1)"
             // -I -S: no environment, no site-packages (ast is in the standard library).
             guard let out = run(Self.realInterpreter(python), ["-I", "-S", "-c", script, file]), out.status != 0 else { return nil }
@@ -122,7 +122,7 @@ public struct CodeChecker: Sendable {
         case .js:
             guard let node else { return nil }
             let file = dir.appendingPathComponent("code.js").path
-            FileManager.default.createFile(atPath: file, contents: Data(code.utf8))
+            _ = FileManager.default.createFile(atPath: file, contents: Data(code.utf8))
             return problem(run(node, ["--check", file]), file: file)
         case .docker:
             return nil

@@ -3,6 +3,7 @@ import Foundation
 import Manifest
 import NIOCore
 import NIOHTTP1
+import State
 
 /// The Zerverless orchestrator's HTTP API (`shared/zerverless-api.md`): deploy = POST,
 /// undeploy = DELETE (404 counts as already gone), static files = PUT / DELETE (404 counts
@@ -96,11 +97,6 @@ public final class HTTPTarget: DeployTarget {
         return listing.deployments ?? []
     }
 
-    /// GET /health answers 200.
-    public func healthy() async -> Bool {
-        (try? await send(.GET, "/health", retry5xx: false).0) == 200
-    }
-
     private func failure(_ method: String, _ path: String, _ status: Int, _ text: String) -> TargetError {
         struct Body: Decodable { var error: String? }
         let detail = (try? JSONDecoder().decode(Body.self, from: Data(text.utf8)))?.error ?? String(text.prefix(200))
@@ -120,8 +116,7 @@ public final class HTTPTarget: DeployTarget {
             if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
             var lastError: String
             do {
-                let response = try await client.execute(request, timeout: .nanoseconds(Int64(options.timeout.components.seconds) * 1_000_000_000
-                                                                                      + options.timeout.components.attoseconds / 1_000_000_000))
+                let response = try await client.execute(request, timeout: .nanoseconds(options.timeout.nanoseconds))
                 let collected = try await response.body.collect(upTo: limit)
                 let text = String(buffer: collected)
                 let status = Int(response.status.code)
@@ -138,8 +133,7 @@ public final class HTTPTarget: DeployTarget {
             }
             attempt += 1
             let cap = min(options.maxDelay, options.baseDelay * (1 << min(attempt, 16)))
-            let capNanos = cap.components.seconds * 1_000_000_000 + cap.components.attoseconds / 1_000_000_000
-            do { try await options.sleep(.nanoseconds(Int64.random(in: 0...max(1, capNanos)))) } catch {
+            do { try await options.sleep(.nanoseconds(Int64.random(in: 0...max(1, cap.nanoseconds)))) } catch {
                 throw TargetError("\(method.rawValue) \(base)\(path): cancelled while waiting to retry (\(lastError))", retryable: true)
             }
         }

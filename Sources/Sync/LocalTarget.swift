@@ -69,11 +69,6 @@ public struct LocalTarget: DeployTarget {
         return [Array("static".utf8), Array(namespace.utf8)] + RepoPath.unescape(path).split(separator: UInt8(ascii: "/")).map(Array.init)
     }
 
-    /// The file of a function (for tests and tools).
-    public func functionFile(namespace: String, path: String) throws(TargetError) -> String {
-        root + "/" + (try Self.functionComponents(namespace: namespace, path: path)).map { String(decoding: $0, as: UTF8.self) }.joined(separator: "/")
-    }
-
     var folder: RootedFolder { RootedFolder(root: root) }
     static let temporary: [[UInt8]] = [Array(".tmp".utf8)]
 

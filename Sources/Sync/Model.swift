@@ -90,6 +90,4 @@ public struct DesiredState: Sendable, Hashable {
     public var staticDir: String?
     /// Things skipped that the status should show (directory symlinks, submodules).
     public var warnings: [String]
-
-    public var staticBytes: Int { files.values.reduce(0) { $0 + $1.size } }
 }

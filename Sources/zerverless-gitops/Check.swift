@@ -31,7 +31,7 @@ struct Check: ParsableCommand {
                 line += "  \(subject)"
             }
             print(line)
-            print("  ok: answered in \(Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)) ms")
+            print("  ok: answered in \(elapsed.milliseconds) ms")
         } catch {
             printErr("  error (\(error.retry.rawValue)): \(error)")
             throw ExitCode(1)
@@ -107,7 +107,7 @@ struct RepositoryOptions: ParsableArguments {
     var secretsDir: String = env("ZG_SECRETS_DIR") ?? SecretsDir.defaultRoot
 
     @Option(help: "PEM bundle of CAs trusted for https (replaces the system store). Env: ZG_CA_FILE.")
-    var caFile: String? = env("ZG_CA_FILE")
+    var caFile: String?
 
     /// The keys of `verify.publicKeysFile`, read as the daemon reads them; prints the
     /// problem and exits 1 when the file breaks the secrets rule or holds no key.
@@ -124,7 +124,7 @@ struct RepositoryOptions: ParsableArguments {
     /// The registration's repository with its credentials, read as the daemon reads them;
     /// prints the problem and exits 1 when a credential file breaks the secrets rule.
     func remote(for registration: Registration, timeout seconds: Int) throws -> Remote {
-        if let caFile { GitSource.setCAFile(caFile) }
+        if let caFile = caFile ?? env("ZG_CA_FILE") { GitSource.setCAFile(caFile) }
         let access = SourceAccess(secrets: SecretsDir(root: secretsDir), timeout: .seconds(seconds), allowLocal: allowFileUrls)
         do {
             return try access.remote(for: registration)

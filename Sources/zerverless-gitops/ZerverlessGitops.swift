@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Manifest
 
 @main
 struct ZerverlessGitops: AsyncParsableCommand {
@@ -36,22 +37,8 @@ struct ZerverlessGitops: AsyncParsableCommand {
         guard let word, !word.hasPrefix("-") else { return nil }
         let names = configuration.subcommands.map { $0._commandName }
         guard !names.contains(word) else { return nil }
-        let scored = names.map { ($0, editDistance(Array(word), Array($0))) }.min { $0.1 < $1.1 }
+        let scored = names.map { ($0, Suggest.distance(word, $0)) }.min { $0.1 < $1.1 }
         guard let (best, distance) = scored, distance <= max(2, best.count / 3) else { return nil }
         return "Did you mean '\(best)'?"
-    }
-
-    static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
-        var row = Array(0...b.count)
-        for i in 1...max(1, a.count) where !a.isEmpty {
-            var previous = row[0]
-            row[0] = i
-            for j in 1...max(1, b.count) where !b.isEmpty {
-                let current = row[j]
-                row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
-                previous = current
-            }
-        }
-        return row[b.count]
     }
 }

@@ -50,7 +50,7 @@ enum DriftBenchmark {
                 throw BenchFailure("rsync failed")
             }
             if !out.isEmpty { throw BenchFailure("rsync saw differences: \(out.prefix(200))") }
-            rsyncWall.append(seconds(ContinuousClock.now - t))
+            rsyncWall.append((ContinuousClock.now - t).seconds)
             rsyncCPU.append(cpu(RUSAGE_CHILDREN.rawValue) - before)
         }
 
@@ -65,7 +65,7 @@ enum DriftBenchmark {
                 items += try await probe.observe(app: name, inventory: inventory, peers: { Ownership() }, pass: pass).items.count
             }
             if items != 0 { throw BenchFailure("drift found in an untouched tree: \(items)") }
-            return (cpu(RUSAGE_SELF.rawValue) - before, seconds(ContinuousClock.now - t))
+            return (cpu(RUSAGE_SELF.rawValue) - before, (ContinuousClock.now - t).seconds)
         }
         var cold: [(cpu: Double, wall: Double)] = [], warm: [(cpu: Double, wall: Double)] = []
         for _ in 0..<3 {
@@ -86,8 +86,6 @@ enum DriftBenchmark {
         print("  zerverless-gitops, warm pass    CPU \(formatSeconds(med(warm.map(\.cpu))))   wall \(formatSeconds(med(warm.map(\.wall))))   ratio \(String(format: "%.2fx", med(warm.map(\.cpu)) / r))")
         print("  (medians of 3; warm = every pass after the daemon's first: files whose inode, size, mtime and ctime did not move are not read)")
     }
-
-    static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
 }
 
 struct BenchFailure: Error, CustomStringConvertible {

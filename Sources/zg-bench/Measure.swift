@@ -1,5 +1,6 @@
 import Foundation
 import Processes
+import State
 
 /// Runs `body` repeatedly (at least `minRuns`, until about `budget` has passed) and returns
 /// the median duration in seconds.
@@ -11,7 +12,7 @@ func median(minRuns: Int = 5, budget: Double = 1.0, _ body: () throws -> Void) r
         let t = clock.now
         try body()
         let d = clock.now - t
-        samples.append(Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
+        samples.append(d.seconds)
         if samples.count >= 10_000 { break }
     }
     samples.sort()

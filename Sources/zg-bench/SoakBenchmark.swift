@@ -96,7 +96,7 @@ enum SoakBenchmark {
 }
 
 /// An HTTP receiver on loopback that answers 500 to every other request.
-final class FlakyReceiver: @unchecked Sendable {
+final class FlakyReceiver: Sendable {
     let port: Int
     private let process: ServerProcess
     private let counts: String

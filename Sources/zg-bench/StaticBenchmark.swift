@@ -38,10 +38,9 @@ enum StaticBenchmark {
         let first = await engine.sync(input(fetched.commit), snapshot: snapshot)
         guard first.report?.uploaded == count else { throw CommandFailed(description: "first sync: \(first.errors)") }
 
-        // rsync's side: the same tree checked out, copied once.
+        // rsync's side: the same tree written out, copied once.
         let src = dir.file("rsync-src"), dst = dir.file("rsync-dst")
-        _ = try snapshot.checkout(commit: fetched.commit, path: "static", into: dir.file("co"))
-        _ = try LocalServers.run("/usr/bin/cp", ["-a", dir.file("co/current") + "/.", src])
+        try snapshot.export(commit: fetched.commit, path: "static", to: src)
         _ = try LocalServers.run("/usr/bin/rsync", ["-a", "--delete", src + "/", dst + "/"])
 
         print("static sync of \(count) files to the local target; medians; peer: \(try LocalServers.run("/usr/bin/rsync", ["--version"]).stdout.split(separator: "\n").first ?? "rsync") -a --delete")

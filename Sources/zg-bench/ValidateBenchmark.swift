@@ -41,7 +41,7 @@ enum ValidateBenchmark {
             var result: ValidationResult?
             let ours = median { result = Validator.validate(bytes, file: "bench.yaml") }
             let path = dir.appendingPathComponent("in\(index).yaml").path
-            FileManager.default.createFile(atPath: path, contents: Data(bytes))
+            _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
             let peer = pyyaml(path)
             let ratio = peer.map { String(format: "%.2fx", ours / $0) } ?? "-"
             let verdict = result.map { $0.valid ? "valid" : "invalid: " + String(($0.diagnostics.first?.message ?? "").prefix(40)) } ?? ""

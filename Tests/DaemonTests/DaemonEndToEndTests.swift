@@ -177,7 +177,7 @@ final class World: @unchecked Sendable {
 
         // Anyone's `touch` works too.
         let third = try repo.commit(["static/index.html": "third\n"], message: "third")
-        FileManager.default.createFile(atPath: "\(w.stateDir)/requests/site.sync", contents: nil)
+        _ = FileManager.default.createFile(atPath: "\(w.stateDir)/requests/site.sync", contents: nil)
         try d.waitFor("site", "synced", commit: third)
         try waitUntil(timeout: .seconds(30), "the request file to be removed") {
             !FileManager.default.fileExists(atPath: "\(w.stateDir)/requests/site.sync")
@@ -364,7 +364,7 @@ final class World: @unchecked Sendable {
         let enumerator = FileManager.default.enumerator(atPath: staticDir)!
         while let rel = enumerator.nextObject() as? String {
             var isDir: ObjCBool = false
-            FileManager.default.fileExists(atPath: staticDir + "/" + rel, isDirectory: &isDir)
+            _ = FileManager.default.fileExists(atPath: staticDir + "/" + rel, isDirectory: &isDir)
             if !isDir.boolValue { published[rel] = try String(contentsOfFile: staticDir + "/" + rel, encoding: .utf8) }
         }
         let expected = Dictionary(uniqueKeysWithValues: files.filter { $0.key.hasPrefix("static/") }.map { (String($0.key.dropFirst(7)), $0.value) })

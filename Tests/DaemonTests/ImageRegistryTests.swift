@@ -104,6 +104,6 @@ import TestSupport
         }
         let out = try run(Build.binary, ["run", "--apps-dir", w.appsDir, "--state-dir", w.stateDir, "--image-registry-insecure"])
         #expect(out.status == 2)
-        #expect(out.stderr.contains("--image-registry-insecure needs --image-registry"))
+        #expect(out.stderr.contains("--image-registry-insecure: needs --image-registry"), "\(out.stderr)")
     }
 }

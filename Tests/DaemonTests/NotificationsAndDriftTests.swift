@@ -231,7 +231,8 @@ import TestSupport
         #expect(w.published("static/web/extra.txt") == "mine\n")
         #expect(d.attempts("site").first?["trigger"] as? String == "drift")
         try waitUntil(timeout: .seconds(30), "the corrected event") { receiver.requests.count >= 2 }
-        #expect((receiver.requests.last?.json?["message"] as? String ?? "").contains("corrected"))
+        let corrected = receiver.requests.last?.json?["message"] as? String ?? ""
+        #expect(corrected.contains("corrected"))
         // Then clean passes: nothing more is deployed.
         try waitUntil(timeout: .seconds(30), "a clean pass") {
             ((d.status("site")?["drift"] as? [String: Any])?["items"] as? [Any])?.isEmpty == true

@@ -25,25 +25,11 @@ import TestSupport
     #expect(try snapshot.treeID(commit: commit, path: "nope") == nil)
     #expect(gitError { try snapshot.list(commit: commit, path: "nope") }?.code == .pathNotFound)
 
-    let checkout = try snapshot.checkout(commit: commit, path: "app", into: f.dir.file("w"))
-    #expect(try FileManager.default.destinationOfSymbolicLink(atPath: checkout.folder + "/etc") == "/etc")
-    let mode = try FileManager.default.attributesOfItem(atPath: checkout.folder + "/run.sh")[.posixPermissions] as? Int
+    let folder = f.dir.file("w")
+    try snapshot.export(commit: commit, path: "app", to: folder)
+    #expect(try FileManager.default.destinationOfSymbolicLink(atPath: folder + "/etc") == "/etc")
+    let mode = try FileManager.default.attributesOfItem(atPath: folder + "/run.sh")[.posixPermissions] as? Int
     #expect(mode == 0o755)
-}
-
-@Test func checkoutKeepsThePreviousTreeAndRemovesOlderOnes() throws {
-    let f = try Fixture()
-    let remote = try f.remote(f.repo.bare, allowLocal: true)
-    var commits = [try f.repo.head()]
-    for i in 2...4 { commits.append(try f.repo.commit(["app/zerverless.yaml": "x: \(i)\n"], message: "c\(i)")) }
-    _ = try f.git.fetch(remote, branch: "main")
-    let snapshot = try f.git.open(remote.url)
-    let root = f.dir.file("apps/a")
-    for c in commits { _ = try snapshot.checkout(commit: c, path: "app", into: root) }
-    let left = try FileManager.default.contentsOfDirectory(atPath: root + "/checkouts").sorted()
-    #expect(left == [commits[2], commits[3]].sorted())
-    #expect(try String(contentsOfFile: root + "/current/zerverless.yaml", encoding: .utf8) == "x: 4\n")
-    #expect(try FileManager.default.contentsOfDirectory(atPath: root).sorted() == ["checkouts", "current"])
 }
 
 @Test func knownHostsMatching() {

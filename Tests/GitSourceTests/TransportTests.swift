@@ -3,9 +3,10 @@ import Testing
 @testable import GitSource
 import Manifest
 import TestSupport
+import State
 
 @Suite(.serialized) struct GitDaemonTests {
-    @Test func headFetchAndCheckoutOverGitProtocol() throws {
+    @Test func headFetchAndExportOverGitProtocol() throws {
         let f = try Fixture()
         let daemon = try startGitDaemon(base: f.repos, dir: f.dir.path)
         let remote = try f.remote("git://127.0.0.1:\(daemon.port)/repo.git")
@@ -16,16 +17,15 @@ import TestSupport
         #expect(fetched == GitSource.FetchResult(cache: f.git.cachePath(for: remote.url), commit: expected, transferred: true))
 
         let snapshot = try f.git.open(remote.url)
-        let checkout = try snapshot.checkout(commit: expected, path: "app", into: f.dir.file("state/apps/a"))
-        #expect(try String(contentsOfFile: checkout.current + "/static/index.html", encoding: .utf8) == "<h1>hi</h1>\n")
-        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: checkout.current) == "checkouts/\(expected)")
-        #expect(!FileManager.default.fileExists(atPath: checkout.current + "/README.md"))  // only the app's subtree
-        #expect(checkout.filesWritten == 2)
+        let folder = f.dir.file("export")
+        let written = try snapshot.export(commit: expected, path: "app", to: folder)
+        #expect(try String(contentsOfFile: folder + "/static/index.html", encoding: .utf8) == "<h1>hi</h1>\n")
+        #expect(!FileManager.default.fileExists(atPath: folder + "/README.md"))  // only the app's subtree
+        #expect(written == 2)
 
-        // The same commit again: nothing transferred, nothing written.
+        // The same commit again: nothing transferred.
         let again = try f.git.fetch(remote, branch: "main", want: expected)
         #expect(!again.transferred)
-        #expect(try snapshot.checkout(commit: expected, path: "app", into: f.dir.file("state/apps/a")).filesWritten == 0)
     }
 
     @Test func missingBranchAndRepository() throws {
@@ -53,8 +53,8 @@ import TestSupport
         let fetched = try f.git.fetch(remote, branch: "main")
         #expect(fetched.commit == rewritten && fetched.commit != first)
         let snapshot = try f.git.open(remote.url)
-        let checkout = try snapshot.checkout(commit: rewritten, path: "app", into: f.dir.file("app"))
-        #expect(try String(contentsOfFile: checkout.current + "/zerverless.yaml", encoding: .utf8) == "x: 3\n")
+        try snapshot.export(commit: rewritten, path: "app", to: f.dir.file("app"))
+        #expect(try String(contentsOfFile: f.dir.file("app") + "/zerverless.yaml", encoding: .utf8) == "x: 3\n")
         #expect(try snapshot.subject(of: rewritten) == "rewritten")
     }
 
@@ -92,7 +92,7 @@ import TestSupport
         let git = f.git
         let results = try await withThrowingTaskGroup(of: GitSource.FetchResult.self) { group in
             for _ in 0..<8 {
-                group.addTask { try await GitWorkers.shared.run { () throws(GitError) in try git.fetch(remote, branch: "main", want: head) } }
+                group.addTask { try await BlockingPool.shared.run { () throws(GitError) in try git.fetch(remote, branch: "main", want: head) } }
             }
             return try await group.reduce(into: []) { $0.append($1) }
         }

@@ -85,12 +85,6 @@ func badDurations(_ text: String) {
     #expect(Rules.parseDuration(text) == nil)
 }
 
-@Test func durationFormatting() {
-    #expect(Rules.formatDuration(5400) == "1h30m")
-    #expect(Rules.formatDuration(300) == "5m")
-    #expect(Rules.formatDuration(61) == "1m1s")
-}
-
 @Test(arguments: [
     ("https://github.com/o/r", "https://github.com/o/r", "github.com/o/r", "https://github.com/o/r"),
     ("https://github.com/o/r.git", "https://github.com/o/r.git", "github.com/o/r", "https://github.com/o/r"),

@@ -3,59 +3,6 @@ import Foundation
 import Manifest
 
 extension Snapshot {
-    // MARK: Checkout
-
-    public struct Checkout: Sendable, Equatable {
-        /// `ROOT/current`: the symlink readers use.
-        public var current: String
-        /// `ROOT/checkouts/COMMIT`: the folder it points at.
-        public var folder: String
-        /// Files written (0 when the commit was already checked out).
-        public var filesWritten: Int
-    }
-
-    /// Writes the `path` subtree of `commit` into `ROOT/checkouts/COMMIT` (built under a
-    /// temporary name and renamed into place), then points `ROOT/current` at it by renaming
-    /// a new symlink over the old one, so a reader sees the old tree or the new, never half.
-    /// The previous checkout is kept (a reader may still be in it); older ones are removed.
-    public func checkout(commit id: String, path: String = ".", into root: String) throws(GitError) -> Checkout {
-        let fm = FileManager.default
-        let checkouts = (root as NSString).appendingPathComponent("checkouts")
-        let folder = (checkouts as NSString).appendingPathComponent(id)
-        let current = (root as NSString).appendingPathComponent("current")
-        var written = 0
-        do {
-            try fm.createDirectory(atPath: checkouts, withIntermediateDirectories: true)
-            if !fm.fileExists(atPath: folder) {
-                let temp = (checkouts as NSString).appendingPathComponent(".tmp-\(id)-\(UUID().uuidString.prefix(8))")
-                try fm.createDirectory(atPath: temp, withIntermediateDirectories: true)
-                do {
-                    written = try write(commit: id, path: path, to: temp)
-                    if rename(temp, folder) != 0 { throw posix("rename", temp) }
-                } catch {
-                    try? fm.removeItem(atPath: temp)
-                    throw error
-                }
-            }
-            let previous = try? fm.destinationOfSymbolicLink(atPath: current)
-            let link = (root as NSString).appendingPathComponent(".current-\(UUID().uuidString.prefix(8))")
-            if symlink("checkouts/" + id, link) != 0 { throw posix("symlink", link) }
-            if rename(link, current) != 0 {
-                unlink(link)
-                throw posix("rename", current)
-            }
-            let keep: Set<String> = [id, previous.map { ($0 as NSString).lastPathComponent } ?? id]
-            for name in (try? fm.contentsOfDirectory(atPath: checkouts)) ?? [] where !keep.contains(name) {
-                try? fm.removeItem(atPath: (checkouts as NSString).appendingPathComponent(name))
-            }
-        } catch let error as GitError {
-            throw error
-        } catch {
-            throw GitError(.local, call: "checkout", message: "\(error)")
-        }
-        return Checkout(current: current, folder: folder, filesWritten: written)
-    }
-
     /// Writes the `path` subtree of a commit into `dir` (created), for a Docker build
     /// context. Returns the number of files written.
     @discardableResult
