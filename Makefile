@@ -11,7 +11,7 @@ APT_TEST := git rsync lua5.4 buildah busybox-static prometheus python3-venv ligh
 
 BIN_RELEASE := .build/release/zerverless-gitops
 
-.PHONY: dist install uninstall deb image packages openapi deps deps-test build release test quickstart quickstart-stop bench bench-validate bench-git bench-static bench-daemon bench-api bench-drift bench-events bench-shards bench-soak clean
+.PHONY: format lint dist install uninstall deb image packages openapi deps deps-test build release test quickstart quickstart-stop bench bench-validate bench-git bench-static bench-daemon bench-api bench-drift bench-events bench-shards bench-soak clean
 
 # Installs whichever of the named Debian packages are missing (apt-get update only then).
 define apt_install
@@ -49,12 +49,20 @@ release: deps
 # servers of another suite. The other suites run in parallel.
 # The packaging tests (PackagingTests) install what `make packages` made from the tests'
 # debug build: the same Makefile targets as the release packages, without a second build.
-test: deps-test
+test: deps-test lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip DaemonTests --skip PackagingTests
 	$(SWIFT) test --filter DaemonTests --no-parallel
 	$(MAKE) --no-print-directory packages BUILD=debug STATIC=
 	$(SWIFT) test --filter PackagingTests
+
+# The formatter that ships with the toolchain (`.swift-format`: 4 spaces, 120 columns);
+# `make test` fails on any lint finding. `make format` rewrites the sources in place.
+format:
+	$(SWIFT) format format -i -r --parallel Sources Tests Package.swift
+
+lint:
+	$(SWIFT) format lint --strict -r --parallel Sources Tests Package.swift
 
 # Everything that installs: the binary with its man pages and completions, the Debian
 # package, the container image.
@@ -132,7 +140,7 @@ bench-api: release deps-test
 # The OpenAPI document is served by the binary: regenerate its Swift copy after editing
 # etc/zerverless/openapi.json (a test fails while they differ).
 openapi:
-	python3 -c "import sys; d=open('etc/zerverless/openapi.json').read(); open('Sources/HTTPFacade/OpenAPIDocument.swift','w').write('// Generated from etc/zerverless/openapi.json by \`make openapi\`; a test checks they are equal.\n// The REST API\'s OpenAPI 3.1 document, served at GET /api/gitops/openapi.json.\n\nenum OpenAPIDocument {\n    static let json = #\"\"\"\n' + d.rstrip(chr(10)) + '\n\"\"\"#\n}\n')"
+	python3 -c "import sys; d=open('etc/zerverless/openapi.json').read(); open('Sources/HTTPFacade/OpenAPIDocument.swift','w').write('// swift-format-ignore-file\n// Generated from etc/zerverless/openapi.json by \`make openapi\`; a test checks they are equal.\n// The REST API\'s OpenAPI 3.1 document, served at GET /api/gitops/openapi.json.\n\nenum OpenAPIDocument {\n    static let json = #\"\"\"\n' + d.rstrip(chr(10)) + '\n\"\"\"#\n}\n')"
 
 # --- Installing -------------------------------------------------------------------------
 # The binary that ships: release, the Swift runtime and Foundation linked in

@@ -45,62 +45,76 @@ let package = Package(
         .target(name: "Processes", swiftSettings: strict),
         // Every file under the state dir and the apps dir has its one owner here: status
         // documents, history, inventories, sync requests, registrations, secrets, locks.
-        .target(name: "State", dependencies: [
-            "Manifest",
-            .product(name: "Crypto", package: "swift-crypto"),
-        ], swiftSettings: strict),
+        .target(
+            name: "State",
+            dependencies: [
+                "Manifest",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ], swiftSettings: strict),
         // libgit2: head lookup, shared fetch caches, tree and blob reads, checkouts.
-        .target(name: "GitSource", dependencies: [
-            "CGit2", "CGitStream", "Manifest", "State", "Processes",
-            .product(name: "Crypto", package: "swift-crypto"),
-        ], swiftSettings: strict),
+        .target(
+            name: "GitSource",
+            dependencies: [
+                "CGit2", "CGitStream", "Manifest", "State", "Processes",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ], swiftSettings: strict),
         // Plan (pure diff) and apply, behind the DeployTarget protocol.
-        .target(name: "Sync", dependencies: [
-            "Manifest", "GitSource", "State", "Processes",
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            .product(name: "Crypto", package: "swift-crypto"),
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOHTTP1", package: "swift-nio"),
-        ], swiftSettings: strict),
+        .target(
+            name: "Sync",
+            dependencies: [
+                "Manifest", "GitSource", "State", "Processes",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ], swiftSettings: strict),
         // Notifications: the outbox's deliveries (generic, slack, forge commit statuses).
-        .target(name: "Notify", dependencies: [
-            "Manifest", "State",
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            .product(name: "Crypto", package: "swift-crypto"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "CoreMetrics", package: "swift-metrics"),
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOHTTP1", package: "swift-nio"),
-        ], swiftSettings: strict),
+        .target(
+            name: "Notify",
+            dependencies: [
+                "Manifest", "State",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ], swiftSettings: strict),
         // Composition root of the daemon: the scheduler, the supervisor, the looks.
-        .target(name: "Daemon", dependencies: [
-            "CInotifyTools", "Sync", "GitSource", "Manifest", "State", "Notify",
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-            .product(name: "Crypto", package: "swift-crypto"),
-            .product(name: "CoreMetrics", package: "swift-metrics"),
-        ], swiftSettings: strict),
+        .target(
+            name: "Daemon",
+            dependencies: [
+                "CInotifyTools", "Sync", "GitSource", "Manifest", "State", "Notify",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ], swiftSettings: strict),
         // The REST facade over the files (Hummingbird 2): State and Manifest only.
-        .target(name: "HTTPFacade", dependencies: [
-            "Manifest", "State",
-            .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "Crypto", package: "swift-crypto"),
-            .product(name: "HTTPTypes", package: "swift-http-types"),
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
-            .product(name: "CoreMetrics", package: "swift-metrics"),
-        ], swiftSettings: strict),
+        .target(
+            name: "HTTPFacade",
+            dependencies: [
+                "Manifest", "State",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ], swiftSettings: strict),
         // The whole daemon built from typed settings (the supervisor, the notifier, the REST
         // facade as one service group): used by `run`, and by tests in process.
-        .target(name: "Agent", dependencies: [
-            "Daemon", "HTTPFacade", "Notify", "Sync", "GitSource", "State", "Manifest",
-            .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-        ], swiftSettings: strict),
+        .target(
+            name: "Agent",
+            dependencies: [
+                "Daemon", "HTTPFacade", "Notify", "Sync", "GitSource", "State", "Manifest",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ], swiftSettings: strict),
         // The thin CLI.
         .executableTarget(
             name: "zerverless-gitops",
@@ -121,43 +135,57 @@ let package = Package(
         // git repositories, git daemon / http-backend / sshd, the built daemon as a process.
         .target(name: "LocalServers", dependencies: ["Processes"], swiftSettings: strict),
         // Helpers of the test targets only (the orchestrator's contract server...).
-        .target(name: "TestSupport", dependencies: [
-            "LocalServers",
-            .product(name: "Hummingbird", package: "hummingbird"),
-        ], path: "Tests/TestSupport"),
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "LocalServers",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ], path: "Tests/TestSupport"),
         // The benchmarks (make bench).
-        .executableTarget(name: "zg-bench", dependencies: [
-            "Manifest", "GitSource", "Sync", "State", "HTTPFacade", "LocalServers", "Processes",
-            .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOHTTP1", package: "swift-nio"),
-        ], swiftSettings: strict),
+        .executableTarget(
+            name: "zg-bench",
+            dependencies: [
+                "Manifest", "GitSource", "Sync", "State", "HTTPFacade", "LocalServers", "Processes",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ], swiftSettings: strict),
 
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
         .testTarget(name: "ManifestTests", dependencies: ["Manifest", "YAML"]),
         .testTarget(name: "GitSourceTests", dependencies: ["GitSource", "Manifest", "State", "TestSupport"]),
-        .testTarget(name: "SyncTests", dependencies: [
-            "Sync", "GitSource", "Manifest", "State", "TestSupport", "Processes",
-            .product(name: "Hummingbird", package: "hummingbird"),
-        ]),
-        .testTarget(name: "DaemonTests", dependencies: [
-            "Agent", "Daemon", "zerverless-gitops", "State", "Sync", "Notify", "Manifest", "TestSupport",
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            .product(name: "Crypto", package: "swift-crypto"),
-            .product(name: "MetricsTestKit", package: "swift-metrics"),
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOHTTP1", package: "swift-nio"),
-        ]),
-        .testTarget(name: "HTTPFacadeTests", dependencies: [
-            "HTTPFacade", "State", "TestSupport",
-            .product(name: "HummingbirdTesting", package: "hummingbird"),
-            .product(name: "Crypto", package: "swift-crypto"),
-            .product(name: "HTTPTypes", package: "swift-http-types"),
-            .product(name: "MetricsTestKit", package: "swift-metrics"),
-        ]),
-        .testTarget(name: "CLITests", dependencies: ["zerverless-gitops", "GitSource", "Manifest", "State", "TestSupport", "CGit2", "CInotifyTools"]),
+        .testTarget(
+            name: "SyncTests",
+            dependencies: [
+                "Sync", "GitSource", "Manifest", "State", "TestSupport", "Processes",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]),
+        .testTarget(
+            name: "DaemonTests",
+            dependencies: [
+                "Agent", "Daemon", "zerverless-gitops", "State", "Sync", "Notify", "Manifest", "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]),
+        .testTarget(
+            name: "HTTPFacadeTests",
+            dependencies: [
+                "HTTPFacade", "State", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]),
+        .testTarget(
+            name: "CLITests",
+            dependencies: [
+                "zerverless-gitops", "GitSource", "Manifest", "State", "TestSupport", "CGit2", "CInotifyTools",
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -38,8 +38,11 @@ public final class Agent: Sendable {
     /// Builds the daemon and takes the state dir's lock (one daemon per state dir; nothing
     /// is written before it). Throws `AgentError.settings` for settings that cannot work
     /// together (exit 2 in the CLI) and `.start` when the state dir is another daemon's.
-    public init(settings: AgentSettings, clock: DaemonClock = .system, logger: Logger = Logger(label: "zerverless-gitops"),
-                metricsText: @escaping @Sendable () -> String = { "" }, apiTokensReport: @escaping @Sendable (String?) -> Void = { _ in })
+    public init(
+        settings: AgentSettings, clock: DaemonClock = .system, logger: Logger = Logger(label: "zerverless-gitops"),
+        metricsText: @escaping @Sendable () -> String = { "" },
+        apiTokensReport: @escaping @Sendable (String?) -> Void = { _ in }
+    )
         throws(AgentError)
     {
         let problems = settings.problems()
@@ -66,62 +69,79 @@ public final class Agent: Sendable {
         // Other shards may be writing into the same folder: only a lone daemon sweeps it.
         if settings.shards == 1 { (deployTarget as? LocalTarget)?.removeStaleTemporaries() }
 
-        let buildPolicy = BuildPolicy(buildNamespaces: BuildPolicy.namespaces(settings.dockerBuildNamespaces),
-                                      networkNamespaces: BuildPolicy.namespaces(settings.buildNetworkNamespaces),
-                                      timeout: settings.buildTimeout)
+        let buildPolicy = BuildPolicy(
+            buildNamespaces: BuildPolicy.namespaces(settings.dockerBuildNamespaces),
+            networkNamespaces: BuildPolicy.namespaces(settings.buildNetworkNamespaces),
+            timeout: settings.buildTimeout)
         // Found on first use: no probe at all when no application has a Docker function.
-        let builder = DetectingImageBuilder(choice: settings.dockerBuilder.rawValue, policy: buildPolicy, registry: settings.imageRegistry)
+        let builder = DetectingImageBuilder(
+            choice: settings.dockerBuilder.rawValue, policy: buildPolicy, registry: settings.imageRegistry)
         let checker = CodeChecker.detect()
         warmUp = {
             let checkers = checker.warmUp()
             let found = builder.builder
-            logger.info("tools", metadata: ["docker_builder": "\(found.map { $0.tool.rawValue } ?? "none")",
-                                            "code_checkers": "\(checkers.isEmpty ? "none" : checkers.joined(separator: ","))"])
+            logger.info(
+                "tools",
+                metadata: [
+                    "docker_builder": "\(found.map { $0.tool.rawValue } ?? "none")",
+                    "code_checkers": "\(checkers.isEmpty ? "none" : checkers.joined(separator: ","))",
+                ])
         }
         let metrics = DaemonMetrics()
         let readiness = Readiness()
         self.readiness = readiness
         let secrets = SecretsDir(root: settings.secretsDir)
-        var context = SyncContext(layout: layout, target: MeteredTarget(deployTarget, metrics: metrics), targetID: targetID,
-                                  limits: SyncLimits(), checker: checker, builder: builder, gitTimeout: settings.gitTimeout,
-                                  allowLocal: settings.allowFileURLs, secrets: secrets,
-                                  defaultPollInterval: Int(settings.pollInterval.seconds), concurrency: settings.concurrency,
-                                  clock: clock, headMaxAge: settings.headCache, metrics: metrics, logger: logger)
+        var context = SyncContext(
+            layout: layout, target: MeteredTarget(deployTarget, metrics: metrics), targetID: targetID,
+            limits: SyncLimits(), checker: checker, builder: builder, gitTimeout: settings.gitTimeout,
+            allowLocal: settings.allowFileURLs, secrets: secrets,
+            defaultPollInterval: Int(settings.pollInterval.seconds), concurrency: settings.concurrency,
+            clock: clock, headMaxAge: settings.headCache, metrics: metrics, logger: logger)
         context.repositorySizeLimit = settings.maxRepoSize
         context.readiness = readiness
         context.maxRefs = settings.maxRefs
         context.driftInterval = settings.driftInterval.seconds
         context.shard = settings.shards > 1 ? settings.shardIndex : nil
-        context.driftProbe = (deployTarget as? LocalTarget).map { LocalDriftProbe(target: $0) }
+        context.driftProbe =
+            (deployTarget as? LocalTarget).map { LocalDriftProbe(target: $0) }
             ?? (deployTarget as? HTTPTarget).map { HTTPDriftProbe(target: $0) }
-        var notifying = Notifier.Configuration(operatorURL: settings.notifyURL, operatorSecretFile: settings.notifySecretFile, secrets: secrets)
+        var notifying = Notifier.Configuration(
+            operatorURL: settings.notifyURL, operatorSecretFile: settings.notifySecretFile, secrets: secrets)
         notifying.retryBase = settings.notifyRetry.seconds
         notifying.allowPrivate = settings.notifyAllowPrivate
         let notifier = Notifier(outbox: Outbox(layout: layout), configuration: notifying, logger: logger, clock: clock)
         self.notifier = notifier
-        context.notifications = Notifications(layout: layout, notifier: notifier, operatorEndpoint: settings.notifyURL != nil, logger: logger)
-        let scheduling = Scheduler.Configuration(looks: max(32, 4 * settings.concurrency), namespaceLooks: 4,
-                                                 removalGrace: settings.removalGrace.seconds,
-                                                 policy: SchedulePolicy(retryMin: settings.retryMin.seconds),
-                                                 defaultPollInterval: settings.pollInterval.seconds)
+        context.notifications = Notifications(
+            layout: layout, notifier: notifier, operatorEndpoint: settings.notifyURL != nil, logger: logger)
+        let scheduling = Scheduler.Configuration(
+            looks: max(32, 4 * settings.concurrency), namespaceLooks: 4,
+            removalGrace: settings.removalGrace.seconds,
+            policy: SchedulePolicy(retryMin: settings.retryMin.seconds),
+            defaultPollInterval: settings.pollInterval.seconds)
         let appsDir = (settings.appsDir as NSString).standardizingPath
         // With shards, a rescan every 2 s at most: inotify does not see another host's
         // writes on a network file system.
-        let rescan = settings.shards > 1 ? min(settings.rescanInterval, settings.shardRescanInterval) : settings.rescanInterval
-        var supervising = Supervisor.Configuration(appsDir: appsDir, scheduler: scheduling, rescanInterval: rescan.seconds)
+        let rescan =
+            settings.shards > 1 ? min(settings.rescanInterval, settings.shardRescanInterval) : settings.rescanInterval
+        var supervising = Supervisor.Configuration(
+            appsDir: appsDir, scheduler: scheduling, rescanInterval: rescan.seconds)
         supervising.shards = settings.shards
         supervising.shardIndex = settings.shardIndex
         supervising.leaseDuration = settings.leaseDuration.seconds
         supervising.stateCheckInterval = settings.stateCheckInterval.seconds
         let lock = daemonLock
         supervising.stateDirLost = { lock.lost() }
-        let supervisor = Supervisor(configuration: supervising, runner: SyncRunner(context: context), readiness: readiness)
+        let supervisor = Supervisor(
+            configuration: supervising, runner: SyncRunner(context: context), readiness: readiness)
         self.supervisor = supervisor
-        var services: [any Service] = [DaemonService(supervisor: supervisor, logger: logger, onReload: { tokens?.reload() }),
-                                       NotifierService(notifier: notifier)]
+        var services: [any Service] = [
+            DaemonService(supervisor: supervisor, logger: logger, onReload: { tokens?.reload() }),
+            NotifierService(notifier: notifier),
+        ]
         if let listen = settings.listen {
-            var facade = Facade(appsDir: appsDir, layout: layout, tokens: tokens, webhookSecretFile: settings.webhookSecretFile,
-                                processMetrics: metricsText, readiness: readiness, secrets: secrets)
+            var facade = Facade(
+                appsDir: appsDir, layout: layout, tokens: tokens, webhookSecretFile: settings.webhookSecretFile,
+                processMetrics: metricsText, readiness: readiness, secrets: secrets)
             facade.maxAppsPerNamespace = settings.maxAppsPerNamespace
             facade.hosts = HostPolicy(listenHost: listen.host, names: settings.apiHostnames)
             facade.streams = StreamBudget(total: settings.streamsTotal, perKey: settings.apiMaxStreamsPerToken)
@@ -132,14 +152,15 @@ public final class Agent: Sendable {
             httpLogger.logLevel = .warning
             let bound = self.bound
             let guarded = ConnectionGuard(limits: limits)
-            let app = Application(router: facade.router(),
-                                  server: .http1(configuration: .init(additionalChannelHandlers: [guarded.handler()])),
-                                  configuration: .init(address: .hostname(listen.host, port: listen.port)),
-                                  onServerRunning: { channel in
-                                      let port = channel.localAddress?.port ?? listen.port
-                                      bound.port.store(port, ordering: .relaxed)
-                                      logger.info("listening", metadata: ["address": "\(ListenAddress(host: listen.host, port: port))"])
-                                  }, logger: httpLogger)
+            let app = Application(
+                router: facade.router(),
+                server: .http1(configuration: .init(additionalChannelHandlers: [guarded.handler()])),
+                configuration: .init(address: .hostname(listen.host, port: listen.port)),
+                onServerRunning: { channel in
+                    let port = channel.localAddress?.port ?? listen.port
+                    bound.port.store(port, ordering: .relaxed)
+                    logger.info("listening", metadata: ["address": "\(ListenAddress(host: listen.host, port: port))"])
+                }, logger: httpLogger)
             services.append(app)
         }
         self.services = services
@@ -148,9 +169,12 @@ public final class Agent: Sendable {
     /// Runs until `shutdown()` (or SIGTERM / SIGINT with `signals`), then gives running
     /// syncs `shutdownGrace` to finish. Throws `StateDirLost` when the state dir went away
     /// under it.
-    public func run(signals: Bool = true, lifecycleLogger: Logger = Logger(label: "zerverless-gitops.lifecycle")) async throws {
-        var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: signals ? [.sigterm, .sigint] : [],
-                                                      logger: lifecycleLogger)
+    public func run(signals: Bool = true, lifecycleLogger: Logger = Logger(label: "zerverless-gitops.lifecycle"))
+        async throws
+    {
+        var configuration = ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: signals ? [.sigterm, .sigint] : [],
+            logger: lifecycleLogger)
         configuration.maximumGracefulShutdownDuration = settings.shutdownGrace
         let group = ServiceGroup(configuration: configuration)
         self.group.withLock { $0 = group }
@@ -167,7 +191,9 @@ public final class Agent: Sendable {
         if let group = group.withLock({ $0 }) { await group.triggerGracefulShutdown() }
     }
 
-    static func target(_ settings: AgentSettings, _ layout: StateLayout, clock: DaemonClock) -> (any DeployTarget, String) {
+    static func target(_ settings: AgentSettings, _ layout: StateLayout, clock: DaemonClock) -> (
+        any DeployTarget, String
+    ) {
         switch settings.target {
         case .local(let dir):
             let root = ((dir ?? layout.publishedDir) as NSString).standardizingPath

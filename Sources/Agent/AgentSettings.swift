@@ -75,25 +75,43 @@ public struct AgentSettings: Sendable {
     /// What is wrong with these settings together, as `--option: why` lines; empty: none.
     public func problems() -> [SettingsProblem] {
         var found: [SettingsProblem] = []
-        func problem(_ option: String, _ message: String) { found.append(SettingsProblem(option: option, message: message)) }
-        if !(1...256).contains(concurrency) { problem("concurrency", "\"\(concurrency)\" is not a number from 1 to 256") }
-        if apiMaxConnections < 1 { problem("api-max-connections", "\"\(apiMaxConnections)\" is not a number of at least 1") }
+        func problem(_ option: String, _ message: String) {
+            found.append(SettingsProblem(option: option, message: message))
+        }
+        if !(1...256).contains(concurrency) {
+            problem("concurrency", "\"\(concurrency)\" is not a number from 1 to 256")
+        }
+        if apiMaxConnections < 1 {
+            problem("api-max-connections", "\"\(apiMaxConnections)\" is not a number of at least 1")
+        }
         if let total = apiMaxStreams {
             if total < 1 { problem("api-max-streams", "\"\(total)\" is not a number of at least 1") }
             if total >= apiMaxConnections {
-                problem("api-max-streams", "\(total) must be below --api-max-connections \(apiMaxConnections): the other calls (probes, webhooks) need connections too")
+                problem(
+                    "api-max-streams",
+                    "\(total) must be below --api-max-connections \(apiMaxConnections): the other calls (probes, webhooks) need connections too"
+                )
             }
         }
-        if apiMaxStreamsPerToken < 1 { problem("api-max-streams-per-token", "\"\(apiMaxStreamsPerToken)\" is not a number of at least 1") }
-        if maxAppsPerNamespace < 1 { problem("max-apps-per-namespace", "\"\(maxAppsPerNamespace)\" is not a number of at least 1") }
+        if apiMaxStreamsPerToken < 1 {
+            problem("api-max-streams-per-token", "\"\(apiMaxStreamsPerToken)\" is not a number of at least 1")
+        }
+        if maxAppsPerNamespace < 1 {
+            problem("max-apps-per-namespace", "\"\(maxAppsPerNamespace)\" is not a number of at least 1")
+        }
         if maxRepoSize < 1 { problem("max-repo-size", "\(maxRepoSize) is not a size of at least one byte") }
         if !(1...1024).contains(shards) { problem("shards", "\"\(shards)\" is not a number of shards from 1 to 1024") }
         if shardIndex < 0 || shardIndex >= shards {
-            problem("shard-index", "\(shardIndex) is not below --shards \(shards) (indexes are 0 to \(shards - 1)); with a StatefulSet, --shards must equal its replicas")
+            problem(
+                "shard-index",
+                "\(shardIndex) is not below --shards \(shards) (indexes are 0 to \(shards - 1)); with a StatefulSet, --shards must equal its replicas"
+            )
         }
-        for (option, value) in [("poll-interval", pollInterval), ("git-timeout", gitTimeout), ("retry-min", retryMin),
-                                ("rescan-interval", rescanInterval), ("shutdown-grace", shutdownGrace), ("build-timeout", buildTimeout),
-                                ("api-read-timeout", apiReadTimeout), ("notify-retry", notifyRetry)] where value <= .zero {
+        for (option, value) in [
+            ("poll-interval", pollInterval), ("git-timeout", gitTimeout), ("retry-min", retryMin),
+            ("rescan-interval", rescanInterval), ("shutdown-grace", shutdownGrace), ("build-timeout", buildTimeout),
+            ("api-read-timeout", apiReadTimeout), ("notify-retry", notifyRetry),
+        ] where value <= .zero {
             problem(option, "must be longer than 0s")
         }
         for name in apiHostnames {
@@ -103,19 +121,28 @@ public struct AgentSettings: Sendable {
             problem("notify-url", "\"\(Registration.redactEndpoint(notifyURL))\" \(why)")
         }
         if let notifySecretFile {
-            if notifyURL == nil { problem("notify-secret-file", "\(notifySecretFile) needs --notify-url") }
-            else if !FileManager.default.isReadableFile(atPath: notifySecretFile) { problem("notify-secret-file", "cannot read \(notifySecretFile)") }
+            if notifyURL == nil {
+                problem("notify-secret-file", "\(notifySecretFile) needs --notify-url")
+            } else if !FileManager.default.isReadableFile(atPath: notifySecretFile) {
+                problem("notify-secret-file", "cannot read \(notifySecretFile)")
+            }
         }
         if let listen, !listen.isLoopback, apiTokensFile == nil, !insecureAPI {
-            problem("listen", "\(listen) is not a loopback address: give --api-tokens-file, or --insecure-api to allow it without")
+            problem(
+                "listen",
+                "\(listen) is not a loopback address: give --api-tokens-file, or --insecure-api to allow it without")
         }
         if let webhookSecretFile {
-            let text = FileManager.default.contents(atPath: webhookSecretFile).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            let text =
+                FileManager.default.contents(atPath: webhookSecretFile).map { String(decoding: $0, as: UTF8.self) }
+                ?? ""
             if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
                 problem("webhook-secret-file", "cannot read \(webhookSecretFile), or it is empty")
             }
         }
-        if let caFile, !FileManager.default.isReadableFile(atPath: caFile) { problem("ca-file", "cannot read \(caFile)") }
+        if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
+            problem("ca-file", "cannot read \(caFile)")
+        }
         if case .http = target, let targetTokenFile, FileManager.default.contents(atPath: targetTokenFile) == nil {
             problem("target-token-file", "cannot read \(targetTokenFile)")
         }
@@ -148,7 +175,9 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
 
     /// `HOST:PORT`; nil when it is not that.
     public init?(_ text: String) {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (0...65535).contains(port)
+        else {
             return nil
         }
         let host = String(text[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))

@@ -25,7 +25,8 @@ public struct DaemonMetrics: Sendable {
         case .suspended: result = "suspended"
         }
         let dimensions = [("app", app), ("namespace", namespace)]
-        Counter(label: "zerverless_gitops_syncs_total", dimensions: dimensions + [("result", result)], factory: factory).increment()
+        Counter(label: "zerverless_gitops_syncs_total", dimensions: dimensions + [("result", result)], factory: factory)
+            .increment()
         if let seconds {
             Timer(label: "zerverless_gitops_sync_duration_seconds", dimensions: dimensions, factory: factory)
                 .recordNanoseconds(Int64(seconds * 1e9))
@@ -49,15 +50,21 @@ public struct DaemonMetrics: Sendable {
 
     /// The help text of every series above (swift-metrics has no place for it).
     public static let help: [String: String] = [
-        "zerverless_gitops_syncs_total": "Looks at applications, by application, namespace and result (synced, unchanged, error, invalid, suspended).",
-        "zerverless_gitops_sync_duration_seconds": "Duration of the looks that did something (not unchanged polls), by application and namespace.",
+        "zerverless_gitops_syncs_total":
+            "Looks at applications, by application, namespace and result (synced, unchanged, error, invalid, suspended).",
+        "zerverless_gitops_sync_duration_seconds":
+            "Duration of the looks that did something (not unchanged polls), by application and namespace.",
         "zerverless_gitops_git_requests_total": "Requests to git servers (head lookups, fetches), by kind and result.",
         "zerverless_gitops_git_request_duration_seconds": "Duration of requests to git servers, by kind and result.",
-        "zerverless_gitops_target_calls_total": "Calls to the deploy target, by kind (deploy, undeploy, upload, delete_file) and result.",
+        "zerverless_gitops_target_calls_total":
+            "Calls to the deploy target, by kind (deploy, undeploy, upload, delete_file) and result.",
         "zerverless_gitops_webhook_deliveries_total": "Webhook deliveries, by provider and result.",
-        "zerverless_gitops_notifications_total": "Notification delivery attempts from the outbox, by endpoint kind (generic, slack, operator, github, gitea, gitlab) and result (delivered, failed, dropped, superseded).",
-        "zerverless_gitops_notifications_pending": "Notification deliveries waiting in the outbox (undelivered, at most 24 h old).",
-        "zerverless_gitops_state_dir_lost": "1 when the state dir was removed or replaced under the daemon (it stops syncing and exits 1).",
+        "zerverless_gitops_notifications_total":
+            "Notification delivery attempts from the outbox, by endpoint kind (generic, slack, operator, github, gitea, gitlab) and result (delivered, failed, dropped, superseded).",
+        "zerverless_gitops_notifications_pending":
+            "Notification deliveries waiting in the outbox (undelivered, at most 24 h old).",
+        "zerverless_gitops_state_dir_lost":
+            "1 when the state dir was removed or replaced under the daemon (it stops syncing and exits 1).",
     ]
 
     /// The Prometheus exposition with a `# HELP` line before each `# TYPE` line of a series
@@ -78,7 +85,10 @@ public struct DaemonMetrics: Sendable {
     }
 
     public func targetCall(kind: String, ok: Bool) {
-        Counter(label: "zerverless_gitops_target_calls_total", dimensions: [("kind", kind), ("result", ok ? "ok" : "error")], factory: factory).increment()
+        Counter(
+            label: "zerverless_gitops_target_calls_total",
+            dimensions: [("kind", kind), ("result", ok ? "ok" : "error")], factory: factory
+        ).increment()
     }
 }
 
@@ -108,14 +118,20 @@ public struct MeteredTarget: DeployTarget {
     }
 
     public func undeploy(namespace: String, path: String) async throws(TargetError) {
-        try await count("undeploy") { () async throws(TargetError) in try await inner.undeploy(namespace: namespace, path: path) }
+        try await count("undeploy") { () async throws(TargetError) in
+            try await inner.undeploy(namespace: namespace, path: path)
+        }
     }
 
     public func upload(namespace: String, path: String, bytes: [UInt8]) async throws(TargetError) {
-        try await count("upload") { () async throws(TargetError) in try await inner.upload(namespace: namespace, path: path, bytes: bytes) }
+        try await count("upload") { () async throws(TargetError) in
+            try await inner.upload(namespace: namespace, path: path, bytes: bytes)
+        }
     }
 
     public func deleteFile(namespace: String, path: String) async throws(TargetError) {
-        try await count("delete_file") { () async throws(TargetError) in try await inner.deleteFile(namespace: namespace, path: path) }
+        try await count("delete_file") { () async throws(TargetError) in
+            try await inner.deleteFile(namespace: namespace, path: path)
+        }
     }
 }

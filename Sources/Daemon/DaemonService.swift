@@ -52,5 +52,7 @@ public struct DaemonService: Service {
 /// error (exit 1) so that its supervisor (systemd, Kubernetes) starts it over.
 public struct StateDirLost: Error, CustomStringConvertible {
     public let problem: String
-    public var description: String { "\(problem) under the running daemon; restart it to start over from what the state dir holds now" }
+    public var description: String {
+        "\(problem) under the running daemon; restart it to start over from what the state dir holds now"
+    }
 }

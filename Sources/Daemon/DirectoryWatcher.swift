@@ -22,7 +22,8 @@ public final class DirectoryWatcher: Sendable {
         case rescan(directory: String)
     }
 
-    public static let mask = IN_CREATE | IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ATTRIB
+    public static let mask =
+        IN_CREATE | IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ATTRIB
         | IN_DELETE_SELF | IN_MOVE_SELF | IN_DONT_FOLLOW
 
     static let exclusive = DispatchSemaphore(value: 1)
@@ -72,11 +73,15 @@ public final class DirectoryWatcher: Sendable {
                 }
                 // The name follows the struct in the kernel's buffer: read it through the
                 // original pointer (a copy of the struct would not carry it).
-                let name: String = event.pointee.len > 0
-                    ? String(cString: UnsafeRawPointer(event).advanced(by: MemoryLayout<inotify_event>.size).assumingMemoryBound(to: CChar.self))
+                let name: String =
+                    event.pointee.len > 0
+                    ? String(
+                        cString: UnsafeRawPointer(event).advanced(by: MemoryLayout<inotify_event>.size)
+                            .assumingMemoryBound(to: CChar.self))
                     : ""
                 let fileCreated = mask & IN_CREATE != 0 && mask & IN_ISDIR == 0
-                continuation.yield(fileCreated ? .created(directory: dir, name: name) : .changed(directory: dir, name: name))
+                continuation.yield(
+                    fileCreated ? .created(directory: dir, name: name) : .changed(directory: dir, name: name))
             }
             continuation.finish()
         }

@@ -24,7 +24,8 @@ struct DueHeap {
         items.removeLast()
         var i = 0
         while true {
-            let l = 2 * i + 1, r = l + 1
+            let l = 2 * i + 1
+            let r = l + 1
             var smallest = i
             if l < items.count && items[l].due < items[smallest].due { smallest = l }
             if r < items.count && items[r].due < items[smallest].due { smallest = r }

@@ -44,18 +44,27 @@ public final class HeadCache: Sendable {
         // Without credentials the answer is what the daemon's host may see, the same for
         // every tenant: shared across namespaces (a public monorepo costs one lookup). A CA
         // or known-hosts file vouches for the server: it is a namespace's file too.
-        let credentialed = auth?.tokenFile != nil || auth?.sshKeyFile != nil || auth?.caFile != nil || auth?.knownHostsFile != nil
+        let credentialed =
+            auth?.tokenFile != nil || auth?.sshKeyFile != nil || auth?.caFile != nil || auth?.knownHostsFile != nil
             || source.repoURL.user != nil || source.repoURL.password != nil
         // The URL as written (credentials redacted), not the fetch cache's normalized key:
         // `/r` and `/r.git` may be two repositories on one server, and an answer for one
         // is not the other's.
-        return [credentialed ? registration.namespace : "", source.repoURL.redacted, source.repoURL.user ?? "", inURL, source.ref.description, auth?.username ?? "",
-                auth?.tokenFile ?? "", auth?.sshKeyFile ?? "", auth?.knownHostsFile ?? "", auth?.caFile ?? ""].joined(separator: "\u{0}")
+        return [
+            credentialed ? registration.namespace : "", source.repoURL.redacted, source.repoURL.user ?? "", inURL,
+            source.ref.description, auth?.username ?? "",
+            auth?.tokenFile ?? "", auth?.sshKeyFile ?? "", auth?.knownHostsFile ?? "", auth?.caFile ?? "",
+        ].joined(separator: "\u{0}")
     }
 
-    public func head(_ key: String, fresh: Bool, lookup: @escaping @Sendable () async throws(GitError) -> GitSource.Head) async throws(GitError) -> GitSource.Head {
+    public func head(
+        _ key: String, fresh: Bool, lookup: @escaping @Sendable () async throws(GitError) -> GitSource.Head
+    ) async throws(GitError) -> GitSource.Head {
         let now = uptime()
-        enum Step { case cached(GitSource.Head), wait, lookup }
+        enum Step {
+            case cached(GitSource.Head)
+            case wait, lookup
+        }
         if maxAge > .zero && !fresh {
             let step = state.withLock { s -> Step in
                 if let e = s.entries[key], now - e.at <= maxAge { return .cached(e.head) }
@@ -67,10 +76,13 @@ public final class HeadCache: Sendable {
             case .cached(let commit):
                 return commit
             case .wait:
-                let result = await withCheckedContinuation { (c: CheckedContinuation<Result<GitSource.Head, GitError>, Never>) in
+                let result = await withCheckedContinuation {
+                    (c: CheckedContinuation<Result<GitSource.Head, GitError>, Never>) in
                     let immediate: Result<GitSource.Head, GitError>? = state.withLock { s in
                         if let e = s.entries[key], uptime() - e.at <= maxAge { return .success(e.head) }
-                        if s.inFlight[key] == nil { return .failure(GitError(.local, call: "head cache", message: "retry")) }
+                        if s.inFlight[key] == nil {
+                            return .failure(GitError(.local, call: "head cache", message: "retry"))
+                        }
                         s.inFlight[key]!.append(c)
                         return nil
                     }

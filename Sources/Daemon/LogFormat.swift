@@ -30,7 +30,10 @@ public struct StderrLogHandler: LogHandler {
     public func log(event: LogEvent) {
         var merged = metadata
         for (k, v) in event.metadata ?? [:] { merged[k] = v }
-        let time = Date().formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: true).timeSeparator(.colon).timeZone(separator: .omitted))
+        let time = Date().formatted(
+            .iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: true).timeSeparator(
+                .colon
+            ).timeZone(separator: .omitted))
         let message = Redact.urls(in: Redact.line("\(event.message)"))
         var line: String
         switch format {
@@ -38,7 +41,9 @@ public struct StderrLogHandler: LogHandler {
             line = "\(time) \(event.level.rawValue.uppercased()) \(message)"
             for (k, v) in merged.sorted(by: { $0.key < $1.key }) {
                 let value = Redact.urls(in: Redact.line("\(v)"))
-                line += " \(k)=" + (value.contains(" ") || value.isEmpty || value.contains("\"") ? Self.quoted(value) : value)
+                line +=
+                    " \(k)="
+                    + (value.contains(" ") || value.isEmpty || value.contains("\"") ? Self.quoted(value) : value)
             }
         case .json:
             // Numbers stay numbers (`"duration_ms": 23`): log shippers aggregate them.
@@ -52,7 +57,8 @@ public struct StderrLogHandler: LogHandler {
                     object[k] = Redact.urls(in: Redact.line("\(v)"))
                 }
             }
-            line = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
+            line =
+                (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
                 .map { String(decoding: $0, as: UTF8.self) } ?? message
         }
         line += "\n"
@@ -60,14 +66,18 @@ public struct StderrLogHandler: LogHandler {
             var bytes = Array(line.utf8)[...]
             while !bytes.isEmpty {
                 let n = bytes.withUnsafeBytes { Foundation.write(2, $0.baseAddress, $0.count) }
-                if n < 0 { if errno == EINTR { continue }; break }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    break
+                }
                 bytes = bytes.dropFirst(n)
             }
         }
     }
 
     static func quoted(_ s: String) -> String {
-        "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        "\""
+            + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
             .replacingOccurrences(of: "\n", with: "\\n") + "\""
     }
 }

@@ -53,13 +53,18 @@ public final class Notifications: Sendable {
             return true
         }
         guard changed else { return }
-        if remembered.notify.isEmpty { unlink(notifyFile(name)) } else { try? AtomicFile.writeJSON(remembered, to: notifyFile(name), durable: false) }
+        if remembered.notify.isEmpty {
+            unlink(notifyFile(name))
+        } else {
+            try? AtomicFile.writeJSON(remembered, to: notifyFile(name), durable: false)
+        }
     }
 
     /// The endpoints `name` had at its last look, if they were of `namespace` (a name
     /// reused by another namespace never gets the old one's endpoints, nor their secrets).
     func endpoints(of name: String, namespace: String) -> [Registration.Notify] {
-        let remembered = known.withLock({ $0[name] }) ?? (try? AtomicFile.readJSON(Remembered.self, from: notifyFile(name)))
+        let remembered =
+            known.withLock({ $0[name] }) ?? (try? AtomicFile.readJSON(Remembered.self, from: notifyFile(name)))
         guard let remembered, remembered.namespace == namespace else { return [] }
         return remembered.notify
     }
@@ -75,8 +80,10 @@ public final class Notifications: Sendable {
     /// commit that changed nothing of this application (a push to another folder of its
     /// monorepo) is no event: a push to a repository of 1,000 applications would send
     /// 1,000 of them.
-    public static func transition(status: StatusDocument.Phase, commit: String?, previousResult: String?,
-                                  previousCommit: String?, changed: Bool = true) -> Registration.EventKind? {
+    public static func transition(
+        status: StatusDocument.Phase, commit: String?, previousResult: String?,
+        previousCommit: String?, changed: Bool = true
+    ) -> Registration.EventKind? {
         switch status {
         case .synced: return previousResult != "synced" || (commit != previousCommit && changed) ? .synced : nil
         case .error: return previousResult != "error" ? .error : nil
@@ -87,7 +94,9 @@ public final class Notifications: Sendable {
 
     /// Writes the entry of an event for every endpoint that wants it (none: nothing is
     /// written). `identity` makes the id: the same transition met twice is sent once.
-    func emit(_ kind: Registration.EventKind, _ event: NotificationEvent, notify: [Registration.Notify], identity: [String]) async {
+    func emit(
+        _ kind: Registration.EventKind, _ event: NotificationEvent, notify: [Registration.Notify], identity: [String]
+    ) async {
         var endpoints: [NotificationEndpoint] = []
         for entry in notify {
             if case .webhook(let w) = entry, w.wants(kind) { endpoints.append(.webhook(w, namespace: event.namespace)) }
@@ -109,7 +118,9 @@ public final class Notifications: Sendable {
             }
         }
         guard !endpoints.isEmpty, event.commit != nil else { return }
-        let id = OutboxEntry.id([registration.name, "status", state, event.commit ?? "", "\(event.time.timeIntervalSince1970)"])
+        let id = OutboxEntry.id([
+            registration.name, "status", state, event.commit ?? "", "\(event.time.timeIntervalSince1970)",
+        ])
         await add(OutboxEntry(id: id, created: event.time, event: event, endpoints: endpoints))
     }
 
@@ -119,8 +130,12 @@ public final class Notifications: Sendable {
             let added = try await BlockingPool.files.run { () throws -> Bool in try outbox.add(entry) }
             if added { notifier?.poke() }
         } catch {
-            logger.error("cannot write the outbox entry; this event is not sent", metadata: ["app": "\(entry.event.app)",
-                                                                                             "event": "\(entry.event.event)", "error": "\(error)"])
+            logger.error(
+                "cannot write the outbox entry; this event is not sent",
+                metadata: [
+                    "app": "\(entry.event.app)",
+                    "event": "\(entry.event.event)", "error": "\(error)",
+                ])
         }
     }
 }

@@ -28,8 +28,11 @@ public struct Scheduler: Sendable {
         /// For a removal's retries (the registration, and its interval, are gone).
         public var defaultPollInterval: Double
 
-        public init(looks: Int = 32, namespaceLooks: Int = 4, removalGrace: Double = 60, policy: SchedulePolicy = SchedulePolicy(),
-                    defaultPollInterval: Double = 300) {
+        public init(
+            looks: Int = 32, namespaceLooks: Int = 4, removalGrace: Double = 60,
+            policy: SchedulePolicy = SchedulePolicy(),
+            defaultPollInterval: Double = 300
+        ) {
             self.looks = max(1, looks)
             self.namespaceLooks = max(1, namespaceLooks)
             self.removalGrace = removalGrace
@@ -133,7 +136,9 @@ public struct Scheduler: Sendable {
     /// something else is already asked of it); its poll schedule does not move.
     @discardableResult
     public mutating func requestDrift(_ name: String) -> Bool {
-        guard var r = records[name], let spec = r.spec, !spec.suspended, !r.removing, !r.running, r.urgent == nil else { return false }
+        guard var r = records[name], let spec = r.spec, !spec.suspended, !r.removing, !r.running, r.urgent == nil else {
+            return false
+        }
         r.urgent = .drift
         store(name, r)
         return true
@@ -174,7 +179,9 @@ public struct Scheduler: Sendable {
             records[name] = nil
         } else {
             r.failures += 1
-            r.due = now.addingTimeInterval(configuration.policy.backoff(failures: r.failures, interval: configuration.defaultPollInterval, random: random()))
+            r.due = now.addingTimeInterval(
+                configuration.policy.backoff(
+                    failures: r.failures, interval: configuration.defaultPollInterval, random: random()))
             store(name, r)
         }
     }
@@ -234,7 +241,8 @@ public struct Scheduler: Sendable {
             r.runningKind = .undeploy
             beginLook(&r, namespace)
             store(name, r)
-            return Launch(name: name, kind: .undeploy, trigger: trigger, force: false, failures: r.failures, next: NextTimes())
+            return Launch(
+                name: name, kind: .undeploy, trigger: trigger, force: false, failures: r.failures, next: NextTimes())
         }
         guard let spec = r.spec else {
             r.due = nil
@@ -255,9 +263,14 @@ public struct Scheduler: Sendable {
             return nil
         }
         let asked = trigger.isAsked
-        let poll: Date? = spec.automated ? now.addingTimeInterval(configuration.policy.poll(interval: spec.pollInterval, random: random())) : nil
-        let retry: Date? = spec.automated || asked || trigger == .retry
-            ? now.addingTimeInterval(configuration.policy.backoff(failures: r.failures + 1, interval: spec.pollInterval, random: random())) : nil
+        let poll: Date? =
+            spec.automated
+            ? now.addingTimeInterval(configuration.policy.poll(interval: spec.pollInterval, random: random())) : nil
+        let retry: Date? =
+            spec.automated || asked || trigger == .retry
+            ? now.addingTimeInterval(
+                configuration.policy.backoff(failures: r.failures + 1, interval: spec.pollInterval, random: random()))
+            : nil
         r.next = NextTimes(poll: poll, retry: retry)
         r.running = true
         r.runningKind = .look

@@ -61,13 +61,15 @@ extension Supervisor {
     func requestStuck(_ name: String, _ identity: SyncRequests.Identity, _ reason: String) {
         guard stuckRequests[name] != identity else { return }
         stuckRequests[name] = identity
-        logger.error("cannot remove a handled sync request; it is not acted on again until it changes (remove it by hand)",
-                     metadata: ["app": "\(name)", "file": "\(layout.requestFile(name))", "error": "\(reason)"])
+        logger.error(
+            "cannot remove a handled sync request; it is not acted on again until it changes (remove it by hand)",
+            metadata: ["app": "\(name)", "file": "\(layout.requestFile(name))", "error": "\(reason)"])
     }
 
     func rescanAll(startup: Bool) async {
         // A missing apps dir is looked for more often: it may be mounted any moment.
-        nextRescan = now().addingTimeInterval(watchingAppsDir ? configuration.rescanInterval : min(configuration.rescanInterval, 5))
+        nextRescan = now().addingTimeInterval(
+            watchingAppsDir ? configuration.rescanInterval : min(configuration.rescanInterval, 5))
         await reconcile(appsDir.scan(), startup: startup)
         requests.pending().forEach(requestArrived)
     }
@@ -77,7 +79,9 @@ extension Supervisor {
     func reconcile(_ scan: AppsDir.Scan, startup: Bool) async {
         guard scan.readable else {
             if appsDirProblem != scan.problem {
-                logger.error("apps dir unreadable; nothing is undeployed while it is", metadata: ["problem": "\(scan.problem ?? "")"])
+                logger.error(
+                    "apps dir unreadable; nothing is undeployed while it is",
+                    metadata: ["problem": "\(scan.problem ?? "")"])
                 appsDirProblem = scan.problem
             }
             if startup {
@@ -92,7 +96,9 @@ extension Supervisor {
         }
         let (entries, unnamed) = AppsDir.resolve(scan.files)
         for file in unnamed {
-            logger.error("registration file ignored: no usable application name in it or in its file name", metadata: ["file": "\(file.path)"])
+            logger.error(
+                "registration file ignored: no usable application name in it or in its file name",
+                metadata: ["file": "\(file.path)"])
         }
         for (name, entry) in entries.sorted(by: { $0.key < $1.key }) {
             // Scale-out: another shard's application is neither synced nor written here.
@@ -117,21 +123,28 @@ extension Supervisor {
                 app.key = runner.context.key(registration)
                 apps[name] = app
                 // A request written before the registration was read (POST, then sync).
-                let trigger: Scheduler.Trigger = requests.exists(name) ? requests.kind(name).trigger : (startup ? .startup : .registration)
+                let trigger: Scheduler.Trigger =
+                    requests.exists(name) ? requests.kind(name).trigger : (startup ? .startup : .registration)
                 scheduler.register(name, spec: runner.context.spec(registration), trigger: trigger)
                 if let previousNamespace, previousNamespace != registration.namespace {
                     // Another application under the same name: what the old one deployed is
                     // undeployed in its own namespace before this one deploys anything.
-                    logger.info("the name now belongs to another namespace; the old deployments are undeployed there first",
-                                metadata: ["app": "\(name)", "from": "\(previousNamespace)", "to": "\(registration.namespace)"])
+                    logger.info(
+                        "the name now belongs to another namespace; the old deployments are undeployed there first",
+                        metadata: ["app": "\(name)", "from": "\(previousNamespace)", "to": "\(registration.namespace)"])
                 } else if removing {
-                    logger.info("registration back within the grace period; nothing undeployed", metadata: ["app": "\(name)"])
+                    logger.info(
+                        "registration back within the grace period; nothing undeployed", metadata: ["app": "\(name)"])
                 }
                 if !registration.syncPolicy.automated && !registration.syncPolicy.suspend && !trigger.isAsked {
                     // Manual: looked at only on request. A new or fixed registration says so.
                     if previous == nil || previous?.status == .pending || previous?.status == .invalid {
-                        await runner.publish(.pending(registration, file: file, previous: previous,
-                                                      message: "syncPolicy.automated is false: synced only on request (zerverless-gitops sync \(name))"))
+                        await runner.publish(
+                            .pending(
+                                registration, file: file, previous: previous,
+                                message:
+                                    "syncPolicy.automated is false: synced only on request (zerverless-gitops sync \(name))"
+                            ))
                     }
                 } else if previous == nil {
                     await runner.publish(.pending(registration, file: file, previous: nil))
@@ -140,14 +153,21 @@ extension Supervisor {
             case .invalid(let file, let diagnostics, _):
                 apps[name] = app
                 scheduler.unusable(name)
-                await runner.publish(.invalidRegistration(name: name, file: file, diagnostics: diagnostics, previous: previous))
-                logger.error("registration invalid; this application is not synced until the file changes",
-                             metadata: ["app": "\(name)", "file": "\(file)", "error": "\(diagnostics.map(\.description).joined(separator: "; "))"])
+                await runner.publish(
+                    .invalidRegistration(name: name, file: file, diagnostics: diagnostics, previous: previous))
+                logger.error(
+                    "registration invalid; this application is not synced until the file changes",
+                    metadata: [
+                        "app": "\(name)", "file": "\(file)",
+                        "error": "\(diagnostics.map(\.description).joined(separator: "; "))",
+                    ])
             case .duplicate(let files):
                 apps[name] = app
                 scheduler.unusable(name)
                 await runner.publish(.duplicate(name: name, files: files, previous: previous))
-                logger.error("duplicate application name", metadata: ["app": "\(name)", "files": "\(files.joined(separator: ", "))"])
+                logger.error(
+                    "duplicate application name",
+                    metadata: ["app": "\(name)", "files": "\(files.joined(separator: ", "))"])
             }
         }
         // Registrations that went away (and, at startup, applications the state dir knows
@@ -167,8 +187,9 @@ extension Supervisor {
             // A deletion interrupted by a restart continues; its grace starts again.
             let due = scheduler.remove(name, now: now())
             await runner.publish(.deleting(name: name, previous: runner.status(name), at: due))
-            logger.info("registration removed; undeploying after the grace period",
-                        metadata: ["app": "\(name)", "grace_s": "\(Int(configuration.scheduler.removalGrace))"])
+            logger.info(
+                "registration removed; undeploying after the grace period",
+                metadata: ["app": "\(name)", "grace_s": "\(Int(configuration.scheduler.removalGrace))"])
         }
     }
 
@@ -179,13 +200,16 @@ extension Supervisor {
         watcher = nil
         var dirs = [layout.requestsDir]
         var isDir: ObjCBool = false
-        let appsDirExists = FileManager.default.fileExists(atPath: configuration.appsDir, isDirectory: &isDir) && isDir.boolValue
+        let appsDirExists =
+            FileManager.default.fileExists(atPath: configuration.appsDir, isDirectory: &isDir) && isDir.boolValue
         if appsDirExists { dirs.insert(configuration.appsDir, at: 0) }
         let watched = dirs
         // The watcher's init waits for its thread: not on the cooperative pool.
         let made: Result<DirectoryWatcher, WatchError> = await withCheckedContinuation { c in
             Thread.detachNewThread {
-                do { c.resume(returning: .success(try DirectoryWatcher(directories: watched))) } catch let e as WatchError {
+                do { c.resume(returning: .success(try DirectoryWatcher(directories: watched))) } catch let e
+                    as WatchError
+                {
                     c.resume(returning: .failure(e))
                 } catch {
                     c.resume(returning: .failure(WatchError(message: "\(error)")))

@@ -1,9 +1,9 @@
 import Foundation
 import Logging
-import Synchronization
 import Manifest
 import State
 import Sync
+import Synchronization
 
 /// The daemon's loop: it turns what happens (files in the apps dir and the requests dir,
 /// looks that end, time passing) into events for the `Scheduler`, starts the looks it
@@ -29,8 +29,11 @@ public actor Supervisor {
         /// How often `stateDirLost` is asked.
         public var stateCheckInterval: Double = 2
 
-        public init(appsDir: String, scheduler: Scheduler.Configuration = Scheduler.Configuration(), rescanInterval: Double = 30,
-                    debounce: Double = 0.05) {
+        public init(
+            appsDir: String, scheduler: Scheduler.Configuration = Scheduler.Configuration(),
+            rescanInterval: Double = 30,
+            debounce: Double = 0.05
+        ) {
             self.appsDir = appsDir
             self.scheduler = scheduler
             self.rescanInterval = rescanInterval
@@ -94,17 +97,22 @@ public actor Supervisor {
 
     public let readiness: Readiness
 
-    public init(configuration: Configuration, runner: SyncRunner, readiness: Readiness = Readiness(),
-                random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }) {
+    public init(
+        configuration: Configuration, runner: SyncRunner, readiness: Readiness = Readiness(),
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+    ) {
         self.configuration = configuration
         self.runner = runner
         self.readiness = readiness
         self.appsDir = AppsDir(directory: configuration.appsDir)
         self.requests = SyncRequests(layout: runner.context.layout)
         self.scheduler = Scheduler(configuration: configuration.scheduler, random: random)
-        self.leases = configuration.shards > 1
-            ? Leases(layout: runner.context.layout, shard: configuration.shardIndex, holder: Leases.defaultHolder(shard: configuration.shardIndex),
-                     duration: configuration.leaseDuration)
+        self.leases =
+            configuration.shards > 1
+            ? Leases(
+                layout: runner.context.layout, shard: configuration.shardIndex,
+                holder: Leases.defaultHolder(shard: configuration.shardIndex),
+                duration: configuration.leaseDuration)
             : nil
     }
 
@@ -162,8 +170,11 @@ public actor Supervisor {
             }
             for launch in scheduler.next(now: now()) { start(launch) }
             let stateCheck = configuration.stateDirLost == nil ? nil : nextStateCheck
-            let next = [scanDue, nextRescan, nextDrift, nextRenewal, stateCheck, scheduler.wake(now: now())].compactMap { $0 }.min()
-            let timeout = next.map { Duration.milliseconds(Int64(max(1, ($0.timeIntervalSince(now()) * 1000).rounded(.up)))) }
+            let next = [scanDue, nextRescan, nextDrift, nextRenewal, stateCheck, scheduler.wake(now: now())].compactMap
+            { $0 }.min()
+            let timeout = next.map {
+                Duration.milliseconds(Int64(max(1, ($0.timeIntervalSince(now()) * 1000).rounded(.up))))
+            }
             loopWaiting = true
             await wakeup.wait(timeout: timeout, sleep: runner.context.clock.sleep)
             loopWaiting = false
@@ -173,7 +184,9 @@ public actor Supervisor {
         // Each look that ends signals; a cancelled task's wait returns at once.
         while scheduler.running > 0 && !Task.isCancelled { await wakeup.wait() }
         if scheduler.running > 0 {
-            logger.warning("syncs still running after the shutdown grace; leaving them", metadata: ["running_syncs": "\(scheduler.running)"])
+            logger.warning(
+                "syncs still running after the shutdown grace; leaving them",
+                metadata: ["running_syncs": "\(scheduler.running)"])
         } else if let leases {
             // Handed over at once (a scale-down): the next owner need not wait for expiry.
             for name in scheduler.names { leases.release(name) }
@@ -189,11 +202,13 @@ public actor Supervisor {
     /// then (see the README).
     func stateDirLost(_ problem: String) {
         lostStateDir = problem
-        let message = "\(problem) under the running daemon: its lock, pins, inventories and histories went with it; no new syncs, the daemon exits 1 and starts over from what the state dir holds when restarted (what was deployed stays deployed)"
+        let message =
+            "\(problem) under the running daemon: its lock, pins, inventories and histories went with it; no new syncs, the daemon exits 1 and starts over from what the state dir holds when restarted (what was deployed stays deployed)"
         readiness.fail(message)
         // Pins this process knew of that are gone with the dir: said, never acted on.
         let lostPins = apps.keys.filter { apps[$0]?.memo?.status.pinned != nil && layout.readPin($0) == nil }.sorted()
-        logger.critical("\(message)", metadata: ["state_dir": "\(layout.root)", "lost_pins": "\(lostPins.joined(separator: ","))"])
+        logger.critical(
+            "\(message)", metadata: ["state_dir": "\(layout.root)", "lost_pins": "\(lostPins.joined(separator: ","))"])
         runner.context.metrics.stateDirLost()
     }
 
@@ -205,20 +220,26 @@ public actor Supervisor {
         }
         // Tenants' private repositories and the locks: the daemon's user alone.
         for dir in [layout.cacheDir, layout.root + "/locks"] {
-            try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try? FileManager.default.createDirectory(
+                atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             chmod(dir, 0o700)
         }
         // Other shards share these folders and may be writing right now: theirs are left
         // alone (only what a crash left a while ago goes).
         let age: TimeInterval? = configuration.shards > 1 ? 600 : nil
-        var stale = AtomicFile.removeTemporaries(in: layout.requestsDir, olderThan: age)
+        var stale =
+            AtomicFile.removeTemporaries(in: layout.requestsDir, olderThan: age)
             + AtomicFile.removeTemporaries(in: configuration.appsDir, olderThan: age)
         for name in (try? FileManager.default.contentsOfDirectory(atPath: layout.appsDir)) ?? [] {
             stale += AtomicFile.removeTemporaries(in: layout.appDir(name), olderThan: age)
         }
         if stale > 0 { logger.info("removed temporary files left by a crash", metadata: ["count": "\(stale)"]) }
-        logger.info("starting", metadata: ["apps_dir": "\(configuration.appsDir)", "state_dir": "\(layout.root)",
-                                           "concurrency": "\(runner.context.syncSlots.total)"])
+        logger.info(
+            "starting",
+            metadata: [
+                "apps_dir": "\(configuration.appsDir)", "state_dir": "\(layout.root)",
+                "concurrency": "\(runner.context.syncSlots.total)",
+            ])
     }
 
     // MARK: Looks
@@ -240,7 +261,8 @@ public actor Supervisor {
             var app = apps[name] ?? App()
             app.request = requests.identity(name)
             apps[name] = app
-            let key = app.key, memo = app.memo
+            let key = app.key
+            let memo = app.memo
             tasks[name] = Task {
                 let result = await runner.sync(registration, file: file, launch: launch, key: key, memo: memo)
                 await self.lookFinished(name, result)
@@ -250,9 +272,12 @@ public actor Supervisor {
                 scheduler.finished(name, .unchanged)
                 return
             }
-            let key = apps[name]?.key, memo = apps[name]?.memo, pass = driftPass
+            let key = apps[name]?.key
+            let memo = apps[name]?.memo
+            let pass = driftPass
             tasks[name] = Task {
-                let result = await runner.drift(registration, file: file, launch: launch, key: key, memo: memo, pass: pass)
+                let result = await runner.drift(
+                    registration, file: file, launch: launch, key: key, memo: memo, pass: pass)
                 await self.lookFinished(name, result)
             }
         }
@@ -290,8 +315,9 @@ public actor Supervisor {
         if result.done && !scheduler.knows(name) {
             apps[name] = nil
         } else if !result.done {
-            let status = StatusDocument.deleting(name: name, previous: runner.status(name), at: scheduler.due(name),
-                                                 failure: .init(stage: .prune, message: result.message))
+            let status = StatusDocument.deleting(
+                name: name, previous: runner.status(name), at: scheduler.due(name),
+                failure: .init(stage: .prune, message: result.message))
             await runner.publish(status)
         }
         wakeup.signal()

@@ -59,11 +59,14 @@ public struct SyncContext: Sendable {
     /// one written says so.
     public let unwritten = UnwrittenStatuses()
 
-    public init(layout: StateLayout, target: any DeployTarget, targetID: String, limits: SyncLimits = SyncLimits(),
-                checker: CodeChecker? = nil, builder: (any ImageBuilder)? = nil, gitTimeout: Duration = .seconds(60),
-                allowLocal: Bool = false, secrets: SecretsDir = SecretsDir(root: SecretsDir.defaultRoot), defaultPollInterval: Int = 300,
-                concurrency: Int = 4, workers: BlockingPool = .shared, clock: DaemonClock = .system,
-                headMaxAge: Duration = .seconds(2), metrics: DaemonMetrics = DaemonMetrics(), logger: Logger) {
+    public init(
+        layout: StateLayout, target: any DeployTarget, targetID: String, limits: SyncLimits = SyncLimits(),
+        checker: CodeChecker? = nil, builder: (any ImageBuilder)? = nil, gitTimeout: Duration = .seconds(60),
+        allowLocal: Bool = false, secrets: SecretsDir = SecretsDir(root: SecretsDir.defaultRoot),
+        defaultPollInterval: Int = 300,
+        concurrency: Int = 4, workers: BlockingPool = .shared, clock: DaemonClock = .system,
+        headMaxAge: Duration = .seconds(2), metrics: DaemonMetrics = DaemonMetrics(), logger: Logger
+    ) {
         self.heads = HeadCache(maxAge: headMaxAge, uptime: clock.uptime)
         self.inventories = InventoryIndex(layout: layout)
         self.notifications = .disabled(layout: layout, logger: logger)
@@ -87,7 +90,9 @@ public struct SyncContext: Sendable {
 
     /// How registrations reach their repositories (credentials under the secrets rule).
     public var access: SourceAccess {
-        SourceAccess(secrets: secrets, timeout: gitTimeout, allowLocal: allowLocal, sizeLimit: repositorySizeLimit, maxRefs: maxRefs)
+        SourceAccess(
+            secrets: secrets, timeout: gitTimeout, allowLocal: allowLocal, sizeLimit: repositorySizeLimit,
+            maxRefs: maxRefs)
     }
 
     public func pollInterval(_ registration: Registration) -> Int {
@@ -96,8 +101,9 @@ public struct SyncContext: Sendable {
 
     /// What the scheduler needs of a registration.
     public func spec(_ registration: Registration) -> Scheduler.Spec {
-        Scheduler.Spec(namespace: registration.namespace, pollInterval: Double(pollInterval(registration)),
-                       automated: registration.syncPolicy.automated, suspended: registration.syncPolicy.suspend)
+        Scheduler.Spec(
+            namespace: registration.namespace, pollInterval: Double(pollInterval(registration)),
+            automated: registration.syncPolicy.automated, suspended: registration.syncPolicy.suspend)
     }
 
     /// Digest of everything a deployment depends on besides the commit: the registration
@@ -111,7 +117,8 @@ public struct SyncContext: Sendable {
         deployed.notify = []
         deployed.syncPolicy.selfHeal = .warn
         var text = (try? encoder.encode(deployed)).map { String(decoding: $0, as: UTF8.self) } ?? "\(registration)"
-        text += "|\(limits.codeFileBytes),\(limits.staticFileBytes),\(limits.staticTotalBytes),\(limits.staticFiles)|\(targetID)"
+        text +=
+            "|\(limits.codeFileBytes),\(limits.staticFileBytes),\(limits.staticTotalBytes),\(limits.staticFiles)|\(targetID)"
         return Insecure.SHA1.hash(data: Array(text.utf8)).hexString
     }
 }

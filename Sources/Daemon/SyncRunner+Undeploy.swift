@@ -20,23 +20,36 @@ extension SyncRunner {
         var engine = SyncEngine(target: counting, limits: context.limits)
         engine.pool = context.workers
         let file = layout.inventoryFile(name)
-        let report = inventory.isEmpty ? nil
-            : await context.namespaceLocks.withLock(inventory.namespace) { await engine.undeployAll(app: name, inventory: inventory, inventoryFile: file) }
+        let report =
+            inventory.isEmpty
+            ? nil
+            : await context.namespaceLocks.withLock(inventory.namespace) {
+                await engine.undeployAll(app: name, inventory: inventory, inventoryFile: file)
+            }
         if let report, report.failed {
             let message = StatusDocument.failure(of: report).message
-            logger.warning("undeploy", metadata: ["app": "\(name)", "result": "error", "error": "\(message)", "target_calls": "\(counting.counts.total)"])
+            logger.warning(
+                "undeploy",
+                metadata: [
+                    "app": "\(name)", "result": "error", "error": "\(message)",
+                    "target_calls": "\(counting.counts.total)",
+                ])
             return (false, message)
         }
         let calls = counting.counts.total
         let last = status(name)
         let namespace = last?.namespace.isEmpty == false ? last!.namespace : inventory.namespace
         if !namespace.isEmpty {
-            let event = NotificationEvent(event: "deleted", app: name, namespace: namespace, status: "deleted", previousStatus: last?.status.rawValue,
-                                          commit: nil, previousCommit: last?.source.commit,
-                                          message: "registration removed; undeployed (\(inventory.functions.count) functions, \(inventory.files.count) static files)",
-                                          time: context.now(), repoURL: last?.source.repoURL)
-            await context.notifications.emit(.deleted, event, notify: context.notifications.endpoints(of: name, namespace: namespace),
-                                             identity: [last?.lastAttempt.map { "\($0.timeIntervalSince1970)" } ?? "", last?.source.commit ?? ""])
+            let event = NotificationEvent(
+                event: "deleted", app: name, namespace: namespace, status: "deleted",
+                previousStatus: last?.status.rawValue,
+                commit: nil, previousCommit: last?.source.commit,
+                message:
+                    "registration removed; undeployed (\(inventory.functions.count) functions, \(inventory.files.count) static files)",
+                time: context.now(), repoURL: last?.source.repoURL)
+            await context.notifications.emit(
+                .deleted, event, notify: context.notifications.endpoints(of: name, namespace: namespace),
+                identity: [last?.lastAttempt.map { "\($0.timeIntervalSince1970)" } ?? "", last?.source.commit ?? ""])
         }
         context.notifications.forget(name)
         context.inventories.forget(name)
@@ -45,8 +58,13 @@ extension SyncRunner {
             layout.removeApp(name)
             SyncRequests(layout: layout).remove(name)
         }
-        logger.info("undeploy", metadata: ["app": "\(name)", "result": "undeployed", "trigger": "\(trigger.rawValue)",
-                                           "duration_ms": .stringConvertible((ContinuousClock.now - started).milliseconds), "target_calls": .stringConvertible(calls)])
+        logger.info(
+            "undeploy",
+            metadata: [
+                "app": "\(name)", "result": "undeployed", "trigger": "\(trigger.rawValue)",
+                "duration_ms": .stringConvertible((ContinuousClock.now - started).milliseconds),
+                "target_calls": .stringConvertible(calls),
+            ])
         return (true, "undeployed")
     }
 

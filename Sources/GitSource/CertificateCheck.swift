@@ -15,10 +15,16 @@ enum CertificateCheck {
         let body = Data(leafDER).base64EncodedString(options: [.lineLength64Characters, .endLineWithLineFeed])
         let leaf = "-----BEGIN CERTIFICATE-----\n\(body)\n-----END CERTIFICATE-----\n"
         guard FileManager.default.createFile(atPath: dir + "/ca.pem", contents: Data(caPEM.utf8)),
-              FileManager.default.createFile(atPath: dir + "/leaf.pem", contents: Data(leaf.utf8)) else { return "cannot write the certificates" }
+            FileManager.default.createFile(atPath: dir + "/leaf.pem", contents: Data(leaf.utf8))
+        else { return "cannot write the certificates" }
         var args = ["verify", "-CAfile", dir + "/ca.pem", "-purpose", "sslserver"]
-        args += host.contains(":") || host.allSatisfy({ $0.isNumber || $0 == "." }) ? ["-verify_ip", host] : ["-verify_hostname", host]
-        guard let out = try? ChildProcess.runBlocking(openssl, args + [dir + "/leaf.pem"], timeout: .seconds(20), outputLimit: 8192) else {
+        args +=
+            host.contains(":") || host.allSatisfy({ $0.isNumber || $0 == "." })
+            ? ["-verify_ip", host] : ["-verify_hostname", host]
+        guard
+            let out = try? ChildProcess.runBlocking(
+                openssl, args + [dir + "/leaf.pem"], timeout: .seconds(20), outputLimit: 8192)
+        else {
             return "openssl could not be run"
         }
         if out.status == 0 { return nil }

@@ -9,7 +9,9 @@ enum Git {
     static let initialized: Bool = {
         git_libgit2_init()
         // Read no gitconfig but the repository's own: nothing from /etc/gitconfig or ~.
-        for level in [GIT_CONFIG_LEVEL_PROGRAMDATA, GIT_CONFIG_LEVEL_SYSTEM, GIT_CONFIG_LEVEL_XDG, GIT_CONFIG_LEVEL_GLOBAL] {
+        for level in [
+            GIT_CONFIG_LEVEL_PROGRAMDATA, GIT_CONFIG_LEVEL_SYSTEM, GIT_CONFIG_LEVEL_XDG, GIT_CONFIG_LEVEL_GLOBAL,
+        ] {
             _ = zg_git_opts_search_path(Int32(level.rawValue), "")
         }
         // The caches are the agent's own; ownership checks only get in the way of root.

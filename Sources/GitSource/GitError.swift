@@ -46,7 +46,9 @@ public struct GitError: Error, Sendable, Equatable, CustomStringConvertible {
     public var url: String?
     public var hint: String?
 
-    public init(_ code: Code, call: String, errorClass: String? = nil, message: String, url: String? = nil, hint: String? = nil) {
+    public init(
+        _ code: Code, call: String, errorClass: String? = nil, message: String, url: String? = nil, hint: String? = nil
+    ) {
         self.code = code
         self.call = call
         self.errorClass = errorClass

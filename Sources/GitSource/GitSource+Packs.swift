@@ -57,11 +57,15 @@ extension GitSource {
         let files = Set(entries)
         // A pack counts (and may be replaced) when libgit2 would read it: data and index.
         // One with a `.keep` is left alone, as git's repack does.
-        let packs = entries.filter { $0.hasPrefix("pack-") && $0.hasSuffix(".pack") }.map { String($0.dropLast(".pack".count)) }
-            .filter { files.contains($0 + ".idx") && !files.contains($0 + ".keep") }
+        let packs = entries.filter { $0.hasPrefix("pack-") && $0.hasSuffix(".pack") }.map {
+            String($0.dropLast(".pack".count))
+        }
+        .filter { files.contains($0 + ".idx") && !files.contains($0 + ".keep") }
         guard packs.count > maxPacks else { return nil }
         // The largest pack stays while the others together are smaller.
-        let sized = packs.map { (name: $0, size: Self.fileSize(packDir + "/" + $0 + ".pack")) }.sorted { $0.size > $1.size }
+        let sized = packs.map { (name: $0, size: Self.fileSize(packDir + "/" + $0 + ".pack")) }.sorted {
+            $0.size > $1.size
+        }
         let rest = sized.dropFirst().reduce(0) { $0 + $1.size }
         let replaced = (rest >= sized[0].size ? sized[...] : sized.dropFirst()).map(\.name)
         let loose = looseObjects(objects)
@@ -80,10 +84,12 @@ extension GitSource {
             // Adding fails only out of memory (the backend then leaks: its `free` is in
             // libgit2's sys headers, which the shim does not include).
             guard git_odb_backend_one_pack(&backend, packDir + "/" + pack + ".idx") == 0, let backend,
-                  git_odb_add_backend(odb, backend, 2) == 0 else { return packError("git_odb_backend_one_pack") }
+                git_odb_add_backend(odb, backend, 2) == 0
+            else { return packError("git_odb_backend_one_pack") }
         }
         guard git_odb_backend_loose(&backend, objects, -1, 0, 0, 0) == 0, let backend,
-              git_odb_add_backend(odb, backend, 1) == 0 else { return packError("git_odb_backend_loose") }
+            git_odb_add_backend(odb, backend, 1) == 0
+        else { return packError("git_odb_backend_loose") }
 
         var builder: OpaquePointer?
         guard git_packbuilder_new(&builder, repo) == 0, let builder else { return packError("git_packbuilder_new") }
@@ -96,18 +102,22 @@ extension GitSource {
         if let problem = insertNamed(builder, repo, odb, all: replaced.count == packs.count) { return problem }
         var ids: [git_oid] = []
         let listed = withUnsafeMutablePointer(to: &ids) { list in
-            git_odb_foreach(odb, { oid, payload in
-                guard let oid, let payload else { return -1 }
-                payload.assumingMemoryBound(to: [git_oid].self).pointee.append(oid.pointee)
-                return 0
-            }, list)
+            git_odb_foreach(
+                odb,
+                { oid, payload in
+                    guard let oid, let payload else { return -1 }
+                    payload.assumingMemoryBound(to: [git_oid].self).pointee.append(oid.pointee)
+                    return 0
+                }, list)
         }
         guard listed == 0 else { return packError("git_odb_foreach") }
         for var oid in ids {
             guard git_packbuilder_insert(builder, &oid, nil) == 0 else { return packError("git_packbuilder_insert") }
         }
 
-        guard git_packbuilder_write(builder, packDir, 0, nil, nil) == 0 else { return packError("git_packbuilder_write") }
+        guard git_packbuilder_write(builder, packDir, 0, nil, nil) == 0 else {
+            return packError("git_packbuilder_write")
+        }
         guard let written = git_packbuilder_name(builder).map({ "pack-" + String(cString: $0) }) else {
             return GitError(.local, call: "git_packbuilder_name", message: "libgit2 wrote a pack and did not name it")
         }
@@ -119,8 +129,11 @@ extension GitSource {
         }
         guard git_packbuilder_written(builder) == git_packbuilder_object_count(builder) else {
             discardNew()
-            return GitError(.local, call: "git_packbuilder_write",
-                            message: "wrote \(git_packbuilder_written(builder)) of \(git_packbuilder_object_count(builder)) objects; the old packs are kept")
+            return GitError(
+                .local, call: "git_packbuilder_write",
+                message:
+                    "wrote \(git_packbuilder_written(builder)) of \(git_packbuilder_object_count(builder)) objects; the old packs are kept"
+            )
         }
         // On disk before the only other copy of an object goes: libgit2 does not flush
         // unless told to for the whole process.
@@ -136,23 +149,33 @@ extension GitSource {
         // index, then its data and what git keeps beside them; leftovers; loose objects.
         var doomed = files.contains("multi-pack-index") ? [packDir + "/multi-pack-index"] : []
         for pack in old {
-            doomed += ([".idx", ".pack"] + [".rev", ".bitmap", ".mtimes", ".promisor"].filter { files.contains(pack + $0) }).map { packDir + "/" + pack + $0 }
+            doomed +=
+                ([".idx", ".pack"] + [".rev", ".bitmap", ".mtimes", ".promisor"].filter { files.contains(pack + $0) })
+                .map { packDir + "/" + pack + $0 }
         }
         for name in entries where name != written + ".pack" && name != written + ".idx" {
             let base = String(name.prefix { $0 != "." })
-            let orphan = (name.hasSuffix(".pack") && !files.contains(base + ".idx")) || (name.hasSuffix(".idx") && !files.contains(base + ".pack"))
-            if name.hasPrefix("pack_git2_") || (name.hasPrefix("pack-") && orphan) { doomed.append(packDir + "/" + name) }
+            let orphan =
+                (name.hasSuffix(".pack") && !files.contains(base + ".idx"))
+                || (name.hasSuffix(".idx") && !files.contains(base + ".pack"))
+            if name.hasPrefix("pack_git2_") || (name.hasPrefix("pack-") && orphan) {
+                doomed.append(packDir + "/" + name)
+            }
         }
         doomed += loose.map { objects + "/" + $0 }
         // A rewrite that would take the cache over the limit the fetch measured it under
         // is not used.
         if let sizeLimit {
-            let after = before - doomed.reduce(0) { $0 + Self.fileSize($1) }
+            let after =
+                before - doomed.reduce(0) { $0 + Self.fileSize($1) }
                 + Self.fileSize(packDir + "/" + written + ".pack") + Self.fileSize(packDir + "/" + written + ".idx")
             if after > sizeLimit {
                 discardNew()
-                return GitError(.cacheTooLarge, call: "git_packbuilder_write",
-                                message: "the consolidated cache would be \(after) bytes, over the limit of \(sizeLimit); the old packs are kept")
+                return GitError(
+                    .cacheTooLarge, call: "git_packbuilder_write",
+                    message:
+                        "the consolidated cache would be \(after) bytes, over the limit of \(sizeLimit); the old packs are kept"
+                )
             }
         }
         var failures: [String] = []
@@ -161,7 +184,11 @@ extension GitSource {
         }
         for fanout in Set(loose.map { $0.prefix(2) }) { rmdir(objects + "/" + fanout) }
         guard failures.isEmpty else {
-            return GitError(.local, call: "unlink", message: "the packs were consolidated into \(written), but not all old files could be removed: \(failures.prefix(3).joined(separator: "; "))")
+            return GitError(
+                .local, call: "unlink",
+                message:
+                    "the packs were consolidated into \(written), but not all old files could be removed: \(failures.prefix(3).joined(separator: "; "))"
+            )
         }
         return nil
     }
@@ -170,7 +197,9 @@ extension GitSource {
     /// (`all`), or those of the commits in `rewritten` (the objects being rewritten),
     /// without what the trees of the commits they stand on hold (those stay where they are,
     /// as `git rev-list --objects NEW --not OLD` computes a fetch's pack).
-    func insertNamed(_ builder: OpaquePointer, _ repo: OpaquePointer, _ rewritten: OpaquePointer, all: Bool) -> GitError? {
+    func insertNamed(_ builder: OpaquePointer, _ repo: OpaquePointer, _ rewritten: OpaquePointer, all: Bool)
+        -> GitError?
+    {
         var walk: OpaquePointer?
         guard git_revwalk_new(&walk, repo) == 0, let walk else { return packError("git_revwalk_new") }
         defer { git_revwalk_free(walk) }
@@ -178,7 +207,9 @@ extension GitSource {
             guard git_revwalk_push_glob(walk, "refs/*") == 0 else { return packError("git_revwalk_push_glob") }
         } else {
             var iterator: OpaquePointer?
-            guard git_reference_iterator_glob_new(&iterator, repo, "refs/*") == 0, let iterator else { return packError("git_reference_iterator_glob_new") }
+            guard git_reference_iterator_glob_new(&iterator, repo, "refs/*") == 0, let iterator else {
+                return packError("git_reference_iterator_glob_new")
+            }
             defer { git_reference_iterator_free(iterator) }
             var queue: [git_oid] = []
             var ref: OpaquePointer?
@@ -199,7 +230,8 @@ extension GitSource {
                     continue
                 }
                 var commit: OpaquePointer?
-                guard git_commit_lookup(&commit, repo, &id) == 0, let commit else { continue }  // a tag's object, not a commit
+                // Not a commit: a tag's object.
+                guard git_commit_lookup(&commit, repo, &id) == 0, let commit else { continue }
                 defer { git_commit_free(commit) }
                 guard git_revwalk_push(walk, &id) == 0 else { return packError("git_revwalk_push") }
                 for i in 0..<git_commit_parentcount(commit) {
@@ -219,7 +251,9 @@ extension GitSource {
         }
         let fanouts = ((try? FileManager.default.contentsOfDirectory(atPath: objects)) ?? []).filter { isHex($0, 2) }
         return fanouts.flatMap { fanout in
-            ((try? FileManager.default.contentsOfDirectory(atPath: objects + "/" + fanout)) ?? []).filter { isHex($0, 38) }.map { fanout + "/" + $0 }
+            ((try? FileManager.default.contentsOfDirectory(atPath: objects + "/" + fanout)) ?? []).filter {
+                isHex($0, 38)
+            }.map { fanout + "/" + $0 }
         }
     }
 

@@ -12,7 +12,9 @@ extension GitSource {
         do {
             return (path, try FileLock(path: path + ".lock", timeout: remote.timeout))
         } catch {
-            throw GitError(.timeout, call: "flock", message: error.description, hint: "another fetch of this repository holds its cache; retried with backoff")
+            throw GitError(
+                .timeout, call: "flock", message: error.description,
+                hint: "another fetch of this repository holds its cache; retried with backoff")
         }
     }
 
@@ -30,27 +32,33 @@ extension GitSource {
         // A semver range chose the tag among names the server advertised: a hostile server
         // may advertise names git refuses (`*`, `:`), which would change the refspec.
         if let problem = Rules.branchProblem(tag) {
-            throw GitError(.branchNotFound, call: "git_remote_ls", message: "the tag name \"\(tag)\" is not a valid ref name (\(problem))",
-                           url: remote.shown, hint: "the server advertised a name git refuses")
+            throw GitError(
+                .branchNotFound, call: "git_remote_ls",
+                message: "the tag name \"\(tag)\" is not a valid ref name (\(problem))",
+                url: remote.shown, hint: "the server advertised a name git refuses")
         }
         let ref = "refs/tags/" + tag
         var transferred = false
         if peeledCommit(repo, object) != head.commit {
             try download(remote, repo, path, refspecs: ["+\(ref):\(ref)"]) { (refs) throws(GitError) -> Void in
                 guard refs.contains(where: { $0.name == ref }) else {
-                    throw GitError(.branchNotFound, call: "git_remote_ls", message: "tag \"\(tag)\" not found", url: remote.shown,
-                                   hint: "the tag was deleted since the lookup; looked at again")
+                    throw GitError(
+                        .branchNotFound, call: "git_remote_ls", message: "tag \"\(tag)\" not found", url: remote.shown,
+                        hint: "the tag was deleted since the lookup; looked at again")
                 }
             }
             transferred = true
         }
         guard peeledCommit(repo, object) == head.commit, var oid = Git.oid(object) else {
-            throw GitError(.refMoved, call: "git_remote_fetch", message: "tag \"\(tag)\" moved between the lookup and the fetch", url: remote.shown,
-                           hint: "looked at again")
+            throw GitError(
+                .refMoved, call: "git_remote_fetch", message: "tag \"\(tag)\" moved between the lookup and the fetch",
+                url: remote.shown,
+                hint: "looked at again")
         }
         try setRef(repo, ref, &oid)
-        return FetchResult(cache: path, commit: head.commit, transferred: transferred,
-                           consolidationError: transferred ? consolidatePacks(path, sizeLimit: remote.sizeLimit) : nil)
+        return FetchResult(
+            cache: path, commit: head.commit, transferred: transferred,
+            consolidationError: transferred ? consolidatePacks(path, sizeLimit: remote.sizeLimit) : nil)
     }
 
     /// A commit (a commit ref, a rollback pin, a drift correction): used only when it is
@@ -66,25 +74,32 @@ extension GitSource {
             return FetchResult(cache: path, commit: commit, transferred: false)
         }
         var tips = head.tips
-        try download(remote, repo, path, refspecs: ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"]) { (refs) throws(GitError) -> Void in
+        try download(remote, repo, path, refspecs: ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"]) {
+            (refs) throws(GitError) -> Void in
             tips = GitSource.tips(of: refs)
         }
         // One answer whether or not the cache holds the commit (from another application's
         // fetch): the message must not tell a tenant what others fetched.
         guard let commit = reachable(repo, head.commit, from: tips) else {
-            throw GitError(.branchNotFound, call: "git_remote_fetch",
-                           message: "commit \(head.commit.prefix(40)) is not in the repository: no branch or tag the server offers to this application's credentials contains it",
-                           url: remote.shown,
-                           hint: "check spec.source.commit, or the commit of the pin (a commit force-pushed away cannot be fetched)")
+            throw GitError(
+                .branchNotFound, call: "git_remote_fetch",
+                message:
+                    "commit \(head.commit.prefix(40)) is not in the repository: no branch or tag the server offers to this application's credentials contains it",
+                url: remote.shown,
+                hint:
+                    "check spec.source.commit, or the commit of the pin (a commit force-pushed away cannot be fetched)")
         }
-        return FetchResult(cache: path, commit: commit, transferred: true, consolidationError: consolidatePacks(path, sizeLimit: remote.sizeLimit))
+        return FetchResult(
+            cache: path, commit: commit, transferred: true,
+            consolidationError: consolidatePacks(path, sizeLimit: remote.sizeLimit))
     }
 
     /// Branch and tag tips among advertised refs, annotated tags peeled to their commits.
     static func tips(of refs: [(name: String, id: String)]) -> [String] {
         let byName = Dictionary(refs.map { ($0.name, $0.id) }, uniquingKeysWith: { first, _ in first })
         let tips = refs.compactMap { ref -> String? in
-            guard ref.name.hasPrefix("refs/heads/") || ref.name.hasPrefix("refs/tags/"), !ref.name.hasSuffix("^{}") else { return nil }
+            guard ref.name.hasPrefix("refs/heads/") || ref.name.hasPrefix("refs/tags/"), !ref.name.hasSuffix("^{}")
+            else { return nil }
             return byName[ref.name + "^{}"] ?? ref.id
         }
         return Array(Set(tips)).sorted()
@@ -115,8 +130,10 @@ extension GitSource {
     /// before anything is downloaded: every ref becomes a file until packed), lets `check`
     /// judge the listing, downloads `refspecs` (forced) and packs the refs. Over the size
     /// limit, the cache is removed.
-    func download(_ remote: Remote, _ repo: OpaquePointer, _ path: String, refspecs: [String],
-                  check: ([(name: String, id: String)]) throws(GitError) -> Void) throws(GitError) {
+    func download(
+        _ remote: Remote, _ repo: OpaquePointer, _ path: String, refspecs: [String],
+        check: ([(name: String, id: String)]) throws(GitError) -> Void
+    ) throws(GitError) {
         try Session.run(remote) { (session, callbacks) throws(GitError) -> Void in
             var handle: OpaquePointer?
             var rc = git_remote_create_anonymous(&handle, repo, remote.libgit2URL)
@@ -129,9 +146,14 @@ extension GitSource {
                 !ref.name.hasSuffix("^{}") && refspecs.contains { spec in Self.matches(spec, ref.name) }
             }.count
             if let limit = remote.maxRefs, wanted > limit {
-                throw GitError(.tooManyRefs, call: "git_remote_ls",
-                               message: "the fetch would store \(wanted) branches and tags, over the limit of \(limit) per repository; nothing was fetched",
-                               url: remote.shown, hint: "delete old tags or branches, follow a branch or one tag, or ask the operator to raise --max-refs")
+                throw GitError(
+                    .tooManyRefs, call: "git_remote_ls",
+                    message:
+                        "the fetch would store \(wanted) branches and tags, over the limit of \(limit) per repository; nothing was fetched",
+                    url: remote.shown,
+                    hint:
+                        "delete old tags or branches, follow a branch or one tag, or ask the operator to raise --max-refs"
+                )
             }
             try check(refs)
             var options = git_fetch_options()

@@ -64,42 +64,60 @@ public struct GitSource: Sendable {
             defer { git_remote_free(handle) }
             defer { git_remote_disconnect(handle) }
             let refs = try connectAndList(handle, &callbacks, session)
-            return try Self.choose(ref, among: refs.map { ($0.name, withUnsafePointer(to: $0.oid) { Git.hex($0) }) }, url: remote.shown)
+            return try Self.choose(
+                ref, among: refs.map { ($0.name, withUnsafePointer(to: $0.oid) { Git.hex($0) }) }, url: remote.shown)
         }
     }
 
     /// The head `ref` names among advertised refs (name, id); annotated tags are peeled
     /// (`refs/tags/T^{}` is the commit).
-    static func choose(_ ref: Registration.Ref, among refs: [(name: String, id: String)], url: String) throws(GitError) -> Head {
+    static func choose(_ ref: Registration.Ref, among refs: [(name: String, id: String)], url: String) throws(GitError)
+        -> Head
+    {
         let byName = Dictionary(refs.map { ($0.name, $0.id) }, uniquingKeysWith: { first, _ in first })
         func id(_ name: String) -> String? { byName[name] }
         func tagCommit(_ tag: String) -> String? { id("refs/tags/\(tag)^{}") ?? id("refs/tags/\(tag)") }
-        func tagged(_ tag: String, _ commit: String) -> Head { Head(commit: commit, tag: tag, tagObject: id("refs/tags/\(tag)")) }
-        let tags = refs.compactMap { $0.name.hasPrefix("refs/tags/") && !$0.name.hasSuffix("^{}") ? String($0.name.dropFirst("refs/tags/".count)) : nil }
+        func tagged(_ tag: String, _ commit: String) -> Head {
+            Head(commit: commit, tag: tag, tagObject: id("refs/tags/\(tag)"))
+        }
+        let tags = refs.compactMap {
+            $0.name.hasPrefix("refs/tags/") && !$0.name.hasSuffix("^{}")
+                ? String($0.name.dropFirst("refs/tags/".count)) : nil
+        }
         func listing(_ names: [String], _ what: String) -> String {
             names.isEmpty ? "no \(what)" : names.sorted().suffix(8).joined(separator: ", ")
         }
         switch ref {
         case .branch(let branch):
             if let commit = id("refs/heads/" + branch) { return Head(commit: commit) }
-            let branches = refs.compactMap { $0.name.hasPrefix("refs/heads/") ? String($0.name.dropFirst("refs/heads/".count)) : nil }
-            throw GitError(.branchNotFound, call: "git_remote_ls", message: "branch \"\(branch)\" not found", url: url,
-                           hint: "check spec.source.branch (the repository has \(listing(branches, "branches")))")
+            let branches = refs.compactMap {
+                $0.name.hasPrefix("refs/heads/") ? String($0.name.dropFirst("refs/heads/".count)) : nil
+            }
+            throw GitError(
+                .branchNotFound, call: "git_remote_ls", message: "branch \"\(branch)\" not found", url: url,
+                hint: "check spec.source.branch (the repository has \(listing(branches, "branches")))")
         case .tag(let tag):
             if let commit = tagCommit(tag) { return tagged(tag, commit) }
-            throw GitError(.branchNotFound, call: "git_remote_ls", message: "tag \"\(tag)\" not found", url: url,
-                           hint: "check spec.source.tag (the repository has \(listing(tags, "tags")))")
+            throw GitError(
+                .branchNotFound, call: "git_remote_ls", message: "tag \"\(tag)\" not found", url: url,
+                hint: "check spec.source.tag (the repository has \(listing(tags, "tags")))")
         case .semver(let text):
             guard case .success(let range) = SemverRange.parse(text) else {
-                throw GitError(.local, call: "semver", message: "\"\(text)\" is not a version range", hint: "check spec.source.semver")
+                throw GitError(
+                    .local, call: "semver", message: "\"\(text)\" is not a version range",
+                    hint: "check spec.source.semver")
             }
             if let best = range.best(of: tags), let commit = tagCommit(best.tag) { return tagged(best.tag, commit) }
             let versions = tags.filter { SemanticVersion.parse($0) != nil }
-            throw GitError(.branchNotFound, call: "git_remote_ls", message: "no tag matches semver \"\(text)\"", url: url,
-                           hint: "push a matching tag or widen spec.source.semver (version tags: \(listing(versions, "version tags")))")
+            throw GitError(
+                .branchNotFound, call: "git_remote_ls", message: "no tag matches semver \"\(text)\"", url: url,
+                hint:
+                    "push a matching tag or widen spec.source.semver (version tags: \(listing(versions, "version tags")))"
+            )
         case .commit(let commit):
             let tips = refs.compactMap { ref -> String? in
-                guard ref.name.hasPrefix("refs/heads/") || ref.name.hasPrefix("refs/tags/"), !ref.name.hasSuffix("^{}") else { return nil }
+                guard ref.name.hasPrefix("refs/heads/") || ref.name.hasPrefix("refs/tags/"), !ref.name.hasSuffix("^{}")
+                else { return nil }
                 return id(ref.name + "^{}") ?? ref.id
             }
             return Head(commit: commit, tips: Array(Set(tips)).sorted())
@@ -107,8 +125,10 @@ public struct GitSource: Sendable {
     }
 
     /// Connects for fetching and lists the remote's refs (one round trip).
-    func connectAndList(_ handle: OpaquePointer, _ callbacks: inout git_remote_callbacks,
-                                _ session: Session) throws(GitError) -> [(name: String, oid: git_oid)] {
+    func connectAndList(
+        _ handle: OpaquePointer, _ callbacks: inout git_remote_callbacks,
+        _ session: Session
+    ) throws(GitError) -> [(name: String, oid: git_oid)] {
         var rc = git_remote_connect(handle, GIT_DIRECTION_FETCH, &callbacks, nil, nil)
         guard rc == 0 else { throw session.error("git_remote_connect", rc) }
         var heads: UnsafeMutablePointer<UnsafePointer<git_remote_head>?>?
@@ -140,7 +160,8 @@ public struct GitSource: Sendable {
     /// for a tenant's own access.
     public func cachePath(for url: RepositoryURL) -> String {
         let key = url.cacheKey
-        let readable = String(url.cacheKey.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" ? $0 : "_" }.suffix(60))
+        let readable = String(
+            url.cacheKey.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" ? $0 : "_" }.suffix(60))
         return (cacheRoot as NSString).appendingPathComponent("\(readable)-\(fnv1a(key)).git")
     }
 
@@ -187,8 +208,10 @@ public struct GitSource: Sendable {
             defer { git_remote_disconnect(handle) }
             let refs = try connectAndList(handle, &callbacks, session)
             guard var advertised = refs.first(where: { $0.name == ref })?.oid else {
-                throw GitError(.branchNotFound, call: "git_remote_ls", message: "branch \"\(branch)\" not found", url: remote.shown,
-                               hint: "check spec.source.branch")
+                throw GitError(
+                    .branchNotFound, call: "git_remote_ls", message: "branch \"\(branch)\" not found",
+                    url: remote.shown,
+                    hint: "check spec.source.branch")
             }
             if hasCommit(repo, &advertised) {
                 try setRef(repo, ref, &advertised)
@@ -221,11 +244,13 @@ public struct GitSource: Sendable {
         }
         var oid = git_oid()
         guard git_reference_name_to_id(&oid, repo, ref) == 0 else {
-            throw GitError(.branchNotFound, call: "git_remote_fetch", message: "branch \"\(branch)\" not found", url: remote.shown,
-                           hint: "check spec.source.branch")
+            throw GitError(
+                .branchNotFound, call: "git_remote_fetch", message: "branch \"\(branch)\" not found", url: remote.shown,
+                hint: "check spec.source.branch")
         }
-        return FetchResult(cache: path, commit: Git.hex(&oid), transferred: transferred,
-                           consolidationError: transferred ? consolidatePacks(path, sizeLimit: remote.sizeLimit) : nil)
+        return FetchResult(
+            cache: path, commit: Git.hex(&oid), transferred: transferred,
+            consolidationError: transferred ? consolidatePacks(path, sizeLimit: remote.sizeLimit) : nil)
     }
 
     /// Bytes of the files under `path` (a cache folder).
@@ -241,12 +266,14 @@ public struct GitSource: Sendable {
 
     func openOrInitCache(_ path: String) throws(GitError) -> OpaquePointer {
         var repo: OpaquePointer?
-        if FileManager.default.fileExists(atPath: path + "/HEAD"), git_repository_open_bare(&repo, path) == 0, let repo {
+        if FileManager.default.fileExists(atPath: path + "/HEAD"), git_repository_open_bare(&repo, path) == 0, let repo
+        {
             return repo
         }
         do {
             // Tenants' private repositories: the daemon's user alone reads them.
-            try FileManager.default.createDirectory(atPath: cacheRoot, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(
+                atPath: cacheRoot, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
             throw GitError(.local, call: "mkdir", message: "cannot create \(cacheRoot): \(error.localizedDescription)")
         }

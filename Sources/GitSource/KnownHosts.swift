@@ -33,8 +33,10 @@ public struct KnownHosts: Sendable {
                 fields.removeFirst()
             }
             guard fields.count >= 3, let key = Data(base64Encoded: fields[2]) else { continue }
-            entries.append(Entry(patterns: fields[0].split(separator: ",").map(String.init),
-                                 keyType: fields[1], key: Array(key), revoked: revoked))
+            entries.append(
+                Entry(
+                    patterns: fields[0].split(separator: ",").map(String.init),
+                    keyType: fields[1], key: Array(key), revoked: revoked))
         }
     }
 
@@ -79,21 +81,31 @@ public struct KnownHosts: Sendable {
     static func hashedMatch(_ pattern: String, _ name: String) -> Bool {
         let parts = pattern.split(separator: "|", omittingEmptySubsequences: true)
         guard parts.count == 3, let salt = Data(base64Encoded: String(parts[1])),
-              let hash = Data(base64Encoded: String(parts[2])) else { return false }
+            let hash = Data(base64Encoded: String(parts[2]))
+        else { return false }
         let mac = HMAC<Insecure.SHA1>.authenticationCode(for: Array(name.utf8), using: SymmetricKey(data: Array(salt)))
         return Array(mac) == Array(hash)
     }
 
     static func glob(_ pattern: String, _ text: String) -> Bool {
-        let p = Array(pattern), t = Array(text)
-        var pi = 0, ti = 0, star = -1, mark = 0
+        let p = Array(pattern)
+        let t = Array(text)
+        var pi = 0
+        var ti = 0
+        var star = -1
+        var mark = 0
         while ti < t.count {
             if pi < p.count, p[pi] == "?" || p[pi] == t[ti] {
-                pi += 1; ti += 1
+                pi += 1
+                ti += 1
             } else if pi < p.count, p[pi] == "*" {
-                star = pi; mark = ti; pi += 1
+                star = pi
+                mark = ti
+                pi += 1
             } else if star >= 0 {
-                pi = star + 1; mark += 1; ti = mark
+                pi = star + 1
+                mark += 1
+                ti = mark
             } else {
                 return false
             }
@@ -109,4 +121,3 @@ public struct KnownHosts: Sendable {
         return "SHA256:" + b64
     }
 }
-

@@ -18,8 +18,11 @@ public struct Remote: Sendable {
     /// `--max-refs` unless the operator says otherwise.
     public static let defaultMaxRefs = 10_000
 
-    public init(url: RepositoryURL, credentials: Credentials = Credentials(), timeout: Duration = .seconds(60), allowLocal: Bool = false,
-                sizeLimit: Int? = nil, maxRefs: Int? = nil) {
+    public init(
+        url: RepositoryURL, credentials: Credentials = Credentials(), timeout: Duration = .seconds(60),
+        allowLocal: Bool = false,
+        sizeLimit: Int? = nil, maxRefs: Int? = nil
+    ) {
         self.maxRefs = maxRefs
         self.url = url
         self.credentials = credentials
@@ -50,8 +53,9 @@ public struct Remote: Sendable {
 
     func refuseLocalUnlessAllowed() throws(GitError) {
         if url.isLocal && !allowLocal {
-            throw GitError(.localURLRefused, call: "policy", message: "local repository URLs are refused", url: shown,
-                           hint: "start the daemon with --allow-file-urls to permit file:// URLs and local paths")
+            throw GitError(
+                .localURLRefused, call: "policy", message: "local repository URLs are refused", url: shown,
+                hint: "start the daemon with --allow-file-urls to permit file:// URLs and local paths")
         }
     }
 }
@@ -69,8 +73,10 @@ public struct Credentials: Sendable {
     /// for the server (`auth.caFile`).
     public var caPEM: String?
 
-    public init(username: String? = nil, token: String? = nil, sshKeyFile: String? = nil,
-                knownHosts: KnownHosts? = nil, knownHostsSource: String? = nil) {
+    public init(
+        username: String? = nil, token: String? = nil, sshKeyFile: String? = nil,
+        knownHosts: KnownHosts? = nil, knownHostsSource: String? = nil
+    ) {
         self.username = username
         self.token = token
         self.sshKeyFile = sshKeyFile
@@ -88,15 +94,19 @@ public struct Credentials: Sendable {
     /// registration's files come through the secrets folder; GitSource opens none of them):
     /// a token (`tokenFile`), an ssh key (its file, for libssh2, and its text), known hosts.
     /// A token or password inside the URL is used when no token is given, percent-decoded.
-    public static func make(url: RepositoryURL, username: String? = nil, token: String? = nil,
-                            sshKey: (file: String, text: String)? = nil,
-                            knownHosts: (source: String, text: String)? = nil, caPEM: String? = nil) throws(GitError) -> Credentials {
+    public static func make(
+        url: RepositoryURL, username: String? = nil, token: String? = nil,
+        sshKey: (file: String, text: String)? = nil,
+        knownHosts: (source: String, text: String)? = nil, caPEM: String? = nil
+    ) throws(GitError) -> Credentials {
         var c = Credentials()
         c.caPEM = caPEM
         c.username = username ?? url.decodedUser
         if let password = url.decodedPassword, !password.isEmpty {
             c.token = password
-        } else if url.scheme == .https || url.scheme == .http, url.password == nil, let user = url.decodedUser, token == nil {
+        } else if url.scheme == .https || url.scheme == .http, url.password == nil, let user = url.decodedUser,
+            token == nil
+        {
             // https://TOKEN@host/...: the token written as the user name.
             c.token = user
             c.username = username ?? "git"
@@ -104,8 +114,9 @@ public struct Credentials: Sendable {
         if let token {
             let trimmed = token.trimmingCharacters(in: .whitespacesAndNewlines)
             if trimmed.isEmpty {
-                throw GitError(.credentialFile, call: "read tokenFile", message: "the token file is empty", url: url.redacted,
-                               hint: "write the token into the file")
+                throw GitError(
+                    .credentialFile, call: "read tokenFile", message: "the token file is empty", url: url.redacted,
+                    hint: "write the token into the file")
             }
             c.token = trimmed
         }

@@ -30,8 +30,10 @@ extension Snapshot {
     /// from libgit2's buffer.
     private func write(commit id: String, path: String, to dir: String) throws -> Int {
         guard let top = try tree(commit: id, path: path) else {
-            throw GitError(.pathNotFound, call: "git_tree_entry_bypath", message: "folder \"\(path)\" does not exist at commit \(id.prefix(12))",
-                           hint: "check spec.source.path")
+            throw GitError(
+                .pathNotFound, call: "git_tree_entry_bypath",
+                message: "folder \"\(path)\" does not exist at commit \(id.prefix(12))",
+                hint: "check spec.source.path")
         }
         let rootFD = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard rootFD >= 0 else {
@@ -81,9 +83,15 @@ extension Snapshot {
                         // Its size from the header: a huge target is refused before it is inflated.
                         var linkSize = 0
                         var linkType = GIT_OBJECT_BLOB
-                        guard git_odb_read_header(&linkSize, &linkType, odb, oid) == 0 else { throw fail("git_odb_read_header") }
+                        guard git_odb_read_header(&linkSize, &linkType, odb, oid) == 0 else {
+                            throw fail("git_odb_read_header")
+                        }
                         if linkSize > limits.maxSymlinkTarget {
-                            throw GitError(.unsafePath, call: "tree", message: "symlink \"\(rel)\" has a target of \(linkSize) bytes, over the limit of \(limits.maxSymlinkTarget)")
+                            throw GitError(
+                                .unsafePath, call: "tree",
+                                message:
+                                    "symlink \"\(rel)\" has a target of \(linkSize) bytes, over the limit of \(limits.maxSymlinkTarget)"
+                            )
                         }
                     }
                     var blob: OpaquePointer?
@@ -94,17 +102,24 @@ extension Snapshot {
                     if mode == GIT_FILEMODE_LINK {
                         var target = raw.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) } ?? []
                         target.append(0)
-                        let rc = target.withUnsafeBufferPointer { symlinkat(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), dirFD, name) }
+                        let rc = target.withUnsafeBufferPointer {
+                            symlinkat(
+                                UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), dirFD, name)
+                        }
                         if rc != 0 { throw posix("symlink", dir + "/" + rel) }
                     } else {
-                        let fd = openat(dirFD, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
-                                        mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0o755 : 0o644)
+                        let fd = openat(
+                            dirFD, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
+                            mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0o755 : 0o644)
                         guard fd >= 0 else { throw posix("open", dir + "/" + rel) }
                         defer { close(fd) }
                         var offset = 0
                         while offset < size, let raw {
                             let n = Foundation.write(fd, raw + offset, size - offset)
-                            if n < 0 { if errno == EINTR { continue }; throw posix("write", dir + "/" + rel) }
+                            if n < 0 {
+                                if errno == EINTR { continue }
+                                throw posix("write", dir + "/" + rel)
+                            }
                             offset += n
                         }
                     }
@@ -119,12 +134,16 @@ extension Snapshot {
     /// refuse it in a working tree: `.`, `..`, `.git` in any case, empty, `/` or NUL inside.
     func checkedName(_ entry: OpaquePointer, in prefix: String, commit: String) throws(GitError) -> String {
         let cName = git_tree_entry_name(entry)!
-        let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(cName).assumingMemoryBound(to: UInt8.self), count: strlen(cName))
+        let bytes = UnsafeBufferPointer(
+            start: UnsafeRawPointer(cName).assumingMemoryBound(to: UInt8.self), count: strlen(cName))
         let name = RepoPath.escape(bytes)
         if let problem = RepoPath.entryNameProblem(bytes) {
             let shown = prefix.isEmpty ? name : prefix + "/" + name
-            throw GitError(.unsafePath, call: "tree", message: "tree entry \"\(shown)\" at commit \(commit.prefix(12)) has \(problem), which git refuses in a working tree; nothing of this commit is used",
-                           hint: "remove the entry from the repository (git fsck reports such entries)")
+            throw GitError(
+                .unsafePath, call: "tree",
+                message:
+                    "tree entry \"\(shown)\" at commit \(commit.prefix(12)) has \(problem), which git refuses in a working tree; nothing of this commit is used",
+                hint: "remove the entry from the repository (git fsck reports such entries)")
         }
         return name
     }

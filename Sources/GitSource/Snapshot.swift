@@ -62,7 +62,9 @@ public final class Snapshot: @unchecked Sendable {
     }
 
     private func commit(_ id: String) throws(GitError) -> OpaquePointer {
-        guard var oid = Git.oid(id) else { throw GitError(.local, call: "git_oid_fromstr", message: "\"\(id)\" is not a commit id") }
+        guard var oid = Git.oid(id) else {
+            throw GitError(.local, call: "git_oid_fromstr", message: "\"\(id)\" is not a commit id")
+        }
         var commit: OpaquePointer?
         guard git_commit_lookup(&commit, repo, &oid) == 0, let commit else { throw fail("git_commit_lookup") }
         return commit
@@ -90,7 +92,9 @@ public final class Snapshot: @unchecked Sendable {
         if path == "." || path.isEmpty { return root }
         defer { git_tree_free(root) }
         var entry: OpaquePointer?
-        guard withCString(RepoPath.unescape(path), { git_tree_entry_bypath(&entry, root, $0) }) == 0, let entry else { return nil }
+        guard withCString(RepoPath.unescape(path), { git_tree_entry_bypath(&entry, root, $0) }) == 0, let entry else {
+            return nil
+        }
         defer { git_tree_entry_free(entry) }
         guard git_tree_entry_type(entry) == GIT_OBJECT_TREE else { return nil }
         var sub: OpaquePointer?
@@ -102,8 +106,10 @@ public final class Snapshot: @unchecked Sendable {
     /// blob ids and sizes from the object database (no blob is inflated but symlinks').
     public func list(commit id: String, path: String = ".") throws(GitError) -> [TreeEntry] {
         guard let top = try tree(commit: id, path: path) else {
-            throw GitError(.pathNotFound, call: "git_tree_entry_bypath", message: "folder \"\(path)\" does not exist at commit \(id.prefix(12))",
-                           hint: "check spec.source.path")
+            throw GitError(
+                .pathNotFound, call: "git_tree_entry_bypath",
+                message: "folder \"\(path)\" does not exist at commit \(id.prefix(12))",
+                hint: "check spec.source.path")
         }
         defer { git_tree_free(top) }
         var odb: OpaquePointer?
@@ -134,18 +140,29 @@ public final class Snapshot: @unchecked Sendable {
                 case GIT_FILEMODE_LINK:
                     var linkSize = 0
                     var linkType = GIT_OBJECT_BLOB
-                    guard git_odb_read_header(&linkSize, &linkType, odb, oid) == 0 else { throw fail("git_odb_read_header") }
+                    guard git_odb_read_header(&linkSize, &linkType, odb, oid) == 0 else {
+                        throw fail("git_odb_read_header")
+                    }
                     if linkSize > limits.maxSymlinkTarget {
-                        throw GitError(.unsafePath, call: "tree", message: "symlink \"\(rel)\" at commit \(id.prefix(12)) has a target of \(linkSize) bytes, over the limit of \(limits.maxSymlinkTarget); nothing of this commit is used")
+                        throw GitError(
+                            .unsafePath, call: "tree",
+                            message:
+                                "symlink \"\(rel)\" at commit \(id.prefix(12)) has a target of \(linkSize) bytes, over the limit of \(limits.maxSymlinkTarget); nothing of this commit is used"
+                        )
                     }
                     let target = try blob(oid)
-                    out.append(TreeEntry(path: rel, kind: .symlink, id: Git.hex(oid), size: target.count, symlinkTarget: RepoPath.escape(target)))
+                    out.append(
+                        TreeEntry(
+                            path: rel, kind: .symlink, id: Git.hex(oid), size: target.count,
+                            symlinkTarget: RepoPath.escape(target)))
                 case let mode:
                     var size = 0
                     var type = GIT_OBJECT_BLOB
                     guard git_odb_read_header(&size, &type, odb, oid) == 0 else { throw fail("git_odb_read_header") }
-                    out.append(TreeEntry(path: rel, kind: mode == GIT_FILEMODE_BLOB_EXECUTABLE ? .executable : .file,
-                                         id: Git.hex(oid), size: size))
+                    out.append(
+                        TreeEntry(
+                            path: rel, kind: mode == GIT_FILEMODE_BLOB_EXECUTABLE ? .executable : .file,
+                            id: Git.hex(oid), size: size))
                 }
             }
         }
@@ -156,17 +173,26 @@ public final class Snapshot: @unchecked Sendable {
     /// Stops a walk past `limits` (a tree bomb costs nothing on disk and everything here).
     func checkWalk(visited: Int, depth: Int, at prefix: String, commit: String) throws(GitError) {
         if visited > limits.maxEntries {
-            throw GitError(.unsafePath, call: "tree", message: "the tree at commit \(commit.prefix(12)) has more than \(limits.maxEntries) entries; nothing of this commit is used",
-                           hint: "keep the application's folder under \(limits.maxEntries) files and folders")
+            throw GitError(
+                .unsafePath, call: "tree",
+                message:
+                    "the tree at commit \(commit.prefix(12)) has more than \(limits.maxEntries) entries; nothing of this commit is used",
+                hint: "keep the application's folder under \(limits.maxEntries) files and folders")
         }
         if depth > limits.maxDepth {
-            throw GitError(.unsafePath, call: "tree", message: "\"\(prefix)\" at commit \(commit.prefix(12)) is nested more than \(limits.maxDepth) folders deep; nothing of this commit is used")
+            throw GitError(
+                .unsafePath, call: "tree",
+                message:
+                    "\"\(prefix)\" at commit \(commit.prefix(12)) is nested more than \(limits.maxDepth) folders deep; nothing of this commit is used"
+            )
         }
     }
 
     /// A blob's bytes by id.
     public func blob(_ id: String) throws(GitError) -> [UInt8] {
-        guard var oid = Git.oid(id) else { throw GitError(.local, call: "git_oid_fromstr", message: "\"\(id)\" is not a blob id") }
+        guard var oid = Git.oid(id) else {
+            throw GitError(.local, call: "git_oid_fromstr", message: "\"\(id)\" is not a blob id")
+        }
         return try blob(&oid)
     }
 
@@ -195,7 +221,8 @@ public final class Snapshot: @unchecked Sendable {
         guard var oldOID = Git.oid(oldTree), var newOID = Git.oid(newTree) else {
             throw GitError(.local, call: "git_oid_fromstr", message: "not tree ids: \(oldTree) \(newTree)")
         }
-        var old: OpaquePointer?, new: OpaquePointer?
+        var old: OpaquePointer?
+        var new: OpaquePointer?
         guard git_tree_lookup(&old, repo, &oldOID) == 0, let old else { throw fail("git_tree_lookup") }
         defer { git_tree_free(old) }
         guard git_tree_lookup(&new, repo, &newOID) == 0, let new else { throw fail("git_tree_lookup") }
@@ -204,7 +231,9 @@ public final class Snapshot: @unchecked Sendable {
         git_diff_options_init(&options, UInt32(GIT_DIFF_OPTIONS_VERSION))
         options.flags = GIT_DIFF_INCLUDE_TYPECHANGE.rawValue | GIT_DIFF_INCLUDE_TYPECHANGE_TREES.rawValue
         var diff: OpaquePointer?
-        guard git_diff_tree_to_tree(&diff, repo, old, new, &options) == 0, let diff else { throw fail("git_diff_tree_to_tree") }
+        guard git_diff_tree_to_tree(&diff, repo, old, new, &options) == 0, let diff else {
+            throw fail("git_diff_tree_to_tree")
+        }
         defer { git_diff_free(diff) }
         var odb: OpaquePointer?
         guard git_repository_odb(&odb, repo) == 0, let odb else { throw fail("git_repository_odb") }
@@ -226,10 +255,13 @@ public final class Snapshot: @unchecked Sendable {
             let added = delta.status == GIT_DELTA_ADDED
             let deleted = delta.status == GIT_DELTA_DELETED
             let file = deleted ? delta.old_file : delta.new_file
-            let raw = UnsafeBufferPointer(start: UnsafeRawPointer(file.path).assumingMemoryBound(to: UInt8.self), count: strlen(file.path))
+            let raw = UnsafeBufferPointer(
+                start: UnsafeRawPointer(file.path).assumingMemoryBound(to: UInt8.self), count: strlen(file.path))
             let path = RepoPath.escape(raw)
             if let problem = RepoPath.pathProblem(path) {
-                throw GitError(.unsafePath, call: "git_diff_tree_to_tree", message: "tree entry \"\(path)\": \(problem), which git refuses in a working tree")
+                throw GitError(
+                    .unsafePath, call: "git_diff_tree_to_tree",
+                    message: "tree entry \"\(path)\": \(problem), which git refuses in a working tree")
             }
             var newID: String?
             var size = 0
@@ -237,10 +269,14 @@ public final class Snapshot: @unchecked Sendable {
                 var id = delta.new_file.id
                 newID = Git.hex(&id)
                 var type = GIT_OBJECT_BLOB
-                if kind(delta.new_file.mode) != .submodule, git_odb_read_header(&size, &type, odb, &id) != 0 { throw fail("git_odb_read_header") }
+                if kind(delta.new_file.mode) != .submodule, git_odb_read_header(&size, &type, odb, &id) != 0 {
+                    throw fail("git_odb_read_header")
+                }
             }
-            out.append(Change(path: path, oldKind: added ? nil : kind(delta.old_file.mode),
-                              newKind: deleted ? nil : kind(delta.new_file.mode), newID: newID, newSize: size))
+            out.append(
+                Change(
+                    path: path, oldKind: added ? nil : kind(delta.old_file.mode),
+                    newKind: deleted ? nil : kind(delta.new_file.mode), newID: newID, newSize: size))
         }
         return out
     }
@@ -250,5 +286,7 @@ public final class Snapshot: @unchecked Sendable {
 func withCString<T>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>) throws -> T) rethrows -> T {
     var copy = bytes
     copy.append(0)
-    return try copy.withUnsafeBufferPointer { try body(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self)) }
+    return try copy.withUnsafeBufferPointer {
+        try body(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self))
+    }
 }

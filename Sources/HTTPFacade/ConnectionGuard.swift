@@ -22,7 +22,8 @@ public final class ConnectionGuard: Sendable {
     public let limits: Limits
     private let open = Atomic<Int>(0)
     /// Connections that have not sent their request head yet, oldest first (by ticket).
-    private let waitingForHead = Mutex<(next: Int, channels: [ObjectIdentifier: (ticket: Int, channel: any Channel)])>((0, [:]))
+    private let waitingForHead = Mutex<(next: Int, channels: [ObjectIdentifier: (ticket: Int, channel: any Channel)])>(
+        (0, [:]))
 
     func waiting(_ handler: Handler, _ channel: (any Channel)?) {
         waitingForHead.withLock { state in
@@ -38,7 +39,11 @@ public final class ConnectionGuard: Sendable {
     /// Closes the connection that has waited longest for its request head; false if none.
     func evictOldestWaiting(except handler: Handler) -> Bool {
         let victim = waitingForHead.withLock { state -> (any Channel)? in
-            guard let oldest = state.channels.filter({ $0.key != ObjectIdentifier(handler) }).min(by: { $0.value.ticket < $1.value.ticket }) else { return nil }
+            guard
+                let oldest = state.channels.filter({ $0.key != ObjectIdentifier(handler) }).min(by: {
+                    $0.value.ticket < $1.value.ticket
+                })
+            else { return nil }
             state.channels[oldest.key] = nil
             return oldest.value.channel
         }
@@ -145,4 +150,3 @@ public final class ConnectionGuard: Sendable {
     /// A response header that marks a long-lived answer (an event stream).
     public static let exemptField = HTTPField.Name("X-Zerverless-Stream")!
 }
-

@@ -19,12 +19,18 @@ extension Facade {
         var seen = Set<String>()
         for name in layout.applications() {
             guard let data = FileManager.default.contents(atPath: layout.statusFile(name)),
-                  let doc = try? JSONDecoder().decode(NamespaceOnly.self, from: data) else { continue }
+                let doc = try? JSONDecoder().decode(NamespaceOnly.self, from: data)
+            else { continue }
             seen.insert(name)
-            documents.append(.init(name: name, namespace: doc.namespace, status: doc.status ?? "", bytes: Array(data), buffer: ByteBuffer(bytes: data)))
+            documents.append(
+                .init(
+                    name: name, namespace: doc.namespace, status: doc.status ?? "", bytes: Array(data),
+                    buffer: ByteBuffer(bytes: data)))
         }
         for file in scanner.scan().files {
-            guard case .success(let registration) = file.result, seen.insert(registration.name).inserted else { continue }
+            guard case .success(let registration) = file.result, seen.insert(registration.name).inserted else {
+                continue
+            }
             documents.append(pendingDocument(registration, file: file.path))
         }
         documents.sort { $0.name < $1.name }
@@ -35,7 +41,9 @@ extension Facade {
     /// What the facade answers for a registration with no status file yet.
     func pendingDocument(_ registration: Registration, file: String) -> ListCache.Document {
         let bytes = StatusDocument.pending(registration, file: file, previous: nil).jsonBytes()
-        return .init(name: registration.name, namespace: registration.namespace, status: "pending", bytes: bytes, buffer: ByteBuffer(bytes: bytes))
+        return .init(
+            name: registration.name, namespace: registration.namespace, status: "pending", bytes: bytes,
+            buffer: ByteBuffer(bytes: bytes))
     }
 
     struct NamespaceOnly: Decodable {
@@ -45,7 +53,9 @@ extension Facade {
 
     func list(_ grant: APITokens.Grant, request: Request) -> Response {
         let query = request.uri.queryParameters
-        if query.get("namespace") != nil || query.get("status") != nil || query.get("limit") != nil || query.get("continue") != nil {
+        if query.get("namespace") != nil || query.get("status") != nil || query.get("limit") != nil
+            || query.get("continue") != nil
+        {
             return page(grant, query: query)
         }
         if grant.namespaces == nil, let body = listCache.body(generation: StatusGeneration.current) {
@@ -68,29 +78,36 @@ extension Facade {
     }
 
     func status(_ name: String, grant: APITokens.Grant) -> Response {
-        guard Rules.dnsLabelProblem(name) == nil else { return error(.badRequest, "\"\(name)\" is not an application name (a DNS label)") }
+        guard Rules.dnsLabelProblem(name) == nil else {
+            return error(.badRequest, "\"\(name)\" is not an application name (a DNS label)")
+        }
         let generation = StatusGeneration.current
         var cached = listCache.document(name, generation: generation)
         if cached == nil, let data = FileManager.default.contents(atPath: layout.statusFile(name)),
-           let doc = try? JSONDecoder().decode(NamespaceOnly.self, from: data) {
+            let doc = try? JSONDecoder().decode(NamespaceOnly.self, from: data)
+        {
             cached = .init(name: name, namespace: doc.namespace, bytes: [], buffer: ByteBuffer(bytes: data))
             listCache.remember(cached!, generation: generation)
         }
         if let doc = cached {
             guard grant.allows(doc.namespace) else { return error(.notFound, "no application named \"\(name)\"") }
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: doc.buffer))
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: doc.buffer))
         }
         // Registered, no status yet: pending. Another namespace's application is as absent
         // as a missing one.
         if let found = scanner.registration(named: name), grant.allows(found.registration.namespace) {
-            return Response(status: .ok, headers: [.contentType: "application/json"],
-                            body: .init(byteBuffer: pendingDocument(found.registration, file: found.file).buffer))
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: pendingDocument(found.registration, file: found.file).buffer))
         }
         return error(.notFound, "no application named \"\(name)\"")
     }
 
     func register(_ request: Request, name pathName: String?, grant: APITokens.Grant) async -> Response {
-        if let refused = unsupportedMediaType(request, MediaType.registration, what: "a registration") { return refused }
+        if let refused = unsupportedMediaType(request, MediaType.registration, what: "a registration") {
+            return refused
+        }
         let bytes: [UInt8]
         do {
             bytes = Array(buffer: try await request.body.collect(upTo: Self.bodyLimit))
@@ -105,17 +122,20 @@ extension Facade {
             registration = r
         }
         if !grant.allows(registration.namespace) {
-            return self.error(.forbidden, "this token may not register applications in namespace \"\(registration.namespace)\"")
+            return self.error(
+                .forbidden, "this token may not register applications in namespace \"\(registration.namespace)\"")
         }
         // The secrets rule, judged on the names alone (the daemon checks again when it reads).
         if let problem = secretProblem(registration) { return self.error(.badRequest, problem) }
         // A local path reads this host's files (another tenant's fetch cache, say): only the
         // operator's token may register one (and the daemon takes them only with --allow-file-urls).
         if registration.source.repoURL.isLocal, grant.namespaces != nil {
-            return self.error(.forbidden, "local repository URLs (file:// and paths) need a token allowed every namespace")
+            return self.error(
+                .forbidden, "local repository URLs (file:// and paths) need a token allowed every namespace")
         }
         if let pathName, pathName != registration.name {
-            return self.error(.badRequest, "the body's name \"\(registration.name)\" is not the name in the path, \"\(pathName)\"")
+            return self.error(
+                .badRequest, "the body's name \"\(registration.name)\" is not the name in the path, \"\(pathName)\"")
         }
         if let refused = readOnlyAppsDir() { return refused }
         // One writer of the apps dir at a time (every request of every process sharing the
@@ -129,24 +149,37 @@ extension Facade {
         defer { lock.unlock() }
         let existing = scanner.holders(of: registration.name)
         if !existing.files.isEmpty, !existing.allow(grant) {
-            return self.error(.forbidden, existing.unknown
-                ? "the application \"\(registration.name)\" is held by a file that is not a valid registration; only a token allowed every namespace may replace it"
-                : "the application \"\(registration.name)\" belongs to a namespace this token may not change")
+            return self.error(
+                .forbidden,
+                existing.unknown
+                    ? "the application \"\(registration.name)\" is held by a file that is not a valid registration; only a token allowed every namespace may replace it"
+                    : "the application \"\(registration.name)\" belongs to a namespace this token may not change")
         }
         if pathName == nil && !existing.files.isEmpty {
-            return self.error(.conflict, "an application named \"\(registration.name)\" is registered already (\(existing.files.joined(separator: ", "))); use PUT to replace it")
+            return self.error(
+                .conflict,
+                "an application named \"\(registration.name)\" is registered already (\(existing.files.joined(separator: ", "))); use PUT to replace it"
+            )
         }
         if existing.files.count > 1 {
-            return self.error(.conflict, "the name \"\(registration.name)\" is claimed by \(existing.files.count) files (\(existing.files.joined(separator: ", "))); remove one first")
+            return self.error(
+                .conflict,
+                "the name \"\(registration.name)\" is claimed by \(existing.files.count) files (\(existing.files.joined(separator: ", "))); remove one first"
+            )
         }
         if existing.files.isEmpty, let limit = maxAppsPerNamespace {
             let count = scanner.count(in: registration.namespace)
             if count >= limit {
-                return self.error(.forbidden, "namespace \"\(registration.namespace)\" has \(count) applications, the most this host allows (--max-apps-per-namespace)")
+                return self.error(
+                    .forbidden,
+                    "namespace \"\(registration.namespace)\" has \(count) applications, the most this host allows (--max-apps-per-namespace)"
+                )
             }
         }
         let file = existing.files.first ?? scanner.newFile(for: registration.name)
-        let text = "# Written by the zerverless-gitops REST API (\(pathName == nil ? "POST" : "PUT")); the body as received.\n" + String(decoding: bytes, as: UTF8.self) + "\n"
+        let text =
+            "# Written by the zerverless-gitops REST API (\(pathName == nil ? "POST" : "PUT")); the body as received.\n"
+            + String(decoding: bytes, as: UTF8.self) + "\n"
         do {
             // A new file is created exclusively: one that appeared meanwhile (by hand) is not replaced.
             guard try scanner.write(Array(text.utf8), to: file, exclusive: existing.files.isEmpty) else {
@@ -160,16 +193,23 @@ extension Facade {
         // a document of another namespace (the name was another tenant's) is not shown.
         let current = try? layout.readStatus(registration.name)
         var doc = StatusDocument.base(for: registration, file: file, previous: current)
-        if current == nil || current?.namespace != registration.namespace { doc = .pending(registration, file: file, previous: nil) }
-        return Response(status: existing.files.isEmpty ? .created : .ok, headers: [.contentType: "application/json"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: doc.jsonBytes())))
+        if current == nil || current?.namespace != registration.namespace {
+            doc = .pending(registration, file: file, previous: nil)
+        }
+        return Response(
+            status: existing.files.isEmpty ? .created : .ok, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: doc.jsonBytes())))
     }
 
     func remove(_ name: String, grant: APITokens.Grant) -> Response {
-        guard Rules.dnsLabelProblem(name) == nil else { return error(.badRequest, "\"\(name)\" is not an application name (a DNS label)") }
+        guard Rules.dnsLabelProblem(name) == nil else {
+            return error(.badRequest, "\"\(name)\" is not an application name (a DNS label)")
+        }
         let holders = scanner.holders(of: name)
         let held = holders.files
-        guard !held.isEmpty, grant.namespaces == nil || holders.namespaces.contains(where: grant.allows) || holders.unknown else {
+        guard !held.isEmpty,
+            grant.namespaces == nil || holders.namespaces.contains(where: grant.allows) || holders.unknown
+        else {
             return error(.notFound, "no registration file holds the name \"\(name)\"")
         }
         guard holders.allow(grant) else {
@@ -180,7 +220,9 @@ extension Facade {
             return error(.internalServerError, "cannot remove \(file): \(String(cString: strerror(errno)))")
         }
         StatusGeneration.bump()
-        return json(.accepted, ["name": name, "removed": held, "message": "registration removed; undeployed after the removal grace"])
+        return json(
+            .accepted,
+            ["name": name, "removed": held, "message": "registration removed; undeployed after the removal grace"])
     }
 
     func requestSync(_ name: String, grant: APITokens.Grant) -> Response {
@@ -197,7 +239,10 @@ extension Facade {
     /// there (ConfigMap, Ansible, by hand) and the REST API can only read them.
     func readOnlyAppsDir() -> Response? {
         guard let problem = WritableFolder.problem(scanner.directory) else { return nil }
-        var response = error(.methodNotAllowed, "the apps dir is read-only here: \(problem); registrations are managed in it by the operator (a ConfigMap, Ansible, by hand), and the REST API can only read them. To let the API write, make the apps dir writable for the daemon (systemd: ReadWritePaths= in a drop-in).")
+        var response = error(
+            .methodNotAllowed,
+            "the apps dir is read-only here: \(problem); registrations are managed in it by the operator (a ConfigMap, Ansible, by hand), and the REST API can only read them. To let the API write, make the apps dir writable for the daemon (systemd: ReadWritePaths= in a drop-in)."
+        )
         response.headers[.allow] = "GET, HEAD"
         return response
     }
@@ -207,19 +252,29 @@ extension Facade {
     /// Every application is on exactly one page of a walk, whatever changes meanwhile
     /// (one that appears before the cursor is seen by the next walk).
     func page(_ grant: APITokens.Grant, query: Parameters) -> Response {
-        let namespace = query.get("namespace"), status = query.get("status")
-        if let namespace, Rules.dnsLabelProblem(namespace) != nil { return error(.badRequest, "namespace: \"\(namespace)\" is not a DNS label") }
+        let namespace = query.get("namespace")
+        let status = query.get("status")
+        if let namespace, Rules.dnsLabelProblem(namespace) != nil {
+            return error(.badRequest, "namespace: \"\(namespace)\" is not a DNS label")
+        }
         if let status, StatusDocument.Phase(rawValue: status) == nil {
-            return error(.badRequest, "status: \"\(status)\" is not one of \(StatusDocument.Phase.allCases.map(\.rawValue).joined(separator: ", "))")
+            return error(
+                .badRequest,
+                "status: \"\(status)\" is not one of \(StatusDocument.Phase.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
         }
         var limit = Int.max
         if let text = query.get("limit") {
-            guard let n = Int(text), (1...10_000).contains(n) else { return error(.badRequest, "limit: \"\(text)\" is not a number from 1 to 10000") }
+            guard let n = Int(text), (1...10_000).contains(n) else {
+                return error(.badRequest, "limit: \"\(text)\" is not a number from 1 to 10000")
+            }
             limit = n
         }
         var after: String?
         if let token = query.get("continue") {
-            guard let name = Self.cursor(token) else { return error(.badRequest, "continue: not a token this API gave") }
+            guard let name = Self.cursor(token) else {
+                return error(.badRequest, "continue: not a token this API gave")
+            }
             after = name
         }
         // The cached list is in name order: the page starts after the cursor (a binary
@@ -227,9 +282,12 @@ extension Facade {
         // even that when nothing filters.
         let docs = documents()
         func matches(_ doc: ListCache.Document) -> Bool {
-            grant.allows(doc.namespace) && (namespace == nil || doc.namespace == namespace) && (status == nil || doc.status == status)
+            grant.allows(doc.namespace) && (namespace == nil || doc.namespace == namespace)
+                && (status == nil || doc.status == status)
         }
-        let total = grant.namespaces == nil && namespace == nil && status == nil ? docs.count : docs.indices.count { matches(docs[$0]) }
+        let total =
+            grant.namespaces == nil && namespace == nil && status == nil
+            ? docs.count : docs.indices.count { matches(docs[$0]) }
         var start = 0
         if let after {
             var high = docs.count
@@ -241,9 +299,14 @@ extension Facade {
         // A first guess at the size (the buffer grows past it): at most 1 MiB.
         var body = ByteBufferAllocator().buffer(capacity: 256 + min(1 << 20, min(limit, docs.count - start) * 1024))
         body.writeString("{\"applications\": [")
-        var given = 0, last: String?, more = false
+        var given = 0
+        var last: String?
+        var more = false
         for i in start..<docs.count where matches(docs[i]) {
-            if given == limit { more = true; break }
+            if given == limit {
+                more = true
+                break
+            }
             if given > 0 { body.writeString(", ") }
             body.writeImmutableBuffer(docs[i].buffer)
             given += 1
@@ -257,16 +320,19 @@ extension Facade {
 
     /// The continue token: base64url of `v1:` and the last name (opaque to clients).
     static func token(after name: String) -> String {
-        Data("v1:\(name)".utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        Data("v1:\(name)".utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(
+            of: "/", with: "_"
+        )
+        .replacingOccurrences(of: "=", with: "")
     }
 
     static func cursor(_ token: String) -> String? {
         var text = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while text.count % 4 != 0 { text += "=" }
-        guard let data = Data(base64Encoded: text), let decoded = String(data: data, encoding: .utf8), decoded.hasPrefix("v1:") else { return nil }
+        guard let data = Data(base64Encoded: text), let decoded = String(data: data, encoding: .utf8),
+            decoded.hasPrefix("v1:")
+        else { return nil }
         let name = String(decoded.dropFirst(3))
         return Rules.dnsLabelProblem(name) == nil ? name : nil
     }
 }
-

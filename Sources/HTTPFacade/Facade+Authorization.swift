@@ -26,7 +26,8 @@ extension Facade {
     }
 
     func unauthorized() -> Response {
-        var response = error(.unauthorized, "a bearer token of --api-tokens-file is required (Authorization: Bearer TOKEN)")
+        var response = error(
+            .unauthorized, "a bearer token of --api-tokens-file is required (Authorization: Bearer TOKEN)")
         response.headers[.wwwAuthenticate] = "Bearer"
         return response
     }

@@ -26,7 +26,8 @@ extension Facade {
             let message: String
             switch refusal {
             case .perKey(let n):
-                message = "this token has \(n) event streams open, the most one token may (--api-max-streams-per-token); close one, or retry later"
+                message =
+                    "this token has \(n) event streams open, the most one token may (--api-max-streams-per-token); close one, or retry later"
             case .total(let n):
                 message = "\(n) event streams are open, the most this daemon allows (--api-max-streams); retry later"
             }
@@ -37,19 +38,23 @@ extension Facade {
         let feedStream = feed.subscribe()
         let initial = documents().filter { grant.allows($0.namespace) }
         // One sequence for the loop: status changes, token checks, the connection's end.
-        let (input, continuation) = AsyncStream.makeStream(of: StreamInput.self, bufferingPolicy: .bufferingNewest(4096))
+        let (input, continuation) = AsyncStream.makeStream(
+            of: StreamInput.self, bufferingPolicy: .bufferingNewest(4096))
         let forward = Task {
             for await change in feedStream { continuation.yield(.change(change)) }
             continuation.finish()
         }
         let tokens = self.tokens
         let interval = tokenCheckInterval
-        let ticker = tokens == nil ? nil : Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: interval)
-                continuation.yield(.checkToken)
+        let ticker =
+            tokens == nil
+            ? nil
+            : Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: interval)
+                    continuation.yield(.checkToken)
+                }
             }
-        }
         continuation.onTermination = { _ in
             forward.cancel()
             ticker?.cancel()
@@ -86,7 +91,11 @@ extension Facade {
                     if tokens.grant(authorization: authorization) != grant {
                         // Revoked (or its namespaces changed): the stream ends; a new one
                         // needs a token the file grants now.
-                        try await writer.write(ByteBuffer(string: ": the API token of this stream was revoked or changed; reconnect with a valid token\n\n"))
+                        try await writer.write(
+                            ByteBuffer(
+                                string:
+                                    ": the API token of this stream was revoked or changed; reconnect with a valid token\n\n"
+                            ))
                         break loop
                     }
                 case .closed:
@@ -96,8 +105,12 @@ extension Facade {
             try await writer.finish(nil)
         }
         // Exempt from the connection guard's request deadline: the answer never ends.
-        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache", ConnectionGuard.exemptField: "events"],
-                        body: body)
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "text/event-stream", .cacheControl: "no-cache", ConnectionGuard.exemptField: "events",
+            ],
+            body: body)
     }
 
     enum StreamInput: Sendable {
@@ -121,10 +134,12 @@ extension Facade {
     func statusPage() -> Response {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
-        let documents = tokens != nil ? [] : documents().compactMap { try? decoder.decode(StatusDocument.self, from: Data($0.bytes)) }
+        let documents =
+            tokens != nil
+            ? [] : documents().compactMap { try? decoder.decode(StatusDocument.self, from: Data($0.bytes)) }
         let html = StatusPage.html(documents, tokensRequired: tokens != nil)
-        return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
-                        body: .init(byteBuffer: ByteBuffer(string: html)))
+        return Response(
+            status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 }
-

@@ -7,9 +7,13 @@ import State
 extension Facade {
     /// An application the grant may see: it has a status or a registration.
     func known(_ name: String, grant: APITokens.Grant) -> Response? {
-        guard Rules.dnsLabelProblem(name) == nil else { return error(.badRequest, "\"\(name)\" is not an application name (a DNS label)") }
-        guard FileManager.default.fileExists(atPath: layout.statusFile(name)) || !scanner.holders(of: name).files.isEmpty,
-              visible(name, grant: grant) else {
+        guard Rules.dnsLabelProblem(name) == nil else {
+            return error(.badRequest, "\"\(name)\" is not an application name (a DNS label)")
+        }
+        guard
+            FileManager.default.fileExists(atPath: layout.statusFile(name)) || !scanner.holders(of: name).files.isEmpty,
+            visible(name, grant: grant)
+        else {
             return error(.notFound, "no application named \"\(name)\"")
         }
         return nil
@@ -20,12 +24,15 @@ extension Facade {
         if let refused = known(name, grant: grant) { return refused }
         var limit = SyncHistory.limit
         if let text = request.uri.queryParameters.get("limit") {
-            guard let n = Int(text), n >= 1 else { return error(.badRequest, "limit: \"\(text)\" is not a number of at least 1") }
+            guard let n = Int(text), n >= 1 else {
+                return error(.badRequest, "limit: \"\(text)\" is not a number of at least 1")
+            }
             limit = n
         }
         let attempts = layout.readHistory(name).attempts.prefix(limit)
-        return Response(status: .ok, headers: [.contentType: "application/json"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: SyncHistory.document(Array(attempts)))))
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: SyncHistory.document(Array(attempts)))))
     }
 
     /// `POST .../{name}/rollback`, body `{"commit"?, "reason"?}`: writes the pin (default:
@@ -33,17 +40,22 @@ extension Facade {
     /// the repository does not have makes the app `error` and nothing else changes.
     func rollback(_ name: String, request: Request, grant: APITokens.Grant) async -> Response {
         if let refused = known(name, grant: grant) { return refused }
-        if let refused = unsupportedMediaType(request, MediaType.json, what: "a rollback body", emptyBodyOK: true) { return refused }
+        if let refused = unsupportedMediaType(request, MediaType.json, what: "a rollback body", emptyBodyOK: true) {
+            return refused
+        }
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: 16 << 10)
         } catch {
             return self.error(.contentTooLarge, "a rollback body is at most 16 KiB")
         }
-        var commit: String?, reason: String?
+        var commit: String?
+        var reason: String?
         if body.readableBytes > 0 {
-            guard let object = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] else {
-                return error(.badRequest, "the body must be a JSON object: {\"commit\"?: \"40 hex\", \"reason\"?: \"text\"}")
+            guard let object = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any]
+            else {
+                return error(
+                    .badRequest, "the body must be a JSON object: {\"commit\"?: \"40 hex\", \"reason\"?: \"text\"}")
             }
             if let extra = object.keys.first(where: { $0 != "commit" && $0 != "reason" }) {
                 return error(.badRequest, "unknown field \"\(extra)\"; expected commit and reason")
@@ -55,7 +67,9 @@ extension Facade {
                 commit = text
             }
             if let value = object["reason"] {
-                guard let text = value as? String, text.utf8.count <= 1024 else { return error(.badRequest, "reason: a string of at most 1 KiB") }
+                guard let text = value as? String, text.utf8.count <= 1024 else {
+                    return error(.badRequest, "reason: a string of at most 1 KiB")
+                }
                 reason = text
             }
         }
@@ -80,7 +94,9 @@ extension Facade {
     func unpin(_ name: String, grant: APITokens.Grant) -> Response {
         if let refused = known(name, grant: grant) { return refused }
         do {
-            guard try layout.removePin(name, by: "the REST API") else { return error(.notFound, "\(name) is not pinned") }
+            guard try layout.removePin(name, by: "the REST API") else {
+                return error(.notFound, "\(name) is not pinned")
+            }
         } catch {
             return self.error(.internalServerError, "cannot remove the pin: \(error)")
         }

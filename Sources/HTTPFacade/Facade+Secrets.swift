@@ -11,7 +11,8 @@ extension Facade {
         for (field, name) in registration.secretFiles {
             guard name.hasPrefix("/") else { continue }
             if !SecretsDir.isInside(name, dir) {
-                return "\(field): \"\(name)\" is outside \(dir)/; upload the file with PUT /api/gitops/secrets/\(registration.namespace)/FILE and name it relative to that folder"
+                return
+                    "\(field): \"\(name)\" is outside \(dir)/; upload the file with PUT /api/gitops/secrets/\(registration.namespace)/FILE and name it relative to that folder"
             }
         }
         return nil
@@ -20,8 +21,12 @@ extension Facade {
     // MARK: Secrets (write-only)
 
     func namespaceProblem(_ namespace: String, grant: APITokens.Grant) -> Response? {
-        if Rules.dnsLabelProblem(namespace) != nil { return error(.badRequest, "\"\(namespace)\" is not a namespace (a DNS label)") }
-        if !grant.allows(namespace) { return error(.forbidden, "this token may not see or change the secrets of namespace \"\(namespace)\"") }
+        if Rules.dnsLabelProblem(namespace) != nil {
+            return error(.badRequest, "\"\(namespace)\" is not a namespace (a DNS label)")
+        }
+        if !grant.allows(namespace) {
+            return error(.forbidden, "this token may not see or change the secrets of namespace \"\(namespace)\"")
+        }
         return nil
     }
 
@@ -39,7 +44,9 @@ extension Facade {
         if let refused = readOnlySecretsDir() { return refused }
         if let problem = SecretsDir.uploadNameProblem(file) { return error(.badRequest, problem) }
         // Raw bytes only: a cross-site form cannot send this type without a preflight.
-        if let refused = unsupportedMediaType(request, MediaType.octetStream, what: "a secret file's bytes") { return refused }
+        if let refused = unsupportedMediaType(request, MediaType.octetStream, what: "a secret file's bytes") {
+            return refused
+        }
         if let refused = secretsLimit(namespace, file) { return refused }  // early, before the body is read
         let bytes: [UInt8]
         do {
@@ -52,9 +59,11 @@ extension Facade {
         // (a dot name: never listed, never an upload's name).
         let lock: FileLock
         do {
-            lock = try await FileLock.acquire(path: secrets.namespaceDir(namespace) + "/" + Self.secretsLockName, timeout: .seconds(30))
+            lock = try await FileLock.acquire(
+                path: secrets.namespaceDir(namespace) + "/" + Self.secretsLockName, timeout: .seconds(30))
         } catch {
-            return self.error(.serviceUnavailable, "the secrets of namespace \"\(namespace)\" are busy (\(error)); try again")
+            return self.error(
+                .serviceUnavailable, "the secrets of namespace \"\(namespace)\" are busy (\(error)); try again")
         }
         defer { lock.unlock() }
         if let refused = secretsLimit(namespace, file) { return refused }
@@ -72,7 +81,10 @@ extension Facade {
     func secretsLimit(_ namespace: String, _ file: String) -> Response? {
         let held = secrets.list(namespace: namespace)
         guard held.count >= SecretsDir.maxFiles, !held.contains(where: { $0.name == file }) else { return nil }
-        return error(.forbidden, "namespace \"\(namespace)\" has \(held.count) secret files, the most allowed (\(SecretsDir.maxFiles)); delete one first")
+        return error(
+            .forbidden,
+            "namespace \"\(namespace)\" has \(held.count) secret files, the most allowed (\(SecretsDir.maxFiles)); delete one first"
+        )
     }
 
     func deleteSecret(namespace: String, file: String, grant: APITokens.Grant) -> Response {
@@ -93,7 +105,10 @@ extension Facade {
     /// packaged service): the operator places the files.
     func readOnlySecretsDir() -> Response? {
         guard let problem = WritableFolder.problem(secrets.root) else { return nil }
-        var response = error(.methodNotAllowed, "the secrets dir is read-only here: \(problem); the operator places secret files in it (SECRETS_DIR/NAMESPACE/FILE), and the REST API cannot upload them.")
+        var response = error(
+            .methodNotAllowed,
+            "the secrets dir is read-only here: \(problem); the operator places secret files in it (SECRETS_DIR/NAMESPACE/FILE), and the REST API cannot upload them."
+        )
         response.headers[.allow] = "GET, HEAD"
         return response
     }

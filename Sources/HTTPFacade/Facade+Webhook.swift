@@ -1,9 +1,9 @@
+import CoreMetrics
 import Foundation
 import Hummingbird
 import Manifest
 import NIOCore
 import State
-import CoreMetrics
 
 extension Facade {
     // MARK: Webhook
@@ -27,7 +27,8 @@ extension Facade {
             guard let secretData = FileManager.default.contents(atPath: file) else {
                 return error(.internalServerError, "cannot read the webhook secret file")
             }
-            operatorSecret = Array(String(decoding: secretData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).utf8)
+            operatorSecret = Array(
+                String(decoding: secretData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).utf8)
         }
         // The valid registrations that name a secret of their own.
         let registrations = scanner.scan().files.compactMap { file -> Registration? in
@@ -36,7 +37,9 @@ extension Facade {
         }
         let ownSecrets = registrations.filter { $0.source.webhookSecretFile != nil }
         if operatorSecret == nil && ownSecrets.isEmpty {
-            return error(.notFound, "the webhook is off: no --webhook-secret-file, and no application names spec.source.webhookSecretFile")
+            return error(
+                .notFound,
+                "the webhook is off: no --webhook-secret-file, and no application names spec.source.webhookSecretFile")
         }
         let body: [UInt8]
         do {
@@ -48,7 +51,9 @@ extension Facade {
         let push = Webhook.delivery(body)
         var signer: Signer?
         var provider: Webhook.Provider?
-        if let operatorSecret, !operatorSecret.isEmpty, let p = Webhook.verify(request.headers, body: body, secret: operatorSecret) {
+        if let operatorSecret, !operatorSecret.isEmpty,
+            let p = Webhook.verify(request.headers, body: body, secret: operatorSecret)
+        {
             signer = .operatorSecret
             provider = p
         } else if let push {
@@ -56,10 +61,14 @@ extension Facade {
             // (each read under the secrets rule: from SECRETS_DIR/NAMESPACE/ only).
             var bySecret: [[UInt8]: Set<String>] = [:]
             for r in ownSecrets where push.keys.contains(r.source.repoURL.matchKey) {
-                guard let bytes = try? secrets.read(r.source.webhookSecretFile!, namespace: r.namespace, field: "spec.source.webhookSecretFile") else {
+                guard
+                    let bytes = try? secrets.read(
+                        r.source.webhookSecretFile!, namespace: r.namespace, field: "spec.source.webhookSecretFile")
+                else {
                     continue
                 }
-                let secret = Array(String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).utf8)
+                let secret = Array(
+                    String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).utf8)
                 guard !secret.isEmpty else { continue }  // an empty key would sign for anyone
                 bySecret[secret, default: []].insert(r.name)
             }
@@ -74,11 +83,19 @@ extension Facade {
         }
         guard let signer, let provider else {
             webhookDelivery(provider: "unknown", result: "unauthorized")
-            return self.error(.unauthorized, "missing or invalid signature (X-Hub-Signature-256, X-Gitea-Signature, X-Gitlab-Token, X-Hub-Signature with X-Event-Key, or X-Zerverless-Signature), with --webhook-secret-file's secret or the application's own spec.source.webhookSecretFile")
+            return self.error(
+                .unauthorized,
+                "missing or invalid signature (X-Hub-Signature-256, X-Gitea-Signature, X-Gitlab-Token, X-Hub-Signature with X-Event-Key, or X-Zerverless-Signature), with --webhook-secret-file's secret or the application's own spec.source.webhookSecretFile"
+            )
         }
         guard Webhook.isPush(request.headers, provider: provider) else {
             webhookDelivery(provider: provider.rawValue, result: "ignored")
-            return json(.ok, ["provider": provider.rawValue, "triggered": [String](), "count": 0, "message": "not a push event; ignored"])
+            return json(
+                .ok,
+                [
+                    "provider": provider.rawValue, "triggered": [String](), "count": 0,
+                    "message": "not a push event; ignored",
+                ])
         }
         guard let push else {
             webhookDelivery(provider: provider.rawValue, result: "bad_payload")
@@ -86,7 +103,12 @@ extension Facade {
         }
         guard push.branch != nil || push.tag != nil else {
             webhookDelivery(provider: provider.rawValue, result: "ignored")
-            return json(.accepted, ["provider": provider.rawValue, "triggered": [String](), "count": 0, "message": "no branch or tag in the push; ignored"])
+            return json(
+                .accepted,
+                [
+                    "provider": provider.rawValue, "triggered": [String](), "count": 0,
+                    "message": "no branch or tag in the push; ignored",
+                ])
         }
         // A branch push triggers the apps that follow that branch; a tag push, the apps that
         // follow that tag or a semver range (the daemon decides whether the range moved).
@@ -101,7 +123,8 @@ extension Facade {
         var triggered: [String] = []
         let requests = SyncRequests(layout: layout)
         for r in registrations {
-            guard follows(r.source.ref), push.keys.contains(r.source.repoURL.matchKey), !triggered.contains(r.name) else { continue }
+            guard follows(r.source.ref), push.keys.contains(r.source.repoURL.matchKey), !triggered.contains(r.name)
+            else { continue }
             if case .applications(let names) = signer, !names.contains(r.name) { continue }
             if (try? requests.write(r.name, by: "a \(provider.rawValue) push", webhook: true)) != nil {
                 triggered.append(r.name)
@@ -115,7 +138,8 @@ extension Facade {
         case .operatorSecret:
             // The operator's secret is handed to every forge, so to tenants: no names.
             answer["triggered"] = [String]()
-            answer["message"] = "\(triggered.count) application\(triggered.count == 1 ? "" : "s") triggered; names are given only for deliveries signed with an application's own webhook secret (spec.source.webhookSecretFile)"
+            answer["message"] =
+                "\(triggered.count) application\(triggered.count == 1 ? "" : "s") triggered; names are given only for deliveries signed with an application's own webhook secret (spec.source.webhookSecretFile)"
         }
         if let branch = push.branch { answer["branch"] = branch }
         if let tag = push.tag { answer["tag"] = tag }
@@ -123,7 +147,10 @@ extension Facade {
     }
 
     func webhookDelivery(provider: String, result: String) {
-        Counter(label: "zerverless_gitops_webhook_deliveries_total", dimensions: [("provider", provider), ("result", result)],
-                factory: metricsFactory).increment()
+        Counter(
+            label: "zerverless_gitops_webhook_deliveries_total",
+            dimensions: [("provider", provider), ("result", result)],
+            factory: metricsFactory
+        ).increment()
     }
 }

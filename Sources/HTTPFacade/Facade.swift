@@ -40,10 +40,13 @@ public struct Facade: Sendable {
     let scanner: AppsDir
     public static let bodyLimit = 64 << 10
 
-    public init(appsDir: String, layout: StateLayout, tokens: APITokens? = nil, webhookSecretFile: String? = nil,
-                processMetrics: @escaping @Sendable () -> String = { "" }, metricsFactory: any MetricsFactory = MetricsSystem.factory,
-                readiness: Readiness? = nil,
-                secrets: SecretsDir = SecretsDir(root: SecretsDir.defaultRoot)) {
+    public init(
+        appsDir: String, layout: StateLayout, tokens: APITokens? = nil, webhookSecretFile: String? = nil,
+        processMetrics: @escaping @Sendable () -> String = { "" },
+        metricsFactory: any MetricsFactory = MetricsSystem.factory,
+        readiness: Readiness? = nil,
+        secrets: SecretsDir = SecretsDir(root: SecretsDir.defaultRoot)
+    ) {
         self.appsDir = appsDir
         self.scanner = AppsDir(directory: appsDir)
         self.secrets = secrets
@@ -64,7 +67,9 @@ public struct Facade: Sendable {
         router.get("/readyz") { _, _ in self.ready() }
         router.on("/metrics", method: .head) { request, _ in
             self.authorized(request) { grant in
-                Response(status: grant.namespaces == nil ? .ok : .forbidden, headers: [.contentType: "text/plain; version=0.0.4"])
+                Response(
+                    status: grant.namespaces == nil ? .ok : .forbidden,
+                    headers: [.contentType: "text/plain; version=0.0.4"])
             }
         }
         router.get("/metrics") { request, _ in
@@ -72,21 +77,28 @@ public struct Facade: Sendable {
             // token allowed every namespace: the operator's scraper.
             self.authorized(request) { grant in
                 guard grant.namespaces == nil else {
-                    return self.error(.forbidden, "/metrics names every namespace's applications; it needs a token allowed every namespace (*)")
+                    return self.error(
+                        .forbidden,
+                        "/metrics names every namespace's applications; it needs a token allowed every namespace (*)")
                 }
-                return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                                body: .init(byteBuffer: ByteBuffer(string: self.metricsText())))
+                return Response(
+                    status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                    body: .init(byteBuffer: ByteBuffer(string: self.metricsText())))
             }
         }
         router.post("/api/gitops/webhook") { request, _ in await self.webhook(request) }
         router.get("/api/gitops/openapi.json") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+            Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
         }
         router.get("/api/gitops/events") { request, context in self.events(request, context: context) }
         router.get("/") { _, _ in self.statusPage() }
         let api = router.group("/api/gitops/applications")
         api.get { request, _ in self.authorized(request) { self.list($0, request: request) } }
-        api.post { request, _ in await self.authorizedAsync(request) { await self.register(request, name: nil, grant: $0) } }
+        api.post { request, _ in
+            await self.authorizedAsync(request) { await self.register(request, name: nil, grant: $0) }
+        }
         api.get("{name}") { request, context in
             let name = try context.parameters.require("name")
             return self.authorized(request) { self.status(name, grant: $0) }
@@ -123,7 +135,9 @@ public struct Facade: Sendable {
         secretsAPI.put("{namespace}/{file}") { request, context in
             let namespace = try context.parameters.require("namespace")
             let file = try context.parameters.require("file")
-            return await self.authorizedAsync(request) { await self.putSecret(request, namespace: namespace, file: file, grant: $0) }
+            return await self.authorizedAsync(request) {
+                await self.putSecret(request, namespace: namespace, file: file, grant: $0)
+            }
         }
         secretsAPI.delete("{namespace}/{file}") { request, context in
             let namespace = try context.parameters.require("namespace")
@@ -134,16 +148,27 @@ public struct Facade: Sendable {
     }
 
     func error(_ status: HTTPResponse.Status, _ message: String, diagnostics: [Diagnostic] = []) -> Response {
-        json(status, ["error": message, "diagnostics": diagnostics.map { d -> [String: Any] in
-            var o: [String: Any] = ["file": d.file, "line": d.line, "column": d.column, "severity": d.severity.rawValue, "message": d.message,
-                                    "text": d.description]
-            if let field = d.field { o["field"] = field }
-            return o
-        }])
+        json(
+            status,
+            [
+                "error": message,
+                "diagnostics": diagnostics.map { d -> [String: Any] in
+                    var o: [String: Any] = [
+                        "file": d.file, "line": d.line, "column": d.column, "severity": d.severity.rawValue,
+                        "message": d.message,
+                        "text": d.description,
+                    ]
+                    if let field = d.field { o["field"] = field }
+                    return o
+                },
+            ])
     }
 }
 
 func json(_ status: HTTPResponse.Status, _ object: [String: Any]) -> Response {
-    let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
-    return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    let data =
+        (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
+        ?? Data("{}".utf8)
+    return Response(
+        status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
 }

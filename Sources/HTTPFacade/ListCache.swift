@@ -24,7 +24,8 @@ final class ListCache: @unchecked Sendable {
     private func valid(_ g: Int) -> Bool { g == generation && ContinuousClock.now - at < .seconds(1) }
 
     func get(generation g: Int) -> [Document]? {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         return valid(g) ? documents : nil
     }
 
@@ -33,20 +34,25 @@ final class ListCache: @unchecked Sendable {
     private var singles: [String: (doc: Document, generation: Int, at: ContinuousClock.Instant)] = [:]
 
     func document(_ name: String, generation g: Int) -> Document? {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         if valid(g), let documents, let i = byName[name] { return documents[i] }
-        if let single = singles[name], single.generation == g, ContinuousClock.now - single.at < .seconds(1) { return single.doc }
+        if let single = singles[name], single.generation == g, ContinuousClock.now - single.at < .seconds(1) {
+            return single.doc
+        }
         return nil
     }
 
     func remember(_ doc: Document, generation g: Int) {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         if singles.count > 10_000 { singles.removeAll() }
         singles[doc.name] = (doc, g, ContinuousClock.now)
     }
 
     func set(_ docs: [Document], generation g: Int) {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         body = nil
         generation = g
         at = ContinuousClock.now
@@ -55,12 +61,14 @@ final class ListCache: @unchecked Sendable {
     }
 
     func body(generation g: Int) -> ByteBuffer? {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         return valid(g) ? body : nil
     }
 
     func setBody(_ b: ByteBuffer, generation g: Int) {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         if g == generation { body = b }
     }
 }

@@ -1,3 +1,4 @@
+// swift-format-ignore-file
 // Generated from etc/zerverless/openapi.json by `make openapi`; a test checks they are equal.
 // The REST API's OpenAPI 3.1 document, served at GET /api/gitops/openapi.json.
 

@@ -57,7 +57,8 @@ public struct HostPolicy: Sendable, Equatable {
     /// dot; port), or nil when it is not an authority.
     static func split(_ authority: String) -> (host: String, port: Int?)? {
         let text = authority.lowercased()
-        var host: Substring, rest: Substring
+        var host: Substring
+        var rest: Substring
         if text.hasPrefix("[") {
             guard let close = text.firstIndex(of: "]") else { return nil }
             host = text[text.index(after: text.startIndex)..<close]
@@ -73,8 +74,10 @@ public struct HostPolicy: Sendable, Equatable {
         }
         var port: Int?
         if !rest.isEmpty {
-            guard rest.first == ":", rest.count > 1, rest.count <= 6, let n = Int(rest.dropFirst()), rest.dropFirst().allSatisfy(\.isNumber),
-                  (0...65535).contains(n) else { return nil }
+            guard rest.first == ":", rest.count > 1, rest.count <= 6, let n = Int(rest.dropFirst()),
+                rest.dropFirst().allSatisfy(\.isNumber),
+                (0...65535).contains(n)
+            else { return nil }
             port = n
         }
         let name = normalize(String(host))
@@ -104,7 +107,10 @@ public struct HostPolicy: Sendable, Equatable {
             return (.badRequest, "a Host header is required")
         }
         guard let (host, port) = Self.split(authority) else {
-            return (.misdirectedRequest, "\"\(authority.prefix(200))\" is not a host this API answers to (the Host header is malformed)")
+            return (
+                .misdirectedRequest,
+                "\"\(authority.prefix(200))\" is not a host this API answers to (the Host header is malformed)"
+            )
         }
         if Self.loopback.contains(host) || (!wildcard && host == listenHost) { return nil }
         if wildcard && (Self.isIPv4(host) || Self.isIPv6(host)) { return nil }
@@ -112,10 +118,12 @@ public struct HostPolicy: Sendable, Equatable {
             guard let (allowed, allowedPort) = Self.split(name) else { continue }
             if allowed == host && (allowedPort == nil || allowedPort == port) { return nil }
         }
-        return (.misdirectedRequest,
-                "this API does not answer to the host \"\(authority.prefix(200))\" (the Host header): it answers to localhost, the --listen address"
+        return (
+            .misdirectedRequest,
+            "this API does not answer to the host \"\(authority.prefix(200))\" (the Host header): it answers to localhost, the --listen address"
                 + "\(wildcard ? " (any IP address, since it listens on every interface)" : "") and the names given with --api-hostname."
-                + " If you reach the daemon through that name, start it with --api-hostname \(host)")
+                + " If you reach the daemon through that name, start it with --api-hostname \(host)"
+        )
     }
 }
 
@@ -136,7 +144,9 @@ struct RequestGuard: RouterMiddleware {
     static let secFetchDest = HTTPField.Name("Sec-Fetch-Dest")!
     static let webhookPath = "/api/gitops/webhook"
 
-    func handle(_ request: Request, context: FacadeContext, next: (Request, FacadeContext) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: FacadeContext, next: (Request, FacadeContext) async throws -> Response)
+        async throws -> Response
+    {
         if let (status, message) = hosts.refusal(request.head.authority) { return reject(status, message) }
         if request.uri.path != Self.webhookPath, let message = Self.crossOrigin(request) {
             return reject(.forbidden, message)
@@ -157,14 +167,17 @@ struct RequestGuard: RouterMiddleware {
             // a plain navigation (a link followed) gets through, never a state change.
             let mode = headers[secFetchMode]?.lowercased()
             let dest = headers[secFetchDest]?.lowercased()
-            let navigation = mode == "navigate" && (method == .get || method == .head) && dest != "object" && dest != "embed"
+            let navigation =
+                mode == "navigate" && (method == .get || method == .head) && dest != "object" && dest != "embed"
             if !navigation {
-                return "a request made by another site's page (Sec-Fetch-Site: \(site)) is refused: the API answers pages of its own origin only"
+                return
+                    "a request made by another site's page (Sec-Fetch-Site: \(site)) is refused: the API answers pages of its own origin only"
             }
         }
         if changesState(method), let origin = headers[.origin] {
             guard sameOrigin(origin, authority: request.head.authority) else {
-                return "a \(method.rawValue) from the origin \"\(origin.prefix(200))\" is refused: state-changing calls are taken from this API's own origin only (or from clients that send no Origin, like curl)"
+                return
+                    "a \(method.rawValue) from the origin \"\(origin.prefix(200))\" is refused: state-changing calls are taken from this API's own origin only (or from clients that send no Origin, like curl)"
             }
         }
         return nil
@@ -176,7 +189,13 @@ struct RequestGuard: RouterMiddleware {
         guard let authority, let (host, port) = HostPolicy.split(authority) else { return false }
         let text = origin.lowercased()
         let scheme: String
-        if text.hasPrefix("http://") { scheme = "http" } else if text.hasPrefix("https://") { scheme = "https" } else { return false }
+        if text.hasPrefix("http://") {
+            scheme = "http"
+        } else if text.hasPrefix("https://") {
+            scheme = "https"
+        } else {
+            return false
+        }
         let rest = text.dropFirst(scheme.count + 3)
         guard !rest.contains("/"), let (originHost, originPort) = HostPolicy.split(String(rest)) else { return false }
         let defaultPort = scheme == "http" ? 80 : 443
@@ -191,7 +210,9 @@ enum MediaType {
     /// The media type of `Content-Type`, lowercased, parameters dropped; nil when absent.
     static func of(_ request: Request) -> String? {
         guard let value = request.headers[.contentType] else { return nil }
-        let type = value.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        let type =
+            value.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            ?? ""
         return type
     }
 
@@ -207,16 +228,22 @@ extension Facade {
     /// 415 unless the request's `Content-Type` is one of `accepted`; `emptyBodyOK`: a
     /// request without `Content-Type` and without a body is taken (a rollback to the
     /// previous commit).
-    func unsupportedMediaType(_ request: Request, _ accepted: [String], what: String, emptyBodyOK: Bool = false) -> Response? {
+    func unsupportedMediaType(_ request: Request, _ accepted: [String], what: String, emptyBodyOK: Bool = false)
+        -> Response?
+    {
         let type = MediaType.of(request)
         if let type, accepted.contains(type) { return nil }
-        if type == nil, emptyBodyOK, request.headers[.contentLength].map({ $0 == "0" }) ?? (request.headers[.transferEncoding] == nil) {
+        if type == nil, emptyBodyOK,
+            request.headers[.contentLength].map({ $0 == "0" }) ?? (request.headers[.transferEncoding] == nil)
+        {
             return nil
         }
-        let names = accepted.count == 1 ? accepted[0] : accepted.dropLast().joined(separator: ", ") + " or " + accepted.last!
+        let names =
+            accepted.count == 1 ? accepted[0] : accepted.dropLast().joined(separator: ", ") + " or " + accepted.last!
         let sent = type.map { "Content-Type \($0)" } ?? "no Content-Type"
-        var response = error(.unsupportedMediaType,
-                             "\(what) must be sent as \(names) (this request has \(sent)); with curl: -H 'Content-Type: \(accepted[0])'")
+        var response = error(
+            .unsupportedMediaType,
+            "\(what) must be sent as \(names) (this request has \(sent)); with curl: -H 'Content-Type: \(accepted[0])'")
         response.headers[.accept] = accepted.joined(separator: ", ")
         return response
     }

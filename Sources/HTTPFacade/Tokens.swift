@@ -30,7 +30,9 @@ public final class APITokens: Sendable {
         self.file = file
         self.report = report
         let parsed = try Self.parse(file)
-        guard !parsed.isEmpty else { throw TokenFileError(message: "\(file) holds no token (lines: TOKEN NAMESPACE[,NAMESPACE...] or TOKEN *)") }
+        guard !parsed.isEmpty else {
+            throw TokenFileError(message: "\(file) holds no token (lines: TOKEN NAMESPACE[,NAMESPACE...] or TOKEN *)")
+        }
         entries = parsed
         stamp = Self.stamp(file)
     }
@@ -57,12 +59,15 @@ public final class APITokens: Sendable {
             throw TokenFileError(message: "cannot read \(file)")
         }
         var parsed: [(token: [UInt8], grant: Grant)] = []
-        for (n, raw) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (n, raw) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+            .enumerated()
+        {
             let line = raw.trimmingCharacters(in: .whitespaces)
             if line.isEmpty || line.hasPrefix("#") { continue }
             let parts = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
             guard parts.count == 2, parts[0].count >= 16 else {
-                throw TokenFileError(message: "\(file):\(n + 1): expected TOKEN NAMESPACES, with a token of at least 16 characters")
+                throw TokenFileError(
+                    message: "\(file):\(n + 1): expected TOKEN NAMESPACES, with a token of at least 16 characters")
             }
             let spaces = parts[1] == "*" ? nil : Set(parts[1].split(separator: ",").map(String.init))
             parsed.append((Array(parts[0].utf8), Grant(namespaces: spaces)))
@@ -113,7 +118,9 @@ public final class APITokens: Sendable {
 
     /// The grant of an `Authorization: Bearer` header, or nil.
     public func grant(authorization: String?) -> Grant? {
-        guard let authorization, authorization.count > 7, authorization.prefix(7).lowercased() == "bearer " else { return nil }
+        guard let authorization, authorization.count > 7, authorization.prefix(7).lowercased() == "bearer " else {
+            return nil
+        }
         let presented = Array(authorization.dropFirst(7).trimmingCharacters(in: .whitespaces).utf8)
         refreshIfChanged()
         cache.lock()

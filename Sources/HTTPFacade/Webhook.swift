@@ -26,13 +26,16 @@ public enum Webhook {
         let key = SymmetricKey(data: secret)
         let mac = Array(HMAC<SHA256>.authenticationCode(for: body, using: key))
         func matches(_ header: String?, prefix: String) -> Bool {
-            guard let header, header.hasPrefix(prefix), let given = hexBytes(String(header.dropFirst(prefix.count))) else { return false }
+            guard let header, header.hasPrefix(prefix), let given = hexBytes(String(header.dropFirst(prefix.count)))
+            else { return false }
             return constantTimeEqual(given, mac)
         }
         // Gitea (and Forgejo) also send GitHub's header: their own comes first.
         if let value = headers[giteaSignature] { return matches(value, prefix: "") ? .gitea : nil }
         if let value = headers[githubSignature] { return matches(value, prefix: "sha256=") ? .github : nil }
-        if let value = headers[bitbucketSignature], headers[bitbucketEvent] != nil { return matches(value, prefix: "sha256=") ? .bitbucket : nil }
+        if let value = headers[bitbucketSignature], headers[bitbucketEvent] != nil {
+            return matches(value, prefix: "sha256=") ? .bitbucket : nil
+        }
         if let value = headers[genericSignature] { return matches(value, prefix: "sha256=") ? .generic : nil }
         if let value = headers[gitlabToken] { return constantTimeEqual(Array(value.utf8), secret) ? .gitlab : nil }
         return nil
@@ -79,11 +82,16 @@ public enum Webhook {
         var urls: [String] = []
         for container in ["repository", "project"] {
             guard let repo = object[container] as? [String: Any] else { continue }
-            for field in ["clone_url", "ssh_url", "html_url", "git_url", "git_http_url", "git_ssh_url", "web_url", "url", "http_url"] {
+            for field in [
+                "clone_url", "ssh_url", "html_url", "git_url", "git_http_url", "git_ssh_url", "web_url", "url",
+                "http_url",
+            ] {
                 if let url = repo[field] as? String { urls.append(url) }
             }
             // Bitbucket Cloud: repository.links.html.href.
-            if let links = repo["links"] as? [String: Any], let html = links["html"] as? [String: Any], let href = html["href"] as? String {
+            if let links = repo["links"] as? [String: Any], let html = links["html"] as? [String: Any],
+                let href = html["href"] as? String
+            {
                 urls.append(href)
             }
         }
@@ -98,7 +106,11 @@ public enum Webhook {
         if let push = object["push"] as? [String: Any], let changes = push["changes"] as? [[String: Any]] {
             for change in changes {
                 guard let new = change["new"] as? [String: Any], let name = new["name"] as? String else { continue }
-                if new["type"] as? String == "branch" { branch = branch ?? name } else if new["type"] as? String == "tag" { tag = tag ?? name }
+                if new["type"] as? String == "branch" {
+                    branch = branch ?? name
+                } else if new["type"] as? String == "tag" {
+                    tag = tag ?? name
+                }
             }
         }
         var keys = Set<String>()

@@ -11,19 +11,28 @@ public final class DaemonProcess: @unchecked Sendable {
     private var exitStatus: Int32?
 
     /// `launcher`: a program and its arguments the daemon is started through (`prlimit ...`).
-    public init(appsDir: String, stateDir: String, logFile: String, arguments: [String] = [], environment: [String: String] = [:],
-                launcher: [String] = []) throws {
+    public init(
+        appsDir: String, stateDir: String, logFile: String, arguments: [String] = [],
+        environment: [String: String] = [:],
+        launcher: [String] = []
+    ) throws {
         self.appsDir = appsDir
         self.stateDir = stateDir
         self.logFile = logFile
-        let args = ["run", "--apps-dir", appsDir, "--state-dir", stateDir, "--listen", "none",
-                    "--allow-file-urls", "--log-level", "debug"] + arguments
+        let args =
+            [
+                "run", "--apps-dir", appsDir, "--state-dir", stateDir, "--listen", "none",
+                "--allow-file-urls", "--log-level", "debug",
+            ] + arguments
         var env = gitEnvironment
         for (k, v) in environment { env[k] = v }
         if let program = launcher.first {
-            pid = try spawn(program, Array(launcher.dropFirst()) + [Build.binary] + args, environment: env, log: logFile, append: true, name: "zerverless-gitops run")
+            pid = try spawn(
+                program, Array(launcher.dropFirst()) + [Build.binary] + args, environment: env, log: logFile,
+                append: true, name: "zerverless-gitops run")
         } else {
-            pid = try spawn(Build.binary, args, environment: env, log: logFile, append: true, name: "zerverless-gitops run")
+            pid = try spawn(
+                Build.binary, args, environment: env, log: logFile, append: true, name: "zerverless-gitops run")
         }
     }
 
@@ -73,14 +82,17 @@ public final class DaemonProcess: @unchecked Sendable {
 
     /// Waits until `name`'s status is `phase` (and at `commit` when given); the log and
     /// the status are in the error.
-    public func waitFor(_ name: String, _ phase: String, commit: String? = nil, timeout: Duration = .seconds(30)) throws {
+    public func waitFor(_ name: String, _ phase: String, commit: String? = nil, timeout: Duration = .seconds(30)) throws
+    {
         do {
             try waitUntil(timeout: timeout, "\(name) to be \(phase)\(commit.map { " at \($0.prefix(12))" } ?? "")") {
                 if let code = exited() { throw CommandFailed(description: "the daemon exited with \(code)") }
                 return self.phase(name) == phase && (commit == nil || self.commit(name) == commit)
             }
         } catch {
-            let status = (FileManager.default.contents(atPath: statusFile(name))).map { String(decoding: $0, as: UTF8.self) } ?? "(no status)"
+            let status =
+                (FileManager.default.contents(atPath: statusFile(name))).map { String(decoding: $0, as: UTF8.self) }
+                ?? "(no status)"
             throw CommandFailed(description: "\(error)\nstatus: \(status)\nlog:\n\(log.suffix(6000))")
         }
     }
@@ -88,7 +100,8 @@ public final class DaemonProcess: @unchecked Sendable {
     /// The attempts of `history.json`, newest first.
     public func attempts(_ name: String) -> [[String: Any]] {
         guard let data = FileManager.default.contents(atPath: "\(stateDir)/apps/\(name)/history.json"),
-              let doc = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return [] }
+            let doc = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+        else { return [] }
         return doc["attempts"] as? [[String: Any]] ?? []
     }
 }
@@ -96,7 +109,10 @@ public final class DaemonProcess: @unchecked Sendable {
 /// Writes a file through a temporary name and a rename, as Ansible and editors do.
 public func writeByRename(_ text: String, to path: String) throws {
     let dir = (path as NSString).deletingLastPathComponent
-    let temp = (dir as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).ansible-tmp-\(UUID().uuidString.prefix(6))")
+    let temp = (dir as NSString).appendingPathComponent(
+        ".\((path as NSString).lastPathComponent).ansible-tmp-\(UUID().uuidString.prefix(6))")
     try Data(text.utf8).write(to: URL(fileURLWithPath: temp))
-    guard rename(temp, path) == 0 else { throw CommandFailed(description: "rename \(temp): \(String(cString: strerror(errno)))") }
+    guard rename(temp, path) == 0 else {
+        throw CommandFailed(description: "rename \(temp): \(String(cString: strerror(errno)))")
+    }
 }

@@ -7,7 +7,9 @@ public final class GitRepo: Sendable {
     public let branch: String
 
     /// `ROOT/NAME.git` (bare) with a first commit of `files` on `branch`.
-    public init(root: String, name: String = "repo", branch: String = "main", files: [String: String] = ["README.md": "hello\n"]) throws {
+    public init(
+        root: String, name: String = "repo", branch: String = "main", files: [String: String] = ["README.md": "hello\n"]
+    ) throws {
         bare = (root as NSString).appendingPathComponent("\(name).git")
         work = (root as NSString).appendingPathComponent(".work-\(name)")
         self.branch = branch
@@ -18,7 +20,9 @@ public final class GitRepo: Sendable {
 
     /// Writes files (nil content deletes), commits and pushes; returns the commit id.
     @discardableResult
-    public func commit(_ files: [String: String?], message: String, branch: String? = nil, signWith options: [String]? = nil) throws -> String {
+    public func commit(
+        _ files: [String: String?], message: String, branch: String? = nil, signWith options: [String]? = nil
+    ) throws -> String {
         let branch = branch ?? self.branch
         if (try? git(["rev-parse", "--abbrev-ref", "HEAD"], cwd: work)) != branch {
             if (try? git(["rev-parse", "--verify", "-q", branch], cwd: work)) != nil {
@@ -30,7 +34,8 @@ public final class GitRepo: Sendable {
         for (path, content) in files {
             let full = (work as NSString).appendingPathComponent(path)
             if let content {
-                try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(
+                    atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
                 try Data(content.utf8).write(to: URL(fileURLWithPath: full))
             } else {
                 try? FileManager.default.removeItem(atPath: full)
@@ -38,7 +43,9 @@ public final class GitRepo: Sendable {
         }
         try git(["add", "-A"], cwd: work)
         // signWith: `-c` settings for `git commit -S` (gpg.format, user.signingkey, gpg.program).
-        try git((options ?? []) + ["commit", "-q", "--allow-empty"] + (options == nil ? [] : ["-S"]) + ["-m", message], cwd: work)
+        try git(
+            (options ?? []) + ["commit", "-q", "--allow-empty"] + (options == nil ? [] : ["-S"]) + ["-m", message],
+            cwd: work)
         try git(["push", "-q", "-f", bare, "\(branch):\(branch)"], cwd: work)
         return try git(["rev-parse", "HEAD"], cwd: work)
     }
@@ -46,7 +53,9 @@ public final class GitRepo: Sendable {
     /// Tags `commit` (default: the work tree's HEAD), annotated when `message` is given,
     /// and pushes the tag; returns the commit.
     @discardableResult
-    public func tag(_ name: String, commit: String? = nil, message: String? = nil, signWith options: [String]? = nil) throws -> String {
+    public func tag(_ name: String, commit: String? = nil, message: String? = nil, signWith options: [String]? = nil)
+        throws -> String
+    {
         let target = try commit ?? git(["rev-parse", "HEAD"], cwd: work)
         let kind: [String] = options != nil ? ["-s", "-m", message ?? name] : (message.map { ["-a", "-m", $0] } ?? [])
         try git((options ?? []) + ["tag"] + kind + [name, target], cwd: work)
@@ -61,7 +70,8 @@ public final class GitRepo: Sendable {
         try git(["rm", "-rq", "--cached", "."], cwd: work)
         for (path, content) in files {
             let full = (work as NSString).appendingPathComponent(path)
-            try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             try Data(content.utf8).write(to: URL(fileURLWithPath: full))
             try git(["add", path], cwd: work)
         }
@@ -100,11 +110,15 @@ public final class GitRepo: Sendable {
 
     private func write(_ tree: Tree) throws -> String {
         func object(_ content: String) throws -> String {
-            let out = try run("/usr/bin/git", ["hash-object", "-w", "--stdin"], input: Data(content.utf8), environment: gitEnvironment, cwd: work)
+            let out = try run(
+                "/usr/bin/git", ["hash-object", "-w", "--stdin"], input: Data(content.utf8),
+                environment: gitEnvironment, cwd: work)
             guard out.status == 0 else { throw CommandFailed(description: "git hash-object: \(out.stderr)") }
             return out.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        guard case .tree(let entries) = tree else { throw CommandFailed(description: "the top of a tree must be a tree") }
+        guard case .tree(let entries) = tree else {
+            throw CommandFailed(description: "the top of a tree must be a tree")
+        }
         var listing: [UInt8] = []
         for (name, entry) in entries {
             let line: String

@@ -5,10 +5,12 @@ import Foundation
 public func startGitDaemon(base: String, dir: String, port chosen: Int? = nil) throws -> ServerProcess {
     let port = chosen ?? freePort()
     // git-daemon itself, not the `git daemon` wrapper, which would outlive a SIGTERM.
-    return try ServerProcess("git daemon", executable: "/usr/lib/git-core/git-daemon", arguments: [
-        "--reuseaddr", "--export-all", "--informative-errors", "--base-path=\(base)",
-        "--listen=127.0.0.1", "--port=\(port)", base,
-    ], port: port, log: (dir as NSString).appendingPathComponent("git-daemon.log"), environment: gitEnvironment)
+    return try ServerProcess(
+        "git daemon", executable: "/usr/lib/git-core/git-daemon",
+        arguments: [
+            "--reuseaddr", "--export-all", "--informative-errors", "--base-path=\(base)",
+            "--listen=127.0.0.1", "--port=\(port)", base,
+        ], port: port, log: (dir as NSString).appendingPathComponent("git-daemon.log"), environment: gitEnvironment)
 }
 
 /// lighttpd running git-http-backend (smart HTTP) for the repositories under `base`, at
@@ -23,7 +25,8 @@ public struct HTTPGitOptions {
     }
 }
 
-public func startHTTPGit(base: String, dir: String, options: HTTPGitOptions = HTTPGitOptions()) throws -> ServerProcess {
+public func startHTTPGit(base: String, dir: String, options: HTTPGitOptions = HTTPGitOptions()) throws -> ServerProcess
+{
     let port = freePort()
     let www = (dir as NSString).appendingPathComponent("www")
     try FileManager.default.createDirectory(atPath: www, withIntermediateDirectories: true)
@@ -59,8 +62,9 @@ public func startHTTPGit(base: String, dir: String, options: HTTPGitOptions = HT
     }
     let confPath = (dir as NSString).appendingPathComponent("lighttpd-\(port).conf")
     try Data(conf.utf8).write(to: URL(fileURLWithPath: confPath))
-    return try ServerProcess("lighttpd", executable: "/usr/sbin/lighttpd", arguments: ["-D", "-f", confPath], port: port,
-                             log: (dir as NSString).appendingPathComponent("lighttpd.log"))
+    return try ServerProcess(
+        "lighttpd", executable: "/usr/sbin/lighttpd", arguments: ["-D", "-f", confPath], port: port,
+        log: (dir as NSString).appendingPathComponent("lighttpd.log"))
 }
 
 /// A self-signed certificate for `localhost` (mbedTLS ignores IP SANs), as one PEM with the
@@ -68,8 +72,12 @@ public func startHTTPGit(base: String, dir: String, options: HTTPGitOptions = HT
 public func makeSelfSignedCertificate(dir: String) throws -> (pem: String, cert: String) {
     let key = (dir as NSString).appendingPathComponent("tls.key")
     let cert = (dir as NSString).appendingPathComponent("tls.crt")
-    let out = try run("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
-                                           "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"])
+    let out = try run(
+        "/usr/bin/openssl",
+        [
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+            "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+        ])
     guard out.status == 0 else { throw CommandFailed(description: "openssl: \(out.stderr)") }
     let pem = (dir as NSString).appendingPathComponent("tls.pem")
     let both = try String(contentsOfFile: cert, encoding: .utf8) + String(contentsOfFile: key, encoding: .utf8)
@@ -104,7 +112,8 @@ public final class SSHServer: Sendable {
         try? FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
         let port = freePort()
         let config = (dir as NSString).appendingPathComponent("sshd_config")
-        try Data("""
+        try Data(
+            """
             Port \(port)
             ListenAddress 127.0.0.1
             HostKey \(hostKey)
@@ -118,7 +127,8 @@ public final class SSHServer: Sendable {
             PermitRootLogin prohibit-password
             LogLevel VERBOSE
 
-            """.utf8).write(to: URL(fileURLWithPath: config))
+            """.utf8
+        ).write(to: URL(fileURLWithPath: config))
         func hostLine(_ key: String) throws -> String {
             let pub = try String(contentsOfFile: key + ".pub", encoding: .utf8).split(separator: " ")
             return "[127.0.0.1]:\(port) \(pub[0]) \(pub[1])\n"
@@ -127,7 +137,8 @@ public final class SSHServer: Sendable {
         wrongKnownHosts = (dir as NSString).appendingPathComponent("known_hosts_wrong")
         try Data(try hostLine(hostKey).utf8).write(to: URL(fileURLWithPath: knownHosts))
         try Data(try hostLine(otherHostKey).utf8).write(to: URL(fileURLWithPath: wrongKnownHosts))
-        server = try ServerProcess("sshd", executable: "/usr/sbin/sshd", arguments: ["-D", "-e", "-f", config], port: port,
-                                   log: (dir as NSString).appendingPathComponent("sshd.log"))
+        server = try ServerProcess(
+            "sshd", executable: "/usr/sbin/sshd", arguments: ["-D", "-e", "-f", config], port: port,
+            log: (dir as NSString).appendingPathComponent("sshd.log"))
     }
 }

@@ -12,14 +12,18 @@ public struct ProcessOutput: Sendable {
 /// process runner (`Processes.ChildProcess`): posix_spawn, output through pipes read by a
 /// thread of its own (Foundation's Process crashed libdispatch under parallel tests), a
 /// deadline of 10 minutes. A working directory through coreutils' `env -C`.
-public func run(_ executable: String, _ arguments: [String], input: Data? = nil,
-                environment: [String: String]? = nil, cwd: String? = nil) throws -> ProcessOutput {
+public func run(
+    _ executable: String, _ arguments: [String], input: Data? = nil,
+    environment: [String: String]? = nil, cwd: String? = nil
+) throws -> ProcessOutput {
     let program = cwd == nil ? executable : "/usr/bin/env"
     let args = (cwd.map { ["-C", $0, executable] } ?? []) + arguments
     do {
-        let out = try ChildProcess.runBlocking(program, args, environment: environment, input: input.map { Array($0) },
-                                               outputLimit: 256 << 20, separateErrors: true)
-        return ProcessOutput(status: out.status, stdout: out.text, stderr: String(decoding: out.errorOutput, as: UTF8.self))
+        let out = try ChildProcess.runBlocking(
+            program, args, environment: environment, input: input.map { Array($0) },
+            outputLimit: 256 << 20, separateErrors: true)
+        return ProcessOutput(
+            status: out.status, stdout: out.text, stderr: String(decoding: out.errorOutput, as: UTF8.self))
     } catch {
         throw CommandFailed(description: "\(executable): \(error)")
     }
@@ -32,7 +36,9 @@ public enum Build {
         var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         while url.pathComponents.count > 1 {
             url.deleteLastPathComponent()
-            if FileManager.default.isExecutableFile(atPath: url.appendingPathComponent("zerverless-gitops").path) { return url }
+            if FileManager.default.isExecutableFile(atPath: url.appendingPathComponent("zerverless-gitops").path) {
+                return url
+            }
         }
         return URL(fileURLWithPath: packageRoot).appendingPathComponent(".build/debug")
     }
@@ -42,7 +48,8 @@ public enum Build {
 
     /// The package root (for examples/ and etc/).
     public static var packageRoot: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
     }
 }
 
@@ -51,7 +58,8 @@ public final class TempDir: Sendable {
     public let path: String
 
     public init(_ prefix: String = "zg-test") throws {
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString.prefix(8))")
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "\(prefix)-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
         path = base.path
     }
@@ -61,7 +69,8 @@ public final class TempDir: Sendable {
     @discardableResult
     public func write(_ name: String, _ text: String) throws -> String {
         let file = (path as NSString).appendingPathComponent(name)
-        try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try Data(text.utf8).write(to: URL(fileURLWithPath: file))
         return file
     }

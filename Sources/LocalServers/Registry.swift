@@ -6,18 +6,19 @@ public func startRegistry(dir: String) throws -> ServerProcess {
     let port = freePort()
     let config = (dir as NSString).appendingPathComponent("registry.yml")
     try """
-        version: 0.1
-        log:
-          level: info
-          accesslog:
-            disabled: false
-        storage:
-          filesystem:
-            rootdirectory: \(dir)/registry
-        http:
-          addr: 127.0.0.1:\(port)
+    version: 0.1
+    log:
+      level: info
+      accesslog:
+        disabled: false
+    storage:
+      filesystem:
+        rootdirectory: \(dir)/registry
+    http:
+      addr: 127.0.0.1:\(port)
 
-        """.write(toFile: config, atomically: true, encoding: .utf8)
-    return try ServerProcess("docker-registry", executable: "/usr/bin/docker-registry", arguments: ["serve", config], port: port,
-                             log: (dir as NSString).appendingPathComponent("registry.log"))
+    """.write(toFile: config, atomically: true, encoding: .utf8)
+    return try ServerProcess(
+        "docker-registry", executable: "/usr/bin/docker-registry", arguments: ["serve", config], port: port,
+        log: (dir as NSString).appendingPathComponent("registry.log"))
 }

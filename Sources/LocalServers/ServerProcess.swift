@@ -12,16 +12,21 @@ public final class ServerProcess: @unchecked Sendable {
     let log: String
     private var exited = false
 
-    public init(_ name: String, executable: String, arguments: [String], port: Int, log: String, environment: [String: String]? = nil) throws {
+    public init(
+        _ name: String, executable: String, arguments: [String], port: Int, log: String,
+        environment: [String: String]? = nil
+    ) throws {
         self.name = name
         self.port = port
         self.log = log
-        self.pid = try spawn(executable, arguments, environment: environment ?? ProcessInfo.processInfo.environment, log: log,
-                             append: false, name: name)
+        self.pid = try spawn(
+            executable, arguments, environment: environment ?? ProcessInfo.processInfo.environment, log: log,
+            append: false, name: name)
         do {
             try waitUntil("\(name) to listen on port \(port)") {
                 if self.reap() {
-                    throw CommandFailed(description: "\(name) exited: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+                    throw CommandFailed(
+                        description: "\(name) exited: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
                 }
                 return portAcceptsConnections(port)
             }
@@ -55,8 +60,10 @@ public final class ServerProcess: @unchecked Sendable {
 }
 
 /// Starts a process with stdin from /dev/null and stdout and stderr into `log`.
-public func spawn(_ executable: String, _ arguments: [String], environment: [String: String], log: String, append: Bool,
-                  name: String) throws -> pid_t {
+public func spawn(
+    _ executable: String, _ arguments: [String], environment: [String: String], log: String, append: Bool,
+    name: String
+) throws -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }

@@ -45,14 +45,23 @@ extension AppManifest {
     static let sourceKeys = ["repoURL", "branch", "path"]
     static let functionKeys = ["path", "runtime", "code", "codeFile", "dockerfile", "context", "port"]
     static let staticKeys = ["dir"]
-    static let runtimeAliases = ["javascript": "js", "node": "js", "nodejs": "js", "py": "python", "python3": "python", "luajit": "lua"]
+    static let runtimeAliases = [
+        "javascript": "js", "node": "js", "nodejs": "js", "py": "python", "python3": "python", "luajit": "lua",
+    ]
 
     static func decode(_ root: Node, reader r: FieldReader) -> AppManifest? {
-        guard let top = r.fields(root, "", allowed: rootKeys, required: ["apiVersion", "kind", "metadata", "spec"], at: root.mark) else { return nil }
+        guard
+            let top = r.fields(
+                root, "", allowed: rootKeys, required: ["apiVersion", "kind", "metadata", "spec"], at: root.mark)
+        else { return nil }
         Registration.checkHeader(top, r)
-        var name: String?, namespace: String?
+        var name: String?
+        var namespace: String?
         if let meta = top["metadata"],
-           let m = r.fields(meta, "metadata", allowed: Registration.metadataKeys, required: ["name", "namespace"], at: top.keyMark("metadata")!) {
+            let m = r.fields(
+                meta, "metadata", allowed: Registration.metadataKeys, required: ["name", "namespace"],
+                at: top.keyMark("metadata")!)
+        {
             name = m["name"].flatMap { Registration.dnsLabel($0, m.path("name"), r) }
             namespace = m["namespace"].flatMap { Registration.dnsLabel($0, m.path("namespace"), r) }
             Registration.checkStringMap(m, "labels", r)
@@ -61,10 +70,13 @@ extension AppManifest {
         var functions: [Function] = []
         var staticFiles: Static?
         var specOK = false
-        if let specNode = top["spec"], let spec = r.fields(specNode, "spec", allowed: specKeys, at: top.keyMark("spec")!) {
+        if let specNode = top["spec"],
+            let spec = r.fields(specNode, "spec", allowed: specKeys, at: top.keyMark("spec")!)
+        {
             specOK = true
             if let src = spec["source"], !src.isNull,
-               let s = r.fields(src, "spec.source", allowed: sourceKeys, at: spec.keyMark("source")!) {
+                let s = r.fields(src, "spec.source", allowed: sourceKeys, at: spec.keyMark("source")!)
+            {
                 for key in sourceKeys { if let n = s[key] { _ = r.string(n, s.path(key)) } }
             }
             if let list = spec["functions"], let items = r.list(list, "spec.functions") {
@@ -74,8 +86,10 @@ extension AppManifest {
                     // other problems, so that every diagnostic comes out at once.
                     if let pathNode = item["path"], let text = pathNode.scalar, !text.isEmpty {
                         if let first = seen[text] {
-                            r.error(pathNode.mark, "spec.functions[\(i)].path",
-                                    "\"\(text)\" is already used by spec.functions[\(first.index)] (line \(first.line)); each path may appear once")
+                            r.error(
+                                pathNode.mark, "spec.functions[\(i)].path",
+                                "\"\(text)\" is already used by spec.functions[\(first.index)] (line \(first.line)); each path may appear once"
+                            )
                             _ = decodeFunction(item, "spec.functions[\(i)]", r)
                             continue
                         }
@@ -85,8 +99,10 @@ extension AppManifest {
                 }
             }
             if let st = spec["static"], !st.isNull,
-               let s = r.fields(st, "spec.static", allowed: staticKeys, required: ["dir"], at: spec.keyMark("static")!),
-               let n = s["dir"], let dir = r.string(n, "spec.static.dir") {
+                let s = r.fields(
+                    st, "spec.static", allowed: staticKeys, required: ["dir"], at: spec.keyMark("static")!),
+                let n = s["dir"], let dir = r.string(n, "spec.static.dir")
+            {
                 if let problem = Rules.repoRelativePathProblem(dir) {
                     r.error(n.mark, "spec.static.dir", problem)
                 } else {
@@ -99,7 +115,9 @@ extension AppManifest {
     }
 
     private static func decodeFunction(_ node: Node, _ path: String, _ r: FieldReader) -> Function? {
-        guard let f = r.fields(node, path, allowed: functionKeys, required: ["path", "runtime"], at: node.mark) else { return nil }
+        guard let f = r.fields(node, path, allowed: functionKeys, required: ["path", "runtime"], at: node.mark) else {
+            return nil
+        }
         var fpath: String?
         if let n = f["path"], let text = r.string(n, f.path("path")) {
             if let problem = Rules.functionPathProblem(text) {
@@ -114,8 +132,12 @@ extension AppManifest {
                 runtime = rt
             } else {
                 let all = Runtime.allCases.map(\.rawValue).joined(separator: ", ")
-                if let alias = runtimeAliases[text.lowercased()] ?? Suggest.nearest(text, in: Runtime.allCases.map(\.rawValue)) {
-                    r.error(n.mark, f.path("runtime"), "unknown runtime \"\(text)\"; did you mean \"\(alias)\"? expected one of \(all)")
+                if let alias = runtimeAliases[text.lowercased()]
+                    ?? Suggest.nearest(text, in: Runtime.allCases.map(\.rawValue))
+                {
+                    r.error(
+                        n.mark, f.path("runtime"),
+                        "unknown runtime \"\(text)\"; did you mean \"\(alias)\"? expected one of \(all)")
                 } else {
                     r.error(n.mark, f.path("runtime"), "unknown runtime \"\(text)\"; expected one of \(all)")
                 }
@@ -130,7 +152,9 @@ extension AppManifest {
         if runtime == .docker {
             for key in ["code", "codeFile"] {
                 if let m = f.keyMark(key) {
-                    r.error(m, f.path(key), "a docker function is built from its dockerfile; code and codeFile are for lua, python and js")
+                    r.error(
+                        m, f.path(key),
+                        "a docker function is built from its dockerfile; code and codeFile are for lua, python and js")
                 }
             }
             var port = 80
@@ -152,7 +176,8 @@ extension AppManifest {
         } else {
             for key in ["dockerfile", "context", "port"] {
                 if let m = f.keyMark(key) {
-                    r.error(m, f.path(key), "is only for runtime docker; this function's runtime is \(runtime.rawValue)")
+                    r.error(
+                        m, f.path(key), "is only for runtime docker; this function's runtime is \(runtime.rawValue)")
                 }
             }
             switch (f["code"], f["codeFile"]) {
@@ -169,7 +194,9 @@ extension AppManifest {
                     r.error(n.mark, f.path("code"), "must not be empty")
                     code = nil
                 } else {
-                    r.error(n.mark, f.path("code"), "expected the code as a string (use `code: |` for several lines), found \(r.describe(n))")
+                    r.error(
+                        n.mark, f.path("code"),
+                        "expected the code as a string (use `code: |` for several lines), found \(r.describe(n))")
                     code = nil
                 }
             case (nil, .some):

@@ -27,9 +27,9 @@ public struct Diagnostic: Sendable, Hashable, Codable, CustomStringConvertible {
     public var mark: Mark { Mark(line: line, column: column) }
 
     public var description: String {
-        let where_ = "\(file):\(line):\(column): \(severity.rawValue): "
-        if let field, !field.isEmpty { return where_ + "\(field): \(message)" }
-        return where_ + message
+        let place = "\(file):\(line):\(column): \(severity.rawValue): "
+        if let field, !field.isEmpty { return place + "\(field): \(message)" }
+        return place + message
     }
 }
 
@@ -71,7 +71,9 @@ public enum DiagnosticRenderer {
 
 /// Keeps secrets out of anything shown: URL credentials and the values of secret-looking keys.
 public enum Redact {
-    static let secretKeys: Set<String> = ["token", "password", "sshkey", "privatekey", "key", "secret", "apikey", "passphrase"]
+    static let secretKeys: Set<String> = [
+        "token", "password", "sshkey", "privatekey", "key", "secret", "apikey", "passphrase",
+    ]
 
     /// A source line with `scheme://user:pass@` and the values of secret keys (`token: x`,
     /// also inside flow mappings: `{token: x, a: b}`) replaced by `***`.
@@ -153,7 +155,8 @@ public enum Redact {
         var word = ""
         func flush() {
             if let at = word.lastIndex(of: "@"), let colon = word.firstIndex(of: ":"), colon < at,
-               !word[..<at].hasSuffix("***") {
+                !word[..<at].hasSuffix("***")
+            {
                 let schemeEnd = word.firstRange(of: "://")?.upperBound ?? word.startIndex
                 let start = schemeEnd < at ? schemeEnd : word.startIndex
                 word = String(word[..<start]) + "***" + word[at...]

@@ -16,8 +16,10 @@ final class FieldReader {
 
     /// A mapping's fields by key, after checking that the node is a mapping, that every key is
     /// known and that the required ones are there. `at` is where a missing field is reported.
-    func fields(_ node: Node, _ path: String, allowed: [String], required: [String] = [],
-                inlineSecrets: [String: String] = [:], at anchor: Mark) -> Fields? {
+    func fields(
+        _ node: Node, _ path: String, allowed: [String], required: [String] = [],
+        inlineSecrets: [String: String] = [:], at anchor: Mark
+    ) -> Fields? {
         guard let pairs = node.pairs else {
             error(node.mark, path.isEmpty ? nil : path, "expected a mapping, found \(describe(node))")
             return nil
@@ -35,13 +37,17 @@ final class FieldReader {
             } else if let near = Suggest.nearest(key, in: allowed) {
                 error(pair.key.mark, keyPath, "unknown field \"\(key)\"; did you mean \"\(near)\"?")
             } else {
-                error(pair.key.mark, keyPath, "unknown field \"\(key)\"; expected one of \(allowed.joined(separator: ", "))")
+                error(
+                    pair.key.mark, keyPath,
+                    "unknown field \"\(key)\"; expected one of \(allowed.joined(separator: ", "))")
             }
         }
         for name in required where entries[name] == nil {
-            error(anchor, path.isEmpty ? name : path, path.isEmpty
-                  ? "required field is missing"
-                  : "missing required field \"\(name)\"")
+            error(
+                anchor, path.isEmpty ? name : path,
+                path.isEmpty
+                    ? "required field is missing"
+                    : "missing required field \"\(name)\"")
         }
         return Fields(path: path, entries: entries)
     }
@@ -82,7 +88,9 @@ final class FieldReader {
     /// A whole number written in decimal without quotes or a leading zero.
     func integer(_ node: Node, _ path: String, range: ClosedRange<Int>) -> Int? {
         guard case .scalar(let text, let style) = node.content, !node.isNull else {
-            error(node.mark, path, "expected a number from \(range.lowerBound) to \(range.upperBound), found \(describe(node))")
+            error(
+                node.mark, path,
+                "expected a number from \(range.lowerBound) to \(range.upperBound), found \(describe(node))")
             return nil
         }
         if style != .plain {
@@ -90,11 +98,14 @@ final class FieldReader {
             return nil
         }
         guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), text.utf8.count <= 9 else {
-            error(node.mark, path, "expected a whole number from \(range.lowerBound) to \(range.upperBound), found \"\(text)\"")
+            error(
+                node.mark, path,
+                "expected a whole number from \(range.lowerBound) to \(range.upperBound), found \"\(text)\"")
             return nil
         }
         if text.count > 1 && text.hasPrefix("0") {
-            error(node.mark, path, "\"\(text)\" has a leading zero (YAML 1.1 reads it as octal); write \(Int(text) ?? 0)")
+            error(
+                node.mark, path, "\"\(text)\" has a leading zero (YAML 1.1 reads it as octal); write \(Int(text) ?? 0)")
             return nil
         }
         let value = Int(text)!
@@ -163,7 +174,8 @@ public enum Suggest {
     /// `limit`, lengths further apart than it give `limit + 1` at once (a long word is not
     /// compared in full with every candidate).
     public static func distance(_ a: String, _ b: String, limit: Int? = nil) -> Int {
-        let a = Array(a), b = Array(b)
+        let a = Array(a)
+        let b = Array(b)
         if a.isEmpty { return b.count }
         if b.isEmpty { return a.count }
         if let limit, abs(a.count - b.count) > limit { return limit + 1 }

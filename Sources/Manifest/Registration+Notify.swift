@@ -75,10 +75,13 @@ extension Registration {
         var out: [Notify] = []
         for (i, item) in items.prefix(10).enumerated() {
             let itemPath = "\(path)[\(i)]"
-            guard let f = r.fields(item, itemPath, allowed: notifyKeys, inlineSecrets: notifySecrets, at: item.mark) else { continue }
+            guard let f = r.fields(item, itemPath, allowed: notifyKeys, inlineSecrets: notifySecrets, at: item.mark)
+            else { continue }
             let isForge = f["commitStatus"] != nil
             if isForge == (f["url"] != nil) {
-                r.error(item.mark, itemPath, "give exactly one of url (a webhook receiver) and commitStatus (github, gitea or gitlab)")
+                r.error(
+                    item.mark, itemPath,
+                    "give exactly one of url (a webhook receiver) and commitStatus (github, gitea or gitlab)")
                 continue
             }
             func secretName(_ key: String) -> String? {
@@ -95,27 +98,52 @@ extension Registration {
             }
             if isForge {
                 for key in ["secretFile", "format", "on"] {
-                    if let m = f.keyMark(key) { r.error(m, f.path(key), "is for webhook receivers (url); a commitStatus entry takes apiURL and tokenFile") }
+                    if let m = f.keyMark(key) {
+                        r.error(
+                            m, f.path(key),
+                            "is for webhook receivers (url); a commitStatus entry takes apiURL and tokenFile")
+                    }
                 }
                 var forge: Forge?
                 if let n = f["commitStatus"], let text = r.string(n, f.path("commitStatus")) {
                     forge = Forge(rawValue: text)
-                    if forge == nil { r.error(n.mark, f.path("commitStatus"), "\"\(text)\" is not a forge; expected github, gitea or gitlab") }
+                    if forge == nil {
+                        r.error(
+                            n.mark, f.path("commitStatus"),
+                            "\"\(text)\" is not a forge; expected github, gitea or gitlab")
+                    }
                 }
-                if f["apiURL"] == nil { r.error(item.mark, itemPath, "missing required field \"apiURL\" (e.g. https://api.github.com)") }
-                if f["tokenFile"] == nil { r.error(item.mark, itemPath, "missing required field \"tokenFile\" (a token allowed to set commit statuses)") }
-                let api = httpURL("apiURL"), token = secretName("tokenFile")
+                if f["apiURL"] == nil {
+                    r.error(item.mark, itemPath, "missing required field \"apiURL\" (e.g. https://api.github.com)")
+                }
+                if f["tokenFile"] == nil {
+                    r.error(
+                        item.mark, itemPath,
+                        "missing required field \"tokenFile\" (a token allowed to set commit statuses)")
+                }
+                let api = httpURL("apiURL")
+                let token = secretName("tokenFile")
                 if let forge, let repoURL, repoURL.forgeProject == nil, let m = f.keyMark("commitStatus") {
-                    r.error(m, f.path("commitStatus"), "the repository URL has no OWNER/REPO path for \(forge.rawValue)'s status API")
+                    r.error(
+                        m, f.path("commitStatus"),
+                        "the repository URL has no OWNER/REPO path for \(forge.rawValue)'s status API")
                 }
-                if let forge, let api, let token { out.append(.commitStatus(.init(forge: forge, apiURL: api, tokenFile: token))) }
+                if let forge, let api, let token {
+                    out.append(.commitStatus(.init(forge: forge, apiURL: api, tokenFile: token)))
+                }
             } else {
                 for key in ["apiURL", "tokenFile"] {
-                    if let m = f.keyMark(key) { r.error(m, f.path(key), "is for commitStatus entries; a webhook receiver takes url, secretFile, format and on") }
+                    if let m = f.keyMark(key) {
+                        r.error(
+                            m, f.path(key),
+                            "is for commitStatus entries; a webhook receiver takes url, secretFile, format and on")
+                    }
                 }
                 var format = Notify.Webhook.Format.generic
                 if let n = f["format"], let text = r.string(n, f.path("format")) {
-                    if let value = Notify.Webhook.Format(rawValue: text) { format = value } else {
+                    if let value = Notify.Webhook.Format(rawValue: text) {
+                        format = value
+                    } else {
                         r.error(n.mark, f.path("format"), "\"\(text)\" is not a format; expected generic or slack")
                     }
                 }
@@ -124,14 +152,21 @@ extension Registration {
                     var kinds = Set<EventKind>()
                     for (j, k) in list.enumerated() {
                         guard let text = r.string(k, "\(f.path("on"))[\(j)]") else { continue }
-                        if let kind = EventKind(rawValue: text) { kinds.insert(kind) } else {
-                            r.error(k.mark, "\(f.path("on"))[\(j)]", "\"\(text)\" is not an event; expected \(EventKind.allCases.map(\.rawValue).joined(separator: ", "))")
+                        if let kind = EventKind(rawValue: text) {
+                            kinds.insert(kind)
+                        } else {
+                            r.error(
+                                k.mark, "\(f.path("on"))[\(j)]",
+                                "\"\(text)\" is not an event; expected \(EventKind.allCases.map(\.rawValue).joined(separator: ", "))"
+                            )
                         }
                     }
                     on = kinds
                 }
                 let secret = secretName("secretFile")
-                if let url = httpURL("url") { out.append(.webhook(.init(url: url, secretFile: secret, format: format, on: on))) }
+                if let url = httpURL("url") {
+                    out.append(.webhook(.init(url: url, secretFile: secret, format: format, on: on)))
+                }
             }
         }
         return out
@@ -141,12 +176,18 @@ extension Registration {
     /// credentials inside (they would be shown; use secretFile/tokenFile).
     public static func endpointURLProblem(_ text: String) -> String? {
         let lower = text.lowercased()
-        guard lower.hasPrefix("https://") || lower.hasPrefix("http://") else { return "is not an http:// or https:// URL" }
+        guard lower.hasPrefix("https://") || lower.hasPrefix("http://") else {
+            return "is not an http:// or https:// URL"
+        }
         let rest = text.drop(while: { $0 != "/" }).dropFirst(2)
         let authority = rest.prefix(while: { $0 != "/" && $0 != "?" && $0 != "#" })
-        if authority.contains("@") { return "has credentials inside; put them in a secret file (secretFile or tokenFile)" }
+        if authority.contains("@") {
+            return "has credentials inside; put them in a secret file (secretFile or tokenFile)"
+        }
         if authority.isEmpty { return "has no host" }
-        if text.contains(where: { $0 == " " || $0.asciiValue.map { $0 < 0x20 } ?? false }) { return "contains spaces or control characters" }
+        if text.contains(where: { $0 == " " || $0.asciiValue.map { $0 < 0x20 } ?? false }) {
+            return "contains spaces or control characters"
+        }
         return nil
     }
 
@@ -155,14 +196,18 @@ extension Registration {
     public static func endpointShown(_ text: String) -> String {
         let redacted = redactEndpoint(text)
         let parts = redacted.split(separator: "/", maxSplits: 3, omittingEmptySubsequences: false)
-        guard parts.count == 4, parts[0].hasSuffix(":"), parts[1].isEmpty else { return parts.count > 3 ? String(parts[0]) + "…" : redacted }
+        guard parts.count == 4, parts[0].hasSuffix(":"), parts[1].isEmpty else {
+            return parts.count > 3 ? String(parts[0]) + "…" : redacted
+        }
         return parts[0] + "//" + parts[2] + "/…"
     }
 
     /// A URL as it may be shown: what stands before an '@' in the authority is hidden.
     public static func redactEndpoint(_ text: String) -> String {
         let parts = text.split(separator: "/", maxSplits: 3, omittingEmptySubsequences: false)
-        guard parts.count >= 3, parts[0].hasSuffix(":"), parts[1].isEmpty, let at = parts[2].lastIndex(of: "@") else { return text }
+        guard parts.count >= 3, parts[0].hasSuffix(":"), parts[1].isEmpty, let at = parts[2].lastIndex(of: "@") else {
+            return text
+        }
         var out = parts[0] + "//***" + parts[2][at...]
         if parts.count == 4 { out += "/" + parts[3] }
         return String(out)
@@ -183,7 +228,8 @@ extension RepositoryURL {
         // would take a status call to another API path.
         let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._/")
         let segments = p.split(separator: "/", omittingEmptySubsequences: false)
-        guard p.allSatisfy({ allowed.contains($0) }), segments.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." }) else { return nil }
+        guard p.allSatisfy({ allowed.contains($0) }), segments.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." })
+        else { return nil }
         return segments.count >= 2 ? p : nil
     }
 }
@@ -193,10 +239,12 @@ extension Registration {
     /// lead into `SECRETS_DIR/NAMESPACE/`.
     public var secretFiles: [(field: String, name: String)] {
         let auth = source.auth
-        var out: [(String, String?)] = [("spec.source.auth.tokenFile", auth?.tokenFile), ("spec.source.auth.sshKeyFile", auth?.sshKeyFile),
-                                        ("spec.source.auth.knownHostsFile", auth?.knownHostsFile), ("spec.source.auth.caFile", auth?.caFile),
-                                        ("spec.source.verify.publicKeysFile", source.verify?.publicKeysFile),
-                                        ("spec.source.webhookSecretFile", source.webhookSecretFile)]
+        var out: [(String, String?)] = [
+            ("spec.source.auth.tokenFile", auth?.tokenFile), ("spec.source.auth.sshKeyFile", auth?.sshKeyFile),
+            ("spec.source.auth.knownHostsFile", auth?.knownHostsFile), ("spec.source.auth.caFile", auth?.caFile),
+            ("spec.source.verify.publicKeysFile", source.verify?.publicKeysFile),
+            ("spec.source.webhookSecretFile", source.webhookSecretFile),
+        ]
         for (i, entry) in notify.enumerated() {
             switch entry {
             case .webhook(let w): out.append(("spec.notify[\(i)].secretFile", w.secretFile))
@@ -211,13 +259,18 @@ extension Registration {
     /// A secret or key file's name as written (`auth`, `verify`, `notify`): relative names
     /// are taken from SECRETS_DIR/NAMESPACE/ and may not climb out with `..`; where an
     /// absolute one leads is checked when the file is used (it must lead there too).
-    static func secretFileName(_ text: String, at mark: Mark, _ path: String, _ r: FieldReader, kind: String = "secret") -> String? {
+    static func secretFileName(_ text: String, at mark: Mark, _ path: String, _ r: FieldReader, kind: String = "secret")
+        -> String?
+    {
         if text.isEmpty || text.utf8.contains(0) {
             r.error(mark, path, "expected a file name of the namespace's secrets folder (SECRETS_DIR/NAMESPACE/)")
             return nil
         }
         if !text.hasPrefix("/"), text.split(separator: "/").contains("..") {
-            r.error(mark, path, "\"\(text)\" climbs out of the namespace's secrets folder with '..'; \(kind) files come from SECRETS_DIR/NAMESPACE/ only")
+            r.error(
+                mark, path,
+                "\"\(text)\" climbs out of the namespace's secrets folder with '..'; \(kind) files come from SECRETS_DIR/NAMESPACE/ only"
+            )
             return nil
         }
         return text

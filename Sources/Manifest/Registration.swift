@@ -17,8 +17,10 @@ public struct Registration: Sendable, Hashable, Codable {
         /// A CA certificate (PEM) trusted for this repository's https server alone.
         public var caFile: String?
 
-        public init(username: String? = nil, tokenFile: String? = nil, sshKeyFile: String? = nil, knownHostsFile: String? = nil,
-                    caFile: String? = nil) {
+        public init(
+            username: String? = nil, tokenFile: String? = nil, sshKeyFile: String? = nil, knownHostsFile: String? = nil,
+            caFile: String? = nil
+        ) {
             self.username = username
             self.tokenFile = tokenFile
             self.sshKeyFile = sshKeyFile
@@ -73,10 +75,14 @@ extension Registration {
     /// Decodes a registration from a parsed YAML document; every problem is a diagnostic.
     static func decode(_ root: Node, reader r: FieldReader) -> Registration? {
         guard root.pairs != nil else {
-            r.error(root.mark, nil, "expected a mapping (name, namespace, source... or apiVersion, kind, metadata, spec) at the top of the file, found \(r.describe(root))")
+            r.error(
+                root.mark, nil,
+                "expected a mapping (name, namespace, source... or apiVersion, kind, metadata, spec) at the top of the file, found \(r.describe(root))"
+            )
             return nil
         }
-        let isApplication = root["apiVersion"] != nil || root["kind"] != nil || root["metadata"] != nil || root["spec"] != nil
+        let isApplication =
+            root["apiVersion"] != nil || root["kind"] != nil || root["metadata"] != nil || root["spec"] != nil
         if isApplication {
             return decodeApplication(root, r)
         }
@@ -87,7 +93,9 @@ extension Registration {
     static let metadataKeys = ["name", "namespace", "labels", "annotations"]
     static let specKeys = ["source", "pollInterval", "syncPolicy", "notify"]
     static let flatKeys = ["name", "namespace", "source", "pollInterval", "syncPolicy", "notify"]
-    static let sourceKeys = ["repoURL", "branch", "tag", "semver", "commit", "path", "auth", "verify", "webhookSecretFile"]
+    static let sourceKeys = [
+        "repoURL", "branch", "tag", "semver", "commit", "path", "auth", "verify", "webhookSecretFile",
+    ]
     static let verifyKeys = ["mode", "publicKeysFile"]
     static let authKeys = ["username", "tokenFile", "sshKeyFile", "knownHostsFile", "caFile"]
     static let policyKeys = ["automated", "prune", "allowEmpty", "suspend", "selfHeal"]
@@ -106,22 +114,31 @@ extension Registration {
     ]
 
     private static func decodeApplication(_ root: Node, _ r: FieldReader) -> Registration? {
-        guard let top = r.fields(root, "", allowed: applicationKeys, required: ["apiVersion", "kind", "metadata", "spec"], at: root.mark) else { return nil }
+        guard
+            let top = r.fields(
+                root, "", allowed: applicationKeys, required: ["apiVersion", "kind", "metadata", "spec"], at: root.mark)
+        else { return nil }
         checkHeader(top, r)
-        var name: String?, namespace: String?
-        if let meta = top["metadata"], let m = r.fields(meta, "metadata", allowed: metadataKeys, required: ["name", "namespace"], at: top.keyMark("metadata")!) {
+        var name: String?
+        var namespace: String?
+        if let meta = top["metadata"],
+            let m = r.fields(
+                meta, "metadata", allowed: metadataKeys, required: ["name", "namespace"], at: top.keyMark("metadata")!)
+        {
             name = m["name"].flatMap { dnsLabel($0, m.path("name"), r) }
             namespace = m["namespace"].flatMap { dnsLabel($0, m.path("namespace"), r) }
             checkStringMap(m, "labels", r)
             checkStringMap(m, "annotations", r)
         }
         guard let specNode = top["spec"],
-              let spec = r.fields(specNode, "spec", allowed: specKeys, required: ["source"], at: top.keyMark("spec")!) else { return nil }
+            let spec = r.fields(specNode, "spec", allowed: specKeys, required: ["source"], at: top.keyMark("spec")!)
+        else { return nil }
         return finish(name: name, namespace: namespace, fields: spec, r)
     }
 
     private static func decodeFlat(_ root: Node, _ r: FieldReader) -> Registration? {
-        guard let top = r.fields(root, "", allowed: flatKeys, required: ["name", "namespace", "source"], at: root.mark) else { return nil }
+        guard let top = r.fields(root, "", allowed: flatKeys, required: ["name", "namespace", "source"], at: root.mark)
+        else { return nil }
         let name = top["name"].flatMap { dnsLabel($0, "name", r) }
         let namespace = top["namespace"].flatMap { dnsLabel($0, "namespace", r) }
         return finish(name: name, namespace: namespace, fields: top, r)
@@ -144,7 +161,9 @@ extension Registration {
             return
         }
         for pair in pairs where pair.value.scalar == nil {
-            r.error(pair.value.mark, fields.path(key) + "." + (pair.key.scalar ?? ""), "expected a string, found \(r.describe(pair.value))")
+            r.error(
+                pair.value.mark, fields.path(key) + "." + (pair.key.scalar ?? ""),
+                "expected a string, found \(r.describe(pair.value))")
         }
     }
 
@@ -173,131 +192,36 @@ extension Registration {
                     poll = seconds
                 }
             } else {
-                r.error(node.mark, f.path("pollInterval"), "\"\(text)\" is not a duration; write it like 90s, 5m, 1h or 1h30m")
+                r.error(
+                    node.mark, f.path("pollInterval"),
+                    "\"\(text)\" is not a duration; write it like 90s, 5m, 1h or 1h30m")
             }
         }
         var policy = SyncPolicy()
         if let node = f["syncPolicy"], !node.isNull,
-           let p = r.fields(node, f.path("syncPolicy"), allowed: policyKeys, at: f.keyMark("syncPolicy")!) {
+            let p = r.fields(node, f.path("syncPolicy"), allowed: policyKeys, at: f.keyMark("syncPolicy")!)
+        {
             if let n = p["automated"], let v = r.bool(n, p.path("automated")) { policy.automated = v }
             if let n = p["prune"], let v = r.bool(n, p.path("prune")) { policy.prune = v }
             if let n = p["allowEmpty"], let v = r.bool(n, p.path("allowEmpty")) { policy.allowEmpty = v }
             if let n = p["suspend"], let v = r.bool(n, p.path("suspend")) { policy.suspend = v }
             if let n = p["selfHeal"], let text = r.string(n, p.path("selfHeal")) {
-                if let v = SelfHeal(rawValue: text) { policy.selfHeal = v } else {
-                    r.error(n.mark, p.path("selfHeal"), "\"\(text)\" is not a self-heal mode; expected off, warn or correct")
+                if let v = SelfHeal(rawValue: text) {
+                    policy.selfHeal = v
+                } else {
+                    r.error(
+                        n.mark, p.path("selfHeal"), "\"\(text)\" is not a self-heal mode; expected off, warn or correct"
+                    )
                 }
             }
         }
         let notify = f["notify"].map { decodeNotify($0, f.path("notify"), url: source?.repoURL, r) } ?? []
         guard let name, let namespace, let source else { return nil }
-        return Registration(form: form, name: name, namespace: namespace, source: source, pollInterval: poll, syncPolicy: policy, notify: notify)
+        return Registration(
+            form: form, name: name, namespace: namespace, source: source, pollInterval: poll, syncPolicy: policy,
+            notify: notify)
     }
 
-    private static func decodeSource(_ node: Node, _ path: String, at anchor: Mark, _ r: FieldReader) -> Source? {
-        guard let s = r.fields(node, path, allowed: sourceKeys, required: ["repoURL"], inlineSecrets: sourceSecrets, at: anchor) else { return nil }
-        var url: RepositoryURL?
-        if let n = s["repoURL"], let text = r.string(n, s.path("repoURL")) {
-            switch RepositoryURL.parse(text) {
-            case .success(let u): url = u
-            case .failure(let problem):
-                let shown = RepositoryURL.redactForMessage(text)
-                r.error(n.mark, s.path("repoURL"), "\"\(shown)\" \(problem.message)")
-            }
-        }
-        var ref = Ref.branch(defaultBranch)
-        let given = ["branch", "tag", "semver", "commit"].filter { s[$0] != nil }
-        if given.count > 1, let second = s.keyMark(given[1]) {
-            r.error(second, s.path(given[1]), "give exactly one of branch, tag, semver and commit (this source has \(given.joined(separator: " and ")))")
-        }
-        if let n = s["branch"], let text = r.string(n, s.path("branch")) {
-            if let problem = Rules.branchProblem(text) { r.error(n.mark, s.path("branch"), problem) } else { ref = .branch(text) }
-        }
-        if let n = s["tag"], let text = r.string(n, s.path("tag")) {
-            if let problem = Rules.branchProblem(text) {
-                r.error(n.mark, s.path("tag"), String(problem.split(separator: ";")[0]).split(separator: " ").map { $0 == "branch" ? "tag" : $0 }.joined(separator: " "))
-            } else { ref = .tag(text) }
-        }
-        if let n = s["semver"], let text = r.string(n, s.path("semver")) {
-            switch SemverRange.parse(text) {
-            case .success: ref = .semver(trim(text))
-            case .failure(let problem): r.error(n.mark, s.path("semver"), "\(problem)")
-            }
-        }
-        if let n = s["commit"], let text = r.string(n, s.path("commit")) {
-            if text.count == 40, text.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) {
-                ref = .commit(text)
-            } else {
-                r.error(n.mark, s.path("commit"), "\"\(text)\" is not a full commit id (40 lowercase hex digits; abbreviations are ambiguous)")
-            }
-        }
-        var folder = "."
-        if let n = s["path"], let text = r.string(n, s.path("path")) {
-            if let problem = Rules.repoRelativePathProblem(text) {
-                r.error(n.mark, s.path("path"), problem)
-            } else {
-                folder = Rules.normalizeRelative(text) ?? "."
-            }
-        }
-        var auth: Auth?
-        if let n = s["auth"], !n.isNull {
-            auth = decodeAuth(n, s.path("auth"), at: s.keyMark("auth")!, url: url, r)
-        }
-        var verify: Verify?
-        if let n = s["verify"], !n.isNull, let v = r.fields(n, s.path("verify"), allowed: verifyKeys, required: ["mode", "publicKeysFile"], at: s.keyMark("verify")!) {
-            var mode: Verify.Mode?
-            if let m = v["mode"], let text = r.string(m, v.path("mode")) {
-                mode = Verify.Mode(rawValue: text)
-                if mode == nil { r.error(m.mark, v.path("mode"), "\"\(text)\" is not a mode; expected commit or tag") }
-                if mode == .tag, !ref.followsTags {
-                    r.error(m.mark, v.path("mode"), "tag verifies an annotated tag: it needs source.tag or source.semver (this source follows \(ref.kind)); use mode: commit")
-                }
-            }
-            var keys: String?
-            if let k = v["publicKeysFile"], let text = r.string(k, v.path("publicKeysFile")) {
-                keys = secretFileName(text, at: k.mark, v.path("publicKeysFile"), r, kind: "key")
-            }
-            if let mode, let keys { verify = Verify(mode: mode, publicKeysFile: keys) }
-        }
-        var webhookSecret: String?
-        if let n = s["webhookSecretFile"], let text = r.string(n, s.path("webhookSecretFile")) {
-            webhookSecret = secretFileName(text, at: n.mark, s.path("webhookSecretFile"), r)
-        }
-        guard let url else { return nil }
-        return Source(repoURL: url, ref: ref, verify: verify, path: folder, auth: auth, webhookSecretFile: webhookSecret)
-    }
-
-    private static func decodeAuth(_ node: Node, _ path: String, at anchor: Mark, url: RepositoryURL?, _ r: FieldReader) -> Auth? {
-        guard let a = r.fields(node, path, allowed: authKeys, inlineSecrets: authSecrets, at: anchor) else { return nil }
-        var auth = Auth()
-        func file(_ key: String) -> String? {
-            guard let n = a[key], let text = r.string(n, a.path(key)) else { return nil }
-            return secretFileName(text, at: n.mark, a.path(key), r)
-        }
-        if let n = a["username"] { auth.username = r.string(n, a.path("username")) }
-        auth.tokenFile = file("tokenFile")
-        auth.sshKeyFile = file("sshKeyFile")
-        auth.knownHostsFile = file("knownHostsFile")
-        auth.caFile = file("caFile")
-        if auth.tokenFile != nil && auth.sshKeyFile != nil, let m = a.keyMark("sshKeyFile") {
-            r.error(m, a.path("sshKeyFile"), "set tokenFile (for https) or sshKeyFile (for ssh), not both")
-        }
-        if let url {
-            switch url.scheme {
-            case .https, .http:
-                for key in ["sshKeyFile", "knownHostsFile"] {
-                    if let m = a.keyMark(key) { r.error(m, a.path(key), "is for ssh repository URLs; this one is \(url.scheme.rawValue) (use tokenFile)") }
-                }
-            case .ssh, .scp:
-                for key in ["tokenFile", "caFile"] {
-                    if let m = a.keyMark(key) { r.error(m, a.path(key), "is for https repository URLs; this one is ssh (use sshKeyFile)") }
-                }
-            case .git, .file, .path:
-                r.error(anchor, path, "\(url.scheme == .git ? "git://" : "local") repositories take no credentials; remove auth")
-            }
-        }
-        return auth
-    }
 }
 
 extension RepositoryURL {

@@ -39,7 +39,9 @@ public enum RepoPath {
         out.reserveCapacity(utf8.count)
         var it = Array(utf8)[...]
         while let b = it.popFirst() {
-            if b == UInt8(ascii: "%"), it.count >= 2, let hi = value(it[it.startIndex]), let lo = value(it[it.startIndex + 1]) {
+            if b == UInt8(ascii: "%"), it.count >= 2, let hi = value(it[it.startIndex]),
+                let lo = value(it[it.startIndex + 1])
+            {
                 out.append(hi << 4 | lo)
                 it = it.dropFirst(2)
             } else {
@@ -53,7 +55,9 @@ public enum RepoPath {
     /// escaped form.
     public static func display(_ escaped: String) -> String {
         let bytes = unescape(escaped)
-        if !bytes.contains(where: { $0 < 0x20 || $0 == 0x7F }), let text = String(validating: bytes, as: UTF8.self) { return text }
+        if !bytes.contains(where: { $0 < 0x20 || $0 == 0x7F }), let text = String(validating: bytes, as: UTF8.self) {
+            return text
+        }
         return escaped
     }
 
@@ -69,7 +73,9 @@ public enum RepoPath {
         if bytes == [46, 46] { return "the name '..'" }
         // `.git` in any case, with trailing dots or spaces (NTFS drops them).
         var trimmed = bytes[...]
-        while let last = trimmed.last, last == UInt8(ascii: ".") || last == UInt8(ascii: " ") { trimmed = trimmed.dropLast() }
+        while let last = trimmed.last, last == UInt8(ascii: ".") || last == UInt8(ascii: " ") {
+            trimmed = trimmed.dropLast()
+        }
         if trimmed.count == 4, lower(trimmed) == Array(".git".utf8) { return "the name '.git'" }
         if lower(bytes[...]) == Array("git~1".utf8) { return "the name 'git~1' (.git on NTFS)" }
         // HFS+ ignores some zero-width characters: ".g\u{200C}it" is .git there.
@@ -115,7 +121,8 @@ public enum RepoPath {
         while i < bytes.count {
             if i + 2 < bytes.count {
                 let (a, b, c) = (bytes[i], bytes[i + 1], bytes[i + 2])
-                let ignorable = (a == 0xE2 && b == 0x80 && (0x8C...0x8F).contains(c))
+                let ignorable =
+                    (a == 0xE2 && b == 0x80 && (0x8C...0x8F).contains(c))
                     || (a == 0xE2 && b == 0x80 && (0xAA...0xAE).contains(c))
                     || (a == 0xE2 && b == 0x81 && (0xAA...0xAF).contains(c))
                     || (a == 0xEF && b == 0xBB && c == 0xBF)

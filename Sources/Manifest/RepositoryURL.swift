@@ -39,14 +39,19 @@ public struct RepositoryURL: Sendable, Hashable, Codable, CustomStringConvertibl
             case "ssh", "git+ssh", "ssh+git": scheme = .ssh
             case "git": scheme = .git
             case "file":
-                return .success(RepositoryURL(raw: raw, scheme: .file, host: nil, port: nil, path: rest, user: nil, password: nil))
+                return .success(
+                    RepositoryURL(raw: raw, scheme: .file, host: nil, port: nil, path: rest, user: nil, password: nil))
             default:
-                return .failure(URLProblem("unsupported scheme \"\(schemeText)\"; use https, http, ssh, git, scp-like user@host:path, or (where allowed) file"))
+                return .failure(
+                    URLProblem(
+                        "unsupported scheme \"\(schemeText)\"; use https, http, ssh, git, scp-like user@host:path, or (where allowed) file"
+                    ))
             }
             let slash = rest.firstIndex(of: "/") ?? rest.endIndex
             var authority = String(rest[..<slash])
             let path = String(rest[slash...])
-            var user: String?, password: String?
+            var user: String?
+            var password: String?
             if let at = authority.lastIndex(of: "@") {
                 let info = authority[..<at]
                 authority = String(authority[authority.index(after: at)...])
@@ -69,11 +74,14 @@ public struct RepositoryURL: Sendable, Hashable, Codable, CustomStringConvertibl
             }
             if host.isEmpty { return .failure(URLProblem("has no host")) }
             if path.count <= 1 { return .failure(URLProblem("names no repository path after the host")) }
-            return .success(RepositoryURL(raw: raw, scheme: scheme, host: host.lowercased(), port: port,
-                                          path: path, user: user, password: password))
+            return .success(
+                RepositoryURL(
+                    raw: raw, scheme: scheme, host: host.lowercased(), port: port,
+                    path: path, user: user, password: password))
         }
         if raw.hasPrefix("/") || raw.hasPrefix("./") || raw.hasPrefix("../") || raw == "." || raw == ".." {
-            return .success(RepositoryURL(raw: raw, scheme: .path, host: nil, port: nil, path: raw, user: nil, password: nil))
+            return .success(
+                RepositoryURL(raw: raw, scheme: .path, host: nil, port: nil, path: raw, user: nil, password: nil))
         }
         // scp-like: [user@]host:path, with the colon before any slash.
         if let colon = raw.firstIndex(of: ":"), !raw[..<colon].contains("/") {
@@ -87,10 +95,15 @@ public struct RepositoryURL: Sendable, Hashable, Codable, CustomStringConvertibl
             }
             if host.isEmpty { return .failure(URLProblem("has no host before ':'")) }
             if path.isEmpty { return .failure(URLProblem("names no repository path after ':'")) }
-            return .success(RepositoryURL(raw: raw, scheme: .scp, host: host.lowercased(), port: nil,
-                                          path: path, user: user, password: nil))
+            return .success(
+                RepositoryURL(
+                    raw: raw, scheme: .scp, host: host.lowercased(), port: nil,
+                    path: path, user: user, password: nil))
         }
-        return .failure(URLProblem("is not a repository URL; use https://host/owner/repo, ssh://git@host/owner/repo, git@host:owner/repo, git://host/owner/repo, or (where allowed) a file:// URL or an absolute path"))
+        return .failure(
+            URLProblem(
+                "is not a repository URL; use https://host/owner/repo, ssh://git@host/owner/repo, git@host:owner/repo, git://host/owner/repo, or (where allowed) a file:// URL or an absolute path"
+            ))
     }
 
     /// The URL with any password or token replaced by `***` (and for http(s), any user

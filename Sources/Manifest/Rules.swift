@@ -28,11 +28,18 @@ public enum Rules {
                 number = number * 10 + Int(b - 48)
                 continue
             }
-            let unit: Int, factor: Int
+            let unit: Int
+            let factor: Int
             switch b {
-            case UInt8(ascii: "h"): unit = 3; factor = 3600
-            case UInt8(ascii: "m"): unit = 2; factor = 60
-            case UInt8(ascii: "s"): unit = 1; factor = 1
+            case UInt8(ascii: "h"):
+                unit = 3
+                factor = 3600
+            case UInt8(ascii: "m"):
+                unit = 2
+                factor = 60
+            case UInt8(ascii: "s"):
+                unit = 1
+                factor = 1
             default: return nil
             }
             if digits == 0 || (lastUnit != 0 && unit >= lastUnit) { return nil }
@@ -97,7 +104,9 @@ public enum Rules {
         let segments = path.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
         for segment in segments {
             if segment.isEmpty { return "\"\(path)\" has an empty segment ('//' or a trailing '/')" }
-            if segment == "." || segment == ".." { return "\"\(path)\" has a '\(segment)' segment; paths may not climb" }
+            if segment == "." || segment == ".." {
+                return "\"\(path)\" has a '\(segment)' segment; paths may not climb"
+            }
             for b in segment.utf8 where !isPathByte(b) {
                 return "\"\(path)\" contains \(describeByte(b)); use letters, digits and - . _ ~ only (and %XX escapes)"
             }
@@ -108,13 +117,16 @@ public enum Rules {
             while i < bytes.count {
                 if bytes[i] == UInt8(ascii: "%") {
                     guard i + 2 < bytes.count,
-                          let hi = hexValue(bytes[i + 1]), let lo = hexValue(bytes[i + 2]) else {
+                        let hi = hexValue(bytes[i + 1]), let lo = hexValue(bytes[i + 2])
+                    else {
                         return "\"\(path)\" has a '%' that is not followed by two hex digits"
                     }
                     let decoded = hi << 4 | lo
                     if decoded == UInt8(ascii: ".") || decoded == UInt8(ascii: "/") || decoded == UInt8(ascii: "\\")
-                        || decoded == UInt8(ascii: "%") || decoded < 0x20 || decoded == 0x7F {
-                        return "\"\(path)\" escapes \(describeByte(decoded)) as %\(String(format2: decoded)); write it plainly or not at all (a proxy that decodes paths would route it elsewhere)"
+                        || decoded == UInt8(ascii: "%") || decoded < 0x20 || decoded == 0x7F
+                    {
+                        return
+                            "\"\(path)\" escapes \(describeByte(decoded)) as %\(String(format2: decoded)); write it plainly or not at all (a proxy that decodes paths would route it elsewhere)"
                     }
                     i += 3
                 } else {
@@ -128,10 +140,14 @@ public enum Rules {
     /// Git's ref name rules (git check-ref-format) for a branch name.
     public static func branchProblem(_ name: String) -> String? {
         let bad = "\"\(name)\" is not a valid branch name"
-        if name.hasPrefix("refs/") { return "\(bad); write the branch name alone (\"\(name.split(separator: "/").dropFirst(2).joined(separator: "/"))\")" }
+        if name.hasPrefix("refs/") {
+            return
+                "\(bad); write the branch name alone (\"\(name.split(separator: "/").dropFirst(2).joined(separator: "/"))\")"
+        }
         if name.hasPrefix("-") || name.hasPrefix("/") || name.hasSuffix("/") || name.hasSuffix(".")
             || name.hasSuffix(".lock") || name.contains("..") || name.contains("//") || name.contains("@{")
-            || name == "@" {
+            || name == "@"
+        {
             return bad
         }
         for b in name.utf8 where b < 0x20 || b == 0x7F || " ~^:?*[\\".utf8.contains(b) {

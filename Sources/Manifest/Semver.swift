@@ -21,12 +21,18 @@ public struct SemanticVersion: Sendable, Hashable, Comparable, CustomStringConve
         if let plus = body.firstIndex(of: "+") { body = body[..<plus] }
         var pre: [String] = []
         if let dash = body.firstIndex(of: "-") {
-            pre = body[body.index(after: dash)...].split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-            guard !pre.isEmpty, pre.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") } }) else { return nil }
+            pre = body[body.index(after: dash)...].split(separator: ".", omittingEmptySubsequences: false).map(
+                String.init)
+            guard !pre.isEmpty,
+                pre.allSatisfy({
+                    !$0.isEmpty && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+                })
+            else { return nil }
             body = body[..<dash]
         }
         let numbers = body.split(separator: ".", omittingEmptySubsequences: false)
-        guard numbers.count == 3, let a = number(numbers[0]), let b = number(numbers[1]), let c = number(numbers[2]) else { return nil }
+        guard numbers.count == 3, let a = number(numbers[0]), let b = number(numbers[1]), let c = number(numbers[2])
+        else { return nil }
         return SemanticVersion(a, b, c, prerelease: pre)
     }
 
@@ -42,12 +48,14 @@ public struct SemanticVersion: Sendable, Hashable, Comparable, CustomStringConve
     }
 
     public static func < (a: SemanticVersion, b: SemanticVersion) -> Bool {
-        if (a.major, a.minor, a.patch) != (b.major, b.minor, b.patch) { return (a.major, a.minor, a.patch) < (b.major, b.minor, b.patch) }
+        if (a.major, a.minor, a.patch) != (b.major, b.minor, b.patch) {
+            return (a.major, a.minor, a.patch) < (b.major, b.minor, b.patch)
+        }
         // A release is above its pre-releases; identifiers compare numerically when both are numbers.
         if a.prerelease.isEmpty || b.prerelease.isEmpty { return !a.prerelease.isEmpty && b.prerelease.isEmpty }
         for (x, y) in zip(a.prerelease, b.prerelease) where x != y {
             switch (Int(x), Int(y)) {
-            case let (i?, j?): return i < j
+            case (let i?, let j?): return i < j
             case (.some, nil): return true
             case (nil, .some): return false
             default: return x < y
@@ -63,7 +71,13 @@ public struct SemanticVersion: Sendable, Hashable, Comparable, CustomStringConve
 /// comparator of the alternative names a pre-release of the same `major.minor.patch`.
 public struct SemverRange: Sendable, Hashable, CustomStringConvertible {
     struct Comparator: Sendable, Hashable {
-        enum Op: String, Sendable { case lt = "<", le = "<=", gt = ">", ge = ">=", eq = "=" }
+        enum Op: String, Sendable {
+            case lt = "<"
+            case le = "<="
+            case gt = ">"
+            case ge = ">="
+            case eq = "="
+        }
         var op: Op
         var version: SemanticVersion
         func holds(_ v: SemanticVersion) -> Bool {
@@ -83,14 +97,20 @@ public struct SemverRange: Sendable, Hashable, CustomStringConvertible {
     /// The range, or the reason it is not one.
     public static func parse(_ text: String) -> Result<SemverRange, RangeProblem> {
         let trimmed = trim(text)
-        guard !trimmed.isEmpty else { return .failure(RangeProblem("an empty range; write one like \">=1.2.0 <2.0.0\" or \"^1.2\"")) }
+        guard !trimmed.isEmpty else {
+            return .failure(RangeProblem("an empty range; write one like \">=1.2.0 <2.0.0\" or \"^1.2\""))
+        }
         var alternatives: [[Comparator]] = []
         for part in alternativesOf(trimmed) {
             var comparators: [Comparator] = []
             // `>= 1.2` is `>=1.2`: glue an operator to the version after it.
             var words: [String] = []
             for word in part.split(separator: " ").map(String.init) {
-                if let last = words.last, ["<", "<=", ">", ">=", "=", "^", "~"].contains(last) { words[words.count - 1] = last + word } else { words.append(word) }
+                if let last = words.last, ["<", "<=", ">", ">=", "=", "^", "~"].contains(last) {
+                    words[words.count - 1] = last + word
+                } else {
+                    words.append(word)
+                }
             }
             guard !words.isEmpty else { return .failure(RangeProblem("an empty alternative around ||")) }
             for word in words {
@@ -110,7 +130,10 @@ public struct SemverRange: Sendable, Hashable, CustomStringConvertible {
             guard comparators.allSatisfy({ $0.holds(version) }) else { return false }
             if !version.isPrerelease { return true }
             return comparators.contains {
-                $0.version.isPrerelease && ($0.version.major, $0.version.minor, $0.version.patch) == (version.major, version.minor, version.patch)
+                $0.version.isPrerelease
+                    && ($0.version.major, $0.version.minor, $0.version.patch) == (
+                        version.major, version.minor, version.patch
+                    )
             }
         }
     }
@@ -129,11 +152,15 @@ public struct SemverRange: Sendable, Hashable, CustomStringConvertible {
     private static func comparatorsFor(_ word: String) -> Result<[Comparator], RangeProblem> {
         var op = ""
         var rest = Substring(word)
-        while let c = rest.first, "<>=^~".contains(c) { op.append(c); rest = rest.dropFirst() }
+        while let c = rest.first, "<>=^~".contains(c) {
+            op.append(c)
+            rest = rest.dropFirst()
+        }
         if rest.first == "v" || rest.first == "V" { rest = rest.dropFirst() }
         if ["*", "x", "X"].contains(rest), op.isEmpty || op == "=" || op == ">=" { return .success([]) }
         guard let partial = Partial.parse(rest) else {
-            return .failure(RangeProblem("\"\(word)\" is not a version or a comparator (like >=1.2.0, <2, ^1.4, ~1.2.3, 1.x)"))
+            return .failure(
+                RangeProblem("\"\(word)\" is not a version or a comparator (like >=1.2.0, <2, ^1.4, ~1.2.3, 1.x)"))
         }
         let low = partial.low
         switch op {
@@ -141,19 +168,31 @@ public struct SemverRange: Sendable, Hashable, CustomStringConvertible {
             guard partial.missing > 0 else { return .success([Comparator(op: .eq, version: low)]) }
             return .success([Comparator(op: .ge, version: low), Comparator(op: .lt, version: partial.next)])
         case ">=": return .success([Comparator(op: .ge, version: low)])
-        case ">": return .success([partial.missing > 0 ? Comparator(op: .ge, version: partial.next) : Comparator(op: .gt, version: low)])
+        case ">":
+            return .success([
+                partial.missing > 0 ? Comparator(op: .ge, version: partial.next) : Comparator(op: .gt, version: low)
+            ])
         case "<": return .success([Comparator(op: .lt, version: low)])
-        case "<=": return .success([partial.missing > 0 ? Comparator(op: .lt, version: partial.next) : Comparator(op: .le, version: low)])
+        case "<=":
+            return .success([
+                partial.missing > 0 ? Comparator(op: .lt, version: partial.next) : Comparator(op: .le, version: low)
+            ])
         case "~":
             // ~1.2.3: >=1.2.3 <1.3.0; ~1: >=1.0.0 <2.0.0
-            let upper = partial.missing >= 2 ? SemanticVersion(low.major + 1, 0, 0) : SemanticVersion(low.major, low.minor + 1, 0)
+            let upper =
+                partial.missing >= 2
+                ? SemanticVersion(low.major + 1, 0, 0) : SemanticVersion(low.major, low.minor + 1, 0)
             return .success([Comparator(op: .ge, version: low), Comparator(op: .lt, version: upper)])
         case "^":
             // The leftmost non-zero number stays: ^1.2.3 <2.0.0, ^0.2.3 <0.3.0, ^0.0.3 <0.0.4
             let upper: SemanticVersion
-            if low.major > 0 || partial.missing >= 2 { upper = SemanticVersion(low.major + 1, 0, 0) }
-            else if low.minor > 0 || partial.missing == 1 { upper = SemanticVersion(0, low.minor + 1, 0) }
-            else { upper = SemanticVersion(0, 0, low.patch + 1) }
+            if low.major > 0 || partial.missing >= 2 {
+                upper = SemanticVersion(low.major + 1, 0, 0)
+            } else if low.minor > 0 || partial.missing == 1 {
+                upper = SemanticVersion(0, low.minor + 1, 0)
+            } else {
+                upper = SemanticVersion(0, 0, low.patch + 1)
+            }
             return .success([Comparator(op: .ge, version: low), Comparator(op: .lt, version: upper)])
         default:
             return .failure(RangeProblem("\"\(op)\" is not an operator (use <, <=, >, >=, =, ^ or ~)"))
@@ -166,7 +205,9 @@ public struct SemverRange: Sendable, Hashable, CustomStringConvertible {
         /// How many of minor and patch were left out (or written x / *).
         var missing: Int
         /// The first version above everything the partial covers.
-        var next: SemanticVersion { missing >= 2 ? SemanticVersion(low.major + 1, 0, 0) : SemanticVersion(low.major, low.minor + 1, 0) }
+        var next: SemanticVersion {
+            missing >= 2 ? SemanticVersion(low.major + 1, 0, 0) : SemanticVersion(low.major, low.minor + 1, 0)
+        }
 
         static func parse(_ text: Substring) -> Partial? {
             if let full = SemanticVersion.parse(String(text)) { return Partial(low: full, missing: 0) }
@@ -175,7 +216,10 @@ public struct SemverRange: Sendable, Hashable, CustomStringConvertible {
             var numbers = [major]
             var wildcard = false
             for part in parts.dropFirst() {
-                if ["x", "X", "*"].contains(part) { wildcard = true; continue }
+                if ["x", "X", "*"].contains(part) {
+                    wildcard = true
+                    continue
+                }
                 guard !wildcard, let n = SemanticVersion.number(part) else { return nil }
                 numbers.append(n)
             }

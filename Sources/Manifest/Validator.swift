@@ -18,15 +18,18 @@ public struct ValidationResult: Sendable, Codable {
 
 /// Bytes and a file name in; a model or every diagnostic out. No I/O.
 public enum Validator {
-    public static func validate(_ bytes: [UInt8], file: String, as forced: DocumentKind? = nil,
-                                limits: YAMLLimits = .default) -> ValidationResult {
+    public static func validate(
+        _ bytes: [UInt8], file: String, as forced: DocumentKind? = nil,
+        limits: YAMLLimits = .default
+    ) -> ValidationResult {
         let root: Node
         do {
             root = try YAMLParser.parse(bytes, limits: limits)
         } catch {
             let kind = forced ?? guessKind(bytes)
-            return ValidationResult(file: file, kind: kind, valid: false,
-                                    diagnostics: [Diagnostic(file: file, mark: error.mark, field: nil, message: error.message)])
+            return ValidationResult(
+                file: file, kind: kind, valid: false,
+                diagnostics: [Diagnostic(file: file, mark: error.mark, field: nil, message: error.message)])
         }
         let kind = forced ?? detectKind(root)
         let r = FieldReader(file: file)
@@ -34,15 +37,20 @@ public enum Validator {
         case .registration: _ = Registration.decode(root, reader: r)
         case .manifest: _ = AppManifest.decode(root, reader: r)
         }
-        return ValidationResult(file: file, kind: kind, valid: !r.diagnostics.contains { $0.severity == .error },
-                                diagnostics: sorted(r.diagnostics))
+        return ValidationResult(
+            file: file, kind: kind, valid: !r.diagnostics.contains { $0.severity == .error },
+            diagnostics: sorted(r.diagnostics))
     }
 
-    public static func registration(_ bytes: [UInt8], file: String, limits: YAMLLimits = .default) -> Result<Registration, Failure> {
+    public static func registration(_ bytes: [UInt8], file: String, limits: YAMLLimits = .default) -> Result<
+        Registration, Failure
+    > {
         decode(bytes, file: file, limits: limits, Registration.decode)
     }
 
-    public static func manifest(_ bytes: [UInt8], file: String, limits: YAMLLimits = .default) -> Result<AppManifest, Failure> {
+    public static func manifest(_ bytes: [UInt8], file: String, limits: YAMLLimits = .default) -> Result<
+        AppManifest, Failure
+    > {
         decode(bytes, file: file, limits: limits, AppManifest.decode)
     }
 
@@ -59,13 +67,16 @@ public enum Validator {
         }
     }
 
-    private static func decode<T>(_ bytes: [UInt8], file: String, limits: YAMLLimits,
-                                  _ decoder: (Node, FieldReader) -> T?) -> Result<T, Failure> {
+    private static func decode<T>(
+        _ bytes: [UInt8], file: String, limits: YAMLLimits,
+        _ decoder: (Node, FieldReader) -> T?
+    ) -> Result<T, Failure> {
         let root: Node
         do {
             root = try YAMLParser.parse(bytes, limits: limits)
         } catch {
-            return .failure(Failure(diagnostics: [Diagnostic(file: file, mark: error.mark, field: nil, message: error.message)]))
+            return .failure(
+                Failure(diagnostics: [Diagnostic(file: file, mark: error.mark, field: nil, message: error.message)]))
         }
         let r = FieldReader(file: file)
         let model = decoder(root, r)
@@ -74,7 +85,9 @@ public enum Validator {
         if diagnostics.isEmpty {
             diagnostics = [Diagnostic(file: file, mark: root.mark, field: nil, message: "file could not be decoded")]
         }
-        let declared = [root["metadata"]?["name"]?.scalar, root["name"]?.scalar].compactMap { $0 }.first { Rules.dnsLabelProblem($0) == nil }
+        let declared = [root["metadata"]?["name"]?.scalar, root["name"]?.scalar].compactMap { $0 }.first {
+            Rules.dnsLabelProblem($0) == nil
+        }
         return .failure(Failure(diagnostics: diagnostics, declaredName: declared))
     }
 
@@ -92,10 +105,13 @@ public enum Validator {
 
     static func sorted(_ diagnostics: [Diagnostic]) -> [Diagnostic] {
         var seen = Set<Diagnostic>()
-        return diagnostics
+        return
+            diagnostics
             .filter { seen.insert($0).inserted }
             .enumerated()
-            .sorted { ($0.element.line, $0.element.column, $0.offset) < ($1.element.line, $1.element.column, $1.offset) }
+            .sorted {
+                ($0.element.line, $0.element.column, $0.offset) < ($1.element.line, $1.element.column, $1.offset)
+            }
             .map(\.element)
     }
 }

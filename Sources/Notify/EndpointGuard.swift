@@ -32,9 +32,15 @@ public enum EndpointGuard {
         init?(_ address: UnsafePointer<sockaddr>) {
             switch Int32(address.pointee.sa_family) {
             case AF_INET:
-                self = .v4(address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt32(bigEndian: $0.pointee.sin_addr.s_addr) })
+                self = .v4(
+                    address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
+                        UInt32(bigEndian: $0.pointee.sin_addr.s_addr)
+                    })
             case AF_INET6:
-                self = .v6(address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { p in withUnsafeBytes(of: p.pointee.sin6_addr) { Array($0) } })
+                self = .v6(
+                    address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { p in
+                        withUnsafeBytes(of: p.pointee.sin6_addr) { Array($0) }
+                    })
             default:
                 return nil
             }
@@ -61,13 +67,16 @@ public enum EndpointGuard {
         public var resolve: @Sendable (String) -> Result<[Address], Refused>
         public var ownAddresses: @Sendable () -> [Address]
 
-        public init(resolve: @escaping @Sendable (String) -> Result<[Address], Refused>,
-                    ownAddresses: @escaping @Sendable () -> [Address] = EndpointGuard.interfaceAddresses) {
+        public init(
+            resolve: @escaping @Sendable (String) -> Result<[Address], Refused>,
+            ownAddresses: @escaping @Sendable () -> [Address] = EndpointGuard.interfaceAddresses
+        ) {
             self.resolve = resolve
             self.ownAddresses = ownAddresses
         }
 
-        public static let system = Lookup(resolve: EndpointGuard.systemResolve, ownAddresses: EndpointGuard.interfaceAddresses)
+        public static let system = Lookup(
+            resolve: EndpointGuard.systemResolve, ownAddresses: EndpointGuard.interfaceAddresses)
     }
 
     /// Why a URL may not be used.
@@ -93,8 +102,10 @@ public enum EndpointGuard {
     /// `URL.host`, IPv6 brackets trimmed): the name the pin must be keyed on. nil for
     /// another scheme or no host.
     public static func host(of url: String) -> String? {
-        guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), scheme == "http" || scheme == "https",
-              var host = parsed.host, !host.isEmpty else { return nil }
+        guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(),
+            scheme == "http" || scheme == "https",
+            var host = parsed.host, !host.isEmpty
+        else { return nil }
         if host.hasPrefix("[") { host.removeFirst() }
         if host.hasSuffix("]") { host.removeLast() }
         return host.isEmpty ? nil : host
@@ -106,7 +117,9 @@ public enum EndpointGuard {
     public static func check(_ url: String, allowPrivate: Bool, lookup: Lookup = .system) -> Result<Pin, Refused> {
         guard let host = host(of: url) else { return .failure(Refused("the URL has no http(s) host")) }
         if let literal = Address(host) {
-            if !allowPrivate, let reason = reason(literal, own: Set(lookup.ownAddresses())) { return .failure(refusal(host, reason)) }
+            if !allowPrivate, let reason = reason(literal, own: Set(lookup.ownAddresses())) {
+                return .failure(refusal(host, reason))
+            }
             return .success(Pin(host: host, address: nil))
         }
         let addresses: [Address]
@@ -131,7 +144,9 @@ public enum EndpointGuard {
     }
 
     static func refusal(_ host: String, _ reason: String) -> Refused {
-        Refused("\(host) resolves to \(reason); tenants' endpoints may not reach the daemon's own network (the operator allows it with --notify-allow-private)")
+        Refused(
+            "\(host) resolves to \(reason); tenants' endpoints may not reach the daemon's own network (the operator allows it with --notify-allow-private)"
+        )
     }
 
     /// `getaddrinfo`, every answer in its order (duplicates dropped).
@@ -140,12 +155,16 @@ public enum EndpointGuard {
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var list: UnsafeMutablePointer<addrinfo>?
         let rc = getaddrinfo(host, nil, &hints, &list)
-        guard rc == 0, let first = list else { return .failure(Refused("cannot resolve \(host): \(String(cString: gai_strerror(rc)))")) }
+        guard rc == 0, let first = list else {
+            return .failure(Refused("cannot resolve \(host): \(String(cString: gai_strerror(rc)))"))
+        }
         defer { freeaddrinfo(list) }
         var out: [Address] = []
         var node: UnsafeMutablePointer<addrinfo>? = first
         while let n = node {
-            if let sa = n.pointee.ai_addr, let address = Address(UnsafePointer(sa)), !out.contains(address) { out.append(address) }
+            if let sa = n.pointee.ai_addr, let address = Address(UnsafePointer(sa)), !out.contains(address) {
+                out.append(address)
+            }
             node = n.pointee.ai_next
         }
         return .success(out)
@@ -160,7 +179,9 @@ public enum EndpointGuard {
         var out: [Address] = []
         var node = list
         while let n = node {
-            if let sa = n.pointee.ifa_addr, let address = Address(UnsafePointer(sa)), !out.contains(address) { out.append(address) }
+            if let sa = n.pointee.ifa_addr, let address = Address(UnsafePointer(sa)), !out.contains(address) {
+                out.append(address)
+            }
             node = n.pointee.ifa_next
         }
         return out
@@ -185,13 +206,19 @@ public enum EndpointGuard {
     static func range(v6 b: [UInt8], own: Set<Address>) -> String? {
         let shown = Address.v6(b).description
         func zero(_ r: Range<Int>) -> Bool { b[r].allSatisfy { $0 == 0 } }
-        func v4(at i: Int) -> UInt32 { UInt32(b[i]) << 24 | UInt32(b[i + 1]) << 16 | UInt32(b[i + 2]) << 8 | UInt32(b[i + 3]) }
-        func embedded(_ form: String, _ a: UInt32) -> String? { reason(v4: a, own: own).map { "\($0) (inside the \(form) address \(shown))" } }
+        func v4(at i: Int) -> UInt32 {
+            UInt32(b[i]) << 24 | UInt32(b[i + 1]) << 16 | UInt32(b[i + 2]) << 8 | UInt32(b[i + 3])
+        }
+        func embedded(_ form: String, _ a: UInt32) -> String? {
+            reason(v4: a, own: own).map { "\($0) (inside the \(form) address \(shown))" }
+        }
         if zero(0..<16) { return "the unspecified address ::" }
         if zero(0..<15) && b[15] == 1 { return "the loopback address ::1" }
         // ::ffff:a.b.c.d (IPv4-mapped), ::ffff:0:a.b.c.d (IPv4-translated), ::a.b.c.d (IPv4-compatible).
         if zero(0..<10) && b[10] == 0xff && b[11] == 0xff { return embedded("IPv4-mapped", v4(at: 12)) }
-        if zero(0..<8) && b[8] == 0xff && b[9] == 0xff && zero(10..<12) { return embedded("IPv4-translated", v4(at: 12)) }
+        if zero(0..<8) && b[8] == 0xff && b[9] == 0xff && zero(10..<12) {
+            return embedded("IPv4-translated", v4(at: 12))
+        }
         if zero(0..<12) { return embedded("IPv4-compatible", v4(at: 12)) }
         // NAT64: the well-known prefix 64:ff9b::/96 carries the IPv4 address in its last 32 bits;
         // the rest of 64:ff9b::/32 (local-use 64:ff9b:1::/48: the site's own translator, where
@@ -205,7 +232,9 @@ public enum EndpointGuard {
         // Teredo (2001::/32): a tunnel whose server and (obfuscated) client are IPv4 addresses;
         // refused outright rather than trusting either.
         if b[0] == 0x20 && b[1] == 0x01 && b[2] == 0 && b[3] == 0 { return "the Teredo address \(shown) (2001::/32)" }
-        if b[0] == 0x20 && b[1] == 0x01 && b[2] == 0 && b[3] == 0x02 && b[4] == 0 && b[5] == 0 { return "the benchmarking address \(shown) (2001:2::/48)" }
+        if b[0] == 0x20 && b[1] == 0x01 && b[2] == 0 && b[3] == 0x02 && b[4] == 0 && b[5] == 0 {
+            return "the benchmarking address \(shown) (2001:2::/48)"
+        }
         if b[0] == 0x01 && zero(1..<8) { return "the discard-only address \(shown) (100::/64)" }
         if b[0] == 0xfe && (b[1] & 0xc0) == 0x80 { return "the link-local address \(shown) (fe80::/10)" }
         if b[0] == 0xfe && (b[1] & 0xc0) == 0xc0 { return "the site-local address \(shown) (fec0::/10)" }
@@ -219,7 +248,9 @@ public enum EndpointGuard {
         let shown = Address.v4(a).description
         if within(0x0000_0000, 8) { return "the unspecified address \(shown) (0.0.0.0/8)" }
         if within(0x7F00_0000, 8) { return "the loopback address \(shown)" }
-        if within(0x0A00_0000, 8) || within(0xAC10_0000, 12) || within(0xC0A8_0000, 16) { return "the private address \(shown)" }
+        if within(0x0A00_0000, 8) || within(0xAC10_0000, 12) || within(0xC0A8_0000, 16) {
+            return "the private address \(shown)"
+        }
         if within(0xA9FE_0000, 16) { return "the link-local address \(shown) (cloud metadata lives there)" }
         if within(0x6440_0000, 10) { return "the shared address \(shown) (100.64.0.0/10)" }
         if within(0xC000_0000, 24) { return "the IETF protocol address \(shown) (192.0.0.0/24)" }

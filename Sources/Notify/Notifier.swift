@@ -65,8 +65,10 @@ public actor Notifier {
     /// Outbox files decoded since the start (proportional to the entries written).
     public var outboxReads: Int { index.reads }
 
-    public init(outbox: Outbox, configuration: Configuration, client: HTTPClient = Notifier.client, logger: Logger,
-                metrics: any MetricsFactory = MetricsSystem.factory, clock: DaemonClock = .system) {
+    public init(
+        outbox: Outbox, configuration: Configuration, client: HTTPClient = Notifier.client, logger: Logger,
+        metrics: any MetricsFactory = MetricsSystem.factory, clock: DaemonClock = .system
+    ) {
         self.outbox = outbox
         self.configuration = configuration
         self.client = client
@@ -112,7 +114,9 @@ public actor Notifier {
         passes += 1
         let (read, unreadable) = outbox.open(reusing: &index)
         var entries = read
-        for name in unreadable { logger.error("unreadable outbox entry skipped", metadata: ["file": "\(outbox.dir)/\(name)"]) }
+        for name in unreadable {
+            logger.error("unreadable outbox entry skipped", metadata: ["file": "\(outbox.dir)/\(name)"])
+        }
         var held = Set<String>()
         var nextDue: Date?
         var changed = Set<Int>()
@@ -128,9 +132,13 @@ public actor Notifier {
                     entries[e].deliveries[i].dropped = true
                     changed.insert(e)
                     count(d.endpoint, "dropped")
-                    logger.warning("notification dropped after 24 h", metadata: ["app": "\(entries[e].event.app)", "event": "\(entries[e].event.event)",
-                                                                                  "endpoint": "\(Self.shown(d.endpoint, configuration))",
-                                                                                  "error": "\(d.lastError ?? "")"])
+                    logger.warning(
+                        "notification dropped after 24 h",
+                        metadata: [
+                            "app": "\(entries[e].event.app)", "event": "\(entries[e].event.event)",
+                            "endpoint": "\(Self.shown(d.endpoint, configuration))",
+                            "error": "\(d.lastError ?? "")",
+                        ])
                     continue
                 }
                 held.insert(key)
@@ -178,9 +186,14 @@ public actor Notifier {
                 entries[e].deliveries[i].nextAttempt = now().addingTimeInterval(delay)
                 nextDue = min(nextDue ?? entries[e].deliveries[i].nextAttempt, entries[e].deliveries[i].nextAttempt)
                 count(d.endpoint, "failed")
-                logger.warning("notification not delivered; retried later", metadata: [
-                    "app": "\(entries[e].event.app)", "event": "\(entries[e].event.event)", "endpoint": "\(Self.shown(d.endpoint, configuration))",
-                    "attempt": .stringConvertible(d.attempts), "retry_in_s": .stringConvertible(Int(delay)), "error": "\(problem)"])
+                logger.warning(
+                    "notification not delivered; retried later",
+                    metadata: [
+                        "app": "\(entries[e].event.app)", "event": "\(entries[e].event.event)",
+                        "endpoint": "\(Self.shown(d.endpoint, configuration))",
+                        "attempt": .stringConvertible(d.attempts), "retry_in_s": .stringConvertible(Int(delay)),
+                        "error": "\(problem)",
+                    ])
             } else {
                 entries[e].deliveries[i].delivered = now()
                 entries[e].deliveries[i].lastError = nil
@@ -191,10 +204,12 @@ public actor Notifier {
         }
         for e in changed.sorted() {
             do { try outbox.save(entries[e]) } catch {
-                logger.error("cannot write the outbox entry", metadata: ["id": "\(entries[e].id)", "error": "\(error)"])
+                logger.error(
+                    "cannot write the outbox entry", metadata: ["id": "\(entries[e].id)", "error": "\(error)"])
             }
         }
-        Gauge(label: "zerverless_gitops_notifications_pending", factory: metrics).record(entries.reduce(0) { $0 + $1.deliveries.filter(\.open).count })
+        Gauge(label: "zerverless_gitops_notifications_pending", factory: metrics).record(
+            entries.reduce(0) { $0 + $1.deliveries.filter(\.open).count })
         // A delivery may have freed the next event of its endpoint: look again at once.
         return delivered ? now() : nextDue
     }
@@ -236,15 +251,19 @@ public actor Notifier {
             guard open[namespace]! > configuration.maxOpenPerNamespace else { continue }
             for i in entries[e].deliveries.indices where entries[e].deliveries[i].open {
                 entries[e].deliveries[i].dropped = true
-                entries[e].deliveries[i].lastError = "dropped: over \(configuration.maxOpenPerNamespace) undelivered events in namespace \(namespace)"
+                entries[e].deliveries[i].lastError =
+                    "dropped: over \(configuration.maxOpenPerNamespace) undelivered events in namespace \(namespace)"
                 count(entries[e].deliveries[i].endpoint, "dropped")
             }
             dropped[namespace, default: 0] += 1
             changed.insert(e)
         }
         for (namespace, n) in dropped.sorted(by: { $0.key < $1.key }) {
-            logger.warning("notifications dropped: too many undelivered events in the namespace (oldest first)",
-                           metadata: ["namespace": "\(namespace)", "dropped": "\(n)", "limit": "\(configuration.maxOpenPerNamespace)"])
+            logger.warning(
+                "notifications dropped: too many undelivered events in the namespace (oldest first)",
+                metadata: [
+                    "namespace": "\(namespace)", "dropped": "\(n)", "limit": "\(configuration.maxOpenPerNamespace)",
+                ])
         }
         return changed
     }
@@ -276,150 +295,6 @@ public actor Notifier {
         }
     }
 
-    private func count(_ endpoint: NotificationEndpoint, _ result: String) {
-        Counter(label: "zerverless_gitops_notifications_total", dimensions: [("endpoint", Self.kind(endpoint)), ("result", result)],
-                factory: metrics).increment()
-    }
-
-    static func kind(_ endpoint: NotificationEndpoint) -> String {
-        switch endpoint {
-        case .webhook(let w, _): w.format.rawValue
-        case .operatorURL: "operator"
-        case .commitStatus(let c, _, _, _): c.forge.rawValue
-        }
-    }
-
-    /// An endpoint as logs may show it: scheme and host only (Slack's URL path is a secret).
-    static func shown(_ endpoint: NotificationEndpoint, _ configuration: Configuration) -> String {
-        func host(_ url: String) -> String {
-            guard let range = url.range(of: "://") else { return "?" }
-            let rest = url[range.upperBound...]
-            return String(url[..<range.upperBound]) + String(rest.prefix(while: { $0 != "/" && $0 != "?" }).split(separator: "@").last ?? "")
-        }
-        switch endpoint {
-        case .webhook(let w, _): return "\(w.format.rawValue) \(host(w.url))"
-        case .operatorURL: return "--notify-url \(configuration.operatorURL.map(host) ?? "(not set)")"
-        case .commitStatus(let c, _, let project, _): return "\(c.forge.rawValue) \(host(c.apiURL)) \(project)"
-        }
-    }
-
-    /// A request and, for a tenant's endpoint, the checked address it must connect to.
-    struct Prepared: Sendable {
-        var request: OutgoingRequest
-        /// nil: the operator's `--notify-url`, sent through the shared client unchecked.
-        var pin: EndpointGuard.Pin?
-    }
-
-    /// The request of a delivery, with its secret read now (under the secrets rule for a
-    /// tenant's endpoint). A failure names the field, never the secret. A tenant's request
-    /// is checked by the endpoint guard on the URL it is sent to, and pinned to the
-    /// address that was checked.
-    nonisolated func request(for delivery: OutboxEntry.Delivery, of event: NotificationEvent) async -> Result<Prepared?, DeliveryProblem> {
-        switch delivery.endpoint {
-        case .webhook(let w, let namespace):
-            let pin: EndpointGuard.Pin
-            switch await Self.check(w.url, configuration) {
-            case .failure(let refused): return .failure(DeliveryProblem(refused.message))
-            case .success(let p): pin = p
-            }
-            var secret: [UInt8]?
-            if let name = w.secretFile {
-                do { secret = try configuration.secrets.read(name, namespace: namespace, field: "notify.secretFile") } catch {
-                    return .failure(DeliveryProblem(error.description))
-                }
-            }
-            let request = w.format == .slack ? Rendering.slack(event, delivery: delivery.id, url: w.url, secret: secret)
-                                             : Rendering.generic(event, delivery: delivery.id, url: w.url, secret: secret)
-            return .success(Prepared(request: request, pin: pin))
-        case .operatorURL:
-            guard let url = configuration.operatorURL else { return .success(nil) }
-            var secret: [UInt8]?
-            if let file = configuration.operatorSecretFile {
-                guard let data = FileManager.default.contents(atPath: file) else { return .failure(DeliveryProblem("--notify-secret-file \(file) cannot be read")) }
-                secret = Array(data)
-            }
-            return .success(Prepared(request: Rendering.generic(event, delivery: delivery.id, url: url, secret: secret), pin: nil))
-        case .commitStatus(let c, let namespace, let project, let state):
-            // The API URL first (a refusal before the token is read), then the very URL sent.
-            if case .failure(let refused) = await Self.check(c.apiURL, configuration) { return .failure(DeliveryProblem(refused.message)) }
-            let token: String
-            do {
-                let bytes = try configuration.secrets.read(c.tokenFile, namespace: namespace, field: "notify.tokenFile")
-                token = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            } catch {
-                return .failure(DeliveryProblem(error.description))
-            }
-            guard let request = Rendering.commitStatus(c, project: project, state: state, event: event, token: token) else { return .success(nil) }
-            switch await Self.check(request.url, configuration) {
-            case .failure(let refused): return .failure(DeliveryProblem(refused.message))
-            case .success(let pin): return .success(Prepared(request: request, pin: pin))
-            }
-        }
-    }
-
-    /// The guard (resolution and, unless `--notify-allow-private`, the judgement) of a
-    /// tenant's URL. Its name lookup blocks: on the files pool, not a cooperative thread.
-    static func check(_ url: String, _ configuration: Configuration) async -> Result<EndpointGuard.Pin, EndpointGuard.Refused> {
-        let allowPrivate = configuration.allowPrivate, lookup = configuration.lookup
-        return await BlockingPool.files.run { EndpointGuard.check(url, allowPrivate: allowPrivate, lookup: lookup) }
-    }
-
-    /// The configuration of a pinned delivery's own client: the URL's host name maps to
-    /// the checked address (AsyncHTTPClient's `dnsOverride`: it connects there and does
-    /// no lookup of its own, while the Host header, TLS SNI and certificate verification
-    /// still use the host name); no redirects, like the shared client.
-    public static func pinnedConfiguration(_ pin: EndpointGuard.Pin) -> HTTPClient.Configuration {
-        var configuration = clientConfiguration
-        if let address = pin.address { configuration.dnsOverride = [pin.host: address.description] }
-        return configuration
-    }
-
-    /// A client of its own that follows no redirect: a redirect would take a tenant's
-    /// request past the endpoint guard (3xx counts as a failure).
-    public static let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: clientConfiguration)
-
-    /// No redirects; and a refused connection fails the attempt at once instead of being
-    /// retried until the deadline (the outbox retries deliveries with its own backoff: a
-    /// receiver that is down cost the whole timeout per attempt, and a slot with it).
-    static var clientConfiguration: HTTPClient.Configuration {
-        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
-        configuration.connectionPool.retryConnectionEstablishment = false
-        return configuration
-    }
-
-    /// Sends through the shared client, or, for a name pinned to its checked address, a
-    /// client of its own for this delivery (on the shared event loops; shut down after,
-    /// also when the deadline cancels the delivery). An IP literal needs no pin.
-    nonisolated func send(_ outgoing: OutgoingRequest, pin: EndpointGuard.Pin?) async -> String? {
-        guard let pin, pin.address != nil else { return await send(outgoing, through: client) }
-        let pinned = HTTPClient(eventLoopGroup: client.eventLoopGroup, configuration: Self.pinnedConfiguration(pin))
-        let result = await send(outgoing, through: pinned)
-        try? await pinned.shutdown()
-        return result
-    }
-
-    /// nil when delivered (2xx), else why not (status and the start of the answer).
-    nonisolated func send(_ outgoing: OutgoingRequest, through client: HTTPClient) async -> String? {
-        var request = HTTPClientRequest(url: outgoing.url)
-        request.method = .POST
-        for (name, value) in outgoing.headers { request.headers.add(name: name, value: value) }
-        request.body = .bytes(ByteBuffer(bytes: outgoing.body))
-        do {
-            let response = try await client.execute(request, timeout: .seconds(Int64(configuration.timeout.components.seconds)))
-            if (200..<300).contains(Int(response.status.code)) {
-                _ = try? await response.body.collect(upTo: 1 << 16)
-                return nil
-            }
-            if (300..<400).contains(Int(response.status.code)) { return "HTTP \(response.status.code): redirects are not followed" }
-            let body = try await response.body.collect(upTo: 4096)
-            let text = String(buffer: body)
-            // GitLab refuses a status equal to the current one: it is there already.
-            if response.status.code == 400, text.contains("Cannot transition status") { return nil }
-            return "HTTP \(response.status.code): \(text.prefix(200).trimmingCharacters(in: .whitespacesAndNewlines))"
-        } catch {
-            return "\(error)".replacingOccurrences(of: outgoing.url, with: "<url>")
-        }
-    }
 }
 
 /// Why a delivery could not even be tried (a secret that cannot be read).

@@ -11,7 +11,8 @@ public struct OutgoingRequest: Sendable, Equatable {
     public var body: [UInt8]
 
     public static func == (a: Self, b: Self) -> Bool {
-        a.method == b.method && a.url == b.url && a.body == b.body && a.headers.map { "\($0.0): \($0.1)" } == b.headers.map { "\($0.0): \($0.1)" }
+        a.method == b.method && a.url == b.url && a.body == b.body
+            && a.headers.map { "\($0.0): \($0.1)" } == b.headers.map { "\($0.0): \($0.1)" }
     }
 }
 
@@ -24,27 +25,49 @@ public enum Rendering {
     /// "commit", "previousCommit", "message", "error", "drift", "repoURL", "time"}` (absent
     /// fields are null), with `X-Zerverless-Event`, `X-Zerverless-Delivery` and, with a
     /// secret, `X-Zerverless-Signature: sha256=<hex HMAC-SHA256 of the body>`.
-    public static func generic(_ event: NotificationEvent, delivery: String, url: String, secret: [UInt8]?) -> OutgoingRequest {
+    public static func generic(_ event: NotificationEvent, delivery: String, url: String, secret: [UInt8]?)
+        -> OutgoingRequest
+    {
         typealias V = JSONText.Value
         func s(_ x: String?) -> V { x.map { .string($0) } ?? .null }
-        let error: V = event.error.map { e in
-            .object([("stage", .string(e.stage.rawValue)), ("message", .string(e.message)), ("file", s(e.file)),
-                     ("line", e.line.map { .int($0) } ?? .null), ("column", e.column.map { .int($0) } ?? .null)])
-        } ?? .null
-        let drift: V = event.drift.map { d in
-            .object([("checkedAt", .string(JSONText.date(d.checkedAt))), ("corrected", .int(d.corrected)), ("unmanaged", .int(d.unmanaged)),
-                     ("items", .array(d.items.map { .object([("kind", .string($0.kind.rawValue)), ("path", .string($0.path)), ("change", .string($0.change.rawValue))]) }))])
-        } ?? .null
+        let error: V =
+            event.error.map { e in
+                .object([
+                    ("stage", .string(e.stage.rawValue)), ("message", .string(e.message)), ("file", s(e.file)),
+                    ("line", e.line.map { .int($0) } ?? .null), ("column", e.column.map { .int($0) } ?? .null),
+                ])
+            } ?? .null
+        let drift: V =
+            event.drift.map { d in
+                .object([
+                    ("checkedAt", .string(JSONText.date(d.checkedAt))), ("corrected", .int(d.corrected)),
+                    ("unmanaged", .int(d.unmanaged)),
+                    (
+                        "items",
+                        .array(
+                            d.items.map {
+                                .object([
+                                    ("kind", .string($0.kind.rawValue)), ("path", .string($0.path)),
+                                    ("change", .string($0.change.rawValue)),
+                                ])
+                            })
+                    ),
+                ])
+            } ?? .null
         let value: V = .object([
-            ("delivery", .string(delivery)), ("event", .string(event.event)), ("app", .string(event.app)), ("namespace", .string(event.namespace)),
+            ("delivery", .string(delivery)), ("event", .string(event.event)), ("app", .string(event.app)),
+            ("namespace", .string(event.namespace)),
             ("status", .string(event.status)), ("previousStatus", s(event.previousStatus)), ("commit", s(event.commit)),
-            ("previousCommit", s(event.previousCommit)), ("message", s(event.message)), ("error", error), ("drift", drift),
+            ("previousCommit", s(event.previousCommit)), ("message", s(event.message)), ("error", error),
+            ("drift", drift),
             ("repoURL", s(event.repoURL)), ("time", .string(JSONText.date(event.time))),
         ])
         var body: [UInt8] = []
         JSONText.write(value, into: &body, indent: 0)
-        var headers = [("Content-Type", "application/json"), ("User-Agent", userAgent),
-                       ("X-Zerverless-Event", event.event), ("X-Zerverless-Delivery", delivery)]
+        var headers = [
+            ("Content-Type", "application/json"), ("User-Agent", userAgent),
+            ("X-Zerverless-Event", event.event), ("X-Zerverless-Delivery", delivery),
+        ]
         if let secret { headers.append(("X-Zerverless-Signature", signature(body, key: secret))) }
         return OutgoingRequest(url: url, headers: headers, body: body)
     }
@@ -65,7 +88,10 @@ public enum Rendering {
         if let commit = event.commit { line += " \(commit.prefix(12))" }
         if let previous = event.previousStatus, previous != event.status { line += " (was \(previous))" }
         if let error = event.error {
-            let place = error.file.map { f in " at \(f)" + (error.line.map { ":\($0)" + (error.column.map { ":\($0)" } ?? "") } ?? "") } ?? ""
+            let place =
+                error.file.map { f in
+                    " at \(f)" + (error.line.map { ":\($0)" + (error.column.map { ":\($0)" } ?? "") } ?? "")
+                } ?? ""
             line += ": \(error.stage.rawValue)\(place): \(error.message)"
         } else if let message = event.message {
             line += ": \(message)"
@@ -74,11 +100,15 @@ public enum Rendering {
     }
 
     /// `slack`: `{"text": ...}`; the same headers as generic (Slack ignores them).
-    public static func slack(_ event: NotificationEvent, delivery: String, url: String, secret: [UInt8]?) -> OutgoingRequest {
+    public static func slack(_ event: NotificationEvent, delivery: String, url: String, secret: [UInt8]?)
+        -> OutgoingRequest
+    {
         var body: [UInt8] = []
         JSONText.write(.object([("text", .string(text(event)))]), into: &body, indent: 0)
-        var headers = [("Content-Type", "application/json"), ("User-Agent", userAgent),
-                       ("X-Zerverless-Event", event.event), ("X-Zerverless-Delivery", delivery)]
+        var headers = [
+            ("Content-Type", "application/json"), ("User-Agent", userAgent),
+            ("X-Zerverless-Event", event.event), ("X-Zerverless-Delivery", delivery),
+        ]
         if let secret { headers.append(("X-Zerverless-Signature", signature(body, key: secret))) }
         return OutgoingRequest(url: url, headers: headers, body: body)
     }
@@ -91,8 +121,10 @@ public enum Rendering {
     /// - GitLab: `POST {api}/projects/{url-encoded path}/statuses/{sha}`, `PRIVATE-TOKEN`,
     ///   `{state: pending|success|failed, name, description}`.
     /// Descriptions are cut to 140 characters (GitHub's limit).
-    public static func commitStatus(_ status: Registration.Notify.CommitStatus, project: String, state: String, event: NotificationEvent,
-                                    token: String) -> OutgoingRequest? {
+    public static func commitStatus(
+        _ status: Registration.Notify.CommitStatus, project: String, state: String, event: NotificationEvent,
+        token: String
+    ) -> OutgoingRequest? {
         guard let sha = event.commit else { return nil }
         var api = status.apiURL
         while api.hasSuffix("/") { api.removeLast() }
@@ -107,15 +139,23 @@ public enum Rendering {
             url = "\(api)/repos/\(project)/statuses/\(sha)"
             headers.append(("Authorization", status.forge == .github ? "Bearer \(token)" : "token \(token)"))
             if status.forge == .github { headers[1] = ("Accept", "application/vnd.github+json") }
-            JSONText.write(.object([("state", .string(state)), ("description", .string(description)), ("context", .string(context))]),
-                           into: &body, indent: 0)
+            JSONText.write(
+                .object([
+                    ("state", .string(state)), ("description", .string(description)), ("context", .string(context)),
+                ]),
+                into: &body, indent: 0)
         case .gitlab:
-            let encoded = project.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? project
+            let encoded =
+                project.addingPercentEncoding(
+                    withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? project
             url = "\(api)/projects/\(encoded)/statuses/\(sha)"
             headers.append(("PRIVATE-TOKEN", token))
             let gitlabState = state == "failure" ? "failed" : state
-            JSONText.write(.object([("state", .string(gitlabState)), ("name", .string(context)), ("description", .string(description))]),
-                           into: &body, indent: 0)
+            JSONText.write(
+                .object([
+                    ("state", .string(gitlabState)), ("name", .string(context)), ("description", .string(description)),
+                ]),
+                into: &body, indent: 0)
         }
         return OutgoingRequest(url: url, headers: headers, body: body)
     }

@@ -30,15 +30,20 @@ public enum ChildProcess {
 
     /// Runs to completion on a thread of its own, awaited without blocking the caller's
     /// executor.
-    public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-                           input: [UInt8]? = nil, timeout: Duration = .seconds(600), outputLimit: Int = 1 << 20,
-                           separateErrors: Bool = false) async throws(SpawnError) -> Output {
+    public static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+        input: [UInt8]? = nil, timeout: Duration = .seconds(600), outputLimit: Int = 1 << 20,
+        separateErrors: Bool = false
+    ) async throws(SpawnError) -> Output {
         let result: Result<Output, SpawnError> = await withCheckedContinuation { continuation in
             Thread.detachNewThread {
                 do throws(SpawnError) {
-                    continuation.resume(returning: .success(try runBlocking(executable, arguments, environment: environment, input: input,
-                                                                            timeout: timeout, outputLimit: outputLimit,
-                                                                            separateErrors: separateErrors)))
+                    continuation.resume(
+                        returning: .success(
+                            try runBlocking(
+                                executable, arguments, environment: environment, input: input,
+                                timeout: timeout, outputLimit: outputLimit,
+                                separateErrors: separateErrors)))
                 } catch {
                     continuation.resume(returning: .failure(error))
                 }
@@ -48,9 +53,11 @@ public enum ChildProcess {
     }
 
     /// The same, blocking the calling thread (for callers already off the cooperative pool).
-    public static func runBlocking(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-                                   input: [UInt8]? = nil, timeout: Duration = .seconds(600), outputLimit: Int = 1 << 20,
-                                   separateErrors: Bool = false) throws(SpawnError) -> Output {
+    public static func runBlocking(
+        _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+        input: [UInt8]? = nil, timeout: Duration = .seconds(600), outputLimit: Int = 1 << 20,
+        separateErrors: Bool = false
+    ) throws(SpawnError) -> Output {
         let (readFD, writeFD) = try makePipe()
         let errors: (read: Int32, write: Int32)? = separateErrors ? try makePipe() : nil
         var inputFile: String?
@@ -59,8 +66,10 @@ public enum ChildProcess {
             let path = FileManager.default.temporaryDirectory.path + "/zg-input-\(UInt64.random(in: .min ... .max))"
             let fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
             guard fd >= 0 else {
-                close(readFD); close(writeFD)
-                throw SpawnError(description: "cannot write the input of \(executable): \(String(cString: strerror(errno)))")
+                close(readFD)
+                close(writeFD)
+                throw SpawnError(
+                    description: "cannot write the input of \(executable): \(String(cString: strerror(errno)))")
             }
             var offset = 0
             while offset < input.count {
@@ -74,8 +83,10 @@ public enum ChildProcess {
 
         let pid: pid_t
         do throws(SpawnError) {
-            pid = try spawn(executable, arguments, environment: environment, stdin: .path(inputFile ?? "/dev/null"), output: writeFD,
-                            errors: errors?.write)
+            pid = try spawn(
+                executable, arguments, environment: environment, stdin: .path(inputFile ?? "/dev/null"),
+                output: writeFD,
+                errors: errors?.write)
         } catch {
             close(readFD)
             if let errors { close(errors.read) }
@@ -88,7 +99,9 @@ public enum ChildProcess {
         var fds: [Int32] = [-1, -1]
         // Close-on-exec from the start: not inherited by a child spawned meanwhile on
         // another thread (a write end held elsewhere would delay EOF).
-        guard systemPipe2(&fds, O_CLOEXEC) == 0 else { throw SpawnError(description: "pipe: \(String(cString: strerror(errno)))") }
+        guard systemPipe2(&fds, O_CLOEXEC) == 0 else {
+            throw SpawnError(description: "pipe: \(String(cString: strerror(errno)))")
+        }
         return (fds[0], fds[1])
     }
 
@@ -99,8 +112,10 @@ public enum ChildProcess {
 
     /// Starts the child: stdin as given, stdout (and stderr unless `errors`) to `output`.
     /// The write ends are closed here (also on failure), as is a given stdin descriptor.
-    static func spawn(_ executable: String, _ arguments: [String], environment: [String: String]?, stdin: Stdin,
-                      output writeFD: Int32, errors errorsWrite: Int32?) throws(SpawnError) -> pid_t {
+    static func spawn(
+        _ executable: String, _ arguments: [String], environment: [String: String]?, stdin: Stdin,
+        output writeFD: Int32, errors errorsWrite: Int32?
+    ) throws(SpawnError) -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -123,7 +138,8 @@ public enum ChildProcess {
         sigemptyset(&empty)
         posix_spawnattr_setsigmask(&attributes, &empty)
         posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        posix_spawnattr_setflags(
+            &attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
 
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
@@ -134,7 +150,9 @@ public enum ChildProcess {
         close(writeFD)
         if let errorsWrite { close(errorsWrite) }
         if case .descriptor(let fd) = stdin { close(fd) }
-        guard rc == 0 else { throw SpawnError(description: "\(executable) could not be started: \(String(cString: strerror(rc)))") }
+        guard rc == 0 else {
+            throw SpawnError(description: "\(executable) could not be started: \(String(cString: strerror(rc)))")
+        }
         return pid
     }
 
@@ -157,7 +175,10 @@ public enum ChildProcess {
         func drain(_ fd: Int32, into ring: inout Ring) {
             while true {
                 let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-                if n > 0 { ring.append(buffer[0..<n]); continue }
+                if n > 0 {
+                    ring.append(buffer[0..<n])
+                    continue
+                }
                 if n < 0 && errno == EINTR { continue }
                 return
             }
@@ -167,7 +188,8 @@ public enum ChildProcess {
             // Exited? (WNOWAIT: not reaped yet, so the pid cannot be reused before the kill
             // below has been decided.)
             var info = siginfo_t()
-            if waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0, info._sifields._sigchld.si_pid == pid {
+            if waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0, info._sifields._sigchld.si_pid == pid
+            {
                 break
             }
             let now = ContinuousClock.now
@@ -183,8 +205,10 @@ public enum ChildProcess {
                 usleep(5_000)
                 continue
             }
-            var fds = [pollfd(fd: eof ? -1 : readFD, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: errorsEOF ? -1 : errors!.read, events: Int16(POLLIN), revents: 0)]
+            var fds = [
+                pollfd(fd: eof ? -1 : readFD, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: errorsEOF ? -1 : errors!.read, events: Int16(POLLIN), revents: 0),
+            ]
             let waitMs = Int32(min(100, max(1, Int((deadline - now).components.seconds * 1000))))
             if poll(&fds, 2, waitMs) > 0 {
                 if fds[0].revents != 0 {
@@ -206,7 +230,9 @@ public enum ChildProcess {
             drain(errors.read, into: &errorOutput)
         }
         let code: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        var result = Output(status: code, output: output.bytes, timedOut: killedAt != nil, truncated: output.dropped || output.storage.count > outputLimit)
+        var result = Output(
+            status: code, output: output.bytes, timedOut: killedAt != nil,
+            truncated: output.dropped || output.storage.count > outputLimit)
         result.errorOutput = errorOutput.bytes
         return result
     }

@@ -19,13 +19,17 @@ public final class PreparedProcess: Sendable {
         let output = try ChildProcess.makePipe()
         let input: (read: Int32, write: Int32)
         do throws(ChildProcess.SpawnError) { input = try ChildProcess.makePipe() } catch {
-            close(output.read); close(output.write)
+            close(output.read)
+            close(output.write)
             throw error
         }
         do throws(ChildProcess.SpawnError) {
-            pid = try ChildProcess.spawn(executable, arguments, environment: nil, stdin: .descriptor(input.read), output: output.write, errors: nil)
+            pid = try ChildProcess.spawn(
+                executable, arguments, environment: nil, stdin: .descriptor(input.read), output: output.write,
+                errors: nil)
         } catch {
-            close(output.read); close(input.write)
+            close(output.read)
+            close(input.write)
             throw error
         }
         stdinFD = input.write
@@ -42,13 +46,24 @@ public final class PreparedProcess: Sendable {
         var offset = 0
         while offset < input.count {
             let n = input[offset...].withUnsafeBytes { write(stdinFD, $0.baseAddress, $0.count) }
-            if n > 0 { offset += n; continue }
+            if n > 0 {
+                offset += n
+                continue
+            }
             if n < 0 && errno == EINTR { continue }
             if n < 0 && errno == EAGAIN {
                 let left = deadline - ContinuousClock.now
                 if left > .zero {
                     var fd = pollfd(fd: stdinFD, events: Int16(POLLOUT), revents: 0)
-                    _ = poll(&fd, 1, Int32(min(1000, max(1, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000))))
+                    _ = poll(
+                        &fd, 1,
+                        Int32(
+                            min(
+                                1000,
+                                max(
+                                    1,
+                                    left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000
+                                ))))
                     continue
                 }
                 kill(-pid, SIGKILL)
@@ -57,7 +72,8 @@ public final class PreparedProcess: Sendable {
         }
         close(stdinFD)
         let left = deadline - ContinuousClock.now
-        return ChildProcess.collect(pid: pid, readFD: readFD, errorsFD: nil, timeout: max(left, .milliseconds(1)), outputLimit: outputLimit)
+        return ChildProcess.collect(
+            pid: pid, readFD: readFD, errorsFD: nil, timeout: max(left, .milliseconds(1)), outputLimit: outputLimit)
     }
 
     /// Never used: the child is stopped and reaped, its pipes closed.

@@ -94,9 +94,10 @@ public final class AppsDir: Sendable {
             // Through symlinks: a ConfigMap swap changes what the link resolves to.
             guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }
             seen.insert(path)
-            let stamp = Stamp(dev: UInt64(st.st_dev), ino: UInt64(st.st_ino), size: Int64(st.st_size),
-                              mtime: st.st_mtim.tv_sec, mtimeNs: st.st_mtim.tv_nsec,
-                              ctime: st.st_ctim.tv_sec, ctimeNs: st.st_ctim.tv_nsec)
+            let stamp = Stamp(
+                dev: UInt64(st.st_dev), ino: UInt64(st.st_ino), size: Int64(st.st_size),
+                mtime: st.st_mtim.tv_sec, mtimeNs: st.st_mtim.tv_nsec,
+                ctime: st.st_ctim.tv_sec, ctimeNs: st.st_ctim.tv_nsec)
             if let cached = cache.withLock({ $0[path] }), cached.stamp == stamp {
                 files.append(cached.file)
                 continue
@@ -132,7 +133,9 @@ public final class AppsDir: Sendable {
 
     /// The files grouped by application name (pure). A name claimed by several files is a
     /// duplicate; files with no usable name are returned apart.
-    public static func resolve(_ files: [RegistrationFile]) -> (entries: [String: AppEntry], unnamed: [RegistrationFile]) {
+    public static func resolve(_ files: [RegistrationFile]) -> (
+        entries: [String: AppEntry], unnamed: [RegistrationFile]
+    ) {
         var byName: [String: [RegistrationFile]] = [:]
         var unnamed: [RegistrationFile] = []
         for file in files {
@@ -151,7 +154,8 @@ public final class AppsDir: Sendable {
             let file = group[0]
             switch file.result {
             case .success(let registration): entries[name] = .valid(registration, file: file.path, digest: file.digest)
-            case .failure(let failure): entries[name] = .invalid(file: file.path, diagnostics: failure.diagnostics, digest: file.digest)
+            case .failure(let failure):
+                entries[name] = .invalid(file: file.path, diagnostics: failure.diagnostics, digest: file.digest)
             }
         }
         return (entries, unnamed)

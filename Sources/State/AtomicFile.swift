@@ -10,11 +10,14 @@ public enum AtomicFile {
     /// `temporaryDirectory` (same file system) holds the temporary file instead of the
     /// target's folder: a crash between create and rename then leaves nothing beside the
     /// published files (the local target's static files are served as they are).
-    public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644, durable: Bool = true,
-                             temporaryDirectory: String? = nil) throws {
+    public static func write(
+        _ bytes: [UInt8], to path: String, mode: mode_t = 0o644, durable: Bool = true,
+        temporaryDirectory: String? = nil
+    ) throws {
         let target = (path as NSString).deletingLastPathComponent
         let dir = temporaryDirectory ?? target
-        let temp = (dir as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).tmp-\(String(UInt32.random(in: .min ... .max), radix: 16))")
+        let temp = (dir as NSString).appendingPathComponent(
+            ".\((path as NSString).lastPathComponent).tmp-\(String(UInt32.random(in: .min ... .max), radix: 16))")
         var fd = open(temp, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, mode)
         if fd < 0 && errno == ENOENT {
             // The folder is made on first use only (a stat per write adds up at 1,000 writes a round).
@@ -55,7 +58,8 @@ public enum AtomicFile {
     /// which fails on an existing name): false when it existed.
     public static func create(_ bytes: [UInt8], at path: String, mode: mode_t = 0o644) throws -> Bool {
         let dir = (path as NSString).deletingLastPathComponent
-        let temp = (dir as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).tmp-\(String(UInt32.random(in: .min ... .max), radix: 16))")
+        let temp = (dir as NSString).appendingPathComponent(
+            ".\((path as NSString).lastPathComponent).tmp-\(String(UInt32.random(in: .min ... .max), radix: 16))")
         let fd = open(temp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, mode)
         guard fd >= 0 else { throw StateError("cannot create \(temp): \(String(cString: strerror(errno)))") }
         defer { unlink(temp) }
@@ -77,7 +81,9 @@ public enum AtomicFile {
         throw StateError("cannot create \(path): \(String(cString: strerror(errno)))")
     }
 
-    public static func writeJSON<T: Encodable>(_ value: T, to path: String, durable: Bool = true, temporaryDirectory: String? = nil) throws {
+    public static func writeJSON<T: Encodable>(
+        _ value: T, to path: String, durable: Bool = true, temporaryDirectory: String? = nil
+    ) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
@@ -137,7 +143,9 @@ public enum ScratchFolder {
     public static func make(_ prefix: String) throws -> String {
         var template = Array((FileManager.default.temporaryDirectory.path + "/\(prefix)-XXXXXX").utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw StateError("cannot make a scratch folder in \(FileManager.default.temporaryDirectory.path): \(String(cString: strerror(errno)))")
+            throw StateError(
+                "cannot make a scratch folder in \(FileManager.default.temporaryDirectory.path): \(String(cString: strerror(errno)))"
+            )
         }
         return String(cString: made)
     }

@@ -10,8 +10,10 @@ public struct DaemonClock: Sendable {
     public let uptime: @Sendable () -> Duration
     public let sleep: @Sendable (Duration) async throws -> Void
 
-    public init(now: @escaping @Sendable () -> Date, uptime: @escaping @Sendable () -> Duration,
-                sleep: @escaping @Sendable (Duration) async throws -> Void) {
+    public init(
+        now: @escaping @Sendable () -> Date, uptime: @escaping @Sendable () -> Duration,
+        sleep: @escaping @Sendable (Duration) async throws -> Void
+    ) {
         self.now = now
         self.uptime = uptime
         self.sleep = sleep
@@ -20,16 +22,18 @@ public struct DaemonClock: Sendable {
     /// Any clock: wall time starts at `wall` and runs as the clock does.
     public init<C: Clock>(_ clock: C, wall: Date = Date()) where C.Duration == Duration {
         let origin = clock.now
-        self.init(now: { wall.addingTimeInterval(origin.duration(to: clock.now).seconds) },
-                  uptime: { origin.duration(to: clock.now) },
-                  sleep: { try await clock.sleep(for: $0) })
+        self.init(
+            now: { wall.addingTimeInterval(origin.duration(to: clock.now).seconds) },
+            uptime: { origin.duration(to: clock.now) },
+            sleep: { try await clock.sleep(for: $0) })
     }
 
     /// The host's clocks: `Date()` and `ContinuousClock`.
     public static let system: DaemonClock = {
         let origin = ContinuousClock.now
-        return DaemonClock(now: { Date() }, uptime: { origin.duration(to: .now) },
-                           sleep: { try await Task.sleep(for: $0) })
+        return DaemonClock(
+            now: { Date() }, uptime: { origin.duration(to: .now) },
+            sleep: { try await Task.sleep(for: $0) })
     }()
 }
 

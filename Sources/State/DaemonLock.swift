@@ -26,11 +26,18 @@ public final class DaemonLock: Sendable {
             let n = pread(fd, &holder, holder.count, 0)
             close(fd)
             if code == EWOULDBLOCK {
-                var who = n > 0 ? String(decoding: holder[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : "another process"
-                if let pid = who.split(separator: " ").dropFirst().first.flatMap({ Int32($0) }), kill(pid, 0) != 0, errno == ESRCH {
+                var who =
+                    n > 0
+                    ? String(decoding: holder[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                    : "another process"
+                if let pid = who.split(separator: " ").dropFirst().first.flatMap({ Int32($0) }), kill(pid, 0) != 0,
+                    errno == ESRCH
+                {
                     who += " (that process is gone: another process holds the lock file; `fuser \(path)` names it)"
                 }
-                throw StateError("another zerverless-gitops holds the state dir \(layout.root) (shard \(shard)): \(who); two daemons on one state dir would deploy everything twice. Stop it, or give this one its own --state-dir")
+                throw StateError(
+                    "another zerverless-gitops holds the state dir \(layout.root) (shard \(shard)): \(who); two daemons on one state dir would deploy everything twice. Stop it, or give this one its own --state-dir"
+                )
             }
             throw StateError("cannot lock \(path): \(String(cString: strerror(code)))")
         }

@@ -12,7 +12,8 @@ public final class FileLock: Sendable {
     public init(path: String, timeout: Duration? = nil) throws(StateError) {
         let dir = (path as NSString).deletingLastPathComponent
         if !FileManager.default.fileExists(atPath: dir) {
-            try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try? FileManager.default.createDirectory(
+                atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         }
         fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else {
@@ -28,7 +29,9 @@ public final class FileLock: Sendable {
                 continue
             }
             close(fd)
-            if code == EWOULDBLOCK { throw StateError("\(path) is locked by another process for longer than \(timeout!)") }
+            if code == EWOULDBLOCK {
+                throw StateError("\(path) is locked by another process for longer than \(timeout!)")
+            }
             throw StateError("cannot lock \(path): \(String(cString: strerror(code)))")
         }
     }

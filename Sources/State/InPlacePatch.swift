@@ -17,7 +17,9 @@ public enum InPlacePatch {
         guard fd >= 0 else { return false }
         defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_nlink == 1, Int(info.st_size) == bytes.count else { return false }
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_nlink == 1,
+            Int(info.st_size) == bytes.count
+        else { return false }
         var old = [UInt8](repeating: 0, count: bytes.count)
         let read = old.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
         guard read == bytes.count else { return false }

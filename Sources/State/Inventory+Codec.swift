@@ -59,10 +59,12 @@ enum InventoryCodec {
     static func encode(_ inv: Inventory) -> [UInt8] {
         var out = header + "\nnamespace \(esc(inv.namespace))\n"
         if let s = inv.synced {
-            out += "synced\t\(s.commit)\t\(s.tree)\t\(esc(s.settings))\t\(opt(s.staticDir.isEmpty ? nil : s.staticDir))\t\(opt(s.referenced.isEmpty ? nil : s.referenced.map(esc).joined(separator: ",")))\n"
+            out +=
+                "synced\t\(s.commit)\t\(s.tree)\t\(esc(s.settings))\t\(opt(s.staticDir.isEmpty ? nil : s.staticDir))\t\(opt(s.referenced.isEmpty ? nil : s.referenced.map(esc).joined(separator: ",")))\n"
         }
         for (path, f) in inv.functions.sorted(by: { $0.key < $1.key }) {
-            out += "function\t\(esc(path))\t\(esc(f.runtime))\t\(opt(f.codeID))\t\(opt(f.image))\t\(opt(f.port.map(String.init)))\t\(opt(f.fingerprint))\t\(opt(f.commit))\n"
+            out +=
+                "function\t\(esc(path))\t\(esc(f.runtime))\t\(opt(f.codeID))\t\(opt(f.image))\t\(opt(f.port.map(String.init)))\t\(opt(f.fingerprint))\t\(opt(f.commit))\n"
         }
         var body: [UInt8] = Array(out.utf8)
         body.reserveCapacity(body.count + inv.files.count * 80)
@@ -111,7 +113,8 @@ enum InventoryCodec {
             if end == lineStart { continue }
             lineNumber += 1
             if lineNumber == 1 {
-                guard String(decoding: UnsafeBufferPointer(rebasing: b[lineStart..<end]), as: UTF8.self) == header else {
+                guard String(decoding: UnsafeBufferPointer(rebasing: b[lineStart..<end]), as: UTF8.self) == header
+                else {
                     throw StateError("\(file):1: not an inventory (expected \"\(header)\")")
                 }
                 continue
@@ -129,13 +132,15 @@ enum InventoryCodec {
                 for i in fields[3] { size = size * 10 + Int(b[i] &- 48) }
                 inv.files[text(fields[1])] = Inventory.File(id: optional(fields[2]), size: size)
             } else if isWord(kind, "function"), fields.count == 8 {
-                inv.functions[text(fields[1])] = Inventory.Function(runtime: text(fields[2]), codeID: optional(fields[3]), image: optional(fields[4]),
-                                                                    port: optional(fields[5]).flatMap { Int($0) }, fingerprint: optional(fields[6]),
-                                                                    commit: optional(fields[7]))
+                inv.functions[text(fields[1])] = Inventory.Function(
+                    runtime: text(fields[2]), codeID: optional(fields[3]), image: optional(fields[4]),
+                    port: optional(fields[5]).flatMap { Int($0) }, fingerprint: optional(fields[6]),
+                    commit: optional(fields[7]))
             } else if isWord(kind, "synced"), fields.count == 6 {
-                inv.synced = Inventory.Synced(commit: text(fields[1]), tree: text(fields[2]), settings: text(fields[3]),
-                                              staticDir: optional(fields[4]) ?? "",
-                                              referenced: optional(fields[5]).map { $0.split(separator: ",").map { unesc(String($0)) } } ?? [])
+                inv.synced = Inventory.Synced(
+                    commit: text(fields[1]), tree: text(fields[2]), settings: text(fields[3]),
+                    staticDir: optional(fields[4]) ?? "",
+                    referenced: optional(fields[5]).map { $0.split(separator: ",").map { unesc(String($0)) } } ?? [])
             } else if fields.count == 1, b[lineStart..<end].starts(with: "namespace ".utf8) {
                 inv.namespace = text((lineStart + "namespace ".utf8.count)..<end)
             } else {

@@ -13,7 +13,8 @@ public struct Inventory: Sendable, Hashable, Codable {
         public var fingerprint: String?
         public var commit: String?
 
-        public init(runtime: String, codeID: String?, image: String?, port: Int?, fingerprint: String?, commit: String?) {
+        public init(runtime: String, codeID: String?, image: String?, port: Int?, fingerprint: String?, commit: String?)
+        {
             self.runtime = runtime
             self.codeID = codeID
             self.image = image

@@ -77,8 +77,11 @@ public final class InventoryIndex: Sendable {
     private func buildIfNeeded() {
         guard !index.withLock({ $0.built }) else { return }
         var found: [(String, String)] = []
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: layout.appsDir)) ?? [] where !name.hasPrefix(".") {
-            if let namespace = Inventory.namespace(ofFile: layout.inventoryFile(name)) { found.append((name, namespace)) }
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: layout.appsDir)) ?? []
+        where !name.hasPrefix(".") {
+            if let namespace = Inventory.namespace(ofFile: layout.inventoryFile(name)) {
+                found.append((name, namespace))
+            }
         }
         index.withLock { idx in
             guard !idx.built else { return }

@@ -29,7 +29,9 @@ public struct Leases: Sendable {
     /// clock: a foreign lease expires by that clock, never by the date written in it.
     private let seen = Observations()
 
-    public init(layout: StateLayout, shard: Int, holder: String = Leases.defaultHolder(shard: 0), duration: TimeInterval = 60) {
+    public init(
+        layout: StateLayout, shard: Int, holder: String = Leases.defaultHolder(shard: 0), duration: TimeInterval = 60
+    ) {
         self.layout = layout
         self.shard = shard
         self.holder = holder
@@ -70,7 +72,9 @@ public struct Leases: Sendable {
         if blocker(name, now: now, monotonic: monotonic) != nil { return false }
         do {
             try AtomicFile.makeFolder(layout.appDir(name))
-            try AtomicFile.writeJSON(Lease(shard: shard, holder: holder, expires: now.addingTimeInterval(duration)), to: file(name), durable: false)
+            try AtomicFile.writeJSON(
+                Lease(shard: shard, holder: holder, expires: now.addingTimeInterval(duration)), to: file(name),
+                durable: false)
         } catch {
             return false
         }

@@ -21,9 +21,12 @@ public struct NotificationEvent: Sendable, Hashable, Codable {
     /// The repository (redacted) and the folder of the app, for people reading the event.
     public var repoURL: String?
 
-    public init(event: String, app: String, namespace: String, status: String, previousStatus: String? = nil, commit: String? = nil,
-                previousCommit: String? = nil, message: String? = nil, error: StatusDocument.Failure? = nil,
-                drift: StatusDocument.Drift? = nil, time: Date, repoURL: String? = nil) {
+    public init(
+        event: String, app: String, namespace: String, status: String, previousStatus: String? = nil,
+        commit: String? = nil,
+        previousCommit: String? = nil, message: String? = nil, error: StatusDocument.Failure? = nil,
+        drift: StatusDocument.Drift? = nil, time: Date, repoURL: String? = nil
+    ) {
         self.event = event
         self.app = app
         self.namespace = namespace
@@ -137,7 +140,9 @@ public struct Outbox: Sendable {
     /// Adds an entry unless one with its id exists (open or done): false when it did.
     @discardableResult
     public func add(_ entry: OutboxEntry) throws -> Bool {
-        if FileManager.default.fileExists(atPath: file(entry.id)) || FileManager.default.fileExists(atPath: doneDir + "/" + entry.id + ".json") {
+        if FileManager.default.fileExists(atPath: file(entry.id))
+            || FileManager.default.fileExists(atPath: doneDir + "/" + entry.id + ".json")
+        {
             return false
         }
         try AtomicFile.makeFolder(dir, mode: 0o700)
@@ -182,13 +187,17 @@ public struct Outbox: Sendable {
     /// The open entries, oldest first, reading only the files `index` does not know as
     /// they are now.
     public func open(reusing index: inout Index) -> (entries: [OutboxEntry], unreadable: [String]) {
-        var entries: [OutboxEntry] = [], unreadable: [String] = []
+        var entries: [OutboxEntry] = []
+        var unreadable: [String] = []
         var seen: [String: (stamp: Index.Stamp, entry: OutboxEntry)] = [:]
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where name.hasSuffix(".json") && !AtomicFile.isTemporary(name) {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        where name.hasSuffix(".json") && !AtomicFile.isTemporary(name) {
             let path = dir + "/" + name
             var st = stat()
             guard lstat(path, &st) == 0 else { continue }
-            let stamp = Index.Stamp(inode: UInt64(st.st_ino), size: Int64(st.st_size), seconds: st.st_mtim.tv_sec, nanoseconds: st.st_mtim.tv_nsec)
+            let stamp = Index.Stamp(
+                inode: UInt64(st.st_ino), size: Int64(st.st_size), seconds: st.st_mtim.tv_sec,
+                nanoseconds: st.st_mtim.tv_nsec)
             if let known = index.known[name], known.stamp == stamp {
                 seen[name] = known
                 entries.append(known.entry)
@@ -213,7 +222,8 @@ public struct Outbox: Sendable {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: doneDir)) ?? [] {
             let path = doneDir + "/" + name
             if let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-               let modified = attributes[.modificationDate] as? Date, now.timeIntervalSince(modified) > Self.keep {
+                let modified = attributes[.modificationDate] as? Date, now.timeIntervalSince(modified) > Self.keep
+            {
                 unlink(path)
             }
         }

@@ -41,7 +41,8 @@ extension StateLayout {
     /// Writes the pin, and a sync request with the `rollback` trigger so that the daemon
     /// deploys it at once.
     public func writePin(_ pin: Pin, of name: String) throws {
-        try FileManager.default.createDirectory(atPath: appDir(name), withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            atPath: appDir(name), withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         try AtomicFile.writeJSON(pin, to: pinFile(name))
         try SyncRequests(layout: self).write(name, by: pin.by ?? "rollback", kind: .rollback)
     }

@@ -17,7 +17,9 @@ public struct RootedFolder: Sendable {
     /// Writes `bytes` at `path` (components under the root), atomically: a temporary file
     /// in `temporary` (components of a folder under the root, same file system), fsync
     /// unless `durable` is false, then `renameat` over the target. Missing folders are made.
-    public func write(_ bytes: [UInt8], at path: [[UInt8]], temporary: [[UInt8]], mode: mode_t = 0o644, durable: Bool = true) throws(StateError) {
+    public func write(
+        _ bytes: [UInt8], at path: [[UInt8]], temporary: [[UInt8]], mode: mode_t = 0o644, durable: Bool = true
+    ) throws(StateError) {
         guard let leaf = path.last else { throw StateError("empty path under \(root)") }
         let rootFD = try openRoot()
         defer { close(rootFD) }
@@ -25,8 +27,11 @@ public struct RootedFolder: Sendable {
         defer { parent.fds.forEach { close($0) } }
         let tmp = try walk(rootFD, temporary, create: true)
         defer { tmp.fds.forEach { close($0) } }
-        let tempName = Array(".\(UInt32.random(in: .min ... .max)).tmp-\(String(UInt32.random(in: .min ... .max), radix: 16))".utf8)
-        let fd = try cString(tempName) { openat(tmp.fd, $0, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, mode) }
+        let tempName = Array(
+            ".\(UInt32.random(in: .min ... .max)).tmp-\(String(UInt32.random(in: .min ... .max), radix: 16))".utf8)
+        let fd = try cString(tempName) {
+            openat(tmp.fd, $0, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, mode)
+        }
         guard fd >= 0 else { throw failure("create a temporary file in", temporary) }
         var offset = 0
         var problem: Int32?
@@ -45,7 +50,9 @@ public struct RootedFolder: Sendable {
             _ = try? cString(tempName) { unlinkat(tmp.fd, $0, 0) }
             throw StateError("cannot write \(shown(path)): \(String(cString: strerror(problem)))")
         }
-        let renamed = try cString(tempName) { (t) throws(StateError) -> Int32 in try cString(leaf) { renameat(tmp.fd, t, parent.fd, $0) } }
+        let renamed = try cString(tempName) { (t) throws(StateError) -> Int32 in
+            try cString(leaf) { renameat(tmp.fd, t, parent.fd, $0) }
+        }
         if renamed != 0 {
             let code = errno
             _ = try? cString(tempName) { unlinkat(tmp.fd, $0, 0) }
@@ -125,7 +132,8 @@ public struct RootedFolder: Sendable {
         var fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if fd < 0 && errno == ENOENT {
             if missingOK { return -1 }
-            try? FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true, attributes: [.posixPermissions: Int(folderMode)])
+            try? FileManager.default.createDirectory(
+                atPath: root, withIntermediateDirectories: true, attributes: [.posixPermissions: Int(folderMode)])
             fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         }
         guard fd >= 0 else { throw StateError("cannot open \(root): \(String(cString: strerror(errno)))") }
@@ -134,7 +142,9 @@ public struct RootedFolder: Sendable {
 
     /// Opens each folder of `components` under `rootFD` (made when `create`), refusing
     /// symlinks and plain files in the way. Returns the last folder and every fd opened.
-    private func walk(_ rootFD: Int32, _ components: [[UInt8]], create: Bool) throws(StateError) -> (fd: Int32, fds: [Int32]) {
+    private func walk(_ rootFD: Int32, _ components: [[UInt8]], create: Bool) throws(StateError) -> (
+        fd: Int32, fds: [Int32]
+    ) {
         var fds: [Int32] = []
         var current = rootFD
         for (i, name) in components.enumerated() {
@@ -150,12 +160,12 @@ public struct RootedFolder: Sendable {
             if fd < 0 {
                 let code = errno
                 fds.forEach { close($0) }
-                let where_ = shown(Array(components[...i]))
-                if code == ENOENT { throw StateError(missing: "\(where_) does not exist") }
+                let place = shown(Array(components[...i]))
+                if code == ENOENT { throw StateError(missing: "\(place) does not exist") }
                 if code == ELOOP || code == ENOTDIR {
-                    throw StateError("refused to write through \(where_): it is a symlink or a file, not a folder")
+                    throw StateError("refused to write through \(place): it is a symlink or a file, not a folder")
                 }
-                throw StateError("cannot open \(where_): \(String(cString: strerror(code)))")
+                throw StateError("cannot open \(place): \(String(cString: strerror(code)))")
             }
             fds.append(fd)
             current = fd
@@ -163,8 +173,12 @@ public struct RootedFolder: Sendable {
         return (current, fds)
     }
 
-    private func cString<T>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>) throws(StateError) -> T) throws(StateError) -> T {
-        if let problem = Self.componentProblem(bytes) { throw StateError("refused unsafe name under \(root): \(problem)") }
+    private func cString<T>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>) throws(StateError) -> T) throws(StateError)
+        -> T
+    {
+        if let problem = Self.componentProblem(bytes) {
+            throw StateError("refused unsafe name under \(root): \(problem)")
+        }
         var copy = bytes
         copy.append(0)
         let pointer = UnsafeMutablePointer<CChar>.allocate(capacity: copy.count)

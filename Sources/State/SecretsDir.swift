@@ -29,7 +29,11 @@ public struct SecretsDir: Sendable, Hashable {
         let dir = namespaceDir(namespace)
         let candidate = Self.normalize(name.hasPrefix("/") ? name : dir + "/" + name)
         guard candidate.hasPrefix(dir + "/") else {
-            throw SecretError(field: field, message: "\"\(name)\" is outside \(dir)/; secret and key files of namespace \(namespace) come from that folder only (write a name relative to it)")
+            throw SecretError(
+                field: field,
+                message:
+                    "\"\(name)\" is outside \(dir)/; secret and key files of namespace \(namespace) come from that folder only (write a name relative to it)"
+            )
         }
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         guard let real = realpath(candidate, &buffer).map({ String(cString: $0) }) else {
@@ -38,7 +42,8 @@ public struct SecretsDir: Sendable, Hashable {
         }
         let realDir = realpath(dir, &buffer).map { String(cString: $0) } ?? dir
         guard real.hasPrefix(realDir + "/") else {
-            throw SecretError(field: field, message: "\"\(name)\" is a symlink that leads out of \(dir)/; it is not read")
+            throw SecretError(
+                field: field, message: "\"\(name)\" is a symlink that leads out of \(dir)/; it is not read")
         }
         var st = stat()
         guard stat(real, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
@@ -52,7 +57,9 @@ public struct SecretsDir: Sendable, Hashable {
         let path = try resolve(name, namespace: namespace, field: field)
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else {
-            throw SecretError(field: field, message: "cannot read \"\(name)\" in \(namespaceDir(namespace))/: \(String(cString: strerror(errno)))")
+            throw SecretError(
+                field: field,
+                message: "cannot read \"\(name)\" in \(namespaceDir(namespace))/: \(String(cString: strerror(errno)))")
         }
         defer { close(fd) }
         var st = stat()
@@ -60,7 +67,9 @@ public struct SecretsDir: Sendable, Hashable {
             throw SecretError(field: field, message: "\"\(name)\" is not a regular file")
         }
         guard Int(st.st_size) <= Self.maxSize else {
-            throw SecretError(field: field, message: "\"\(name)\" is \(st.st_size) bytes; secret files are at most \(Self.maxSize / 1024) KiB")
+            throw SecretError(
+                field: field,
+                message: "\"\(name)\" is \(st.st_size) bytes; secret files are at most \(Self.maxSize / 1024) KiB")
         }
         var out = [UInt8](repeating: 0, count: Int(st.st_size))
         var offset = 0
@@ -115,9 +124,13 @@ public struct SecretsDir: Sendable, Hashable {
     /// most 128 characters.
     public static func uploadNameProblem(_ name: String) -> String? {
         let bytes = Array(name.utf8)
-        let allowed = bytes.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || $0 == 46 || $0 == 95 || $0 == 45 }
+        let allowed = bytes.allSatisfy {
+            ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || $0 == 46 || $0 == 95
+                || $0 == 45
+        }
         if bytes.isEmpty || bytes.count > 128 || !allowed || bytes.first == 46 {
-            return "\"\(name)\" is not a secret file name; use letters, digits, '.', '_' and '-' (at most 128, not starting with '.')"
+            return
+                "\"\(name)\" is not a secret file name; use letters, digits, '.', '_' and '-' (at most 128, not starting with '.')"
         }
         return nil
     }
@@ -127,8 +140,9 @@ public struct SecretsDir: Sendable, Hashable {
     @discardableResult
     public func write(_ bytes: [UInt8], name: String, namespace: String) throws(StateError) -> Bool {
         let existed = FileManager.default.fileExists(atPath: namespaceDir(namespace) + "/" + name)
-        try RootedFolder(root: root, folderMode: 0o700).write(bytes, at: [Array(namespace.utf8), Array(name.utf8)],
-                                                               temporary: [Array(namespace.utf8)], mode: 0o600)
+        try RootedFolder(root: root, folderMode: 0o700).write(
+            bytes, at: [Array(namespace.utf8), Array(name.utf8)],
+            temporary: [Array(namespace.utf8)], mode: 0o600)
         return existed
     }
 
@@ -148,8 +162,11 @@ public struct SecretsDir: Sendable, Hashable {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where !name.hasPrefix(".") {
             var st = stat()
             guard lstat(dir + "/" + name, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }
-            out.append(Entry(name: name, size: Int(st.st_size),
-                             modified: Date(timeIntervalSince1970: Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9)))
+            out.append(
+                Entry(
+                    name: name, size: Int(st.st_size),
+                    modified: Date(timeIntervalSince1970: Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9))
+            )
         }
         return out.sorted { $0.name < $1.name }
     }

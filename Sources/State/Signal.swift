@@ -107,7 +107,8 @@ public final class Signal: Sendable {
     }
 
     /// A clock's sleep, as a function.
-    public static func sleeper<C: Clock>(_ clock: C) -> @Sendable (Duration) async throws -> Void where C.Duration == Duration {
+    public static func sleeper<C: Clock>(_ clock: C) -> @Sendable (Duration) async throws -> Void
+    where C.Duration == Duration {
         { duration in try await clock.sleep(for: duration) }
     }
 

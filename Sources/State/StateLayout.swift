@@ -56,7 +56,8 @@ public struct StateLayout: Sendable, Hashable {
 
     public func writeStatus(_ status: StatusDocument, durable: Bool = true) throws {
         defer { StatusGeneration.bump() }
-        let bytes = status.jsonBytes(), path = statusFile(status.name)
+        let bytes = status.jsonBytes()
+        let path = statusFile(status.name)
         // Not durable: an unchanged poll's, whose document moved only in nextSync.
         if !durable, InPlacePatch.write(bytes, to: path, onlyInsideValueOf: "nextSync") { return }
         try AtomicFile.write(bytes, to: path, durable: durable)

@@ -39,7 +39,9 @@ public final class StatusFeed: Sendable {
             s.all[s.next] = continuation
             return s.next
         }
-        continuation.onTermination = { [weak self] _ in self?.subscribers.withLock { _ = $0.all.removeValue(forKey: id) } }
+        continuation.onTermination = { [weak self] _ in
+            self?.subscribers.withLock { _ = $0.all.removeValue(forKey: id) }
+        }
         return stream
     }
 
@@ -75,7 +77,8 @@ public final class StatusFeed: Sendable {
                 appsWatch = inotify_add_watch(fd, layout.appsDir, UInt32(IN_CREATE | IN_MOVED_TO | IN_ONLYDIR))
                 if appsWatch >= 0 {
                     folders[appsWatch] = ""
-                    for name in (try? FileManager.default.contentsOfDirectory(atPath: layout.appsDir)) ?? [] where !name.hasPrefix(".") { watchApp(name) }
+                    for name in (try? FileManager.default.contentsOfDirectory(atPath: layout.appsDir)) ?? []
+                    where !name.hasPrefix(".") { watchApp(name) }
                 }
             }
             var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
@@ -114,7 +117,8 @@ public final class StatusFeed: Sendable {
             }
             for name in changed.sorted() {
                 guard let data = FileManager.default.contents(atPath: layout.statusFile(name)),
-                      let doc = try? JSONDecoder().decode(NamespaceOnly.self, from: data) else { continue }
+                    let doc = try? JSONDecoder().decode(NamespaceOnly.self, from: data)
+                else { continue }
                 broadcast(.status(name: name, namespace: doc.namespace, bytes: Array(data)))
             }
         }

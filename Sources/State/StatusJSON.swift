@@ -86,7 +86,8 @@ public enum JSONText {
         var tm = tm()
         gmtime_r(&t, &tm)
         func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        return "\(tm.tm_year + 1900)-\(two(tm.tm_mon + 1))-\(two(tm.tm_mday))T\(two(tm.tm_hour)):\(two(tm.tm_min)):\(two(tm.tm_sec))Z"
+        return
+            "\(tm.tm_year + 1900)-\(two(tm.tm_mon + 1))-\(two(tm.tm_mday))T\(two(tm.tm_hour)):\(two(tm.tm_min)):\(two(tm.tm_sec))Z"
     }
 }
 
@@ -100,33 +101,103 @@ extension StatusDocument {
         let value: V = .object([
             ("name", .string(name)),
             ("namespace", .string(namespace)),
-            ("source", .object([("repoURL", .string(source.repoURL)), ("branch", s(source.branch)),
-                                ("path", .string(source.path)), ("commit", s(source.commit)),
-                                ("ref", source.ref.map { r in .object([("branch", s(r.branch)), ("tag", s(r.tag)), ("semver", s(r.semver)),
-                                                                      ("resolved", s(r.resolved)), ("commit", s(r.commit))]) })])),
+            (
+                "source",
+                .object([
+                    ("repoURL", .string(source.repoURL)), ("branch", s(source.branch)),
+                    ("path", .string(source.path)), ("commit", s(source.commit)),
+                    (
+                        "ref",
+                        source.ref.map { r in
+                            .object([
+                                ("branch", s(r.branch)), ("tag", s(r.tag)), ("semver", s(r.semver)),
+                                ("resolved", s(r.resolved)), ("commit", s(r.commit)),
+                            ])
+                        }
+                    ),
+                ])
+            ),
             ("lastSync", d(lastSync)),
             ("status", .string(status.rawValue)),
             ("message", s(message)),
             ("lastAttempt", d(lastAttempt)),
             ("nextSync", d(nextSync)),
-            ("error", error.map { e in .object([("stage", .string(e.stage.rawValue)), ("message", .string(e.message)), ("file", s(e.file)),
-                                                 ("line", i(e.line)), ("column", i(e.column))]) }),
-            ("functions", .array(functions.map { f in .object([("path", .string(f.path)), ("runtime", .string(f.runtime)),
-                                                               ("url", .string(f.url)), ("state", .string(f.state.rawValue)),
-                                                               ("message", s(f.message))]) })),
-            ("static", self.static.map { st in .object([("dir", .string(st.dir)), ("files", .int(st.files)), ("bytes", .int(st.bytes))]) }),
+            (
+                "error",
+                error.map { e in
+                    .object([
+                        ("stage", .string(e.stage.rawValue)), ("message", .string(e.message)), ("file", s(e.file)),
+                        ("line", i(e.line)), ("column", i(e.column)),
+                    ])
+                }
+            ),
+            (
+                "functions",
+                .array(
+                    functions.map { f in
+                        .object([
+                            ("path", .string(f.path)), ("runtime", .string(f.runtime)),
+                            ("url", .string(f.url)), ("state", .string(f.state.rawValue)),
+                            ("message", s(f.message)),
+                        ])
+                    })
+            ),
+            (
+                "static",
+                self.static.map { st in
+                    .object([("dir", .string(st.dir)), ("files", .int(st.files)), ("bytes", .int(st.bytes))])
+                }
+            ),
             ("registrationFile", s(registrationFile)),
-            ("conflicts", conflicts.map { list in .array(list.map { c in .object([("kind", .string(c.kind.rawValue)), ("path", .string(c.path)),
-                                                                                  ("owner", .string(c.owner))]) }) }),
-            ("verified", verified.map { v in
-                .object([("signer", .string(v.signer)), ("keyFingerprint", .string(v.keyFingerprint)),
-                         ("tagObject", v.tagObject.map { .string($0) })])
-            }),
-            ("pinned", pinned.map { p in .object([("commit", .string(p.commit)), ("reason", s(p.reason)), ("since", .string(JSONText.date(p.since)))]) }),
-            ("drift", drift.map { d in .object([("checkedAt", .string(JSONText.date(d.checkedAt))),
-                                                ("items", .array(d.items.map { it in .object([("kind", .string(it.kind.rawValue)), ("path", .string(it.path)),
-                                                                                             ("change", .string(it.change.rawValue))]) })),
-                                                ("corrected", .int(d.corrected)), ("unmanaged", .int(d.unmanaged))]) }),
+            (
+                "conflicts",
+                conflicts.map { list in
+                    .array(
+                        list.map { c in
+                            .object([
+                                ("kind", .string(c.kind.rawValue)), ("path", .string(c.path)),
+                                ("owner", .string(c.owner)),
+                            ])
+                        })
+                }
+            ),
+            (
+                "verified",
+                verified.map { v in
+                    .object([
+                        ("signer", .string(v.signer)), ("keyFingerprint", .string(v.keyFingerprint)),
+                        ("tagObject", v.tagObject.map { .string($0) }),
+                    ])
+                }
+            ),
+            (
+                "pinned",
+                pinned.map { p in
+                    .object([
+                        ("commit", .string(p.commit)), ("reason", s(p.reason)),
+                        ("since", .string(JSONText.date(p.since))),
+                    ])
+                }
+            ),
+            (
+                "drift",
+                drift.map { d in
+                    .object([
+                        ("checkedAt", .string(JSONText.date(d.checkedAt))),
+                        (
+                            "items",
+                            .array(
+                                d.items.map { it in
+                                    .object([
+                                        ("kind", .string(it.kind.rawValue)), ("path", .string(it.path)),
+                                        ("change", .string(it.change.rawValue)),
+                                    ])
+                                })
+                        ),
+                        ("corrected", .int(d.corrected)), ("unmanaged", .int(d.unmanaged)),
+                    ])
+                }
+            ),
             ("shard", shard.map { .int($0) }),
         ])
         var out: [UInt8] = []

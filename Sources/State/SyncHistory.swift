@@ -38,8 +38,11 @@ public struct SyncHistory: Sendable, Hashable, Codable {
         public var functionsChanged: Int?
         public var filesChanged: Int?
 
-        public init(at: Date, trigger: Trigger, commit: String?, result: String, durationMs: Int, targetCalls: Int, message: String?,
-                    functionsChanged: Int? = nil, filesChanged: Int? = nil) {
+        public init(
+            at: Date, trigger: Trigger, commit: String?, result: String, durationMs: Int, targetCalls: Int,
+            message: String?,
+            functionsChanged: Int? = nil, filesChanged: Int? = nil
+        ) {
             self.at = at
             self.trigger = trigger
             self.commit = commit
@@ -77,10 +80,14 @@ extension SyncHistory {
     public static func document(_ attempts: [Attempt]) -> [UInt8] {
         typealias V = JSONText.Value
         let items: [V] = attempts.map { a in
-            .object([("time", .string(JSONText.date(a.at))), ("trigger", .string(a.trigger.rawValue)), ("commit", a.commit.map { .string($0) }),
-                     ("result", .string(a.result)), ("durationMs", .int(a.durationMs)), ("targetCalls", .int(a.targetCalls)),
-                     ("functionsChanged", a.functionsChanged.map { .int($0) }), ("filesChanged", a.filesChanged.map { .int($0) }),
-                     ("message", a.message.map { .string($0) })])
+            .object([
+                ("time", .string(JSONText.date(a.at))), ("trigger", .string(a.trigger.rawValue)),
+                ("commit", a.commit.map { .string($0) }),
+                ("result", .string(a.result)), ("durationMs", .int(a.durationMs)), ("targetCalls", .int(a.targetCalls)),
+                ("functionsChanged", a.functionsChanged.map { .int($0) }),
+                ("filesChanged", a.filesChanged.map { .int($0) }),
+                ("message", a.message.map { .string($0) }),
+            ])
         }
         var out: [UInt8] = []
         JSONText.write(.object([("history", .array(items))]), into: &out, indent: 0)

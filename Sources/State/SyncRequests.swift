@@ -26,7 +26,8 @@ public struct SyncRequests: Sendable {
 
     /// What asked: its first word in the file, and the trigger the sync is recorded with.
     public enum Kind: String, Sendable {
-        case request = "requested", webhook, rollback
+        case request = "requested"
+        case webhook, rollback
         public var trigger: SyncHistory.Trigger {
             switch self {
             case .request: .request
@@ -38,7 +39,9 @@ public struct SyncRequests: Sendable {
 
     /// Writes (or rewrites) the request, saying who asked; a webhook's or a rollback's
     /// request says so (its first word), so the sync it starts is recorded with that trigger.
-    public func write(_ name: String, by who: String, webhook: Bool = false, kind: Kind? = nil, at time: Date = Date()) throws {
+    public func write(_ name: String, by who: String, webhook: Bool = false, kind: Kind? = nil, at time: Date = Date())
+        throws
+    {
         let stamp = ISO8601DateFormatter().string(from: time)
         let word = (kind ?? (webhook ? .webhook : .request)).rawValue
         try AtomicFile.write(Array("\(word) \(stamp) by \(who)\n".utf8), to: layout.requestFile(name))
@@ -94,7 +97,8 @@ public struct SyncRequests: Sendable {
 
     /// Names with a request waiting.
     public func pending() -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: layout.requestsDir)) ?? []).compactMap(Self.application(ofFile:))
+        ((try? FileManager.default.contentsOfDirectory(atPath: layout.requestsDir)) ?? []).compactMap(
+            Self.application(ofFile:))
     }
 
     /// Waits until the request of `name` is gone (handled), polling; false at the deadline.

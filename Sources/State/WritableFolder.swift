@@ -9,7 +9,9 @@ public enum WritableFolder {
     public static func problem(_ path: String) -> String? {
         if access(path, W_OK) == 0 { return nil }
         switch errno {
-        case EROFS: return "\(path) is on a read-only file system for the daemon (a ConfigMap or Secret volume, or systemd's ProtectSystem)"
+        case EROFS:
+            return
+                "\(path) is on a read-only file system for the daemon (a ConfigMap or Secret volume, or systemd's ProtectSystem)"
         case EACCES, EPERM: return "\(path) is not writable by the daemon's user (uid \(getuid()))"
         default: return nil
         }

@@ -1,44 +1,7 @@
 import Foundation
-import Synchronization
 import Manifest
 import State
-
-/// What one apply did.
-public struct ApplyReport: Sendable {
-    public var deployed: [String] = []
-    public var undeployed: [String] = []
-    public var uploaded = 0
-    public var deletedFiles = 0
-    /// Function path -> why it is not at its new version (syntax error, target failure,
-    /// no Docker builder). The previous version stays deployed.
-    public var functionErrors: [String: String] = [:]
-    public var fileErrors: [String: String] = [:]
-    /// Whether some failure was the target's (retry later) rather than the input's.
-    public var retryable = false
-    public var inventory: Inventory
-
-    public var failed: Bool { !functionErrors.isEmpty || !fileErrors.isEmpty }
-}
-
-/// Builds Docker images for functions (docker, podman or buildah).
-public protocol ImageBuilder: Sendable {
-    /// Whether the image is already there (then it is not built again).
-    func exists(_ image: String) async -> Bool
-    /// Builds `image` from a Dockerfile and a context folder on disk, for a function of
-    /// `namespace` (what the build may do depends on it).
-    func build(image: String, dockerfile: String, context: String, namespace: String) async throws(TargetError)
-    /// Where images are pushed (nil: they stay on this host, for a local engine).
-    var registry: ImageRegistry? { get }
-    /// Pushes `image` (already named for the registry) and returns its digest (`sha256:...`).
-    func push(_ image: String) async throws(TargetError) -> String
-}
-
-extension ImageBuilder {
-    public var registry: ImageRegistry? { nil }
-    public func push(_ image: String) async throws(TargetError) -> String {
-        throw TargetError("this builder cannot push images", retryable: false)
-    }
-}
+import Synchronization
 
 /// Executes a plan against a target: deploys, then uploads, then deletes, with bounded
 /// parallelism. Before each batch of calls the inventory records the intent (records with
@@ -62,8 +25,11 @@ public struct Applier: Sendable {
     /// Where blocking work (syntax checks, blob reads, inventory saves) runs; nil: here.
     public var pool: BlockingPool?
 
-    public init(app: String, target: any DeployTarget, save: @escaping @Sendable (Inventory) throws -> Void,
-                content: @escaping @Sendable (String) throws -> [UInt8], checker: CodeChecker? = nil, builder: (any ImageBuilder)? = nil) {
+    public init(
+        app: String, target: any DeployTarget, save: @escaping @Sendable (Inventory) throws -> Void,
+        content: @escaping @Sendable (String) throws -> [UInt8], checker: CodeChecker? = nil,
+        builder: (any ImageBuilder)? = nil
+    ) {
         self.app = app
         self.target = target
         self.save = save
@@ -83,7 +49,9 @@ public struct Applier: Sendable {
     }
 
     /// `marker` is recorded in the inventory if the apply is clean and complete.
-    public func apply(_ plan: Plan, desired: DesiredState, inventory start: Inventory, marker: Inventory.Synced? = nil) async -> ApplyReport {
+    public func apply(_ plan: Plan, desired: DesiredState, inventory start: Inventory, marker: Inventory.Synced? = nil)
+        async -> ApplyReport
+    {
         var start = start
         start.synced = nil
         var report = ApplyReport(inventory: start)
@@ -98,7 +66,9 @@ public struct Applier: Sendable {
         let prepared = await withTaskGroup(of: (Int, Result<DeployRequest, Problem>).self) { group in
             for (i, spec) in specs.enumerated() {
                 let deployed = start.functions[spec.path]?.fingerprint != nil
-                group.addTask { (i, await offload { prepare(spec, namespace: ns, commit: commit, deployed: deployed) }) }
+                group.addTask {
+                    (i, await offload { prepare(spec, namespace: ns, commit: commit, deployed: deployed) })
+                }
             }
             var out = [Result<DeployRequest, Problem>?](repeating: nil, count: specs.count)
             for await (i, result) in group { out[i] = result }
@@ -115,71 +85,97 @@ public struct Applier: Sendable {
         // Pushed images by function path: what the work closure learned, for its confirmation.
         let pushed = Mutex<[String: String]>([:])
         let previous = start.functions
-        await batches(deploys, &report, intend: { item, report in
-            report.inventory.functions[item.0.path] = Inventory.Function(runtime: item.0.runtime.rawValue, codeID: nil, image: nil,
-                                                                          port: nil, fingerprint: nil, commit: commit)
-        }, work: { item in
-            let (spec, request) = item
-            if spec.runtime == .docker {
-                guard let builder else {
-                    return .failed("no Docker builder on this host (docker, podman or buildah); the function is not deployed", retryable: false)
-                }
-                do throws(TargetError) { try await buildImage(spec, builder, namespace: ns, exists: spec.image.map(existing.contains)) } catch { return .failed("image build failed: \(error.message)", retryable: error.retryable) }
-                if let registry = builder.registry, let image = spec.image {
-                    // Deployed by digest; an image pushed before for the same inputs is not pushed again.
-                    var request = request
-                    if let before = previous[spec.path], before.codeID == spec.codeID, let ref = before.image, registry.isPushed(ref, of: image) {
-                        request.code = ref
-                    } else {
-                        do throws(TargetError) {
-                            request.code = registry.byDigest(image, digest: try await builder.push(image))
-                        } catch {
-                            return .failed("image push to \(registry.base) failed: \(error.message)", retryable: error.retryable)
-                        }
+        await batches(
+            deploys, &report,
+            intend: { item, report in
+                report.inventory.functions[item.0.path] = Inventory.Function(
+                    runtime: item.0.runtime.rawValue, codeID: nil, image: nil,
+                    port: nil, fingerprint: nil, commit: commit)
+            },
+            work: { item in
+                let (spec, request) = item
+                if spec.runtime == .docker {
+                    guard let builder else {
+                        return .failed(
+                            "no Docker builder on this host (docker, podman or buildah); the function is not deployed",
+                            retryable: false)
                     }
-                    pushed.withLock { $0[spec.path] = request.code }
-                    return await call { () async throws(TargetError) in try await target.deploy(request) }
+                    do throws(TargetError) {
+                        try await buildImage(spec, builder, namespace: ns, exists: spec.image.map(existing.contains))
+                    } catch { return .failed("image build failed: \(error.message)", retryable: error.retryable) }
+                    if let registry = builder.registry, let image = spec.image {
+                        // Deployed by digest; an image pushed before for the same inputs is not pushed again.
+                        var request = request
+                        if let before = previous[spec.path], before.codeID == spec.codeID, let ref = before.image,
+                            registry.isPushed(ref, of: image)
+                        {
+                            request.code = ref
+                        } else {
+                            do throws(TargetError) {
+                                request.code = registry.byDigest(image, digest: try await builder.push(image))
+                            } catch {
+                                return .failed(
+                                    "image push to \(registry.base) failed: \(error.message)",
+                                    retryable: error.retryable)
+                            }
+                        }
+                        pushed.withLock { $0[spec.path] = request.code }
+                        return await call { () async throws(TargetError) in try await target.deploy(request) }
+                    }
                 }
-            }
-            return await call { () async throws(TargetError) in try await target.deploy(request) }
-        }, confirmed: { item, report in
-            let spec = item.0
-            let image = pushed.withLock { $0[spec.path] } ?? spec.image
-            report.inventory.functions[spec.path] = Inventory.Function(runtime: spec.runtime.rawValue, codeID: spec.codeID, image: image,
-                                                                       port: spec.port, fingerprint: spec.fingerprint, commit: commit)
-            report.deployed.append(spec.path)
-        }, failed: { item, message, report in report.functionErrors[item.0.path] = message })
+                return await call { () async throws(TargetError) in try await target.deploy(request) }
+            },
+            confirmed: { item, report in
+                let spec = item.0
+                let image = pushed.withLock { $0[spec.path] } ?? spec.image
+                report.inventory.functions[spec.path] = Inventory.Function(
+                    runtime: spec.runtime.rawValue, codeID: spec.codeID, image: image,
+                    port: spec.port, fingerprint: spec.fingerprint, commit: commit)
+                report.deployed.append(spec.path)
+            }, failed: { item, message, report in report.functionErrors[item.0.path] = message })
 
         // 2. Static files.
-        await batches(plan.files.filter { $0.action != .delete }, &report, intend: { change, report in
-            report.inventory.files[change.path] = Inventory.File(id: nil, size: change.spec?.size ?? 0)
-        }, work: { change in
-            guard let spec = change.spec else { return .failed("no content", retryable: false) }
-            let bytes: [UInt8]
-            do {
-                bytes = try await offload { try content(spec.id) }
-            } catch {
-                return .failed("cannot read blob \(spec.id): \(error)", retryable: true)
-            }
-            return await call { () async throws(TargetError) in try await target.upload(namespace: ns, path: change.path, bytes: bytes) }
-        }, confirmed: { change, report in
-            report.inventory.files[change.path] = Inventory.File(id: change.spec?.id, size: change.spec?.size ?? 0)
-            report.uploaded += 1
-        }, failed: { change, message, report in report.fileErrors[change.path] = message })
+        await batches(
+            plan.files.filter { $0.action != .delete }, &report,
+            intend: { change, report in
+                report.inventory.files[change.path] = Inventory.File(id: nil, size: change.spec?.size ?? 0)
+            },
+            work: { change in
+                guard let spec = change.spec else { return .failed("no content", retryable: false) }
+                let bytes: [UInt8]
+                do {
+                    bytes = try await offload { try content(spec.id) }
+                } catch {
+                    return .failed("cannot read blob \(spec.id): \(error)", retryable: true)
+                }
+                return await call { () async throws(TargetError) in
+                    try await target.upload(namespace: ns, path: change.path, bytes: bytes)
+                }
+            },
+            confirmed: { change, report in
+                report.inventory.files[change.path] = Inventory.File(id: change.spec?.id, size: change.spec?.size ?? 0)
+                report.uploaded += 1
+            }, failed: { change, message, report in report.fileErrors[change.path] = message })
 
         // 3. Deletes last: a record leaves the inventory only once the target confirmed.
-        await batches(plan.functions.filter { $0.action == .delete }.map(\.path), &report, intend: nil, work: { path in
-            await call { () async throws(TargetError) in try await target.undeploy(namespace: ns, path: path) }
-        }, confirmed: { path, report in
-            report.inventory.functions[path] = nil
-            report.undeployed.append(path)
-        }, failed: { path, message, report in report.functionErrors[path] = "undeploy failed: \(message)" })
-        await batches(plan.files.filter { $0.action == .delete }.map(\.path), &report, intend: nil, work: { path in
-            await call { () async throws(TargetError) in try await target.deleteFile(namespace: ns, path: path) }
-        }, confirmed: { path, report in
-            report.inventory.files[path] = nil
-            report.deletedFiles += 1
-        }, failed: { path, message, report in report.fileErrors[path] = "delete failed: \(message)" })
+        await batches(
+            plan.functions.filter { $0.action == .delete }.map(\.path), &report, intend: nil,
+            work: { path in
+                await call { () async throws(TargetError) in try await target.undeploy(namespace: ns, path: path) }
+            },
+            confirmed: { path, report in
+                report.inventory.functions[path] = nil
+                report.undeployed.append(path)
+            }, failed: { path, message, report in report.functionErrors[path] = "undeploy failed: \(message)" })
+        await batches(
+            plan.files.filter { $0.action == .delete }.map(\.path), &report, intend: nil,
+            work: { path in
+                await call { () async throws(TargetError) in try await target.deleteFile(namespace: ns, path: path) }
+            },
+            confirmed: { path, report in
+                report.inventory.files[path] = nil
+                report.deletedFiles += 1
+            }, failed: { path, message, report in report.fileErrors[path] = "delete failed: \(message)" })
 
         // One final save with every confirmation (and, after a clean apply, the marker for
         // the fast paths). Confirmations need no save of their own: losing one to a crash
@@ -193,11 +189,13 @@ public struct Applier: Sendable {
     /// The one batch loop of an apply: for each batch, the intents recorded and saved
     /// first (when there are), then the calls (at most `parallelism` at once), then each
     /// outcome folded into the report.
-    private func batches<T: Sendable>(_ items: [T], _ report: inout ApplyReport,
-                                      intend: ((T, inout ApplyReport) -> Void)?,
-                                      work: @escaping @Sendable (T) async -> Outcome,
-                                      confirmed: (T, inout ApplyReport) -> Void,
-                                      failed: (T, String, inout ApplyReport) -> Void) async {
+    private func batches<T: Sendable>(
+        _ items: [T], _ report: inout ApplyReport,
+        intend: ((T, inout ApplyReport) -> Void)?,
+        work: @escaping @Sendable (T) async -> Outcome,
+        confirmed: (T, inout ApplyReport) -> Void,
+        failed: (T, String, inout ApplyReport) -> Void
+    ) async {
         for batch in items.chunked(batchSize) {
             if let intend {
                 for item in batch { intend(item, &report) }
@@ -240,8 +238,12 @@ public struct Applier: Sendable {
     /// Materializes the context (and a Dockerfile outside it) and builds, unless the image,
     /// whose tag is a digest of exactly these inputs, already exists.
     /// `exists`: already asked (nil: ask now).
-    private func buildImage(_ spec: FunctionSpec, _ builder: any ImageBuilder, namespace: String, exists: Bool?) async throws(TargetError) {
-        guard case .docker(let dockerfile, let dockerfileID, let context) = spec.code, let image = spec.image else { return }
+    private func buildImage(_ spec: FunctionSpec, _ builder: any ImageBuilder, namespace: String, exists: Bool?)
+        async throws(TargetError)
+    {
+        guard case .docker(let dockerfile, let dockerfileID, let context) = spec.code, let image = spec.image else {
+            return
+        }
         if let exists { if exists { return } } else if await builder.exists(image) { return }
         guard let export else { throw TargetError("no way to materialize the build context", retryable: false) }
         let dir: String
@@ -252,7 +254,9 @@ public struct Applier: Sendable {
         do {
             try export(context, contextDir)
             // Paths arrive in RepoPath's escaped form; the builder gets the file's real name.
-            func onDisk(_ escaped: some StringProtocol) -> String { String(decoding: RepoPath.unescape(String(escaped)), as: UTF8.self) }
+            func onDisk(_ escaped: some StringProtocol) -> String {
+                String(decoding: RepoPath.unescape(String(escaped)), as: UTF8.self)
+            }
             if context == "." {
                 dockerfilePath = contextDir + "/" + onDisk(dockerfile)
             } else if dockerfile.hasPrefix(context + "/") {
@@ -277,7 +281,8 @@ public struct Applier: Sendable {
     }
 
     private func persist(_ report: inout ApplyReport) async {
-        let inventory = report.inventory, save = self.save
+        let inventory = report.inventory
+        let save = self.save
         do {
             try await offload { () throws -> Void in try save(inventory) }
         } catch {
@@ -288,7 +293,9 @@ public struct Applier: Sendable {
 
     /// The request for a function, with its code loaded and checked.
     /// `deployed`: a version of the function is live (the message says it stays).
-    func prepare(_ spec: FunctionSpec, namespace: String, commit: String, deployed: Bool) -> Result<DeployRequest, Problem> {
+    func prepare(_ spec: FunctionSpec, namespace: String, commit: String, deployed: Bool) -> Result<
+        DeployRequest, Problem
+    > {
         var code: String
         var fileName = AppManifest.fileName
         var lineOffset = 0
@@ -299,7 +306,9 @@ public struct Applier: Sendable {
         case .blob(let path, let id):
             do {
                 let bytes = try content(id)
-                guard let text = String(validating: bytes, as: UTF8.self) else { return .failure(Problem("codeFile \(path) is not UTF-8 text")) }
+                guard let text = String(validating: bytes, as: UTF8.self) else {
+                    return .failure(Problem("codeFile \(path) is not UTF-8 text"))
+                }
                 code = text
                 fileName = path
             } catch {
@@ -309,13 +318,18 @@ public struct Applier: Sendable {
             code = spec.image ?? ""
         }
         if spec.runtime != .docker, let checker, let problem = checker.check(spec.runtime, code: code) {
-            let place = lineOffset > 0 ? "\(fileName) (code of the function at line \(lineOffset)), line \(problem.line)" : "\(fileName):\(problem.line)"
+            let place =
+                lineOffset > 0
+                ? "\(fileName) (code of the function at line \(lineOffset)), line \(problem.line)"
+                : "\(fileName):\(problem.line)"
             let kept = deployed ? "; the previous version stays deployed" : "; it is not deployed"
             return .failure(Problem("syntax error at \(place): \(problem.message)\(kept)"))
         }
         if spec.runtime == .docker { code = spec.image ?? "" }
-        return .success(DeployRequest(namespace: namespace, path: spec.path, runtime: spec.runtime, code: code,
-                                      port: spec.runtime == .docker ? spec.port : nil, app: app, commit: commit))
+        return .success(
+            DeployRequest(
+                namespace: namespace, path: spec.path, runtime: spec.runtime, code: code,
+                port: spec.runtime == .docker ? spec.port : nil, app: app, commit: commit))
     }
 
     /// Runs `work` over `items` with at most `parallelism` at once; results in item order.

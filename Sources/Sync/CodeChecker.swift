@@ -24,7 +24,8 @@ public struct CodeChecker: Sendable {
 
     /// The checkers found on PATH.
     public static func detect() -> CodeChecker {
-        CodeChecker(lua: which(["luac5.4", "luac5.3", "luac"]), python: which(["python3"]), node: which(["node", "nodejs"]))
+        CodeChecker(
+            lua: which(["luac5.4", "luac5.3", "luac"]), python: which(["python3"]), node: which(["node", "nodejs"]))
     }
 
     /// The interpreter behind a `python3` on PATH: a version manager's shim (pyenv's is a
@@ -52,11 +53,13 @@ public struct CodeChecker: Sendable {
         var out: [AppManifest.Runtime: @Sendable () -> PreparedProcess?] = [:]
         if let python {
             let interpreter = Self.realInterpreter(python)
-            let script = "import ast,sys\ntry:\n    ast.parse(sys.stdin.buffer.read().decode('utf-8'), 'code.py')\nexcept SyntaxError as e:\n    print(f'{e.lineno}:{e.msg}'); sys.exit(1)"
+            let script =
+                "import ast,sys\ntry:\n    ast.parse(sys.stdin.buffer.read().decode('utf-8'), 'code.py')\nexcept SyntaxError as e:\n    print(f'{e.lineno}:{e.msg}'); sys.exit(1)"
             out[.python] = { try? PreparedProcess(interpreter, ["-I", "-S", "-c", script]) }
         }
         if let node {
-            let script = "const c=[];process.stdin.on('data',d=>c.push(d));process.stdin.on('end',()=>{try{require('vm').compileFunction("
+            let script =
+                "const c=[];process.stdin.on('data',d=>c.push(d));process.stdin.on('end',()=>{try{require('vm').compileFunction("
                 + "Buffer.concat(c).toString('utf8'),['exports','require','module','__filename','__dirname'],{filename:'code.js'})}catch(e){process.exit(3)}})"
             out[.js] = { try? PreparedProcess(node, ["-e", script]) }
         }
@@ -71,8 +74,11 @@ public struct CodeChecker: Sendable {
     }
 
     private static func resolveInterpreter(_ python: String) -> String {
-        guard let out = try? ChildProcess.runBlocking(python, ["-c", "import sys; print(sys.executable)"], timeout: .seconds(20), outputLimit: 4096),
-              out.status == 0 else { return python }
+        guard
+            let out = try? ChildProcess.runBlocking(
+                python, ["-c", "import sys; print(sys.executable)"], timeout: .seconds(20), outputLimit: 4096),
+            out.status == 0
+        else { return python }
         let path = out.text.trimmingCharacters(in: .whitespacesAndNewlines)
         return FileManager.default.isExecutableFile(atPath: path) ? path : python
     }
@@ -81,7 +87,9 @@ public struct CodeChecker: Sendable {
 
     public func check(_ runtime: AppManifest.Runtime, code: String) -> Problem? {
         let mine = runtime == .js ? node != nil : runtime == .python ? python != nil : false
-        if mine, let spare = Spares.shared.take(runtime), let verdict = check(runtime, code: code, with: spare) { return verdict }
+        if mine, let spare = Spares.shared.take(runtime), let verdict = check(runtime, code: code, with: spare) {
+            return verdict
+        }
         return checkAlone(runtime, code: code)
     }
 
@@ -94,7 +102,9 @@ public struct CodeChecker: Sendable {
         case (_, false, 0): return .some(nil)
         case (.python, false, 1):
             let parts = out.text.split(separator: ":", maxSplits: 1)
-            return Problem(line: Int(parts.first ?? "") ?? 1, message: parts.count > 1 ? String(parts[1]).trimmingCharacters(in: .whitespacesAndNewlines) : out.text)
+            return Problem(
+                line: Int(parts.first ?? "") ?? 1,
+                message: parts.count > 1 ? String(parts[1]).trimmingCharacters(in: .whitespacesAndNewlines) : out.text)
         default: return nil
         }
     }
@@ -114,11 +124,16 @@ public struct CodeChecker: Sendable {
             guard let python else { return nil }
             let file = dir.appendingPathComponent("code.py").path
             _ = FileManager.default.createFile(atPath: file, contents: Data(code.utf8))
-            let script = "import ast,sys\ntry:\n    ast.parse(open(sys.argv[1],encoding='utf-8').read(), sys.argv[1])\nexcept SyntaxError as e:\n    print(f'{e.lineno}:{e.msg}'); sys.exit(1)"
+            let script =
+                "import ast,sys\ntry:\n    ast.parse(open(sys.argv[1],encoding='utf-8').read(), sys.argv[1])\nexcept SyntaxError as e:\n    print(f'{e.lineno}:{e.msg}'); sys.exit(1)"
             // -I -S: no environment, no site-packages (ast is in the standard library).
-            guard let out = run(Self.realInterpreter(python), ["-I", "-S", "-c", script, file]), out.status != 0 else { return nil }
+            guard let out = run(Self.realInterpreter(python), ["-I", "-S", "-c", script, file]), out.status != 0 else {
+                return nil
+            }
             let parts = out.text.split(separator: ":", maxSplits: 1)
-            return Problem(line: Int(parts.first ?? "") ?? 1, message: parts.count > 1 ? String(parts[1]).trimmingCharacters(in: .whitespacesAndNewlines) : out.text)
+            return Problem(
+                line: Int(parts.first ?? "") ?? 1,
+                message: parts.count > 1 ? String(parts[1]).trimmingCharacters(in: .whitespacesAndNewlines) : out.text)
         case .js:
             guard let node else { return nil }
             let file = dir.appendingPathComponent("code.js").path
@@ -148,7 +163,9 @@ public struct CodeChecker: Sendable {
 
     /// A checker run: 30 s at most, 64 KiB of output kept.
     private func run(_ executable: String, _ args: [String]) -> (status: Int32, text: String)? {
-        guard let out = try? ChildProcess.runBlocking(executable, args, timeout: .seconds(30), outputLimit: 64 << 10), !out.timedOut else { return nil }
+        guard let out = try? ChildProcess.runBlocking(executable, args, timeout: .seconds(30), outputLimit: 64 << 10),
+            !out.timedOut
+        else { return nil }
         return (out.status, out.text)
     }
 }
@@ -160,7 +177,12 @@ public struct CodeChecker: Sendable {
 /// at the same moment starts its own process as before.
 final class Spares: Sendable {
     static let shared = Spares()
-    private let state = Mutex<(starters: [AppManifest.Runtime: @Sendable () -> PreparedProcess?], ready: [AppManifest.Runtime: PreparedProcess])>(([:], [:]))
+    private let state = Mutex<
+        (
+            starters: [AppManifest.Runtime: @Sendable () -> PreparedProcess?],
+            ready: [AppManifest.Runtime: PreparedProcess]
+        )
+    >(([:], [:]))
 
     /// Processes dropped by these functions are returned out of the lock first: their
     /// deinit (kill, reap) does not run under it.

@@ -15,7 +15,9 @@ public struct BuildPolicy: Sendable, Hashable {
     public var networkNamespaces: Set<String>?
     public var timeout: Duration
 
-    public init(buildNamespaces: Set<String>? = nil, networkNamespaces: Set<String>? = [], timeout: Duration = .seconds(600)) {
+    public init(
+        buildNamespaces: Set<String>? = nil, networkNamespaces: Set<String>? = [], timeout: Duration = .seconds(600)
+    ) {
         self.buildNamespaces = buildNamespaces
         self.networkNamespaces = networkNamespaces
         self.timeout = timeout
@@ -58,8 +60,10 @@ public struct CommandImageBuilder: ImageBuilder {
 
     public var registry: ImageRegistry?
 
-    public init(tool: Tool, executable: String, globalArguments: [String] = [], policy: BuildPolicy = BuildPolicy(),
-                registry: ImageRegistry? = nil) {
+    public init(
+        tool: Tool, executable: String, globalArguments: [String] = [], policy: BuildPolicy = BuildPolicy(),
+        registry: ImageRegistry? = nil
+    ) {
         self.tool = tool
         self.executable = executable
         self.globalArguments = globalArguments
@@ -68,15 +72,20 @@ public struct CommandImageBuilder: ImageBuilder {
     }
 
     /// The builder for `--docker-builder auto|docker|podman|buildah`, or nil when none works.
-    public static func detect(_ choice: String = "auto", globalArguments: [String] = [], policy: BuildPolicy = BuildPolicy(),
-                              registry: ImageRegistry? = nil) -> CommandImageBuilder? {
+    public static func detect(
+        _ choice: String = "auto", globalArguments: [String] = [], policy: BuildPolicy = BuildPolicy(),
+        registry: ImageRegistry? = nil
+    ) -> CommandImageBuilder? {
         let tools: [Tool] = choice == "auto" ? Tool.allCases : Tool(rawValue: choice).map { [$0] } ?? []
         for tool in tools {
             guard let path = ChildProcess.which([tool.rawValue]) else { continue }
             let probe: [String] = tool == .buildah ? ["--version"] : ["info"]
-            if let out = try? ChildProcess.runBlocking(path, globalArguments + probe, timeout: .seconds(20), outputLimit: 64 << 10),
-               out.status == 0, !out.timedOut {
-                return CommandImageBuilder(tool: tool, executable: path, globalArguments: globalArguments, policy: policy, registry: registry)
+            if let out = try? ChildProcess.runBlocking(
+                path, globalArguments + probe, timeout: .seconds(20), outputLimit: 64 << 10),
+                out.status == 0, !out.timedOut
+            {
+                return CommandImageBuilder(
+                    tool: tool, executable: path, globalArguments: globalArguments, policy: policy, registry: registry)
             }
         }
         return nil
@@ -89,19 +98,25 @@ public struct CommandImageBuilder: ImageBuilder {
         case .podman: args = ["image", "exists", image]
         case .buildah: args = ["inspect", "--type", "image", image]
         }
-        return (try? await ChildProcess.run(executable, globalArguments + args, timeout: .seconds(60), outputLimit: 4096))?.status == 0
+        return
+            (try? await ChildProcess.run(executable, globalArguments + args, timeout: .seconds(60), outputLimit: 4096))?
+            .status == 0
     }
 
     public func build(image: String, dockerfile: String, context: String, namespace: String) async throws(TargetError) {
         guard policy.mayBuild(namespace) else {
-            throw TargetError("Docker builds are turned off for namespace \(namespace) on this host (--docker-build-namespaces); the function is not deployed",
-                              retryable: false)
+            throw TargetError(
+                "Docker builds are turned off for namespace \(namespace) on this host (--docker-build-namespaces); the function is not deployed",
+                retryable: false)
         }
         let network = policy.mayUseNetwork(namespace)
-        if !network, let text = try? String(contentsOfFile: dockerfile, encoding: .utf8), let problem = Self.networkUse(text) {
+        if !network, let text = try? String(contentsOfFile: dockerfile, encoding: .utf8),
+            let problem = Self.networkUse(text)
+        {
             // The builder itself fetches these on the host's network, whatever --network says.
-            throw TargetError("\(problem), which builds of namespace \(namespace) may not do (--build-network-namespaces); the function is not built",
-                              retryable: false)
+            throw TargetError(
+                "\(problem), which builds of namespace \(namespace) may not do (--build-network-namespaces); the function is not built",
+                retryable: false)
         }
         var command = executable
         var args = globalArguments
@@ -109,12 +124,17 @@ public struct CommandImageBuilder: ImageBuilder {
         case .docker:
             args += ["build"] + (network ? [] : ["--network", "none"]) + ["-f", dockerfile, "-t", image, context]
         case .podman:
-            args += ["build", "--cap-drop", "all"] + (network ? [] : ["--network", "none"]) + ["-f", dockerfile, "-t", image, context]
+            args +=
+                ["build", "--cap-drop", "all"] + (network ? [] : ["--network", "none"]) + [
+                    "-f", dockerfile, "-t", image, context,
+                ]
         case .buildah:
             args += ["bud", "--isolation", "chroot", "--cap-drop", "all"]
             if !network {
                 guard let unshare = ChildProcess.which(["unshare"]) else {
-                    throw TargetError("cannot cut the build off the network (no unshare on this host); the function is not built", retryable: false)
+                    throw TargetError(
+                        "cannot cut the build off the network (no unshare on this host); the function is not built",
+                        retryable: false)
                 }
                 try await pullBaseImages(dockerfile)
                 command = unshare
@@ -129,11 +149,14 @@ public struct CommandImageBuilder: ImageBuilder {
             throw TargetError("\(tool.rawValue) could not be started: \(error)", retryable: true)
         }
         if out.timedOut {
-            throw TargetError("\(tool.rawValue) build of \(image) did not finish within \(policy.timeout.components.seconds)s", retryable: true)
+            throw TargetError(
+                "\(tool.rawValue) build of \(image) did not finish within \(policy.timeout.components.seconds)s",
+                retryable: true)
         }
         guard out.status == 0 else {
             let tail = out.text.split(separator: "\n").suffix(15).joined(separator: "\n")
-            throw TargetError("\(tool.rawValue) build of \(image) failed (exit \(out.status)):\n\(tail)", retryable: false)
+            throw TargetError(
+                "\(tool.rawValue) build of \(image) failed (exit \(out.status)):\n\(tail)", retryable: false)
         }
     }
 
@@ -148,29 +171,41 @@ public struct CommandImageBuilder: ImageBuilder {
         let args: [String]
         switch tool {
         case .buildah, .podman:
-            args = ["push", "--digestfile", dir + "/digest"] + (insecure ? ["--tls-verify=false"] : []) + [image, "docker://" + image]
+            args =
+                ["push", "--digestfile", dir + "/digest"] + (insecure ? ["--tls-verify=false"] : []) + [
+                    image, "docker://" + image,
+                ]
         case .docker:
             args = ["push", image]
         }
         let out: ChildProcess.Output
         do {
-            out = try await ChildProcess.run(executable, globalArguments + args, timeout: policy.timeout, outputLimit: 64 << 10)
+            out = try await ChildProcess.run(
+                executable, globalArguments + args, timeout: policy.timeout, outputLimit: 64 << 10)
         } catch {
             throw TargetError("\(tool.rawValue) could not be started: \(error)", retryable: true)
         }
         guard out.status == 0, !out.timedOut else {
             let tail = out.text.split(separator: "\n").suffix(5).joined(separator: "\n")
-            throw TargetError(out.timedOut ? "the push did not finish within \(policy.timeout.components.seconds)s" : "\(tool.rawValue) push of \(image) failed (exit \(out.status)):\n\(tail)",
-                              retryable: true)
+            throw TargetError(
+                out.timedOut
+                    ? "the push did not finish within \(policy.timeout.components.seconds)s"
+                    : "\(tool.rawValue) push of \(image) failed (exit \(out.status)):\n\(tail)",
+                retryable: true)
         }
         var digest = ""
         if tool == .docker {
-            let inspect = try? await ChildProcess.run(executable, globalArguments + ["image", "inspect", "--format", "{{join .RepoDigests \"\\n\"}}", image],
-                                                      timeout: .seconds(60), outputLimit: 64 << 10)
+            let inspect = try? await ChildProcess.run(
+                executable, globalArguments + ["image", "inspect", "--format", "{{join .RepoDigests \"\\n\"}}", image],
+                timeout: .seconds(60), outputLimit: 64 << 10)
             let repository = image.lastIndex(of: ":").map { String(image[..<$0]) } ?? image
-            digest = inspect?.text.split(separator: "\n").first { $0.hasPrefix(repository + "@") }.map { String($0.split(separator: "@").last!) } ?? ""
+            digest =
+                inspect?.text.split(separator: "\n").first { $0.hasPrefix(repository + "@") }.map {
+                    String($0.split(separator: "@").last!)
+                } ?? ""
         } else {
-            digest = ((try? String(contentsOfFile: dir + "/digest", encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            digest = ((try? String(contentsOfFile: dir + "/digest", encoding: .utf8)) ?? "").trimmingCharacters(
+                in: .whitespacesAndNewlines)
         }
         guard digest.hasPrefix("sha256:"), digest.count == 71 else {
             throw TargetError("\(tool.rawValue) pushed \(image) but did not report its digest", retryable: true)
@@ -184,9 +219,12 @@ public struct CommandImageBuilder: ImageBuilder {
         guard let text = try? String(contentsOfFile: dockerfile, encoding: .utf8) else { return }
         for image in Self.baseImages(text) {
             if await exists(image) { continue }
-            let out = try? await ChildProcess.run(executable, globalArguments + ["pull", image], timeout: policy.timeout, outputLimit: 64 << 10)
+            let out = try? await ChildProcess.run(
+                executable, globalArguments + ["pull", image], timeout: policy.timeout, outputLimit: 64 << 10)
             if out?.status != 0 {
-                let tail = out.map { $0.text.split(separator: "\n").suffix(5).joined(separator: "\n") } ?? "buildah could not be started"
+                let tail =
+                    out.map { $0.text.split(separator: "\n").suffix(5).joined(separator: "\n") }
+                    ?? "buildah could not be started"
                 throw TargetError("cannot pull the base image \(image):\n\(tail)", retryable: true)
             }
         }
@@ -222,7 +260,9 @@ public struct CommandImageBuilder: ImageBuilder {
             guard let first = words.first, first.uppercased() == "FROM" else { continue }
             let rest = words.dropFirst().filter { !$0.hasPrefix("--") }
             guard let image = rest.first else { continue }
-            if rest.count >= 3, rest[rest.startIndex + 1].uppercased() == "AS" { stages.insert(rest[rest.startIndex + 2].lowercased()) }
+            if rest.count >= 3, rest[rest.startIndex + 1].uppercased() == "AS" {
+                stages.insert(rest[rest.startIndex + 2].lowercased())
+            }
             if image == "scratch" || stages.contains(image.lowercased()) || image.contains("$") { continue }
             if !images.contains(image) { images.append(image) }
         }
@@ -257,7 +297,9 @@ public final class DetectingImageBuilder: ImageBuilder {
 
     public func build(image: String, dockerfile: String, context: String, namespace: String) async throws(TargetError) {
         guard let builder else {
-            throw TargetError("no Docker builder on this host (\(choice == "auto" ? "docker, podman or buildah" : choice)); the function is not deployed", retryable: false)
+            throw TargetError(
+                "no Docker builder on this host (\(choice == "auto" ? "docker, podman or buildah" : choice)); the function is not deployed",
+                retryable: false)
         }
         try await builder.build(image: image, dockerfile: dockerfile, context: context, namespace: namespace)
     }

@@ -14,7 +14,10 @@ public struct DeployRequest: Sendable, Hashable {
     public var app: String
     public var commit: String
 
-    public init(namespace: String, path: String, runtime: AppManifest.Runtime, code: String, port: Int?, app: String, commit: String) {
+    public init(
+        namespace: String, path: String, runtime: AppManifest.Runtime, code: String, port: Int?, app: String,
+        commit: String
+    ) {
         self.namespace = namespace
         self.path = path
         self.runtime = runtime

@@ -8,24 +8,34 @@ import State
 /// symlink under them, must resolve inside the application's folder, judged from the git
 /// tree (symlink blobs), never by following links on disk.
 public enum DesiredBuilder {
-    public static func build(manifest: AppManifest, namespace: String, commit: String, tree: [TreeEntry],
-                             limits: SyncLimits = SyncLimits()) -> Result<DesiredState, SyncErrors> {
+    public static func build(
+        manifest: AppManifest, namespace: String, commit: String, tree: [TreeEntry],
+        limits: SyncLimits = SyncLimits()
+    ) -> Result<DesiredState, SyncErrors> {
         var errors: [SyncError] = []
         let file = AppManifest.fileName
         if manifest.namespace != namespace {
-            return .failure(SyncErrors([SyncError(.manifest, "metadata.namespace is \"\(manifest.namespace)\" but the application is registered in namespace \"\(namespace)\"; nothing is deployed. Use the registration's namespace",
-                                                  file: file)]))
+            return .failure(
+                SyncErrors([
+                    SyncError(
+                        .manifest,
+                        "metadata.namespace is \"\(manifest.namespace)\" but the application is registered in namespace \"\(namespace)\"; nothing is deployed. Use the registration's namespace",
+                        file: file)
+                ]))
         }
         let index = TreeIndex(tree)
         var functions: [FunctionSpec] = []
         for f in manifest.functions {
             func fail(_ message: String) {
-                errors.append(SyncError(.manifest, "function \(f.path): \(message)", file: file, line: f.line, column: f.column))
+                errors.append(
+                    SyncError(.manifest, "function \(f.path): \(message)", file: file, line: f.line, column: f.column))
             }
             switch f.code {
             case .inline(let text):
-                functions.append(FunctionSpec(path: f.path, runtime: f.runtime, code: .inline(text),
-                                              codeID: GitHash.blobID(Array(text.utf8)), image: nil, port: nil, line: f.line))
+                functions.append(
+                    FunctionSpec(
+                        path: f.path, runtime: f.runtime, code: .inline(text),
+                        codeID: GitHash.blobID(Array(text.utf8)), image: nil, port: nil, line: f.line))
             case .file(let text):
                 let path = RepoPath.escape(text: text)
                 switch index.resolveFile(path) {
@@ -34,8 +44,10 @@ public enum DesiredBuilder {
                     if entry.size > limits.codeFileBytes {
                         fail("codeFile \(path) is \(entry.size) bytes, over the limit of \(limits.codeFileBytes)")
                     } else {
-                        functions.append(FunctionSpec(path: f.path, runtime: f.runtime, code: .blob(path: path, id: entry.id),
-                                                      codeID: entry.id, image: nil, port: nil, line: f.line))
+                        functions.append(
+                            FunctionSpec(
+                                path: f.path, runtime: f.runtime, code: .blob(path: path, id: entry.id),
+                                codeID: entry.id, image: nil, port: nil, line: f.line))
                     }
                 }
             case .docker(let dockerfile, let context, let port):
@@ -49,7 +61,9 @@ public enum DesiredBuilder {
                 var contextOK = true
                 let contextBytes = index.entries(under: contextDir).reduce(0) { $0 + $1.size }
                 if contextBytes > limits.buildContextBytes {
-                    fail("context \(context) holds \(contextBytes) bytes, over the limit of \(limits.buildContextBytes) for a build context")
+                    fail(
+                        "context \(context) holds \(contextBytes) bytes, over the limit of \(limits.buildContextBytes) for a build context"
+                    )
                     continue
                 }
                 for entry in index.entries(under: contextDir) {
@@ -60,12 +74,17 @@ public enum DesiredBuilder {
                     contextLines.append("\(entry.kind.rawValue) \(entry.id) \(entry.path)")
                 }
                 guard contextOK else { continue }
-                let digest = GitHash.blobID(Array((contextLines.joined(separator: "\n") + "\ndockerfile \(dfEntry.id) \(dfEntry.path)").utf8))
+                let digest = GitHash.blobID(
+                    Array((contextLines.joined(separator: "\n") + "\ndockerfile \(dfEntry.id) \(dfEntry.path)").utf8))
                 let slug = f.path.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" }
                 // The namespace is a component of its own: `a` + `/b-c` and `a-b` + `/c` never share an image.
-                let name = "zerverless/\(namespace)/\(String(slug.drop { $0 == "-" }))".replacingOccurrences(of: "--", with: "-")
-                functions.append(FunctionSpec(path: f.path, runtime: .docker, code: .docker(dockerfile: dfEntry.path, dockerfileID: dfEntry.id, context: contextDir),
-                                              codeID: digest, image: "\(name):\(digest.prefix(12))", port: port, line: f.line))
+                let name = "zerverless/\(namespace)/\(String(slug.drop { $0 == "-" }))".replacingOccurrences(
+                    of: "--", with: "-")
+                functions.append(
+                    FunctionSpec(
+                        path: f.path, runtime: .docker,
+                        code: .docker(dockerfile: dfEntry.path, dockerfileID: dfEntry.id, context: contextDir),
+                        codeID: digest, image: "\(name):\(digest.prefix(12))", port: port, line: f.line))
             }
         }
         var files: [String: StaticFileSpec] = [:]
@@ -99,20 +118,32 @@ public enum DesiredBuilder {
                     let size = files[rel]?.size ?? 0
                     total += size
                     if size > limits.staticFileBytes {
-                        errors.append(SyncError(.static, "\(rel) is \(size) bytes, over the limit of \(limits.staticFileBytes) for one static file", file: entry.path))
+                        errors.append(
+                            SyncError(
+                                .static,
+                                "\(rel) is \(size) bytes, over the limit of \(limits.staticFileBytes) for one static file",
+                                file: entry.path))
                     }
                 }
                 if files.count > limits.staticFiles {
-                    errors.append(SyncError(.static, "static.dir has \(files.count) files, over the limit of \(limits.staticFiles)", file: file))
+                    errors.append(
+                        SyncError(
+                            .static, "static.dir has \(files.count) files, over the limit of \(limits.staticFiles)",
+                            file: file))
                 }
                 if total > limits.staticTotalBytes {
-                    errors.append(SyncError(.static, "static.dir holds \(total) bytes, over the limit of \(limits.staticTotalBytes)", file: file))
+                    errors.append(
+                        SyncError(
+                            .static, "static.dir holds \(total) bytes, over the limit of \(limits.staticTotalBytes)",
+                            file: file))
                 }
             }
         }
         if !errors.isEmpty { return .failure(SyncErrors(errors)) }
-        return .success(DesiredState(namespace: namespace, commit: commit, functions: functions, files: files,
-                                     staticDir: manifest.staticFiles?.dirAsWritten, warnings: warnings))
+        return .success(
+            DesiredState(
+                namespace: namespace, commit: commit, functions: functions, files: files,
+                staticDir: manifest.staticFiles?.dirAsWritten, warnings: warnings))
     }
 }
 
@@ -137,7 +168,9 @@ extension DesiredBuilder {
             switch f.code {
             case .inline: break
             case .file(let p): add(p)
-            case .docker(let dockerfile, let context, _): add(dockerfile); add(context)
+            case .docker(let dockerfile, let context, _):
+                add(dockerfile)
+                add(context)
             }
         }
         if let text = manifest.staticFiles?.dir {
@@ -160,7 +193,10 @@ public struct SyncErrors: Error, Sendable, Hashable {
 /// The tree of the application's folder, for lexical path and symlink resolution. Every
 /// path here is in `RepoPath`'s escaped form, so lookups compare bytes.
 struct TreeIndex {
-    enum Resolved { case file(TreeEntry), directory(String) }
+    enum Resolved {
+        case file(TreeEntry)
+        case directory(String)
+    }
 
     let byPath: [String: TreeEntry]
     let directories: Set<String>
@@ -206,20 +242,27 @@ struct TreeIndex {
                     if entry.kind == .symlink {
                         let target = entry.symlinkTarget ?? ""
                         if target.hasPrefix("/") {
-                            return .failure(ResolveProblem("\(sub) is a symlink to \"\(target)\", an absolute path outside the application's folder"))
+                            return .failure(
+                                ResolveProblem(
+                                    "\(sub) is a symlink to \"\(target)\", an absolute path outside the application's folder"
+                                ))
                         }
                         let base = prefix.dropLast().joined(separator: "/")
                         let rest = parts[(i + 1)...].joined(separator: "/")
                         let joined = [base, target, rest].filter { !$0.isEmpty }.joined(separator: "/")
                         guard let next = Rules.normalizeRelative(joined) else {
-                            return .failure(ResolveProblem("\(sub) is a symlink to \"\(target)\", which leaves the application's folder"))
+                            return .failure(
+                                ResolveProblem(
+                                    "\(sub) is a symlink to \"\(target)\", which leaves the application's folder"))
                         }
                         current = next
                         restarted = true
                         break
                     }
                     if i == parts.count - 1 {
-                        if entry.kind == .submodule { return .failure(ResolveProblem("\(original) is a submodule; submodules are not fetched")) }
+                        if entry.kind == .submodule {
+                            return .failure(ResolveProblem("\(original) is a submodule; submodules are not fetched"))
+                        }
                         return .success(.file(entry))
                     }
                     return .failure(ResolveProblem("\(original): \(sub) is a file, not a folder"))

@@ -20,18 +20,22 @@ public struct DriftObservation: Sendable, Hashable {
 /// deployment list, a namespace's storage listing or unmanaged count) is shared by the
 /// applications looked at in that pass.
 public protocol DriftProbe: Sendable {
-    func observe(app: String, inventory: Inventory, peers: @Sendable () -> Ownership, pass: Int) async throws(TargetError) -> DriftObservation
+    func observe(app: String, inventory: Inventory, peers: @Sendable () -> Ownership, pass: Int)
+        async throws(TargetError) -> DriftObservation
 }
 
 /// Answers shared within one pass, by key; the previous pass's are dropped.
 final class PassMemo<Value: Sendable>: Sendable {
     private let state = Mutex<(pass: Int, values: [String: Value])>((-1, [:]))
 
-    func value(pass: Int, key: String, _ make: () async throws(TargetError) -> Value) async throws(TargetError) -> Value {
+    func value(pass: Int, key: String, _ make: () async throws(TargetError) -> Value) async throws(TargetError) -> Value
+    {
         if let hit = state.withLock({ s -> Value? in
             if s.pass != pass { s = (pass, [:]) }
             return s.values[key]
-        }) { return hit }
+        }) {
+            return hit
+        }
         let made = try await make()
         state.withLock { s in if s.pass == pass { s.values[key] = made } }
         return made
@@ -69,7 +73,11 @@ public final class LocalDriftProbe: DriftProbe {
     }
     private let apps = Mutex<[String: (inventory: Inventory, entries: [Entry])]>([:])
 
-    struct Census { var owned: (functions: Set<String>, files: Set<String>); var folders: [(String, Stamp)]; var count: Int }
+    struct Census {
+        var owned: (functions: Set<String>, files: Set<String>)
+        var folders: [(String, Stamp)]
+        var count: Int
+    }
     private let censuses = Mutex<[String: Census]>([:])
 
     public init(target: LocalTarget) {
@@ -79,23 +87,32 @@ public final class LocalDriftProbe: DriftProbe {
     static func stamp(_ path: String, folder: Bool = false) -> Stamp? {
         var st = stat()
         guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == (folder ? S_IFDIR : S_IFREG) else { return nil }
-        return Stamp(dev: UInt64(st.st_dev), ino: UInt64(st.st_ino), size: Int64(st.st_size),
-                     mtime: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec),
-                     ctime: Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec))
+        return Stamp(
+            dev: UInt64(st.st_dev), ino: UInt64(st.st_ino), size: Int64(st.st_size),
+            mtime: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec),
+            ctime: Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec))
     }
 
     func entries(of inventory: Inventory) throws(TargetError) -> [Entry] {
         let ns = inventory.namespace
         var out: [Entry] = []
-        func file(_ c: [[UInt8]]) -> String { target.root + "/" + c.map { String(decoding: $0, as: UTF8.self) }.joined(separator: "/") }
+        func file(_ c: [[UInt8]]) -> String {
+            target.root + "/" + c.map { String(decoding: $0, as: UTF8.self) }.joined(separator: "/")
+        }
         for (path, fn) in inventory.functions.sorted(by: { $0.key < $1.key }) where fn.fingerprint != nil {
             let c = try LocalTarget.functionComponents(namespace: ns, path: path)
-            out.append(Entry(item: .init(kind: .function, path: path, change: .modified), components: c, file: file(c), function: fn))
+            out.append(
+                Entry(
+                    item: .init(kind: .function, path: path, change: .modified), components: c, file: file(c),
+                    function: fn))
         }
         for (path, f) in inventory.files.sorted(by: { $0.key < $1.key }) {
             guard let id = f.id else { continue }
             let c = try LocalTarget.staticComponents(namespace: ns, path: path)
-            out.append(Entry(item: .init(kind: .static, path: RepoPath.display(path), change: .modified), components: c, file: file(c), id: id))
+            out.append(
+                Entry(
+                    item: .init(kind: .static, path: RepoPath.display(path), change: .modified), components: c,
+                    file: file(c), id: id))
         }
         return out
     }
@@ -107,8 +124,13 @@ public final class LocalDriftProbe: DriftProbe {
         guard let bytes = try? RootedFolder(root: target.root).read(at: e.components) else { return nil }
         let ok: Bool
         if let fn = e.function {
-            if let doc = try? JSONDecoder().decode(LocalTarget.FunctionDocument.self, from: Data(bytes)), doc.runtime == fn.runtime {
-                ok = fn.runtime == "docker" ? doc.image == fn.image && doc.port == fn.port : doc.code.map { GitHash.blobID(Array($0.utf8)) } == fn.codeID
+            if let doc = try? JSONDecoder().decode(LocalTarget.FunctionDocument.self, from: Data(bytes)),
+                doc.runtime == fn.runtime
+            {
+                ok =
+                    fn.runtime == "docker"
+                    ? doc.image == fn.image && doc.port == fn.port
+                    : doc.code.map { GitHash.blobID(Array($0.utf8)) } == fn.codeID
             } else {
                 ok = false
             }
@@ -120,7 +142,9 @@ public final class LocalDriftProbe: DriftProbe {
         return ok
     }
 
-    public func observe(app: String, inventory: Inventory, peers: @Sendable () -> Ownership, pass: Int) async throws(TargetError) -> DriftObservation {
+    public func observe(app: String, inventory: Inventory, peers: @Sendable () -> Ownership, pass: Int)
+        async throws(TargetError) -> DriftObservation
+    {
         var list: [Entry]
         if let cached = apps.withLock({ $0[app] }), cached.inventory == inventory {
             list = cached.entries
@@ -145,7 +169,9 @@ public final class LocalDriftProbe: DriftProbe {
 
     /// Files under `functions/NS` and `static/NS` that no inventory owns (never deleted).
     func census(_ namespace: String, owned: (functions: Set<String>, files: Set<String>)) throws(TargetError) -> Int {
-        if let c = censuses.withLock({ $0[namespace] }), c.owned == owned, c.folders.allSatisfy({ Self.stamp($0.0, folder: true) == $0.1 }) {
+        if let c = censuses.withLock({ $0[namespace] }), c.owned == owned,
+            c.folders.allSatisfy({ Self.stamp($0.0, folder: true) == $0.1 })
+        {
             return c.count
         }
         var expected = Set<String>()
@@ -176,7 +202,9 @@ public final class LocalDriftProbe: DriftProbe {
             folders.append((full, stamp))
             defer { closedir(d) }
             while let e = readdir(d) {
-                let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+                let name = withUnsafeBytes(of: e.pointee.d_name) {
+                    String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self)
+                }
                 if name == "." || name == ".." { continue }
                 let child = rel.isEmpty ? name : rel + "/" + name
                 switch Int32(e.pointee.d_type) {
@@ -205,7 +233,9 @@ public final class HTTPDriftProbe: DriftProbe {
         self.target = target
     }
 
-    public func observe(app: String, inventory: Inventory, peers: @Sendable () -> Ownership, pass: Int) async throws(TargetError) -> DriftObservation {
+    public func observe(app: String, inventory: Inventory, peers: @Sendable () -> Ownership, pass: Int)
+        async throws(TargetError) -> DriftObservation
+    {
         let target = self.target
         let ns = inventory.namespace
         let all = try await deployments.value(pass: pass, key: "") { () throws(TargetError) in
@@ -213,7 +243,9 @@ public final class HTTPDriftProbe: DriftProbe {
             for d in try await target.listDeployments() { map[d.user + d.path] = d }
             return map
         }
-        let files = try await listings.value(pass: pass, key: ns) { () throws(TargetError) in Set(try await target.listFiles(namespace: ns)) }
+        let files = try await listings.value(pass: pass, key: ns) { () throws(TargetError) in
+            Set(try await target.listFiles(namespace: ns))
+        }
         var out = DriftObservation()
         for (path, fn) in inventory.functions.sorted(by: { $0.key < $1.key }) where fn.fingerprint != nil {
             guard let d = all[ns + path] else {
@@ -221,8 +253,11 @@ public final class HTTPDriftProbe: DriftProbe {
                 continue
             }
             let runtime = d.runtime.isEmpty ? "lua" : d.runtime
-            let same = runtime == fn.runtime && (fn.runtime == "docker" ? d.code == fn.image && (d.port ?? 80) == (fn.port ?? 80)
-                                                                      : GitHash.blobID(Array(d.code.utf8)) == fn.codeID)
+            let same =
+                runtime == fn.runtime
+                && (fn.runtime == "docker"
+                    ? d.code == fn.image && (d.port ?? 80) == (fn.port ?? 80)
+                    : GitHash.blobID(Array(d.code.utf8)) == fn.codeID)
             if !same { out.items.append(.init(kind: .function, path: path, change: .modified)) }
         }
         for (path, file) in inventory.files.sorted(by: { $0.key < $1.key }) where file.id != nil {
@@ -233,7 +268,8 @@ public final class HTTPDriftProbe: DriftProbe {
         out.unmanaged = try await unmanaged.value(pass: pass, key: ns) { () throws(TargetError) -> Int in
             let owned = inventory.owned(with: peers())
             let ownedFiles = Set(owned.files.map { String(decoding: RepoPath.unescape($0), as: UTF8.self) })
-            return all.values.filter { $0.user == ns && !owned.functions.contains($0.path) }.count + files.filter { !ownedFiles.contains($0) }.count
+            return all.values.filter { $0.user == ns && !owned.functions.contains($0.path) }.count
+                + files.filter { !ownedFiles.contains($0) }.count
         }
         return out
     }

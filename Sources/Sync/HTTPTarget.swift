@@ -42,10 +42,13 @@ public final class HTTPTarget: DeployTarget {
     }
 
     public func deploy(_ request: DeployRequest) async throws(TargetError) {
-        let body = DeployBody(runtime: request.runtime.rawValue, code: request.code,
-                              port: request.runtime == .docker ? (request.port ?? 80) : nil)
+        let body = DeployBody(
+            runtime: request.runtime.rawValue, code: request.code,
+            port: request.runtime == .docker ? (request.port ?? 80) : nil)
         let json: Data
-        do { json = try JSONEncoder().encode(body) } catch { throw TargetError("cannot encode the deployment: \(error)", retryable: false) }
+        do { json = try JSONEncoder().encode(body) } catch {
+            throw TargetError("cannot encode the deployment: \(error)", retryable: false)
+        }
         try Self.checkFunction(request.namespace, request.path)
         let path = "/api/deploy/\(request.namespace)\(request.path)"  // function paths are URL-safe already
         let (status, text) = try await send(.POST, path, body: Array(json), contentType: "application/json")
@@ -100,13 +103,17 @@ public final class HTTPTarget: DeployTarget {
     private func failure(_ method: String, _ path: String, _ status: Int, _ text: String) -> TargetError {
         struct Body: Decodable { var error: String? }
         let detail = (try? JSONDecoder().decode(Body.self, from: Data(text.utf8)))?.error ?? String(text.prefix(200))
-        return TargetError("\(method) \(base)\(path): \(status)\(detail.isEmpty ? "" : " \(detail)")", retryable: status >= 500 || status == 429)
+        return TargetError(
+            "\(method) \(base)\(path): \(status)\(detail.isEmpty ? "" : " \(detail)")",
+            retryable: status >= 500 || status == 429)
     }
 
     /// One call with retries: connection errors and 5xx back off exponentially with full
     /// jitter (base 200 ms, at most 5 s), up to `retries` times.
-    private func send(_ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, contentType: String? = nil,
-                      retry5xx: Bool = true, limit: Int = 1 << 20) async throws(TargetError) -> (Int, String) {
+    private func send(
+        _ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, contentType: String? = nil,
+        retry5xx: Bool = true, limit: Int = 1 << 20
+    ) async throws(TargetError) -> (Int, String) {
         var attempt = 0
         while true {
             var request = HTTPClientRequest(url: base + path)
@@ -128,13 +135,17 @@ public final class HTTPTarget: DeployTarget {
             } catch {
                 lastError = "\(error)"
                 if attempt >= options.retries {
-                    throw TargetError("\(method.rawValue) \(base)\(path): \(Self.describe(error)) (after \(attempt + 1) attempts)", retryable: true)
+                    throw TargetError(
+                        "\(method.rawValue) \(base)\(path): \(Self.describe(error)) (after \(attempt + 1) attempts)",
+                        retryable: true)
                 }
             }
             attempt += 1
             let cap = min(options.maxDelay, options.baseDelay * (1 << min(attempt, 16)))
             do { try await options.sleep(.nanoseconds(Int64.random(in: 0...max(1, cap.nanoseconds)))) } catch {
-                throw TargetError("\(method.rawValue) \(base)\(path): cancelled while waiting to retry (\(lastError))", retryable: true)
+                throw TargetError(
+                    "\(method.rawValue) \(base)\(path): cancelled while waiting to retry (\(lastError))",
+                    retryable: true)
             }
         }
     }
@@ -156,8 +167,9 @@ public final class HTTPTarget: DeployTarget {
         }
         let bytes = RepoPath.unescape(path)
         if bytes.indices.dropLast().contains(where: { bytes[$0] == 46 && bytes[$0 + 1] == 46 }) {
-            throw TargetError("\"\(RepoPath.display(path))\" contains '..', which the orchestrator refuses in storage paths; rename the file (it is not uploaded)",
-                              retryable: false)
+            throw TargetError(
+                "\"\(RepoPath.display(path))\" contains '..', which the orchestrator refuses in storage paths; rename the file (it is not uploaded)",
+                retryable: false)
         }
         return escape(bytes)
     }
@@ -175,8 +187,9 @@ public final class HTTPTarget: DeployTarget {
         var out = ""
         for b in bytes {
             switch b {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "/"):
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "/"):
                 out.unicodeScalars.append(UnicodeScalar(b))
             default:
                 out += String(format: "%%%02X", b)

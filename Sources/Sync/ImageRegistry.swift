@@ -13,17 +13,29 @@ public struct ImageRegistry: Sendable, Hashable {
         var value = text
         while value.hasSuffix("/") { value.removeLast() }
         if value.contains("://") {
-            return .failure(RegistryError("\"\(text)\" has a scheme; give HOST[:PORT]/PREFIX, like registry.example:5000/zerverless"))
+            return .failure(
+                RegistryError(
+                    "\"\(text)\" has a scheme; give HOST[:PORT]/PREFIX, like registry.example:5000/zerverless"))
         }
         let parts = value.split(separator: "/", omittingEmptySubsequences: false)
-        guard let host = parts.first, !host.isEmpty, host.allSatisfy({ $0.isLetter || $0.isNumber || ".-:[]".contains($0) }),
-              host.contains(".") || host.contains(":") || host == "localhost" else {
-            return .failure(RegistryError("\"\(text)\": the first part must be a registry host (with a dot or a port, or localhost), like registry.example:5000/zerverless"))
+        guard let host = parts.first, !host.isEmpty,
+            host.allSatisfy({ $0.isLetter || $0.isNumber || ".-:[]".contains($0) }),
+            host.contains(".") || host.contains(":") || host == "localhost"
+        else {
+            return .failure(
+                RegistryError(
+                    "\"\(text)\": the first part must be a registry host (with a dot or a port, or localhost), like registry.example:5000/zerverless"
+                ))
         }
         for part in parts.dropFirst() {
-            guard !part.isEmpty, part.allSatisfy({ ($0.isLowercase && $0.isASCII) || $0.isNumber || "._-".contains($0) }),
-                  part.first!.isLetter || part.first!.isNumber else {
-                return .failure(RegistryError("\"\(text)\": \"\(part)\" is not a repository path component (lowercase letters, digits, '.', '_', '-')"))
+            guard !part.isEmpty,
+                part.allSatisfy({ ($0.isLowercase && $0.isASCII) || $0.isNumber || "._-".contains($0) }),
+                part.first!.isLetter || part.first!.isNumber
+            else {
+                return .failure(
+                    RegistryError(
+                        "\"\(text)\": \"\(part)\" is not a repository path component (lowercase letters, digits, '.', '_', '-')"
+                    ))
             }
         }
         return .success(ImageRegistry(base: value, insecure: insecure))
@@ -39,9 +51,10 @@ public struct ImageRegistry: Sendable, Hashable {
 
     /// `HOST/PREFIX/zerverless/NS/PATH@sha256:...` for a pushed `HOST/.../PATH:TAG`.
     public func byDigest(_ qualified: String, digest: String) -> String {
-        let repository = qualified.lastIndex(of: ":").map { i in
-            qualified[i...].contains("/") ? qualified : String(qualified[..<i])
-        } ?? qualified
+        let repository =
+            qualified.lastIndex(of: ":").map { i in
+                qualified[i...].contains("/") ? qualified : String(qualified[..<i])
+            } ?? qualified
         return repository + "@" + digest
     }
 

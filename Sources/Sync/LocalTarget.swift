@@ -43,9 +43,15 @@ public struct LocalTarget: DeployTarget {
     /// that would end in `.json` has that dot written `%2E` (`/v1` -> `v1.json`,
     /// `/v1.json/users` -> `v1%2Ejson/users.json`).
     public static func functionComponents(namespace: String, path: String) throws(TargetError) -> [[UInt8]] {
-        if let problem = Rules.dnsLabelProblem(namespace) { throw TargetError("refused namespace: \(problem)", retryable: false) }
-        if let problem = Rules.functionPathProblem(path) { throw TargetError("refused unsafe function path: \(problem)", retryable: false) }
-        let segments = path.dropFirst().split(separator: "/", omittingEmptySubsequences: false).map { String($0).replacingOccurrences(of: "%", with: "%25") }
+        if let problem = Rules.dnsLabelProblem(namespace) {
+            throw TargetError("refused namespace: \(problem)", retryable: false)
+        }
+        if let problem = Rules.functionPathProblem(path) {
+            throw TargetError("refused unsafe function path: \(problem)", retryable: false)
+        }
+        let segments = path.dropFirst().split(separator: "/", omittingEmptySubsequences: false).map {
+            String($0).replacingOccurrences(of: "%", with: "%25")
+        }
         var out: [[UInt8]] = [Array("functions".utf8), Array(namespace.utf8)]
         for (i, segment) in segments.enumerated() {
             if i == segments.count - 1 {
@@ -62,11 +68,14 @@ public struct LocalTarget: DeployTarget {
     /// `static/NS/<path>`, the path's bytes (it arrives in `RepoPath`'s escaped form), each
     /// component checked as git checks a working tree's names.
     public static func staticComponents(namespace: String, path: String) throws(TargetError) -> [[UInt8]] {
-        if let problem = Rules.dnsLabelProblem(namespace) { throw TargetError("refused namespace: \(problem)", retryable: false) }
+        if let problem = Rules.dnsLabelProblem(namespace) {
+            throw TargetError("refused namespace: \(problem)", retryable: false)
+        }
         if let problem = RepoPath.pathProblem(path) {
             throw TargetError("refused unsafe static path \"\(path)\": \(problem)", retryable: false)
         }
-        return [Array("static".utf8), Array(namespace.utf8)] + RepoPath.unescape(path).split(separator: UInt8(ascii: "/")).map(Array.init)
+        return [Array("static".utf8), Array(namespace.utf8)]
+            + RepoPath.unescape(path).split(separator: UInt8(ascii: "/")).map(Array.init)
     }
 
     var folder: RootedFolder { RootedFolder(root: root) }
@@ -75,9 +84,10 @@ public struct LocalTarget: DeployTarget {
     public func deploy(_ request: DeployRequest) async throws(TargetError) {
         let components = try Self.functionComponents(namespace: request.namespace, path: request.path)
         let docker = request.runtime == .docker
-        let doc = FunctionDocument(runtime: request.runtime.rawValue, code: docker ? nil : request.code,
-                                   image: docker ? request.code : nil, port: docker ? (request.port ?? 80) : nil,
-                                   app: request.app, commit: request.commit)
+        let doc = FunctionDocument(
+            runtime: request.runtime.rawValue, code: docker ? nil : request.code,
+            image: docker ? request.code : nil, port: docker ? (request.port ?? 80) : nil,
+            app: request.app, commit: request.commit)
         do {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

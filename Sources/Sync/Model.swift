@@ -29,7 +29,10 @@ public struct SyncError: Error, Sendable, Hashable, Codable, CustomStringConvert
     public var column: Int?
     public var retry: Retry
 
-    public init(_ stage: SyncStage, _ message: String, file: String? = nil, line: Int? = nil, column: Int? = nil, retry: Retry = .stalled) {
+    public init(
+        _ stage: SyncStage, _ message: String, file: String? = nil, line: Int? = nil, column: Int? = nil,
+        retry: Retry = .stalled
+    ) {
         self.stage = stage
         self.message = message
         self.file = file

@@ -34,13 +34,17 @@ public struct Plan: Sendable, Hashable {
     public var unchangedFiles = 0
 
     public var isEmpty: Bool { functions.isEmpty && files.isEmpty }
-    public var deletes: Int { functions.filter { $0.action == .delete }.count + files.filter { $0.action == .delete }.count }
+    public var deletes: Int {
+        functions.filter { $0.action == .delete }.count + files.filter { $0.action == .delete }.count
+    }
 }
 
 /// Desired state against the inventory: a pure diff.
 public enum Planner {
-    public static func plan(_ desired: DesiredState, inventory: Inventory, policy: Registration.SyncPolicy,
-                            others: Ownership = Ownership()) -> Result<Plan, SyncError> {
+    public static func plan(
+        _ desired: DesiredState, inventory: Inventory, policy: Registration.SyncPolicy,
+        others: Ownership = Ownership()
+    ) -> Result<Plan, SyncError> {
         var plan = Plan()
         var wanted = Set<String>()
         for spec in desired.functions {
@@ -50,7 +54,8 @@ public enum Planner {
             }
             wanted.insert(spec.path)
             guard let record = inventory.functions[spec.path] else {
-                plan.functions.append(.init(path: spec.path, action: .create, reason: "new in the manifest", spec: spec))
+                plan.functions.append(
+                    .init(path: spec.path, action: .create, reason: "new in the manifest", spec: spec))
                 continue
             }
             if record.fingerprint == spec.fingerprint {
@@ -59,9 +64,11 @@ public enum Planner {
             }
             plan.functions.append(.init(path: spec.path, action: .update, reason: why(record, spec), spec: spec))
         }
-        for path in inventory.functions.keys.sorted() where !wanted.contains(path) && !desired.functions.contains(where: { $0.path == path }) {
+        for path in inventory.functions.keys.sorted()
+        where !wanted.contains(path) && !desired.functions.contains(where: { $0.path == path }) {
             if policy.prune {
-                plan.functions.append(.init(path: path, action: .delete, reason: "removed from the manifest", spec: nil))
+                plan.functions.append(
+                    .init(path: path, action: .delete, reason: "removed from the manifest", spec: nil))
             } else {
                 plan.keptByPrunePolicy += 1
             }
@@ -75,7 +82,8 @@ public enum Planner {
             case nil:
                 plan.files.append(.init(path: path, action: .create, reason: "new file", spec: spec))
             case let record? where record.id == nil:
-                plan.files.append(.init(path: path, action: .update, reason: "the previous upload was not confirmed", spec: spec))
+                plan.files.append(
+                    .init(path: path, action: .update, reason: "the previous upload was not confirmed", spec: spec))
             case let record? where record.id != spec.id:
                 plan.files.append(.init(path: path, action: .update, reason: "content changed", spec: spec))
             default:
@@ -84,14 +92,20 @@ public enum Planner {
         }
         for path in inventory.files.keys.sorted() where desired.files[path] == nil {
             if policy.prune {
-                plan.files.append(.init(path: path, action: .delete, reason: "no longer in \(desired.staticDir ?? "static.dir")", spec: nil))
+                plan.files.append(
+                    .init(
+                        path: path, action: .delete, reason: "no longer in \(desired.staticDir ?? "static.dir")",
+                        spec: nil))
             } else {
                 plan.keptByPrunePolicy += 1
             }
         }
         if !policy.allowEmpty, !inventory.isEmpty, desired.functions.isEmpty, desired.files.isEmpty, plan.deletes > 0 {
-            return .failure(SyncError(.prune, "this sync would delete everything the application has (\(inventory.functions.count) functions, \(inventory.files.count) files); refused because syncPolicy.allowEmpty is false. Set it to true to allow an empty deployment",
-                                      file: AppManifest.fileName))
+            return .failure(
+                SyncError(
+                    .prune,
+                    "this sync would delete everything the application has (\(inventory.functions.count) functions, \(inventory.files.count) files); refused because syncPolicy.allowEmpty is false. Set it to true to allow an empty deployment",
+                    file: AppManifest.fileName))
         }
         return .success(plan)
     }
@@ -99,10 +113,16 @@ public enum Planner {
     static func why(_ record: Inventory.Function, _ spec: FunctionSpec) -> String {
         if record.fingerprint == nil { return "the previous deploy was not confirmed" }
         var parts: [String] = []
-        if record.runtime != spec.runtime.rawValue { parts.append("runtime \(record.runtime) -> \(spec.runtime.rawValue)") }
-        if record.codeID != spec.codeID { parts.append(spec.runtime == .docker ? "build inputs changed" : "code changed") }
+        if record.runtime != spec.runtime.rawValue {
+            parts.append("runtime \(record.runtime) -> \(spec.runtime.rawValue)")
+        }
+        if record.codeID != spec.codeID {
+            parts.append(spec.runtime == .docker ? "build inputs changed" : "code changed")
+        }
         if record.image != spec.image, spec.runtime == .docker { parts.append("image changed") }
-        if record.port != spec.port { parts.append("port \(record.port.map(String.init) ?? "none") -> \(spec.port.map(String.init) ?? "none")") }
+        if record.port != spec.port {
+            parts.append("port \(record.port.map(String.init) ?? "none") -> \(spec.port.map(String.init) ?? "none")")
+        }
         return parts.isEmpty ? "changed" : parts.joined(separator: ", ")
     }
 }

@@ -14,8 +14,10 @@ public struct SourceAccess: Sendable {
     /// `--max-refs`: the most branches and tags one fetch may store.
     public var maxRefs: Int?
 
-    public init(secrets: SecretsDir, timeout: Duration = .seconds(60), allowLocal: Bool = false, sizeLimit: Int? = nil,
-                maxRefs: Int? = Remote.defaultMaxRefs) {
+    public init(
+        secrets: SecretsDir, timeout: Duration = .seconds(60), allowLocal: Bool = false, sizeLimit: Int? = nil,
+        maxRefs: Int? = Remote.defaultMaxRefs
+    ) {
         self.secrets = secrets
         self.maxRefs = maxRefs
         self.timeout = timeout
@@ -44,7 +46,8 @@ public struct SourceAccess: Sendable {
         func read(_ name: String?, _ field: String) throws(Failure) -> String? {
             guard let name else { return nil }
             do {
-                return String(decoding: try secrets.read(name, namespace: registration.namespace, field: field), as: UTF8.self)
+                return String(
+                    decoding: try secrets.read(name, namespace: registration.namespace, field: field), as: UTF8.self)
             } catch {
                 throw .secret(error)
             }
@@ -53,7 +56,9 @@ public struct SourceAccess: Sendable {
         var sshKey: (file: String, text: String)?
         if let name = auth?.sshKeyFile {
             let file: String
-            do { file = try secrets.resolve(name, namespace: registration.namespace, field: "auth.sshKeyFile") } catch { throw .secret(error) }
+            do { file = try secrets.resolve(name, namespace: registration.namespace, field: "auth.sshKeyFile") } catch {
+                throw .secret(error)
+            }
             sshKey = (file, try read(file, "auth.sshKeyFile") ?? "")
         }
         let knownHosts = try read(auth?.knownHostsFile, "auth.knownHostsFile").map { (auth!.knownHostsFile!, $0) }
@@ -61,13 +66,18 @@ public struct SourceAccess: Sendable {
         // The application's own webhook secret is read by the REST facade only; its name
         // follows the secrets rule like the others (outside the folder: invalid).
         if let name = source.webhookSecretFile {
-            do { _ = try secrets.resolve(name, namespace: registration.namespace, field: "webhookSecretFile") } catch { throw .secret(error) }
+            do { _ = try secrets.resolve(name, namespace: registration.namespace, field: "webhookSecretFile") } catch {
+                throw .secret(error)
+            }
         }
         do {
-            let credentials = try Credentials.make(url: source.repoURL, username: auth?.username, token: token, sshKey: sshKey,
-                                                   knownHosts: knownHosts, caPEM: ca)
-            return Remote(url: source.repoURL, credentials: credentials, timeout: timeout, allowLocal: allowLocal, sizeLimit: sizeLimit,
-                          maxRefs: maxRefs)
+            let credentials = try Credentials.make(
+                url: source.repoURL, username: auth?.username, token: token, sshKey: sshKey,
+                knownHosts: knownHosts, caPEM: ca)
+            return Remote(
+                url: source.repoURL, credentials: credentials, timeout: timeout, allowLocal: allowLocal,
+                sizeLimit: sizeLimit,
+                maxRefs: maxRefs)
         } catch {
             throw .git(error)
         }
@@ -79,13 +89,15 @@ public struct SourceAccess: Sendable {
         guard let verify = registration.source.verify else { return nil }
         let bytes: [UInt8]
         do {
-            bytes = try secrets.read(verify.publicKeysFile, namespace: registration.namespace, field: "verify.publicKeysFile")
+            bytes = try secrets.read(
+                verify.publicKeysFile, namespace: registration.namespace, field: "verify.publicKeysFile")
         } catch {
             throw .secret(error)
         }
         switch SignatureVerifier.parse(String(decoding: bytes, as: UTF8.self)) {
         case .success(let verifier): return verifier
-        case .failure(let problem): throw .secret(SecretError(field: "verify.publicKeysFile", message: problem.description))
+        case .failure(let problem):
+            throw .secret(SecretError(field: "verify.publicKeysFile", message: problem.description))
         }
     }
 }

@@ -5,8 +5,10 @@ import State
 extension SyncEngine {
     /// The plan for a tree diff that touches only plain files under static.dir (or files
     /// nothing reads); nil when anything else changed (then the full path decides).
-    func incrementalPlan(_ changes: [Snapshot.Change], synced: Inventory.Synced, inventory: Inventory,
-                         policy: Registration.SyncPolicy) -> Plan? {
+    func incrementalPlan(
+        _ changes: [Snapshot.Change], synced: Inventory.Synced, inventory: Inventory,
+        policy: Registration.SyncPolicy
+    ) -> Plan? {
         var plan = Plan()
         let prefix: String? = synced.staticDir.isEmpty ? nil : (synced.staticDir == "." ? "" : synced.staticDir + "/")
         var count = inventory.files.count
@@ -15,7 +17,11 @@ extension SyncEngine {
         for c in changes {
             if c.path == AppManifest.fileName { return nil }
             // A referenced path, something under it, or a folder (or symlink) on its way.
-            if synced.referenced.contains(where: { c.path == $0 || c.path.hasPrefix($0 + "/") || $0.hasPrefix(c.path + "/") }) { return nil }
+            if synced.referenced.contains(where: {
+                c.path == $0 || c.path.hasPrefix($0 + "/") || $0.hasPrefix(c.path + "/")
+            }) {
+                return nil
+            }
             let plain: (TreeEntry.Kind?) -> Bool = { $0 == nil || $0 == .file || $0 == .executable }
             guard let prefix, c.path.hasPrefix(prefix) else {
                 if c.oldKind == .symlink || c.newKind == .symlink { return nil }
@@ -29,9 +35,11 @@ extension SyncEngine {
                 if existing?.id == id { continue }
                 total += c.newSize - (existing?.size ?? 0)
                 if existing == nil { count += 1 }
-                plan.files.append(.init(path: rel, action: existing == nil ? .create : .update,
-                                        reason: existing == nil ? "new file" : "content changed",
-                                        spec: StaticFileSpec(id: id, size: c.newSize)))
+                plan.files.append(
+                    .init(
+                        path: rel, action: existing == nil ? .create : .update,
+                        reason: existing == nil ? "new file" : "content changed",
+                        spec: StaticFileSpec(id: id, size: c.newSize)))
             } else if existing != nil {
                 if policy.prune {
                     count -= 1

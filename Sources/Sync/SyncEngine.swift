@@ -23,7 +23,10 @@ public struct SyncEngine: Sendable {
     /// inventory changes namespace or claims its first paths (under the namespace's lock).
     public var index: InventoryIndex?
 
-    public init(target: any DeployTarget, limits: SyncLimits = SyncLimits(), checker: CodeChecker? = nil, builder: (any ImageBuilder)? = nil) {
+    public init(
+        target: any DeployTarget, limits: SyncLimits = SyncLimits(), checker: CodeChecker? = nil,
+        builder: (any ImageBuilder)? = nil
+    ) {
         self.target = target
         self.limits = limits
         self.checker = checker
@@ -43,8 +46,10 @@ public struct SyncEngine: Sendable {
         /// (under the namespace's lock); replaces `others`.
         public var ownership: (@Sendable () -> Ownership)?
 
-        public init(app: String, namespace: String, policy: Registration.SyncPolicy, commit: String, folder: String = ".",
-                    inventoryFile: String, others: Ownership = Ownership(), ownership: (@Sendable () -> Ownership)? = nil) {
+        public init(
+            app: String, namespace: String, policy: Registration.SyncPolicy, commit: String, folder: String = ".",
+            inventoryFile: String, others: Ownership = Ownership(), ownership: (@Sendable () -> Ownership)? = nil
+        ) {
             self.app = app
             self.namespace = namespace
             self.policy = policy
@@ -109,7 +114,8 @@ public struct SyncEngine: Sendable {
         // Fast paths: the same folder tree as the last clean sync costs nothing; plain
         // static file changes are planned from a tree diff.
         if let synced = inventory.synced, synced.settings == settings(input.policy), inventory.isConfirmed,
-           inventory.namespace == input.namespace, let tree = outcome.folderTree {
+            inventory.namespace == input.namespace, let tree = outcome.folderTree
+        {
             if synced.tree == tree {
                 var plan = Plan()
                 plan.unchangedFunctions = inventory.functions.count
@@ -120,7 +126,8 @@ public struct SyncEngine: Sendable {
                 return outcome
             }
             if let changes = try? snapshot.changes(from: synced.tree, to: tree),
-               let plan = incrementalPlan(changes, synced: synced, inventory: inventory, policy: input.policy) {
+                let plan = incrementalPlan(changes, synced: synced, inventory: inventory, policy: input.policy)
+            {
                 outcome.plan = plan
                 outcome.path = .treeDiff
                 outcome.referenced = synced.referenced
@@ -128,60 +135,6 @@ public struct SyncEngine: Sendable {
             }
         }
         return fullPlan(input, snapshot: snapshot, inventory: inventory, outcome: outcome)
-    }
-
-    private func fullPlan(_ input: Input, snapshot: Snapshot, inventory: Inventory, outcome start: Outcome) -> Outcome {
-        var outcome = start
-        let tree: [TreeEntry]
-        do {
-            tree = try snapshot.list(commit: input.commit, path: RepoPath.escape(text: input.folder))
-        } catch {
-            outcome.errors = [SyncError(.manifest, error.description)]
-            return outcome
-        }
-        guard let manifestEntry = tree.first(where: { $0.path == AppManifest.fileName }) else {
-            outcome.errors = [SyncError(.manifest, "\(input.folder == "." ? "" : input.folder + "/")\(AppManifest.fileName) not found at commit \(input.commit.prefix(12)); add it or fix spec.source.path", file: AppManifest.fileName)]
-            return outcome
-        }
-        let manifestFile = input.folder == "." ? AppManifest.fileName : "\(input.folder)/\(AppManifest.fileName)"
-        if manifestEntry.kind == .symlink || manifestEntry.size > (1 << 20) {
-            outcome.errors = [SyncError(.manifest, manifestEntry.kind == .symlink ? "zerverless.yaml is a symlink; it must be a file" : "zerverless.yaml is \(manifestEntry.size) bytes, over the limit of 1 MiB", file: manifestFile)]
-            return outcome
-        }
-        let bytes: [UInt8]
-        do {
-            bytes = try snapshot.blob(manifestEntry.id)
-        } catch {
-            outcome.errors = [SyncError(.manifest, error.description, file: manifestFile)]
-            return outcome
-        }
-        switch Validator.manifest(bytes, file: manifestFile) {
-        case .failure(let failure):
-            outcome.diagnostics = failure.diagnostics
-            outcome.errors = failure.diagnostics.map {
-                SyncError(.manifest, ($0.field.map { "\($0): " } ?? "") + $0.message, file: $0.file, line: $0.line, column: $0.column)
-            }
-            return outcome
-        case .success(let manifest):
-            outcome.manifest = manifest
-        }
-        switch DesiredBuilder.build(manifest: outcome.manifest!, namespace: input.namespace, commit: input.commit, tree: tree, limits: limits) {
-        case .failure(let errors):
-            outcome.errors = errors.errors
-            return outcome
-        case .success(var desired):
-            // Images pushed to a registry carry its name: the fingerprint changes with it.
-            if let registry = builder?.registry {
-                for i in desired.functions.indices { desired.functions[i].image = desired.functions[i].image.map(registry.qualified) }
-            }
-            outcome.desired = desired
-        }
-        outcome.referenced = DesiredBuilder.referencedPaths(manifest: outcome.manifest!, tree: tree)
-        switch Planner.plan(outcome.desired!, inventory: inventory, policy: input.policy, others: input.others) {
-        case .failure(let error): outcome.errors = [error]
-        case .success(let plan): outcome.plan = plan
-        }
-        return outcome
     }
 
     /// What `sync` would do, without doing it (`plan`): the same plan, and each function
@@ -192,13 +145,16 @@ public struct SyncEngine: Sendable {
         if let ownership = input.ownership { input.others = ownership() }
         var outcome = plan(input, snapshot: snapshot)
         guard let plan = outcome.plan, let inventory = outcome.inventory else { return outcome }
-        let applier = Applier(app: input.app, target: target, save: { _ in }, content: { id in try snapshot.blob(id) },
-                              checker: checker, builder: builder)
+        let applier = Applier(
+            app: input.app, target: target, save: { _ in }, content: { id in try snapshot.blob(id) },
+            checker: checker, builder: builder)
         var report = ApplyReport(inventory: inventory)
         for change in plan.functions where change.action != .delete {
             guard let spec = change.spec else { continue }
-            if case .failure(let problem) = applier.prepare(spec, namespace: input.namespace, commit: input.commit,
-                                                            deployed: inventory.functions[spec.path]?.fingerprint != nil) {
+            if case .failure(let problem) = applier.prepare(
+                spec, namespace: input.namespace, commit: input.commit,
+                deployed: inventory.functions[spec.path]?.fingerprint != nil)
+            {
                 report.functionErrors[spec.path] = problem.message
             }
         }
@@ -216,17 +172,26 @@ public struct SyncEngine: Sendable {
             // leaves what is deployed in the old one as it is.
             let probe = await offload { plan(input, snapshot: snapshot) }
             if !probe.errors.isEmpty || probe.plan == nil { return probe }
-            let report = await withLock(old.namespace) { await undeployAll(app: input.app, inventory: old, inventoryFile: input.inventoryFile) }
+            let report = await withLock(old.namespace) {
+                await undeployAll(app: input.app, inventory: old, inventoryFile: input.inventoryFile)
+            }
             if let report, report.failed {
                 var outcome = Outcome()
                 outcome.movedFrom = old
-                let first = (report.functionErrors.sorted { $0.key < $1.key } + report.fileErrors.sorted { $0.key < $1.key }).first
-                outcome.errors = [SyncError(.prune, "the application moved from namespace \(old.namespace); undeploying it there failed: \(first.map { "\($0.key): \($0.value)" } ?? "")",
-                                            retry: report.retryable ? .retryable : .stalled)]
+                let first =
+                    (report.functionErrors.sorted { $0.key < $1.key } + report.fileErrors.sorted { $0.key < $1.key })
+                    .first
+                outcome.errors = [
+                    SyncError(
+                        .prune,
+                        "the application moved from namespace \(old.namespace); undeploying it there failed: \(first.map { "\($0.key): \($0.value)" } ?? "")",
+                        retry: report.retryable ? .retryable : .stalled)
+                ]
                 return outcome
             }
             do {
-                let file = input.inventoryFile, namespace = input.namespace
+                let file = input.inventoryFile
+                let namespace = input.namespace
                 try await offload { () throws -> Void in try Inventory(namespace: namespace).write(to: file) }
                 index?.note(input.app, namespace: namespace)
             } catch {
@@ -245,8 +210,9 @@ public struct SyncEngine: Sendable {
             if var inventory = outcome.inventory, let plan = outcome.plan, outcome.path != .unchanged {
                 var claimed = false
                 for change in plan.functions where change.action == .create {
-                    inventory.functions[change.path] = Inventory.Function(runtime: change.spec?.runtime.rawValue ?? "", codeID: nil, image: nil,
-                                                                          port: nil, fingerprint: nil, commit: input.commit)
+                    inventory.functions[change.path] = Inventory.Function(
+                        runtime: change.spec?.runtime.rawValue ?? "", codeID: nil, image: nil,
+                        port: nil, fingerprint: nil, commit: input.commit)
                     claimed = true
                 }
                 for change in plan.files where change.action == .create {
@@ -259,7 +225,8 @@ public struct SyncEngine: Sendable {
                     var onDisk = inventory
                     onDisk.synced = nil
                     do {
-                        let file = input.inventoryFile, claimed = onDisk
+                        let file = input.inventoryFile
+                        let claimed = onDisk
                         try await offload { () throws -> Void in try claimed.write(to: file) }
                         index?.note(input.app, namespace: input.namespace)
                         outcome.inventory = inventory
@@ -276,25 +243,32 @@ public struct SyncEngine: Sendable {
         let file = input.inventoryFile
         let wasSynced = inventory.synced
         let lock = Mutex(())
-        var applier = Applier(app: input.app, target: target,
-                              save: { try $0.write(to: file) },
-                              // libgit2 reads of one repository are serialized; uploads run in parallel.
-                              content: { id in try lock.withLock { _ in try snapshot.blob(id) } },
-                              checker: checker, builder: builder)
+        var applier = Applier(
+            app: input.app, target: target,
+            save: { try $0.write(to: file) },
+            // libgit2 reads of one repository are serialized; uploads run in parallel.
+            content: { id in try lock.withLock { _ in try snapshot.blob(id) } },
+            checker: checker, builder: builder)
         applier.parallelism = parallelism
         applier.pool = pool
-        let folder = RepoPath.escape(text: input.folder), commit = input.commit
+        let folder = RepoPath.escape(text: input.folder)
+        let commit = input.commit
         applier.export = { path, dir in
             let full = folder == "." ? path : (path == "." ? folder : folder + "/" + path)
             try lock.withLock { _ in _ = try snapshot.export(commit: commit, path: full, to: dir) }
         }
-        let desired = outcome.desired ?? DesiredState(namespace: input.namespace, commit: input.commit, functions: [], files: [:],
-                                                      staticDir: wasSynced?.staticDir, warnings: [])
+        let desired =
+            outcome.desired
+            ?? DesiredState(
+                namespace: input.namespace, commit: input.commit, functions: [], files: [:],
+                staticDir: wasSynced?.staticDir, warnings: [])
         var marker: Inventory.Synced?
         if let tree = outcome.folderTree {
-            marker = Inventory.Synced(commit: input.commit, tree: tree, settings: settings(input.policy),
-                                      staticDir: outcome.manifest?.staticFiles.map { RepoPath.escape(text: $0.dir) } ?? wasSynced?.staticDir ?? "",
-                                      referenced: outcome.referenced)
+            marker = Inventory.Synced(
+                commit: input.commit, tree: tree, settings: settings(input.policy),
+                staticDir: outcome.manifest?.staticFiles.map { RepoPath.escape(text: $0.dir) } ?? wasSynced?.staticDir
+                    ?? "",
+                referenced: outcome.referenced)
         }
         let report = await applier.apply(plan, desired: desired, inventory: inventory, marker: marker)
         outcome.inventory = report.inventory
@@ -302,36 +276,6 @@ public struct SyncEngine: Sendable {
         return outcome
     }
 
-    /// Runs blocking work on the pool (or here, without one).
-    func offload<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-        guard let pool else { return body() }
-        return await pool.run(body)
-    }
-
-    func offload<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        guard let pool else { return try body() }
-        return try await pool.run(body)
-    }
-
-    private func withLock<T: Sendable>(_ namespace: String, _ body: () async -> T) async -> T {
-        guard let locks else { return await body() }
-        return await locks.withLock(namespace, body)
-    }
-
-    /// Undeploys everything an inventory holds (the application's registration is gone),
-    /// recording progress in the inventory file as any apply does; nil when it cannot plan.
-    public func undeployAll(app: String, inventory: Inventory, inventoryFile: String) async -> ApplyReport? {
-        var policy = Registration.SyncPolicy()
-        policy.prune = true
-        policy.allowEmpty = true
-        let desired = DesiredState(namespace: inventory.namespace, commit: inventory.synced?.commit ?? "", functions: [],
-                                   files: [:], staticDir: nil, warnings: [])
-        guard case .success(let plan) = Planner.plan(desired, inventory: inventory, policy: policy) else { return nil }
-        var applier = Applier(app: app, target: target, save: { try $0.write(to: inventoryFile) }, content: { _ in [] })
-        applier.parallelism = parallelism
-        applier.pool = pool
-        return await applier.apply(plan, desired: desired, inventory: inventory)
-    }
 }
 
 extension SyncEngine.Outcome {

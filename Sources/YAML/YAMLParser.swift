@@ -47,8 +47,9 @@ public enum YAMLParser {
             throw YAMLError("file is empty", at: .start)
         }
         if let bad = firstInvalidUTF8(bytes) {
-            throw YAMLError("invalid UTF-8 (byte 0x\(String(bytes[bad], radix: 16, uppercase: true)) at offset \(bad)); save the file as UTF-8",
-                            at: mark(ofOffset: bad, in: bytes))
+            throw YAMLError(
+                "invalid UTF-8 (byte 0x\(String(bytes[bad], radix: 16, uppercase: true)) at offset \(bad)); save the file as UTF-8",
+                at: mark(ofOffset: bad, in: bytes))
         }
         var builder = TreeBuilder(bytes: bytes, limits: limits)
         return try builder.run()
@@ -60,14 +61,26 @@ public enum YAMLParser {
         let n = bytes.count
         while i < n {
             let b = bytes[i]
-            if b < 0x80 { i += 1; continue }
+            if b < 0x80 {
+                i += 1
+                continue
+            }
             let length: Int
             let minimum: UInt32
             var scalar: UInt32
             switch b {
-            case 0xC2...0xDF: length = 2; minimum = 0x80; scalar = UInt32(b & 0x1F)
-            case 0xE0...0xEF: length = 3; minimum = 0x800; scalar = UInt32(b & 0x0F)
-            case 0xF0...0xF4: length = 4; minimum = 0x10000; scalar = UInt32(b & 0x07)
+            case 0xC2...0xDF:
+                length = 2
+                minimum = 0x80
+                scalar = UInt32(b & 0x1F)
+            case 0xE0...0xEF:
+                length = 3
+                minimum = 0x800
+                scalar = UInt32(b & 0x0F)
+            case 0xF0...0xF4:
+                length = 4
+                minimum = 0x10000
+                scalar = UInt32(b & 0x07)
             default: return i
             }
             if i + length > n { return i }
@@ -174,7 +187,9 @@ private struct TreeBuilder {
             case YAML_DOCUMENT_START_EVENT:
                 documents += 1
                 if documents > 1 {
-                    throw YAMLError("more than one YAML document (a second one starts here); put one document in each file", at: mark)
+                    throw YAMLError(
+                        "more than one YAML document (a second one starts here); put one document in each file",
+                        at: mark)
                 }
             case YAML_SCALAR_EVENT:
                 let s = event.data.scalar
@@ -226,9 +241,10 @@ private struct TreeBuilder {
     private mutating func count(_ n: Int, at mark: Mark) throws(YAMLError) {
         expanded += n
         if expanded > limits.maxNodes {
-            throw YAMLError(aliases > 0
-                ? "document expands to more than \(limits.maxNodes) nodes (aliases included); is it an alias bomb?"
-                : "document has more than \(limits.maxNodes) nodes", at: mark)
+            throw YAMLError(
+                aliases > 0
+                    ? "document expands to more than \(limits.maxNodes) nodes (aliases included); is it an alias bomb?"
+                    : "document has more than \(limits.maxNodes) nodes", at: mark)
         }
     }
 

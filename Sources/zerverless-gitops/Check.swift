@@ -9,7 +9,8 @@ import Sync
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Validate a registration, contact its repository with its credentials, and print the branch head.",
-        discussion: "Exit status: 0 the repository answered with the branch head, 1 it did not (or the file is invalid), 2 bad usage."
+        discussion:
+            "Exit status: 0 the repository answered with the branch head, 1 it did not (or the file is invalid), 2 bad usage."
     )
 
     @OptionGroup var repository: RepositoryOptions
@@ -78,7 +79,9 @@ func locateRegistration(_ target: String, appsDir: String) throws -> (file: Stri
         throw ExitCode(2)
     }
     // The apps dir's own rule for which files are registrations, and their names.
-    if let found = AppsDir(directory: appsDir).registration(named: target), let data = FileManager.default.contents(atPath: found.file) {
+    if let found = AppsDir(directory: appsDir).registration(named: target),
+        let data = FileManager.default.contents(atPath: found.file)
+    {
         return (found.file, Array(data))
     }
     printErr("error: no application named \"\(target)\" in \(appsDir)")
@@ -125,7 +128,8 @@ struct RepositoryOptions: ParsableArguments {
     /// prints the problem and exits 1 when a credential file breaks the secrets rule.
     func remote(for registration: Registration, timeout seconds: Int) throws -> Remote {
         if let caFile = caFile ?? env("ZG_CA_FILE") { GitSource.setCAFile(caFile) }
-        let access = SourceAccess(secrets: SecretsDir(root: secretsDir), timeout: .seconds(seconds), allowLocal: allowFileUrls)
+        let access = SourceAccess(
+            secrets: SecretsDir(root: secretsDir), timeout: .seconds(seconds), allowLocal: allowFileUrls)
         do {
             return try access.remote(for: registration)
         } catch {

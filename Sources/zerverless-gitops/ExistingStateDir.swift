@@ -9,7 +9,9 @@ func existingStateDir(_ root: String) throws -> StateLayout {
     let layout = StateLayout(root: root)
     var isDir: ObjCBool = false
     guard FileManager.default.fileExists(atPath: layout.root, isDirectory: &isDir), isDir.boolValue else {
-        printErr("error: no state dir at \(layout.root) (is the daemon running with --state-dir \(layout.root)? give --state-dir or ZG_STATE_DIR)")
+        printErr(
+            "error: no state dir at \(layout.root) (is the daemon running with --state-dir \(layout.root)? give --state-dir or ZG_STATE_DIR)"
+        )
         throw ExitCode(1)
     }
     return layout

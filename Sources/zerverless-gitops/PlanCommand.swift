@@ -10,8 +10,10 @@ import Sync
 struct PlanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan",
-        abstract: "Show what the next sync of an application would do: functions and static files to create, update and delete, and why.",
-        discussion: "Exit status: 0 a plan was made (whether or not it changes anything), 1 the sync would fail (the errors are printed), 2 bad usage."
+        abstract:
+            "Show what the next sync of an application would do: functions and static files to create, update and delete, and why.",
+        discussion:
+            "Exit status: 0 a plan was made (whether or not it changes anything), 1 the sync would fail (the errors are printed), 2 bad usage."
     )
 
     @OptionGroup var repository: RepositoryOptions
@@ -20,8 +22,12 @@ struct PlanCommand: AsyncParsableCommand {
         let seconds = try parseTimeout(repository.timeout)
         let registration = try loadRegistration(repository.target, appsDir: repository.appsDir)
         // The daemon's rules first: a name two files claim is not synced at all.
-        if case .duplicate(let files)? = AppsDir.resolve(AppsDir(directory: repository.appsDir).scan().files).entries[registration.name] {
-            printErr("error: \(StatusDocument.duplicate(name: registration.name, files: files, previous: nil).message ?? "")")
+        if case .duplicate(let files)? = AppsDir.resolve(AppsDir(directory: repository.appsDir).scan().files).entries[
+            registration.name]
+        {
+            printErr(
+                "error: \(StatusDocument.duplicate(name: registration.name, files: files, previous: nil).message ?? "")"
+            )
             throw ExitCode(1)
         }
         let source = registration.source
@@ -36,7 +42,9 @@ struct PlanCommand: AsyncParsableCommand {
         let layout = StateLayout(root: repository.stateDir)
         let pin = layout.readPin(registration.name)
         if let pin {
-            print("  pinned to \(pin.commit.prefix(12)) by a rollback\(pin.reason.map { " (\($0))" } ?? "") since \(SyncHistory.timestamp(pin.since)): \(source.ref) is not followed until `zerverless-gitops unpin \(registration.name)`")
+            print(
+                "  pinned to \(pin.commit.prefix(12)) by a rollback\(pin.reason.map { " (\($0))" } ?? "") since \(SyncHistory.timestamp(pin.since)): \(source.ref) is not followed until `zerverless-gitops unpin \(registration.name)`"
+            )
         }
         // A read-only command: the state dir's cache is used when it is there, else a
         // temporary one (nothing is created in the state dir).
@@ -57,18 +65,25 @@ struct PlanCommand: AsyncParsableCommand {
         do {
             let ref: Registration.Ref = pin.map { .commit($0.commit) } ?? source.ref
             let head = try git.head(remote, ref: ref)
-            if case .semver = source.ref, pin == nil, let tag = head.tag { print("  \(source.ref) resolves to tag \(tag)") }
+            if case .semver = source.ref, pin == nil, let tag = head.tag {
+                print("  \(source.ref) resolves to tag \(tag)")
+            }
             let fetched = try git.fetch(remote, ref: ref, head: head)
             commit = fetched.commit
             tag = head.tag
-            if verifier != nil, let mode = source.verify?.mode { signed = try git.signed(mode, cache: fetched.cache, commit: commit, tag: tag, tagObject: head.tagObject) }
+            if verifier != nil, let mode = source.verify?.mode {
+                signed = try git.signed(mode, cache: fetched.cache, commit: commit, tag: tag, tagObject: head.tagObject)
+            }
             let snapshot = try git.open(path: fetched.cache)
             // The daemon's engine and checks, without a target call or an inventory write.
             let engine = SyncEngine(target: LocalTarget(root: layout.publishedDir), checker: CodeChecker.detect())
-            outcome = engine.preview(SyncEngine.Input(
-                app: registration.name, namespace: registration.namespace, policy: registration.syncPolicy, commit: commit,
-                folder: source.path, inventoryFile: layout.inventoryFile(registration.name),
-                others: InventoryIndex(layout: layout).ownership(in: registration.namespace, excluding: registration.name)),
+            outcome = engine.preview(
+                SyncEngine.Input(
+                    app: registration.name, namespace: registration.namespace, policy: registration.syncPolicy,
+                    commit: commit,
+                    folder: source.path, inventoryFile: layout.inventoryFile(registration.name),
+                    others: InventoryIndex(layout: layout).ownership(
+                        in: registration.namespace, excluding: registration.name)),
                 snapshot: snapshot)
         } catch {
             printErr("error (\(error.retry.rawValue)): \(error)")
@@ -84,33 +99,60 @@ struct PlanCommand: AsyncParsableCommand {
             }
             switch result {
             case .success(let signer):
-                print("  verified: \(mode.subject(commit: commit, tag: tag)) signed by \(signer.signer) (key \(signer.keyFingerprint))")
+                print(
+                    "  verified: \(mode.subject(commit: commit, tag: tag)) signed by \(signer.signer) (key \(signer.keyFingerprint))"
+                )
             case .failure(let problem):
-                print("  error: \(mode.subject(commit: commit, tag: tag)) is not deployed: \(problem); what was deployed stays (the status would be invalid, stage verify)")
+                print(
+                    "  error: \(mode.subject(commit: commit, tag: tag)) is not deployed: \(problem); what was deployed stays (the status would be invalid, stage verify)"
+                )
                 throw ExitCode(1)
             }
         }
         if let moved = outcome.movedFrom {
-            print("  moved from namespace \(moved.namespace): its \(moved.functions.count) functions and \(moved.files.count) static files there are undeployed first")
+            print(
+                "  moved from namespace \(moved.namespace): its \(moved.functions.count) functions and \(moved.files.count) static files there are undeployed first"
+            )
         }
         if let plan = outcome.plan {
             if plan.isEmpty && plan.conflicts.isEmpty {
-                print("  nothing to do: \(plan.unchangedFunctions) functions and \(plan.unchangedFiles) static files are up to date")
+                print(
+                    "  nothing to do: \(plan.unchangedFunctions) functions and \(plan.unchangedFiles) static files are up to date"
+                )
             }
             let failing = outcome.report?.functionErrors ?? [:]
             for f in plan.functions {
-                if let problem = failing[f.path] { print("  error function \(f.path): \(problem)") } else { print("  \(f.action.rawValue) function \(f.path): \(f.reason)") }
+                if let problem = failing[f.path] {
+                    print("  error function \(f.path): \(problem)")
+                } else {
+                    print("  \(f.action.rawValue) function \(f.path): \(f.reason)")
+                }
             }
             for f in plan.files { print("  \(f.action.rawValue) file \(RepoPath.display(f.path)): \(f.reason)") }
-            for c in plan.conflicts { print("  conflict: \(c.kind) \(c.kind == "file" ? RepoPath.display(c.path) : c.path) belongs to application \(c.owner); not deployed") }
-            if plan.keptByPrunePolicy > 0 { print("  kept: \(plan.keptByPrunePolicy) removed from the repository, not deleted (syncPolicy.prune is false)") }
+            for c in plan.conflicts {
+                print(
+                    "  conflict: \(c.kind) \(c.kind == "file" ? RepoPath.display(c.path) : c.path) belongs to application \(c.owner); not deployed"
+                )
+            }
+            if plan.keptByPrunePolicy > 0 {
+                print(
+                    "  kept: \(plan.keptByPrunePolicy) removed from the repository, not deleted (syncPolicy.prune is false)"
+                )
+            }
             for w in outcome.desired?.warnings ?? [] { print("  warning: \(w)") }
-            if !plan.isEmpty { print("  unchanged: \(plan.unchangedFunctions) functions, \(plan.unchangedFiles) static files") }
+            if !plan.isEmpty {
+                print("  unchanged: \(plan.unchangedFunctions) functions, \(plan.unchangedFiles) static files")
+            }
         }
         // What the daemon's status would say: the same decision.
         if let (failure, invalid) = StatusDocument.failure(of: outcome) {
-            let place = failure.file.map { $0 + (failure.line.map { ":\($0)" } ?? "") + (failure.column.map { ":\($0)" } ?? "") + ": " } ?? ""
-            printErr("  the sync would end \(invalid ? "invalid" : "in error"): \(place)\(failure.stage.rawValue): \(failure.message)")
+            let place =
+                failure.file.map {
+                    $0 + (failure.line.map { ":\($0)" } ?? "") + (failure.column.map { ":\($0)" } ?? "") + ": "
+                } ?? ""
+            printErr(
+                "  the sync would end \(invalid ? "invalid" : "in error"): \(place)\(failure.stage.rawValue): \(failure.message)"
+            )
             throw ExitCode(1)
         }
     }

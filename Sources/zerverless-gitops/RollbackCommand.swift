@@ -10,8 +10,10 @@ import State
 struct RollbackCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rollback",
-        abstract: "Pin an application to a commit (default: the successful one before the current); the daemon deploys it at once and stays there.",
-        discussion: "The pin is STATE/apps/NAME/pin.json: an Ansible or ConfigMap rewrite of the registration does not undo it; `zerverless-gitops unpin NAME` does. Exit status: 0 pinned, 1 no such commit or nothing to roll back to, 2 bad usage."
+        abstract:
+            "Pin an application to a commit (default: the successful one before the current); the daemon deploys it at once and stays there.",
+        discussion:
+            "The pin is STATE/apps/NAME/pin.json: an Ansible or ConfigMap rewrite of the registration does not undo it; `zerverless-gitops unpin NAME` does. Exit status: 0 pinned, 1 no such commit or nothing to roll back to, 2 bad usage."
     )
 
     @OptionGroup var repository: RepositoryOptions
@@ -42,7 +44,9 @@ struct RollbackCommand: ParsableCommand {
         } else if let previous = Pin.previousCommit(layout.readHistory(name), current: status?.source.commit) {
             wanted = previous
         } else {
-            printErr("error: \(name) has no successful sync of another commit in its history (\(SyncHistory.limit) attempts kept); give --to COMMIT")
+            printErr(
+                "error: \(name) has no successful sync of another commit in its history (\(SyncHistory.limit) attempts kept); give --to COMMIT"
+            )
             throw ExitCode(1)
         }
         // The commit must be one the source offers to the registration's credentials:
@@ -58,7 +62,8 @@ struct RollbackCommand: ParsableCommand {
             printErr("error: \(name): \(error)")
             throw ExitCode(1)
         }
-        let who = "zerverless-gitops rollback (\(ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "uid \(getuid())"))"
+        let who =
+            "zerverless-gitops rollback (\(ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "uid \(getuid())"))"
         do {
             try layout.writePin(Pin(commit: commit, reason: reason, since: Date(), by: who), of: name)
         } catch {
@@ -66,7 +71,9 @@ struct RollbackCommand: ParsableCommand {
             throw ExitCode(1)
         }
         let from = status?.source.commit.map { " from \($0.prefix(12))" } ?? ""
-        print("\(name): pinned to \(commit.prefix(12))\(from)\(reason.map { " (\($0))" } ?? ""); the daemon deploys it now and stays there until `zerverless-gitops unpin \(name)`")
+        print(
+            "\(name): pinned to \(commit.prefix(12))\(from)\(reason.map { " (\($0))" } ?? ""); the daemon deploys it now and stays there until `zerverless-gitops unpin \(name)`"
+        )
     }
 }
 
@@ -106,8 +113,10 @@ struct UnpinCommand: ParsableCommand {
 struct HistoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "history",
-        abstract: "Show an application's last sync attempts, newest first: time, trigger, commit, result, duration, what changed.",
-        discussion: "Unchanged polls are not attempts. The daemon keeps the last \(SyncHistory.limit). Exit status: 0, 1 no history, 2 bad usage."
+        abstract:
+            "Show an application's last sync attempts, newest first: time, trigger, commit, result, duration, what changed.",
+        discussion:
+            "Unchanged polls are not attempts. The daemon keeps the last \(SyncHistory.limit). Exit status: 0, 1 no history, 2 bad usage."
     )
 
     @Argument(help: "The application's name.")
@@ -142,14 +151,19 @@ struct HistoryCommand: ParsableCommand {
         }
         let rows = attempts.map { a -> [String] in
             let changed = a.functionsChanged.map { "\($0) fn, \(a.filesChanged ?? 0) files" } ?? "-"
-            return [SyncHistory.timestamp(a.at), a.trigger.rawValue, a.commit.map { String($0.prefix(12)) } ?? "-", a.result, "\(a.durationMs) ms", changed,
-                    a.message ?? ""]
+            return [
+                SyncHistory.timestamp(a.at), a.trigger.rawValue, a.commit.map { String($0.prefix(12)) } ?? "-",
+                a.result, "\(a.durationMs) ms", changed,
+                a.message ?? "",
+            ]
         }
         let header = ["TIME", "TRIGGER", "COMMIT", "RESULT", "DURATION", "CHANGED", "MESSAGE"]
         let all = [header] + rows
         let widths = (0..<6).map { i in all.map { $0[i].count }.max() ?? 0 }
         for row in all {
-            print(((0..<6).map { row[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) } + [row[6]]).joined(separator: "  "))
+            print(
+                ((0..<6).map { row[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) } + [row[6]]).joined(
+                    separator: "  "))
         }
     }
 }

@@ -1,10 +1,10 @@
 import Agent
 import ArgumentParser
+import CoreMetrics
 import Daemon
 import Foundation
 import Logging
 import Manifest
-import CoreMetrics
 import Prometheus
 import State
 import Sync
@@ -14,8 +14,10 @@ import Sync
 /// usage error (exit 2) naming the option. The daemon itself is built by `Agent`.
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the agent: watch the apps dir, keep every registered application deployed as its repository says.",
-        discussion: "Stops on SIGTERM or SIGINT: no new syncs, running ones get --shutdown-grace (30s) to finish, exit 0. Exit 2 on bad options."
+        abstract:
+            "Run the agent: watch the apps dir, keep every registered application deployed as its repository says.",
+        discussion:
+            "Stops on SIGTERM or SIGINT: no new syncs, running ones get --shutdown-grace (30s) to finish, exit 0. Exit 2 on bad options."
     )
 
     @OptionGroup var apps: AppsDirOption
@@ -35,32 +37,39 @@ struct Run: AsyncParsableCommand {
             printErr("error: \(problem)")
             throw ExitCode(2)
         }
-        LoggingSystem.bootstrap { label in StderrLogHandler(label: label, format: logging.format, level: logging.level) }
+        LoggingSystem.bootstrap { label in StderrLogHandler(label: label, format: logging.format, level: logging.level)
+        }
         raiseDescriptorLimit()
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
-        factory.defaultDurationHistogramBuckets = [.milliseconds(10), .milliseconds(50), .milliseconds(100), .milliseconds(250),
-                                                   .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
-                                                   .seconds(30), .seconds(60), .seconds(300)]
+        factory.defaultDurationHistogramBuckets = [
+            .milliseconds(10), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+            .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
+            .seconds(30), .seconds(60), .seconds(300),
+        ]
         MetricsSystem.bootstrap(factory)
         let logger = Logger(label: "zerverless-gitops")
         let agent: Agent
         do {
-            agent = try Agent(settings: settings, logger: logger,
-                              metricsText: {
-                                  var buffer: [UInt8] = []
-                                  registry.emit(into: &buffer)
-                                  return DaemonMetrics.annotate(String(decoding: buffer, as: UTF8.self))
-                                      + ProcessMetrics.text(version: ZerverlessGitops.configuration.version)
-                              },
-                              apiTokensReport: { problem in
-                                  if let problem {
-                                      logger.critical("the API tokens file cannot be used; every API call is refused until it is fixed",
-                                                      metadata: ["problem": "\(problem)"])
-                                  } else {
-                                      logger.notice("the API tokens file is usable again", metadata: ["file": "\(settings.apiTokensFile ?? "")"])
-                                  }
-                              })
+            agent = try Agent(
+                settings: settings, logger: logger,
+                metricsText: {
+                    var buffer: [UInt8] = []
+                    registry.emit(into: &buffer)
+                    return DaemonMetrics.annotate(String(decoding: buffer, as: UTF8.self))
+                        + ProcessMetrics.text(version: ZerverlessGitops.configuration.version)
+                },
+                apiTokensReport: { problem in
+                    if let problem {
+                        logger.critical(
+                            "the API tokens file cannot be used; every API call is refused until it is fixed",
+                            metadata: ["problem": "\(problem)"])
+                    } else {
+                        logger.notice(
+                            "the API tokens file is usable again", metadata: ["file": "\(settings.apiTokensFile ?? "")"]
+                        )
+                    }
+                })
         } catch .settings(let problems) {
             printErr("error: \(problems.map(\.description).joined(separator: "\nerror: "))")
             throw ExitCode(2)

@@ -11,19 +11,22 @@ import Sync
 /// flag, else its `ZG_*` variable (parsed the same way), else the default of
 /// `AgentSettings`.
 struct RunOptions: ParsableArguments {
-    @Option(help: "REST facade, /metrics, /healthz: HOST:PORT, or none (default 127.0.0.1:8090). Env: ZG_LISTEN.",
-            transform: Parse.listen)
+    @Option(
+        help: "REST facade, /metrics, /healthz: HOST:PORT, or none (default 127.0.0.1:8090). Env: ZG_LISTEN.",
+        transform: Parse.listen)
     var listen: ListenAddress??
 
-    @Option(help: "local[:DIR] (default DIR: STATE/published) or http(s)://HOST:PORT of the orchestrator. Env: ZG_TARGET.",
-            transform: Parse.target)
+    @Option(
+        help: "local[:DIR] (default DIR: STATE/published) or http(s)://HOST:PORT of the orchestrator. Env: ZG_TARGET.",
+        transform: Parse.target)
     var target: TargetChoice?
 
     @Option(help: "Bearer token file for an HTTP target. Env: ZG_TARGET_TOKEN_FILE.")
     var targetTokenFile: String?
 
-    @Option(help: "Poll interval of applications that set none, like 90s or 5m (default 5m). Env: ZG_POLL_INTERVAL.",
-            transform: Parse.duration)
+    @Option(
+        help: "Poll interval of applications that set none, like 90s or 5m (default 5m). Env: ZG_POLL_INTERVAL.",
+        transform: Parse.duration)
     var pollInterval: Duration?
 
     @Option(help: "Syncs running at once (default 4). Env: ZG_CONCURRENCY.", transform: Parse.number)
@@ -32,20 +35,29 @@ struct RunOptions: ParsableArguments {
     @Flag(help: "Permit file:// and local-path repository URLs. Env: ZG_ALLOW_FILE_URLS=1.")
     var allowFileUrls = false
 
-    @Option(help: "auto, docker, podman or buildah: what builds runtime: docker functions (default auto). Env: ZG_DOCKER_BUILDER.",
-            transform: Parse.builder)
+    @Option(
+        help:
+            "auto, docker, podman or buildah: what builds runtime: docker functions (default auto). Env: ZG_DOCKER_BUILDER.",
+        transform: Parse.builder)
     var dockerBuilder: DockerBuilderChoice?
 
-    @Option(help: "Namespaces whose Docker functions may be built: *, none, or ns1,ns2 (default *). Env: ZG_DOCKER_BUILD_NAMESPACES.")
+    @Option(
+        help:
+            "Namespaces whose Docker functions may be built: *, none, or ns1,ns2 (default *). Env: ZG_DOCKER_BUILD_NAMESPACES."
+    )
     var dockerBuildNamespaces: String?
 
-    @Option(help: "Namespaces whose build steps get the host's network: *, none, or ns1,ns2 (default none). Env: ZG_BUILD_NETWORK_NAMESPACES.")
+    @Option(
+        help:
+            "Namespaces whose build steps get the host's network: *, none, or ns1,ns2 (default none). Env: ZG_BUILD_NETWORK_NAMESPACES."
+    )
     var buildNetworkNamespaces: String?
 
     @Option(help: "Push built Docker images to HOST[:PORT]/PREFIX and deploy them by digest. Env: ZG_IMAGE_REGISTRY.")
     var imageRegistry: String?
 
-    @Flag(help: "The image registry speaks plain HTTP or has no trusted certificate. Env: ZG_IMAGE_REGISTRY_INSECURE=1.")
+    @Flag(
+        help: "The image registry speaks plain HTTP or has no trusted certificate. Env: ZG_IMAGE_REGISTRY_INSECURE=1.")
     var imageRegistryInsecure = false
 
     @Option(help: "How long one image build may take (default 10m). Env: ZG_BUILD_TIMEOUT.", transform: Parse.duration)
@@ -57,26 +69,34 @@ struct RunOptions: ParsableArguments {
     @Option(help: "debug, info, warning or error (default info). Env: ZG_LOG_LEVEL.", transform: Parse.logLevel)
     var logLevel: Logger.Level?
 
-    @Option(help: "How long a removed registration waits before it is undeployed (default 60s). Env: ZG_REMOVAL_GRACE.",
-            transform: Parse.durationOrZero)
+    @Option(
+        help: "How long a removed registration waits before it is undeployed (default 60s). Env: ZG_REMOVAL_GRACE.",
+        transform: Parse.durationOrZero)
     var removalGrace: Duration?
 
     @Option(help: "HMAC secret for POST /api/gitops/webhook. Env: ZG_WEBHOOK_SECRET_FILE.")
     var webhookSecretFile: String?
 
-    @Option(help: "The only place registrations' secret and key files come from: DIR/NAMESPACE/FILE. Env: ZG_SECRETS_DIR.")
+    @Option(
+        help: "The only place registrations' secret and key files come from: DIR/NAMESPACE/FILE. Env: ZG_SECRETS_DIR.")
     var secretsDir: String?
 
-    @Option(help: "The most one repository's fetches and fetch cache may take on disk, like 500MiB or 2GiB (default 2GiB). Env: ZG_MAX_REPO_SIZE.",
-            transform: Parse.size)
+    @Option(
+        help:
+            "The most one repository's fetches and fetch cache may take on disk, like 500MiB or 2GiB (default 2GiB). Env: ZG_MAX_REPO_SIZE.",
+        transform: Parse.size)
     var maxRepoSize: Int?
 
-    @Option(help: "The most branches and tags one fetch may store in a repository's cache (default 10000; 0: no limit). Env: ZG_MAX_REFS.",
-            transform: Parse.count)
+    @Option(
+        help:
+            "The most branches and tags one fetch may store in a repository's cache (default 10000; 0: no limit). Env: ZG_MAX_REFS.",
+        transform: Parse.count)
     var maxRefs: Int?
 
-    @Option(help: "Registrations the REST API creates in one namespace, at most (default 200). Env: ZG_MAX_APPS_PER_NAMESPACE.",
-            transform: Parse.number)
+    @Option(
+        help:
+            "Registrations the REST API creates in one namespace, at most (default 200). Env: ZG_MAX_APPS_PER_NAMESPACE.",
+        transform: Parse.number)
     var maxAppsPerNamespace: Int?
 
     @Option(help: "Bearer tokens of the REST API and their namespaces. Env: ZG_API_TOKENS_FILE.")
@@ -85,44 +105,62 @@ struct RunOptions: ParsableArguments {
     @Flag(help: "Allow --listen on a non-loopback address without --api-tokens-file. Env: ZG_INSECURE_API=1.")
     var insecureApi = false
 
-    @Option(help: "How long a REST client may take to send a request's head, and keep an idle connection (default 10s). Env: ZG_API_READ_TIMEOUT.",
-            transform: Parse.duration)
+    @Option(
+        help:
+            "How long a REST client may take to send a request's head, and keep an idle connection (default 10s). Env: ZG_API_READ_TIMEOUT.",
+        transform: Parse.duration)
     var apiReadTimeout: Duration?
 
-    @Option(help: "REST connections open at once; more are closed at once (default 512). Env: ZG_API_MAX_CONNECTIONS.", transform: Parse.number)
+    @Option(
+        help: "REST connections open at once; more are closed at once (default 512). Env: ZG_API_MAX_CONNECTIONS.",
+        transform: Parse.number)
     var apiMaxConnections: Int?
 
-    @Option(help: "Event streams (GET /api/gitops/events) open at once, in total, below --api-max-connections; more get 429. Default 64 (at most half of --api-max-connections). Env: ZG_API_MAX_STREAMS.",
-            transform: Parse.number)
+    @Option(
+        help:
+            "Event streams (GET /api/gitops/events) open at once, in total, below --api-max-connections; more get 429. Default 64 (at most half of --api-max-connections). Env: ZG_API_MAX_STREAMS.",
+        transform: Parse.number)
     var apiMaxStreams: Int?
 
-    @Option(help: "Event streams one API token may hold open; more get 429 (default 8). Env: ZG_API_MAX_STREAMS_PER_TOKEN.",
-            transform: Parse.number)
+    @Option(
+        help: "Event streams one API token may hold open; more get 429 (default 8). Env: ZG_API_MAX_STREAMS_PER_TOKEN.",
+        transform: Parse.number)
     var apiMaxStreamsPerToken: Int?
 
-    @Option(help: "A name (NAME, or NAME:PORT) the REST API answers to besides localhost and the --listen address (Host check); repeatable. Env: ZG_API_HOSTNAME (comma-separated).")
+    @Option(
+        help:
+            "A name (NAME, or NAME:PORT) the REST API answers to besides localhost and the --listen address (Host check); repeatable. Env: ZG_API_HOSTNAME (comma-separated)."
+    )
     var apiHostname: [String] = []
 
     @Option(help: "PEM bundle of CAs trusted for https repositories (replaces the system store). Env: ZG_CA_FILE.")
     var caFile: String?
 
-    @Option(help: "Network deadline of one git operation (default 60s). Env: ZG_GIT_TIMEOUT.", transform: Parse.duration)
+    @Option(
+        help: "Network deadline of one git operation (default 60s). Env: ZG_GIT_TIMEOUT.", transform: Parse.duration)
     var gitTimeout: Duration?
 
-    @Option(help: "First retry after a retryable failure; doubled up to the poll interval (default 10s). Env: ZG_RETRY_MIN.",
-            transform: Parse.duration)
+    @Option(
+        help:
+            "First retry after a retryable failure; doubled up to the poll interval (default 10s). Env: ZG_RETRY_MIN.",
+        transform: Parse.duration)
     var retryMin: Duration?
 
-    @Option(help: "Safety-net rescan of the apps and requests dirs; inotify is the fast path (default 30s). Env: ZG_RESCAN_INTERVAL.",
-            transform: Parse.duration)
+    @Option(
+        help:
+            "Safety-net rescan of the apps and requests dirs; inotify is the fast path (default 30s). Env: ZG_RESCAN_INTERVAL.",
+        transform: Parse.duration)
     var rescanInterval: Duration?
 
-    @Option(help: "Applications of one repository and branch that look within this long share one head lookup; 0s turns it off (default 2s). Env: ZG_HEAD_CACHE.",
-            transform: Parse.durationOrZero)
+    @Option(
+        help:
+            "Applications of one repository and branch that look within this long share one head lookup; 0s turns it off (default 2s). Env: ZG_HEAD_CACHE.",
+        transform: Parse.durationOrZero)
     var headCache: Duration?
 
-    @Option(help: "After SIGTERM / SIGINT, how long running syncs get to finish (default 30s). Env: ZG_SHUTDOWN_GRACE.",
-            transform: Parse.duration)
+    @Option(
+        help: "After SIGTERM / SIGINT, how long running syncs get to finish (default 30s). Env: ZG_SHUTDOWN_GRACE.",
+        transform: Parse.duration)
     var shutdownGrace: Duration?
 
     @Option(help: "A daemon-wide notification endpoint: every app's events, generic format. Env: ZG_NOTIFY_URL.")
@@ -131,23 +169,35 @@ struct RunOptions: ParsableArguments {
     @Option(help: "HMAC-SHA256 key for --notify-url's X-Zerverless-Signature. Env: ZG_NOTIFY_SECRET_FILE.")
     var notifySecretFile: String?
 
-    @Flag(help: "Let tenants' notification and forge URLs reach loopback, private and link-local addresses. Env: ZG_NOTIFY_ALLOW_PRIVATE=1.")
+    @Flag(
+        help:
+            "Let tenants' notification and forge URLs reach loopback, private and link-local addresses. Env: ZG_NOTIFY_ALLOW_PRIVATE=1."
+    )
     var notifyAllowPrivate = false
 
-    @Option(help: ArgumentHelp("First retry of an undelivered notification, doubled up to 1h (default 5s). Env: ZG_NOTIFY_RETRY.", visibility: .hidden),
-            transform: Parse.duration)
+    @Option(
+        help: ArgumentHelp(
+            "First retry of an undelivered notification, doubled up to 1h (default 5s). Env: ZG_NOTIFY_RETRY.",
+            visibility: .hidden),
+        transform: Parse.duration)
     var notifyRetry: Duration?
 
-    @Option(help: "Scale-out: daemons sharing the apps dir and the state dir, each owning the namespaces its index wins (default 1). Env: ZG_SHARDS.",
-            transform: Parse.shards)
+    @Option(
+        help:
+            "Scale-out: daemons sharing the apps dir and the state dir, each owning the namespaces its index wins (default 1). Env: ZG_SHARDS.",
+        transform: Parse.shards)
     var shards: Int?
 
-    @Option(help: "This daemon's shard, 0 to N-1, or auto (the trailing -K of the host name: a StatefulSet pod) (default 0). Env: ZG_SHARD_INDEX.",
-            transform: Parse.shardIndex)
+    @Option(
+        help:
+            "This daemon's shard, 0 to N-1, or auto (the trailing -K of the host name: a StatefulSet pod) (default 0). Env: ZG_SHARD_INDEX.",
+        transform: Parse.shardIndex)
     var shardIndex: Int?
 
-    @Option(help: "How often each app's deployments are compared with the target (selfHeal); 0 turns it off (default 10m). Env: ZG_DRIFT_INTERVAL.",
-            transform: Parse.durationOrZero)
+    @Option(
+        help:
+            "How often each app's deployments are compared with the target (selfHeal); 0 turns it off (default 10m). Env: ZG_DRIFT_INTERVAL.",
+        transform: Parse.durationOrZero)
     var driftInterval: Duration?
 
     /// The flag, else `ZG_<NAME>` parsed like the flag, else nil (the default).
@@ -155,14 +205,18 @@ struct RunOptions: ParsableArguments {
         if let flag { return flag }
         let variable = "ZG_" + option.uppercased().replacingOccurrences(of: "-", with: "_")
         guard let text = env(variable) else { return nil }
-        do { return try parse(text) } catch { throw SettingsProblem(option: option, message: "\(variable)=\"\(text)\": \(error)") }
+        do { return try parse(text) } catch {
+            throw SettingsProblem(option: option, message: "\(variable)=\"\(text)\": \(error)")
+        }
     }
 
     func pickFlag(_ flag: Bool, _ option: String) -> Bool {
         flag || envFlag("ZG_" + option.uppercased().replacingOccurrences(of: "-", with: "_"))
     }
 
-    func settings(appsDir: String, stateDir: String) throws -> (AgentSettings, (format: StderrLogHandler.Format, level: Logger.Level)) {
+    func settings(appsDir: String, stateDir: String) throws -> (
+        AgentSettings, (format: StderrLogHandler.Format, level: Logger.Level)
+    ) {
         var s = AgentSettings(appsDir: appsDir, stateDir: stateDir)
         if let v = try pick(listen, "listen", Parse.listen) { s.listen = v }
         if let v = try pick(target, "target", Parse.target) { s.target = v }
@@ -194,9 +248,12 @@ struct RunOptions: ParsableArguments {
         if let v = try pick(apiReadTimeout, "api-read-timeout", Parse.duration) { s.apiReadTimeout = v }
         if let v = try pick(apiMaxConnections, "api-max-connections", Parse.number) { s.apiMaxConnections = v }
         s.apiMaxStreams = try pick(apiMaxStreams, "api-max-streams", Parse.number)
-        if let v = try pick(apiMaxStreamsPerToken, "api-max-streams-per-token", Parse.number) { s.apiMaxStreamsPerToken = v }
+        if let v = try pick(apiMaxStreamsPerToken, "api-max-streams-per-token", Parse.number) {
+            s.apiMaxStreamsPerToken = v
+        }
         let names = apiHostname.isEmpty ? (env("ZG_API_HOSTNAME").map { [$0] } ?? []) : apiHostname
-        s.apiHostnames = names.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        s.apiHostnames = names.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
         s.caFile = try pick(caFile, "ca-file", { $0 })
         if let v = try pick(gitTimeout, "git-timeout", Parse.duration) { s.gitTimeout = v }
         if let v = try pick(retryMin, "retry-min", Parse.duration) { s.retryMin = v }
@@ -213,89 +270,5 @@ struct RunOptions: ParsableArguments {
         let format = try pick(logFormat, "log-format", Parse.logFormat) ?? .text
         let level = try pick(logLevel, "log-level", Parse.logLevel) ?? .info
         return (s, (format, level))
-    }
-}
-
-/// The option values' parsers: one per kind, each failing with what to write instead.
-enum Parse {
-    static func duration(_ text: String) throws -> Duration {
-        guard let seconds = Rules.parseDuration(text), seconds > 0 else {
-            throw ValidationError("\"\(text)\" is not a duration; write it like 90s, 5m, 1h or 1h30m")
-        }
-        return .seconds(seconds)
-    }
-
-    /// A duration, or 0 (off).
-    static func durationOrZero(_ text: String) throws -> Duration {
-        if text == "0" { return .zero }
-        guard let seconds = Rules.parseDuration(text) else {
-            throw ValidationError("\"\(text)\" is not a duration; write it like 90s, 5m, 1h or 1h30m (0 turns it off)")
-        }
-        return .seconds(seconds)
-    }
-
-    static func size(_ text: String) throws -> Int {
-        guard let bytes = Rules.parseSize(text), bytes > 0 else { throw ValidationError("\"\(text)\" is not a size; write it like 500MiB or 2GiB") }
-        return bytes
-    }
-
-    /// A number (the settings check its range).
-    static func number(_ text: String) throws -> Int {
-        guard let n = Int(text) else { throw ValidationError("\"\(text)\" is not a number") }
-        return n
-    }
-
-    /// A number of at least 0.
-    static func count(_ text: String) throws -> Int {
-        guard let n = Int(text), n >= 0 else { throw ValidationError("\"\(text)\" is not a number (0 for no limit)") }
-        return n
-    }
-
-    static func listen(_ text: String) throws -> ListenAddress? {
-        if text == "none" { return nil }
-        guard let address = ListenAddress(text) else { throw ValidationError("\"\(text)\"; expected HOST:PORT or none") }
-        return address
-    }
-
-    static func target(_ text: String) throws -> TargetChoice {
-        guard let choice = TargetChoice(text) else { throw ValidationError("\"\(text)\"; expected local, local:DIR, or http(s)://HOST:PORT") }
-        return choice
-    }
-
-    static func builder(_ text: String) throws -> DockerBuilderChoice {
-        guard let choice = DockerBuilderChoice(rawValue: text) else {
-            throw ValidationError("\"\(text)\"; expected auto, docker, podman or buildah")
-        }
-        return choice
-    }
-
-    static func logFormat(_ text: String) throws -> StderrLogHandler.Format {
-        guard let format = StderrLogHandler.Format(rawValue: text) else { throw ValidationError("\"\(text)\"; expected text or json") }
-        return format
-    }
-
-    static func logLevel(_ text: String) throws -> Logger.Level {
-        guard let level = Logger.Level(rawValue: text.lowercased()) else {
-            throw ValidationError("\"\(text)\"; expected trace, debug, info, notice, warning, error or critical")
-        }
-        return level
-    }
-
-    static func shards(_ text: String) throws -> Int {
-        guard let n = Int(text), (1...1024).contains(n) else { throw ValidationError("\"\(text)\" is not a number of shards from 1 to 1024") }
-        return n
-    }
-
-    /// An index, or `auto`: the trailing -K of the host name (a StatefulSet pod's).
-    static func shardIndex(_ text: String) throws -> Int {
-        if text == "auto" {
-            let host = ProcessInfo.processInfo.hostName
-            guard let found = Sharding.index(fromHostName: host) else {
-                throw ValidationError("auto: the host name \"\(host)\" does not end in -K (a StatefulSet pod's name, like zerverless-gitops-2); give the index")
-            }
-            return found
-        }
-        guard let n = Int(text), n >= 0 else { throw ValidationError("\"\(text)\" is not an index (0 to N-1) or auto") }
-        return n
     }
 }

@@ -16,7 +16,9 @@ struct Status: AsyncParsableCommand {
     @Argument(help: "One application (default: all).")
     var name: String?
 
-    @Flag(help: "Print the status documents as JSON: one document for NAME, else {\"applications\": [...], \"total\": N}.")
+    @Flag(
+        help: "Print the status documents as JSON: one document for NAME, else {\"applications\": [...], \"total\": N}."
+    )
     var json = false
 
     @Flag(help: "Every column in full: full commits and times, messages not cut.")
@@ -31,7 +33,10 @@ struct Status: AsyncParsableCommand {
     @Option(help: "Only the applications of this namespace (the REST list's ?namespace=).")
     var namespace: String?
 
-    @Option(help: "Only the applications in this status: pending, syncing, synced, error, invalid, suspended or deleting (the REST list's ?status=).")
+    @Option(
+        help:
+            "Only the applications in this status: pending, syncing, synced, error, invalid, suspended or deleting (the REST list's ?status=)."
+    )
     var status: String?
 
     @Flag(help: "Redraw the table whenever a status file changes (inotify on the state dir), until interrupted.")
@@ -42,12 +47,16 @@ struct Status: AsyncParsableCommand {
 
     /// The documents the filters keep.
     func shown(_ documents: [StatusDocument]) -> [StatusDocument] {
-        documents.filter { d in (namespace == nil || d.namespace == namespace) && (status == nil || d.status.rawValue == status) }
+        documents.filter { d in
+            (namespace == nil || d.namespace == namespace) && (status == nil || d.status.rawValue == status)
+        }
     }
 
     func run() async throws {
         if let status, StatusDocument.Phase(rawValue: status) == nil {
-            printErr("error: --status: \"\(status)\" is not a status; expected \(StatusDocument.Phase.allCases.map(\.rawValue).joined(separator: ", "))")
+            printErr(
+                "error: --status: \"\(status)\" is not a status; expected \(StatusDocument.Phase.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
             throw ExitCode(2)
         }
         if watch {
@@ -69,7 +78,9 @@ struct Status: AsyncParsableCommand {
         for n in names {
             do {
                 guard let doc = try layout.readStatus(n) else {
-                    printErr("error: no status for application \"\(n)\" in \(layout.appsDir) (not registered, or the daemon has not seen it yet)")
+                    printErr(
+                        "error: no status for application \"\(n)\" in \(layout.appsDir) (not registered, or the daemon has not seen it yet)"
+                    )
                     throw ExitCode(1)
                 }
                 documents.append(doc)
@@ -86,9 +97,14 @@ struct Status: AsyncParsableCommand {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             encoder.dateEncodingStrategy = .iso8601
-            struct List: Encodable { var applications: [StatusDocument]; var total: Int }
-            let data = name == nil ? try encoder.encode(List(applications: documents, total: documents.count))
-                                   : try encoder.encode(documents[0])
+            struct List: Encodable {
+                var applications: [StatusDocument]
+                var total: Int
+            }
+            let data =
+                name == nil
+                ? try encoder.encode(List(applications: documents, total: documents.count))
+                : try encoder.encode(documents[0])
             print(String(decoding: data, as: UTF8.self))
         } else {
             print(Self.table(documents, wide: wide, now: Date()))
@@ -97,7 +113,9 @@ struct Status: AsyncParsableCommand {
     }
 
     /// Worst first: what needs a look comes at the top.
-    static let severity: [StatusDocument.Phase] = [.error, .invalid, .deleting, .syncing, .pending, .suspended, .synced]
+    static let severity: [StatusDocument.Phase] = [
+        .error, .invalid, .deleting, .syncing, .pending, .suspended, .synced,
+    ]
 
     static func table(_ documents: [StatusDocument], wide: Bool, now: Date, width: Int = 100) -> String {
         let sorted = documents.sorted {
@@ -117,24 +135,33 @@ struct Status: AsyncParsableCommand {
         }
         // Scale-out: the owner shard, when the documents name one.
         let sharded = documents.contains { $0.shard != nil }
-        var rows = [["NAME", "NAMESPACE", "STATUS"] + (sharded ? ["SHARD"] : []) + ["COMMIT", "LAST SYNC", "NEXT", "MESSAGE"]]
+        var rows = [
+            ["NAME", "NAMESPACE", "STATUS"] + (sharded ? ["SHARD"] : []) + ["COMMIT", "LAST SYNC", "NEXT", "MESSAGE"]
+        ]
         for d in sorted {
             let message = d.error.map { "\($0.stage.rawValue): \($0.message)" } ?? d.message ?? ""
             let commit = d.source.commit.map { wide ? $0 : String($0.prefix(8)) }
-            rows.append([d.name, cell(d.namespace), d.status.rawValue] + (sharded ? [cell(d.shard.map(String.init))] : [])
-                        + [cell(commit), ago(d.lastSync), next(d.nextSync), cell(message.replacingOccurrences(of: "\n", with: " "))])
+            rows.append(
+                [d.name, cell(d.namespace), d.status.rawValue] + (sharded ? [cell(d.shard.map(String.init))] : [])
+                    + [
+                        cell(commit), ago(d.lastSync), next(d.nextSync),
+                        cell(message.replacingOccurrences(of: "\n", with: " ")),
+                    ])
         }
         let fixed = rows[0].count - 1
         let widths = (0..<fixed).map { col in rows.map { $0[col].count }.max() ?? 0 }
         let room = max(20, width - widths.reduce(0, +) - 2 * fixed)
         var out = rows.map { row in
             let message = wide ? row[fixed] : Self.cut(row[fixed], to: room)
-            return ((0..<fixed).map { row[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) } + [message]).joined(separator: "  ")
+            return ((0..<fixed).map { row[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) } + [message])
+                .joined(separator: "  ")
         }
         var counts: [StatusDocument.Phase: Int] = [:]
         for d in documents { counts[d.status, default: 0] += 1 }
         let summary = severity.reversed().compactMap { phase in counts[phase].map { "\($0) \(phase.rawValue)" } }
-        out.append("\(documents.count) app\(documents.count == 1 ? "" : "s")" + (summary.isEmpty ? "" : ": " + summary.joined(separator: ", ")))
+        out.append(
+            "\(documents.count) app\(documents.count == 1 ? "" : "s")"
+                + (summary.isEmpty ? "" : ": " + summary.joined(separator: ", ")))
         return out.joined(separator: "\n")
     }
 
@@ -142,7 +169,9 @@ struct Status: AsyncParsableCommand {
     static func cut(_ text: String, to width: Int) -> String {
         guard text.count > width else { return text }
         var cut = String(text.prefix(width - 1))
-        if let space = cut.lastIndex(of: " "), cut.distance(from: cut.startIndex, to: space) > width / 2 { cut = String(cut[..<space]) }
+        if let space = cut.lastIndex(of: " "), cut.distance(from: cut.startIndex, to: space) > width / 2 {
+            cut = String(cut[..<space])
+        }
         return cut + "…"
     }
 
@@ -162,8 +191,11 @@ struct Status: AsyncParsableCommand {
         let feed = StatusFeed(layout: layout, heartbeat: .seconds(1))
         let changes = feed.subscribe()
         func draw() {
-            let documents = shown((name.map { [$0] } ?? layout.applications()).compactMap { try? layout.readStatus($0) })
-            let screen = "\u{1B}[H\u{1B}[2J" + Self.table(documents, wide: wide, now: Date()) + "\n(watching \(layout.appsDir); Ctrl-C ends)\n"
+            let documents = shown(
+                (name.map { [$0] } ?? layout.applications()).compactMap { try? layout.readStatus($0) })
+            let screen =
+                "\u{1B}[H\u{1B}[2J" + Self.table(documents, wide: wide, now: Date())
+                + "\n(watching \(layout.appsDir); Ctrl-C ends)\n"
             FileHandle.standardOutput.write(Data(screen.utf8))
         }
         draw()
@@ -181,4 +213,3 @@ struct Status: AsyncParsableCommand {
         }
     }
 }
-

@@ -9,7 +9,8 @@ struct SyncCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sync",
         abstract: "Request a sync of an application (the daemon does it).",
-        discussion: "Exit status: 0 requested (with --wait: synced), 1 not handled in time or not synced (the status message is printed), 2 bad usage."
+        discussion:
+            "Exit status: 0 requested (with --wait: synced), 1 not handled in time or not synced (the status message is printed), 2 bad usage."
     )
 
     @Argument(help: "The application's name.")
@@ -46,14 +47,18 @@ struct SyncCommand: ParsableCommand {
             return
         }
         guard requests.waitHandled(name, timeout: .seconds(seconds)) else {
-            printErr("error: the request was not handled within \(timeout); is the daemon running with --state-dir \(stateDir)?")
+            printErr(
+                "error: the request was not handled within \(timeout); is the daemon running with --state-dir \(stateDir)?"
+            )
             throw ExitCode(1)
         }
         guard let status = try? layout.readStatus(name) else {
-            printErr("error: \(name): the request was handled but there is no status (the application is not registered)")
+            printErr(
+                "error: \(name): the request was handled but there is no status (the application is not registered)")
             throw ExitCode(1)
         }
-        let line = "\(name): \(status.status.rawValue)" + (status.source.commit.map { " at \($0.prefix(12))" } ?? "")
+        let line =
+            "\(name): \(status.status.rawValue)" + (status.source.commit.map { " at \($0.prefix(12))" } ?? "")
             + (status.message.map { ": \($0)" } ?? "")
         if status.status == .synced {
             print(line)

@@ -113,8 +113,9 @@ enum JSONOutput {
     }
 
     static func render(results: [ValidationResult], unreadable: [(file: String, message: String)]) -> String {
-        let report = Report(valid: unreadable.isEmpty && results.allSatisfy(\.valid), files: results,
-                            unreadable: unreadable.map { Unreadable(file: $0.file, error: $0.message) })
+        let report = Report(
+            valid: unreadable.isEmpty && results.allSatisfy(\.valid), files: results,
+            unreadable: unreadable.map { Unreadable(file: $0.file, error: $0.message) })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let data = (try? encoder.encode(report)) ?? Data("{}".utf8)

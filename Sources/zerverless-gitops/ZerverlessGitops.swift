@@ -8,8 +8,10 @@ struct ZerverlessGitops: AsyncParsableCommand {
         commandName: "zerverless-gitops",
         abstract: "The pull-based GitOps agent of Zerverless.",
         version: "0.1.0",
-        subcommands: [Run.self, Validate.self, Check.self, Status.self, SyncCommand.self, PlanCommand.self,
-                      HistoryCommand.self, RollbackCommand.self, UnpinCommand.self, ShardCommand.self]
+        subcommands: [
+            Run.self, Validate.self, Check.self, Status.self, SyncCommand.self, PlanCommand.self,
+            HistoryCommand.self, RollbackCommand.self, UnpinCommand.self, ShardCommand.self,
+        ]
     )
 
     /// Like ArgumentParser's `main()`, but a usage error exits 2 (the interface's code for

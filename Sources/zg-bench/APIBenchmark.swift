@@ -1,12 +1,12 @@
 import AsyncHTTPClient
 import Foundation
-import NIOHTTP1
 import HTTPFacade
 import Hummingbird
+import LocalServers
 import Logging
 import NIOCore
+import NIOHTTP1
 import State
-import LocalServers
 
 /// The REST facade with 1,000 applications: requests per second of
 /// `GET /api/gitops/applications` and of one application's status, measured with wrk,
@@ -21,14 +21,19 @@ enum APIBenchmark {
         let apps = dir.file("apps.d")
         try FileManager.default.createDirectory(atPath: apps, withIntermediateDirectories: true)
         for i in 0..<count {
-            try layout.writeStatus(StatusDocument(
-                name: "app-\(i)", namespace: "ns\(i % 50)",
-                source: .init(repoURL: "https://git.example.com/ns\(i % 50)/app-\(i)", branch: "main", path: ".",
-                              commit: String(repeating: "0123456789abcdef", count: 3).prefix(40).description),
-                status: .synced, message: "1 function, 12 static files", lastSync: Date(), lastAttempt: Date(),
-                nextSync: Date().addingTimeInterval(300),
-                functions: [.init(path: "/api/hello", runtime: "lua", url: "/ns\(i % 50)/api/hello", state: .deployed)],
-                static: .init(dir: "./static", files: 12, bytes: 40960), registrationFile: "/etc/zerverless/apps.d/app-\(i).yaml"))
+            try layout.writeStatus(
+                StatusDocument(
+                    name: "app-\(i)", namespace: "ns\(i % 50)",
+                    source: .init(
+                        repoURL: "https://git.example.com/ns\(i % 50)/app-\(i)", branch: "main", path: ".",
+                        commit: String(repeating: "0123456789abcdef", count: 3).prefix(40).description),
+                    status: .synced, message: "1 function, 12 static files", lastSync: Date(), lastAttempt: Date(),
+                    nextSync: Date().addingTimeInterval(300),
+                    functions: [
+                        .init(path: "/api/hello", runtime: "lua", url: "/ns\(i % 50)/api/hello", state: .deployed)
+                    ],
+                    static: .init(dir: "./static", files: 12, bytes: 40960),
+                    registrationFile: "/etc/zerverless/apps.d/app-\(i).yaml"))
         }
 
         // Ours: the facade on Hummingbird, as `run --listen` serves it.
@@ -37,14 +42,20 @@ enum APIBenchmark {
         logger.logLevel = .error
         let router = Facade(appsDir: apps, layout: layout).router()
         let constant = ByteBuffer(string: "{}")
-        router.get("/constant") { _, _ in Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: constant)) }
-        let app = Application(router: router,
-                              configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: logger)
+        router.get("/constant") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: constant))
+        }
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: logger)
         let server = Task { try await app.runService(gracefulShutdownSignals: []) }
         defer { server.cancel() }
         var port = 0
-        for await p in ports { port = p; break }
+        for await p in ports {
+            port = p
+            break
+        }
         let ours = "http://127.0.0.1:\(port)/api/gitops/applications"
 
         // nginx: the list as one static file (exactly our answer), the status files as they are.
@@ -55,30 +66,33 @@ enum APIBenchmark {
         let nginxPort = freePort()
         let conf = dir.file("nginx.conf")
         try """
-            worker_processes auto;
-            pid \(dir.file("nginx.pid"));
-            error_log \(dir.file("nginx-error.log"));
-            events { worker_connections 1024; }
-            http {
-              access_log off;
-              default_type application/json;
-              sendfile on;
-              client_body_temp_path \(dir.path); proxy_temp_path \(dir.path); fastcgi_temp_path \(dir.path);
-              uwsgi_temp_path \(dir.path); scgi_temp_path \(dir.path);
-              server {
-                listen 127.0.0.1:\(nginxPort);
-                location = /api/gitops/applications { root \(docroot); rewrite ^ /list.json break; }
-                location ~ ^/page([0-9])$ { root \(docroot); rewrite ^/page([0-9])$ /page$1.json break; }
-                location /api/gitops/applications/ { root \(layout.root); rewrite ^/api/gitops/applications/([a-z0-9-]+)$ /apps/$1/status.json break; }
-              }
-            }
-            """.write(toFile: conf, atomically: true, encoding: .utf8)
-        let nginx = try ServerProcess("nginx", executable: "/usr/sbin/nginx", arguments: ["-c", conf, "-p", dir.path, "-g", "daemon off;"],
-                                      port: nginxPort, log: dir.file("nginx.log"))
+        worker_processes auto;
+        pid \(dir.file("nginx.pid"));
+        error_log \(dir.file("nginx-error.log"));
+        events { worker_connections 1024; }
+        http {
+          access_log off;
+          default_type application/json;
+          sendfile on;
+          client_body_temp_path \(dir.path); proxy_temp_path \(dir.path); fastcgi_temp_path \(dir.path);
+          uwsgi_temp_path \(dir.path); scgi_temp_path \(dir.path);
+          server {
+            listen 127.0.0.1:\(nginxPort);
+            location = /api/gitops/applications { root \(docroot); rewrite ^ /list.json break; }
+            location ~ ^/page([0-9])$ { root \(docroot); rewrite ^/page([0-9])$ /page$1.json break; }
+            location /api/gitops/applications/ { root \(layout.root); rewrite ^/api/gitops/applications/([a-z0-9-]+)$ /apps/$1/status.json break; }
+          }
+        }
+        """.write(toFile: conf, atomically: true, encoding: .utf8)
+        let nginx = try ServerProcess(
+            "nginx", executable: "/usr/sbin/nginx", arguments: ["-c", conf, "-p", dir.path, "-g", "daemon off;"],
+            port: nginxPort, log: dir.file("nginx.log"))
         defer { nginx.stop() }
         let theirs = "http://127.0.0.1:\(nginxPort)/api/gitops/applications"
         // Same bytes from both.
-        guard try await fetch(theirs) == listBody, try await fetch(theirs + "/app-7") == (try await fetch(ours + "/app-7")) else {
+        guard try await fetch(theirs) == listBody,
+            try await fetch(theirs + "/app-7") == (try await fetch(ours + "/app-7"))
+        else {
             throw CommandFailed(description: "nginx and the facade do not answer the same bytes")
         }
         // Paged (100 a page): the first page, and one in the middle of a walk (its continue
@@ -88,20 +102,30 @@ enum APIBenchmark {
         for n in 1...max(1, count / 200) {
             let page = try JSONSerialization.jsonObject(with: Data(try await fetch(ours + query))) as? [String: Any]
             guard let token = page?["continue"] as? String else { break }
-            query = "?limit=100&continue=" + (token.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? token)
+            query =
+                "?limit=100&continue=" + (token.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? token)
             if n == max(1, count / 200) { pages.append(("GET ...?limit=100&continue=(middle)", query)) }
         }
         for (i, page) in pages.enumerated() {
             try Data(try await fetch(ours + page.1)).write(to: URL(fileURLWithPath: docroot + "/page\(i).json"))
         }
 
-        print("\(count) applications; list \(listBody.count / 1024) KiB; wrk -t2 -c32 -d\(seconds)s; peer: nginx 1.22 (sendfile, 2 workers)")
+        print(
+            "\(count) applications; list \(listBody.count / 1024) KiB; wrk -t2 -c32 -d\(seconds)s; peer: nginx 1.22 (sendfile, 2 workers)"
+        )
         print(pad("request", 40) + pad("ours req/s", 14) + pad("nginx req/s", 14) + "ratio  (target)")
         if ProcessInfo.processInfo.environment["ZG_BENCH_HEALTHZ"] != nil {
-            print("constant route (framework ceiling): " + String(format: "%.0f", try wrk(ours.replacingOccurrences(of: "/api/gitops/applications", with: "/constant"), seconds)))
+            print(
+                "constant route (framework ceiling): "
+                    + String(
+                        format: "%.0f",
+                        try wrk(ours.replacingOccurrences(of: "/api/gitops/applications", with: "/constant"), seconds)))
         }
         let nginxRoot = "http://127.0.0.1:\(nginxPort)"
-        var cases = [("GET /api/gitops/applications", ours, theirs), ("GET /api/gitops/applications/NAME", ours + "/app-7", theirs + "/app-7")]
+        var cases = [
+            ("GET /api/gitops/applications", ours, theirs),
+            ("GET /api/gitops/applications/NAME", ours + "/app-7", theirs + "/app-7"),
+        ]
         for (i, page) in pages.enumerated() {
             guard try await fetch(nginxRoot + "/page\(i)") == (try await fetch(ours + page.1)) else {
                 throw CommandFailed(description: "nginx and the facade do not answer the same bytes for \(page.1)")
@@ -111,8 +135,9 @@ enum APIBenchmark {
         for (name, mine, peer) in cases {
             let o = try wrk(mine, seconds)
             let n = try wrk(peer, seconds)
-            print(pad(name, 40) + pad(String(format: "%.0f", o), 14) + pad(String(format: "%.0f", n), 14)
-                  + String(format: "%.2fx  (>= 0.5x %@)", o / n, o / n >= 0.5 ? "met" : "NOT met"))
+            print(
+                pad(name, 40) + pad(String(format: "%.0f", o), 14) + pad(String(format: "%.0f", n), 14)
+                    + String(format: "%.2fx  (>= 0.5x %@)", o / n, o / n >= 0.5 ? "met" : "NOT met"))
         }
     }
 
@@ -124,11 +149,15 @@ enum APIBenchmark {
 
     static func wrk(_ url: String, _ seconds: String) throws -> Double {
         let out = try LocalServers.run("/usr/bin/wrk", ["-t2", "-c32", "-d\(seconds)s", url])
-        guard out.status == 0, let line = out.stdout.split(separator: "\n").first(where: { $0.hasPrefix("Requests/sec:") }),
-              let value = Double(line.split(separator: " ").last ?? "") else {
+        guard out.status == 0,
+            let line = out.stdout.split(separator: "\n").first(where: { $0.hasPrefix("Requests/sec:") }),
+            let value = Double(line.split(separator: " ").last ?? "")
+        else {
             throw CommandFailed(description: "wrk \(url): \(out.stdout) \(out.stderr)")
         }
-        if out.stdout.contains("Non-2xx") { throw CommandFailed(description: "wrk \(url): non-2xx answers\n\(out.stdout)") }
+        if out.stdout.contains("Non-2xx") {
+            throw CommandFailed(description: "wrk \(url): non-2xx answers\n\(out.stdout)")
+        }
         return value
     }
 }

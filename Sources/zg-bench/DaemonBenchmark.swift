@@ -25,16 +25,21 @@ enum DaemonBenchmark {
         print("binary \(Build.binary); git daemon on 127.0.0.1:\(server.port); peer: \(try git(["--version"]))")
 
         // (a) rename -> synced, a fresh state dir per run (so every run fetches), vs git clone.
-        var ours: [Double] = [], peer: [Double] = [], syncMs: [Double] = []
+        var ours: [Double] = []
+        var peer: [Double] = []
+        var syncMs: [Double] = []
         for n in 0..<7 {
-            let apps = dir.file("a\(n)/apps.d"), state = dir.file("a\(n)/state")
+            let apps = dir.file("a\(n)/apps.d")
+            let state = dir.file("a\(n)/state")
             try FileManager.default.createDirectory(atPath: apps, withIntermediateDirectories: true)
-            let daemon = try DaemonProcess(appsDir: apps, stateDir: state, logFile: dir.file("a\(n)/daemon.log"),
-                                           arguments: ["--log-level", "info"])
+            let daemon = try DaemonProcess(
+                appsDir: apps, stateDir: state, logFile: dir.file("a\(n)/daemon.log"),
+                arguments: ["--log-level", "info"])
             // A running daemon: started, its tools probed.
             try waitUntil(timeout: .seconds(30), "the daemon to start") { daemon.log.contains(" INFO tools ") }
             let temp = apps + "/.hello.yaml.tmp"
-            try Data(registration(name: "hello-app", namespace: "demo", url: helloURL).utf8).write(to: URL(fileURLWithPath: temp))
+            try Data(registration(name: "hello-app", namespace: "demo", url: helloURL).utf8).write(
+                to: URL(fileURLWithPath: temp))
             let status = state + "/apps/hello-app/status.json"
             let t0 = Date()
             guard rename(temp, apps + "/hello.yaml") == 0 else { throw CommandFailed(description: "rename failed") }
@@ -44,7 +49,9 @@ enum DaemonBenchmark {
             }
             let elapsed = Date().timeIntervalSince(t0)
             let t1 = Date()
-            _ = try git(["clone", "-q", "--single-branch", "--no-tags", "-b", "main", helloURL, dir.file("a\(n)/clone")])
+            _ = try git([
+                "clone", "-q", "--single-branch", "--no-tags", "-b", "main", helloURL, dir.file("a\(n)/clone"),
+            ])
             let cloned = Date().timeIntervalSince(t1)
             if n > 0 {  // the first run builds the Docker image of hello-app; the others find it
                 ours.append(elapsed)
@@ -54,9 +61,15 @@ enum DaemonBenchmark {
             try daemon.stop()
         }
         func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
-        print(pad("(a) rename -> synced, hello-app", 40) + pad(formatSeconds(median(ours)), 12) + pad(formatSeconds(median(peer)) + " clone", 18)
-              + String(format: "%.2fx  (<= 1.2x %@)", median(ours) / median(peer), median(ours) / median(peer) <= 1.2 ? "met" : "NOT met"))
-        print("    of which the sync itself (history durationMs): \(Int(median(syncMs))) ms; the rest is inotify, the apps dir scan and the status write")
+        print(
+            pad("(a) rename -> synced, hello-app", 40) + pad(formatSeconds(median(ours)), 12)
+                + pad(formatSeconds(median(peer)) + " clone", 18)
+                + String(
+                    format: "%.2fx  (<= 1.2x %@)", median(ours) / median(peer),
+                    median(ours) / median(peer) <= 1.2 ? "met" : "NOT met"))
+        print(
+            "    of which the sync itself (history durationMs): \(Int(median(syncMs))) ms; the rest is inotify, the apps dir scan and the status write"
+        )
 
         // (b) 1,000 unchanged applications (ZG_BENCH_APPS), from one repository and from
         // 100 repositories (ZG_BENCH_REPOS).
@@ -66,24 +79,30 @@ enum DaemonBenchmark {
         let mono = dir.file("mono-src")
         try FileManager.default.createDirectory(atPath: mono, withIntermediateDirectories: true)
         for i in 0..<count {
-            try staticApp(mono + "/apps/a\(i)", name: "a\(i)", namespace: "ns\(i)", file: "index.html", content: "app \(i)\n")
+            try staticApp(
+                mono + "/apps/a\(i)", name: "a\(i)", namespace: "ns\(i)", file: "index.html", content: "app \(i)\n")
         }
         try git(["init", "-q", "-b", "main", mono])
         try git(["add", "-A"], cwd: mono)
-        try git(["-c", "gc.auto=0", "commit", "-q", "-m", "mono"], cwd: mono)  // no gc in the background while it is cloned
+        // No gc in the background while it is cloned.
+        try git(["-c", "gc.auto=0", "commit", "-q", "-m", "mono"], cwd: mono)
         try git(["clone", "-q", "--bare", mono, repos + "/mono.git"])
         for r in 0..<repoCount { try git(["clone", "-q", "--bare", mono, repos + "/r\(r).git"]) }
         let monoURL = "git://127.0.0.1:\(server.port)/mono.git"
-        let apps = dir.file("b/apps.d"), state = dir.file("b/state")
+        let apps = dir.file("b/apps.d")
+        let state = dir.file("b/state")
         try FileManager.default.createDirectory(atPath: apps, withIntermediateDirectories: true)
         func register(_ url: (Int) -> String) throws {
             for i in 0..<count {
-                try Data(registration(name: "a\(i)", namespace: "ns\(i)", url: url(i), path: "apps/a\(i)", poll: "20s").utf8)
-                    .write(to: URL(fileURLWithPath: apps + "/a\(i).yaml"))
+                try Data(
+                    registration(name: "a\(i)", namespace: "ns\(i)", url: url(i), path: "apps/a\(i)", poll: "20s").utf8
+                )
+                .write(to: URL(fileURLWithPath: apps + "/a\(i).yaml"))
             }
         }
         try register { _ in monoURL }
-        let first = try DaemonProcess(appsDir: apps, stateDir: state, logFile: dir.file("b/first.log"), arguments: ["--log-level", "info"])
+        let first = try DaemonProcess(
+            appsDir: apps, stateDir: state, logFile: dir.file("b/first.log"), arguments: ["--log-level", "info"])
         let t0 = Date()
         try spin(timeout: 900, "\(count) applications synced", interval: 0.2) {
             (0..<count).allSatisfy { phase(state, "a\($0)") == "synced" }
@@ -112,7 +131,9 @@ enum DaemonBenchmark {
             _ = try round(daemon)
             return try (0..<rounds).map { _ in try round(daemon) }
         }
-        func syncs(_ daemon: DaemonProcess) -> Int { daemon.log.split(separator: "\n").filter { $0.contains(" INFO sync ") }.count }
+        func syncs(_ daemon: DaemonProcess) -> Int {
+            daemon.log.split(separator: "\n").filter { $0.contains(" INFO sync ") }.count
+        }
         let shared = try steadyRounds(first)
         let syncedInRounds = syncs(first) - count
         try first.stop()
@@ -122,8 +143,9 @@ enum DaemonBenchmark {
         // (--head-cache 0s): one ls-remote per application, as if each had its own repository.
         let restartStart = nowNanoseconds()
         var restartPending = Set(0..<count)
-        let second = try DaemonProcess(appsDir: apps, stateDir: state, logFile: dir.file("b/second.log"),
-                                       arguments: ["--log-level", "info", "--head-cache", "0s"])
+        let second = try DaemonProcess(
+            appsDir: apps, stateDir: state, logFile: dir.file("b/second.log"),
+            arguments: ["--log-level", "info", "--head-cache", "0s"])
         let r0 = Date()
         try spin(timeout: 900, "the restart round over \(count) applications", interval: 0.05) {
             restartPending = restartPending.filter { modifiedNanoseconds(state, "a\($0)") <= restartStart }
@@ -152,10 +174,13 @@ enum DaemonBenchmark {
         var syncedInMany = 0
         if repoCount > 0 {
             try register { "git://127.0.0.1:\(server.port)/r\($0 % repoCount).git" }
-            let third = try DaemonProcess(appsDir: apps, stateDir: state, logFile: dir.file("b/third.log"), arguments: ["--log-level", "info"])
+            let third = try DaemonProcess(
+                appsDir: apps, stateDir: state, logFile: dir.file("b/third.log"), arguments: ["--log-level", "info"])
             try spin(timeout: 900, "\(count) applications moved to \(repoCount) repositories", interval: 0.2) {
-                (0..<count).allSatisfy { (status(state, "a\($0)")?["source"] as? [String: Any])?["repoURL"] as? String != monoURL
-                    && phase(state, "a\($0)") == "synced" }
+                (0..<count).allSatisfy {
+                    (status(state, "a\($0)")?["source"] as? [String: Any])?["repoURL"] as? String != monoURL
+                        && phase(state, "a\($0)") == "synced"
+                }
             }
             let moved = syncs(third)
             many = try steadyRounds(third)
@@ -182,30 +207,47 @@ enum DaemonBenchmark {
         func list(_ xs: [Double]) -> String { xs.map { String(format: "%.2f", $0) }.joined(separator: " ") }
         let peerName = "\(count) x git ls-remote" + (scale > 1 ? " (\(peerRuns) run, x\(Int(scale)))" : "")
         print(pad("(b) \(count) unchanged apps", 40) + pad("ours (median of \(rounds))", 24) + pad(peerName, 24))
-        for (name, xs) in [("poll round CPU, one repository", shared), ("poll round CPU, \(repoCount) repositories", many),
-                           ("poll round CPU, no shared lookups", unshared)] where !xs.isEmpty {
+        for (name, xs) in [
+            ("poll round CPU, one repository", shared), ("poll round CPU, \(repoCount) repositories", many),
+            ("poll round CPU, no shared lookups", unshared),
+        ] where !xs.isEmpty {
             let ratio = mid(xs) / peerCPU
-            print(pad("    " + name, 40) + pad(formatSeconds(mid(xs)), 24) + pad(formatSeconds(peerCPU), 24)
-                  + String(format: "%.2fx  (<= 0.2x %@)", ratio, ratio <= 0.2 ? "met" : "NOT met") + "  rounds: \(list(xs)) s")
+            print(
+                pad("    " + name, 40) + pad(formatSeconds(mid(xs)), 24) + pad(formatSeconds(peerCPU), 24)
+                    + String(format: "%.2fx  (<= 0.2x %@)", ratio, ratio <= 0.2 ? "met" : "NOT met")
+                    + "  rounds: \(list(xs)) s")
         }
-        print(pad("    restart round CPU (incl. startup)", 40) + pad(formatSeconds(restartCPU), 24) + pad(formatSeconds(peerCPU), 24)
-              + String(format: "%.2fx", restartCPU / peerCPU))
-        print(pad("    restart round wall", 40) + pad(formatSeconds(restartWall), 24) + pad(formatSeconds(peerWall) + " (one at a time)", 24)
-              + String(format: "%.2fx", restartWall / peerWall))
+        print(
+            pad("    restart round CPU (incl. startup)", 40) + pad(formatSeconds(restartCPU), 24)
+                + pad(formatSeconds(peerCPU), 24)
+                + String(format: "%.2fx", restartCPU / peerCPU))
+        print(
+            pad("    restart round wall", 40) + pad(formatSeconds(restartWall), 24)
+                + pad(formatSeconds(peerWall) + " (one at a time)", 24)
+                + String(format: "%.2fx", restartWall / peerWall))
         print(pad("    peak memory (VmHWM)", 40) + "\(peak / 1024) MB")
-        print(pad("    idle resident memory (VmRSS)", 40) + "\(idle / 1024) MB  (<= 200 MB \(idle / 1024 <= 200 ? "met" : "NOT met"))")
-        print(pad("    syncs during the rounds", 40) + "\(syncedInRounds) + \(syncedInRestart) + \(syncedInMany) (0 expected: nothing changed)")
+        print(
+            pad("    idle resident memory (VmRSS)", 40)
+                + "\(idle / 1024) MB  (<= 200 MB \(idle / 1024 <= 200 ? "met" : "NOT met"))")
+        print(
+            pad("    syncs during the rounds", 40)
+                + "\(syncedInRounds) + \(syncedInRestart) + \(syncedInMany) (0 expected: nothing changed)")
     }
 
     /// A folder with a manifest of one static file.
     static func staticApp(_ folder: String, name: String, namespace: String, file: String, content: String) throws {
         try FileManager.default.createDirectory(atPath: folder + "/static", withIntermediateDirectories: true)
-        try Data("apiVersion: zerverless.io/v1\nkind: Application\nmetadata: {name: \(name), namespace: \(namespace)}\nspec:\n  static: {dir: static}\n".utf8)
-            .write(to: URL(fileURLWithPath: folder + "/zerverless.yaml"))
+        try Data(
+            "apiVersion: zerverless.io/v1\nkind: Application\nmetadata: {name: \(name), namespace: \(namespace)}\nspec:\n  static: {dir: static}\n"
+                .utf8
+        )
+        .write(to: URL(fileURLWithPath: folder + "/zerverless.yaml"))
         try Data(content.utf8).write(to: URL(fileURLWithPath: folder + "/static/" + file))
     }
 
-    static func registration(name: String, namespace: String, url: String, path: String = ".", poll: String = "1h") -> String {
+    static func registration(name: String, namespace: String, url: String, path: String = ".", poll: String = "1h")
+        -> String
+    {
         "apiVersion: zerverless.io/v1\nkind: Application\nmetadata: {name: \(name), namespace: \(namespace)}\nspec:\n  source: {repoURL: \"\(url)\", branch: main, path: \(path)}\n  pollInterval: \(poll)\n"
     }
 
@@ -235,15 +277,17 @@ enum DaemonBenchmark {
 
     static func lastAttemptMs(_ state: String, _ name: String) -> Int? {
         guard let data = FileManager.default.contents(atPath: "\(state)/apps/\(name)/history.json"),
-              let doc = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
-              let attempts = doc["attempts"] as? [[String: Any]] else { return nil }
+            let doc = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+            let attempts = doc["attempts"] as? [[String: Any]]
+        else { return nil }
         return attempts.first?["durationMs"] as? Int
     }
 
     /// utime + stime of a process, from /proc/PID/stat.
     static func cpuSeconds(_ pid: pid_t) -> Double {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = text.lastIndex(of: ")") else { return 0 }
+            let close = text.lastIndex(of: ")")
+        else { return 0 }
         let fields = text[text.index(after: close)...].split(separator: " ")
         // fields[0] is the state (field 3); utime and stime are fields 14 and 15.
         let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))

@@ -12,7 +12,8 @@ enum DriftBenchmark {
     static func cpu(_ who: Int32) -> Double {
         var usage = rusage()
         getrusage(__rusage_who_t(who), &usage)
-        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(
+            usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 
     static func run() async throws {
@@ -25,10 +26,16 @@ enum DriftBenchmark {
             let ns = "ns\(a)"
             var inventory = Inventory(namespace: ns)
             for f in 0..<2 {
-                let code = "function handle(req) return {status=200, body=\"app \(a) function \(f)\"} end\n" + String(repeating: "-- padding\n", count: 40)
-                try await target.deploy(DeployRequest(namespace: ns, path: "/api/f\(f)", runtime: .lua, code: code, port: nil, app: "app\(a)", commit: "c"))
-                inventory.functions["/api/f\(f)"] = .init(runtime: "lua", codeID: GitHash.blobID(Array(code.utf8)), image: nil, port: nil,
-                                                          fingerprint: "f", commit: "c")
+                let code =
+                    "function handle(req) return {status=200, body=\"app \(a) function \(f)\"} end\n"
+                    + String(repeating: "-- padding\n", count: 40)
+                try await target.deploy(
+                    DeployRequest(
+                        namespace: ns, path: "/api/f\(f)", runtime: .lua, code: code, port: nil, app: "app\(a)",
+                        commit: "c"))
+                inventory.functions["/api/f\(f)"] = .init(
+                    runtime: "lua", codeID: GitHash.blobID(Array(code.utf8)), image: nil, port: nil,
+                    fingerprint: "f", commit: "c")
             }
             for f in 0..<10 {
                 let bytes = Array((String(repeating: "static content of app \(a) file \(f)\n", count: 60)).utf8)
@@ -43,10 +50,15 @@ enum DriftBenchmark {
         print("drift pass: \(apps) apps, \(apps * 12) files, \(bytes / 1024) KiB published")
 
         // rsync: median of 3.
-        var rsyncCPU: [Double] = [], rsyncWall: [Double] = []
+        var rsyncCPU: [Double] = []
+        var rsyncWall: [Double] = []
         for _ in 0..<3 {
-            let before = cpu(RUSAGE_CHILDREN.rawValue), t = ContinuousClock.now
-            guard let out = capture("/usr/bin/rsync", ["-a", "--checksum", "--dry-run", "--itemize-changes", root + "/", copy + "/"]) else {
+            let before = cpu(RUSAGE_CHILDREN.rawValue)
+            let t = ContinuousClock.now
+            guard
+                let out = capture(
+                    "/usr/bin/rsync", ["-a", "--checksum", "--dry-run", "--itemize-changes", root + "/", copy + "/"])
+            else {
                 throw BenchFailure("rsync failed")
             }
             if !out.isEmpty { throw BenchFailure("rsync saw differences: \(out.prefix(200))") }
@@ -59,15 +71,18 @@ enum DriftBenchmark {
         var pass = 0
         func drift(_ probe: LocalDriftProbe) async throws -> (cpu: Double, wall: Double) {
             pass += 1
-            let before = cpu(RUSAGE_SELF.rawValue), t = ContinuousClock.now
+            let before = cpu(RUSAGE_SELF.rawValue)
+            let t = ContinuousClock.now
             var items = 0
             for (name, inventory) in inventories {
-                items += try await probe.observe(app: name, inventory: inventory, peers: { Ownership() }, pass: pass).items.count
+                items += try await probe.observe(app: name, inventory: inventory, peers: { Ownership() }, pass: pass)
+                    .items.count
             }
             if items != 0 { throw BenchFailure("drift found in an untouched tree: \(items)") }
             return (cpu(RUSAGE_SELF.rawValue) - before, (ContinuousClock.now - t).seconds)
         }
-        var cold: [(cpu: Double, wall: Double)] = [], warm: [(cpu: Double, wall: Double)] = []
+        var cold: [(cpu: Double, wall: Double)] = []
+        var warm: [(cpu: Double, wall: Double)] = []
         for _ in 0..<3 {
             let probe = LocalDriftProbe(target: target)
             cold.append(try await drift(probe))
@@ -77,14 +92,22 @@ enum DriftBenchmark {
         try Data("changed\n".utf8).write(to: URL(fileURLWithPath: root + "/static/ns7/assets/file3.txt"))
         let probe = LocalDriftProbe(target: target)
         let found = try await probe.observe(app: "app7", inventory: inventories[7].1, peers: { Ownership() }, pass: 999)
-        guard found.items.map(\.path) == ["assets/file3.txt"] else { throw BenchFailure("the modified file was not found: \(found.items)") }
+        guard found.items.map(\.path) == ["assets/file3.txt"] else {
+            throw BenchFailure("the modified file was not found: \(found.items)")
+        }
 
         func med(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
         let r = med(rsyncCPU)
         print("  rsync -a --checksum --dry-run   CPU \(formatSeconds(r))   wall \(formatSeconds(med(rsyncWall)))")
-        print("  zerverless-gitops, cold pass    CPU \(formatSeconds(med(cold.map(\.cpu))))   wall \(formatSeconds(med(cold.map(\.wall))))   ratio \(String(format: "%.2fx", med(cold.map(\.cpu)) / r))")
-        print("  zerverless-gitops, warm pass    CPU \(formatSeconds(med(warm.map(\.cpu))))   wall \(formatSeconds(med(warm.map(\.wall))))   ratio \(String(format: "%.2fx", med(warm.map(\.cpu)) / r))")
-        print("  (medians of 3; warm = every pass after the daemon's first: files whose inode, size, mtime and ctime did not move are not read)")
+        print(
+            "  zerverless-gitops, cold pass    CPU \(formatSeconds(med(cold.map(\.cpu))))   wall \(formatSeconds(med(cold.map(\.wall))))   ratio \(String(format: "%.2fx", med(cold.map(\.cpu)) / r))"
+        )
+        print(
+            "  zerverless-gitops, warm pass    CPU \(formatSeconds(med(warm.map(\.cpu))))   wall \(formatSeconds(med(warm.map(\.wall))))   ratio \(String(format: "%.2fx", med(warm.map(\.cpu)) / r))"
+        )
+        print(
+            "  (medians of 3; warm = every pass after the daemon's first: files whose inode, size, mtime and ctime did not move are not read)"
+        )
     }
 }
 

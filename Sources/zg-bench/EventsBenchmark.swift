@@ -22,10 +22,14 @@ enum EventsBenchmark {
         let apps = dir.file("apps.d")
         try FileManager.default.createDirectory(atPath: apps, withIntermediateDirectories: true)
         func doc(_ i: Int, _ seq: Int) -> StatusDocument {
-            StatusDocument(name: "app-\(i)", namespace: "ns\(i % 10)",
-                           source: .init(repoURL: "https://git.example.com/ns/app-\(i)", branch: "main", path: ".", commit: String(repeating: "ab", count: 20)),
-                           status: .synced, message: "seq \(seq)", lastSync: Date(), lastAttempt: Date(), nextSync: Date().addingTimeInterval(300),
-                           functions: [.init(path: "/api/hello", runtime: "lua", url: "/ns/api/hello", state: .deployed)])
+            StatusDocument(
+                name: "app-\(i)", namespace: "ns\(i % 10)",
+                source: .init(
+                    repoURL: "https://git.example.com/ns/app-\(i)", branch: "main", path: ".",
+                    commit: String(repeating: "ab", count: 20)),
+                status: .synced, message: "seq \(seq)", lastSync: Date(), lastAttempt: Date(),
+                nextSync: Date().addingTimeInterval(300),
+                functions: [.init(path: "/api/hello", runtime: "lua", url: "/ns/api/hello", state: .deployed)])
         }
         for i in 0..<100 { try layout.writeStatus(doc(i, -1)) }
         let writes = 300
@@ -34,12 +38,17 @@ enum EventsBenchmark {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         var logger = Logger(label: "bench")
         logger.logLevel = .error
-        let app = Application(router: Facade(appsDir: apps, layout: layout).router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: logger)
+        let app = Application(
+            router: Facade(appsDir: apps, layout: layout).router(),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: logger)
         let server = Task { try await app.runService(gracefulShutdownSignals: []) }
         defer { server.cancel() }
         var port = 0
-        for await p in ports { port = p; break }
+        for await p in ports {
+            port = p
+            break
+        }
         let (seen, seenContinuation) = AsyncStream.makeStream(of: Int.self)
         let reader = Task {
             var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/gitops/events")
@@ -70,7 +79,11 @@ enum EventsBenchmark {
         }
 
         // inotifywait on the same folder, its lines read as they come.
-        guard let pipe = popen("echo $$; exec stdbuf -oL inotifywait -m -r -q -e moved_to --format '%w%f' \(layout.appsDir) 2>/dev/null", "r") else {
+        guard
+            let pipe = popen(
+                "echo $$; exec stdbuf -oL inotifywait -m -r -q -e moved_to --format '%w%f' \(layout.appsDir) 2>/dev/null",
+                "r")
+        else {
             throw BenchFailure("cannot start inotifywait")
         }
         let lines = Mutex<[String]>([])
@@ -88,7 +101,9 @@ enum EventsBenchmark {
             }
         }
         thread.start()
-        guard ready.wait(timeout: .now() + .seconds(5)) == .success, let pid = lines.withLock({ $0.first.flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) } }) else {
+        guard ready.wait(timeout: .now() + .seconds(5)) == .success,
+            let pid = lines.withLock({ $0.first.flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) } })
+        else {
             throw BenchFailure("inotifywait did not start")
         }
         lines.withLock { $0.removeAll() }
@@ -108,7 +123,9 @@ enum EventsBenchmark {
             try layout.writeStatus(doc(seq % 100, seq), durable: false)
             var got = false
             while !got {
-                guard ready.wait(timeout: .now() + .seconds(5)) == .success else { throw BenchFailure("inotifywait stalled at write \(seq)") }
+                guard ready.wait(timeout: .now() + .seconds(5)) == .success else {
+                    throw BenchFailure("inotifywait stalled at write \(seq)")
+                }
                 got = lines.withLock { l in
                     let hit = l.contains { $0.contains("/\(name)/status.json") }
                     l.removeAll()
@@ -124,7 +141,11 @@ enum EventsBenchmark {
 
         func pct(_ xs: [Double], _ p: Double) -> Double { xs.sorted()[min(xs.count - 1, Int(Double(xs.count) * p))] }
         print("events latency: status write begins -> seen by the client (\(writes) writes, 100 apps)")
-        print("  inotifywait -m -r          median \(formatSeconds(pct(peer, 0.5)))   p99 \(formatSeconds(pct(peer, 0.99)))")
-        print("  GET /api/gitops/events     median \(formatSeconds(pct(ours, 0.5)))   p99 \(formatSeconds(pct(ours, 0.99)))   ratio \(String(format: "%.2fx", pct(ours, 0.5) / pct(peer, 0.5)))")
+        print(
+            "  inotifywait -m -r          median \(formatSeconds(pct(peer, 0.5)))   p99 \(formatSeconds(pct(peer, 0.99)))"
+        )
+        print(
+            "  GET /api/gitops/events     median \(formatSeconds(pct(ours, 0.5)))   p99 \(formatSeconds(pct(ours, 0.99)))   ratio \(String(format: "%.2fx", pct(ours, 0.5) / pct(peer, 0.5)))"
+        )
     }
 }

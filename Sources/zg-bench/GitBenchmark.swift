@@ -1,7 +1,7 @@
 import Foundation
 import GitSource
-import Manifest
 import LocalServers
+import Manifest
 
 /// Head lookup and first fetch+checkout over git://, ours (libgit2, in process: a fetch and
 /// an export of the tree) against the git CLI (`git ls-remote`, `git clone --single-branch
@@ -27,13 +27,21 @@ enum GitBenchmark {
         let started = Date()
         try generateLarge(at: repos + "/large.git", commits: commits, files: files)
         let count = try git(["--git-dir", repos + "/large.git", "rev-list", "--count", "main"])
-        let tracked = try git(["--git-dir", repos + "/large.git", "ls-tree", "-r", "--name-only", "main"]).split(separator: "\n").count
-        let packBytes = try git(["--git-dir", repos + "/large.git", "count-objects", "-v"]).split(separator: "\n")
+        let tracked = try git(["--git-dir", repos + "/large.git", "ls-tree", "-r", "--name-only", "main"]).split(
+            separator: "\n"
+        ).count
+        let packBytes =
+            try git(["--git-dir", repos + "/large.git", "count-objects", "-v"]).split(separator: "\n")
             .first { $0.hasPrefix("size-pack:") }.map { String($0.dropFirst("size-pack: ".count)) } ?? "?"
-        print(String(format: "generated large repository: %@ commits, %d files, pack %@ KiB (%.1f s)", count, tracked, packBytes, Date().timeIntervalSince(started)))
+        print(
+            String(
+                format: "generated large repository: %@ commits, %d files, pack %@ KiB (%.1f s)", count, tracked,
+                packBytes, Date().timeIntervalSince(started)))
 
         let daemon = try startGitDaemon(base: repos, dir: dir.path)
-        print("git daemon on 127.0.0.1:\(daemon.port); medians; ours = libgit2 in process, peer = git CLI \(try git(["--version"]))")
+        print(
+            "git daemon on 127.0.0.1:\(daemon.port); medians; ours = libgit2 in process, peer = git CLI \(try git(["--version"]))"
+        )
         print(pad("operation", 34) + pad("ours", 12) + pad("git CLI", 12) + "ratio  (target)")
         for (name, runs) in [("small", 15), ("large", 5)] {
             let url = "git://127.0.0.1:\(daemon.port)/\(name).git"
@@ -42,12 +50,17 @@ enum GitBenchmark {
             let source = GitSource(cacheRoot: dir.file("cache-\(name)"))
 
             let oursHead = try median(minRuns: runs * 2, budget: 2) { _ = try source.head(remote, branch: "main") }
-            let cliHead = try median(minRuns: runs * 2, budget: 2) { _ = try git(["ls-remote", url, "refs/heads/main"]) }
+            let cliHead = try median(minRuns: runs * 2, budget: 2) {
+                _ = try git(["ls-remote", url, "refs/heads/main"])
+            }
             report("head lookup, \(name)", oursHead, cliHead, target: 1.0)
 
             // Alternate ours and the CLI run by run, so that both meet the same disk
             // (file creation speed drifts on a VM's disk as writeback and discards pile up).
-            var ours: [Double] = [], cli: [Double] = [], fetchTimes: [Double] = [], checkoutTimes: [Double] = []
+            var ours: [Double] = []
+            var cli: [Double] = []
+            var fetchTimes: [Double] = []
+            var checkoutTimes: [Double] = []
             for n in 0..<runs {
                 let base = dir.file("run-\(name)-\(n)")
                 let fresh = GitSource(cacheRoot: base + "/cache")
@@ -66,14 +79,16 @@ enum GitBenchmark {
             }
             func mid(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
             report("fetch+checkout, \(name)", mid(ours), mid(cli), target: 1.2)
-            print("  ours split: fetch \(formatSeconds(mid(fetchTimes))), checkout \(formatSeconds(mid(checkoutTimes)))")
+            print(
+                "  ours split: fetch \(formatSeconds(mid(fetchTimes))), checkout \(formatSeconds(mid(checkoutTimes)))")
         }
     }
 
     static func report(_ name: String, _ ours: Double, _ peer: Double, target: Double) {
         let ratio = ours / peer
-        print(pad(name, 34) + pad(formatSeconds(ours), 12) + pad(formatSeconds(peer), 12)
-              + String(format: "%.2fx  (<= %.1fx %@)", ratio, target, ratio <= target ? "met" : "NOT met"))
+        print(
+            pad(name, 34) + pad(formatSeconds(ours), 12) + pad(formatSeconds(peer), 12)
+                + String(format: "%.2fx  (<= %.1fx %@)", ratio, target, ratio <= target ? "met" : "NOT met"))
     }
 
     /// A bare repository of `commits` commits whose final tree has `files` files: the first
@@ -90,7 +105,8 @@ enum GitBenchmark {
             return mark
         }
         func content(_ i: Int, _ version: Int) -> String {
-            "// file \(i), version \(version)\n" + String(repeating: "let value\(i % 97) = \(i * 31 + version)\n", count: 6)
+            "// file \(i), version \(version)\n"
+                + String(repeating: "let value\(i % 97) = \(i * 31 + version)\n", count: 6)
         }
         func filePath(_ i: Int) -> String { "src/d\(i % 200)/e\(i % 7)/file\(i).txt" }
         var time = 1_700_000_000
@@ -110,11 +126,14 @@ enum GitBenchmark {
             }
             time += 60
             let message = "commit \(c)"
-            stream += "commit refs/heads/main\ncommitter Bench <bench@example.com> \(time) +0000\ndata \(message.utf8.count)\n\(message)\n"
+            stream +=
+                "commit refs/heads/main\ncommitter Bench <bench@example.com> \(time) +0000\ndata \(message.utf8.count)\n\(message)\n"
             for (p, m) in changes { stream += "M 100644 :\(m) \(p)\n" }
             stream += "\n"
         }
-        let out = try LocalServers.run("/usr/bin/git", ["--git-dir", path, "fast-import", "--quiet"], input: Data(stream.utf8), environment: gitEnvironment)
+        let out = try LocalServers.run(
+            "/usr/bin/git", ["--git-dir", path, "fast-import", "--quiet"], input: Data(stream.utf8),
+            environment: gitEnvironment)
         guard out.status == 0 else { throw CommandFailed(description: "fast-import: \(out.stderr)") }
         try git(["--git-dir", path, "repack", "-a", "-d", "-q"])
     }

@@ -31,6 +31,8 @@ func pad(_ s: String, _ n: Int) -> String {
 
 /// Runs a command and returns its standard output (for peers that time themselves).
 func capture(_ executable: String, _ args: [String]) -> String? {
-    guard let out = try? ChildProcess.runBlocking(executable, args, outputLimit: 16 << 20, separateErrors: true), out.status == 0 else { return nil }
+    guard let out = try? ChildProcess.runBlocking(executable, args, outputLimit: 16 << 20, separateErrors: true),
+        out.status == 0
+    else { return nil }
     return out.text
 }

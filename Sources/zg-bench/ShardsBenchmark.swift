@@ -14,10 +14,13 @@ enum ShardsBenchmark {
         print("ownership of 10,000 applications over 10 shards")
         print("  " + pad("input, scheme", 66) + pad("max/mean", 10) + pad("moved 10->11", 14) + "moved 10->9")
         for (label, input) in [("10,000 namespaces of 1 app", uniform), ("10 namespaces of 500 + 5,000 of 1", skewed)] {
-            for (scheme, owner) in [("rendezvous (ours)", { (ns: String, n: Int) in Sharding.owner(namespace: ns, shards: n) }),
-                                    ("fnv32a % replicas (Argo CD)", { (ns: String, n: Int) in fnv32aModulo(ns, shards: n) })] {
+            for (scheme, owner) in [
+                ("rendezvous (ours)", { (ns: String, n: Int) in Sharding.owner(namespace: ns, shards: n) }),
+                ("fnv32a % replicas (Argo CD)", { (ns: String, n: Int) in fnv32aModulo(ns, shards: n) }),
+            ] {
                 var load = [Int](repeating: 0, count: 10)
-                var moved11 = 0, moved9 = 0
+                var moved11 = 0
+                var moved9 = 0
                 for (ns, apps) in input {
                     let o = owner(ns, 10)
                     load[o] += apps
@@ -26,8 +29,9 @@ enum ShardsBenchmark {
                 }
                 let mean = Double(load.reduce(0, +)) / 10
                 let share = { (x: Int) in String(format: "%.1f%%", 100 * Double(x) / Double(input.count)) }
-                print("  " + pad("\(label), \(scheme)", 66) + pad(String(format: "%.2f", Double(load.max()!) / mean), 10)
-                      + pad(share(moved11), 14) + share(moved9))
+                print(
+                    "  " + pad("\(label), \(scheme)", 66) + pad(String(format: "%.2f", Double(load.max()!) / mean), 10)
+                        + pad(share(moved11), 14) + share(moved9))
             }
         }
     }

@@ -13,15 +13,19 @@ enum SoakBenchmark {
         let minutes = Double(ProcessInfo.processInfo.environment["ZG_BENCH_MINUTES"] ?? "") ?? 20
         let count = Int(ProcessInfo.processInfo.environment["ZG_BENCH_APPS"] ?? "") ?? 1000
         let dir = try TempDir("zg-bench-soak")
-        let repos = dir.file("repos"), mono = dir.file("mono")
+        let repos = dir.file("repos")
+        let mono = dir.file("mono")
         try FileManager.default.createDirectory(atPath: repos, withIntermediateDirectories: true)
         // One file name per application: apps of a namespace publish into one folder.
         for i in 0..<count {
-            try DaemonBenchmark.staticApp(mono + "/apps/a\(i)", name: "a\(i)", namespace: "ns\(i % 50)", file: "a\(i).html", content: "app \(i)\n")
+            try DaemonBenchmark.staticApp(
+                mono + "/apps/a\(i)", name: "a\(i)", namespace: "ns\(i % 50)", file: "a\(i).html", content: "app \(i)\n"
+            )
         }
         // Folders for the registrations that come and go (each its own file name).
         for k in 0..<20 {
-            try DaemonBenchmark.staticApp(mono + "/churn/c\(k)", name: "c\(k)", namespace: "churn", file: "c\(k).html", content: "churn \(k)\n")
+            try DaemonBenchmark.staticApp(
+                mono + "/churn/c\(k)", name: "c\(k)", namespace: "churn", file: "c\(k).html", content: "churn \(k)\n")
         }
         try git(["init", "-q", "-b", "main", mono])
         try git(["add", "-A"], cwd: mono)
@@ -31,37 +35,57 @@ enum SoakBenchmark {
         let server = try startGitDaemon(base: repos, dir: dir.path)
         let hung = try SilentListener()
         let receiver = try FlakyReceiver()
-        let apps = dir.file("apps.d"), state = dir.file("state")
+        let apps = dir.file("apps.d")
+        let state = dir.file("state")
         try FileManager.default.createDirectory(atPath: apps, withIntermediateDirectories: true)
         let url = "git://127.0.0.1:\(server.port)/mono.git"
         for i in 0..<count {
-            try Data(DaemonBenchmark.registration(name: "a\(i)", namespace: "ns\(i % 50)", url: url, path: "apps/a\(i)", poll: "60s").utf8)
-                .write(to: URL(fileURLWithPath: apps + "/a\(i).yaml"))
+            try Data(
+                DaemonBenchmark.registration(
+                    name: "a\(i)", namespace: "ns\(i % 50)", url: url, path: "apps/a\(i)", poll: "60s"
+                ).utf8
+            )
+            .write(to: URL(fileURLWithPath: apps + "/a\(i).yaml"))
         }
         for i in 0..<10 {
-            try Data(DaemonBenchmark.registration(name: "hung\(i)", namespace: "hung", url: "git://127.0.0.1:\(hung.port)/x.git", poll: "60s").utf8)
-                .write(to: URL(fileURLWithPath: apps + "/hung\(i).yaml"))
+            try Data(
+                DaemonBenchmark.registration(
+                    name: "hung\(i)", namespace: "hung", url: "git://127.0.0.1:\(hung.port)/x.git", poll: "60s"
+                ).utf8
+            )
+            .write(to: URL(fileURLWithPath: apps + "/hung\(i).yaml"))
         }
-        let daemon = try DaemonProcess(appsDir: apps, stateDir: state, logFile: dir.file("daemon.log"),
-                                       arguments: ["--log-level", "info", "--notify-url", "http://127.0.0.1:\(receiver.port)/hook",
-                                                   "--git-timeout", "10s", "--drift-interval", "5m"])
+        let daemon = try DaemonProcess(
+            appsDir: apps, stateDir: state, logFile: dir.file("daemon.log"),
+            arguments: [
+                "--log-level", "info", "--notify-url", "http://127.0.0.1:\(receiver.port)/hook",
+                "--git-timeout", "10s", "--drift-interval", "5m",
+            ])
         say("binary \(Build.binary); \(count) applications + 10 on a hung repository, poll 60 s, \(Int(minutes)) min")
         try DaemonBenchmark.spin(timeout: 900, "\(count) applications synced", interval: 0.5) {
             (0..<count).allSatisfy { DaemonBenchmark.phase(state, "a\($0)") == "synced" }
         }
         say("    setup done; sampling every poll round (60 s)")
-        say("    " + ["min", "cpu s/round", "rss MB", "fds", "threads", "outbox", "delivered", "refused"].map { pad($0, 12) }.joined())
+        say(
+            "    "
+                + ["min", "cpu s/round", "rss MB", "fds", "threads", "outbox", "delivered", "refused"].map {
+                    pad($0, 12)
+                }.joined())
         let start = Date()
         var samples: [(cpu: Double, rss: Int, fds: Int, threads: Int, outbox: Int)] = []
         var lastCPU = DaemonBenchmark.cpuSeconds(daemon.pid)
-        var pushes = 0, churn = 0
-        var nextPush = start.addingTimeInterval(30), nextChurn = start.addingTimeInterval(20), nextSample = start.addingTimeInterval(60)
+        var pushes = 0
+        var churn = 0
+        var nextPush = start.addingTimeInterval(30)
+        var nextChurn = start.addingTimeInterval(20)
+        var nextSample = start.addingTimeInterval(60)
         while Date().timeIntervalSince(start) < minutes * 60 {
             let now = Date()
             if now >= nextPush {
                 pushes += 1
                 let i = pushes % count
-                try Data("app \(i) push \(pushes)\n".utf8).write(to: URL(fileURLWithPath: mono + "/apps/a\(i)/static/a\(i).html"))
+                try Data("app \(i) push \(pushes)\n".utf8).write(
+                    to: URL(fileURLWithPath: mono + "/apps/a\(i)/static/a\(i).html"))
                 try git(["-c", "gc.auto=0", "commit", "-q", "-am", "push \(pushes)"], cwd: mono)
                 _ = try git(["push", "-q", "origin", "main"], cwd: mono)
                 nextPush = now.addingTimeInterval(30)
@@ -69,28 +93,44 @@ enum SoakBenchmark {
             if now >= nextChurn {
                 churn += 1
                 unlink(apps + "/churn\(churn - 1).yaml")
-                try Data(DaemonBenchmark.registration(name: "churn\(churn)", namespace: "churn", url: url, path: "churn/c\(churn % 20)",
-                                                      poll: "60s").utf8)
-                    .write(to: URL(fileURLWithPath: apps + "/churn\(churn).yaml"))
+                try Data(
+                    DaemonBenchmark.registration(
+                        name: "churn\(churn)", namespace: "churn", url: url, path: "churn/c\(churn % 20)",
+                        poll: "60s"
+                    ).utf8
+                )
+                .write(to: URL(fileURLWithPath: apps + "/churn\(churn).yaml"))
                 nextChurn = now.addingTimeInterval(20)
             }
             if now >= nextSample {
                 let cpu = DaemonBenchmark.cpuSeconds(daemon.pid)
                 let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(daemon.pid)/fd").count) ?? 0
-                let threads = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(daemon.pid)/task").count) ?? 0
-                let outbox = ((try? FileManager.default.contentsOfDirectory(atPath: state + "/outbox")) ?? []).filter { $0.hasSuffix(".json") }.count
+                let threads =
+                    (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(daemon.pid)/task").count) ?? 0
+                let outbox = ((try? FileManager.default.contentsOfDirectory(atPath: state + "/outbox")) ?? []).filter {
+                    $0.hasSuffix(".json")
+                }.count
                 let sample = (cpu - lastCPU, DaemonBenchmark.memoryKB(daemon.pid, "VmRSS") / 1024, fds, threads, outbox)
                 samples.append(sample)
                 lastCPU = cpu
-                say("    " + [String(samples.count), String(format: "%.2f", sample.0), String(sample.1), String(sample.2), String(sample.3),
-                                String(sample.4), String(receiver.delivered), String(receiver.refused)].map { pad($0, 12) }.joined())
+                say(
+                    "    "
+                        + [
+                            String(samples.count), String(format: "%.2f", sample.0), String(sample.1), String(sample.2),
+                            String(sample.3),
+                            String(sample.4), String(receiver.delivered), String(receiver.refused),
+                        ].map { pad($0, 12) }.joined())
                 nextSample = now.addingTimeInterval(60)
             }
             Thread.sleep(forTimeInterval: 0.2)
         }
         guard let first = samples.first, let last = samples.last else { return }
-        say("    first -> last round: cpu \(String(format: "%.2f -> %.2f s", first.cpu, last.cpu)), rss \(first.rss) -> \(last.rss) MB, fds \(first.fds) -> \(last.fds), threads \(first.threads) -> \(last.threads), outbox \(first.outbox) -> \(last.outbox)")
-        say("    \(pushes) pushes, \(churn) registrations replaced, \(receiver.delivered) deliveries answered 200 and \(receiver.refused) answered 500; daemon alive: \(daemon.exited() == nil)")
+        say(
+            "    first -> last round: cpu \(String(format: "%.2f -> %.2f s", first.cpu, last.cpu)), rss \(first.rss) -> \(last.rss) MB, fds \(first.fds) -> \(last.fds), threads \(first.threads) -> \(last.threads), outbox \(first.outbox) -> \(last.outbox)"
+        )
+        say(
+            "    \(pushes) pushes, \(churn) registrations replaced, \(receiver.delivered) deliveries answered 200 and \(receiver.refused) answered 500; daemon alive: \(daemon.exited() == nil)"
+        )
         _ = (server, hung)
     }
 }
@@ -107,21 +147,22 @@ final class FlakyReceiver: Sendable {
         port = freePort()
         counts = dir.file("counts")
         let script = """
-        import http.server, sys
-        n = [0, 0]
-        class H(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                self.rfile.read(int(self.headers.get('Content-Length', 0)))
-                ok = (n[0] + n[1]) % 2 == 0
-                n[0 if ok else 1] += 1
-                open(sys.argv[2], 'w').write(f'{n[0]} {n[1]}')
-                self.send_response(200 if ok else 500); self.end_headers()
-            def log_message(self, *a): pass
-        http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()
-        """
+            import http.server, sys
+            n = [0, 0]
+            class H(http.server.BaseHTTPRequestHandler):
+                def do_POST(self):
+                    self.rfile.read(int(self.headers.get('Content-Length', 0)))
+                    ok = (n[0] + n[1]) % 2 == 0
+                    n[0 if ok else 1] += 1
+                    open(sys.argv[2], 'w').write(f'{n[0]} {n[1]}')
+                    self.send_response(200 if ok else 500); self.end_headers()
+                def log_message(self, *a): pass
+            http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()
+            """
         let file = try dir.write("receiver.py", script)
-        process = try ServerProcess("receiver", executable: "/usr/bin/python3", arguments: [file, String(port), counts], port: port,
-                                    log: dir.file("receiver.log"))
+        process = try ServerProcess(
+            "receiver", executable: "/usr/bin/python3", arguments: [file, String(port), counts], port: port,
+            log: dir.file("receiver.log"))
     }
 
     private var read: [Int] {

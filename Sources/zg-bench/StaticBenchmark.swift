@@ -1,9 +1,9 @@
 import Foundation
 import GitSource
+import LocalServers
 import Manifest
 import State
 import Sync
-import LocalServers
 
 /// Static sync of a 10,000-file tree to the local target against `rsync -a --delete` of the
 /// same tree, in one run: the no-op, and a one-file change.
@@ -14,14 +14,17 @@ enum StaticBenchmark {
         let bare = dir.file("site.git")
         try git(["init", "-q", "--bare", "-b", "main", bare])
         var stream = ""
-        let manifestText = "apiVersion: zerverless.io/v1\nkind: Application\nmetadata: {name: site, namespace: web}\nspec:\n  static: {dir: static}\n"
+        let manifestText =
+            "apiVersion: zerverless.io/v1\nkind: Application\nmetadata: {name: site, namespace: web}\nspec:\n  static: {dir: static}\n"
         stream += "commit refs/heads/main\ncommitter Bench <b@example.com> 1700000000 +0000\ndata 4\nsite\n"
         stream += "M 100644 inline zerverless.yaml\ndata \(manifestText.utf8.count)\n\(manifestText)\n"
         for i in 0..<count {
             let text = "<p>page \(i)</p>\n" + String(repeating: "lorem ipsum \(i % 13) ", count: 20) + "\n"
             stream += "M 100644 inline static/s\(i % 50)/page\(i).html\ndata \(text.utf8.count)\n\(text)\n"
         }
-        let out = try LocalServers.run("/usr/bin/git", ["--git-dir", bare, "fast-import", "--quiet"], input: Data(stream.utf8), environment: gitEnvironment)
+        let out = try LocalServers.run(
+            "/usr/bin/git", ["--git-dir", bare, "fast-import", "--quiet"], input: Data(stream.utf8),
+            environment: gitEnvironment)
         guard out.status == 0 else { throw CommandFailed(description: out.stderr) }
 
         guard case .success(let url) = RepositoryURL.parse(bare) else { return }
@@ -39,17 +42,23 @@ enum StaticBenchmark {
         guard first.report?.uploaded == count else { throw CommandFailed(description: "first sync: \(first.errors)") }
 
         // rsync's side: the same tree written out, copied once.
-        let src = dir.file("rsync-src"), dst = dir.file("rsync-dst")
+        let src = dir.file("rsync-src")
+        let dst = dir.file("rsync-dst")
         try snapshot.export(commit: fetched.commit, path: "static", to: src)
         _ = try LocalServers.run("/usr/bin/rsync", ["-a", "--delete", src + "/", dst + "/"])
 
-        print("static sync of \(count) files to the local target; medians; peer: \(try LocalServers.run("/usr/bin/rsync", ["--version"]).stdout.split(separator: "\n").first ?? "rsync") -a --delete")
+        print(
+            "static sync of \(count) files to the local target; medians; peer: \(try LocalServers.run("/usr/bin/rsync", ["--version"]).stdout.split(separator: "\n").first ?? "rsync") -a --delete"
+        )
         print(pad("case", 26) + pad("ours", 12) + pad("rsync", 12) + pad("ratio", 8) + "target calls  (target)")
 
         if ProcessInfo.processInfo.environment["ZG_BENCH_PROFILE"] != nil {
             for _ in 0..<3 {
                 var t = Date()
-                func lap(_ what: String) { print("  \(what): \(formatSeconds(Date().timeIntervalSince(t)))"); t = Date() }
+                func lap(_ what: String) {
+                    print("  \(what): \(formatSeconds(Date().timeIntervalSince(t)))")
+                    t = Date()
+                }
                 let data = FileManager.default.contents(atPath: inventory)!
                 lap("read bytes (\(data.count))")
                 let inv = try Inventory.read(inventory)!
@@ -78,7 +87,10 @@ enum StaticBenchmark {
         report("no-op", oursNoop, rsyncNoop, calls: calls, target: 0.2)
 
         // One file changed: a new commit for ours, an edited file for rsync (alternating).
-        var ours: [Double] = [], peer: [Double] = [], maxCalls = 0, minCalls = Int.max
+        var ours: [Double] = []
+        var peer: [Double] = []
+        var maxCalls = 0
+        var minCalls = Int.max
         for run in 0..<9 {
             let i = (run * 997) % count
             let path = "static/s\(i % 50)/page\(i).html"
@@ -94,7 +106,9 @@ enum StaticBenchmark {
             let t0 = Date()
             let outcome = await engine.sync(input(fetched.commit), snapshot: snapshot)
             ours.append(Date().timeIntervalSince(t0))
-            guard outcome.errors.isEmpty, outcome.report?.failed == false else { throw CommandFailed(description: "\(outcome.errors)") }
+            guard outcome.errors.isEmpty, outcome.report?.failed == false else {
+                throw CommandFailed(description: "\(outcome.errors)")
+            }
             maxCalls = max(maxCalls, target.counts.total)
             minCalls = min(minCalls, target.counts.total)
             try Data(text.utf8).write(to: URL(fileURLWithPath: src + "/" + String(path.dropFirst("static/".count))))
@@ -103,12 +117,18 @@ enum StaticBenchmark {
             peer.append(Date().timeIntervalSince(t1))
         }
         func mid(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
-        report("one file changed", mid(ours), mid(peer), calls: maxCalls, target: 0.5, exactCalls: minCalls == 1 && maxCalls == 1)
+        report(
+            "one file changed", mid(ours), mid(peer), calls: maxCalls, target: 0.5,
+            exactCalls: minCalls == 1 && maxCalls == 1)
     }
 
-    static func report(_ name: String, _ ours: Double, _ peer: Double, calls: Int, target: Double, exactCalls: Bool? = nil) {
+    static func report(
+        _ name: String, _ ours: Double, _ peer: Double, calls: Int, target: Double, exactCalls: Bool? = nil
+    ) {
         let ratio = ours / peer
-        var line = pad(name, 26) + pad(formatSeconds(ours), 12) + pad(formatSeconds(peer), 12) + pad(String(format: "%.2fx", ratio), 8)
+        var line =
+            pad(name, 26) + pad(formatSeconds(ours), 12) + pad(formatSeconds(peer), 12)
+            + pad(String(format: "%.2fx", ratio), 8)
         line += pad("\(calls)", 14) + String(format: "(<= %.1fx %@", target, ratio <= target ? "met" : "NOT met")
         if let exactCalls { line += exactCalls ? "; exactly one call: met" : "; exactly one call: NOT met" }
         print(line + ")")

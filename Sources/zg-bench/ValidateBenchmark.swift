@@ -20,7 +20,8 @@ enum ValidateBenchmark {
         list.append(("alias bomb (9^10 nodes)", Array(bomb.utf8)))
         list.append(("200,000 '['", Array(String(repeating: "[", count: 200_000).utf8)))
         list.append(("1 MiB scalar", Array(("name: \"" + String(repeating: "x", count: (1 << 20) - 20) + "\"\n").utf8)))
-        var many = "apiVersion: zerverless.io/v1\nkind: Application\nmetadata: {name: a, namespace: b}\nspec:\n  functions:\n"
+        var many =
+            "apiVersion: zerverless.io/v1\nkind: Application\nmetadata: {name: a, namespace: b}\nspec:\n  functions:\n"
         var i = 0
         while many.utf8.count < 1_000_000 {
             many += "    - {path: /f\(i), runtime: lua, code: \"function handle(req) return {status=200} end\"}\n"
@@ -35,7 +36,9 @@ enum ValidateBenchmark {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("zg-bench-\(getpid())")
         try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        print("validate: median of repeated in-process runs; peer: PyYAML yaml.load(CSafeLoader) in its own process, timed inside it")
+        print(
+            "validate: median of repeated in-process runs; peer: PyYAML yaml.load(CSafeLoader) in its own process, timed inside it"
+        )
         print(pad("input", 34) + pad("bytes", 10) + pad("validate", 12) + pad("PyYAML", 12) + "ratio   result")
         for (index, (name, bytes)) in inputs(root: root).enumerated() {
             var result: ValidationResult?
@@ -44,9 +47,13 @@ enum ValidateBenchmark {
             _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
             let peer = pyyaml(path)
             let ratio = peer.map { String(format: "%.2fx", ours / $0) } ?? "-"
-            let verdict = result.map { $0.valid ? "valid" : "invalid: " + String(($0.diagnostics.first?.message ?? "").prefix(40)) } ?? ""
-            print(pad(name, 34) + pad("\(bytes.count)", 10) + pad(formatSeconds(ours), 12)
-                  + pad(peer.map(formatSeconds) ?? "failed", 12) + pad(ratio, 8) + verdict)
+            let verdict =
+                result.map {
+                    $0.valid ? "valid" : "invalid: " + String(($0.diagnostics.first?.message ?? "").prefix(40))
+                } ?? ""
+            print(
+                pad(name, 34) + pad("\(bytes.count)", 10) + pad(formatSeconds(ours), 12)
+                    + pad(peer.map(formatSeconds) ?? "failed", 12) + pad(ratio, 8) + verdict)
         }
     }
 

@@ -68,6 +68,7 @@ case "events":
         exit(1)
     }
 default:
-    FileHandle.standardError.write(Data("usage: zg-bench validate|git|static|daemon|api|drift|events|shards|soak\n".utf8))
+    FileHandle.standardError.write(
+        Data("usage: zg-bench validate|git|static|daemon|api|drift|events|shards|soak\n".utf8))
     exit(2)
 }

@@ -1,8 +1,8 @@
 import Foundation
 import GitSource
 import Manifest
-import Testing
 import TestSupport
+import Testing
 
 @Suite(.serialized) struct CheckCommandTests {
     @Test func checkFileAndNameAgainstARealServer() throws {
@@ -10,10 +10,13 @@ import TestSupport
         let repos = dir.file("repos")
         try FileManager.default.createDirectory(atPath: repos, withIntermediateDirectories: true)
         let repo = try GitRepo(root: repos, name: "site")
-        let server = try startHTTPGit(base: repos, dir: dir.path, options: HTTPGitOptions(basicAuth: ("deploy", "tok-123")))
+        let server = try startHTTPGit(
+            base: repos, dir: dir.path, options: HTTPGitOptions(basicAuth: ("deploy", "tok-123")))
         // The token file of namespace web, in the secrets folder, named relative to it.
         let token = try dir.write("secrets/web/site.token", "tok-123\n")
-        let registration = try dir.write("apps.d/site.yaml", """
+        let registration = try dir.write(
+            "apps.d/site.yaml",
+            """
             name: site
             namespace: web
             source:
@@ -23,13 +26,19 @@ import TestSupport
         let secrets = ["--secrets-dir", dir.file("secrets")]
         let byFile = try run(Build.binary, ["check", "--state-dir", dir.file("state"), registration] + secrets)
         #expect(byFile.status == 0, "\(byFile.stderr)")
-        #expect(byFile.stdout.contains("site: http://127.0.0.1:\(server.port)/git/site.git branch main\n  head \(try repo.head())"))
+        #expect(
+            byFile.stdout.contains(
+                "site: http://127.0.0.1:\(server.port)/git/site.git branch main\n  head \(try repo.head())"))
 
-        let byName = try run(Build.binary, ["check", "--apps-dir", dir.file("apps.d"), "--state-dir", dir.file("state"), "site"] + secrets)
+        let byName = try run(
+            Build.binary,
+            ["check", "--apps-dir", dir.file("apps.d"), "--state-dir", dir.file("state"), "site"] + secrets)
         #expect(byName.status == 0, "\(byName.stderr)")
 
         // A file outside the namespace's folder is refused without being read.
-        let outside = try dir.write("apps.d/other.yaml", """
+        let outside = try dir.write(
+            "apps.d/other.yaml",
+            """
             name: other
             namespace: web
             source:
@@ -38,18 +47,24 @@ import TestSupport
             """)
         let refused = try run(Build.binary, ["check", "--state-dir", dir.file("state"), outside] + secrets)
         #expect(refused.status == 1)
-        #expect(refused.stderr.contains("spec.source.auth.tokenFile: \"\(dir.file("apps.d/site.yaml"))\" is outside \(dir.file("secrets"))/web/"), "\(refused.stderr)")
+        #expect(
+            refused.stderr.contains(
+                "spec.source.auth.tokenFile: \"\(dir.file("apps.d/site.yaml"))\" is outside \(dir.file("secrets"))/web/"
+            ), "\(refused.stderr)")
 
         try Data("wrong-token\n".utf8).write(to: URL(fileURLWithPath: token))
         let wrong = try run(Build.binary, ["check", "--state-dir", dir.file("state"), registration] + secrets)
         #expect(wrong.status == 1)
-        #expect(wrong.stderr.contains("error (stalled): credentials: authentication failed for http://127.0.0.1:\(server.port)/git/site.git"))
+        #expect(
+            wrong.stderr.contains(
+                "error (stalled): credentials: authentication failed for http://127.0.0.1:\(server.port)/git/site.git"))
         #expect(!wrong.stderr.contains("wrong-token") && !wrong.stdout.contains("wrong-token"))
     }
 
     @Test func checkReportsRetryableFailuresAndInvalidFiles() throws {
         let dir = try TempDir("zg-check")
-        let refused = try dir.write("a.yaml", "name: a\nnamespace: b\nsource: {repoURL: \"http://127.0.0.1:\(freePort())/r.git\"}\n")
+        let refused = try dir.write(
+            "a.yaml", "name: a\nnamespace: b\nsource: {repoURL: \"http://127.0.0.1:\(freePort())/r.git\"}\n")
         let out = try run(Build.binary, ["check", "--timeout", "5s", refused])
         #expect(out.status == 1)
         #expect(out.stderr.contains("error (retryable): git_remote_connect (net): failed to connect to 127.0.0.1:"))
@@ -76,7 +91,10 @@ import TestSupport
         let before = try run(Build.binary, ["check", "--allow-file-urls", "--state-dir", dir.file("state"), file])
         #expect(before.status == 0)
         #expect(before.stdout.contains("  head \(head)\n"))
-        guard case .success(let url) = RepositoryURL.parse(repo.bare) else { Issue.record("URL"); return }
+        guard case .success(let url) = RepositoryURL.parse(repo.bare) else {
+            Issue.record("URL")
+            return
+        }
         _ = try GitSource(cacheRoot: dir.file("state/cache")).fetch(Remote(url: url, allowLocal: true), branch: "main")
         let after = try run(Build.binary, ["check", "--allow-file-urls", "--state-dir", dir.file("state"), file])
         #expect(after.status == 0)

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The ways operators install it, tried with their real clients: `make install` into a
 /// scratch root, the Debian package through apt and dpkg (on this machine, purged after),
@@ -12,24 +12,33 @@ import TestSupport
 @Suite(.serialized) struct PackagingTests {
     static let root = Build.packageRoot
     static var version: String {
-        let text = (try? String(contentsOfFile: root + "/Sources/zerverless-gitops/ZerverlessGitops.swift", encoding: .utf8)) ?? ""
-        return text.split(separator: "\n").first { $0.contains("version: \"") }.map { String($0.split(separator: "\"")[1]) } ?? "?"
+        let text =
+            (try? String(contentsOfFile: root + "/Sources/zerverless-gitops/ZerverlessGitops.swift", encoding: .utf8))
+            ?? ""
+        return text.split(separator: "\n").first { $0.contains("version: \"") }.map {
+            String($0.split(separator: "\"")[1])
+        } ?? "?"
     }
     static var deb: String? {
         let dir = root + "/.build"
-        let name = (try? FileManager.default.contentsOfDirectory(atPath: dir))?.first { $0.hasPrefix("zerverless-gitops_\(version)_") && $0.hasSuffix(".deb") }
+        let name = (try? FileManager.default.contentsOfDirectory(atPath: dir))?.first {
+            $0.hasPrefix("zerverless-gitops_\(version)_") && $0.hasSuffix(".deb")
+        }
         return name.map { dir + "/" + $0 }
     }
 
     static func artifacts(_ needs: String...) -> Bool {
         for need in needs {
-            let present = switch need {
-            case "dist": FileManager.default.isExecutableFile(atPath: root + "/.build/dist/zerverless-gitops")
-            case "deb": deb != nil
-            default: FileManager.default.isExecutableFile(atPath: need)
-            }
+            let present =
+                switch need {
+                case "dist": FileManager.default.isExecutableFile(atPath: root + "/.build/dist/zerverless-gitops")
+                case "deb": deb != nil
+                default: FileManager.default.isExecutableFile(atPath: need)
+                }
             if !present {
-                Issue.record("\(need) is missing: run `make packages BUILD=debug STATIC=` first (make test does), and make deps-test")
+                Issue.record(
+                    "\(need) is missing: run `make packages BUILD=debug STATIC=` first (make test does), and make deps-test"
+                )
                 return false
             }
         }
@@ -40,25 +49,32 @@ import TestSupport
         return true
     }
 
-    static func make(_ args: [String]) throws -> ProcessOutput { try run("/usr/bin/make", ["-C", root, "--no-print-directory"] + args) }
+    static func make(_ args: [String]) throws -> ProcessOutput {
+        try run("/usr/bin/make", ["-C", root, "--no-print-directory"] + args)
+    }
 
     /// Installs the package (apt resolves its Depends) and purges it when `body` is done.
     static func withPackage<T>(_ body: () throws -> T) throws -> T {
-        let install = try run("/usr/bin/apt-get", ["install", "-y", "-qq", "--no-install-recommends", deb!],
-                              environment: ProcessInfo.processInfo.environment.merging(["DEBIAN_FRONTEND": "noninteractive"]) { $1 })
+        let install = try run(
+            "/usr/bin/apt-get", ["install", "-y", "-qq", "--no-install-recommends", deb!],
+            environment: ProcessInfo.processInfo.environment.merging(["DEBIAN_FRONTEND": "noninteractive"]) { $1 })
         try #require(install.status == 0, "\(install.stdout)\(install.stderr)")
         defer { _ = try? run("/usr/bin/dpkg", ["--purge", "zerverless-gitops"]) }
         return try body()
     }
 
     /// A repository served by git daemon, and a registration of it.
-    static func servedApp(_ dir: TempDir, _ name: String, namespace: String) throws -> (GitRepo, ServerProcess, String) {
+    static func servedApp(_ dir: TempDir, _ name: String, namespace: String) throws -> (GitRepo, ServerProcess, String)
+    {
         let repos = dir.file("repos")
         try FileManager.default.createDirectory(atPath: repos, withIntermediateDirectories: true)
-        let repo = try GitRepo(root: repos, name: name, files: [
-            "zerverless.yaml": "apiVersion: zerverless.io/v1\nkind: Application\nmetadata: {name: \(name), namespace: \(namespace)}\nspec:\n  static: {dir: static}\n",
-            "static/index.html": "\(name)\n",
-        ])
+        let repo = try GitRepo(
+            root: repos, name: name,
+            files: [
+                "zerverless.yaml":
+                    "apiVersion: zerverless.io/v1\nkind: Application\nmetadata: {name: \(name), namespace: \(namespace)}\nspec:\n  static: {dir: static}\n",
+                "static/index.html": "\(name)\n",
+            ])
         let server = try startGitDaemon(base: repos, dir: dir.path)
         return (repo, server, "git://127.0.0.1:\(server.port)/\(name).git")
     }
@@ -66,7 +82,8 @@ import TestSupport
     static func waitForStatus(_ stateDir: String, _ name: String, _ phase: String) throws {
         try waitUntil(timeout: .seconds(60), "\(name) to be \(phase)") {
             guard let data = FileManager.default.contents(atPath: "\(stateDir)/apps/\(name)/status.json"),
-                  let doc = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return false }
+                let doc = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+            else { return false }
             return doc["status"] as? String == phase
         }
     }
@@ -77,20 +94,26 @@ import TestSupport
         let out = try Self.make(["install", "NO_BUILD=1", "DESTDIR=\(dest.path)", "PREFIX=/usr/local"])
         try #require(out.status == 0, "\(out.stdout)\(out.stderr)")
         let d = dest.path
-        for file in ["/usr/local/bin/zerverless-gitops", "/usr/local/lib/systemd/system/zerverless-gitops.service",
-                     "/usr/local/share/man/man1/zerverless-gitops.1", "/usr/local/share/man/man1/zerverless-gitops.run.1",
-                     "/usr/local/share/man/man1/zerverless-gitops.validate.1",
-                     "/usr/local/share/bash-completion/completions/zerverless-gitops",
-                     "/usr/local/share/zsh/vendor-completions/_zerverless-gitops",
-                     "/usr/local/share/fish/vendor_completions.d/zerverless-gitops.fish",
-                     "/usr/local/share/zerverless-gitops/status.schema.json", "/etc/default/zerverless-gitops"] {
+        for file in [
+            "/usr/local/bin/zerverless-gitops", "/usr/local/lib/systemd/system/zerverless-gitops.service",
+            "/usr/local/share/man/man1/zerverless-gitops.1", "/usr/local/share/man/man1/zerverless-gitops.run.1",
+            "/usr/local/share/man/man1/zerverless-gitops.validate.1",
+            "/usr/local/share/bash-completion/completions/zerverless-gitops",
+            "/usr/local/share/zsh/vendor-completions/_zerverless-gitops",
+            "/usr/local/share/fish/vendor_completions.d/zerverless-gitops.fish",
+            "/usr/local/share/zerverless-gitops/status.schema.json", "/etc/default/zerverless-gitops",
+        ] {
             #expect(FileManager.default.fileExists(atPath: d + file), "\(file)")
         }
-        let unit = try String(contentsOfFile: d + "/usr/local/lib/systemd/system/zerverless-gitops.service", encoding: .utf8)
+        let unit = try String(
+            contentsOfFile: d + "/usr/local/lib/systemd/system/zerverless-gitops.service", encoding: .utf8)
         #expect(unit.contains("ExecStart=/usr/local/bin/zerverless-gitops run"))
         let man = try String(contentsOfFile: d + "/usr/local/share/man/man1/zerverless-gitops.run.1", encoding: .utf8)
         #expect(man.contains("Fl -image-registry") && man.contains("Fl -apps-dir"), "\(man.prefix(600))")
-        #expect(try String(contentsOfFile: d + "/usr/local/share/bash-completion/completions/zerverless-gitops", encoding: .utf8).contains("validate"))
+        #expect(
+            try String(
+                contentsOfFile: d + "/usr/local/share/bash-completion/completions/zerverless-gitops", encoding: .utf8
+            ).contains("validate"))
         var st = stat()
         #expect(stat(d + "/etc/zerverless/secrets", &st) == 0 && st.st_mode & 0o777 == 0o700)
         #expect(stat(d + "/etc/zerverless/apps.d", &st) == 0 && st.st_mode & S_IFMT == S_IFDIR)
@@ -101,36 +124,58 @@ import TestSupport
     @Test func theDebianPackageGivesAServiceSystemdAccepts() throws {
         guard Self.artifacts("deb", "/usr/bin/systemd-analyze") else { return }
         let fields = try run("/usr/bin/dpkg-deb", ["--field", Self.deb!, "Depends"])
-        for dependency in ["libgit2-1.5", "libyaml-0-2", "libinotifytools0", "git"] { #expect(fields.stdout.contains(dependency), "\(fields.stdout)") }
+        for dependency in ["libgit2-1.5", "libyaml-0-2", "libinotifytools0", "git"] {
+            #expect(fields.stdout.contains(dependency), "\(fields.stdout)")
+        }
         try Self.withPackage {
             #expect(try run("/usr/bin/getent", ["passwd", "zerverless-gitops"]).status == 0)
             var st = stat()
             #expect(stat("/etc/zerverless/secrets", &st) == 0 && st.st_mode & 0o777 == 0o700)
-            let verify = try run("/usr/bin/systemd-analyze", ["verify", "/lib/systemd/system/zerverless-gitops.service"])
-            #expect(verify.status == 0 && verify.stderr.isEmpty && verify.stdout.isEmpty, "\(verify.stdout)\(verify.stderr)")
-            let validate = try run("/usr/bin/zerverless-gitops", ["validate", "/usr/share/zerverless-gitops/hello-app.yaml.sample"])
+            let verify = try run(
+                "/usr/bin/systemd-analyze", ["verify", "/lib/systemd/system/zerverless-gitops.service"])
+            #expect(
+                verify.status == 0 && verify.stderr.isEmpty && verify.stdout.isEmpty, "\(verify.stdout)\(verify.stderr)"
+            )
+            let validate = try run(
+                "/usr/bin/zerverless-gitops", ["validate", "/usr/share/zerverless-gitops/hello-app.yaml.sample"])
             #expect(validate.status == 0, "\(validate.stderr)")
 
             // A short run from the installed paths, as the service's user.
             let dir = try TempDir("zg-deb-run")
             let (repo, server, url) = try Self.servedApp(dir, "site", namespace: "web")
-            let apps = dir.file("apps.d"), state = dir.file("state")
+            let apps = dir.file("apps.d")
+            let state = dir.file("state")
             try FileManager.default.createDirectory(atPath: apps, withIntermediateDirectories: true)
-            try "apiVersion: zerverless.io/v1\nkind: Application\nmetadata: {name: site, namespace: web}\nspec:\n  source: {repoURL: \"\(url)\"}\n"
+            try
+                "apiVersion: zerverless.io/v1\nkind: Application\nmetadata: {name: site, namespace: web}\nspec:\n  source: {repoURL: \"\(url)\"}\n"
                 .write(toFile: apps + "/site.yaml", atomically: true, encoding: .utf8)
             _ = try run("/bin/chmod", ["0755", dir.path])
-            try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(
+                atPath: state, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
             #expect(try run("/bin/chown", ["zerverless-gitops:", state]).status == 0)
             // setpriv execs the daemon in its own process (runuser would fork, and a kill of
             // runuser would leave the daemon running).
-            let pid = try spawn("/usr/bin/setpriv", ["--reuid=zerverless-gitops", "--regid=zerverless-gitops", "--init-groups",
-                                                     "/usr/bin/zerverless-gitops", "run", "--apps-dir", apps, "--state-dir", state, "--listen", "none"],
-                                environment: ProcessInfo.processInfo.environment, log: dir.file("daemon.log"), append: false, name: "installed daemon")
-            defer { kill(pid, SIGKILL); var status: Int32 = 0; waitpid(pid, &status, 0) }
+            let pid = try spawn(
+                "/usr/bin/setpriv",
+                [
+                    "--reuid=zerverless-gitops", "--regid=zerverless-gitops", "--init-groups",
+                    "/usr/bin/zerverless-gitops", "run", "--apps-dir", apps, "--state-dir", state, "--listen", "none",
+                ],
+                environment: ProcessInfo.processInfo.environment, log: dir.file("daemon.log"), append: false,
+                name: "installed daemon")
+            defer {
+                kill(pid, SIGKILL)
+                var status: Int32 = 0
+                waitpid(pid, &status, 0)
+            }
             try Self.waitForStatus(state, "site", "synced")
             // It runs as the service's user, and stops on SIGTERM with 0.
-            #expect(try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8).contains("Uid:\t\(try run("/usr/bin/id", ["-u", "zerverless-gitops"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines))\t"))
-            #expect(FileManager.default.contents(atPath: state + "/published/static/web/index.html") == Data("site\n".utf8))
+            #expect(
+                try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8).contains(
+                    "Uid:\t\(try run("/usr/bin/id", ["-u", "zerverless-gitops"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines))\t"
+                ))
+            #expect(
+                FileManager.default.contents(atPath: state + "/published/static/web/index.html") == Data("site\n".utf8))
             var st2 = stat()
             #expect(stat(state + "/apps", &st2) == 0 && st2.st_uid != 0)
             _ = (repo, server)
@@ -142,9 +187,13 @@ import TestSupport
         guard Self.artifacts("deb", "/usr/bin/ansible-playbook") else { return }
         let dir = try TempDir("zg-ansible")
         let (repo, server, url) = try Self.servedApp(dir, "docs", namespace: "web")
-        let apps = dir.file("apps.d"), state = dir.file("state")
+        let apps = dir.file("apps.d")
+        let state = dir.file("state")
         func playbook(_ appsList: [[String: Any]]) throws -> ProcessOutput {
-            let vars: [String: Any] = ["zerverless_gitops_deb": Self.deb!, "zerverless_gitops_apps_dir": apps, "zerverless_gitops_apps": appsList]
+            let vars: [String: Any] = [
+                "zerverless_gitops_deb": Self.deb!, "zerverless_gitops_apps_dir": apps,
+                "zerverless_gitops_apps": appsList,
+            ]
             let file = dir.file("vars.json")
             try JSONSerialization.data(withJSONObject: vars).write(to: URL(fileURLWithPath: file))
             var env = ProcessInfo.processInfo.environment
@@ -152,14 +201,20 @@ import TestSupport
             env["ANSIBLE_NOCOLOR"] = "1"
             env["ANSIBLE_LOCAL_TEMP"] = dir.file("ansible-tmp")
             env["ANSIBLE_REMOTE_TEMP"] = dir.file("ansible-tmp")
-            return try run("/usr/bin/ansible-playbook", ["-i", "localhost,", "-c", "local", "playbook.yml", "-e", "@" + file],
-                           environment: env, cwd: Self.root + "/examples/ansible")
+            return try run(
+                "/usr/bin/ansible-playbook", ["-i", "localhost,", "-c", "local", "playbook.yml", "-e", "@" + file],
+                environment: env, cwd: Self.root + "/examples/ansible")
         }
-        func recap(_ out: ProcessOutput) -> String { out.stdout.split(separator: "\n").last { $0.contains("ok=") }.map(String.init) ?? out.stdout }
+        func recap(_ out: ProcessOutput) -> String {
+            out.stdout.split(separator: "\n").last { $0.contains("ok=") }.map(String.init) ?? out.stdout
+        }
         defer { _ = try? run("/usr/bin/dpkg", ["--purge", "zerverless-gitops"]) }
         let two: [[String: Any]] = [
             ["name": "docs", "namespace": "web", "repo_url": url, "poll_interval": "1h"],
-            ["name": "docs-preview", "namespace": "web", "repo_url": url, "branch": "main", "path": ".", "automated": false],
+            [
+                "name": "docs-preview", "namespace": "web", "repo_url": url, "branch": "main", "path": ".",
+                "automated": false,
+            ],
         ]
         let first = try playbook(two)
         try #require(first.status == 0, "\(first.stdout)\(first.stderr)")
@@ -170,9 +225,16 @@ import TestSupport
         #expect(FileManager.default.isExecutableFile(atPath: "/usr/bin/zerverless-gitops"))
 
         // The installed daemon picks the registrations up.
-        let pid = try spawn("/usr/bin/zerverless-gitops", ["run", "--apps-dir", apps, "--state-dir", state, "--listen", "none", "--removal-grace", "1s"],
-                            environment: ProcessInfo.processInfo.environment, log: dir.file("daemon.log"), append: false, name: "installed daemon")
-        defer { kill(pid, SIGKILL); var status: Int32 = 0; waitpid(pid, &status, 0) }
+        let pid = try spawn(
+            "/usr/bin/zerverless-gitops",
+            ["run", "--apps-dir", apps, "--state-dir", state, "--listen", "none", "--removal-grace", "1s"],
+            environment: ProcessInfo.processInfo.environment, log: dir.file("daemon.log"), append: false,
+            name: "installed daemon")
+        defer {
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+        }
         try Self.waitForStatus(state, "docs", "synced")
         try Self.waitForStatus(state, "docs-preview", "pending")
 
@@ -181,7 +243,9 @@ import TestSupport
         #expect(third.status == 0)
         #expect(!FileManager.default.fileExists(atPath: apps + "/docs-preview.yaml"))
         #expect(FileManager.default.fileExists(atPath: apps + "/docs.yaml"))
-        try waitUntil(timeout: .seconds(30), "docs-preview to be removed") { !FileManager.default.fileExists(atPath: state + "/apps/docs-preview/status.json") }
+        try waitUntil(timeout: .seconds(30), "docs-preview to be removed") {
+            !FileManager.default.fileExists(atPath: state + "/apps/docs-preview/status.json")
+        }
 
         // A mistake in the variables never reaches the apps dir: the daemon's validator says why.
         let bad = try playbook(Array(two.prefix(1)) + [["name": "Broken", "namespace": "web", "repo_url": url]])
@@ -199,15 +263,27 @@ import TestSupport
         let doc = try #require(try JSONSerialization.jsonObject(with: Data(inspect.stdout.utf8)) as? [String: Any])
         let config = try #require((doc["Docker"] as? [String: Any])?["config"] as? [String: Any])
         #expect(config["User"] as? String == "10001:10001")
-        #expect(((config["Healthcheck"] as? [String: Any])?["Test"] as? [String])?.contains { $0.contains("/healthz") } == true)
-        #expect((config["Volumes"] as? [String: Any]).map { Set($0.keys) } == ["/etc/zerverless/apps.d", "/var/lib/zerverless-gitops"])
+        #expect(
+            ((config["Healthcheck"] as? [String: Any])?["Test"] as? [String])?.contains { $0.contains("/healthz") }
+                == true)
+        #expect(
+            (config["Volumes"] as? [String: Any]).map { Set($0.keys) } == [
+                "/etc/zerverless/apps.d", "/var/lib/zerverless-gitops",
+            ])
         #expect(config["Entrypoint"] as? [String] == ["/usr/bin/zerverless-gitops"])
 
-        let container = try run("/usr/bin/buildah", ["from", "--pull-never", image]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let container = try run("/usr/bin/buildah", ["from", "--pull-never", image]).stdout.trimmingCharacters(
+            in: .whitespacesAndNewlines)
         defer { _ = try? run("/usr/bin/buildah", ["rm", container]) }
-        let validate = try run("/usr/bin/buildah", ["run", "--isolation", "chroot", container, "--",
-                                                    "/usr/bin/zerverless-gitops", "validate", "/usr/share/zerverless-gitops/hello-app.yaml.sample"])
-        #expect(validate.status == 0 && validate.stdout.contains("valid registration"), "\(validate.stdout)\(validate.stderr)")
+        let validate = try run(
+            "/usr/bin/buildah",
+            [
+                "run", "--isolation", "chroot", container, "--",
+                "/usr/bin/zerverless-gitops", "validate", "/usr/share/zerverless-gitops/hello-app.yaml.sample",
+            ])
+        #expect(
+            validate.status == 0 && validate.stdout.contains("valid registration"),
+            "\(validate.stdout)\(validate.stderr)")
         // The daemon starts in the image and its health check answers (busybox wget, as the
         // image's HEALTHCHECK runs it), then stops on SIGTERM.
         let port = freePort()
@@ -216,7 +292,8 @@ import TestSupport
             i=0; until /bin/busybox wget -q -O - http://127.0.0.1:\(port)/healthz; do i=$((i+1)); [ $i -gt 300 ] && exit 9; /bin/busybox usleep 100000; done
             kill -TERM $pid; wait $pid; echo " exit=$?"
             """
-        let health = try run("/usr/bin/buildah", ["run", "--isolation", "chroot", container, "--", "/bin/sh", "-c", script])
+        let health = try run(
+            "/usr/bin/buildah", ["run", "--isolation", "chroot", container, "--", "/bin/sh", "-c", script])
         #expect(health.status == 0, "\(health.stdout)\(health.stderr)")
         #expect(health.stdout.hasPrefix("10001\n"), "\(health.stdout)")
         #expect(health.stdout.contains("{\"status\":\"ok\"} exit=0"), "\(health.stdout)")
@@ -244,7 +321,9 @@ import TestSupport
             }
             if variant == "/sharded" {
                 let text = rendered.stdout
-                #expect(text.contains("ReadWriteMany") && text.contains("kind: PodDisruptionBudget") && text.contains("clusterIP: None"))
+                #expect(
+                    text.contains("ReadWriteMany") && text.contains("kind: PodDisruptionBudget")
+                        && text.contains("clusterIP: None"))
                 let compact = text.replacingOccurrences(of: "\n *", with: " ", options: .regularExpression)
                 #expect(compact.contains("- name: ZG_SHARD_INDEX value: auto"), "\(text)")
                 #expect(!text.contains("volumeClaimTemplates"))
@@ -254,18 +333,23 @@ import TestSupport
             }
         }
         // The validator does catch a mistake (so the checks above can fail).
-        let broken = try String(contentsOfFile: dir + "/base/statefulset.yaml", encoding: .utf8).replacingOccurrences(of: "containerPort: 8090", with: "containerPort: http-8090")
+        let broken = try String(contentsOfFile: dir + "/base/statefulset.yaml", encoding: .utf8).replacingOccurrences(
+            of: "containerPort: 8090", with: "containerPort: http-8090")
         let brokenFile = try scratch.write("statefulset.yaml", broken)
         #expect(try run(validator, ["--strict", "--quiet", brokenFile]).status != 0)
         // The registration the ConfigMap carries is valid, and every ZG_ variable the
         // StatefulSet sets is one `run` reads.
         let configMap = try String(contentsOfFile: dir + "/base/configmap-apps.yaml", encoding: .utf8)
-        let body = configMap.components(separatedBy: "hello-app.yaml: |\n")[1].split(separator: "\n").map { $0.dropFirst(4) }.joined(separator: "\n")
+        let body = configMap.components(separatedBy: "hello-app.yaml: |\n")[1].split(separator: "\n").map {
+            $0.dropFirst(4)
+        }.joined(separator: "\n")
         let registration = try scratch.write("hello-app.yaml", body + "\n")
         let validate = try run(Build.binary, ["validate", "--registration", registration])
         #expect(validate.status == 0, "\(validate.stdout)\(validate.stderr)")
-        let help = try run(Build.binary, ["run", "--help"]).stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
-        let statefulSet = try String(contentsOfFile: dir + "/base/statefulset.yaml", encoding: .utf8)
+        let help = try run(Build.binary, ["run", "--help"]).stdout.split(whereSeparator: \.isWhitespace).joined(
+            separator: " ")
+        let statefulSet =
+            try String(contentsOfFile: dir + "/base/statefulset.yaml", encoding: .utf8)
             + String(contentsOfFile: dir + "/sharded/statefulset-shards.yaml", encoding: .utf8)
         for line in statefulSet.split(separator: "\n") where line.contains("name: ZG_") {
             let variable = String(line.split(separator: " ").last!)

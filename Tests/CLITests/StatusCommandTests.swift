@@ -1,21 +1,26 @@
 import Foundation
 import State
-import Testing
 import TestSupport
+import Testing
 
 @Test func statusReadsTheFilesAsATableAndAsJSON() throws {
     let dir = try TempDir("zg-status")
     let layout = StateLayout(root: dir.path)
     let synced = StatusDocument(
         name: "my-app", namespace: "myuser",
-        source: .init(repoURL: "https://github.com/user/repo", branch: "main", path: ".", commit: "abc123def4567890abc123def4567890abc12345"),
+        source: .init(
+            repoURL: "https://github.com/user/repo", branch: "main", path: ".",
+            commit: "abc123def4567890abc123def4567890abc12345"),
         status: .synced, message: "3 functions, 12 static files",
         lastSync: Date(timeIntervalSince1970: 1_705_314_600),
         functions: [.init(path: "/api/hello", runtime: "lua", url: "/myuser/api/hello", state: .deployed)],
         static: .init(dir: "./static", files: 12, bytes: 40960), registrationFile: "/etc/zerverless/apps.d/my-app.yaml")
     let broken = StatusDocument(
         name: "blog", namespace: "web", source: .init(repoURL: "https://h/o/blog", branch: "main", path: "."),
-        status: .invalid, error: .init(stage: .manifest, message: "spec.functions[0].runtime: unknown runtime \"node9\"", file: "zerverless.yaml", line: 9, column: 16))
+        status: .invalid,
+        error: .init(
+            stage: .manifest, message: "spec.functions[0].runtime: unknown runtime \"node9\"", file: "zerverless.yaml",
+            line: 9, column: 16))
     try layout.writeStatus(synced)
     try layout.writeStatus(broken)
 
@@ -25,7 +30,9 @@ import TestSupport
     #expect(lines.count == 4)
     #expect(lines[0].hasPrefix("NAME    NAMESPACE  STATUS   COMMIT    LAST SYNC  NEXT  MESSAGE"), "\(table.stdout)")
     // Worst first; empty cells are "-"; 100 columns at most.
-    #expect(lines[1].hasPrefix("blog    web        invalid  -         -          -     manifest: spec.functions[0].runtime"))
+    #expect(
+        lines[1].hasPrefix("blog    web        invalid  -         -          -     manifest: spec.functions[0].runtime")
+    )
     #expect(lines[2].hasPrefix("my-app  myuser     synced   abc123de  "))
     #expect(lines[2].contains("d ago"))
     #expect(lines.allSatisfy { $0.count <= 100 })
@@ -57,7 +64,8 @@ import TestSupport
     let web = try run(Build.binary, ["status", "--json", "--namespace", "web", "--state-dir", dir.path])
     let webList = try #require(try JSONSerialization.jsonObject(with: Data(web.stdout.utf8)) as? [String: Any])
     #expect((webList["applications"] as? [[String: Any]])?.map { $0["name"] as? String } == ["blog"])
-    let syncedOnly = try run(Build.binary, ["status", "--status", "synced", "--fail-unless-synced", "--state-dir", dir.path])
+    let syncedOnly = try run(
+        Build.binary, ["status", "--status", "synced", "--fail-unless-synced", "--state-dir", dir.path])
     #expect(syncedOnly.status == 0)
     #expect(syncedOnly.stdout.contains("my-app") && !syncedOnly.stdout.contains("blog"))
     let badStatus = try run(Build.binary, ["status", "--status", "broken", "--state-dir", dir.path])
@@ -74,15 +82,24 @@ import TestSupport
     let layout = StateLayout(root: dir.path)
     let source = StatusDocument.Source(repoURL: "https://h/o/r", branch: "main", path: ".")
     try FileManager.default.createDirectory(atPath: layout.appDir("shop"), withIntermediateDirectories: true)
-    try layout.writeStatus(StatusDocument(name: "shop", namespace: "web", source: source, status: .syncing, message: "syncing abc"))
+    try layout.writeStatus(
+        StatusDocument(name: "shop", namespace: "web", source: source, status: .syncing, message: "syncing abc"))
     let log = dir.file("watch.out")
-    let pid = try spawn(Build.binary, ["status", "--watch", "--state-dir", dir.path], environment: ProcessInfo.processInfo.environment,
-                        log: log, append: false, name: "status --watch")
-    defer { kill(pid, SIGKILL); var st: Int32 = 0; waitpid(pid, &st, 0) }
+    let pid = try spawn(
+        Build.binary, ["status", "--watch", "--state-dir", dir.path], environment: ProcessInfo.processInfo.environment,
+        log: log, append: false, name: "status --watch")
+    defer {
+        kill(pid, SIGKILL)
+        var st: Int32 = 0
+        waitpid(pid, &st, 0)
+    }
     func output() -> String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
-    try waitUntil(timeout: .seconds(10), "the first table") { output().contains("shop") && output().contains("syncing") }
+    try waitUntil(timeout: .seconds(10), "the first table") {
+        output().contains("shop") && output().contains("syncing")
+    }
     // Another process (here the test) writes the status: the table is drawn again with it.
-    try layout.writeStatus(StatusDocument(name: "shop", namespace: "web", source: source, status: .error, message: "deploy: target down"))
+    try layout.writeStatus(
+        StatusDocument(name: "shop", namespace: "web", source: source, status: .error, message: "deploy: target down"))
     try waitUntil(timeout: .seconds(10), "the redrawn table") { output().contains("deploy: target down") }
     #expect(output().contains("\u{1B}[2J"))
     #expect(try run(Build.binary, ["status", "--watch", "--json", "--state-dir", dir.path]).status == 2)

@@ -7,9 +7,10 @@ import Testing
 /// unescaped slashes, ISO 8601 dates): byte for byte, over documents with every field
 /// present or absent, and strings that need escaping.
 @Test(arguments: 0..<4) func statusJSONMatchesJSONEncoder(_ variant: Int) throws {
-    var doc = StatusDocument(name: "my-app", namespace: "myuser",
-                             source: .init(repoURL: "https://github.com/user/repo", branch: "main", path: "."),
-                             status: .pending)
+    var doc = StatusDocument(
+        name: "my-app", namespace: "myuser",
+        source: .init(repoURL: "https://github.com/user/repo", branch: "main", path: "."),
+        status: .pending)
     if variant >= 1 {
         doc.source.commit = "abc123def4567890abc123def4567890abc12345"
         doc.lastSync = Date(timeIntervalSince1970: 1_705_314_600)
@@ -17,14 +18,18 @@ import Testing
         doc.nextSync = Date(timeIntervalSince1970: 1_705_314_900)
         doc.status = .synced
         doc.message = "3 functions, 12 static files"
-        doc.functions = [.init(path: "/api/hello", runtime: "lua", url: "/myuser/api/hello", state: .deployed),
-                         .init(path: "/api/x", runtime: "js", url: "/myuser/api/x", state: .error, message: "syntax error")]
+        doc.functions = [
+            .init(path: "/api/hello", runtime: "lua", url: "/myuser/api/hello", state: .deployed),
+            .init(path: "/api/x", runtime: "js", url: "/myuser/api/x", state: .error, message: "syntax error"),
+        ]
         doc.static = .init(dir: "./static", files: 12, bytes: 40960)
         doc.registrationFile = "/etc/zerverless/apps.d/my-app.yaml"
     }
     if variant >= 2 {
         doc.status = .invalid
-        doc.error = .init(stage: .manifest, message: "line one\n\t\"quoted\" \\ back/slash \u{1} é 日本", file: "zerverless.yaml", line: 12, column: 5)
+        doc.error = .init(
+            stage: .manifest, message: "line one\n\t\"quoted\" \\ back/slash \u{1} é 日本", file: "zerverless.yaml",
+            line: 12, column: 5)
     }
     if variant == 3 {
         doc.functions = []
@@ -49,11 +54,15 @@ import Testing
 @Test func unchangedPollPatchesNextSyncInPlace() throws {
     let dir = try TempDir("zg-inplace")
     let layout = StateLayout(root: dir.path)
-    var doc = StatusDocument(name: "a", namespace: "ns", source: .init(repoURL: "https://example.com/r.git", branch: "main", path: "."),
-                             status: .synced)
+    var doc = StatusDocument(
+        name: "a", namespace: "ns", source: .init(repoURL: "https://example.com/r.git", branch: "main", path: "."),
+        status: .synced)
     doc.nextSync = Date(timeIntervalSince1970: 1_705_314_900)
     try layout.writeStatus(doc)
-    func inode() throws -> UInt64 { (try FileManager.default.attributesOfItem(atPath: layout.statusFile("a"))[.systemFileNumber] as? NSNumber)?.uint64Value ?? 0 }
+    func inode() throws -> UInt64 {
+        (try FileManager.default.attributesOfItem(atPath: layout.statusFile("a"))[.systemFileNumber] as? NSNumber)?
+            .uint64Value ?? 0
+    }
     func stored() throws -> StatusDocument? { try layout.readStatus("a") }
     let first = try inode()
 
@@ -74,5 +83,6 @@ import Testing
     #expect(try stored() == doc)
 
     // The pattern matches the key only: a message quoting it is no key.
-    #expect(InPlacePatch.stringValueRange(of: "nextSync", in: Array(#"{"message" : "\"nextSync\" : \"x\""}"#.utf8)) == nil)
+    #expect(
+        InPlacePatch.stringValueRange(of: "nextSync", in: Array(#"{"message" : "\"nextSync\" : \"x\""}"#.utf8)) == nil)
 }

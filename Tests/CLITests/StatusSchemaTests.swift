@@ -1,14 +1,18 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The schema's validator rejects what it should (so that the end-to-end checks of real
 /// status files against it can fail).
 @Test func theStatusSchemaRejectsWrongDocuments() throws {
     let schema = try JSONSchema.statusSchema()
-    let good: [String: Any] = ["name": "a", "namespace": "n", "status": "synced", "functions": [Any](),
-                               "source": ["repoURL": "https://h/o/r", "branch": "main", "path": ".", "commit": String(repeating: "a", count: 40)],
-                               "lastSync": "2024-01-15T10:30:00Z"]
+    let good: [String: Any] = [
+        "name": "a", "namespace": "n", "status": "synced", "functions": [Any](),
+        "source": [
+            "repoURL": "https://h/o/r", "branch": "main", "path": ".", "commit": String(repeating: "a", count: 40),
+        ],
+        "lastSync": "2024-01-15T10:30:00Z",
+    ]
     #expect(JSONSchema.validate(good, against: schema) == [])
     var bad = good
     bad["status"] = "fine"

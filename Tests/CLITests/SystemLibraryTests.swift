@@ -6,7 +6,9 @@ import Testing
 @Test func libgit2Links() {
     #expect(git_libgit2_init() >= 1)
     defer { git_libgit2_shutdown() }
-    var major: Int32 = 0, minor: Int32 = 0, rev: Int32 = 0
+    var major: Int32 = 0
+    var minor: Int32 = 0
+    var rev: Int32 = 0
     #expect(git_libgit2_version(&major, &minor, &rev) == 0)
     #expect(major >= 1)
     let features = git_libgit2_features()

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 private let good = """
     name: my-app
@@ -35,11 +35,12 @@ private func validate(_ args: [String], input: String? = nil) throws -> ProcessO
     let out = try validate([file])
     #expect(out.status == 1)
     let lines = out.stderr.split(separator: "\n").map(String.init)
-    #expect(lines.filter { $0.contains(": error: ") } == [
-        "\(file):1:7: error: name: \"My-App\" is not a DNS label; use lowercase letters, digits and '-', starting and ending with a letter or digit (\"my-app\")",
-        "\(file):3:1: error: source: missing required field \"repoURL\"",
-        "\(file):4:3: error: source.repoUrl: unknown field \"repoUrl\"; did you mean \"repoURL\"?",
-    ])
+    #expect(
+        lines.filter { $0.contains(": error: ") } == [
+            "\(file):1:7: error: name: \"My-App\" is not a DNS label; use lowercase letters, digits and '-', starting and ending with a letter or digit (\"my-app\")",
+            "\(file):3:1: error: source: missing required field \"repoURL\"",
+            "\(file):4:3: error: source.repoUrl: unknown field \"repoUrl\"; did you mean \"repoURL\"?",
+        ])
     #expect(lines.contains("    name: My-App"))
     #expect(lines.contains("          ^"))
     #expect(!out.stderr.contains("s3cret"))
@@ -88,7 +89,8 @@ private func validate(_ args: [String], input: String? = nil) throws -> ProcessO
 
 @Test func kindIsDetectedFromContentNotName() throws {
     let dir = try TempDir()
-    let manifest = try String(contentsOfFile: Build.packageRoot + "/examples/hello-app/zerverless.yaml", encoding: .utf8)
+    let manifest = try String(
+        contentsOfFile: Build.packageRoot + "/examples/hello-app/zerverless.yaml", encoding: .utf8)
     let m = try dir.write("registration.yaml", manifest)
     let r = try dir.write("zerverless.yaml", good)
     let out = try validate([m, r])
@@ -101,7 +103,9 @@ private func validate(_ args: [String], input: String? = nil) throws -> ProcessO
     let r = try dir.write("r.yaml", good)
     let out = try validate(["--manifest", r])
     #expect(out.status == 1)
-    #expect(out.stderr.contains("\(r):1:1: error: name: unknown field \"name\"; expected one of apiVersion, kind, metadata, spec"))
+    #expect(
+        out.stderr.contains(
+            "\(r):1:1: error: name: unknown field \"name\"; expected one of apiVersion, kind, metadata, spec"))
     let forcedRegistration = try validate(["--registration", r])
     #expect(forcedRegistration.status == 0)
 }

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The built binary's `run`, against real git daemons on loopback and real inotify on
 /// temporary folders. Every wait is on a condition (a status file's content, a process
@@ -24,11 +24,16 @@ func siteManifest(namespace: String, greeting: String = "hello") -> String {
 }
 
 func siteFiles(namespace: String, index: String = "main\n") -> [String: String] {
-    ["zerverless.yaml": siteManifest(namespace: namespace), "static/index.html": index, "static/css/site.css": "body{}\n"]
+    [
+        "zerverless.yaml": siteManifest(namespace: namespace), "static/index.html": index,
+        "static/css/site.css": "body{}\n",
+    ]
 }
 
-func registration(_ name: String, namespace: String, url: String, branch: String = "main", path: String = ".",
-                  poll: String = "1h", policy: String = "", auth: String = "") -> String {
+func registration(
+    _ name: String, namespace: String, url: String, branch: String = "main", path: String = ".",
+    poll: String = "1h", policy: String = "", auth: String = ""
+) -> String {
     """
     apiVersion: zerverless.io/v1
     kind: Application
@@ -70,10 +75,14 @@ final class World: @unchecked Sendable {
 
     func url(_ repo: String, port: Int) -> String { "git://127.0.0.1:\(port)/\(repo).git" }
 
-    func daemon(_ arguments: [String] = [], log: String = "daemon.log", environment: [String: String] = [:],
-                launcher: [String] = []) throws -> DaemonProcess {
-        try DaemonProcess(appsDir: appsDir, stateDir: stateDir, logFile: dir.file(log), arguments: arguments, environment: environment,
-                          launcher: launcher)
+    func daemon(
+        _ arguments: [String] = [], log: String = "daemon.log", environment: [String: String] = [:],
+        launcher: [String] = []
+    ) throws -> DaemonProcess {
+        try DaemonProcess(
+            appsDir: appsDir, stateDir: stateDir, logFile: dir.file(log), arguments: arguments,
+            environment: environment,
+            launcher: launcher)
     }
 
     func app(_ file: String) -> String { (appsDir as NSString).appendingPathComponent(file) }
@@ -88,7 +97,9 @@ final class World: @unchecked Sendable {
         guard fd >= 0 else { throw CommandFailed(description: "open \(file): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         let bytes = Array(text.utf8)
-        guard Foundation.write(fd, bytes, bytes.count) == bytes.count else { throw CommandFailed(description: "write \(file)") }
+        guard Foundation.write(fd, bytes, bytes.count) == bytes.count else {
+            throw CommandFailed(description: "write \(file)")
+        }
     }
 
     func published(_ path: String) -> String? {
@@ -97,7 +108,9 @@ final class World: @unchecked Sendable {
 
     /// A repository of `count` static files (namespace big), served, registered, and a
     /// daemon started on it: for the crash and shutdown tests.
-    func bigSite(files count: Int) throws -> (repo: GitRepo, files: [String: String], daemon: DaemonProcess, staticDir: String) {
+    func bigSite(files count: Int) throws -> (
+        repo: GitRepo, files: [String: String], daemon: DaemonProcess, staticDir: String
+    ) {
         var files = siteFiles(namespace: "big")
         for i in 0..<count { files["static/f/\(i / 100)/file\(i).txt"] = "content of file \(i)\n" }
         let repo = try GitRepo(root: reposDir, name: "big", files: files)
@@ -143,7 +156,8 @@ final class World: @unchecked Sendable {
         #expect(w.published("static/web/index.html") == "dev\n")
 
         // Ansible-style: a temporary file renamed over it; back to main, polling every second.
-        try writeByRename(registration("site", namespace: "web", url: url, branch: "main", poll: "1s"), to: w.app("site.yaml"))
+        try writeByRename(
+            registration("site", namespace: "web", url: url, branch: "main", poll: "1s"), to: w.app("site.yaml"))
         try d.waitFor("site", "synced", commit: main)
         #expect(w.published("static/web/index.html") == "main\n")
 
@@ -185,7 +199,11 @@ final class World: @unchecked Sendable {
         #expect(w.published("static/web/index.html") == "third\n")
 
         // A request for an application whose manifest is wrong: exit 1 with the reason.
-        try repo.commit(["zerverless.yaml": "apiVersion: zerverless.io/v1\nkind: Application\nmetadata: {name: site, namespace: web}\nspec:\n  functions:\n    - path: api\n      runtime: lua\n      code: x\n"], message: "broken")
+        try repo.commit(
+            [
+                "zerverless.yaml":
+                    "apiVersion: zerverless.io/v1\nkind: Application\nmetadata: {name: site, namespace: web}\nspec:\n  functions:\n    - path: api\n      runtime: lua\n      code: x\n"
+            ], message: "broken")
         let failed = try w.cli(["sync", "site", "--wait", "--timeout", "60s"])
         #expect(failed.status == 1)
         #expect(failed.stderr.contains("site: invalid"))
@@ -208,7 +226,8 @@ final class World: @unchecked Sendable {
         // each key is a link through ..data.
         let fm = FileManager.default
         try fm.createDirectory(atPath: w.app("..2026_11_27_01"), withIntermediateDirectories: true)
-        try Data(registration("site", namespace: "web", url: url).utf8).write(to: URL(fileURLWithPath: w.app("..2026_11_27_01/site.yaml")))
+        try Data(registration("site", namespace: "web", url: url).utf8).write(
+            to: URL(fileURLWithPath: w.app("..2026_11_27_01/site.yaml")))
         try fm.createSymbolicLink(atPath: w.app("..data"), withDestinationPath: "..2026_11_27_01")
         try fm.createSymbolicLink(atPath: w.app("site.yaml"), withDestinationPath: "..data/site.yaml")
         let d = try w.daemon()
@@ -216,7 +235,8 @@ final class World: @unchecked Sendable {
 
         // The swap: new folder, a new link renamed over ..data. No event names site.yaml.
         try fm.createDirectory(atPath: w.app("..2026_11_27_02"), withIntermediateDirectories: true)
-        try Data(registration("site", namespace: "web", url: url, branch: "dev").utf8).write(to: URL(fileURLWithPath: w.app("..2026_11_27_02/site.yaml")))
+        try Data(registration("site", namespace: "web", url: url, branch: "dev").utf8).write(
+            to: URL(fileURLWithPath: w.app("..2026_11_27_02/site.yaml")))
         try fm.createSymbolicLink(atPath: w.app("..data_tmp"), withDestinationPath: "..2026_11_27_02")
         #expect(rename(w.app("..data_tmp"), w.app("..data")) == 0)
         try fm.removeItem(atPath: w.app("..2026_11_27_01"))
@@ -230,7 +250,8 @@ final class World: @unchecked Sendable {
         _ = try GitRepo(root: w.reposDir, name: "twin", files: siteFiles(namespace: "twins"))
         let port = try w.serve()
         try w.write("good.yaml", registration("site", namespace: "web", url: w.url("site", port: port)))
-        try w.write("bad.yaml", registration("bad", namespace: "web", url: w.url("site", port: port), poll: "5 minutes"))
+        try w.write(
+            "bad.yaml", registration("bad", namespace: "web", url: w.url("site", port: port), poll: "5 minutes"))
         try w.write("twin-a.yaml", registration("twin", namespace: "twins", url: w.url("twin", port: port)))
         try w.write("twin-b.yml", registration("twin", namespace: "twins", url: w.url("twin", port: port)))
         // Ignored: hidden, swap and non-YAML names.
@@ -258,7 +279,8 @@ final class World: @unchecked Sendable {
         #expect(!d.log.contains("hidden.yaml"))
 
         // Fixing the file syncs it; removing one twin syncs the other.
-        try writeByRename(registration("bad", namespace: "other", url: w.url("site", port: port)), to: w.app("bad.yaml"))
+        try writeByRename(
+            registration("bad", namespace: "other", url: w.url("site", port: port)), to: w.app("bad.yaml"))
         try d.waitFor("bad", "invalid")  // the repository's manifest says namespace web
         try waitUntil(timeout: .seconds(30), "bad to fail on the namespace") {
             (d.status("bad")?["message"] as? String)?.contains("namespace") == true
@@ -367,10 +389,15 @@ final class World: @unchecked Sendable {
             _ = FileManager.default.fileExists(atPath: staticDir + "/" + rel, isDirectory: &isDir)
             if !isDir.boolValue { published[rel] = try String(contentsOfFile: staticDir + "/" + rel, encoding: .utf8) }
         }
-        let expected = Dictionary(uniqueKeysWithValues: files.filter { $0.key.hasPrefix("static/") }.map { (String($0.key.dropFirst(7)), $0.value) })
+        let expected = Dictionary(
+            uniqueKeysWithValues: files.filter { $0.key.hasPrefix("static/") }.map {
+                (String($0.key.dropFirst(7)), $0.value)
+            })
         #expect(published.count == expected.count)
         #expect(published == expected)
-        let temporaries = (FileManager.default.enumerator(atPath: w.stateDir)?.allObjects as? [String] ?? []).filter { $0.contains(".tmp-") }
+        let temporaries = (FileManager.default.enumerator(atPath: w.stateDir)?.allObjects as? [String] ?? []).filter {
+            $0.contains(".tmp-")
+        }
         #expect(temporaries.isEmpty, "\(temporaries.prefix(5))")
 
         // A resync afterwards calls the target zero times.
@@ -391,7 +418,9 @@ final class World: @unchecked Sendable {
         #expect(try first.stop(SIGTERM) == 0)
         let before = try #require(first.status("site"))
         let attempts = first.attempts("site").count
-        let mtime = try FileManager.default.attributesOfItem(atPath: w.stateDir + "/published/static/web/index.html")[.modificationDate] as? Date
+        let mtime =
+            try FileManager.default.attributesOfItem(atPath: w.stateDir + "/published/static/web/index.html")[
+                .modificationDate] as? Date
 
         let second = try w.daemon(log: "second.log")
         // The restart looks (head lookup) and moves only nextSync.
@@ -404,7 +433,9 @@ final class World: @unchecked Sendable {
         #expect(after["lastSync"] as? String == before["lastSync"] as? String)
         #expect(after["lastAttempt"] as? String == before["lastAttempt"] as? String)
         #expect(second.attempts("site").count == attempts)
-        let mtimeAfter = try FileManager.default.attributesOfItem(atPath: w.stateDir + "/published/static/web/index.html")[.modificationDate] as? Date
+        let mtimeAfter =
+            try FileManager.default.attributesOfItem(atPath: w.stateDir + "/published/static/web/index.html")[
+                .modificationDate] as? Date
         #expect(mtime == mtimeAfter)
         #expect(!second.log.contains("result=synced"))
         #expect(try second.stop(SIGINT) == 0)
@@ -451,7 +482,8 @@ final class World: @unchecked Sendable {
         let w = try World("manual")
         let repo = try GitRepo(root: w.reposDir, name: "site", files: siteFiles(namespace: "web"))
         let url = w.url("site", port: try w.serve())
-        try w.write("site.yaml", registration("site", namespace: "web", url: url, poll: "1s", policy: "{automated: false}"))
+        try w.write(
+            "site.yaml", registration("site", namespace: "web", url: url, poll: "1s", policy: "{automated: false}"))
         let d = try w.daemon()
         try waitUntil(timeout: .seconds(30), "the manual application's status") {
             (d.status("site")?["message"] as? String)?.contains("automated is false") == true
@@ -464,7 +496,9 @@ final class World: @unchecked Sendable {
         #expect(d.commit("site") == (try repo.head()))
         // Pushes are not picked up by a poll (there is none).
         let pushed = try repo.commit(["static/index.html": "pushed\n"], message: "push")
-        try writeByRename(registration("site", namespace: "web", url: url, poll: "1s", policy: "{automated: false, prune: true}"), to: w.app("site.yaml"))
+        try writeByRename(
+            registration("site", namespace: "web", url: url, poll: "1s", policy: "{automated: false, prune: true}"),
+            to: w.app("site.yaml"))
         try waitUntil(timeout: .seconds(30), "the registration change to be seen") {
             d.log.contains("registration loaded")
         }

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The daemon as a host's service: one per state dir, SIGHUP reloads, a repository cannot
 /// fill the disk, what a crash left is cleaned up. The built binary, real processes.
@@ -30,7 +30,9 @@ import TestSupport
         let d = try w.daemon()
         try d.waitFor("site", "synced", commit: try repo.head())
         for _ in 0..<2 { d.signal(SIGHUP) }
-        try waitUntil(timeout: .seconds(10), "the reload to be logged") { d.log.contains("SIGHUP: reloading") || d.exited() != nil }
+        try waitUntil(timeout: .seconds(10), "the reload to be logged") {
+            d.log.contains("SIGHUP: reloading") || d.exited() != nil
+        }
         #expect(d.exited() == nil, "SIGHUP ended the daemon")
         let pushed = try repo.commit(["static/index.html": "after the reload\n"], message: "push")
         #expect(try w.cli(["sync", "site", "--wait", "--timeout", "60s"]).status == 0)
@@ -55,9 +57,13 @@ import TestSupport
         let caches = (try? FileManager.default.contentsOfDirectory(atPath: "\(w.stateDir)/cache")) ?? []
         var kept = 0
         for name in caches where name.hasSuffix(".git") {
-            kept += (FileManager.default.enumerator(atPath: "\(w.stateDir)/cache/\(name)")?.allObjects as? [String] ?? []).reduce(0) { total, rel in
-                total + ((try? FileManager.default.attributesOfItem(atPath: "\(w.stateDir)/cache/\(name)/\(rel)")[.size] as? Int) ?? 0)
-            }
+            kept +=
+                (FileManager.default.enumerator(atPath: "\(w.stateDir)/cache/\(name)")?.allObjects as? [String] ?? [])
+                .reduce(0) { total, rel in
+                    total
+                        + ((try? FileManager.default.attributesOfItem(atPath: "\(w.stateDir)/cache/\(name)/\(rel)")[
+                            .size] as? Int) ?? 0)
+                }
         }
         #expect(kept < 1 << 20, "\(kept) bytes kept in the fetch cache")
         #expect(w.published("static/web/noise.txt") == nil)
@@ -76,7 +82,14 @@ import TestSupport
             addr.sin_family = sa_family_t(AF_INET)
             addr.sin_addr.s_addr = inet_addr("127.0.0.1")
             addr.sin_port = in_port_t(UInt16(port).bigEndian)
-            if withUnsafePointer(to: &addr, { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }) == 0 {
+            if withUnsafePointer(
+                to: &addr,
+                {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                    }
+                }) == 0
+            {
                 _ = "GET /healthz HTTP/1.1\r\n".withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
             }
             sockets.append(fd)
@@ -91,7 +104,8 @@ import TestSupport
         // A percent-encoded password is sent decoded; a token in the query is never shown.
         let userinfo = trap.url.replacingOccurrences(of: "http://", with: "http://deploy:p%40ss%2Fword@")
         try w.write("info.yaml", registration("info", namespace: "web", url: userinfo))
-        try w.write("query.yaml", registration("query", namespace: "web", url: trap.url + "?private_token=SeCrEtQuErY123&x=1"))
+        try w.write(
+            "query.yaml", registration("query", namespace: "web", url: trap.url + "?private_token=SeCrEtQuErY123&x=1"))
         let d = try w.daemon(["--listen", "127.0.0.1:0"])
         let port = try listeningPort(d)
         try d.waitFor("info", "error")
@@ -125,7 +139,9 @@ import TestSupport
         let repo = try GitRepo(root: w.reposDir, name: "site", files: siteFiles(namespace: "web"))
         try w.write("site.yaml", registration("site", namespace: "web", url: w.url("site", port: try w.serve())))
         // 1,024 descriptors, as on many hosts.
-        let d = try w.daemon(["--listen", "127.0.0.1:0", "--api-read-timeout", "2s"], launcher: ["/usr/bin/prlimit", "--nofile=1024:1024", "--"])
+        let d = try w.daemon(
+            ["--listen", "127.0.0.1:0", "--api-read-timeout", "2s"],
+            launcher: ["/usr/bin/prlimit", "--nofile=1024:1024", "--"])
         let port = try listeningPort(d)
         try d.waitFor("site", "synced", commit: try repo.head())
 
@@ -138,8 +154,14 @@ import TestSupport
             addr.sin_family = sa_family_t(AF_INET)
             addr.sin_addr.s_addr = inet_addr("127.0.0.1")
             addr.sin_port = in_port_t(UInt16(port).bigEndian)
-            let ok = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-            if ok == 0 { _ = "GET /healthz HTTP/1.1\r\nHost: x\r\n".withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) } }
+            let ok = withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            if ok == 0 {
+                _ = "GET /healthz HTTP/1.1\r\nHost: x\r\n".withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+            }
             sockets.append(fd)
         }
         // Syncs go on: a push is deployed on request.
@@ -164,7 +186,11 @@ func httpStatus(port: Int, path: String) -> Int? {
     addr.sin_family = sa_family_t(AF_INET)
     addr.sin_addr.s_addr = inet_addr("127.0.0.1")
     addr.sin_port = in_port_t(UInt16(port).bigEndian)
-    let ok = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    let ok = withUnsafePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+        }
+    }
     guard ok == 0 else { return nil }
     let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
     guard request.withCString({ send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }) > 0 else { return nil }

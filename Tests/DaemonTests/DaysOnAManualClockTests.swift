@@ -7,8 +7,8 @@ import Manifest
 import Notify
 import State
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 /// Issue 23: the whole daemon (supervisor, looks, notifier, leases) built in process by
 /// `Agent` on a manual clock, idling through three simulated days of polls, retries,
@@ -109,8 +109,9 @@ import TestSupport
         settings.driftInterval = .seconds(3600)
         settings.retryMin = .seconds(10)
         let clock = ManualClock()
-        let agent = try Agent(settings: settings, clock: DaemonClock(clock, wall: Date(timeIntervalSince1970: 1_800_000_000)),
-                              logger: Logger(label: "days"))
+        let agent = try Agent(
+            settings: settings, clock: DaemonClock(clock, wall: Date(timeIntervalSince1970: 1_800_000_000)),
+            logger: Logger(label: "days"))
         let running = Task { try await agent.run(signals: false) }
 
         // The first syncs: real work at the clock's start.
@@ -122,14 +123,17 @@ import TestSupport
         var heap: [Int] = []
         let hour = Duration.seconds(3600)
         for day in 0..<3 {
-            let before = Day(wakeups: await agent.supervisor.wakeups, notifierPasses: await agent.notifier.passes,
-                             outboxReads: await agent.notifier.outboxReads, readCalls: Self.readCalls(),
-                             deliveries: receiver.requests.count)
+            let before = Day(
+                wakeups: await agent.supervisor.wakeups, notifierPasses: await agent.notifier.passes,
+                outboxReads: await agent.notifier.outboxReads, readCalls: Self.readCalls(),
+                deliveries: receiver.requests.count)
             var steps = 0
             let start = clock.now
             // Each day: the flaky repository goes away at 06:00 and comes back at 12:00; a
             // push to the site at 18:00.
-            var events: [(Duration, String)] = [(hour * 6, "flaky gone"), (hour * 12, "flaky back"), (hour * 18, "push"), (hour * 24, "end")]
+            var events: [(Duration, String)] = [
+                (hour * 6, "flaky gone"), (hour * 12, "flaky back"), (hour * 18, "push"), (hour * 24, "end"),
+            ]
             while let (at, event) = events.first {
                 let target = start.advanced(by: at)
                 guard let next = clock.nextDeadline else {
@@ -152,19 +156,26 @@ import TestSupport
                 }
                 try await Self.settle(agent, clock, "day \(day + 1), \(event)")
             }
-            let after = Day(wakeups: await agent.supervisor.wakeups, notifierPasses: await agent.notifier.passes,
-                            outboxReads: await agent.notifier.outboxReads, readCalls: Self.readCalls(),
-                            deliveries: receiver.requests.count)
-            days.append(Day(wakeups: after.wakeups - before.wakeups, notifierPasses: after.notifierPasses - before.notifierPasses,
-                            outboxReads: after.outboxReads - before.outboxReads, readCalls: after.readCalls - before.readCalls,
-                            deliveries: after.deliveries - before.deliveries, steps: steps))
+            let after = Day(
+                wakeups: await agent.supervisor.wakeups, notifierPasses: await agent.notifier.passes,
+                outboxReads: await agent.notifier.outboxReads, readCalls: Self.readCalls(),
+                deliveries: receiver.requests.count)
+            days.append(
+                Day(
+                    wakeups: after.wakeups - before.wakeups,
+                    notifierPasses: after.notifierPasses - before.notifierPasses,
+                    outboxReads: after.outboxReads - before.outboxReads, readCalls: after.readCalls - before.readCalls,
+                    deliveries: after.deliveries - before.deliveries, steps: steps))
             heap.append(Self.heapInUse())
         }
         await agent.shutdown()
         try await running.value
 
         // The day's work was done: the push deployed, the flaky app failed and recovered.
-        let published = (try? String(contentsOfFile: agent.layout.publishedDir + "/static/\(namespaces[0])/index.html", encoding: .utf8)) ?? ""
+        let published =
+            (try? String(
+                contentsOfFile: agent.layout.publishedDir + "/static/\(namespaces[0])/index.html", encoding: .utf8))
+            ?? ""
         #expect(published == "day 3\n", "the last push is deployed")
         #expect(Self.status(agent.layout, "flaky") == "synced")
         let failures = agent.layout.readHistory("flaky").attempts.filter { $0.result == "error" }.count
@@ -186,7 +197,8 @@ import TestSupport
         #expect(Double(three.notifierPasses) <= Double(two.notifierPasses) * 1.2 + 10, "\(two) -> \(three)")
         #expect(Double(three.outboxReads) <= Double(two.outboxReads) * 1.2 + 10, "\(two) -> \(three)")
         #expect(Double(three.readCalls) <= Double(two.readCalls) * 1.3 + 500, "\(two) -> \(three)")
-        #expect(heap[2] - heap[0] < 8 << 20, "the resident memory grew from \(heap[0] / 1024) KiB to \(heap[2] / 1024) KiB")
+        #expect(
+            heap[2] - heap[0] < 8 << 20, "the resident memory grew from \(heap[0] / 1024) KiB to \(heap[2] / 1024) KiB")
     }
 
     /// A shard that died with its clock a day ahead left a lease and a `synced` status: the
@@ -204,8 +216,10 @@ import TestSupport
         let layout = StateLayout(root: dir.file("state"))
         let dead = Leases(layout: layout, shard: 1, holder: "shard 1 on dead-host", duration: 60)
         #expect(dead.acquire("site", now: wall.addingTimeInterval(86_400), monotonic: .zero))
-        var left = StatusDocument(name: "site", namespace: namespace, source: .init(repoURL: "file://" + site.bare, branch: "main", path: "."),
-                                  status: .synced, message: "written by shard 1")
+        var left = StatusDocument(
+            name: "site", namespace: namespace,
+            source: .init(repoURL: "file://" + site.bare, branch: "main", path: "."),
+            status: .synced, message: "written by shard 1")
         left.shard = 1
         try layout.writeStatus(left)
 
@@ -218,10 +232,13 @@ import TestSupport
         settings.leaseDuration = .seconds(60)
         settings.stateCheckInterval = .seconds(600)
         let clock = ManualClock()
-        let agent = try Agent(settings: settings, clock: DaemonClock(clock, wall: wall), logger: Logger(label: "dead-lease"))
+        let agent = try Agent(
+            settings: settings, clock: DaemonClock(clock, wall: wall), logger: Logger(label: "dead-lease"))
         let running = Task { try await agent.run(signals: false) }
         try await Self.settle(agent, clock, "the start")
-        #expect(try layout.readStatus("site")?.message == "written by shard 1", "a holder not yet seen missing a renewal is left alone")
+        #expect(
+            try layout.readStatus("site")?.message == "written by shard 1",
+            "a holder not yet seen missing a renewal is left alone")
 
         /// Moves the clock from deadline to deadline up to `seconds` after the start.
         func run(until seconds: Int) async throws {
@@ -235,7 +252,9 @@ import TestSupport
         }
         try await run(until: 30)
         let blocked = try layout.readStatus("site")
-        #expect(blocked?.message?.contains("blocked by the lease of shard 1 on dead-host, not renewed for") == true, "\(blocked?.message ?? "")")
+        #expect(
+            blocked?.message?.contains("blocked by the lease of shard 1 on dead-host, not renewed for") == true,
+            "\(blocked?.message ?? "")")
         #expect(blocked?.message?.contains("shard 0 takes the application over in") == true)
         #expect(blocked?.status == .synced, "the rest of the status is the holder's, as it left it")
         try await run(until: 64)

@@ -1,11 +1,13 @@
 import Daemon
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Collects events until `condition` holds over what was seen (with a deadline: a missing
 /// event fails the test instead of hanging it).
-func collect(_ watcher: DirectoryWatcher, until condition: @escaping @Sendable ([DirectoryWatcher.Event]) -> Bool) async throws -> [DirectoryWatcher.Event] {
+func collect(_ watcher: DirectoryWatcher, until condition: @escaping @Sendable ([DirectoryWatcher.Event]) -> Bool)
+    async throws -> [DirectoryWatcher.Event]
+{
     try await withThrowingTaskGroup(of: [DirectoryWatcher.Event]?.self) { group in
         group.addTask {
             var seen: [DirectoryWatcher.Event] = []
@@ -52,7 +54,8 @@ func collect(_ watcher: DirectoryWatcher, until condition: @escaping @Sendable (
         let watcher = try DirectoryWatcher(directories: [dir.path])
         defer { watcher.stop() }
         try dir.write("..2026_11_27_2/app.yaml", "v2\n")
-        try FileManager.default.createSymbolicLink(atPath: dir.file("..data_tmp"), withDestinationPath: "..2026_11_27_2")
+        try FileManager.default.createSymbolicLink(
+            atPath: dir.file("..data_tmp"), withDestinationPath: "..2026_11_27_2")
         #expect(rename(dir.file("..data_tmp"), dir.file("..data")) == 0)
         let events = try await collect(watcher) { $0.contains(.changed(directory: dir.path, name: "..data")) }
         #expect(events.contains(.changed(directory: dir.path, name: "..data")))

@@ -1,14 +1,17 @@
-@testable import Daemon
 import Foundation
-import Manifest
 import GitSource
+import Manifest
 import Synchronization
 import Testing
+
+@testable import Daemon
 
 @Suite struct HeadCacheTests {
     final class Counter: Sendable {
         let calls = Mutex(0)
-        func lookup(_ answer: String, failing: Bool = false, gate: AsyncStream<Void>? = nil) -> @Sendable () async throws(GitError) -> GitSource.Head {
+        func lookup(_ answer: String, failing: Bool = false, gate: AsyncStream<Void>? = nil)
+            -> @Sendable () async throws(GitError) -> GitSource.Head
+        {
             { () async throws(GitError) -> GitSource.Head in
                 self.calls.withLock { $0 += 1 }
                 if let gate { for await _ in gate { break } }
@@ -29,7 +32,9 @@ import Testing
             let deadline = ContinuousClock.now + .seconds(10)
             while counter.calls.withLock({ $0 }) == 0 && ContinuousClock.now < deadline { await Task.yield() }
             // Whether these arrive while it is in flight or after it: they share its answer.
-            for _ in 0..<9 { group.addTask { try await cache.head("k", fresh: false, lookup: counter.lookup("other")).commit } }
+            for _ in 0..<9 {
+                group.addTask { try await cache.head("k", fresh: false, lookup: counter.lookup("other")).commit }
+            }
             open.yield()
             open.finish()
             return try await group.reduce(into: []) { $0.append($1) }
@@ -47,7 +52,9 @@ import Testing
     @Test func failuresAreNotKeptAndZeroAgeNeverShares() async throws {
         let cache = HeadCache(maxAge: .seconds(60))
         let counter = Counter()
-        await #expect(throws: GitError.self) { try await cache.head("k", fresh: false, lookup: counter.lookup("x", failing: true)) }
+        await #expect(throws: GitError.self) {
+            try await cache.head("k", fresh: false, lookup: counter.lookup("x", failing: true))
+        }
         #expect(try await cache.head("k", fresh: false, lookup: counter.lookup("y")).commit == "y")
         #expect(counter.calls.withLock { $0 } == 2)
 
@@ -62,20 +69,29 @@ import Testing
 /// namespace whenever a file of the namespace's secrets vouches for the server.
 @Suite struct HeadCacheKeyTests {
     func registration(_ namespace: String, _ url: String, auth: String = "") -> Registration {
-        let text = "apiVersion: zerverless.io/v1\nkind: Application\nmetadata: {name: app, namespace: \(namespace)}\nspec:\n  source:\n    repoURL: \"\(url)\"\n\(auth)"
-        guard case .success(let r) = Validator.registration(Array(text.utf8), file: "app.yaml") else { fatalError("invalid: \(text)") }
+        let text =
+            "apiVersion: zerverless.io/v1\nkind: Application\nmetadata: {name: app, namespace: \(namespace)}\nspec:\n  source:\n    repoURL: \"\(url)\"\n\(auth)"
+        guard case .success(let r) = Validator.registration(Array(text.utf8), file: "app.yaml") else {
+            fatalError("invalid: \(text)")
+        }
         return r
     }
 
     @Test func twoSpellingsThatMayBeTwoRepositoriesDoNotShare() {
         #expect(HeadCache.key(registration("a", "git://h/r")) != HeadCache.key(registration("b", "git://h/r.git")))
-        #expect(HeadCache.key(registration("a", "git://h/r.git")) == HeadCache.key(registration("b", "git://h/r.git")), "public: shared")
+        #expect(
+            HeadCache.key(registration("a", "git://h/r.git")) == HeadCache.key(registration("b", "git://h/r.git")),
+            "public: shared")
     }
 
     @Test func aCAOrKnownHostsFileMakesTheAnswerTheNamespaces() {
         let ca = "    auth: {caFile: ca.pem}\n"
-        #expect(HeadCache.key(registration("a", "https://h/r", auth: ca)) != HeadCache.key(registration("b", "https://h/r", auth: ca)))
+        #expect(
+            HeadCache.key(registration("a", "https://h/r", auth: ca))
+                != HeadCache.key(registration("b", "https://h/r", auth: ca)))
         let hosts = "    auth: {knownHostsFile: known_hosts}\n"
-        #expect(HeadCache.key(registration("a", "git@h:r", auth: hosts)) != HeadCache.key(registration("b", "git@h:r", auth: hosts)))
+        #expect(
+            HeadCache.key(registration("a", "git@h:r", auth: hosts))
+                != HeadCache.key(registration("b", "git@h:r", auth: hosts)))
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// A repository is hostile input: tree entries git refuses in a working tree (`..`,
 /// `.git`), names that are canonically equivalent Unicode or not UTF-8 at all, names the
@@ -32,18 +32,24 @@ import TestSupport
         try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
         let repo = try GitRepo(root: w.reposDir, name: "evil", files: ["README.md": "x\n"])
         // svc/../../pwned.txt: from TMPDIR/zg-build-X/context/svc up to TMPDIR.
-        let commit = try repo.commitTree(.dir([
-            ("zerverless.yaml", .blob(Self.dockerManifest)),
-            ("svc", .dir([
-                ("Dockerfile", .blob("FROM scratch\n")),
-                ("..", .dir([("..", .dir([("pwned.txt", .blob("written by a tenant\n"))]))])),
-            ])),
-        ]), message: "hostile")
+        let commit = try repo.commitTree(
+            .dir([
+                ("zerverless.yaml", .blob(Self.dockerManifest)),
+                (
+                    "svc",
+                    .dir([
+                        ("Dockerfile", .blob("FROM scratch\n")),
+                        ("..", .dir([("..", .dir([("pwned.txt", .blob("written by a tenant\n"))]))])),
+                    ])
+                ),
+            ]), message: "hostile")
         try w.write("evil.yaml", registration("evil", namespace: "alice", url: w.url("evil", port: try w.serve())))
         let d = try w.daemon(environment: ["TMPDIR": tmp])
         try d.waitFor("evil", "invalid", timeout: .seconds(60))
         #expect(!FileManager.default.fileExists(atPath: tmp + "/pwned.txt"))
-        let found = (FileManager.default.enumerator(atPath: w.dir.path)?.allObjects as? [String] ?? []).filter { $0.hasSuffix("pwned.txt") }
+        let found = (FileManager.default.enumerator(atPath: w.dir.path)?.allObjects as? [String] ?? []).filter {
+            $0.hasSuffix("pwned.txt")
+        }
         #expect(found.isEmpty, "\(found)")
         let message = try #require(d.status("evil")?["message"] as? String)
         #expect(message.contains("tree entry \"svc/..\""), "\(message)")
@@ -54,13 +60,17 @@ import TestSupport
         let w = try World("dotdot-http")
         let target = try await ContractServer.start()
         let repo = try GitRepo(root: w.reposDir, name: "evil", files: ["README.md": "x\n"])
-        try repo.commitTree(.dir([
-            ("zerverless.yaml", .blob(Self.staticManifest("alice"))),
-            ("static", .dir([
-                ("index.html", .blob("alice\n")),
-                ("..", .dir([("bob", .dir([("index.html", .blob("defaced\n"))]))])),
-            ])),
-        ]), message: "hostile")
+        try repo.commitTree(
+            .dir([
+                ("zerverless.yaml", .blob(Self.staticManifest("alice"))),
+                (
+                    "static",
+                    .dir([
+                        ("index.html", .blob("alice\n")),
+                        ("..", .dir([("bob", .dir([("index.html", .blob("defaced\n"))]))])),
+                    ])
+                ),
+            ]), message: "hostile")
         try w.write("evil.yaml", registration("evil", namespace: "alice", url: w.url("evil", port: try w.serve())))
         let d = try w.daemon(["--target", target.base])
         try d.waitFor("evil", "invalid", timeout: .seconds(60))
@@ -73,10 +83,11 @@ import TestSupport
     @Test func dotGitInAnyCaseIsRefused() throws {
         let w = try World("dotgit")
         let repo = try GitRepo(root: w.reposDir, name: "evil", files: ["README.md": "x\n"])
-        try repo.commitTree(.dir([
-            ("zerverless.yaml", .blob(Self.staticManifest("alice"))),
-            ("static", .dir([("index.html", .blob("x\n")), (".GIT", .dir([("config", .blob("[core]\n"))]))])),
-        ]), message: "hostile")
+        try repo.commitTree(
+            .dir([
+                ("zerverless.yaml", .blob(Self.staticManifest("alice"))),
+                ("static", .dir([("index.html", .blob("x\n")), (".GIT", .dir([("config", .blob("[core]\n"))]))])),
+            ]), message: "hostile")
         try w.write("evil.yaml", registration("evil", namespace: "alice", url: w.url("evil", port: try w.serve())))
         let d = try w.daemon()
         try d.waitFor("evil", "invalid", timeout: .seconds(60))
@@ -90,10 +101,17 @@ import TestSupport
         let nfc: [UInt8] = Array("caf\u{e9}.txt".utf8)
         let nfd: [UInt8] = Array("cafe\u{301}.txt".utf8)
         let latin1: [UInt8] = [0x6E, 0x61, 0xEF, 0x76, 0x65, 0x2E, 0x74, 0x78, 0x74]  // "naïve.txt" in Latin-1
-        let head = try repo.commitTree(.dir([
-            ("zerverless.yaml", .blob(Self.staticManifest("web"))),
-            ("static", .tree([(nfc, .blob("nfc\n")), (nfd, .blob("nfd\n")), (latin1, .blob("latin1\n")), (Array("plain.txt".utf8), .blob("plain\n"))])),
-        ]), message: "names")
+        let head = try repo.commitTree(
+            .dir([
+                ("zerverless.yaml", .blob(Self.staticManifest("web"))),
+                (
+                    "static",
+                    .tree([
+                        (nfc, .blob("nfc\n")), (nfd, .blob("nfd\n")), (latin1, .blob("latin1\n")),
+                        (Array("plain.txt".utf8), .blob("plain\n")),
+                    ])
+                ),
+            ]), message: "names")
         try w.write("names.yaml", registration("names", namespace: "web", url: w.url("names", port: try w.serve())))
         let d = try w.daemon()
         try d.waitFor("names", "synced", commit: head, timeout: .seconds(60))
@@ -128,11 +146,14 @@ import TestSupport
     @Test func aNameTheOrchestratorRefusesIsReportedAndTheRestSyncs() async throws {
         let w = try World("dots-in-name")
         let target = try await ContractServer.start()
-        let repo = try GitRepo(root: w.reposDir, name: "site", files: [
-            "zerverless.yaml": Self.staticManifest("web").replacingOccurrences(of: "evil", with: "site"),
-            "static/index.html": "home\n", "static/release..notes.txt": "notes\n",
-        ])
-        try w.write("site.yaml", registration("site", namespace: "web", url: w.url("site", port: try w.serve()), poll: "1s"))
+        let repo = try GitRepo(
+            root: w.reposDir, name: "site",
+            files: [
+                "zerverless.yaml": Self.staticManifest("web").replacingOccurrences(of: "evil", with: "site"),
+                "static/index.html": "home\n", "static/release..notes.txt": "notes\n",
+            ])
+        try w.write(
+            "site.yaml", registration("site", namespace: "web", url: w.url("site", port: try w.serve()), poll: "1s"))
         let d = try w.daemon(["--target", target.base, "--retry-min", "1s"])
         try d.waitFor("site", "invalid", timeout: .seconds(60))
         let message = try #require(d.status("site")?["message"] as? String)
@@ -142,7 +163,9 @@ import TestSupport
         let attempts = d.attempts("site").count
         for _ in 0..<3 {
             let before = d.status("site")?["nextSync"] as? String
-            try waitUntil(timeout: .seconds(10), "another poll") { (d.status("site")?["nextSync"] as? String) != before }
+            try waitUntil(timeout: .seconds(10), "another poll") {
+                (d.status("site")?["nextSync"] as? String) != before
+            }
         }
         #expect(!target.state.withLock { $0.log }.contains { $0.contains("..") })
         #expect(d.attempts("site").count == attempts)
@@ -176,8 +199,12 @@ import TestSupport
         var id = try repo.writeTree(.tree((0..<100).map { (Array("f\($0)".utf8), Tree.blob("x\n")) }))
         for _ in 0..<2 { id = try repo.writeTree(.tree((0..<100).map { (Array("d\($0)".utf8), Tree.treeID(id)) })) }
         let level = Tree.treeID(id)
-        let head = try repo.commitTree(.dir([("zerverless.yaml", .blob(Self.staticManifest("eve"))), ("static", .dir([("a.txt", .blob("a\n")), ("bomb", level)]))]),
-                                       message: "tree bomb")
+        let head = try repo.commitTree(
+            .dir([
+                ("zerverless.yaml", .blob(Self.staticManifest("eve"))),
+                ("static", .dir([("a.txt", .blob("a\n")), ("bomb", level)])),
+            ]),
+            message: "tree bomb")
         let other = try GitRepo(root: w.reposDir, name: "site", files: siteFiles(namespace: "web"))
         let port = try w.serve()
         try w.write("bomb.yaml", registration("bomb", namespace: "eve", url: w.url("bomb", port: port)))
@@ -190,9 +217,12 @@ import TestSupport
         try d.waitFor("site", "synced", commit: try other.head())
 
         // A symlink whose blob is far longer than any path.
-        let link = try repo.commitTree(.dir([("zerverless.yaml", .blob(Self.staticManifest("eve"))),
-                                             ("static", .dir([("a.txt", .blob("a\n")), ("long", .symlink(String(repeating: "a/", count: 5000)))]))]),
-                                       message: "symlink bomb")
+        let link = try repo.commitTree(
+            .dir([
+                ("zerverless.yaml", .blob(Self.staticManifest("eve"))),
+                ("static", .dir([("a.txt", .blob("a\n")), ("long", .symlink(String(repeating: "a/", count: 5000)))])),
+            ]),
+            message: "symlink bomb")
         #expect(try w.cli(["sync", "bomb", "--wait", "--timeout", "60s"]).status == 1)
         let second = try #require(d.status("bomb")?["message"] as? String)
         #expect(second.contains("symlink \"static/long\"") && second.contains("over the limit of 4096"), "\(second)")
@@ -202,11 +232,17 @@ import TestSupport
 
     @Test func aCodeFileReachedThroughASymlinkFollowsItsTarget() throws {
         let w = try World("symlinked-code")
-        let manifest = "apiVersion: zerverless.io/v1\nkind: Application\nmetadata: {name: app, namespace: web}\nspec:\n  functions:\n    - {path: /hello, runtime: lua, codeFile: code/hello.lua}\n  static: {dir: static}\n"
+        let manifest =
+            "apiVersion: zerverless.io/v1\nkind: Application\nmetadata: {name: app, namespace: web}\nspec:\n  functions:\n    - {path: /hello, runtime: lua, codeFile: code/hello.lua}\n  static: {dir: static}\n"
         func tree(_ version: String) -> Tree {
-            .dir([("zerverless.yaml", .blob(manifest)), ("static", .dir([("index.html", .blob("x\n"))])),
-                  ("lib", .dir([("hello.lua", .blob("function handle(r) return {status=200, body=\"\(version)\"} end\n"))])),
-                  ("code", .dir([("hello.lua", .symlink("../lib/hello.lua"))]))])
+            .dir([
+                ("zerverless.yaml", .blob(manifest)), ("static", .dir([("index.html", .blob("x\n"))])),
+                (
+                    "lib",
+                    .dir([("hello.lua", .blob("function handle(r) return {status=200, body=\"\(version)\"} end\n"))])
+                ),
+                ("code", .dir([("hello.lua", .symlink("../lib/hello.lua"))])),
+            ])
         }
         let repo = try GitRepo(root: w.reposDir, name: "app", files: ["README.md": "x\n"])
         let first = try repo.commitTree(tree("VERSION 1"), message: "v1")

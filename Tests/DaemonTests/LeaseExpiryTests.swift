@@ -1,7 +1,7 @@
 import Foundation
 import State
-import Testing
 import TestSupport
+import Testing
 
 /// A foreign lease expires by the observer's own monotonic clock (issue 23): a dead shard
 /// whose clock ran a day ahead blocked the new owner for a day.
@@ -42,7 +42,9 @@ import TestSupport
         for step in 1...6 {
             let at = t0 + .seconds(20 * step)
             #expect(behind.acquire("app", now: wall.addingTimeInterval(Double(20 * step) - 300), monotonic: at))
-            #expect(!other.acquire("app", now: wall.addingTimeInterval(Double(20 * step)), monotonic: at + .seconds(1)), "step \(step)")
+            #expect(
+                !other.acquire("app", now: wall.addingTimeInterval(Double(20 * step)), monotonic: at + .seconds(1)),
+                "step \(step)")
         }
         // It stops renewing: free a duration after its last renewal was seen.
         #expect(!other.acquire("app", now: wall.addingTimeInterval(170), monotonic: t0 + .seconds(170)))

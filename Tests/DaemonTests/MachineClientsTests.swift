@@ -1,8 +1,8 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
-import Testing
 import TestSupport
+import Testing
 
 /// The REST API and /metrics as machines read them: schemathesis against the OpenAPI
 /// document the daemon serves (every endpoint, every answer must match it, no 5xx), and
@@ -16,8 +16,10 @@ import TestSupport
         try w.write("site.yaml", registration("site", namespace: "web", url: w.url("site", port: try w.serve())))
         let tokens = try w.dir.write("tokens", "\(Self.admin) *\nweb-token-0123456789ab web\n")
         try FileManager.default.createDirectory(atPath: w.dir.file("secrets"), withIntermediateDirectories: true)
-        let d = try w.daemon(["--listen", "127.0.0.1:0", "--api-tokens-file", tokens, "--secrets-dir", w.dir.file("secrets"),
-                              "--webhook-secret-file", try w.dir.write("hook.secret", "hook-secret-0123456789\n")])
+        let d = try w.daemon([
+            "--listen", "127.0.0.1:0", "--api-tokens-file", tokens, "--secrets-dir", w.dir.file("secrets"),
+            "--webhook-secret-file", try w.dir.write("hook.secret", "hook-secret-0123456789\n"),
+        ])
         try d.waitFor("site", "synced", commit: try repo.head())
         return (w, d, try listeningPort(d))
     }
@@ -37,14 +39,19 @@ import TestSupport
             return
         }
         let (w, d, port) = try daemon("schemathesis")
-        let out = try run(tool, ["run", "http://127.0.0.1:\(port)/api/gitops/openapi.json",
-                                 "--url", "http://127.0.0.1:\(port)",
-                                 "-H", "Authorization: Bearer \(Self.admin)",
-                                 "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance",
-                                 "--phases", "examples,coverage,fuzzing", "-n", "30", "--seed", "1",
-                                 // The event stream never ends; EventStreamTests read it.
-                                 "--exclude-path", "/api/gitops/events"],
-                      environment: ProcessInfo.processInfo.environment.merging(["NO_COLOR": "1"]) { $1 }, cwd: w.dir.path)
+        let out = try run(
+            tool,
+            [
+                "run", "http://127.0.0.1:\(port)/api/gitops/openapi.json",
+                "--url", "http://127.0.0.1:\(port)",
+                "-H", "Authorization: Bearer \(Self.admin)",
+                "--checks",
+                "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance",
+                "--phases", "examples,coverage,fuzzing", "-n", "30", "--seed", "1",
+                // The event stream never ends; EventStreamTests read it.
+                "--exclude-path", "/api/gitops/events",
+            ],
+            environment: ProcessInfo.processInfo.environment.merging(["NO_COLOR": "1"]) { $1 }, cwd: w.dir.path)
         #expect(out.status == 0, "\(out.stdout.suffix(6000))\n\(out.stderr.suffix(2000))")
         #expect(d.exited() == nil)
     }

@@ -3,8 +3,8 @@ import Logging
 import Notify
 import State
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 /// The notifier is idle between passes (issue 23): it spun after its first timed wake-up
 /// (a retry after 5 s, or an hour without an event), reading the outbox without pause.
@@ -45,8 +45,9 @@ import TestSupport
         configuration.allowPrivate = true
         // AsyncHTTPClient retries a refused connection until the deadline: keep it short.
         configuration.timeout = .milliseconds(100)
-        let notifier = Notifier(outbox: outbox, configuration: configuration, logger: Logger(label: "test"),
-                                clock: time.daemonClock)
+        let notifier = Notifier(
+            outbox: outbox, configuration: configuration, logger: Logger(label: "test"),
+            clock: time.daemonClock)
         let run = Task { await notifier.run() }
         defer { run.cancel() }
         // No entry: one pass, then an hour's wait.
@@ -57,8 +58,10 @@ import TestSupport
         // An entry whose receiver refuses connections: delivered at once (fails), retried
         // after 5 s, 10 s, 20 s...: one pass per retry, nothing between them.
         let port = freePort()
-        try outbox.add(OutboxEntry(id: "e", created: time.date, event: NotifyUnitTests.event,
-                                   endpoints: [.webhook(.init(url: "http://127.0.0.1:\(port)/hook"), namespace: "web")]))
+        try outbox.add(
+            OutboxEntry(
+                id: "e", created: time.date, event: NotifyUnitTests.event,
+                endpoints: [.webhook(.init(url: "http://127.0.0.1:\(port)/hook"), namespace: "web")]))
         notifier.poke()
         try await settled(notifier, time, passes: 3)
         var passes = 3
@@ -93,22 +96,28 @@ import TestSupport
         configuration.maxOpenPerNamespace = 3
         let notifier = Notifier(outbox: outbox, configuration: configuration, logger: Logger(label: "test"))
         let dead = "http://127.0.0.1:\(freePort())"
-        let forge = NotificationEndpoint.commitStatus(.init(forge: .gitea, apiURL: dead + "/api/v1", tokenFile: "t"),
-                                                      namespace: "web", project: "o/r", state: "pending")
+        let forge = NotificationEndpoint.commitStatus(
+            .init(forge: .gitea, apiURL: dead + "/api/v1", tokenFile: "t"),
+            namespace: "web", project: "o/r", state: "pending")
         var event = NotifyUnitTests.event
         let start = Date(timeIntervalSince1970: 1_800_000_000)
         // Four statuses of one commit (two forced syncs: pending, success, pending, success).
         for (k, state) in ["pending", "success", "pending", "success"].enumerated() {
             guard case .commitStatus(let c, let ns, let p, _) = forge else { return }
             event.time = start.addingTimeInterval(Double(k))
-            try outbox.add(OutboxEntry(id: "s\(k)", created: Date(), event: event, endpoints: [.commitStatus(c, namespace: ns, project: p, state: state)]))
+            try outbox.add(
+                OutboxEntry(
+                    id: "s\(k)", created: Date(), event: event,
+                    endpoints: [.commitStatus(c, namespace: ns, project: p, state: state)]))
         }
         // Five events of namespace "loud" to a dead receiver.
         for k in 0..<5 {
             var loud = NotifyUnitTests.event
             loud.namespace = "loud"
-            try outbox.add(OutboxEntry(id: "l\(k)", created: Date(), event: loud,
-                                       endpoints: [.webhook(.init(url: dead + "/hook\(k)"), namespace: "loud")]))
+            try outbox.add(
+                OutboxEntry(
+                    id: "l\(k)", created: Date(), event: loud,
+                    endpoints: [.webhook(.init(url: dead + "/hook\(k)"), namespace: "loud")]))
         }
         await notifier.pass()
         let open = outbox.open().entries
@@ -136,12 +145,16 @@ import TestSupport
         let outbox = Outbox(layout: StateLayout(root: dir.path))
         var configuration = Notifier.Configuration(secrets: SecretsDir(root: dir.file("secrets")))
         configuration.allowPrivate = true
-        let notifier = Notifier(outbox: outbox, configuration: configuration, logger: Logger(label: "test"), clock: time.daemonClock)
+        let notifier = Notifier(
+            outbox: outbox, configuration: configuration, logger: Logger(label: "test"), clock: time.daemonClock)
         for k in 0..<20 {
             var event = NotifyUnitTests.event
             event.message = "event \(k)"
-            try outbox.add(OutboxEntry(id: String(format: "e%02d", k), created: time.date.addingTimeInterval(Double(k) / 100), event: event,
-                                       endpoints: [.webhook(.init(url: receiver.base + "/hook"), namespace: "web")]))
+            try outbox.add(
+                OutboxEntry(
+                    id: String(format: "e%02d", k), created: time.date.addingTimeInterval(Double(k) / 100),
+                    event: event,
+                    endpoints: [.webhook(.init(url: receiver.base + "/hook"), namespace: "web")]))
         }
         let run = Task { await notifier.run() }
         defer { run.cancel() }
@@ -153,7 +166,9 @@ import TestSupport
         let delivered = receiver.requests.filter { _ in true }
         #expect(delivered.count <= 40, "at most one extra request per event: \(delivered.count)")
         // In order: the messages of the accepted requests (every odd answer) are 0...19.
-        let accepted = delivered.enumerated().filter { $0.offset % 2 == 0 }.compactMap { $0.element.json?["message"] as? String }
+        let accepted = delivered.enumerated().filter { $0.offset % 2 == 0 }.compactMap {
+            $0.element.json?["message"] as? String
+        }
         #expect(accepted == (0..<20).map { "event \($0)" })
     }
 
@@ -169,8 +184,10 @@ import TestSupport
         // attempt would end at this deadline ("no answer within 5 s").
         configuration.timeout = .seconds(5)
         let notifier = Notifier(outbox: outbox, configuration: configuration, logger: Logger(label: "test"))
-        try outbox.add(OutboxEntry(id: "e", created: Date(), event: NotifyUnitTests.event,
-                                   endpoints: [.webhook(.init(url: "http://127.0.0.1:\(freePort())/hook"), namespace: "web")]))
+        try outbox.add(
+            OutboxEntry(
+                id: "e", created: Date(), event: NotifyUnitTests.event,
+                endpoints: [.webhook(.init(url: "http://127.0.0.1:\(freePort())/hook"), namespace: "web")]))
         await notifier.pass()
         let error = outbox.open().entries.first?.deliveries.first?.lastError ?? ""
         #expect(error.lowercased().contains("refused"), "\(error)")

@@ -1,29 +1,32 @@
 import Daemon
 import Foundation
+import Logging
 import Manifest
 import Notify
 import State
-import Logging
-import Testing
 import TestSupport
+import Testing
 
 /// The pure parts of notifications: which outcomes are transitions, the formats, the
 /// signature, the forges' calls; and the notifier against a receiver that fails then
 /// recovers (time moved by an injected clock).
 @Suite struct NotifyUnitTests {
     @Test func transitionsAreChangesOnly() {
-        func t(_ s: StatusDocument.Phase, _ c: String?, _ p: String?, _ pc: String?, changed: Bool = true) -> Registration.EventKind? {
+        func t(_ s: StatusDocument.Phase, _ c: String?, _ p: String?, _ pc: String?, changed: Bool = true)
+            -> Registration.EventKind?
+        {
             Notifications.transition(status: s, commit: c, previousResult: p, previousCommit: pc, changed: changed)
         }
-        #expect(t(.synced, "a", nil, nil) == .synced)            // first sync
-        #expect(t(.synced, "b", "synced", "a", changed: false) == nil)      // a push that changed nothing of this app (a monorepo)
-        #expect(t(.synced, "b", "error", "a", changed: false) == .synced)   // back to synced, whatever changed
-        #expect(t(.synced, "a", nil, nil, changed: false) == .synced)       // first sync
-        #expect(t(.synced, "b", "synced", "a") == .synced)       // a new commit
-        #expect(t(.synced, "a", "synced", "a") == nil)           // the same commit again
-        #expect(t(.synced, "a", "error", "a") == .synced)        // back to synced
+        #expect(t(.synced, "a", nil, nil) == .synced)  // first sync
+        // A push that changed nothing of this app (a monorepo).
+        #expect(t(.synced, "b", "synced", "a", changed: false) == nil)
+        #expect(t(.synced, "b", "error", "a", changed: false) == .synced)  // back to synced, whatever changed
+        #expect(t(.synced, "a", nil, nil, changed: false) == .synced)  // first sync
+        #expect(t(.synced, "b", "synced", "a") == .synced)  // a new commit
+        #expect(t(.synced, "a", "synced", "a") == nil)  // the same commit again
+        #expect(t(.synced, "a", "error", "a") == .synced)  // back to synced
         #expect(t(.error, nil, "synced", "a") == .error)
-        #expect(t(.error, nil, "error", "a") == nil)             // a retry failing again
+        #expect(t(.error, nil, "error", "a") == nil)  // a retry failing again
         #expect(t(.invalid, "c", "error", "a") == .invalid)
         #expect(t(.invalid, "c", "invalid", "a") == nil)
         #expect(t(.suspended, nil, "synced", "a") == nil)
@@ -32,35 +35,49 @@ import TestSupport
     @Test func theSignatureIsHMACSHA256OfTheBody() {
         // RFC 4231-style known answer (key "key", the quick brown fox).
         let body = Array("The quick brown fox jumps over the lazy dog".utf8)
-        #expect(Rendering.signature(body, key: Array("key\n".utf8)) == "sha256=f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8")
+        #expect(
+            Rendering.signature(body, key: Array("key\n".utf8))
+                == "sha256=f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8")
     }
 
-    static let event = NotificationEvent(event: "error", app: "site", namespace: "web", status: "error", previousStatus: "synced",
-                                         commit: String(repeating: "ab", count: 20), previousCommit: nil, message: "deploy: 503",
-                                         error: .init(stage: .deploy, message: "POST /api/deploy/web/x: 503", file: "zerverless.yaml", line: 7, column: 3),
-                                         time: Date(timeIntervalSince1970: 1_700_000_000))
+    static let event = NotificationEvent(
+        event: "error", app: "site", namespace: "web", status: "error", previousStatus: "synced",
+        commit: String(repeating: "ab", count: 20), previousCommit: nil, message: "deploy: 503",
+        error: .init(
+            stage: .deploy, message: "POST /api/deploy/web/x: 503", file: "zerverless.yaml", line: 7, column: 3),
+        time: Date(timeIntervalSince1970: 1_700_000_000))
 
     @Test func genericAndSlackBodies() throws {
         let generic = Rendering.generic(Self.event, delivery: "d-0", url: "http://h/x", secret: nil)
         let doc = try #require(try JSONSerialization.jsonObject(with: Data(generic.body)) as? [String: Any])
-        #expect(doc["event"] as? String == "error" && doc["delivery"] as? String == "d-0" && doc["previousStatus"] as? String == "synced")
+        #expect(
+            doc["event"] as? String == "error" && doc["delivery"] as? String == "d-0"
+                && doc["previousStatus"] as? String == "synced")
         #expect(doc["time"] as? String == "2023-11-14T22:13:20Z")
         #expect((doc["error"] as? [String: Any])?["line"] as? Int == 7)
         #expect(doc.keys.contains("previousCommit") && doc["previousCommit"] is NSNull, "absent fields are null")
         #expect(!generic.headers.contains { $0.0 == "X-Zerverless-Signature" })
         let slack = Rendering.slack(Self.event, delivery: "d-0", url: "http://h/x", secret: nil)
-        let text = try #require((try JSONSerialization.jsonObject(with: Data(slack.body)) as? [String: Any])?["text"] as? String)
-        #expect(text == "❌ site (web) error abababababab (was synced): deploy at zerverless.yaml:7:3: POST /api/deploy/web/x: 503")
+        let text = try #require(
+            (try JSONSerialization.jsonObject(with: Data(slack.body)) as? [String: Any])?["text"] as? String)
+        #expect(
+            text
+                == "❌ site (web) error abababababab (was synced): deploy at zerverless.yaml:7:3: POST /api/deploy/web/x: 503"
+        )
     }
 
     @Test func forgeCalls() throws {
         let sha = String(repeating: "ab", count: 20)
-        let gh = try #require(Rendering.commitStatus(.init(forge: .github, apiURL: "https://api.github.com/", tokenFile: "t"),
-                                                     project: "acme/site", state: "failure", event: Self.event, token: "T"))
+        let gh = try #require(
+            Rendering.commitStatus(
+                .init(forge: .github, apiURL: "https://api.github.com/", tokenFile: "t"),
+                project: "acme/site", state: "failure", event: Self.event, token: "T"))
         #expect(gh.url == "https://api.github.com/repos/acme/site/statuses/\(sha)")
         #expect(gh.headers.contains { $0 == ("Authorization", "Bearer T") })
-        let gl = try #require(Rendering.commitStatus(.init(forge: .gitlab, apiURL: "https://gitlab.com/api/v4", tokenFile: "t"),
-                                                     project: "group/sub/site", state: "failure", event: Self.event, token: "T"))
+        let gl = try #require(
+            Rendering.commitStatus(
+                .init(forge: .gitlab, apiURL: "https://gitlab.com/api/v4", tokenFile: "t"),
+                project: "group/sub/site", state: "failure", event: Self.event, token: "T"))
         #expect(gl.url == "https://gitlab.com/api/v4/projects/group%2Fsub%2Fsite/statuses/\(sha)")
         #expect(gl.headers.contains { $0 == ("PRIVATE-TOKEN", "T") })
         let body = try #require(try JSONSerialization.jsonObject(with: Data(gl.body)) as? [String: Any])
@@ -68,9 +85,12 @@ import TestSupport
         var long = Self.event
         long.error = nil
         long.message = String(repeating: "x", count: 300)
-        let cut = try #require(Rendering.commitStatus(.init(forge: .gitea, apiURL: "https://g/api/v1", tokenFile: "t"),
-                                                      project: "a/b", state: "success", event: long, token: "T"))
-        let description = try #require((try JSONSerialization.jsonObject(with: Data(cut.body)) as? [String: Any])?["description"] as? String)
+        let cut = try #require(
+            Rendering.commitStatus(
+                .init(forge: .gitea, apiURL: "https://g/api/v1", tokenFile: "t"),
+                project: "a/b", state: "success", event: long, token: "T"))
+        let description = try #require(
+            (try JSONSerialization.jsonObject(with: Data(cut.body)) as? [String: Any])?["description"] as? String)
         #expect(description.count == 140)
         #expect(cut.headers.contains { $0 == ("Authorization", "token T") })
     }
@@ -85,23 +105,30 @@ import TestSupport
         configuration.allowPrivate = true
         configuration.timeout = .seconds(2)
         let notifier = Notifier(outbox: outbox, configuration: configuration, logger: Logger(label: "test"))
-        let hop = OutboxEntry(id: "hop", created: Date(), event: Self.event,
-                              endpoints: [.webhook(.init(url: redirecting.base + "/hook"), namespace: "web")])
+        let hop = OutboxEntry(
+            id: "hop", created: Date(), event: Self.event,
+            endpoints: [.webhook(.init(url: redirecting.base + "/hook"), namespace: "web")])
         // A receiver that never answers: it costs its own delivery the timeout, nobody else's.
         let silent = try SilentListener()
-        let slow = OutboxEntry(id: "slow", created: Date(), event: Self.event,
-                               endpoints: [.webhook(.init(url: "http://127.0.0.1:\(silent.port)/hook"), namespace: "other")])
+        let slow = OutboxEntry(
+            id: "slow", created: Date(), event: Self.event,
+            endpoints: [.webhook(.init(url: "http://127.0.0.1:\(silent.port)/hook"), namespace: "other")])
         let fine = try await RecordingServer.start()
-        let ok = OutboxEntry(id: "ok", created: Date(), event: Self.event, endpoints: [.webhook(.init(url: fine.base + "/hook"), namespace: "third")])
+        let ok = OutboxEntry(
+            id: "ok", created: Date(), event: Self.event,
+            endpoints: [.webhook(.init(url: fine.base + "/hook"), namespace: "third")])
         for e in [slow, hop, ok] { try outbox.add(e) }
         let started = ContinuousClock.now
         await notifier.pass()
-        #expect(ContinuousClock.now - started < .seconds(10), "one pass waits for the slowest delivery's timeout, not for the sum")
+        #expect(
+            ContinuousClock.now - started < .seconds(10),
+            "one pass waits for the slowest delivery's timeout, not for the sum")
         #expect(redirecting.requests.count == 1)
         #expect(inside.requests.isEmpty, "the redirect was not followed")
         #expect(fine.requests.count == 1)
         let open = outbox.open().entries
-        #expect(open.first { $0.id == "hop" }?.deliveries.first?.lastError?.contains("redirects are not followed") == true)
+        #expect(
+            open.first { $0.id == "hop" }?.deliveries.first?.lastError?.contains("redirects are not followed") == true)
         let slowError = open.first { $0.id == "slow" }?.deliveries.first?.lastError ?? ""
         #expect(slowError.contains("no answer within 2 s") || slowError.contains("deadline"), "\(slowError)")
         _ = silent

@@ -3,8 +3,8 @@ import Crypto
 import Foundation
 import NIOCore
 import NIOHTTP1
-import Testing
 import TestSupport
+import Testing
 
 /// What a new operator and user hit on day one, with real clients: conflicts reported as
 /// such, a fixed manual app, POST then GET, webhooks as forges send them, private CAs,
@@ -38,17 +38,22 @@ import TestSupport
         // a lets go of the path: b takes it on its own.
         try FileManager.default.removeItem(atPath: w.app("a.yaml"))
         try d.waitFor("b", "synced", commit: try b.head(), timeout: .seconds(60))
-        try waitUntil(timeout: .seconds(30), "b's function to be deployed") { w.published("functions/shared/api/hello.json")?.contains("'b'") == true }
+        try waitUntil(timeout: .seconds(30), "b's function to be deployed") {
+            w.published("functions/shared/api/hello.json")?.contains("'b'") == true
+        }
     }
 
     @Test func aFixedManualRegistrationIsPendingAgain() throws {
         let w = try World("manual-fixed")
         let repo = try GitRepo(root: w.reposDir, name: "site", files: siteFiles(namespace: "web"))
         let url = w.url("site", port: try w.serve())
-        try w.write("site.yaml", registration("site", namespace: "web", url: url, policy: "{automated: false}") + "  colour: blue\n")
+        try w.write(
+            "site.yaml",
+            registration("site", namespace: "web", url: url, policy: "{automated: false}") + "  colour: blue\n")
         let d = try w.daemon()
         try d.waitFor("site", "invalid")
-        try writeByRename(registration("site", namespace: "web", url: url, policy: "{automated: false}"), to: w.app("site.yaml"))
+        try writeByRename(
+            registration("site", namespace: "web", url: url, policy: "{automated: false}"), to: w.app("site.yaml"))
         try d.waitFor("site", "pending")
         #expect((d.status("site")?["message"] as? String)?.contains("synced only on request") == true)
         #expect(d.status("site")?["error"] == nil)
@@ -60,7 +65,8 @@ import TestSupport
         let w = try World("post-get")
         let d = try w.daemon(["--listen", "127.0.0.1:0"])
         let base = "http://127.0.0.1:\(try listeningPort(d))/api/gitops/applications"
-        let body = #"{"name": "fresh", "namespace": "web", "source": {"repoURL": "https://example.invalid/o/r.git"}, "syncPolicy": {"automated": false}}"#
+        let body =
+            #"{"name": "fresh", "namespace": "web", "source": {"repoURL": "https://example.invalid/o/r.git"}, "syncPolicy": {"automated": false}}"#
         #expect(try await call(.POST, base, body).0 == 201)
         let (got, doc) = try await call(.GET, base + "/fresh")
         #expect(got == 200)
@@ -79,45 +85,63 @@ import TestSupport
         let url = w.url("site", port: try w.serve())
         try w.write("site.yaml", registration("site", namespace: "web", url: url))
         let secret = "forge-secret-0123456789"
-        let d = try w.daemon(["--listen", "127.0.0.1:0", "--webhook-secret-file", try w.dir.write("hook.secret", secret + "\n")])
+        let d = try w.daemon([
+            "--listen", "127.0.0.1:0", "--webhook-secret-file", try w.dir.write("hook.secret", secret + "\n"),
+        ])
         let hook = "http://127.0.0.1:\(try listeningPort(d))/api/gitops/webhook"
         try d.waitFor("site", "synced", commit: try repo.head())
         func mac(_ body: String) -> String {
-            HMAC<SHA256>.authenticationCode(for: Array(body.utf8), using: SymmetricKey(data: Array(secret.utf8))).map { String(format: "%02x", $0) }.joined()
+            HMAC<SHA256>.authenticationCode(for: Array(body.utf8), using: SymmetricKey(data: Array(secret.utf8))).map {
+                String(format: "%02x", $0)
+            }.joined()
         }
-        func post(_ body: String, _ headers: [(String, String)], form: Bool = false) async throws -> (Int, [String: Any]) {
+        func post(_ body: String, _ headers: [(String, String)], form: Bool = false) async throws -> (
+            Int, [String: Any]
+        ) {
             var request = HTTPClientRequest(url: hook)
             request.method = .POST
             for (k, v) in headers { request.headers.add(name: k, value: v) }
-            request.headers.add(name: "Content-Type", value: form ? "application/x-www-form-urlencoded" : "application/json")
+            request.headers.add(
+                name: "Content-Type", value: form ? "application/x-www-form-urlencoded" : "application/json")
             request.body = .bytes(ByteBuffer(string: body))
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
             let bytes = try await response.body.collect(upTo: 1 << 20)
-            return (Int(response.status.code), (try? JSONSerialization.jsonObject(with: Data(buffer: bytes))) as? [String: Any] ?? [:])
+            return (
+                Int(response.status.code),
+                (try? JSONSerialization.jsonObject(with: Data(buffer: bytes))) as? [String: Any] ?? [:]
+            )
         }
         // GitHub's default content type: the JSON in a form field.
         let pushed = try repo.commit(["static/index.html": "form\n"], message: "push")
         let json = #"{"ref": "refs/heads/main", "repository": {"clone_url": "\#(url)"}}"#
         let form = "payload=" + json.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
-        let (formCode, formAnswer) = try await post(form, [("X-Hub-Signature-256", "sha256=" + mac(form)), ("X-GitHub-Event", "push")], form: true)
+        let (formCode, formAnswer) = try await post(
+            form, [("X-Hub-Signature-256", "sha256=" + mac(form)), ("X-GitHub-Event", "push")], form: true)
         #expect(formCode == 202, "\(formAnswer)")
         #expect(formAnswer["count"] as? Int == 1)  // the operator's secret: a count, no names
         try d.waitFor("site", "synced", commit: pushed)
         #expect(d.attempts("site").first?["trigger"] as? String == "webhook")
         // A tag push is acknowledged (no application here follows tags: none is triggered).
         let tag = #"{"ref": "refs/tags/v1.0.0", "repository": {"clone_url": "\#(url)"}}"#
-        let (tagCode, tagAnswer) = try await post(tag, [("X-Hub-Signature-256", "sha256=" + mac(tag)), ("X-GitHub-Event", "push")])
+        let (tagCode, tagAnswer) = try await post(
+            tag, [("X-Hub-Signature-256", "sha256=" + mac(tag)), ("X-GitHub-Event", "push")])
         #expect(tagCode == 202)
         #expect(tagAnswer["tag"] as? String == "v1.0.0")
         #expect((tagAnswer["triggered"] as? [String]) == [])
         // Gitea sends GitHub's header too; it is counted as gitea.
-        let (giteaCode, giteaAnswer) = try await post(json, [("X-Gitea-Signature", mac(json)), ("X-Hub-Signature-256", "sha256=" + mac(json)),
-                                                             ("X-Gitea-Event", "push")])
+        let (giteaCode, giteaAnswer) = try await post(
+            json,
+            [
+                ("X-Gitea-Signature", mac(json)), ("X-Hub-Signature-256", "sha256=" + mac(json)),
+                ("X-Gitea-Event", "push"),
+            ])
         #expect(giteaCode == 202)
         #expect(giteaAnswer["provider"] as? String == "gitea")
         // Bitbucket Cloud.
-        let bitbucket = #"{"push": {"changes": [{"new": {"type": "branch", "name": "main"}}]}, "repository": {"links": {"html": {"href": "\#(url)"}}}}"#
-        let (bbCode, bbAnswer) = try await post(bitbucket, [("X-Hub-Signature", "sha256=" + mac(bitbucket)), ("X-Event-Key", "repo:push")])
+        let bitbucket =
+            #"{"push": {"changes": [{"new": {"type": "branch", "name": "main"}}]}, "repository": {"links": {"html": {"href": "\#(url)"}}}}"#
+        let (bbCode, bbAnswer) = try await post(
+            bitbucket, [("X-Hub-Signature", "sha256=" + mac(bitbucket)), ("X-Event-Key", "repo:push")])
         #expect(bbCode == 202, "\(bbAnswer)")
         #expect(bbAnswer["provider"] as? String == "bitbucket")
         #expect(bbAnswer["count"] as? Int == 1)
@@ -136,7 +160,9 @@ import TestSupport
         try FileManager.default.createDirectory(atPath: secrets + "/web", withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: tls.cert, toPath: secrets + "/web/ca.pem")
         // Without the CA: a certificate error that says what to do.
-        try w.write("untrusted.yaml", registration("untrusted", namespace: "other", url: "https://localhost:\(server.port)/git/other.git"))
+        try w.write(
+            "untrusted.yaml",
+            registration("untrusted", namespace: "other", url: "https://localhost:\(server.port)/git/other.git"))
         // The registration's own CA, for it alone.
         try w.write("own.yaml", registration("own", namespace: "web", url: url, auth: "{caFile: ca.pem}"))
         let d = try w.daemon(["--secrets-dir", secrets])
@@ -174,14 +200,22 @@ import TestSupport
         let w = try World("not-root")
         try FileManager.default.createDirectory(atPath: w.stateDir, withIntermediateDirectories: true)
         chmod(w.dir.path, 0o755)
-        let out = try run("/usr/sbin/runuser", ["-u", "nobody", "--", Build.binary, "sync", "site", "--state-dir", w.stateDir])
+        let out = try run(
+            "/usr/sbin/runuser", ["-u", "nobody", "--", Build.binary, "sync", "site", "--state-dir", w.stateDir])
         #expect(out.status == 1)
         #expect(out.stderr.contains(w.stateDir + "/requests"), "\(out.stderr)")
         #expect(out.stderr.contains("Permission denied"))
         #expect(!out.stderr.contains("NSCocoaErrorDomain"))
-        let daemon = try run("/usr/sbin/runuser", ["-u", "nobody", "--", Build.binary, "run", "--apps-dir", w.appsDir, "--state-dir", w.stateDir, "--listen", "none"])
+        let daemon = try run(
+            "/usr/sbin/runuser",
+            [
+                "-u", "nobody", "--", Build.binary, "run", "--apps-dir", w.appsDir, "--state-dir", w.stateDir,
+                "--listen", "none",
+            ])
         #expect(daemon.status == 1)
-        #expect(daemon.stderr.contains("cannot create the folder \(w.stateDir)/locks: Permission denied"), "\(daemon.stderr)")
+        #expect(
+            daemon.stderr.contains("cannot create the folder \(w.stateDir)/locks: Permission denied"),
+            "\(daemon.stderr)")
     }
 }
 

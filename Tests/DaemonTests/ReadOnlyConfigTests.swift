@@ -1,7 +1,7 @@
 import Foundation
 import NIOHTTP1
-import Testing
 import TestSupport
+import Testing
 
 /// The packaged service (ProtectSystem=strict) and Kubernetes (ConfigMap and Secret
 /// volumes) give the daemon a read-only apps dir and secrets dir: it keeps syncing what is
@@ -13,15 +13,20 @@ import TestSupport
         let w = try World("read-only")
         let secrets = w.dir.file("secrets")
         try FileManager.default.createDirectory(atPath: secrets + "/demo", withIntermediateDirectories: true)
-        let repo = try GitRepo(root: w.reposDir, name: "site", files: [
-            "zerverless.yaml": "apiVersion: zerverless.io/v1\nkind: Application\nmetadata: {name: site, namespace: demo}\nspec:\n  static: {dir: static}\n",
-            "static/index.html": "home\n",
-        ])
+        let repo = try GitRepo(
+            root: w.reposDir, name: "site",
+            files: [
+                "zerverless.yaml":
+                    "apiVersion: zerverless.io/v1\nkind: Application\nmetadata: {name: site, namespace: demo}\nspec:\n  static: {dir: static}\n",
+                "static/index.html": "home\n",
+            ])
         try w.write("site.yaml", registration("site", namespace: "demo", url: w.url("site", port: try w.serve())))
-        let script = "for d in \"$ZG_RO_APPS\" \"$ZG_RO_SECRETS\"; do mount --bind \"$d\" \"$d\" && mount -o remount,ro,bind \"$d\" \"$d\" || exit 97; done; exec \"$@\""
-        let d = try w.daemon(["--listen", "127.0.0.1:0", "--secrets-dir", secrets],
-                             environment: ["ZG_RO_APPS": w.appsDir, "ZG_RO_SECRETS": secrets],
-                             launcher: ["/usr/bin/unshare", "-m", "/bin/sh", "-c", script, "sh"])
+        let script =
+            "for d in \"$ZG_RO_APPS\" \"$ZG_RO_SECRETS\"; do mount --bind \"$d\" \"$d\" && mount -o remount,ro,bind \"$d\" \"$d\" || exit 97; done; exec \"$@\""
+        let d = try w.daemon(
+            ["--listen", "127.0.0.1:0", "--secrets-dir", secrets],
+            environment: ["ZG_RO_APPS": w.appsDir, "ZG_RO_SECRETS": secrets],
+            launcher: ["/usr/bin/unshare", "-m", "/bin/sh", "-c", script, "sh"])
         try d.waitFor("site", "synced", commit: try repo.head(), timeout: .seconds(60))
         let base = "http://127.0.0.1:\(try listeningPort(d))/api/gitops"
 
@@ -29,10 +34,13 @@ import TestSupport
         let (post, postBody) = try await call(.POST, base + "/applications", body)
         #expect(post == 405)
         let message = postBody["error"] as? String ?? ""
-        #expect(message.contains("the apps dir is read-only here") && message.contains("read-only file system") && message.contains("ReadWritePaths"), "\(message)")
+        #expect(
+            message.contains("the apps dir is read-only here") && message.contains("read-only file system")
+                && message.contains("ReadWritePaths"), "\(message)")
         #expect(!FileManager.default.fileExists(atPath: w.app("blog.yaml")))
 
-        let (put, _) = try await call(.PUT, base + "/applications/site", body.replacingOccurrences(of: "blog", with: "site"))
+        let (put, _) = try await call(
+            .PUT, base + "/applications/site", body.replacingOccurrences(of: "blog", with: "site"))
         #expect(put == 405)
         let (delete, _) = try await call(.DELETE, base + "/applications/site")
         #expect(delete == 405)

@@ -1,14 +1,17 @@
 import Foundation
 import NIOHTTP1
-import Testing
 import TestSupport
+import Testing
 
 /// Choosing what is deployed, on the built binary against git daemon: tags, semver ranges
 /// and commits; rollback pins that survive a rewrite of the registration; history.
 @Suite(.serialized) struct RefsAndRollbackTests {
     static func site(_ version: String) -> [String: String] {
-        ["zerverless.yaml": "apiVersion: zerverless.io/v1\nkind: Application\nmetadata: {name: site, namespace: web}\nspec:\n  static: {dir: static}\n",
-         "static/index.html": "\(version)\n"]
+        [
+            "zerverless.yaml":
+                "apiVersion: zerverless.io/v1\nkind: Application\nmetadata: {name: site, namespace: web}\nspec:\n  static: {dir: static}\n",
+            "static/index.html": "\(version)\n",
+        ]
     }
 
     static func registration(_ url: String, ref: String, poll: String = "1s") -> String {
@@ -22,7 +25,8 @@ import TestSupport
         try repo.commit(Self.site("1.2.0"), message: "1.2.0")
         let v120 = try repo.tag("v1.2.0", message: "release 1.2.0")  // annotated: peeled to its commit
         try repo.commit(Self.site("main"), message: "work in progress")  // the branch moves on, untagged
-        try w.write("site.yaml", Self.registration(w.url("site", port: try w.serve()), ref: "semver: \">=1.0.0 <2.0.0\""))
+        try w.write(
+            "site.yaml", Self.registration(w.url("site", port: try w.serve()), ref: "semver: \">=1.0.0 <2.0.0\""))
         let d = try w.daemon()
         try d.waitFor("site", "synced", commit: v120, timeout: .seconds(60))
         #expect(w.published("static/web/index.html") == "1.2.0\n")
@@ -49,7 +53,9 @@ import TestSupport
         try repo.tag("v1.3.1")
         try d.waitFor("site", "synced", commit: v131, timeout: .seconds(30))
         #expect(w.published("static/web/index.html") == "1.3.1\n")
-        #expect(((d.status("site")?["source"] as? [String: Any])?["ref"] as? [String: Any])?["resolved"] as? String == "v1.3.1")
+        #expect(
+            ((d.status("site")?["source"] as? [String: Any])?["ref"] as? [String: Any])?["resolved"] as? String
+                == "v1.3.1")
     }
 
     @Test func aTagAndACommitStayWhereTheyAre() throws {
@@ -185,7 +191,8 @@ import TestSupport
         #expect(try await call(.DELETE, base + "/pin").0 == 404)
         #expect(try await call(.GET, base.replacingOccurrences(of: "/site", with: "/nope") + "/history").0 == 404)
         // A commit the repository does not have: the app errs, what is deployed stays.
-        let (bogus, _) = try await call(.POST, base + "/rollback", #"{"commit": "\#(String(repeating: "cd", count: 20))"}"#)
+        let (bogus, _) = try await call(
+            .POST, base + "/rollback", #"{"commit": "\#(String(repeating: "cd", count: 20))"}"#)
         #expect(bogus == 202)
         try d.waitFor("site", "error", timeout: .seconds(30))
         #expect((d.status("site")?["message"] as? String)?.contains("is not in the repository") == true)

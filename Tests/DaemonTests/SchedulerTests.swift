@@ -1,8 +1,9 @@
-@testable import Daemon
 import Foundation
-import State
 import MetricsTestKit
+import State
 import Testing
+
+@testable import Daemon
 
 /// The scheduler's rules, by moving time: no look runs, no clock is read, nothing sleeps.
 @Suite struct SchedulerTests {
@@ -11,9 +12,11 @@ import Testing
 
     /// No jitter (random 0.5), retries from 10 s, polls every 60 s, grace 30 s.
     func scheduler(looks: Int = 32, namespaceLooks: Int = 4) -> Scheduler {
-        Scheduler(configuration: .init(looks: looks, namespaceLooks: namespaceLooks, removalGrace: 30,
-                                       policy: SchedulePolicy(retryMin: 10, jitter: 0.1), defaultPollInterval: 300),
-                  random: { 0.5 })
+        Scheduler(
+            configuration: .init(
+                looks: looks, namespaceLooks: namespaceLooks, removalGrace: 30,
+                policy: SchedulePolicy(retryMin: 10, jitter: 0.1), defaultPollInterval: 300),
+            random: { 0.5 })
     }
 
     let spec = Scheduler.Spec(namespace: "web", pollInterval: 60)
@@ -196,12 +199,21 @@ import Testing
         metrics.sync(app: "a", namespace: "web", ending: .synced, seconds: 0.25)
         metrics.sync(app: "a", namespace: "web", ending: .unchanged, seconds: nil)
         metrics.sync(app: "a", namespace: "web", ending: .retryable, seconds: 1)
-        #expect(try test.expectCounter("zerverless_gitops_syncs_total", [("app", "a"), ("namespace", "web"), ("result", "synced")]).totalValue == 1)
-        #expect(try test.expectCounter("zerverless_gitops_syncs_total", [("app", "a"), ("namespace", "web"), ("result", "error")]).totalValue == 1)
-        let durations = try test.expectTimer("zerverless_gitops_sync_duration_seconds", [("app", "a"), ("namespace", "web")])
+        #expect(
+            try test.expectCounter(
+                "zerverless_gitops_syncs_total", [("app", "a"), ("namespace", "web"), ("result", "synced")]
+            ).totalValue == 1)
+        #expect(
+            try test.expectCounter(
+                "zerverless_gitops_syncs_total", [("app", "a"), ("namespace", "web"), ("result", "error")]
+            ).totalValue == 1)
+        let durations = try test.expectTimer(
+            "zerverless_gitops_sync_duration_seconds", [("app", "a"), ("namespace", "web")])
         #expect(durations.values == [250_000_000, 1_000_000_000])
         metrics.gitRequest(kind: "head", ok: false, since: .now)
-        #expect(try test.expectCounter("zerverless_gitops_git_requests_total", [("kind", "head"), ("result", "error")]).totalValue == 1)
+        #expect(
+            try test.expectCounter("zerverless_gitops_git_requests_total", [("kind", "head"), ("result", "error")])
+                .totalValue == 1)
     }
 }
 

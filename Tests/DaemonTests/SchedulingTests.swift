@@ -1,8 +1,9 @@
-@testable import Daemon
 import Foundation
 import State
-import Testing
 import TestSupport
+import Testing
+
+@testable import Daemon
 
 @Suite struct ScheduleTests {
     @Test func backoffDoublesFromTheMinimumUpToThePollInterval() {
@@ -33,12 +34,16 @@ import TestSupport
     @Test func duplicatesAreReportedWithEveryFile() {
         let (entries, unnamed) = AppsDir.resolve([file("/d/a.yaml", good), file("/d/b.yml", good)])
         #expect(unnamed.isEmpty)
-        guard case .duplicate(let files)? = entries["app-a"] else { Issue.record("not a duplicate"); return }
+        guard case .duplicate(let files)? = entries["app-a"] else {
+            Issue.record("not a duplicate")
+            return
+        }
         #expect(files == ["/d/a.yaml", "/d/b.yml"])
     }
 
     @Test func anInvalidFileIsNamedByItsDeclaredNameOrItsFileName() {
-        let declared = file("/d/x.yaml", "name: app-b\nnamespace: ns\npollInterval: soon\nsource: {repoURL: https://e.com/r}\n")
+        let declared = file(
+            "/d/x.yaml", "name: app-b\nnamespace: ns\npollInterval: soon\nsource: {repoURL: https://e.com/r}\n")
         #expect(declared.name == "app-b")
         let unparseable = file("/d/app-c.yaml", "name: [unclosed\n")
         #expect(unparseable.name == "app-c")
@@ -46,7 +51,10 @@ import TestSupport
         #expect(hopeless.name == nil)
         let (entries, unnamed) = AppsDir.resolve([declared, unparseable, hopeless])
         #expect(unnamed.map(\.path) == ["/d/Not_A_Label.yaml"])
-        guard case .invalid(let path, let diagnostics, _)? = entries["app-b"] else { Issue.record("not invalid"); return }
+        guard case .invalid(let path, let diagnostics, _)? = entries["app-b"] else {
+            Issue.record("not invalid")
+            return
+        }
         #expect(path == "/d/x.yaml")
         #expect(diagnostics.first?.line == 3)
     }

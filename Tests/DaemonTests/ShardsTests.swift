@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Scale-out with real processes: N daemons as N shards on one apps dir and one state dir,
 /// deploying to the orchestrator's contract server (which counts every call).
@@ -23,8 +23,9 @@ import TestSupport
             try w.write("\(ns).yaml", registration("site-\(ns)", namespace: ns, url: w.url(ns, port: port)))
         }
         func shard(_ i: Int, of n: Int, _ extra: [String] = []) throws -> DaemonProcess {
-            try w.daemon(["--target", target.base, "--shards", "\(n)", "--shard-index", "\(i)", "--drift-interval", "0"] + extra,
-                         log: "shard-\(n)-\(i).log")
+            try w.daemon(
+                ["--target", target.base, "--shards", "\(n)", "--shard-index", "\(i)", "--drift-interval", "0"] + extra,
+                log: "shard-\(n)-\(i).log")
         }
         func waitOwned(by shards: Int) throws {
             for ns in namespaces {
@@ -43,7 +44,10 @@ import TestSupport
         #expect(posts.count == 12 && Set(posts).count == 12, "\(posts)")
         for ns in namespaces {
             let owner = try Self.owner(ns, shards: 3)
-            let lease = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: w.stateDir + "/apps/site-\(ns)/lease"))) as? [String: Any])
+            let lease = try #require(
+                try JSONSerialization.jsonObject(
+                    with: Data(contentsOf: URL(fileURLWithPath: w.stateDir + "/apps/site-\(ns)/lease")))
+                    as? [String: Any])
             #expect(lease["shard"] as? Int == owner)
         }
         target.state.withLock { $0.log = [] }
@@ -70,10 +74,16 @@ import TestSupport
         let far = try #require(try namespaces.first { try Self.owner($0, shards: 4) != 0 })
         let farOwner = try Self.owner(far, shards: 4)
         let before = w.daemonAttempts("site-\(far)").count
-        let answer = try run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST",
-                                               "http://127.0.0.1:\(apiPort)/api/gitops/applications/site-\(far)/sync"])
+        let answer = try run(
+            "/usr/bin/curl",
+            [
+                "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST",
+                "http://127.0.0.1:\(apiPort)/api/gitops/applications/site-\(far)/sync",
+            ])
         #expect(answer.stdout == "202")
-        try waitUntil(timeout: .seconds(30), "the owner's look on request") { w.daemonAttempts("site-\(far)").count > before }
+        try waitUntil(timeout: .seconds(30), "the owner's look on request") {
+            w.daemonAttempts("site-\(far)").count > before
+        }
         #expect(w.daemonAttempts("site-\(far)").first?["trigger"] as? String == "request")
         #expect(w.daemonStatus("site-\(far)")?["shard"] as? Int == farOwner)
         writes = target.state.withLock { $0.log }.filter { !$0.hasPrefix("GET") }
@@ -89,16 +99,21 @@ import TestSupport
 
     @Test func shardOptionsAreCheckedAtStartup() throws {
         let w = try World("shard-options")
-        for (args, message) in [(["--shards", "0"], "'--shards <shards>': \"0\" is not a number of shards"),
-                                (["--shards", "2", "--shard-index", "2"], "--shard-index: 2 is not below --shards 2"),
-                                (["--shards", "2", "--shard-index", "x"], "is not an index (0 to N-1) or auto")] {
-            let out = try run(Build.binary, ["run", "--apps-dir", w.appsDir, "--state-dir", w.stateDir, "--listen", "none"] + args)
+        for (args, message) in [
+            (["--shards", "0"], "'--shards <shards>': \"0\" is not a number of shards"),
+            (["--shards", "2", "--shard-index", "2"], "--shard-index: 2 is not below --shards 2"),
+            (["--shards", "2", "--shard-index", "x"], "is not an index (0 to N-1) or auto"),
+        ] {
+            let out = try run(
+                Build.binary, ["run", "--apps-dir", w.appsDir, "--state-dir", w.stateDir, "--listen", "none"] + args)
             #expect(out.status == 2, "\(args)")
             #expect(out.stderr.contains(message), "\(out.stderr)")
         }
         // The documented hash: known answers (other tools compute the same).
         #expect(try Self.owner("team0", shards: 1) == 0)
-        let counts = try (0..<40).reduce(into: [Int](repeating: 0, count: 4)) { c, i in c[try Self.owner("ns\(i)", shards: 4)] += 1 }
+        let counts = try (0..<40).reduce(into: [Int](repeating: 0, count: 4)) { c, i in
+            c[try Self.owner("ns\(i)", shards: 4)] += 1
+        }
         #expect(counts.allSatisfy { $0 > 0 }, "\(counts)")
         let bad = try run(Build.binary, ["shard", "Bad_NS", "--shards", "3"])
         #expect(bad.status == 2)
@@ -107,13 +122,16 @@ import TestSupport
 
 extension World {
     func daemonStatus(_ name: String) -> [String: Any]? {
-        guard let data = FileManager.default.contents(atPath: "\(stateDir)/apps/\(name)/status.json") else { return nil }
+        guard let data = FileManager.default.contents(atPath: "\(stateDir)/apps/\(name)/status.json") else {
+            return nil
+        }
         return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
     }
 
     func daemonAttempts(_ name: String) -> [[String: Any]] {
         guard let data = FileManager.default.contents(atPath: "\(stateDir)/apps/\(name)/history.json"),
-              let doc = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return [] }
+            let doc = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+        else { return [] }
         return doc["attempts"] as? [[String: Any]] ?? []
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The state dir is never lost silently, and nothing a command leaves there makes the
 /// daemon act forever (issue 23).
@@ -13,8 +13,12 @@ import TestSupport
         let missing = dir.file("state")
         let apps = dir.file("apps.d")
         try FileManager.default.createDirectory(atPath: apps, withIntermediateDirectories: true)
-        try registration("site", namespace: "web", url: "https://example.invalid/r.git").write(toFile: apps + "/site.yaml", atomically: true, encoding: .utf8)
-        for args in [["sync", "site"], ["rollback", "site", "--to", String(repeating: "ab", count: 20), "--apps-dir", apps], ["unpin", "site"]] {
+        try registration("site", namespace: "web", url: "https://example.invalid/r.git").write(
+            toFile: apps + "/site.yaml", atomically: true, encoding: .utf8)
+        for args in [
+            ["sync", "site"], ["rollback", "site", "--to", String(repeating: "ab", count: 20), "--apps-dir", apps],
+            ["unpin", "site"],
+        ] {
             let out = try run(Build.binary, args + ["--state-dir", missing])
             #expect(out.status == 1, "\(args): \(out.stderr)")
             #expect(out.stderr.contains("no state dir at \(missing)"), "\(args): \(out.stderr)")
@@ -32,7 +36,8 @@ import TestSupport
         try w.write("site.yaml", registration("site", namespace: "web", url: url))
         // A second application polled every second: the test's clock.
         _ = try GitRepo(root: w.reposDir, name: "tick", files: siteFiles(namespace: "tick"))
-        try w.write("tick.yaml", registration("tick", namespace: "tick", url: w.url("tick", port: w.server!.port), poll: "1s"))
+        try w.write(
+            "tick.yaml", registration("tick", namespace: "tick", url: w.url("tick", port: w.server!.port), poll: "1s"))
         let first = try w.daemon()
         try first.waitFor("site", "synced", commit: try repo.head(), timeout: .seconds(60))
         _ = try first.stop()
@@ -43,13 +48,17 @@ import TestSupport
         defer { _ = try? run("/usr/bin/chattr", ["-i", request]) }
         let before = first.attempts("site").count
         let d = try w.daemon(["--rescan-interval", "1s"], log: "second.log")
-        try waitUntil(timeout: .seconds(30), "the stuck request to be said") { d.log.contains("cannot remove a handled sync request") }
+        try waitUntil(timeout: .seconds(30), "the stuck request to be said") {
+            d.log.contains("cannot remove a handled sync request")
+        }
         let handled = d.attempts("site").count
         #expect(handled == before + 1, "\(d.attempts("site"))")
         // Five more polls of the other application (and rescans every second meanwhile).
         for _ in 0..<5 {
             let next = d.status("tick")?["nextSync"] as? String
-            try waitUntil(timeout: .seconds(10), "a poll of tick") { (d.status("tick")?["nextSync"] as? String) != next }
+            try waitUntil(timeout: .seconds(10), "a poll of tick") {
+                (d.status("tick")?["nextSync"] as? String) != next
+            }
         }
         #expect(d.attempts("site").count == handled, "\(d.attempts("site"))")
         #expect(d.log.components(separatedBy: "cannot remove a handled sync request").count == 2, "said once")
@@ -63,7 +72,8 @@ import TestSupport
     func aStateDirLostUnderTheDaemonIsSaidAndTheDaemonStops(_ how: String) throws {
         let w = try World("lost-state-\(how)")
         let repo = try GitRepo(root: w.reposDir, name: "site", files: siteFiles(namespace: "web"))
-        try w.write("site.yaml", registration("site", namespace: "web", url: w.url("site", port: try w.serve()), poll: "1s"))
+        try w.write(
+            "site.yaml", registration("site", namespace: "web", url: w.url("site", port: try w.serve()), poll: "1s"))
         let d = try w.daemon()
         try d.waitFor("site", "synced", commit: try repo.head(), timeout: .seconds(60))
         if how == "removed" {
@@ -76,8 +86,10 @@ import TestSupport
         #expect(d.exited() == 1)
         // Removed: a status write racing the check may have made the folder again, which
         // is then "replaced" (the lock is gone either way).
-        #expect(d.log.contains("the state dir \(w.stateDir) was \(how)") || (how == "removed" && d.log.contains("the state dir \(w.stateDir) was replaced")),
-                "\(d.log.suffix(2000))")
+        #expect(
+            d.log.contains("the state dir \(w.stateDir) was \(how)")
+                || (how == "removed" && d.log.contains("the state dir \(w.stateDir) was replaced")),
+            "\(d.log.suffix(2000))")
         #expect(d.log.contains("no new syncs, the daemon exits 1"))
         // Restarted: it takes the lock in the folder there now and syncs into it.
         try? FileManager.default.createDirectory(atPath: w.stateDir, withIntermediateDirectories: false)
@@ -92,10 +104,12 @@ import TestSupport
         let w = try World("full-disk")
         try FileManager.default.createDirectory(atPath: w.stateDir, withIntermediateDirectories: true)
         let repo = try GitRepo(root: w.reposDir, name: "site", files: siteFiles(namespace: "web"))
-        try w.write("site.yaml", registration("site", namespace: "web", url: w.url("site", port: try w.serve()), poll: "1s"))
+        try w.write(
+            "site.yaml", registration("site", namespace: "web", url: w.url("site", port: try w.serve()), poll: "1s"))
         let script = "mount -t tmpfs -o size=3m tmpfs \"$ZG_TMPFS\" || exit 97; exec \"$@\""
-        let d = try w.daemon(["--listen", "127.0.0.1:0", "--retry-min", "1s"], environment: ["ZG_TMPFS": w.stateDir],
-                             launcher: ["/usr/bin/unshare", "-m", "/bin/sh", "-c", script, "sh"])
+        let d = try w.daemon(
+            ["--listen", "127.0.0.1:0", "--retry-min", "1s"], environment: ["ZG_TMPFS": w.stateDir],
+            launcher: ["/usr/bin/unshare", "-m", "/bin/sh", "-c", script, "sh"])
         // The daemon's view of its state dir (its own mount namespace).
         let inside = "/proc/\(d.pid)/root\(w.stateDir)"
         func status() -> [String: Any]? {
@@ -127,10 +141,13 @@ import TestSupport
         // Room again: synced, and the status says what it could not write meanwhile.
         try FileManager.default.removeItem(atPath: inside + "/fill")
         try waitUntil(timeout: .seconds(60), "the sync after the disk has room") {
-            (status()?["source"] as? [String: Any])?["commit"] as? String == second && status()?["status"] as? String == "synced"
+            (status()?["source"] as? [String: Any])?["commit"] as? String == second
+                && status()?["status"] as? String == "synced"
         }
         let message = status()?["message"] as? String ?? ""
-        #expect(message.contains("earlier status updates could not be written since") && message.contains("No space left"), "\(message)")
+        #expect(
+            message.contains("earlier status updates could not be written since") && message.contains("No space left"),
+            "\(message)")
         #expect(try await call(.GET, base + "/readyz").0 == 200)
     }
 }

@@ -2,8 +2,8 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
-import Testing
 import TestSupport
+import Testing
 
 /// A tenant holds an API token for its own namespace and may be hostile to the others and
 /// to the host. Each case runs the built binary with `--api-tokens-file` and checks what
@@ -26,12 +26,17 @@ import TestSupport
             tokensFile = try w.dir.write("api.tokens", "\(aliceToken) alice\n\(bobToken) bob\n\(adminToken) *\n")
             secretsDir = w.dir.file("secrets")
             try FileManager.default.createDirectory(atPath: secretsDir, withIntermediateDirectories: true)
-            daemon = try w.daemon(["--listen", "127.0.0.1:0", "--api-tokens-file", tokensFile, "--secrets-dir", secretsDir,
-                                   "--removal-grace", "1s", "--retry-min", "1s"] + arguments)
+            daemon = try w.daemon(
+                [
+                    "--listen", "127.0.0.1:0", "--api-tokens-file", tokensFile, "--secrets-dir", secretsDir,
+                    "--removal-grace", "1s", "--retry-min", "1s",
+                ] + arguments)
             base = "http://127.0.0.1:\(try listeningPort(daemon))/api/gitops"
         }
 
-        func call(_ method: HTTPMethod, _ path: String, _ body: String? = nil, token: String) async throws -> (Int, [String: Any]) {
+        func call(_ method: HTTPMethod, _ path: String, _ body: String? = nil, token: String) async throws -> (
+            Int, [String: Any]
+        ) {
             try await DaemonTests.call(method, base + path, body, headers: [("Authorization", "Bearer \(token)")])
         }
 
@@ -55,30 +60,47 @@ import TestSupport
         let tokens = try String(contentsOfFile: t.tokensFile, encoding: .utf8)
 
         // Through the API: naming the daemon's own tokens file is refused at once.
-        let (refused, answer) = try await t.call(.POST, "/applications", Self.body("steal", "alice", url: trap.url, auth: #"{"tokenFile": "\#(t.tokensFile)"}"#), token: Self.aliceToken)
+        let (refused, answer) = try await t.call(
+            .POST, "/applications",
+            Self.body("steal", "alice", url: trap.url, auth: #"{"tokenFile": "\#(t.tokensFile)"}"#),
+            token: Self.aliceToken)
         #expect(refused == 400, "\(answer)")
         #expect((answer["error"] as? String)?.contains("is outside") == true)
 
         // Written into the apps dir by other means: the daemon refuses it and never opens it.
-        try t.w.write("steal.yaml", registration("steal", namespace: "alice", url: trap.url, auth: "{tokenFile: \(t.tokensFile)}"))
+        try t.w.write(
+            "steal.yaml", registration("steal", namespace: "alice", url: trap.url, auth: "{tokenFile: \(t.tokensFile)}")
+        )
         try t.daemon.waitFor("steal", "invalid")
-        #expect((t.daemon.status("steal")?["message"] as? String)?.contains("is outside \(t.secretsDir)/alice/") == true)
+        #expect(
+            (t.daemon.status("steal")?["message"] as? String)?.contains("is outside \(t.secretsDir)/alice/") == true)
         // A symlink in alice's folder that leads out of it.
         try FileManager.default.createDirectory(atPath: t.secretsDir + "/alice", withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(atPath: t.secretsDir + "/alice/link.token", withDestinationPath: t.tokensFile)
-        try t.w.write("link.yaml", registration("link", namespace: "alice", url: trap.url, auth: "{tokenFile: link.token}"))
+        try FileManager.default.createSymbolicLink(
+            atPath: t.secretsDir + "/alice/link.token", withDestinationPath: t.tokensFile)
+        try t.w.write(
+            "link.yaml", registration("link", namespace: "alice", url: trap.url, auth: "{tokenFile: link.token}"))
         try t.daemon.waitFor("link", "invalid")
         #expect((t.daemon.status("link")?["message"] as? String)?.contains("symlink that leads out") == true)
         // Bob's secret, named by alice.
         #expect(try await t.upload("bob", "repo.token", Array("bob-secret-value\n".utf8), token: Self.bobToken) == 201)
-        try t.w.write("bobs.yaml", registration("bobs", namespace: "alice", url: trap.url, auth: "{tokenFile: ../bob/repo.token}"))
+        try t.w.write(
+            "bobs.yaml", registration("bobs", namespace: "alice", url: trap.url, auth: "{tokenFile: ../bob/repo.token}")
+        )
         try t.daemon.waitFor("bobs", "invalid")
-        try t.w.write("bobs2.yaml", registration("bobs2", namespace: "alice", url: trap.url, auth: "{tokenFile: \(t.secretsDir)/bob/repo.token}"))
+        try t.w.write(
+            "bobs2.yaml",
+            registration(
+                "bobs2", namespace: "alice", url: trap.url, auth: "{tokenFile: \(t.secretsDir)/bob/repo.token}"))
         try t.daemon.waitFor("bobs2", "invalid")
 
         // Alice's own uploaded secret is used.
-        #expect(try await t.upload("alice", "repo.token", Array("alice-secret-value\n".utf8), token: Self.aliceToken) == 201)
-        let (created, _) = try await t.call(.POST, "/applications", Self.body("mine", "alice", url: trap.url, auth: #"{"tokenFile": "repo.token"}"#), token: Self.aliceToken)
+        #expect(
+            try await t.upload("alice", "repo.token", Array("alice-secret-value\n".utf8), token: Self.aliceToken) == 201
+        )
+        let (created, _) = try await t.call(
+            .POST, "/applications", Self.body("mine", "alice", url: trap.url, auth: #"{"tokenFile": "repo.token"}"#),
+            token: Self.aliceToken)
         #expect(created == 201)
         try t.daemon.waitFor("mine", "error")
         #expect(trap.passwords.contains("alice-secret-value"), "\(trap.passwords)")
@@ -95,7 +117,9 @@ import TestSupport
         let file = t.secretsDir + "/alice/deploy.key"
         let attributes = try FileManager.default.attributesOfItem(atPath: file)
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
-        #expect((try FileManager.default.attributesOfItem(atPath: t.secretsDir + "/alice")[.posixPermissions] as? Int) == 0o700)
+        #expect(
+            (try FileManager.default.attributesOfItem(atPath: t.secretsDir + "/alice")[.posixPermissions] as? Int)
+                == 0o700)
         // Listed by name, size and time; never its content.
         let (listed, list) = try await t.call(.GET, "/secrets/alice", token: Self.aliceToken)
         #expect(listed == 200)
@@ -110,7 +134,9 @@ import TestSupport
         #expect(try String(contentsOfFile: file, encoding: .utf8) == "key material\n")
         // Names and sizes.
         #expect(try await t.upload("alice", ".hidden", [1], token: Self.aliceToken) == 400)
-        #expect(try await t.upload("alice", "big.key", [UInt8](repeating: 65, count: 65 * 1024), token: Self.aliceToken) == 413)
+        #expect(
+            try await t.upload("alice", "big.key", [UInt8](repeating: 65, count: 65 * 1024), token: Self.aliceToken)
+                == 413)
         #expect(try await t.call(.DELETE, "/secrets/alice/deploy.key", token: Self.aliceToken).0 == 204)
         #expect(!FileManager.default.fileExists(atPath: file))
         #expect(try await t.call(.DELETE, "/secrets/alice/deploy.key", token: Self.aliceToken).0 == 404)
@@ -120,12 +146,17 @@ import TestSupport
         let w = try World("takeover")
         let port = try w.serve()
         let bobShop = try GitRepo(root: w.reposDir, name: "bob-shop", files: siteFiles(namespace: "bob"))
-        _ = try GitRepo(root: w.reposDir, name: "bob-other", files: [
-            "zerverless.yaml": "apiVersion: zerverless.io/v1\nkind: Application\nmetadata: {name: other, namespace: bob}\nspec:\n  functions:\n    - {path: /api/other, runtime: lua, code: \"function handle(r) return {status=200} end\"}\n",
-        ])
-        let aliceShop = try GitRepo(root: w.reposDir, name: "alice-shop", files: [
-            "zerverless.yaml": siteManifest(namespace: "alice", greeting: "alice"), "static/index.html": "alice\n",
-        ])
+        _ = try GitRepo(
+            root: w.reposDir, name: "bob-other",
+            files: [
+                "zerverless.yaml":
+                    "apiVersion: zerverless.io/v1\nkind: Application\nmetadata: {name: other, namespace: bob}\nspec:\n  functions:\n    - {path: /api/other, runtime: lua, code: \"function handle(r) return {status=200} end\"}\n"
+            ])
+        let aliceShop = try GitRepo(
+            root: w.reposDir, name: "alice-shop",
+            files: [
+                "zerverless.yaml": siteManifest(namespace: "alice", greeting: "alice"), "static/index.html": "alice\n",
+            ])
         try w.write("shop.yaml", registration("shop", namespace: "bob", url: w.url("bob-shop", port: port)))
         try w.write("other.yaml", registration("other", namespace: "bob", url: w.url("bob-other", port: port)))
         let d = try w.daemon(["--removal-grace", "5s"])
@@ -190,14 +221,17 @@ import TestSupport
         try FileManager.default.moveItem(atPath: w.app(".a.yaml"), toPath: w.app("a.yaml"))
         try FileManager.default.moveItem(atPath: w.app(".b.yaml"), toPath: w.app("b.yaml"))
         try waitUntil(timeout: .seconds(60), "both to finish") {
-            d.attempts("a").contains { $0["result"] as? String != "syncing" } && d.attempts("b").contains { $0["result"] as? String != "syncing" }
+            d.attempts("a").contains { $0["result"] as? String != "syncing" }
+                && d.attempts("b").contains { $0["result"] as? String != "syncing" }
         }
         func owned(_ app: String) throws -> Set<String> {
             let text = (try? String(contentsOfFile: "\(w.stateDir)/apps/\(app)/inventory", encoding: .utf8)) ?? ""
-            return Set(text.split(separator: "\n").filter { $0.hasPrefix("function\t") || $0.hasPrefix("file\t") }
-                .map { $0.split(separator: "\t")[1] }.map(String.init))
+            return Set(
+                text.split(separator: "\n").filter { $0.hasPrefix("function\t") || $0.hasPrefix("file\t") }
+                    .map { $0.split(separator: "\t")[1] }.map(String.init))
         }
-        let ownedA = try owned("a"), ownedB = try owned("b")
+        let ownedA = try owned("a")
+        let ownedB = try owned("b")
         #expect(ownedA.intersection(ownedB).isEmpty, "both claim \(ownedA.intersection(ownedB).count) paths")
         #expect(ownedA.count + ownedB.count == 303)  // 302 files and a function
         // Removing the application that owns nothing removes nothing.
@@ -213,15 +247,23 @@ import TestSupport
     @Test func aTokenForOneNamespaceCannotReplaceAFileWhoseNamespaceIsUnknown() async throws {
         let t = try Tenants("unknown-owner")
         // Bob's registration, broken (an unknown field): the facade cannot tell its namespace.
-        try t.w.write("shop.yaml", registration("shop", namespace: "bob", url: "https://example.com/bob/shop.git") + "  colour: blue\n")
+        try t.w.write(
+            "shop.yaml",
+            registration("shop", namespace: "bob", url: "https://example.com/bob/shop.git") + "  colour: blue\n")
         try t.daemon.waitFor("shop", "invalid")
         let before = try String(contentsOfFile: t.w.app("shop.yaml"), encoding: .utf8)
-        let (replaced, answer) = try await t.call(.PUT, "/applications/shop", Self.body("shop", "alice", url: "https://example.com/alice/x.git"), token: Self.aliceToken)
+        let (replaced, answer) = try await t.call(
+            .PUT, "/applications/shop", Self.body("shop", "alice", url: "https://example.com/alice/x.git"),
+            token: Self.aliceToken)
         #expect(replaced == 403, "\(answer)")
         #expect(try await t.call(.DELETE, "/applications/shop", token: Self.aliceToken).0 == 403)
         #expect(try String(contentsOfFile: t.w.app("shop.yaml"), encoding: .utf8) == before)
         // A token allowed every namespace may.
-        #expect(try await t.call(.PUT, "/applications/shop", Self.body("shop", "bob", url: "https://example.com/bob/shop.git"), token: Self.adminToken).0 == 200)
+        #expect(
+            try await t.call(
+                .PUT, "/applications/shop", Self.body("shop", "bob", url: "https://example.com/bob/shop.git"),
+                token: Self.adminToken
+            ).0 == 200)
     }
 
     @Test func concurrentPostsOfOneNameGetExactlyOneCreated() async throws {
@@ -229,7 +271,12 @@ import TestSupport
         let codes = try await withThrowingTaskGroup(of: Int.self) { group in
             for i in 0..<16 {
                 let (ns, token) = i % 2 == 0 ? ("alice", Self.aliceToken) : ("bob", Self.bobToken)
-                group.addTask { try await t.call(.POST, "/applications", Self.body("race", ns, url: "https://example.com/\(ns)/r.git"), token: token).0 }
+                group.addTask {
+                    try await t.call(
+                        .POST, "/applications", Self.body("race", ns, url: "https://example.com/\(ns)/r.git"),
+                        token: token
+                    ).0
+                }
             }
             return try await group.reduce(into: [Int]()) { $0.append($1) }
         }
@@ -256,7 +303,9 @@ import TestSupport
         let (ready, why) = try await call(.GET, readyURL)
         #expect(ready == 503)
         #expect("\(why)".contains("API tokens file"))
-        try waitUntil(timeout: .seconds(10), "the problem to be logged") { t.daemon.log.contains("the API tokens file cannot be used") }
+        try waitUntil(timeout: .seconds(10), "the problem to be logged") {
+            t.daemon.log.contains("the API tokens file cannot be used")
+        }
 
         // Deleted: nobody.
         try FileManager.default.removeItem(atPath: t.tokensFile)
@@ -274,12 +323,17 @@ import TestSupport
         let silent = try SilentListener()
         // Twenty applications of one tenant whose server accepts and never answers.
         for i in 0..<20 {
-            try w.write("hung\(i).yaml", registration("hung\(i)", namespace: "slow", url: "git://127.0.0.1:\(silent.port)/r\(i).git", poll: "5s"))
+            try w.write(
+                "hung\(i).yaml",
+                registration("hung\(i)", namespace: "slow", url: "git://127.0.0.1:\(silent.port)/r\(i).git", poll: "5s")
+            )
         }
         let repo = try GitRepo(root: w.reposDir, name: "site", files: siteFiles(namespace: "fast"))
         let url = w.url("site", port: try w.serve())
         let d = try w.daemon(["--concurrency", "2", "--git-timeout", "60s"])
-        try waitUntil(timeout: .seconds(20), "the hung applications to be read") { (0..<20).allSatisfy { d.status("hung\($0)") != nil } }
+        try waitUntil(timeout: .seconds(20), "the hung applications to be read") {
+            (0..<20).allSatisfy { d.status("hung\($0)") != nil }
+        }
         // Another tenant's application is synced while those hang (each for a minute).
         try w.write("site.yaml", registration("site", namespace: "fast", url: url))
         try d.waitFor("site", "synced", commit: try repo.head(), timeout: .seconds(20))
@@ -291,17 +345,22 @@ import TestSupport
         let repos = t.w.dir.file("private")
         try FileManager.default.createDirectory(atPath: repos, withIntermediateDirectories: true)
         let repo = try GitRepo(root: repos, name: "site", files: siteFiles(namespace: "alice"))
-        let server = try startHTTPGit(base: repos, dir: t.w.dir.path, options: HTTPGitOptions(basicAuth: ("deploy", "alice-password")))
+        let server = try startHTTPGit(
+            base: repos, dir: t.w.dir.path, options: HTTPGitOptions(basicAuth: ("deploy", "alice-password")))
         let url = "http://127.0.0.1:\(server.port)/git/site.git"
         #expect(try await t.upload("alice", "token", Array("alice-password\n".utf8), token: Self.aliceToken) == 201)
         #expect(try await t.upload("mallory", "token", Array("not-the-password\n".utf8), token: Self.adminToken) == 201)
         let auth = #"{"username": "deploy", "tokenFile": "token"}"#
-        let alice = #"{"name": "alice-site", "namespace": "alice", "source": {"repoURL": "\#(url)", "auth": \#(auth)}, "pollInterval": "1s"}"#
-        let mallory = #"{"name": "probe", "namespace": "mallory", "source": {"repoURL": "\#(url)", "auth": \#(auth)}, "pollInterval": "1s"}"#
+        let alice =
+            #"{"name": "alice-site", "namespace": "alice", "source": {"repoURL": "\#(url)", "auth": \#(auth)}, "pollInterval": "1s"}"#
+        let mallory =
+            #"{"name": "probe", "namespace": "mallory", "source": {"repoURL": "\#(url)", "auth": \#(auth)}, "pollInterval": "1s"}"#
         #expect(try await t.call(.POST, "/applications", alice, token: Self.aliceToken).0 == 201)
         try t.daemon.waitFor("alice-site", "synced", commit: try repo.head())
         #expect(try await t.call(.POST, "/applications", mallory, token: Self.adminToken).0 == 201)
-        try waitUntil(timeout: .seconds(30), "mallory's probe to look five times") { t.daemon.attempts("probe").count >= 5 }
+        try waitUntil(timeout: .seconds(30), "mallory's probe to look five times") {
+            t.daemon.attempts("probe").count >= 5
+        }
         let attempts = t.daemon.attempts("probe")
         #expect(attempts.allSatisfy { $0["result"] as? String == "error" && $0["commit"] == nil }, "\(attempts)")
         #expect((t.daemon.status("probe")?["message"] as? String)?.contains("authentication failed") == true)
@@ -311,10 +370,13 @@ import TestSupport
     @Test func privateFilesAreTheDaemonsAlone() async throws {
         let t = try Tenants("modes")
         let repo = try GitRepo(root: t.w.reposDir, name: "site", files: siteFiles(namespace: "alice"))
-        let body = #"{"name": "site", "namespace": "alice", "source": {"repoURL": "\#(t.w.url("site", port: try t.w.serve()))"}}"#
+        let body =
+            #"{"name": "site", "namespace": "alice", "source": {"repoURL": "\#(t.w.url("site", port: try t.w.serve()))"}}"#
         #expect(try await t.call(.POST, "/applications", body, token: Self.aliceToken).0 == 201)
         try t.daemon.waitFor("site", "synced", commit: try repo.head())
-        func mode(_ path: String) -> Int? { (try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions]) as? Int }
+        func mode(_ path: String) -> Int? {
+            (try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions]) as? Int
+        }
         #expect(mode(t.w.stateDir + "/cache") == 0o700)
         #expect(mode(t.w.stateDir + "/locks") == 0o700)
         #expect(mode(t.w.stateDir + "/locks/daemon-0.lock") == 0o600)

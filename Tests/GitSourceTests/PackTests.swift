@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import GitSource
 import TestSupport
+import Testing
+
+@testable import GitSource
 
 /// The fetch cache's packs: every downloading fetch adds one, and past `maxPacks` a fetch
 /// consolidates them into one.
@@ -16,8 +17,12 @@ import TestSupport
         var counts: [Int] = []
         var before = diskUsage(cache)
         for i in 1...40 {
-            let pushed = try f.repo.commit(["app/zerverless.yaml": "x: \(i)\n", "app/static/page\(i % 7).html": String(repeating: "<p>\(i)</p>\n", count: 40)],
-                                           message: "push \(i)")
+            let pushed = try f.repo.commit(
+                [
+                    "app/zerverless.yaml": "x: \(i)\n",
+                    "app/static/page\(i % 7).html": String(repeating: "<p>\(i)</p>\n", count: 40),
+                ],
+                message: "push \(i)")
             let fetched = try f.git.fetch(remote, branch: "main")
             #expect(fetched.transferred && fetched.commit == pushed)
             #expect(fetched.consolidationError == nil)
@@ -42,7 +47,10 @@ import TestSupport
             #expect(try snapshot.treeID(commit: parts[0], path: ".") == parts[1])
         }
         #expect(try snapshot.list(commit: early, path: "app").map(\.path) == ["static/index.html", "zerverless.yaml"])
-        #expect(try run("/usr/bin/git", ["--git-dir", cache, "fsck", "--no-dangling", "--strict"], environment: gitEnvironment).status == 0)
+        #expect(
+            try run(
+                "/usr/bin/git", ["--git-dir", cache, "fsck", "--no-dangling", "--strict"], environment: gitEnvironment
+            ).status == 0)
 
         // A fetch after consolidation still works, and a commit already there is not fetched.
         let next = try f.repo.commit(["app/zerverless.yaml": "x: next\n"], message: "after")
@@ -70,7 +78,9 @@ import TestSupport
         let reader = try source.open(remote.url)
         #expect(try reader.subject(of: first) == "first commit")
         // A loose object, as git itself would write one into the cache.
-        let out = try run("/usr/bin/git", ["--git-dir", cache, "hash-object", "-w", "--stdin"], input: Data("loose\n".utf8), environment: gitEnvironment)
+        let out = try run(
+            "/usr/bin/git", ["--git-dir", cache, "hash-object", "-w", "--stdin"], input: Data("loose\n".utf8),
+            environment: gitEnvironment)
         let loose = out.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(FileManager.default.fileExists(atPath: "\(cache)/objects/\(loose.prefix(2))/\(loose.dropFirst(2))"))
         #expect(try packFiles(cache).count == 2)
@@ -102,7 +112,8 @@ import TestSupport
         _ = try source.fetch(remote, branch: "main")
         let first = try packFiles(cache)
         for i in 1...4 {
-            try f.repo.commit(["app/zerverless.yaml": "x: \(i)\n", "app/page.html": "<p>\(i)</p>\n"], message: "small \(i)")
+            try f.repo.commit(
+                ["app/zerverless.yaml": "x: \(i)\n", "app/page.html": "<p>\(i)</p>\n"], message: "small \(i)")
             let fetched = try source.fetch(remote, branch: "main")
             #expect(fetched.consolidationError == nil)
         }
@@ -116,7 +127,10 @@ import TestSupport
             let parts = line.split(separator: " ").map(String.init)
             #expect(try snapshot.treeID(commit: parts[0], path: ".") == parts[1])
         }
-        #expect(try run("/usr/bin/git", ["--git-dir", cache, "fsck", "--no-dangling", "--strict"], environment: gitEnvironment).status == 0)
+        #expect(
+            try run(
+                "/usr/bin/git", ["--git-dir", cache, "fsck", "--no-dangling", "--strict"], environment: gitEnvironment
+            ).status == 0)
     }
 
     /// What a crash leaves (every object in two packs, a temporary pack, an index without
@@ -133,12 +147,18 @@ import TestSupport
         _ = try source.fetch(remote, branch: "main")
         // Every object again in a third pack, as a crash between writing the new pack and
         // removing the old ones leaves them; and what an interrupted write leaves.
-        let out = try run("/usr/bin/git", ["--git-dir", cache, "pack-objects", "-q", "--revs", "--all", cache + "/objects/pack/pack"], input: Data(), environment: gitEnvironment)
+        let out = try run(
+            "/usr/bin/git",
+            ["--git-dir", cache, "pack-objects", "-q", "--revs", "--all", cache + "/objects/pack/pack"], input: Data(),
+            environment: gitEnvironment)
         #expect(out.status == 0, "\(out.stderr)")
         try Data("partial".utf8).write(to: URL(fileURLWithPath: cache + "/objects/pack/pack_git2_a1b2c3"))
-        try Data("orphan".utf8).write(to: URL(fileURLWithPath: cache + "/objects/pack/pack-\(String(repeating: "ab", count: 20)).idx"))
+        try Data("orphan".utf8).write(
+            to: URL(fileURLWithPath: cache + "/objects/pack/pack-\(String(repeating: "ab", count: 20)).idx"))
         let snapshot = try source.open(remote.url)
-        let log = try git(["--git-dir", f.repo.bare, "log", "--format=%H %T", "main"]).split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        let log = try git(["--git-dir", f.repo.bare, "log", "--format=%H %T", "main"]).split(separator: "\n").map {
+            $0.split(separator: " ").map(String.init)
+        }
         for commit in log { #expect(try snapshot.treeID(commit: commit[0], path: ".") == commit[1]) }
 
         let before = try FileManager.default.contentsOfDirectory(atPath: cache + "/objects/pack").sorted()
@@ -149,11 +169,17 @@ import TestSupport
 
         #expect(source.consolidatePacks(cache, sizeLimit: GitSource.diskUsage(cache)) == nil)
         let left = try FileManager.default.contentsOfDirectory(atPath: cache + "/objects/pack")
-        #expect(left.count <= 4 && left.allSatisfy { $0.hasPrefix("pack-") && ($0.hasSuffix(".pack") || $0.hasSuffix(".idx")) }, "\(left)")
+        #expect(
+            left.count <= 4
+                && left.allSatisfy { $0.hasPrefix("pack-") && ($0.hasSuffix(".pack") || $0.hasSuffix(".idx")) },
+            "\(left)")
         #expect(try packFiles(cache).count <= 2)
         let after = try source.open(remote.url)
         for commit in log { #expect(try after.treeID(commit: commit[0], path: ".") == commit[1]) }
-        #expect(try run("/usr/bin/git", ["--git-dir", cache, "fsck", "--no-dangling", "--strict"], environment: gitEnvironment).status == 0)
+        #expect(
+            try run(
+                "/usr/bin/git", ["--git-dir", cache, "fsck", "--no-dangling", "--strict"], environment: gitEnvironment
+            ).status == 0)
     }
 
     /// Nothing to do at or under the limit: the packs stay as the fetches wrote them.
@@ -176,7 +202,8 @@ import TestSupport
 
 /// The cache's `*.pack` files, sorted.
 private func packFiles(_ cache: String) throws -> [String] {
-    try FileManager.default.contentsOfDirectory(atPath: cache + "/objects/pack").filter { $0.hasSuffix(".pack") }.sorted()
+    try FileManager.default.contentsOfDirectory(atPath: cache + "/objects/pack").filter { $0.hasSuffix(".pack") }
+        .sorted()
 }
 
 private func diskUsage(_ cache: String) -> Int { GitSource.diskUsage(cache) }

@@ -1,11 +1,14 @@
 import Foundation
 import Manifest
-import Testing
-@testable import GitSource
 import TestSupport
+import Testing
+
+@testable import GitSource
 
 @Test func listsTreesWithIdsSizesAndSymlinks() throws {
-    let f = try Fixture(files: ["app/a.txt": "alpha\n", "app/sub/b.txt": "bravo!\n", "app/run.sh": "#!/bin/sh\n", "top.txt": "t"])
+    let f = try Fixture(files: [
+        "app/a.txt": "alpha\n", "app/sub/b.txt": "bravo!\n", "app/run.sh": "#!/bin/sh\n", "top.txt": "t",
+    ])
     try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: f.repo.work + "/app/run.sh")
     try FileManager.default.createSymbolicLink(atPath: f.repo.work + "/app/link", withDestinationPath: "../top.txt")
     try FileManager.default.createSymbolicLink(atPath: f.repo.work + "/app/etc", withDestinationPath: "/etc")
@@ -21,7 +24,9 @@ import TestSupport
     #expect(entries[2].symlinkTarget == "../top.txt")
     #expect(entries[3].kind == .executable)
     #expect(try snapshot.blob(entries[4].id) == Array("bravo!\n".utf8))
-    #expect(try snapshot.treeID(commit: commit, path: "app/sub") == (try git(["--git-dir", f.repo.bare, "rev-parse", "\(commit):app/sub"])))
+    #expect(
+        try snapshot.treeID(commit: commit, path: "app/sub")
+            == (try git(["--git-dir", f.repo.bare, "rev-parse", "\(commit):app/sub"])))
     #expect(try snapshot.treeID(commit: commit, path: "nope") == nil)
     #expect(gitError { try snapshot.list(commit: commit, path: "nope") }?.code == .pathNotFound)
 
@@ -33,20 +38,22 @@ import TestSupport
 }
 
 @Test func knownHostsMatching() {
-    let key = Array("key-one".utf8), other = Array("key-two".utf8)
+    let key = Array("key-one".utf8)
+    let other = Array("key-two".utf8)
     let b64 = Data(key).base64EncodedString()
     // A hashed entry for "example.com", made as ssh-keygen -H does (salt, HMAC-SHA1).
     let salt = Array("0123456789abcdefghij".utf8)
     // HMAC-SHA1(salt, "example.com") as Python's hmac module computes it.
     let hashed = "|1|\(Data(salt).base64EncodedString())|jaHXoMQTU/+rEgquOJTQzPGCF4I="
-    let hosts = KnownHosts(text: """
-        # comment
-        github.com,140.82.112.3 ssh-ed25519 \(b64)
-        [127.0.0.1]:2222 ssh-ed25519 \(b64)
-        *.corp.example ssh-ed25519 \(b64)
-        \(hashed) ssh-ed25519 \(b64)
-        @revoked bad.example ssh-ed25519 \(b64)
-        """)
+    let hosts = KnownHosts(
+        text: """
+            # comment
+            github.com,140.82.112.3 ssh-ed25519 \(b64)
+            [127.0.0.1]:2222 ssh-ed25519 \(b64)
+            *.corp.example ssh-ed25519 \(b64)
+            \(hashed) ssh-ed25519 \(b64)
+            @revoked bad.example ssh-ed25519 \(b64)
+            """)
     #expect(hosts.verdict(host: "github.com", port: nil, key: key) == .trusted)
     #expect(hosts.verdict(host: "GitHub.com", port: 22, key: key) == .trusted)
     #expect(hosts.verdict(host: "github.com", port: nil, key: other) == .changed)

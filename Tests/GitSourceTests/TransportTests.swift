@@ -1,9 +1,10 @@
 import Foundation
-import Testing
-@testable import GitSource
 import Manifest
-import TestSupport
 import State
+import TestSupport
+import Testing
+
+@testable import GitSource
 
 @Suite(.serialized) struct GitDaemonTests {
     @Test func headFetchAndExportOverGitProtocol() throws {
@@ -14,7 +15,9 @@ import State
         #expect(try f.git.head(remote, branch: "main") == expected)
 
         let fetched = try f.git.fetch(remote, branch: "main")
-        #expect(fetched == GitSource.FetchResult(cache: f.git.cachePath(for: remote.url), commit: expected, transferred: true))
+        #expect(
+            fetched
+                == GitSource.FetchResult(cache: f.git.cachePath(for: remote.url), commit: expected, transferred: true))
 
         let snapshot = try f.git.open(remote.url)
         let folder = f.dir.file("export")
@@ -35,9 +38,13 @@ import State
         let branch = try #require(gitError { try f.git.head(remote, branch: "nope") })
         #expect(branch.code == .branchNotFound)
         #expect(branch.retry == .stalled)
-        #expect(branch.description == "git_remote_ls: branch \"nope\" not found [git://127.0.0.1:\(daemon.port)/repo.git]; check spec.source.branch (the repository has main)")
+        #expect(
+            branch.description
+                == "git_remote_ls: branch \"nope\" not found [git://127.0.0.1:\(daemon.port)/repo.git]; check spec.source.branch (the repository has main)"
+        )
 
-        let missing = try #require(gitError { try f.git.head(try f.remote("git://127.0.0.1:\(daemon.port)/missing.git"), branch: "main") })
+        let missing = try #require(
+            gitError { try f.git.head(try f.remote("git://127.0.0.1:\(daemon.port)/missing.git"), branch: "main") })
         #expect(missing.code == .repositoryNotFound, "\(missing)")
         #expect(missing.retry == .stalled)
     }
@@ -80,7 +87,9 @@ import State
         let second = try f.git.fetch(b, branch: "main", want: head)
         #expect(first.transferred && !second.transferred)
         #expect(first.cache == second.cache && second.commit == head)
-        let caches = try FileManager.default.contentsOfDirectory(atPath: f.dir.file("state/cache")).filter { $0.hasSuffix(".git") }
+        let caches = try FileManager.default.contentsOfDirectory(atPath: f.dir.file("state/cache")).filter {
+            $0.hasSuffix(".git")
+        }
         #expect(caches.count == 1)
     }
 
@@ -92,14 +101,21 @@ import State
         let git = f.git
         let results = try await withThrowingTaskGroup(of: GitSource.FetchResult.self) { group in
             for _ in 0..<8 {
-                group.addTask { try await BlockingPool.shared.run { () throws(GitError) in try git.fetch(remote, branch: "main", want: head) } }
+                group.addTask {
+                    try await BlockingPool.shared.run { () throws(GitError) in
+                        try git.fetch(remote, branch: "main", want: head)
+                    }
+                }
             }
             return try await group.reduce(into: []) { $0.append($1) }
         }
         #expect(results.count == 8)
         #expect(results.allSatisfy { $0.commit == head })
         #expect(results.filter(\.transferred).count == 1)  // the others found the commit already there
-        #expect(try run("/usr/bin/git", ["--git-dir", results[0].cache, "fsck", "--no-dangling"], environment: gitEnvironment).status == 0)
+        #expect(
+            try run(
+                "/usr/bin/git", ["--git-dir", results[0].cache, "fsck", "--no-dangling"], environment: gitEnvironment
+            ).status == 0)
     }
 }
 
@@ -110,13 +126,15 @@ import State
         let remote = try f.remote("http://127.0.0.1:\(server.port)/git/repo.git")
         #expect(try f.git.head(remote, branch: "main") == f.repo.head())
         #expect(try f.git.fetch(remote, branch: "main").commit == f.repo.head())
-        let missing = try #require(gitError { try f.git.head(try f.remote("http://127.0.0.1:\(server.port)/git/nope.git"), branch: "main") })
+        let missing = try #require(
+            gitError { try f.git.head(try f.remote("http://127.0.0.1:\(server.port)/git/nope.git"), branch: "main") })
         #expect(missing.code == .repositoryNotFound, "\(missing)")
     }
 
     @Test func basicAuthTokenFile() throws {
         let f = try Fixture()
-        let server = try startHTTPGit(base: f.repos, dir: f.dir.path, options: HTTPGitOptions(basicAuth: ("deploy", "s3cret-token")))
+        let server = try startHTTPGit(
+            base: f.repos, dir: f.dir.path, options: HTTPGitOptions(basicAuth: ("deploy", "s3cret-token")))
         let url = "http://127.0.0.1:\(server.port)/git/repo.git"
         let good = try f.write("good.token", "s3cret-token\n")
         let bad = try f.write("bad.token", "wrong-token-value\n")
@@ -125,7 +143,11 @@ import State
         #expect(try f.git.head(ok, branch: "main") == f.repo.head())
         #expect(try f.git.fetch(ok, branch: "main").transferred)
 
-        let wrong = try #require(gitError { try f.git.head(try f.remote(url, auth: Registration.Auth(username: "deploy", tokenFile: bad)), branch: "main") })
+        let wrong = try #require(
+            gitError {
+                try f.git.head(
+                    try f.remote(url, auth: Registration.Auth(username: "deploy", tokenFile: bad)), branch: "main")
+            })
         #expect(wrong.code == .authenticationFailed)
         #expect(wrong.retry == .stalled)
         #expect(wrong.description.contains("authentication failed for http://127.0.0.1:\(server.port)/git/repo.git"))
@@ -139,10 +161,15 @@ import State
 
     @Test func credentialsInsideTheURLAreUsedAndRedacted() throws {
         let f = try Fixture()
-        let server = try startHTTPGit(base: f.repos, dir: f.dir.path, options: HTTPGitOptions(basicAuth: ("deploy", "url-token")))
+        let server = try startHTTPGit(
+            base: f.repos, dir: f.dir.path, options: HTTPGitOptions(basicAuth: ("deploy", "url-token")))
         let ok = try f.remote("http://deploy:url-token@127.0.0.1:\(server.port)/git/repo.git")
         #expect(try f.git.head(ok, branch: "main") == f.repo.head())
-        let bad = try #require(gitError { try f.git.fetch(try f.remote("http://deploy:leaky-token@127.0.0.1:\(server.port)/git/repo.git"), branch: "main") })
+        let bad = try #require(
+            gitError {
+                try f.git.fetch(
+                    try f.remote("http://deploy:leaky-token@127.0.0.1:\(server.port)/git/repo.git"), branch: "main")
+            })
         #expect(bad.code == .authenticationFailed)
         #expect(!bad.description.contains("leaky-token"))
         #expect(bad.url == "http://***@127.0.0.1:\(server.port)/git/repo.git")
@@ -182,18 +209,33 @@ import State
         let ssh = try SSHServer(dir: f.dir.path)
         let url = "ssh://\(ssh.user)@127.0.0.1:\(ssh.port)\(f.repo.bare)"
 
-        let wrongKey = try #require(gitError { try f.git.head(try f.remote(url, auth: .init(sshKeyFile: ssh.otherKey, knownHostsFile: ssh.knownHosts)), branch: "main") })
+        let wrongKey = try #require(
+            gitError {
+                try f.git.head(
+                    try f.remote(url, auth: .init(sshKeyFile: ssh.otherKey, knownHostsFile: ssh.knownHosts)),
+                    branch: "main")
+            })
         #expect(wrongKey.code == .authenticationFailed, "\(wrongKey)")
         #expect(wrongKey.retry == .stalled)
 
         let empty = try f.write("empty_known_hosts", "")
-        let unknown = try #require(gitError { try f.git.head(try f.remote(url, auth: .init(sshKeyFile: ssh.clientKey, knownHostsFile: empty)), branch: "main") })
+        let unknown = try #require(
+            gitError {
+                try f.git.head(
+                    try f.remote(url, auth: .init(sshKeyFile: ssh.clientKey, knownHostsFile: empty)), branch: "main")
+            })
         #expect(unknown.code == .hostKeyUnknown, "\(unknown)")
-        let fingerprint = try run("/usr/bin/ssh-keygen", ["-l", "-E", "sha256", "-f", ssh.knownHosts]).stdout.split(separator: " ")[1]
+        let fingerprint = try run("/usr/bin/ssh-keygen", ["-l", "-E", "sha256", "-f", ssh.knownHosts]).stdout.split(
+            separator: " ")[1]
         #expect(unknown.message == "host key of [127.0.0.1]:\(ssh.port) (\(fingerprint)) is not in \(empty)")
         #expect(unknown.hint?.contains("ssh-keyscan -p \(ssh.port) 127.0.0.1") == true)
 
-        let changed = try #require(gitError { try f.git.head(try f.remote(url, auth: .init(sshKeyFile: ssh.clientKey, knownHostsFile: ssh.wrongKnownHosts)), branch: "main") })
+        let changed = try #require(
+            gitError {
+                try f.git.head(
+                    try f.remote(url, auth: .init(sshKeyFile: ssh.clientKey, knownHostsFile: ssh.wrongKnownHosts)),
+                    branch: "main")
+            })
         #expect(changed.code == .hostKeyChanged, "\(changed)")
         #expect(changed.message.contains(String(fingerprint)))
     }
@@ -205,10 +247,16 @@ import State
         #expect(try run("/usr/bin/ssh-keygen", ["-q", "-t", "rsa", "-b", "2048", "-N", "", "-f", rsa]).status == 0)
         // Authorize it too: the failure must come from the signature algorithm, not the key.
         let authorized = f.dir.file("authorized_keys")
-        let both = try String(contentsOfFile: authorized, encoding: .utf8) + String(contentsOfFile: rsa + ".pub", encoding: .utf8)
+        let both =
+            try String(contentsOfFile: authorized, encoding: .utf8)
+            + String(contentsOfFile: rsa + ".pub", encoding: .utf8)
         try Data(both.utf8).write(to: URL(fileURLWithPath: authorized))
         let url = "ssh://\(ssh.user)@127.0.0.1:\(ssh.port)\(f.repo.bare)"
-        let error = try #require(gitError { try f.git.head(try f.remote(url, auth: .init(sshKeyFile: rsa, knownHostsFile: ssh.knownHosts)), branch: "main") })
+        let error = try #require(
+            gitError {
+                try f.git.head(
+                    try f.remote(url, auth: .init(sshKeyFile: rsa, knownHostsFile: ssh.knownHosts)), branch: "main")
+            })
         #expect(error.code == .authenticationFailed, "\(error)")
         #expect(error.hint?.contains("use an ed25519 key") == true, "\(error)")
     }
@@ -218,13 +266,18 @@ import State
     @Test func connectionRefusedIsRetryable() throws {
         let f = try Fixture()
         let port = freePort()
-        let error = try #require(gitError { try f.git.head(try f.remote("http://127.0.0.1:\(port)/git/repo.git"), branch: "main") })
+        let error = try #require(
+            gitError { try f.git.head(try f.remote("http://127.0.0.1:\(port)/git/repo.git"), branch: "main") })
         #expect(error.code == .network, "\(error)")
         #expect(error.retry == .retryable)
         #expect(error.message.contains("Connection refused"))
     }
 
-    @Test(.timeLimit(.minutes(1)), arguments: ["git://127.0.0.1:PORT/repo.git", "http://127.0.0.1:PORT/git/repo.git", "ssh://git@127.0.0.1:PORT/repo.git"])
+    @Test(
+        .timeLimit(.minutes(1)),
+        arguments: [
+            "git://127.0.0.1:PORT/repo.git", "http://127.0.0.1:PORT/git/repo.git", "ssh://git@127.0.0.1:PORT/repo.git",
+        ])
     func aListenerThatNeverAnswersHitsTheDeadline(_ template: String) throws {
         let f = try Fixture()
         let silent = try SilentListener()
@@ -241,7 +294,8 @@ import State
         let f = try Fixture()
         let refused = try #require(gitError { try f.git.head(try f.remote(f.repo.bare), branch: "main") })
         #expect(refused.code == .localURLRefused)
-        #expect(try f.git.head(try f.remote("file://" + f.repo.bare, allowLocal: true), branch: "main") == f.repo.head())
+        #expect(
+            try f.git.head(try f.remote("file://" + f.repo.bare, allowLocal: true), branch: "main") == f.repo.head())
     }
 }
 
@@ -254,7 +308,8 @@ import State
     let commit = try f.repo.head()
     for name in ["v1.0.0+*", "v1.0.0+x:refs/heads/main", "v1.0.0+a..b"] {
         do {
-            _ = try f.git.fetch(remote, ref: .semver("^1"), head: GitSource.Head(commit: commit, tag: name, tagObject: commit))
+            _ = try f.git.fetch(
+                remote, ref: .semver("^1"), head: GitSource.Head(commit: commit, tag: name, tagObject: commit))
             Issue.record("\(name) was fetched")
         } catch {
             #expect(error.message.contains("is not a valid ref name"), "\(error)")

@@ -4,8 +4,8 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import State
-import Testing
 import TestSupport
+import Testing
 
 /// Every endpoint of the facade through the router (no network), over temporary folders.
 @Suite struct FacadeRouterTests {
@@ -42,7 +42,10 @@ import TestSupport
 
     @Test func postWritesTheRegistrationFileAndAnswersItsStatus() async throws {
         try await app.test(.router) { client in
-            try await client.execute(uri: "/api/gitops/applications", method: .post, headers: Self.json, body: ByteBuffer(string: Self.designBody)) { response in
+            try await client.execute(
+                uri: "/api/gitops/applications", method: .post, headers: Self.json,
+                body: ByteBuffer(string: Self.designBody)
+            ) { response in
                 #expect(response.status == .created)
                 let doc = object(response.body)
                 #expect(doc["name"] as? String == "my-app")
@@ -55,7 +58,10 @@ import TestSupport
             let validated = try run(Build.binary, ["validate", apps + "/my-app.yaml"])
             #expect(validated.status == 0, "\(validated.stdout)\(validated.stderr)")
             // Again: 409.
-            try await client.execute(uri: "/api/gitops/applications", method: .post, headers: Self.json, body: ByteBuffer(string: Self.designBody)) { response in
+            try await client.execute(
+                uri: "/api/gitops/applications", method: .post, headers: Self.json,
+                body: ByteBuffer(string: Self.designBody)
+            ) { response in
                 #expect(response.status == .conflict)
                 #expect((object(response.body)["error"] as? String)?.contains("use PUT") == true)
             }
@@ -64,8 +70,11 @@ import TestSupport
 
     @Test func invalidBodiesAreRefusedWithEveryDiagnostic() async throws {
         try await app.test(.router) { client in
-            let bad = #"{"name": "My_App", "namespace": "myuser", "source": {"repoURL": "https://h/o/r", "auth": {"token": "s3cret"}}, "pollInterval": "soon"}"#
-            try await client.execute(uri: "/api/gitops/applications", method: .post, headers: Self.json, body: ByteBuffer(string: bad)) { response in
+            let bad =
+                #"{"name": "My_App", "namespace": "myuser", "source": {"repoURL": "https://h/o/r", "auth": {"token": "s3cret"}}, "pollInterval": "soon"}"#
+            try await client.execute(
+                uri: "/api/gitops/applications", method: .post, headers: Self.json, body: ByteBuffer(string: bad)
+            ) { response in
                 #expect(response.status == .badRequest)
                 let doc = object(response.body)
                 #expect(doc["error"] as? String == "invalid registration")
@@ -78,11 +87,15 @@ import TestSupport
             #expect((try FileManager.default.contentsOfDirectory(atPath: apps)).isEmpty)
             // Over 64 KiB: 413.
             let huge = String(repeating: " ", count: 70_000) + Self.designBody
-            try await client.execute(uri: "/api/gitops/applications", method: .post, headers: Self.json, body: ByteBuffer(string: huge)) { response in
+            try await client.execute(
+                uri: "/api/gitops/applications", method: .post, headers: Self.json, body: ByteBuffer(string: huge)
+            ) { response in
                 #expect(response.status == .contentTooLarge)
             }
             // Not YAML at all.
-            try await client.execute(uri: "/api/gitops/applications", method: .post, headers: Self.json, body: ByteBuffer(string: "{{{")) { response in
+            try await client.execute(
+                uri: "/api/gitops/applications", method: .post, headers: Self.json, body: ByteBuffer(string: "{{{")
+            ) { response in
                 #expect(response.status == .badRequest)
             }
         }
@@ -93,17 +106,24 @@ import TestSupport
         try Data(Self.designBody.utf8).write(to: URL(fileURLWithPath: apps + "/by-hand.yaml"))
         try await app.test(.router) { client in
             let body = Self.designBody.replacingOccurrences(of: "\"main\"", with: "\"dev\"")
-            try await client.execute(uri: "/api/gitops/applications/my-app", method: .put, headers: Self.json, body: ByteBuffer(string: body)) { response in
+            try await client.execute(
+                uri: "/api/gitops/applications/my-app", method: .put, headers: Self.json, body: ByteBuffer(string: body)
+            ) { response in
                 #expect(response.status == .ok)
             }
             #expect(try String(contentsOfFile: apps + "/by-hand.yaml", encoding: .utf8).contains("\"dev\""))
             #expect(!FileManager.default.fileExists(atPath: apps + "/my-app.yaml"))
             // The path's name must be the body's.
-            try await client.execute(uri: "/api/gitops/applications/other", method: .put, headers: Self.json, body: ByteBuffer(string: body)) { response in
+            try await client.execute(
+                uri: "/api/gitops/applications/other", method: .put, headers: Self.json, body: ByteBuffer(string: body)
+            ) { response in
                 #expect(response.status == .badRequest)
             }
             let fresh = Self.designBody.replacingOccurrences(of: "my-app", with: "new-app")
-            try await client.execute(uri: "/api/gitops/applications/new-app", method: .put, headers: Self.json, body: ByteBuffer(string: fresh)) { response in
+            try await client.execute(
+                uri: "/api/gitops/applications/new-app", method: .put, headers: Self.json,
+                body: ByteBuffer(string: fresh)
+            ) { response in
                 #expect(response.status == .created)
             }
             #expect(FileManager.default.fileExists(atPath: apps + "/new-app.yaml"))
@@ -111,8 +131,14 @@ import TestSupport
     }
 
     @Test func getListsAndReadsTheStatusFiles() async throws {
-        try layout.writeStatus(StatusDocument(name: "a", namespace: "n", source: .init(repoURL: "https://h/o/a", branch: "main", path: "."), status: .synced))
-        try layout.writeStatus(StatusDocument(name: "b", namespace: "n", source: .init(repoURL: "https://h/o/b", branch: "main", path: "."), status: .error))
+        try layout.writeStatus(
+            StatusDocument(
+                name: "a", namespace: "n", source: .init(repoURL: "https://h/o/a", branch: "main", path: "."),
+                status: .synced))
+        try layout.writeStatus(
+            StatusDocument(
+                name: "b", namespace: "n", source: .init(repoURL: "https://h/o/b", branch: "main", path: "."),
+                status: .error))
         try await app.test(.router) { client in
             try await client.execute(uri: "/api/gitops/applications", method: .get) { response in
                 #expect(response.status == .ok)
@@ -159,10 +185,14 @@ import TestSupport
 
     @Test func readinessAndMetricsComeFromTheFilesAndTheProcess() async throws {
         let readiness = Readiness()
-        let process = "# TYPE zerverless_gitops_syncs_total counter\nzerverless_gitops_syncs_total{app=\"a\",result=\"synced\"} 1\n"
-        try layout.writeStatus(StatusDocument(name: "a", namespace: "n", source: .init(repoURL: "https://h/o/a", branch: "main", path: "."),
-                                              status: .synced, lastSync: Date(timeIntervalSince1970: 1_700_000_000)))
-        let app = Application(router: Facade(appsDir: apps, layout: layout, processMetrics: { process }, readiness: readiness).router())
+        let process =
+            "# TYPE zerverless_gitops_syncs_total counter\nzerverless_gitops_syncs_total{app=\"a\",result=\"synced\"} 1\n"
+        try layout.writeStatus(
+            StatusDocument(
+                name: "a", namespace: "n", source: .init(repoURL: "https://h/o/a", branch: "main", path: "."),
+                status: .synced, lastSync: Date(timeIntervalSince1970: 1_700_000_000)))
+        let app = Application(
+            router: Facade(appsDir: apps, layout: layout, processMetrics: { process }, readiness: readiness).router())
         try await app.test(.router) { client in
             try await client.execute(uri: "/readyz", method: .get) { response in
                 #expect(response.status == .serviceUnavailable)
@@ -176,7 +206,10 @@ import TestSupport
                 #expect(text.hasPrefix(process))
                 #expect(text.contains("zerverless_gitops_applications{status=\"synced\"} 1"))
                 #expect(text.contains("zerverless_gitops_applications{status=\"error\"} 0"))
-                #expect(text.contains("zerverless_gitops_last_successful_sync_timestamp_seconds{app=\"a\",namespace=\"n\"} 1700000000"))
+                #expect(
+                    text.contains(
+                        "zerverless_gitops_last_successful_sync_timestamp_seconds{app=\"a\",namespace=\"n\"} 1700000000"
+                    ))
             }
         }
         // Not ready when the apps dir cannot be read.

@@ -5,8 +5,8 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import State
-import Testing
 import TestSupport
+import Testing
 
 /// `GET /api/gitops/applications?namespace=&status=&limit=&continue=`: stable name order,
 /// an opaque continue token, every application on exactly one page.
@@ -23,9 +23,13 @@ import TestSupport
         // 25 applications in three namespaces, every fifth in error.
         for i in 0..<25 {
             let ns = ["web", "docs", "shop"][i % 3]
-            try FileManager.default.createDirectory(atPath: layout.appDir(String(format: "app-%02d", i)), withIntermediateDirectories: true)
-            try layout.writeStatus(StatusDocument(name: String(format: "app-%02d", i), namespace: ns, source: .init(repoURL: "https://h/o/r", branch: "main", path: "."),
-                                                  status: i % 5 == 0 ? .error : .synced))
+            try FileManager.default.createDirectory(
+                atPath: layout.appDir(String(format: "app-%02d", i)), withIntermediateDirectories: true)
+            try layout.writeStatus(
+                StatusDocument(
+                    name: String(format: "app-%02d", i), namespace: ns,
+                    source: .init(repoURL: "https://h/o/r", branch: "main", path: "."),
+                    status: i % 5 == 0 ? .error : .synced))
         }
     }
 
@@ -33,8 +37,12 @@ import TestSupport
         (try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView))) as? [String: Any] ?? [:]
     }
 
-    func walk(_ client: some TestClientProtocol, _ query: String, headers: HTTPFields = [:]) async throws -> (names: [String], totals: Set<Int>, pages: Int) {
-        var names: [String] = [], totals = Set<Int>(), pages = 0
+    func walk(_ client: some TestClientProtocol, _ query: String, headers: HTTPFields = [:]) async throws -> (
+        names: [String], totals: Set<Int>, pages: Int
+    ) {
+        var names: [String] = []
+        var totals = Set<Int>()
+        var pages = 0
         var next: String? = ""
         while let token = next {
             let uri = "/api/gitops/applications?\(query)" + (token.isEmpty ? "" : "&continue=\(token)")
@@ -66,7 +74,8 @@ import TestSupport
             #expect(both.names == ["app-05", "app-20"])
             #expect(both.pages == 1)
             for bad in ["limit=0", "limit=x", "status=broken", "namespace=Not_A_Label", "continue=bm9wZQ"] {
-                let answer = try await client.execute(uri: "/api/gitops/applications?\(bad)", method: .get, headers: [:], body: nil)
+                let answer = try await client.execute(
+                    uri: "/api/gitops/applications?\(bad)", method: .get, headers: [:], body: nil)
                 #expect(answer.status == .badRequest, "\(bad)")
             }
         }
@@ -74,9 +83,11 @@ import TestSupport
 
     @Test func aTenantsPagesHoldOnlyItsNamespaces() async throws {
         let tokens = try dir.write("tokens", "tenant-token-0123456789abcdef web\n")
-        let app = Application(router: Facade(appsDir: apps, layout: layout, tokens: try APITokens(file: tokens)).router())
+        let app = Application(
+            router: Facade(appsDir: apps, layout: layout, tokens: try APITokens(file: tokens)).router())
         try await app.test(.router) { client in
-            let seen = try await walk(client, "limit=3", headers: [.authorization: "Bearer tenant-token-0123456789abcdef"])
+            let seen = try await walk(
+                client, "limit=3", headers: [.authorization: "Bearer tenant-token-0123456789abcdef"])
             #expect(seen.names == stride(from: 0, to: 25, by: 3).map { String(format: "app-%02d", $0) })
             #expect(seen.totals == [9])
         }

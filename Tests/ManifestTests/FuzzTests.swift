@@ -1,6 +1,7 @@
 import Testing
-@testable import Manifest
 import YAML
+
+@testable import Manifest
 
 /// SplitMix64: deterministic, so a failure reproduces from its iteration number.
 struct SplitMix64: RandomNumberGenerator {
@@ -76,7 +77,8 @@ let fuzzFragments: [String] = [
 ]
 
 enum Mutation: CaseIterable {
-    case truncate, flipByte, insertByte, deleteRange, duplicateLine, insertFragment, deepNesting, hugeScalar, aliasChain, swapLines
+    case truncate, flipByte, insertByte, deleteRange, duplicateLine, insertFragment, deepNesting, hugeScalar,
+        aliasChain, swapLines
 }
 
 func mutate(_ input: [UInt8], _ rng: inout SplitMix64) -> [UInt8] {
@@ -118,7 +120,8 @@ func mutate(_ input: [UInt8], _ rng: inout SplitMix64) -> [UInt8] {
         case .swapLines:
             var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map(Array.init)
             if lines.count > 2 {
-                let i = Int.random(in: 0..<lines.count, using: &rng), j = Int.random(in: 0..<lines.count, using: &rng)
+                let i = Int.random(in: 0..<lines.count, using: &rng)
+                let j = Int.random(in: 0..<lines.count, using: &rng)
                 lines.swapAt(i, j)
                 bytes = Array(lines.joined(separator: [UInt8(ascii: "\n")]))
             }
@@ -142,7 +145,10 @@ func mutate(_ input: [UInt8], _ rng: inout SplitMix64) -> [UInt8] {
         let start = clock.now
         let result = Validator.validate(input, file: "fuzz.yaml")
         let elapsed = clock.now - start
-        if elapsed > slowest { slowest = elapsed; slowestInput = i }
+        if elapsed > slowest {
+            slowest = elapsed
+            slowestInput = i
+        }
         #expect(elapsed < .seconds(1), "iteration \(i) took \(elapsed)")
         #expect(result.valid == result.diagnostics.allSatisfy { $0.severity != .error })
         if !result.valid {

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Manifest
 
 @Test func registrationDefaultsAndNormalization() throws {
@@ -110,9 +111,10 @@ func repositoryURLForms(_ raw: String, _ redacted: String, _ match: String, _ ca
     let url = try RepositoryURL.parse("https://me:s3cret@h.io/o/r").get()
     #expect(url.password == "s3cret")
     #expect(!"\(url)".contains("s3cret"))
-    let reg = Registration(form: .flat, name: "a", namespace: "b",
-                           source: .init(repoURL: url, ref: .branch("main"), path: ".", auth: nil),
-                           pollInterval: nil, syncPolicy: .init())
+    let reg = Registration(
+        form: .flat, name: "a", namespace: "b",
+        source: .init(repoURL: url, ref: .branch("main"), path: ".", auth: nil),
+        pollInterval: nil, syncPolicy: .init())
     let json = try String(decoding: JSONEncoderShim.encode(reg), as: UTF8.self)
     #expect(!json.contains("s3cret"))
     #expect(json.contains("https://***@h.io/o/r"))

@@ -3,7 +3,9 @@ import Testing
 
 /// `notify` and `syncPolicy.selfHeal`: every entry checked, secrets by file only.
 let notifyCases: [Case] = [
-    Case("every kind of endpoint, selfHeal correct", nil, """
+    Case(
+        "every kind of endpoint, selfHeal correct", nil,
+        """
         name: a
         namespace: b
         source: {repoURL: "https://github.com/acme/site.git"}
@@ -17,7 +19,9 @@ let notifyCases: [Case] = [
           - {commitStatus: github, apiURL: "https://api.github.com", tokenFile: forge.token}
           - {commitStatus: gitlab, apiURL: "https://gitlab.com/api/v4", tokenFile: forge.token}
         """),
-    Case("unknown selfHeal, format, event and forge", nil, """
+    Case(
+        "unknown selfHeal, format, event and forge", nil,
+        """
         name: a
         namespace: b
         source: {repoURL: "https://github.com/acme/site"}
@@ -25,13 +29,16 @@ let notifyCases: [Case] = [
         notify:
           - {url: "https://h/x", format: teams, on: [synced, failed]}
           - {commitStatus: bitbucket, apiURL: "https://api.bitbucket.org", tokenFile: t}
-        """, [
+        """,
+        [
             "apps.d/t.yaml:4:24: error: syncPolicy.selfHeal: \"yes\" is not a self-heal mode; expected off, warn or correct",
             "apps.d/t.yaml:6:34: error: notify[0].format: \"teams\" is not a format; expected generic or slack",
             "apps.d/t.yaml:6:54: error: notify[0].on[1]: \"failed\" is not an event; expected synced, error, invalid, drift, deleted",
             "apps.d/t.yaml:7:20: error: notify[1].commitStatus: \"bitbucket\" is not a forge; expected github, gitea or gitlab",
         ]),
-    Case("a receiver and a forge in one entry, credentials in URLs, inline secrets", nil, """
+    Case(
+        "a receiver and a forge in one entry, credentials in URLs, inline secrets", nil,
+        """
         name: a
         namespace: b
         source: {repoURL: "https://github.com/acme/site"}
@@ -43,7 +50,8 @@ let notifyCases: [Case] = [
           - {commitStatus: gitea, apiURL: "https://h/api/v1"}
           - {url: "https://h/x", tokenFile: t}
           - {url: "https://h/x", secretFile: ../other/hook.secret}
-        """, [
+        """,
+        [
             "apps.d/t.yaml:5:5: error: notify[0]: give exactly one of url (a webhook receiver) and commitStatus (github, gitea or gitlab)",
             "apps.d/t.yaml:6:11: error: notify[1].url: \"https://***@h/…\" has credentials inside; put them in a secret file (secretFile or tokenFile)",
             "apps.d/t.yaml:7:11: error: notify[2].url: \"ftp://h/…\" is not an http:// or https:// URL",
@@ -52,14 +60,17 @@ let notifyCases: [Case] = [
             "apps.d/t.yaml:10:26: error: notify[5].tokenFile: is for commitStatus entries; a webhook receiver takes url, secretFile, format and on",
             "apps.d/t.yaml:11:38: error: notify[6].secretFile: \"../other/hook.secret\" climbs out of the namespace's secrets folder with '..'; secret files come from SECRETS_DIR/NAMESPACE/ only",
         ]),
-    Case("a forge status needs OWNER/REPO in the repository URL", nil, """
+    Case(
+        "a forge status needs OWNER/REPO in the repository URL", nil,
+        """
         name: a
         namespace: b
         source: {repoURL: "https://git.example.com/site.git"}
         notify:
           - {commitStatus: github, apiURL: "https://api.github.com", tokenFile: t}
-        """, [
-            "apps.d/t.yaml:5:6: error: notify[0].commitStatus: the repository URL has no OWNER/REPO path for github's status API",
+        """,
+        [
+            "apps.d/t.yaml:5:6: error: notify[0].commitStatus: the repository URL has no OWNER/REPO path for github's status API"
         ]),
 ]
 

@@ -3,7 +3,10 @@ import Testing
 
 /// Version ranges over tags, as npm and Flux read them.
 @Suite struct SemverTests {
-    static let tags = ["v0.9.0", "v1.0.0", "1.2.0", "v1.2.5", "v1.3.0-rc.1", "v1.3.0", "v2.0.0", "v2.1.0-beta.2", "release-3", "latest", "v10.0.0"]
+    static let tags = [
+        "v0.9.0", "v1.0.0", "1.2.0", "v1.2.5", "v1.3.0-rc.1", "v1.3.0", "v2.0.0", "v2.1.0-beta.2", "release-3",
+        "latest", "v10.0.0",
+    ]
 
     @Test(arguments: [
         (">=1.0.0 <2.0.0", "v1.3.0"),
@@ -43,7 +46,10 @@ import Testing
     }
 
     @Test func versionsOrderAsSemverSays() throws {
-        let ordered = ["1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta", "1.0.0-beta.2", "1.0.0-beta.11", "1.0.0-rc.1", "1.0.0", "1.0.1", "1.1.0", "2.0.0"]
+        let ordered = [
+            "1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta", "1.0.0-beta.2", "1.0.0-beta.11",
+            "1.0.0-rc.1", "1.0.0", "1.0.1", "1.1.0", "2.0.0",
+        ]
         let versions = try ordered.map { try #require(SemanticVersion.parse($0)) }
         #expect(versions == versions.sorted())
         #expect(SemanticVersion.parse("v1.2.3+build.5") == SemanticVersion(1, 2, 3))

@@ -1,9 +1,10 @@
 import Foundation
 import Manifest
-@testable import Sync
 import Synchronization
-import Testing
 import TestSupport
+import Testing
+
+@testable import Sync
 
 /// Counts builds, to show an unchanged context is never rebuilt.
 final class CountingBuilder: ImageBuilder {
@@ -22,11 +23,12 @@ private let buildahPresent = CodeChecker.which(["buildah"]) != nil
 @Suite(.serialized, .enabled(if: buildahPresent, "buildah is not installed")) struct DockerBuildTests {
     @Test func buildsDeploysAndNeverRebuildsAnUnchangedContext() async throws {
         let h = try SyncHarness(files: [
-            "zerverless.yaml": manifest(functions: """
-                    - {path: /api/docker, runtime: docker, dockerfile: ./services/api/Dockerfile, context: ./services/api, port: 8080}
-                    - {path: /hello, runtime: lua, code: "return 1"}
+            "zerverless.yaml": manifest(
+                functions: """
+                        - {path: /api/docker, runtime: docker, dockerfile: ./services/api/Dockerfile, context: ./services/api, port: 8080}
+                        - {path: /hello, runtime: lua, code: "return 1"}
 
-                """),
+                    """),
             "services/api/Dockerfile": "FROM scratch\nCOPY server.txt /server.txt\n",
             "services/api/server.txt": "v1\n",
             "static/a.txt": "a",
@@ -46,11 +48,15 @@ private let buildahPresent = CodeChecker.which(["buildah"]) != nil
         #expect(doc["image"] as? String == image && doc["port"] as? Int == 8080)
 
         // Another function changes (full path): the image exists, no rebuild.
-        try h.repo.commit(["zerverless.yaml": manifest(functions: """
-                - {path: /api/docker, runtime: docker, dockerfile: ./services/api/Dockerfile, context: ./services/api, port: 8080}
-                - {path: /hello, runtime: lua, code: "return 2"}
+        try h.repo.commit(
+            [
+                "zerverless.yaml": manifest(
+                    functions: """
+                            - {path: /api/docker, runtime: docker, dockerfile: ./services/api/Dockerfile, context: ./services/api, port: 8080}
+                            - {path: /hello, runtime: lua, code: "return 2"}
 
-            """)], message: "lua only")
+                        """)
+            ], message: "lua only")
         let second = try await h.sync()
         #expect(second.path == .full && second.report?.failed == false)
         #expect(builder.builds.withLock { $0.count } == 1)
@@ -66,16 +72,19 @@ private let buildahPresent = CodeChecker.which(["buildah"]) != nil
 
     @Test func aFailingBuildReportsTheLogTailAndTheRestProceeds() async throws {
         let h = try SyncHarness(files: [
-            "zerverless.yaml": manifest(functions: """
-                    - {path: /d, runtime: docker, dockerfile: d/Dockerfile}
-                    - {path: /hello, runtime: lua, code: "return 1"}
+            "zerverless.yaml": manifest(
+                functions: """
+                        - {path: /d, runtime: docker, dockerfile: d/Dockerfile}
+                        - {path: /hello, runtime: lua, code: "return 1"}
 
-                """),
+                    """),
             "d/Dockerfile": "FROM scratch\nCOPY missing-file.txt /x\n",
             "static/a.txt": "a",
         ])
         let storage = h.dir.file("containers")
-        h.engine.builder = CommandImageBuilder.detect("buildah", globalArguments: ["--root", storage + "/root", "--runroot", storage + "/run", "--storage-driver", "vfs"])
+        h.engine.builder = CommandImageBuilder.detect(
+            "buildah",
+            globalArguments: ["--root", storage + "/root", "--runroot", storage + "/run", "--storage-driver", "vfs"])
         let out = try await h.sync()
         let message = try #require(out.report?.functionErrors["/d"])
         #expect(message.hasPrefix("image build failed: buildah build of zerverless/web/d:"), "\(message)")
@@ -85,14 +94,15 @@ private let buildahPresent = CodeChecker.which(["buildah"]) != nil
     }
 }
 
-@Test(arguments: [
-    ("FROM scratch\nCOPY a /a\n", nil),
-    ("# syntax=docker/dockerfile:1\nFROM scratch\n", "frontend image"),
-    ("FROM scratch\nADD https://example.com/x /x\n", "downloads with ADD"),
-    ("FROM scratch\nADD git@github.com:o/r.git /r\n", "downloads with ADD"),
-    ("FROM scratch\nRUN --mount=type=secret,id=x cat /run/secrets/x\n", "secrets or ssh agent"),
-    ("FROM scratch\nADD local.tar /x\n", nil),
-] as [(String, String?)])
+@Test(
+    arguments: [
+        ("FROM scratch\nCOPY a /a\n", nil),
+        ("# syntax=docker/dockerfile:1\nFROM scratch\n", "frontend image"),
+        ("FROM scratch\nADD https://example.com/x /x\n", "downloads with ADD"),
+        ("FROM scratch\nADD git@github.com:o/r.git /r\n", "downloads with ADD"),
+        ("FROM scratch\nRUN --mount=type=secret,id=x cat /run/secrets/x\n", "secrets or ssh agent"),
+        ("FROM scratch\nADD local.tar /x\n", nil),
+    ] as [(String, String?)])
 func dockerfilesThatMakeTheBuilderReachTheNetwork(_ dockerfile: String, _ expected: String?) {
     let found = CommandImageBuilder.networkUse(dockerfile)
     if let expected { #expect(found?.contains(expected) == true, "\(found ?? "nil")") } else { #expect(found == nil) }

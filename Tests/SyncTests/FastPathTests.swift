@@ -1,15 +1,17 @@
 import Foundation
 import GitSource
 import Manifest
+import TestSupport
+import Testing
+
 @testable import State
 @testable import Sync
-import Testing
-import TestSupport
 
 @Test func unchangedTreeAndStaticOnlyChangesTakeTheFastPaths() async throws {
     let h = try SyncHarness(files: [
         "zerverless.yaml": manifest(functions: "    - {path: /py, runtime: python, codeFile: handlers/api.py}\n"),
-        "handlers/api.py": "def handle(req):\n    return {}\n", "static/a.txt": "a", "static/sub/b.txt": "b", "README.md": "r",
+        "handlers/api.py": "def handle(req):\n    return {}\n", "static/a.txt": "a", "static/sub/b.txt": "b",
+        "README.md": "r",
     ])
     #expect(try await h.sync().path == .full)
     #expect(try h.inventory()?.synced?.referenced == ["handlers/api.py"])
@@ -40,7 +42,8 @@ import TestSupport
 
 @Test func aSymlinkedStaticFileFollowsItsTarget() async throws {
     let h = try SyncHarness(files: ["zerverless.yaml": manifest(), "static/a.txt": "a", "shared/logo.svg": "v1"])
-    try FileManager.default.createSymbolicLink(atPath: h.repo.work + "/static/logo.svg", withDestinationPath: "../shared/logo.svg")
+    try FileManager.default.createSymbolicLink(
+        atPath: h.repo.work + "/static/logo.svg", withDestinationPath: "../shared/logo.svg")
     try h.repo.commit([:], message: "link")
     try await h.sync()
     try h.repo.commit(["shared/logo.svg": "v2"], message: "logo")
@@ -51,7 +54,9 @@ import TestSupport
 
 /// Random sequences of static changes: the tree-diff plan always equals the full plan.
 @Test func treeDiffPlansEqualFullPlans() async throws {
-    var files: [String: String] = ["zerverless.yaml": manifest(functions: "    - {path: /l, runtime: lua, code: \"return 1\"}\n")]
+    var files: [String: String] = [
+        "zerverless.yaml": manifest(functions: "    - {path: /l, runtime: lua, code: \"return 1\"}\n")
+    ]
     for i in 0..<30 { files["static/d\(i % 4)/f\(i).txt"] = "v0 \(i)" }
     let h = try SyncHarness(files: files)
     try await h.sync()
@@ -91,7 +96,9 @@ import TestSupport
             #expect(fast.path == .treeDiff, "round \(round)")
         }
         #expect(full.path == .full)
-        #expect((fast.plan?.files ?? []).map { "\($0.action) \($0.path) \($0.spec?.id ?? "-")" } == (full.plan?.files ?? []).map { "\($0.action) \($0.path) \($0.spec?.id ?? "-")" }, "round \(round)")
+        #expect(
+            (fast.plan?.files ?? []).map { "\($0.action) \($0.path) \($0.spec?.id ?? "-")" }
+                == (full.plan?.files ?? []).map { "\($0.action) \($0.path) \($0.spec?.id ?? "-")" }, "round \(round)")
         #expect(fast.plan?.functions.isEmpty == true && full.plan?.functions.isEmpty == true)
         _ = try await h.sync()
     }
@@ -99,8 +106,10 @@ import TestSupport
 
 @Test func inventoryCodecRoundTrips() throws {
     var inv = Inventory(namespace: "web")
-    inv.functions["/api/x"] = .init(runtime: "lua", codeID: "abc", image: nil, port: nil, fingerprint: nil, commit: "c1")
-    inv.functions["/d"] = .init(runtime: "docker", codeID: "def", image: "zerverless/web-d:123", port: 8080, fingerprint: "fp", commit: nil)
+    inv.functions["/api/x"] = .init(
+        runtime: "lua", codeID: "abc", image: nil, port: nil, fingerprint: nil, commit: "c1")
+    inv.functions["/d"] = .init(
+        runtime: "docker", codeID: "def", image: "zerverless/web-d:123", port: 8080, fingerprint: "fp", commit: nil)
     inv.files["odd\tname,with%.txt"] = .init(id: "1234", size: 10)
     inv.files["-"] = .init(id: nil, size: 0)
     inv.files["ünï/cödé.txt"] = .init(id: "99", size: 3)

@@ -1,9 +1,10 @@
 import Foundation
-import Synchronization
 import Manifest
-@testable import Sync
-import Testing
+import Synchronization
 import TestSupport
+import Testing
+
+@testable import Sync
 
 private func fastOptions(retries: Int = 4, timeout: Duration = .seconds(10)) -> HTTPTarget.Options {
     var o = HTTPTarget.Options()
@@ -15,11 +16,12 @@ private func fastOptions(retries: Int = 4, timeout: Duration = .seconds(10)) -> 
 }
 
 private let files: [String: String] = [
-    "zerverless.yaml": manifest(functions: """
-            - {path: /api/hello, runtime: lua, code: "return 1"}
-            - {path: /api/py, runtime: python, codeFile: api.py}
+    "zerverless.yaml": manifest(
+        functions: """
+                - {path: /api/hello, runtime: lua, code: "return 1"}
+                - {path: /api/py, runtime: python, codeFile: api.py}
 
-        """),
+            """),
     "api.py": "def handle(req):\n    return {}\n",
     "static/index.html": "<h1>hi</h1>", "static/my page.html": "spaces",
 ]
@@ -28,9 +30,12 @@ private let files: [String: String] = [
     @Test func syncAgainstTheContractServer() async throws {
         let server = try await ContractServer.start(token: "t0ken-secret")
         defer { server.stop() }
-        let h = try SyncHarness(files: files, target: HTTPTarget(base: server.base, token: "t0ken-secret", options: fastOptions()))
+        let h = try SyncHarness(
+            files: files, target: HTTPTarget(base: server.base, token: "t0ken-secret", options: fastOptions()))
         let first = try await h.sync()
-        #expect(first.report?.failed == false, "\(String(describing: first.report?.functionErrors)) \(String(describing: first.report?.fileErrors))")
+        #expect(
+            first.report?.failed == false,
+            "\(String(describing: first.report?.functionErrors)) \(String(describing: first.report?.fileErrors))")
         let state = server.state.withLock { $0 }
         #expect(state.deployments["web/api/hello"]?.code == "return 1")
         #expect(state.deployments["web/api/hello"]?.runtime == "lua")
@@ -44,8 +49,11 @@ private let files: [String: String] = [
         #expect(server.state.withLock { $0.log.count } == before)
 
         // Remove a function and a file: DELETEs; the listing shows what is left.
-        try h.repo.commit(["zerverless.yaml": manifest(functions: "    - {path: /api/hello, runtime: lua, code: \"return 2\"}\n"),
-                           "static/my page.html": nil], message: "remove")
+        try h.repo.commit(
+            [
+                "zerverless.yaml": manifest(functions: "    - {path: /api/hello, runtime: lua, code: \"return 2\"}\n"),
+                "static/my page.html": nil,
+            ], message: "remove")
         let second = try await h.sync()
         #expect(second.report?.undeployed == ["/api/py"] && second.report?.deletedFiles == 1)
         #expect(server.state.withLock { $0.deployments["web/api/py"] } == nil)
@@ -72,7 +80,8 @@ private let files: [String: String] = [
         try await target.upload(namespace: "web", path: "a.txt", bytes: Array("a".utf8))
         #expect(server.state.withLock { $0.log.filter { $0 == "PUT /api/storage/web/a.txt" }.count } == 3)
 
-        let request = DeployRequest(namespace: "web", path: "/x", runtime: .lua, code: "", port: nil, app: "a", commit: "c")
+        let request = DeployRequest(
+            namespace: "web", path: "/x", runtime: .lua, code: "", port: nil, app: "a", commit: "c")
         do {
             try await target.deploy(request)
             Issue.record("expected a 400")
@@ -90,7 +99,9 @@ private let files: [String: String] = [
         server.state.withLock { $0.fail503 = 1000 }
         let down = try await h.sync()
         #expect(down.report?.failed == true && down.report?.retryable == true)
-        #expect(down.report?.functionErrors["/api/hello"]?.hasPrefix("POST \(server.base)/api/deploy/web/api/hello: 503") == true)
+        #expect(
+            down.report?.functionErrors["/api/hello"]?.hasPrefix("POST \(server.base)/api/deploy/web/api/hello: 503")
+                == true)
         #expect(try h.inventory()?.isConfirmed == false)
         server.state.withLock { $0.fail503 = 0 }
         let up = try await h.sync()
@@ -115,7 +126,8 @@ private let files: [String: String] = [
 
     @Test func droppedConnectionsAreRetryableFailures() async throws {
         let dropper = try DroppingListener()
-        let target = HTTPTarget(base: "http://127.0.0.1:\(dropper.port)", token: "secret-token-value", options: fastOptions(retries: 2))
+        let target = HTTPTarget(
+            base: "http://127.0.0.1:\(dropper.port)", token: "secret-token-value", options: fastOptions(retries: 2))
         do {
             try await target.upload(namespace: "web", path: "a", bytes: [1])
             Issue.record("expected a failure")
@@ -135,8 +147,16 @@ final class DroppingListener: @unchecked Sendable {
     final class Counter: @unchecked Sendable {
         let lock = NSLock()
         var value = 0
-        func add() { lock.lock(); value += 1; lock.unlock() }
-        var current: Int { lock.lock(); defer { lock.unlock() }; return value }
+        func add() {
+            lock.lock()
+            value += 1
+            lock.unlock()
+        }
+        var current: Int {
+            lock.lock()
+            defer { lock.unlock() }
+            return value
+        }
     }
 
     private let count = Counter()
@@ -148,10 +168,16 @@ final class DroppingListener: @unchecked Sendable {
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        _ = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
         listen(fd, 16)
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        _ = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
+        }
         port = Int(UInt16(bigEndian: addr.sin_port))
         let counter = count
         Thread.detachNewThread {
@@ -164,5 +190,8 @@ final class DroppingListener: @unchecked Sendable {
         }
     }
 
-    deinit { shutdown(fd, Int32(SHUT_RDWR)); close(fd) }
+    deinit {
+        shutdown(fd, Int32(SHUT_RDWR))
+        close(fd)
+    }
 }

@@ -2,8 +2,9 @@ import Foundation
 import GitSource
 import Manifest
 import State
-@testable import Sync
 import TestSupport
+
+@testable import Sync
 
 /// A repository, a fetch cache, a local target behind a call counter, and one app's
 /// inventory: `sync()` runs the engine the way the daemon will.
@@ -18,7 +19,9 @@ final class SyncHarness: @unchecked Sendable {
     let app: String
     let namespace: String
 
-    init(app: String = "site", namespace: String = "web", files: [String: String], target: (any DeployTarget)? = nil) throws {
+    init(app: String = "site", namespace: String = "web", files: [String: String], target: (any DeployTarget)? = nil)
+        throws
+    {
         dir = try TempDir("zg-sync")
         repo = try GitRepo(root: dir.file("repos"), name: app, files: files)
         git = GitSource(cacheRoot: dir.file("state/cache"))
@@ -34,8 +37,9 @@ final class SyncHarness: @unchecked Sendable {
     func inventory() throws -> Inventory? { try Inventory.read(inventoryFile) }
 
     func input(commit: String, others: Ownership = Ownership(), folder: String = ".") -> SyncEngine.Input {
-        SyncEngine.Input(app: app, namespace: namespace, policy: policy, commit: commit, folder: folder,
-                         inventoryFile: inventoryFile, others: others)
+        SyncEngine.Input(
+            app: app, namespace: namespace, policy: policy, commit: commit, folder: folder,
+            inventoryFile: inventoryFile, others: others)
     }
 
     func fetch() throws -> (Snapshot, String) {
@@ -57,7 +61,8 @@ final class SyncHarness: @unchecked Sendable {
     }
 
     func functionDoc(_ path: String) throws -> [String: Any]? {
-        guard let data = FileManager.default.contents(atPath: dir.file("published/functions/\(namespace)\(path).json")) else { return nil }
+        guard let data = FileManager.default.contents(atPath: dir.file("published/functions/\(namespace)\(path).json"))
+        else { return nil }
         return try JSONSerialization.jsonObject(with: data) as? [String: Any]
     }
 }

@@ -3,9 +3,10 @@ import GitSource
 import Manifest
 import State
 import Synchronization
-@testable import Sync
-import Testing
 import TestSupport
+import Testing
+
+@testable import Sync
 
 private let lua = """
         - path: /api/hello
@@ -94,7 +95,9 @@ private let site: [String: String] = [
     try h.repo.commit(["zerverless.yaml": manifest(functions: "", staticDir: nil)], message: "empty")
     let refused = try await h.sync()
     #expect(refused.errors.map(\.stage) == [.prune])
-    #expect(refused.errors.first?.message.hasPrefix("this sync would delete everything the application has (2 functions, 2 files)") == true)
+    #expect(
+        refused.errors.first?.message.hasPrefix(
+            "this sync would delete everything the application has (2 functions, 2 files)") == true)
     #expect(h.counting.counts.total == 0)
     h.policy.allowEmpty = true
     let allowed = try await h.sync()
@@ -107,15 +110,18 @@ private let site: [String: String] = [
     try await first.sync()
     let firstInventory = try #require(try first.inventory())
     // The second app publishes into the same target folder, same namespace, same paths.
-    let second = try SyncHarness(app: "second", files: [
-        "zerverless.yaml": manifest(functions: lua + "    - {path: /other, runtime: lua, code: \"return 1\"}\n"),
-        "static/index.html": "<h1>second</h1>\n", "static/own.txt": "mine\n",
-    ], target: first.local)
+    let second = try SyncHarness(
+        app: "second",
+        files: [
+            "zerverless.yaml": manifest(functions: lua + "    - {path: /other, runtime: lua, code: \"return 1\"}\n"),
+            "static/index.html": "<h1>second</h1>\n", "static/own.txt": "mine\n",
+        ], target: first.local)
     let others = Ownership(inventories: ["first": firstInventory], namespace: "web", excluding: "second")
     let out = try await second.sync(others: others)
-    #expect(out.plan?.conflicts.map { "\($0.kind) \($0.path) owned by \($0.owner)" } == [
-        "function /api/hello owned by first", "file index.html owned by first",
-    ])
+    #expect(
+        out.plan?.conflicts.map { "\($0.kind) \($0.path) owned by \($0.owner)" } == [
+            "function /api/hello owned by first", "file index.html owned by first",
+        ])
     #expect(out.report?.deployed == ["/other"])
     #expect(out.report?.uploaded == 1)
     // Nothing of the first application was touched.
@@ -133,13 +139,28 @@ final class CrashingTarget: DeployTarget {
         remaining = Mutex(limit)
     }
     func take() throws(TargetError) {
-        let ok = remaining.withLock { n -> Bool in n -= 1; return n >= 0 }
+        let ok = remaining.withLock { n -> Bool in
+            n -= 1
+            return n >= 0
+        }
         if !ok { throw TargetError("connection reset (simulated crash)", retryable: true) }
     }
-    func deploy(_ r: DeployRequest) async throws(TargetError) { try take(); try await inner.deploy(r) }
-    func undeploy(namespace: String, path: String) async throws(TargetError) { try take(); try await inner.undeploy(namespace: namespace, path: path) }
-    func upload(namespace: String, path: String, bytes: [UInt8]) async throws(TargetError) { try take(); try await inner.upload(namespace: namespace, path: path, bytes: bytes) }
-    func deleteFile(namespace: String, path: String) async throws(TargetError) { try take(); try await inner.deleteFile(namespace: namespace, path: path) }
+    func deploy(_ r: DeployRequest) async throws(TargetError) {
+        try take()
+        try await inner.deploy(r)
+    }
+    func undeploy(namespace: String, path: String) async throws(TargetError) {
+        try take()
+        try await inner.undeploy(namespace: namespace, path: path)
+    }
+    func upload(namespace: String, path: String, bytes: [UInt8]) async throws(TargetError) {
+        try take()
+        try await inner.upload(namespace: namespace, path: path, bytes: bytes)
+    }
+    func deleteFile(namespace: String, path: String) async throws(TargetError) {
+        try take()
+        try await inner.deleteFile(namespace: namespace, path: path)
+    }
 }
 
 @Test func anInterruptedSyncIsFinishedByTheNext() async throws {
@@ -151,14 +172,17 @@ final class CrashingTarget: DeployTarget {
     #expect(broken.report?.failed == true && broken.report?.retryable == true)
     let mid = try #require(try h.inventory())
     // Everything attempted is known to the inventory; unconfirmed ones have no id yet.
-    let published = try FileManager.default.subpathsOfDirectory(atPath: h.dir.file("published/static/web")).filter { !$0.hasSuffix("/") && $0.contains(".") }
+    let published = try FileManager.default.subpathsOfDirectory(atPath: h.dir.file("published/static/web")).filter {
+        !$0.hasSuffix("/") && $0.contains(".")
+    }
     for path in published { #expect(mid.files[path] != nil, "\(path) published but unknown to the inventory") }
     #expect(mid.files.values.contains { $0.id == nil })
 
     h.engine.target = h.counting
     let finished = try await h.sync()
     #expect(finished.report?.failed == false)
-    let confirmedBefore = mid.files.values.filter { $0.id != nil }.count + mid.functions.values.filter { $0.fingerprint != nil }.count
+    let confirmedBefore =
+        mid.files.values.filter { $0.id != nil }.count + mid.functions.values.filter { $0.fingerprint != nil }.count
     #expect(h.counting.counts.total == 44 - confirmedBefore)  // only what was not confirmed
     #expect(try h.inventory()?.files.values.allSatisfy { $0.id != nil } == true)
     let after = try await h.sync()
@@ -166,24 +190,32 @@ final class CrashingTarget: DeployTarget {
 }
 
 @Test func pathsOutsideTheApplicationAreRefused() async throws {
-    let h = try SyncHarness(files: ["zerverless.yaml": manifest(functions: "    - {path: /x, runtime: python, codeFile: lib/secret.py}\n"),
-                                    "static/ok.txt": "ok\n", "top.txt": "t"])
+    let h = try SyncHarness(files: [
+        "zerverless.yaml": manifest(functions: "    - {path: /x, runtime: python, codeFile: lib/secret.py}\n"),
+        "static/ok.txt": "ok\n", "top.txt": "t",
+    ])
     try FileManager.default.createDirectory(atPath: h.repo.work + "/lib", withIntermediateDirectories: true)
-    try FileManager.default.createSymbolicLink(atPath: h.repo.work + "/lib/secret.py", withDestinationPath: "../../../etc/passwd")
+    try FileManager.default.createSymbolicLink(
+        atPath: h.repo.work + "/lib/secret.py", withDestinationPath: "../../../etc/passwd")
     try FileManager.default.createSymbolicLink(atPath: h.repo.work + "/static/etc", withDestinationPath: "/etc")
-    try FileManager.default.createSymbolicLink(atPath: h.repo.work + "/static/top.txt", withDestinationPath: "../top.txt")
+    try FileManager.default.createSymbolicLink(
+        atPath: h.repo.work + "/static/top.txt", withDestinationPath: "../top.txt")
     try h.repo.commit([:], message: "links")
     let out = try await h.sync()
-    #expect(out.errors.map(\.description).sorted() == [
-        "static/etc: static: static/etc is a symlink to \"/etc\", an absolute path outside the application's folder",
-        "zerverless.yaml:6:7: manifest: function /x: codeFile lib/secret.py is a symlink to \"../../../etc/passwd\", which leaves the application's folder",
-    ])
+    #expect(
+        out.errors.map(\.description).sorted() == [
+            "static/etc: static: static/etc is a symlink to \"/etc\", an absolute path outside the application's folder",
+            "zerverless.yaml:6:7: manifest: function /x: codeFile lib/secret.py is a symlink to \"../../../etc/passwd\", which leaves the application's folder",
+        ])
     #expect(h.counting.counts.total == 0)  // nothing applied
 }
 
 @Test func aSymlinkInsideTheFolderIsPublishedAsItsTarget() async throws {
-    let h = try SyncHarness(files: ["zerverless.yaml": manifest(), "static/a.txt": "a\n", "shared/logo.svg": "<svg/>\n"])
-    try FileManager.default.createSymbolicLink(atPath: h.repo.work + "/static/logo.svg", withDestinationPath: "../shared/logo.svg")
+    let h = try SyncHarness(files: [
+        "zerverless.yaml": manifest(), "static/a.txt": "a\n", "shared/logo.svg": "<svg/>\n",
+    ])
+    try FileManager.default.createSymbolicLink(
+        atPath: h.repo.work + "/static/logo.svg", withDestinationPath: "../shared/logo.svg")
     try h.repo.commit([:], message: "link")
     let out = try await h.sync()
     #expect(out.errors.isEmpty, "\(out.errors)")
@@ -191,10 +223,15 @@ final class CrashingTarget: DeployTarget {
 }
 
 @Test func overTheLimitIsAnErrorBeforeAnyChange() async throws {
-    let h = try SyncHarness(files: ["zerverless.yaml": manifest(), "static/big.bin": String(repeating: "x", count: 3000), "static/a.txt": "a"])
+    let h = try SyncHarness(files: [
+        "zerverless.yaml": manifest(), "static/big.bin": String(repeating: "x", count: 3000), "static/a.txt": "a",
+    ])
     h.engine.limits.staticFileBytes = 2000
     let out = try await h.sync()
-    #expect(out.errors.map(\.description) == ["static/big.bin: static: big.bin is 3000 bytes, over the limit of 2000 for one static file"])
+    #expect(
+        out.errors.map(\.description) == [
+            "static/big.bin: static: big.bin is 3000 bytes, over the limit of 2000 for one static file"
+        ])
     #expect(h.counting.counts.total == 0)
     h.engine.limits = SyncLimits()
     h.engine.limits.staticFiles = 1
@@ -205,12 +242,19 @@ final class CrashingTarget: DeployTarget {
     let h = try SyncHarness(files: site)
     try await h.sync()
     let broken = lua.replacingOccurrences(of: "    end\n", with: "\n")
-    try h.repo.commit(["zerverless.yaml": manifest(functions: broken + "    - {path: /api/py, runtime: python, codeFile: handlers/api.py}\n"),
-                       "static/index.html": "<h1>v2</h1>\n"], message: "broken lua")
+    try h.repo.commit(
+        [
+            "zerverless.yaml": manifest(
+                functions: broken + "    - {path: /api/py, runtime: python, codeFile: handlers/api.py}\n"),
+            "static/index.html": "<h1>v2</h1>\n",
+        ], message: "broken lua")
     let out = try await h.sync()
     let message = try #require(out.report?.functionErrors["/api/hello"])
-    #expect(message.hasPrefix("syntax error at zerverless.yaml (code of the function at line 6), line 3: "), "\(message)")
-    #expect(message.contains(": 'end' expected (to close 'function' at line 1) near <eof>; the previous version stays deployed"))
+    #expect(
+        message.hasPrefix("syntax error at zerverless.yaml (code of the function at line 6), line 3: "), "\(message)")
+    #expect(
+        message.contains(
+            ": 'end' expected (to close 'function' at line 1) near <eof>; the previous version stays deployed"))
     // The old code is still deployed, the rest of the sync went through.
     #expect((try h.functionDoc("/api/hello")?["code"] as? String)?.contains("end") == true)
     #expect(h.published("static/web/index.html") == "<h1>v2</h1>\n")
@@ -230,21 +274,33 @@ final class CrashingTarget: DeployTarget {
 @Test func namespaceMustMatchTheRegistration() async throws {
     let h = try SyncHarness(files: ["zerverless.yaml": manifest(namespace: "other"), "static/a.txt": "a"])
     let out = try await h.sync()
-    #expect(out.errors.map(\.message) == ["metadata.namespace is \"other\" but the application is registered in namespace \"web\"; nothing is deployed. Use the registration's namespace"])
+    #expect(
+        out.errors.map(\.message) == [
+            "metadata.namespace is \"other\" but the application is registered in namespace \"web\"; nothing is deployed. Use the registration's namespace"
+        ])
     #expect(h.counting.counts.total == 0)
 }
 
 @Test func invalidManifestGivesDiagnosticsWithMarks() async throws {
-    let h = try SyncHarness(files: ["zerverless.yaml": manifest(functions: "    - {path: /x, runtime: node9, code: y}\n")])
+    let h = try SyncHarness(files: [
+        "zerverless.yaml": manifest(functions: "    - {path: /x, runtime: node9, code: y}\n")
+    ])
     let out = try await h.sync()
-    #expect(out.errors.map(\.description) == ["zerverless.yaml:6:27: manifest: spec.functions[0].runtime: unknown runtime \"node9\"; expected one of lua, python, js, docker"])
+    #expect(
+        out.errors.map(\.description) == [
+            "zerverless.yaml:6:27: manifest: spec.functions[0].runtime: unknown runtime \"node9\"; expected one of lua, python, js, docker"
+        ])
 }
 
 @Test func dockerWithoutABuilderErrorsThatFunctionOnly() async throws {
-    let h = try SyncHarness(files: ["zerverless.yaml": manifest(functions: lua + "    - {path: /d, runtime: docker, dockerfile: svc/Dockerfile}\n"),
-                                    "svc/Dockerfile": "FROM scratch\n", "static/a.txt": "a"])
+    let h = try SyncHarness(files: [
+        "zerverless.yaml": manifest(functions: lua + "    - {path: /d, runtime: docker, dockerfile: svc/Dockerfile}\n"),
+        "svc/Dockerfile": "FROM scratch\n", "static/a.txt": "a",
+    ])
     let out = try await h.sync()
-    #expect(out.report?.functionErrors["/d"] == "no Docker builder on this host (docker, podman or buildah); the function is not deployed")
+    #expect(
+        out.report?.functionErrors["/d"]
+            == "no Docker builder on this host (docker, podman or buildah); the function is not deployed")
     #expect(out.report?.deployed == ["/api/hello"])
     let spec = try #require(out.desired?.functions.first { $0.path == "/d" })
     #expect(spec.image?.hasPrefix("zerverless/web/d:") == true)
@@ -252,12 +308,15 @@ final class CrashingTarget: DeployTarget {
 }
 
 @Test func aCodeFileClimbingOutIsRefusedBeforeAnything() async throws {
-    let h = try SyncHarness(files: ["zerverless.yaml": manifest(functions: "    - {path: /x, runtime: python, codeFile: ../../etc/passwd}\n"),
-                                    "static/a.txt": "a"])
-    let out = try await h.sync()
-    #expect(out.errors.map(\.description) == [
-        "zerverless.yaml:6:45: manifest: spec.functions[0].codeFile: \"../../etc/passwd\" climbs out of the repository folder with '..'; paths must stay inside it",
+    let h = try SyncHarness(files: [
+        "zerverless.yaml": manifest(functions: "    - {path: /x, runtime: python, codeFile: ../../etc/passwd}\n"),
+        "static/a.txt": "a",
     ])
+    let out = try await h.sync()
+    #expect(
+        out.errors.map(\.description) == [
+            "zerverless.yaml:6:45: manifest: spec.functions[0].codeFile: \"../../etc/passwd\" climbs out of the repository folder with '..'; paths must stay inside it"
+        ])
     #expect(h.counting.counts.total == 0)
 }
 
@@ -286,12 +345,16 @@ func checkersStartedAheadJudgeAsTheCheckerAlone() throws {
             decidedAhead += 1
             #expect(ahead == alone, "\(runtime) \(code): \(String(describing: ahead)) vs \(String(describing: alone))")
         } else {
-            #expect(runtime == .js && alone != nil || code.hasPrefix("import"), "node's fast path refused valid CommonJS: \(code)")
+            #expect(
+                runtime == .js && alone != nil || code.hasPrefix("import"),
+                "node's fast path refused valid CommonJS: \(code)")
         }
     }
     // Python decides all three; node the two that compile as CommonJS.
     #expect(decidedAhead == 5)
     // And through the daemon's path (the shared spares), the same verdicts.
     _ = checker.warmUp()
-    for (runtime, code) in cases { #expect(checker.check(runtime, code: code) == checker.checkAlone(runtime, code: code)) }
+    for (runtime, code) in cases {
+        #expect(checker.check(runtime, code: code) == checker.checkAlone(runtime, code: code))
+    }
 }

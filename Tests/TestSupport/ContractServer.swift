@@ -13,6 +13,8 @@ public final class ContractServer: Sendable {
         public var runtime: String
         public var code: String
         public var port: Int?
+        // swift-format-ignore: AlwaysUseLowerCamelCase
+        // The orchestrator's field name, as its API spells it.
         public var created_at: String
 
         public init(user: String, path: String, runtime: String, code: String, port: Int?, created_at: String) {
@@ -58,11 +60,15 @@ public final class ContractServer: Sendable {
         router.on("**", method: .put) { req, ctx in await box.withLock { $0! }.handle(req, ctx) }
         router.on("**", method: .delete) { req, ctx in await box.withLock { $0! }.handle(req, ctx) }
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) })
+        let app = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) })
         let task = Task { try await app.runService(gracefulShutdownSignals: []) }
         var port = 0
-        for await p in ports { port = p; break }
+        for await p in ports {
+            port = p
+            break
+        }
         let server = ContractServer(port: port, token: token, task: task)
         box.withLock { $0 = server }
         return server
@@ -73,7 +79,9 @@ public final class ContractServer: Sendable {
     deinit { task.cancel() }
 
     func json(_ status: HTTPResponse.Status, _ text: String) -> Response {
-        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
+        Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
     func handle(_ request: Request, _ context: BasicRequestContext) async -> Response {
@@ -101,7 +109,9 @@ public final class ContractServer: Sendable {
         guard parts.count >= 3, parts[1] == "api" else { return Response(status: .notFound) }
         if parts[2] == "deploy" {
             if method == "GET" && parts.count == 3 {
-                let all = state.withLock { Array($0.deployments.values) }.sorted { ($0.user, $0.path) < ($1.user, $1.path) }
+                let all = state.withLock { Array($0.deployments.values) }.sorted {
+                    ($0.user, $0.path) < ($1.user, $1.path)
+                }
                 let data = (try? JSONEncoder().encode(all)) ?? Data("[]".utf8)
                 return json(.ok, "{\"deployments\": \(String(decoding: data, as: UTF8.self)), \"total\": \(all.count)}")
             }
@@ -111,21 +121,31 @@ public final class ContractServer: Sendable {
             let key = ns + fpath
             switch method {
             case "POST":
-                struct Body: Decodable { var runtime: String?; var code: String?; var port: Int? }
+                struct Body: Decodable {
+                    var runtime: String?
+                    var code: String?
+                    var port: Int?
+                }
                 guard let decoded = try? JSONDecoder().decode(Body.self, from: Data(body)) else {
                     return json(.badRequest, #"{"error": "invalid request body"}"#)
                 }
-                guard let code = decoded.code, !code.isEmpty else { return json(.badRequest, #"{"error": "code is required"}"#) }
+                guard let code = decoded.code, !code.isEmpty else {
+                    return json(.badRequest, #"{"error": "code is required"}"#)
+                }
                 let runtime = (decoded.runtime ?? "").isEmpty ? "lua" : decoded.runtime!
-                let d = Deployment(user: ns, path: fpath, runtime: runtime, code: code, port: decoded.port,
-                                   created_at: ISO8601DateFormatter().string(from: Date()))
+                let d = Deployment(
+                    user: ns, path: fpath, runtime: runtime, code: code, port: decoded.port,
+                    created_at: ISO8601DateFormatter().string(from: Date()))
                 state.withLock { $0.deployments[key] = d }
                 let data = (try? JSONEncoder().encode(d)) ?? Data()
                 return json(.created, String(decoding: data, as: UTF8.self))
             case "DELETE":
                 let existed = state.withLock { $0.deployments.removeValue(forKey: key) != nil }
-                return existed ? Response(status: .noContent)
-                    : Response(status: .notFound, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "404 page not found\n")))
+                return existed
+                    ? Response(status: .noContent)
+                    : Response(
+                        status: .notFound, headers: [.contentType: "text/plain"],
+                        body: .init(byteBuffer: ByteBuffer(string: "404 page not found\n")))
             default:
                 return Response(status: .methodNotAllowed)
             }
@@ -139,7 +159,8 @@ public final class ContractServer: Sendable {
             case "GET" where file.isEmpty:
                 let prefix = request.uri.queryParameters["prefix"].map(String.init) ?? ""
                 guard let files = state.withLock({ $0.storage[ns] }) else {
-                    return json(.internalServerError, "{\"error\": \"open ./storage/\(ns): no such file or directory\"}")
+                    return json(
+                        .internalServerError, "{\"error\": \"open ./storage/\(ns): no such file or directory\"}")
                 }
                 let names = files.keys.filter { $0.hasPrefix(prefix) }.sorted()
                 let data = (try? JSONEncoder().encode(names)) ?? Data("[]".utf8)

@@ -25,7 +25,8 @@ public final class CredentialTrap: Sendable {
         let router = Router()
         router.on("**", method: .get) { request, _ -> Response in
             if let header = request.headers[.authorization], header.hasPrefix("Basic "),
-               let data = Data(base64Encoded: String(header.dropFirst(6))) {
+                let data = Data(base64Encoded: String(header.dropFirst(6)))
+            {
                 let text = String(decoding: data, as: UTF8.self)
                 let password = text.firstIndex(of: ":").map { String(text[text.index(after: $0)...]) } ?? text
                 box.withLock { $0 }?.received.withLock { $0.append(password) }
@@ -33,11 +34,15 @@ public final class CredentialTrap: Sendable {
             return Response(status: .unauthorized, headers: [.wwwAuthenticate: "Basic realm=\"git\""])
         }
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) })
+        let app = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) })
         let task = Task { try await app.runService(gracefulShutdownSignals: []) }
         var port = 0
-        for await p in ports { port = p; break }
+        for await p in ports {
+            port = p
+            break
+        }
         let trap = CredentialTrap(port: port, task: task, received: [])
         box.withLock { $0 = trap }
         return trap

@@ -13,11 +13,15 @@ public enum JSONSchema {
         if let options = schema["enum"] as? [Any], !options.contains(where: { equal($0, value) }) {
             problems.append("\(path): \(value) is not one of \(options)")
         }
-        if let pattern = schema["pattern"] as? String, let s = value as? String, s.range(of: pattern, options: .regularExpression) == nil {
+        if let pattern = schema["pattern"] as? String, let s = value as? String,
+            s.range(of: pattern, options: .regularExpression) == nil
+        {
             problems.append("\(path): \"\(s)\" does not match \(pattern)")
         }
         if schema["format"] as? String == "date-time", let s = value as? String,
-           s.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$"#, options: .regularExpression) == nil {
+            s.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$"#, options: .regularExpression)
+                == nil
+        {
             problems.append("\(path): \"\(s)\" is not a date-time")
         }
         if let minimum = schema["minimum"] as? Double, let n = value as? NSNumber, n.doubleValue < minimum {
@@ -59,7 +63,9 @@ public enum JSONSchema {
         case "object": return value is [String: Any]
         case "array": return value is [Any]
         case "string": return value is String
-        case "integer": return (value as? NSNumber).map { !isBool($0) && !["d", "f"].contains(String(cString: $0.objCType)) } ?? false
+        case "integer":
+            return (value as? NSNumber).map { !isBool($0) && !["d", "f"].contains(String(cString: $0.objCType)) }
+                ?? false
         case "number": return (value as? NSNumber).map { !isBool($0) } ?? false
         case "boolean": return (value as? NSNumber).map(isBool) ?? false
         case "null": return value is NSNull

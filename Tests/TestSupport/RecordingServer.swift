@@ -30,30 +30,40 @@ public final class RecordingServer: Sendable {
     }
 
     /// `port` 0: any free port.
-    public static func start(port: Int = 0, respond: @escaping Respond = { _ in (200, "{}") }) async throws -> RecordingServer {
+    public static func start(port: Int = 0, respond: @escaping Respond = { _ in (200, "{}") }) async throws
+        -> RecordingServer
+    {
         let box = Mutex<RecordingServer?>(nil)
         let router = Router()
         router.on("**", method: .post) { request, _ -> Response in
             var buffer = try await request.body.collect(upTo: 1 << 20)
             var headers: [String: String] = [:]
             for field in request.headers { headers[field.name.canonicalName.lowercased()] = field.value }
-            let r = Recorded(method: request.method.rawValue, path: request.uri.path, headers: headers,
-                             body: buffer.readBytes(length: buffer.readableBytes) ?? [])
+            let r = Recorded(
+                method: request.method.rawValue, path: request.uri.path, headers: headers,
+                body: buffer.readBytes(length: buffer.readableBytes) ?? [])
             box.withLock { $0 }?.recorded.withLock { $0.append(r) }
             let (status, text) = respond(r)
             // A 3xx answer's body is its Location.
             if (300..<400).contains(status) {
-                return Response(status: .init(code: status), headers: [.location: text], body: .init(byteBuffer: ByteBuffer(string: "")))
+                return Response(
+                    status: .init(code: status), headers: [.location: text],
+                    body: .init(byteBuffer: ByteBuffer(string: "")))
             }
-            return Response(status: .init(code: status), headers: [.contentType: "application/json"],
-                            body: .init(byteBuffer: ByteBuffer(string: text)))
+            return Response(
+                status: .init(code: status), headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: text)))
         }
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)),
-                              onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) })
+        let app = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)),
+            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) })
         let task = Task { try await app.runService(gracefulShutdownSignals: []) }
         var bound = 0
-        for await p in ports { bound = p; break }
+        for await p in ports {
+            bound = p
+            break
+        }
         let server = RecordingServer(port: bound, task: task)
         box.withLock { $0 = server }
         return server
@@ -77,18 +87,28 @@ public enum ForgeContract {
                 let auth = forge == "github" ? "Bearer \(token)" : "token \(token)"
                 guard r.headers["authorization"] == auth else { return (401, #"{"message":"Bad credentials"}"#) }
                 let prefix = (forge == "gitea" ? "/api/v1" : "") + "/repos/\(project)/statuses/"
-                guard r.path.hasPrefix(prefix), r.path.dropFirst(prefix.count).count == 40 else { return (404, #"{"message":"Not Found"}"#) }
-                let states = forge == "github" ? ["error", "failure", "pending", "success"] : ["pending", "success", "error", "failure", "warning"]
+                guard r.path.hasPrefix(prefix), r.path.dropFirst(prefix.count).count == 40 else {
+                    return (404, #"{"message":"Not Found"}"#)
+                }
+                let states =
+                    forge == "github"
+                    ? ["error", "failure", "pending", "success"]
+                    : ["pending", "success", "error", "failure", "warning"]
                 guard let state = json["state"] as? String, states.contains(state), json["context"] is String,
-                      (json["description"] as? String).map({ $0.count <= 140 }) ?? true else { return (422, #"{"message":"Validation Failed"}"#) }
+                    (json["description"] as? String).map({ $0.count <= 140 }) ?? true
+                else { return (422, #"{"message":"Validation Failed"}"#) }
                 return (201, #"{"id":1,"state":"\#(state)"}"#)
             default:  // gitlab
                 guard r.headers["private-token"] == token else { return (401, #"{"message":"401 Unauthorized"}"#) }
                 let encoded = project.replacingOccurrences(of: "/", with: "%2F")
                 let prefix = "/api/v4/projects/\(encoded)/statuses/"
-                guard r.path.hasPrefix(prefix), r.path.dropFirst(prefix.count).count == 40 else { return (404, #"{"message":"404 Project Not Found"}"#) }
-                guard let state = json["state"] as? String, ["pending", "running", "success", "failed", "canceled"].contains(state),
-                      json["name"] is String else { return (400, #"{"error":"state does not have a valid value"}"#) }
+                guard r.path.hasPrefix(prefix), r.path.dropFirst(prefix.count).count == 40 else {
+                    return (404, #"{"message":"404 Project Not Found"}"#)
+                }
+                guard let state = json["state"] as? String,
+                    ["pending", "running", "success", "failed", "canceled"].contains(state),
+                    json["name"] is String
+                else { return (400, #"{"error":"state does not have a valid value"}"#) }
                 return (201, #"{"id":1,"status":"\#(state)"}"#)
             }
         }

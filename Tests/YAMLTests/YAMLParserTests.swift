@@ -1,4 +1,5 @@
 import Testing
+
 @testable import YAML
 
 @Test func marksAreOneBasedAndCountCharacters() throws {
@@ -12,7 +13,8 @@ import Testing
 }
 
 @Test func scalarsKeepTextAndStyle() throws {
-    let root = try YAMLParser.parse("""
+    let root = try YAMLParser.parse(
+        """
         a: true
         b: "true"
         c: 'x'

@@ -1,0 +1,85 @@
+import Foundation
+import GitSource
+import Logging
+import Manifest
+import Notify
+import State
+import Sync
+
+/// What a look leaves behind: its notifications, its status and history files (written
+/// off the cooperative pool), and the verification of what it deploys.
+extension SyncRunner {
+    // MARK: Notifications
+
+    func event(_ look: Look, kind: String, commit: String?) -> NotificationEvent {
+        let s = look.status
+        return NotificationEvent(
+            event: kind, app: look.name, namespace: look.registration.namespace, status: s.status.rawValue,
+            previousStatus: look.previousResult, commit: commit, previousCommit: look.previousCommit,
+            message: s.message, error: s.error, time: look.startedAt, repoURL: s.source.repoURL)
+    }
+
+    /// The transition's event (before the history records this attempt: a crash in
+    /// between meets the same transition, with the same id, again) and the forge status.
+    func notify(_ look: Look, commit: String?) async {
+        let status = look.status.status
+        let changed = look.changes.map { $0.functions + $0.files > 0 } ?? true
+        if let kind = Notifications.transition(
+            status: status, commit: status == .synced ? commit : nil,
+            previousResult: look.previousResult, previousCommit: look.previousCommit, changed: changed)
+        {
+            await context.notifications.emit(
+                kind, event(look, kind: kind.rawValue, commit: commit), notify: look.registration.notify,
+                identity: [
+                    status.rawValue, commit ?? "", look.previousResult ?? "",
+                    look.previousAttempt.map { "\($0.timeIntervalSince1970)" } ?? "",
+                ])
+        }
+        if look.began, let commit, !(look.resync && status == .synced) {
+            await context.notifications.commitStatus(
+                look.registration, state: status == .synced ? "success" : "failure",
+                event: event(look, kind: status.rawValue, commit: commit))
+        }
+    }
+
+    // MARK: Files (written off the cooperative pool)
+
+    func write(_ document: StatusDocument, durable: Bool = true) async {
+        var stamped = document
+        stamped.shard = context.shard
+        // Earlier statuses of this app that could not be written (a full disk): this one
+        // says so, since what a reader saw meanwhile (`syncing`) was not the truth.
+        let unwritten = context.unwritten.take(
+            document.name, consume: document.status != .syncing && document.status != .pending)
+        if let unwritten {
+            let note =
+                "earlier status updates could not be written since \(SyncHistory.timestamp(unwritten.since)): \(unwritten.error)"
+            stamped.message = stamped.message.map { "\($0) (\(note))" } ?? note
+        }
+        let status = stamped
+        let layout = self.layout
+        do {
+            if durable {
+                try await BlockingPool.files.run { () throws -> Void in try layout.writeStatus(status, durable: true) }
+            } else {
+                // No fsync: a small write and a rename, cheaper here than a hop to the pool
+                // (an unchanged poll of 10,000 applications does nothing else).
+                try layout.writeStatus(status, durable: false)
+            }
+            context.readiness?.stateWrite(failed: nil)
+        } catch {
+            logger.error("cannot write the status", metadata: ["app": "\(status.name)", "error": "\(error)"])
+            context.unwritten.restore(status.name, unwritten ?? (context.now(), "\(error)"))
+            context.readiness?.stateWrite(failed: "the state dir \(layout.root) cannot be written: \(error)")
+        }
+    }
+
+    func write(_ history: SyncHistory, _ name: String) async {
+        let layout = self.layout
+        do {
+            try await BlockingPool.files.run { () throws -> Void in try layout.writeHistory(history, of: name) }
+        } catch {
+            logger.error("cannot write the history", metadata: ["app": "\(name)", "error": "\(error)"])
+        }
+    }
+}
