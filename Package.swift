@@ -155,6 +155,8 @@ let package = Package(
 
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
         .testTarget(name: "ManifestTests", dependencies: ["Manifest", "YAML"]),
+        .testTarget(name: "ProcessesTests", dependencies: ["Processes"]),
+        .testTarget(name: "StateTests", dependencies: ["State", "TestSupport"]),
         .testTarget(name: "GitSourceTests", dependencies: ["GitSource", "Manifest", "State", "TestSupport"]),
         .testTarget(
             name: "SyncTests",
@@ -163,9 +165,18 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]),
         .testTarget(
+            name: "NotifyTests",
+            dependencies: [
+                "Notify", "State", "Manifest", "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        // The daemon's types in process, and the end-to-end tests on the built binary (one
+        // test at a time: make test runs this target with --no-parallel).
+        .testTarget(
             name: "DaemonTests",
             dependencies: [
-                "Agent", "Daemon", "zerverless-gitops", "State", "Sync", "Notify", "Manifest", "TestSupport",
+                "Daemon", "zerverless-gitops", "State", "Sync", "Manifest", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
@@ -180,6 +191,12 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]),
+        .testTarget(
+            name: "AgentTests",
+            dependencies: [
+                "Agent", "Daemon", "Notify", "State", "Manifest", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(
             name: "CLITests",

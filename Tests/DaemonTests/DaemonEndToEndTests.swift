@@ -6,50 +6,6 @@ import Testing
 /// temporary folders. Every wait is on a condition (a status file's content, a process
 /// exit) with a deadline.
 
-/// A manifest with one inline Lua function and the files of `static`.
-func siteManifest(namespace: String, greeting: String = "hello") -> String {
-    """
-    apiVersion: zerverless.io/v1
-    kind: Application
-    metadata: {name: site, namespace: \(namespace)}
-    spec:
-      functions:
-        - path: /api/hello
-          runtime: lua
-          code: |
-            function handle(req) return {status=200, body="\(greeting)"} end
-      static: {dir: static}
-
-    """
-}
-
-func siteFiles(namespace: String, index: String = "main\n") -> [String: String] {
-    [
-        "zerverless.yaml": siteManifest(namespace: namespace), "static/index.html": index,
-        "static/css/site.css": "body{}\n",
-    ]
-}
-
-func registration(
-    _ name: String, namespace: String, url: String, branch: String = "main", path: String = ".",
-    poll: String = "1h", policy: String = "", auth: String = ""
-) -> String {
-    """
-    apiVersion: zerverless.io/v1
-    kind: Application
-    metadata:
-      name: \(name)
-      namespace: \(namespace)
-    spec:
-      source:
-        repoURL: \(url)
-        branch: \(branch)
-        path: \(path)
-    \(auth.isEmpty ? "" : "    auth: " + auth + "\n")  pollInterval: \(poll)
-    \(policy.isEmpty ? "" : "  syncPolicy: " + policy + "\n")
-    """
-}
-
 /// A scratch world: repositories under a git daemon, an apps dir, a state dir.
 final class World: @unchecked Sendable {
     let dir: TempDir

@@ -1,4 +1,3 @@
-import Daemon
 import Foundation
 import Logging
 import Manifest
@@ -7,31 +6,10 @@ import State
 import TestSupport
 import Testing
 
-/// The pure parts of notifications: which outcomes are transitions, the formats, the
-/// signature, the forges' calls; and the notifier against a receiver that fails then
-/// recovers (time moved by an injected clock).
+/// The pure parts of notifications: the formats, the signature, the forges' calls; and the
+/// notifier against a receiver that fails then recovers (time moved by an injected clock).
+/// Which outcomes are transitions is the daemon's (`NotificationsTests` in DaemonTests).
 @Suite struct NotifyUnitTests {
-    @Test func transitionsAreChangesOnly() {
-        func t(_ s: StatusDocument.Phase, _ c: String?, _ p: String?, _ pc: String?, changed: Bool = true)
-            -> Registration.EventKind?
-        {
-            Notifications.transition(status: s, commit: c, previousResult: p, previousCommit: pc, changed: changed)
-        }
-        #expect(t(.synced, "a", nil, nil) == .synced)  // first sync
-        // A push that changed nothing of this app (a monorepo).
-        #expect(t(.synced, "b", "synced", "a", changed: false) == nil)
-        #expect(t(.synced, "b", "error", "a", changed: false) == .synced)  // back to synced, whatever changed
-        #expect(t(.synced, "a", nil, nil, changed: false) == .synced)  // first sync
-        #expect(t(.synced, "b", "synced", "a") == .synced)  // a new commit
-        #expect(t(.synced, "a", "synced", "a") == nil)  // the same commit again
-        #expect(t(.synced, "a", "error", "a") == .synced)  // back to synced
-        #expect(t(.error, nil, "synced", "a") == .error)
-        #expect(t(.error, nil, "error", "a") == nil)  // a retry failing again
-        #expect(t(.invalid, "c", "error", "a") == .invalid)
-        #expect(t(.invalid, "c", "invalid", "a") == nil)
-        #expect(t(.suspended, nil, "synced", "a") == nil)
-    }
-
     @Test func theSignatureIsHMACSHA256OfTheBody() {
         // RFC 4231-style known answer (key "key", the quick brown fox).
         let body = Array("The quick brown fox jumps over the lazy dog".utf8)

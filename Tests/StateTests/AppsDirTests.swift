@@ -1,0 +1,66 @@
+import Foundation
+import State
+import TestSupport
+import Testing
+
+@Suite struct AppsDirTests {
+    func file(_ path: String, _ text: String) -> RegistrationFile {
+        AppsDir.read(Array(text.utf8), path: path)
+    }
+
+    let good = "name: app-a\nnamespace: ns\nsource: {repoURL: https://example.com/a.git}\n"
+
+    @Test func duplicatesAreReportedWithEveryFile() {
+        let (entries, unnamed) = AppsDir.resolve([file("/d/a.yaml", good), file("/d/b.yml", good)])
+        #expect(unnamed.isEmpty)
+        guard case .duplicate(let files)? = entries["app-a"] else {
+            Issue.record("not a duplicate")
+            return
+        }
+        #expect(files == ["/d/a.yaml", "/d/b.yml"])
+    }
+
+    @Test func anInvalidFileIsNamedByItsDeclaredNameOrItsFileName() {
+        let declared = file(
+            "/d/x.yaml", "name: app-b\nnamespace: ns\npollInterval: soon\nsource: {repoURL: https://e.com/r}\n")
+        #expect(declared.name == "app-b")
+        let unparseable = file("/d/app-c.yaml", "name: [unclosed\n")
+        #expect(unparseable.name == "app-c")
+        let hopeless = file("/d/Not_A_Label.yaml", "{{{")
+        #expect(hopeless.name == nil)
+        let (entries, unnamed) = AppsDir.resolve([declared, unparseable, hopeless])
+        #expect(unnamed.map(\.path) == ["/d/Not_A_Label.yaml"])
+        guard case .invalid(let path, let diagnostics, _)? = entries["app-b"] else {
+            Issue.record("not invalid")
+            return
+        }
+        #expect(path == "/d/x.yaml")
+        #expect(diagnostics.first?.line == 3)
+    }
+
+    @Test func scannerReadsOnlyRegistrationNamesAndRereadsOnlyChangedFiles() throws {
+        let dir = try TempDir("zg-scan")
+        _ = try dir.write("a.yaml", good)
+        _ = try dir.write(".hidden.yaml", good)
+        _ = try dir.write("a.yaml.swp", good)
+        _ = try dir.write("notes.txt", good)
+        try FileManager.default.createDirectory(atPath: dir.file("..data"), withIntermediateDirectories: true)
+        let scanner = AppsDir(directory: dir.path)
+        let first = scanner.scan()
+        #expect(first.readable)
+        #expect(first.files.map(\.path) == [dir.file("a.yaml")])
+        let digest = first.files[0].digest
+        // Same size, new content, written in place: read again (mtime/ctime changed).
+        let fd = open(dir.file("a.yaml"), O_WRONLY | O_TRUNC)
+        let changed = Array(good.replacingOccurrences(of: "app-a", with: "app-z").utf8)
+        _ = write(fd, changed, changed.count)
+        close(fd)
+        let second = scanner.scan()
+        #expect(second.files[0].digest != digest)
+        #expect(second.files[0].name == "app-z")
+
+        let missing = AppsDir(directory: dir.file("nope")).scan()
+        #expect(!missing.readable)
+        #expect(missing.problem?.contains("No such file") == true)
+    }
+}
