@@ -67,7 +67,6 @@ public actor Supervisor {
     private var loopWaiting = false
     var scheduler: Scheduler
     var apps: [String: App] = [:]
-    var tasks: [String: Task<Void, Never>] = [:]
     var scanDue: Date?
     var lastEventScan = Date.distantPast
     var nextRescan = Date.distantPast
@@ -244,12 +243,17 @@ public actor Supervisor {
 
     // MARK: Looks
 
+    /// Starts a look as a task of its own. Not a child of the loop's task group yet, on
+    /// purpose: a look blocked in libgit2 or the file system does not answer cancellation,
+    /// and as a child it would hold the daemon past `--shutdown-grace`; the scheduler
+    /// counts the running looks, and each one's end comes back through `lookFinished`.
+    /// (Children once blocking work is cancellation-aware: see the renovation issue.)
     func start(_ launch: Scheduler.Launch) {
         let name = launch.name
         let runner = self.runner
         switch launch.kind {
         case .undeploy:
-            tasks[name] = Task {
+            Task {
                 let result = await runner.undeploy(name: name, trigger: launch.trigger)
                 await self.undeployFinished(name, result)
             }
@@ -263,7 +267,7 @@ public actor Supervisor {
             apps[name] = app
             let key = app.key
             let memo = app.memo
-            tasks[name] = Task {
+            Task {
                 let result = await runner.sync(registration, file: file, launch: launch, key: key, memo: memo)
                 await self.lookFinished(name, result)
             }
@@ -275,7 +279,7 @@ public actor Supervisor {
             let key = apps[name]?.key
             let memo = apps[name]?.memo
             let pass = driftPass
-            tasks[name] = Task {
+            Task {
                 let result = await runner.drift(
                     registration, file: file, launch: launch, key: key, memo: memo, pass: pass)
                 await self.lookFinished(name, result)
@@ -284,7 +288,6 @@ public actor Supervisor {
     }
 
     func lookFinished(_ name: String, _ result: SyncResult) async {
-        tasks[name] = nil
         scheduler.finished(name, result.ending)
         if disowning.contains(name) {
             disown(name)
@@ -305,7 +308,6 @@ public actor Supervisor {
     }
 
     func undeployFinished(_ name: String, _ result: (done: Bool, message: String)) async {
-        tasks[name] = nil
         scheduler.undeployFinished(name, done: result.done, now: now())
         if disowning.contains(name) {
             disown(name)

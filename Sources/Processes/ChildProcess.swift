@@ -35,6 +35,9 @@ public enum ChildProcess {
         input: [UInt8]? = nil, timeout: Duration = .seconds(600), outputLimit: Int = 1 << 20,
         separateErrors: Bool = false
     ) async throws(SpawnError) -> Output {
+        // A thread of its own (why not a pool): the child's whole life (spawn, the pipes,
+        // waitpid up to the deadline) blocks it, and a build may take minutes; a pool's
+        // thread held that long starves the work that shares it.
         let result: Result<Output, SpawnError> = await withCheckedContinuation { continuation in
             Thread.detachNewThread {
                 do throws(SpawnError) {

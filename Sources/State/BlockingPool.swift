@@ -10,6 +10,9 @@ public final class BlockingPool: Sendable {
     public static let files = BlockingPool(limit: 8, label: "files")
 
     private let semaphore: AsyncSemaphore
+    /// Why a DispatchQueue: libgit2 and file-system calls block their thread; a concurrent
+    /// queue runs them off the cooperative pool, `semaphore` bounds how many at once (NIO's
+    /// thread pool is the planned replacement).
     private let queue: DispatchQueue
 
     public init(limit: Int, label: String = "blocking") {

@@ -53,6 +53,8 @@ public final class StatusFeed: Sendable {
 
     private func startIfNeeded() {
         guard started.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged else { return }
+        // Why a thread: the inotify loop blocks in poll(2) for the feed's whole life (to be
+        // replaced by the one folder watcher the renovation plans).
         Thread.detachNewThread { [self] in self.loop() }
     }
 
