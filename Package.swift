@@ -43,26 +43,34 @@ let package = Package(
         .target(name: "Manifest", dependencies: ["YAML"], swiftSettings: strict),
         // The one way to run another program: posix_spawn, a deadline, bounded output.
         .target(name: "Processes", swiftSettings: strict),
+        // File-system and concurrency tools below everything: atomic and rooted writes, locks,
+        // the blocking pool, the one folder watcher, the daemon's clock, hex and durations.
+        .target(
+            name: "Toolkit",
+            dependencies: [
+                "CInotifyTools",
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ], swiftSettings: strict),
         // Every file under the state dir and the apps dir has its one owner here: status
         // documents, history, inventories, sync requests, registrations, secrets, locks.
         .target(
             name: "State",
             dependencies: [
-                "Manifest",
+                "Manifest", "Toolkit",
                 .product(name: "Crypto", package: "swift-crypto"),
             ], swiftSettings: strict),
         // libgit2: head lookup, shared fetch caches, tree and blob reads, checkouts.
         .target(
             name: "GitSource",
             dependencies: [
-                "CGit2", "CGitStream", "Manifest", "State", "Processes",
+                "CGit2", "CGitStream", "Manifest", "Toolkit", "Processes",
                 .product(name: "Crypto", package: "swift-crypto"),
             ], swiftSettings: strict),
         // Plan (pure diff) and apply, behind the DeployTarget protocol.
         .target(
             name: "Sync",
             dependencies: [
-                "Manifest", "GitSource", "State", "Processes",
+                "Manifest", "GitSource", "State", "Toolkit", "Processes",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -72,7 +80,7 @@ let package = Package(
         .target(
             name: "Notify",
             dependencies: [
-                "Manifest", "State",
+                "Manifest", "State", "Toolkit",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -84,7 +92,7 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "CInotifyTools", "Sync", "GitSource", "Manifest", "State", "Notify",
+                "Sync", "GitSource", "Manifest", "State", "Toolkit", "Notify",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -95,7 +103,7 @@ let package = Package(
         .target(
             name: "HTTPFacade",
             dependencies: [
-                "Manifest", "State",
+                "Manifest", "State", "Toolkit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -108,7 +116,7 @@ let package = Package(
         .target(
             name: "Agent",
             dependencies: [
-                "Daemon", "HTTPFacade", "Notify", "Sync", "GitSource", "State", "Manifest",
+                "Daemon", "HTTPFacade", "Notify", "Sync", "GitSource", "State", "Toolkit", "Manifest",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -119,7 +127,7 @@ let package = Package(
         .executableTarget(
             name: "zerverless-gitops",
             dependencies: [
-                "Agent", "Manifest", "GitSource", "State", "Sync", "Daemon", "HTTPFacade", "Notify",
+                "Agent", "Manifest", "GitSource", "State", "Toolkit", "Sync", "Daemon", "HTTPFacade", "Notify",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -145,7 +153,7 @@ let package = Package(
         .executableTarget(
             name: "zg-bench",
             dependencies: [
-                "Manifest", "GitSource", "Sync", "State", "HTTPFacade", "LocalServers", "Processes",
+                "Manifest", "GitSource", "Sync", "State", "Toolkit", "HTTPFacade", "LocalServers", "Processes",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -156,18 +164,20 @@ let package = Package(
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
         .testTarget(name: "ManifestTests", dependencies: ["Manifest", "YAML"]),
         .testTarget(name: "ProcessesTests", dependencies: ["Processes"]),
-        .testTarget(name: "StateTests", dependencies: ["State", "TestSupport"]),
-        .testTarget(name: "GitSourceTests", dependencies: ["GitSource", "Manifest", "State", "TestSupport"]),
+        .testTarget(name: "ToolkitTests", dependencies: ["Toolkit", "TestSupport"]),
+        .testTarget(name: "StateTests", dependencies: ["State", "Toolkit", "TestSupport"]),
+        .testTarget(
+            name: "GitSourceTests", dependencies: ["GitSource", "Manifest", "State", "Toolkit", "TestSupport"]),
         .testTarget(
             name: "SyncTests",
             dependencies: [
-                "Sync", "GitSource", "Manifest", "State", "TestSupport", "Processes",
+                "Sync", "GitSource", "Manifest", "State", "Toolkit", "TestSupport", "Processes",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]),
         .testTarget(
             name: "NotifyTests",
             dependencies: [
-                "Notify", "State", "Manifest", "TestSupport",
+                "Notify", "State", "Toolkit", "Manifest", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -176,7 +186,7 @@ let package = Package(
         .testTarget(
             name: "DaemonTests",
             dependencies: [
-                "Daemon", "zerverless-gitops", "State", "Sync", "Manifest", "TestSupport",
+                "Daemon", "zerverless-gitops", "State", "Toolkit", "Sync", "GitSource", "Manifest", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
@@ -186,7 +196,7 @@ let package = Package(
         .testTarget(
             name: "HTTPFacadeTests",
             dependencies: [
-                "HTTPFacade", "State", "TestSupport",
+                "HTTPFacade", "State", "Toolkit", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -195,13 +205,14 @@ let package = Package(
         .testTarget(
             name: "AgentTests",
             dependencies: [
-                "Agent", "Daemon", "Notify", "State", "Manifest", "TestSupport",
+                "Agent", "Daemon", "Notify", "State", "Toolkit", "Manifest", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(
             name: "CLITests",
             dependencies: [
-                "zerverless-gitops", "GitSource", "Manifest", "State", "TestSupport", "CGit2", "CInotifyTools",
+                "zerverless-gitops", "GitSource", "Manifest", "State", "Toolkit", "TestSupport", "CGit2",
+                "CInotifyTools",
             ]),
     ],
     swiftLanguageModes: [.v6]

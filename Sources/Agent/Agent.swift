@@ -11,6 +11,7 @@ import ServiceLifecycle
 import State
 import Sync
 import Synchronization
+import Toolkit
 import UnixSignals
 
 /// The whole daemon built from typed settings: the supervisor and its looks, the notifier,

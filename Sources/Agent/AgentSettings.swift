@@ -3,6 +3,7 @@ import HTTPFacade
 import Manifest
 import State
 import Sync
+import Toolkit
 
 /// Everything `zerverless-gitops run` can be told, typed and with its defaults: what the
 /// CLI parses (flags and `ZG_*` variables) and what a test fills in to build the daemon in

@@ -2,6 +2,7 @@ import CoreMetrics
 import Foundation
 import State
 import Sync
+import Toolkit
 
 /// What happens in the daemon, through swift-metrics (the daemon bootstraps Prometheus as
 /// its backend; the tests pass MetricsTestKit's factory). What the files already say

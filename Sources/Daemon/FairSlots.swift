@@ -4,11 +4,12 @@ import Synchronization
 /// slot goes to the waiting namespace that holds the fewest (ties: the one that waited
 /// longest), and no namespace holds more than `perNamespace` while another waits, so one
 /// tenant's slow or hung repositories never keep another tenant's syncs from starting.
+/// A waiter whose task is cancelled leaves the queue and gets `CancellationError`.
 public final class FairSlots: Sendable {
     private struct Waiter {
         var namespace: String
         var ticket: Int
-        var continuation: CheckedContinuation<Void, Never>
+        var continuation: CheckedContinuation<Void, any Error>
     }
 
     private struct State {
@@ -31,7 +32,7 @@ public final class FairSlots: Sendable {
         state = Mutex(State(free: max(1, total)))
     }
 
-    public func acquire(_ namespace: String) async {
+    public func acquire(_ namespace: String) async throws(CancellationError) {
         let granted = state.withLock { s -> Bool in
             if s.free > 0, s.waiting.isEmpty, s.held[namespace, default: 0] < perNamespace {
                 s.free -= 1
@@ -41,18 +42,37 @@ public final class FairSlots: Sendable {
             return false
         }
         if granted { return }
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            let resume = state.withLock { s -> [CheckedContinuation<Void, Never>] in
-                s.waiting.append(Waiter(namespace: namespace, ticket: s.nextTicket, continuation: c))
-                s.nextTicket += 1
-                return Self.grant(&s, perNamespace: perNamespace)
+        let ticket = state.withLock { s -> Int in
+            s.nextTicket += 1
+            return s.nextTicket
+        }
+        do {
+            try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
+                    let (cancelled, resume) = state.withLock { s -> (Bool, [CheckedContinuation<Void, any Error>]) in
+                        // Checked under the lock `onCancel` takes: a cancellation is seen
+                        // either here or there, never lost between the two.
+                        if Task.isCancelled { return (true, []) }
+                        s.waiting.append(Waiter(namespace: namespace, ticket: ticket, continuation: c))
+                        return (false, Self.grant(&s, perNamespace: perNamespace))
+                    }
+                    if cancelled { c.resume(throwing: CancellationError()) }
+                    resume.forEach { $0.resume() }
+                }
+            } onCancel: {
+                let waiter = state.withLock { s -> Waiter? in
+                    guard let i = s.waiting.firstIndex(where: { $0.ticket == ticket }) else { return nil }
+                    return s.waiting.remove(at: i)
+                }
+                waiter?.continuation.resume(throwing: CancellationError())
             }
-            resume.forEach { $0.resume() }
+        } catch {
+            throw CancellationError()
         }
     }
 
     public func release(_ namespace: String) {
-        let resume = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+        let resume = state.withLock { s -> [CheckedContinuation<Void, any Error>] in
             s.free += 1
             let held = s.held[namespace, default: 1] - 1
             s.held[namespace] = held > 0 ? held : nil
@@ -63,8 +83,8 @@ public final class FairSlots: Sendable {
 
     /// Hands free slots to waiters: fewest held first, then the longest waiting; a
     /// namespace at its cap waits even when a slot is free.
-    private static func grant(_ s: inout State, perNamespace: Int) -> [CheckedContinuation<Void, Never>] {
-        var out: [CheckedContinuation<Void, Never>] = []
+    private static func grant(_ s: inout State, perNamespace: Int) -> [CheckedContinuation<Void, any Error>] {
+        var out: [CheckedContinuation<Void, any Error>] = []
         while s.free > 0 {
             var best: Int?
             for (i, w) in s.waiting.enumerated() {

@@ -4,6 +4,7 @@ import GitSource
 import Manifest
 import State
 import Synchronization
+import Toolkit
 
 /// Branch heads answered by one ls-remote for every application of the same repository,
 /// branch and credentials that asks within `maxAge` (a monorepo of many applications costs

@@ -4,6 +4,7 @@ import Manifest
 import Notify
 import State
 import Synchronization
+import Toolkit
 
 /// Turns what a look did into outbox entries: one per transition (first sync, a new
 /// commit synced, into error or invalid, back to synced, drift, deleted) for the

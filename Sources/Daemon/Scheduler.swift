@@ -1,5 +1,6 @@
 import Foundation
 import State
+import Toolkit
 
 /// Every scheduling decision of the daemon, as a value: which application is looked at
 /// when, why, and when next. Pure: the time comes with every call and the randomness

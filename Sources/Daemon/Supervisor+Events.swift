@@ -2,11 +2,12 @@ import Foundation
 import Logging
 import Manifest
 import State
+import Toolkit
 
 /// What the supervisor hears: inotify events of the apps dir and the requests dir, the
 /// periodic rescans, and the registrations they bring.
 extension Supervisor {
-    func handle(_ event: DirectoryWatcher.Event) async {
+    func handle(_ event: FolderWatcher.Event) async {
         switch event {
         case .changed(let directory, let name), .created(let directory, let name):
             if directory == configuration.appsDir {
@@ -22,8 +23,11 @@ extension Supervisor {
         case .rescan(let directory):
             if directory == configuration.appsDir {
                 scheduleScan()
-                if !FileManager.default.fileExists(atPath: directory) { watchingAppsDir = false }
+                // Deleted or moved away (its watch went with it), or an overflow: watched
+                // again by the next rescan (a folder already watched stays as it is).
+                watchingAppsDir = false
             } else {
+                watchingRequestsDir = false
                 requests.pending().forEach(requestArrived)
             }
         }
@@ -195,38 +199,43 @@ extension Supervisor {
 
     // MARK: Watching
 
+    /// Watches the apps dir and the requests dir through the process's folder watcher (the
+    /// first call subscribes and starts the task that hears it); called again by the rescan
+    /// while the apps dir is not watched (missing, or deleted and made again).
     func restartWatcher() async {
-        watcher?.stop()
-        watcher = nil
-        var dirs = [layout.requestsDir]
-        var isDir: ObjCBool = false
-        let appsDirExists =
-            FileManager.default.fileExists(atPath: configuration.appsDir, isDirectory: &isDir) && isDir.boolValue
-        if appsDirExists { dirs.insert(configuration.appsDir, at: 0) }
-        let watched = dirs
-        // The watcher's init waits for its thread: not on the cooperative pool.
-        let made: Result<DirectoryWatcher, WatchError> = await withCheckedContinuation { c in
-            Thread.detachNewThread {
-                do { c.resume(returning: .success(try DirectoryWatcher(directories: watched))) } catch let e
-                    as WatchError
-                {
-                    c.resume(returning: .failure(e))
-                } catch {
-                    c.resume(returning: .failure(WatchError(message: "\(error)")))
-                }
+        let subscription: FolderWatcher.Subscription
+        if let existing = self.subscription {
+            subscription = existing
+        } else {
+            subscription = FolderWatcher.shared.subscribe()
+            self.subscription = subscription
+            // A child of the loop's task group would outlive nothing: the stream ends with
+            // `cancel()` at the end of `run`, and this task with it.
+            listener = Task { [weak self] in
+                for await event in subscription { await self?.handle(event) }
             }
         }
-        switch made {
-        case .success(let w):
-            watcher = w
-            watchingAppsDir = appsDirExists
-            Task { [weak self] in
-                for await event in w.events { await self?.handle(event) }
+        do {
+            if !watchingRequestsDir {
+                try await subscription.watch(layout.requestsDir)
+                watchingRequestsDir = true
             }
-            if appsDirExists { scheduleScan() }
-        case .failure(let e):
+        } catch {
+            logger.error("cannot watch; relying on the periodic rescan", metadata: ["error": "\(error)"])
+        }
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: configuration.appsDir, isDirectory: &isDir), isDir.boolValue
+        else {
             watchingAppsDir = false
-            logger.error("cannot watch; relying on the periodic rescan", metadata: ["error": "\(e.message)"])
+            return
+        }
+        do {
+            try await subscription.watch(configuration.appsDir)
+            watchingAppsDir = true
+            scheduleScan()
+        } catch {
+            watchingAppsDir = false
+            logger.error("cannot watch; relying on the periodic rescan", metadata: ["error": "\(error)"])
         }
     }
 }

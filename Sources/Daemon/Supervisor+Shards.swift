@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Manifest
 import State
+import Toolkit
 
 /// Scale-out: which applications this shard owns, and the leases that make it their only
 /// writer. With one shard there are no leases and every application is owned.

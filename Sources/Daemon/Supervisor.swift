@@ -4,6 +4,7 @@ import Manifest
 import State
 import Sync
 import Synchronization
+import Toolkit
 
 /// The daemon's loop: it turns what happens (files in the apps dir and the requests dir,
 /// looks that end, time passing) into events for the `Scheduler`, starts the looks it
@@ -70,8 +71,10 @@ public actor Supervisor {
     var scanDue: Date?
     var lastEventScan = Date.distantPast
     var nextRescan = Date.distantPast
-    var watcher: DirectoryWatcher?
+    var subscription: FolderWatcher.Subscription?
+    var listener: Task<Void, Never>?
     var watchingAppsDir = false
+    var watchingRequestsDir = false
     var appsDirProblem: String?
     /// The next drift pass, and the number of the last one.
     var nextDrift: Date?
@@ -164,7 +167,7 @@ public actor Supervisor {
                 await reconcile(appsDir.scan(), startup: false)
             }
             if nextRescan <= now() {
-                if !watchingAppsDir { await restartWatcher() }
+                if !watchingAppsDir || !watchingRequestsDir { await restartWatcher() }
                 await rescanAll(startup: false)
             }
             for launch in scheduler.next(now: now()) { start(launch) }
@@ -179,7 +182,8 @@ public actor Supervisor {
             loopWaiting = false
         }
         logger.info("stopping", metadata: ["running_syncs": "\(scheduler.running)"])
-        watcher?.stop()
+        subscription?.cancel()
+        listener?.cancel()
         // Each look that ends signals; a cancelled task's wait returns at once.
         while scheduler.running > 0 && !Task.isCancelled { await wakeup.wait() }
         if scheduler.running > 0 {

@@ -6,6 +6,7 @@ import Manifest
 import State
 import Sync
 import Synchronization
+import Toolkit
 
 /// What the daemon's looks share: where the state is, how to reach repositories, where
 /// to deploy, and the pools and locks that keep them fair and off the cooperative threads.

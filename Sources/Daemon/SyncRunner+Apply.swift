@@ -5,6 +5,7 @@ import Manifest
 import Notify
 import State
 import Sync
+import Toolkit
 
 /// A look's two network steps: the head lookup and the fetch, verify and apply.
 extension SyncRunner {

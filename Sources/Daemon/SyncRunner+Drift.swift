@@ -4,6 +4,7 @@ import Manifest
 import Notify
 import State
 import Sync
+import Toolkit
 
 extension SyncRunner {
     /// A drift check of a synced application (`syncPolicy.selfHeal` warn or correct): the

@@ -5,6 +5,7 @@ import Manifest
 import Notify
 import State
 import Sync
+import Toolkit
 
 /// What a look leaves behind: its notifications, its status and history files (written
 /// off the cooperative pool), and the verification of what it deploys.

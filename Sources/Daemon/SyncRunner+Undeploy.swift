@@ -4,6 +4,7 @@ import Manifest
 import Notify
 import State
 import Sync
+import Toolkit
 
 extension SyncRunner {
     /// Undeploys everything the application's inventory holds (in the inventory's
@@ -20,12 +21,18 @@ extension SyncRunner {
         var engine = SyncEngine(target: counting, limits: context.limits)
         engine.pool = context.workers
         let file = layout.inventoryFile(name)
-        let report =
-            inventory.isEmpty
-            ? nil
-            : await context.namespaceLocks.withLock(inventory.namespace) {
-                await engine.undeployAll(app: name, inventory: inventory, inventoryFile: file)
+        var report: ApplyReport?
+        if !inventory.isEmpty {
+            do {
+                report = try await context.namespaceLocks.withLock(inventory.namespace) {
+                    await engine.undeployAll(app: name, inventory: inventory, inventoryFile: file)
+                }
+            } catch {
+                return (
+                    false, "the undeploy was cancelled (the daemon is stopping) before it started; nothing was removed"
+                )
             }
+        }
         if let report, report.failed {
             let message = StatusDocument.failure(of: report).message
             logger.warning(

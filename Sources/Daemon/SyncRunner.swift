@@ -5,6 +5,7 @@ import Manifest
 import Notify
 import State
 import Sync
+import Toolkit
 
 /// One look at one application, as the scheduler launched it: credentials, head lookup;
 /// if anything changed, fetch, plan, apply, and write the inventory, status and history.
@@ -146,7 +147,13 @@ public struct SyncRunner: Sendable {
         }
 
         // 4. A real sync, in one of the sync slots (fair between namespaces).
-        await context.syncSlots.acquire(registration.namespace)
+        do {
+            try await context.syncSlots.acquire(registration.namespace)
+        } catch {
+            // Cancelled while waiting (the daemon is stopping): nothing was started, and
+            // the status stays as it was.
+            return SyncResult(ending: .retryable, message: "cancelled: the daemon is stopping", memo: nil)
+        }
         defer { context.syncSlots.release(registration.namespace) }
         look.status.beginSync(head, at: look.startedAt)
         await write(look.status)

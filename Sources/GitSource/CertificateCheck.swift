@@ -1,6 +1,6 @@
 import Foundation
 import Processes
-import State
+import Toolkit
 
 /// A server certificate checked against one registration's CA (`auth.caFile`), by
 /// OpenSSL's `verify` (Debian's `openssl`): signed by that CA, valid now, for server use,

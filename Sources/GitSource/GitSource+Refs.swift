@@ -1,7 +1,7 @@
 import CGit2
 import Foundation
 import Manifest
-import State
+import Toolkit
 
 extension GitSource {
     /// The repository's cache folder, locked against other fetches of it (across processes

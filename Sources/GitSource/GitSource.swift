@@ -1,7 +1,7 @@
 import CGit2
 import Foundation
 import Manifest
-import State
+import Toolkit
 
 /// The agent's view of repositories: branch heads by one ls-remote round trip, fetches into
 /// bare caches shared by every application of a repository, and reads of trees and blobs

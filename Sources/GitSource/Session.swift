@@ -2,7 +2,7 @@ import CGit2
 import CGitStream
 import Foundation
 import Manifest
-import State
+import Toolkit
 
 /// One network operation against a remote: its deadline, the libgit2 callbacks (credentials
 /// capped, host keys checked, progress that stops at the deadline), and the translation of

@@ -2,7 +2,7 @@ import CGit2
 import Foundation
 import Manifest
 import Processes
-import State
+import Toolkit
 
 /// A signature and the bytes it signs, as git stores them: a commit's `gpgsig` header (both
 /// OpenPGP and SSH signatures live there), or the block at the end of an annotated tag.

@@ -3,6 +3,7 @@ import Hummingbird
 import Manifest
 import NIOCore
 import State
+import Toolkit
 
 extension Facade {
     // MARK: Authorization

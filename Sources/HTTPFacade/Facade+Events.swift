@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import State
+import Toolkit
 
 extension Facade {
     /// `GET /api/gitops/events`: Server-Sent Events. First a `status` event for every

@@ -3,6 +3,7 @@ import Hummingbird
 import Manifest
 import NIOCore
 import State
+import Toolkit
 
 extension Facade {
     /// An application the grant may see: it has a status or a registration.

@@ -3,6 +3,7 @@ import Hummingbird
 import Manifest
 import NIOCore
 import State
+import Toolkit
 
 extension Facade {
     /// A file under `auth` that leads outside the namespace's secrets folder, by its text.

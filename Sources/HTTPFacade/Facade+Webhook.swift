@@ -4,6 +4,7 @@ import Hummingbird
 import Manifest
 import NIOCore
 import State
+import Toolkit
 
 extension Facade {
     // MARK: Webhook

@@ -5,6 +5,7 @@ import Manifest
 import NIOCore
 import State
 import Synchronization
+import Toolkit
 
 /// The REST API (interface section 5) as a thin facade over files: registering writes a
 /// registration file into the apps dir (the daemon picks it up through inotify like any

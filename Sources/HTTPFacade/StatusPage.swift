@@ -1,5 +1,6 @@
 import Foundation
 import State
+import Toolkit
 
 /// `GET /`: a read-only page for people. Rendered on the server with every application
 /// (readable without JavaScript), then kept current by its script from the event stream.

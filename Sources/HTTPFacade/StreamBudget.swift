@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import State
 import Synchronization
+import Toolkit
 
 /// Event streams (`GET /api/gitops/events`) never end, and are exempt from the request
 /// deadlines: without a budget of their own, one client's idle streams would fill the

@@ -6,6 +6,7 @@ import Manifest
 import NIOCore
 import NIOHTTP1
 import State
+import Toolkit
 
 /// One delivery's request: the endpoint's URL checked, the body rendered and signed, sent
 /// through a client that follows no redirect; the counters and how endpoints are shown.

@@ -6,6 +6,7 @@ import Manifest
 import NIOCore
 import NIOHTTP1
 import State
+import Toolkit
 
 /// Delivers what `STATE/outbox` holds, in the background: never in a sync's way. Each
 /// endpoint gets its events in order (a later one waits while an earlier one to the same

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Manifest
 import State
+import Toolkit
 
 /// One HTTP request a delivery makes: pure, from the event, the endpoint and the secret.
 public struct OutgoingRequest: Sendable, Equatable {

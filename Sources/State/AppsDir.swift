@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Manifest
 import Synchronization
+import Toolkit
 
 /// One registration file of the apps dir, as last read.
 public struct RegistrationFile: Sendable {

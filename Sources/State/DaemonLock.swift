@@ -1,4 +1,5 @@
 import Foundation
+import Toolkit
 
 /// One daemon per state dir (per shard index, once there are shards): an exclusive `flock`
 /// on `STATE/locks/daemon-INDEX.lock`, held for the life of the process, with who holds it
@@ -13,12 +14,12 @@ public final class DaemonLock: Sendable {
     private let fileIdentity: FileIdentity
 
     /// Takes the lock, or throws naming its holder.
-    public init(layout: StateLayout, shard: Int = 0) throws(StateError) {
+    public init(layout: StateLayout, shard: Int = 0) throws(FileError) {
         path = layout.root + "/locks/daemon-\(shard).lock"
         try AtomicFile.makeFolder(layout.root + "/locks", mode: 0o700)
         // The owner's alone: any user who can open it could hold it and keep the daemon out.
         let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else { throw StateError("cannot open \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw FileError("cannot open \(path): \(String(cString: strerror(errno)))") }
         fchmod(fd, 0o600)
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let code = errno
@@ -35,11 +36,11 @@ public final class DaemonLock: Sendable {
                 {
                     who += " (that process is gone: another process holds the lock file; `fuser \(path)` names it)"
                 }
-                throw StateError(
+                throw FileError(
                     "another zerverless-gitops holds the state dir \(layout.root) (shard \(shard)): \(who); two daemons on one state dir would deploy everything twice. Stop it, or give this one its own --state-dir"
                 )
             }
-            throw StateError("cannot lock \(path): \(String(cString: strerror(code)))")
+            throw FileError("cannot lock \(path): \(String(cString: strerror(code)))")
         }
         let formatter = ISO8601DateFormatter()
         let text = "pid \(getpid()) on \(hostName()) since \(formatter.string(from: Date()))\n"

@@ -1,4 +1,5 @@
 import Synchronization
+import Toolkit
 
 /// Counts the writes of status documents made by this process (the daemon is their only
 /// writer): a reader in the same process (the REST facade) may keep what it derived from

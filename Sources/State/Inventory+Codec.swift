@@ -1,5 +1,6 @@
 import Foundation
 import Manifest
+import Toolkit
 
 extension Inventory {
     /// What the last clean sync saw: if the application folder's tree is the same (and the
@@ -115,7 +116,7 @@ enum InventoryCodec {
             if lineNumber == 1 {
                 guard String(decoding: UnsafeBufferPointer(rebasing: b[lineStart..<end]), as: UTF8.self) == header
                 else {
-                    throw StateError("\(file):1: not an inventory (expected \"\(header)\")")
+                    throw FileError("\(file):1: not an inventory (expected \"\(header)\")")
                 }
                 continue
             }
@@ -144,10 +145,10 @@ enum InventoryCodec {
             } else if fields.count == 1, b[lineStart..<end].starts(with: "namespace ".utf8) {
                 inv.namespace = text((lineStart + "namespace ".utf8.count)..<end)
             } else {
-                throw StateError("\(file):\(lineNumber): unreadable inventory line")
+                throw FileError("\(file):\(lineNumber): unreadable inventory line")
             }
         }
-        if lineNumber == 0 { throw StateError("\(file): empty inventory") }
+        if lineNumber == 0 { throw FileError("\(file): empty inventory") }
         return inv
     }
 

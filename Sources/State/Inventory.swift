@@ -1,4 +1,5 @@
 import Foundation
+import Toolkit
 
 /// What an application has deployed: the only things it may ever delete. A record whose
 /// fingerprint (or id) is nil was written before a target call that has not been

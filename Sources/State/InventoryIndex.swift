@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import Toolkit
 
 /// Who owns what in a namespace, from the other applications' inventories.
 public struct Ownership: Sendable {

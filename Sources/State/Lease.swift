@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import Toolkit
 
 /// `apps/NAME/lease`: which shard writes this application's files, until when
 /// (`{"shard": I, "holder": "...", "expires": "RFC 3339"}`). A shard writes an app's files

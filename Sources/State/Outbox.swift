@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Manifest
 import Synchronization
+import Toolkit
 
 /// One thing that happened to an application, as notifications carry it (`generic`
 /// format: this document plus `delivery`).

@@ -1,4 +1,5 @@
 import Foundation
+import Toolkit
 
 /// `apps/NAME/pin.json`: a rollback. The daemon deploys `commit` and stays there whatever
 /// the ref does, until the pin is removed (`unpin`, `DELETE .../pin`). It lives in the
@@ -52,7 +53,7 @@ extension StateLayout {
     public func removePin(_ name: String, by who: String) throws -> Bool {
         guard unlink(pinFile(name)) == 0 else {
             if errno == ENOENT { return false }
-            throw StateError("cannot remove \(pinFile(name)): \(String(cString: strerror(errno)))")
+            throw FileError("cannot remove \(pinFile(name)): \(String(cString: strerror(errno)))")
         }
         try SyncRequests(layout: self).write(name, by: who, kind: .rollback)
         return true

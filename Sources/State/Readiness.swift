@@ -1,4 +1,5 @@
 import Synchronization
+import Toolkit
 
 /// `/readyz`'s flags: the daemon has read the apps dir a first time; nothing has happened
 /// that keeps it from working (its state dir lost under it).

@@ -1,4 +1,5 @@
 import Foundation
+import Toolkit
 
 /// `--secrets-dir` (default `/etc/zerverless/secrets`): the only place a registration's
 /// secret and key files may come from. A tenant's registration names files of its own
@@ -138,7 +139,7 @@ public struct SecretsDir: Sendable, Hashable {
     /// Writes an uploaded secret (mode 0600, its folder 0700), atomically; true when it
     /// replaced a file.
     @discardableResult
-    public func write(_ bytes: [UInt8], name: String, namespace: String) throws(StateError) -> Bool {
+    public func write(_ bytes: [UInt8], name: String, namespace: String) throws(FileError) -> Bool {
         let existed = FileManager.default.fileExists(atPath: namespaceDir(namespace) + "/" + name)
         try RootedFolder(root: root, folderMode: 0o700).write(
             bytes, at: [Array(namespace.utf8), Array(name.utf8)],
@@ -147,7 +148,7 @@ public struct SecretsDir: Sendable, Hashable {
     }
 
     /// Removes an uploaded secret; false when there was none.
-    public func delete(name: String, namespace: String) throws(StateError) -> Bool {
+    public func delete(name: String, namespace: String) throws(FileError) -> Bool {
         let path = namespaceDir(namespace) + "/" + name
         var st = stat()
         guard lstat(path, &st) == 0 else { return false }

@@ -1,4 +1,5 @@
 import Foundation
+import Toolkit
 
 /// The file layout under the state dir (default `/var/lib/zerverless-gitops`).
 ///

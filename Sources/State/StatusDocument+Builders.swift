@@ -1,5 +1,6 @@
 import Foundation
 import Manifest
+import Toolkit
 
 // MARK: Builders: every status document the daemon and the facade write starts here.
 

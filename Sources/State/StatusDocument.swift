@@ -1,5 +1,6 @@
 import Foundation
 import Manifest
+import Toolkit
 
 /// The status document of one application (`apps/NAME/status.json`), as interface section 4
 /// defines it. `lastSync` and `source.commit` always describe the last successful sync.

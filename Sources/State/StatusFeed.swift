@@ -1,11 +1,13 @@
 import Foundation
 import Synchronization
+import Toolkit
 
 /// Every change of a status file under `STATE/apps/`, from any process (the daemon, a
-/// second daemon on the same state, a script), through inotify on the apps folder and on
-/// each application's folder: the REST API's event stream and `status --watch` read it.
-/// One thread per feed blocks in poll(2); subscribers get changes through AsyncStreams,
-/// and a heartbeat every `heartbeat` so that idle streams stay open through proxies.
+/// second daemon on the same state, a script), through the process's one folder watcher
+/// (`FolderWatcher`) on the apps folder and on each application's folder: the REST API's
+/// event stream and `status --watch` read it. Started by the first subscriber; subscribers
+/// get changes through AsyncStreams, and a heartbeat every `heartbeat` on the given clock
+/// so that idle streams stay open through proxies.
 public final class StatusFeed: Sendable {
     public enum Change: Sendable {
         /// An application's status file was written: its bytes as they are now.
@@ -17,113 +19,148 @@ public final class StatusFeed: Sendable {
 
     public let layout: StateLayout
     public let heartbeat: Duration
+    private let clock: DaemonClock
     private struct Subscribers {
         var next = 0
         var all: [Int: AsyncStream<Change>.Continuation] = [:]
+        var tasks: [Task<Void, Never>] = []
+        var started = false
     }
     private let subscribers = Mutex(Subscribers())
-    private let stopped = Atomic<Bool>(false)
-    private let started = Atomic<Bool>(false)
 
-    public init(layout: StateLayout, heartbeat: Duration = .seconds(15)) {
+    public init(layout: StateLayout, heartbeat: Duration = .seconds(15), clock: DaemonClock = .system) {
         self.layout = layout
         self.heartbeat = heartbeat
+        self.clock = clock
     }
 
     /// A stream of changes from now on; ended by `cancel` or when the consumer stops.
     public func subscribe() -> AsyncStream<Change> {
-        startIfNeeded()
         let (stream, continuation) = AsyncStream.makeStream(of: Change.self, bufferingPolicy: .bufferingNewest(4096))
-        let id = subscribers.withLock { s -> Int in
+        let (id, start) = subscribers.withLock { s -> (Int, Bool) in
             s.next += 1
             s.all[s.next] = continuation
-            return s.next
+            defer { s.started = true }
+            return (s.next, !s.started)
         }
         continuation.onTermination = { [weak self] _ in
             self?.subscribers.withLock { _ = $0.all.removeValue(forKey: id) }
         }
+        if start {
+            // Two tasks for the feed's life (until `stop`): the watch, and the heartbeat.
+            let watch = Task<Void, Never> { [weak self] in await self?.watch() }
+            let beat = Task { [weak self, clock, heartbeat] in
+                while !Task.isCancelled {
+                    do { try await clock.sleep(heartbeat) } catch { return }
+                    self?.broadcast(.heartbeat)
+                }
+            }
+            subscribers.withLock { $0.tasks = [watch, beat] }
+        }
         return stream
     }
 
-    public func stop() { stopped.store(true, ordering: .relaxed) }
+    /// Ends the feed's watch and heartbeat, and every subscriber's stream.
+    public func stop() {
+        let (tasks, all) = subscribers.withLock { s in
+            defer {
+                s.tasks = []
+                s.all = [:]
+            }
+            return (s.tasks, Array(s.all.values))
+        }
+        tasks.forEach { $0.cancel() }
+        all.forEach { $0.finish() }
+    }
 
     private func broadcast(_ change: Change) {
         for c in subscribers.withLock({ Array($0.all.values) }) { c.yield(change) }
     }
 
-    private func startIfNeeded() {
-        guard started.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged else { return }
-        // Why a thread: the inotify loop blocks in poll(2) for the feed's whole life (to be
-        // replaced by the one folder watcher the renovation plans).
-        Thread.detachNewThread { [self] in self.loop() }
+    // MARK: The watch
+
+    private func watch() async {
+        let subscription = FolderWatcher.shared.subscribe()
+        defer { subscription.cancel() }
+        let appsDir = layout.appsDir
+        var apps = Set<String>()
+        /// Watches the apps folder and each application's folder; false when the apps
+        /// folder is not there (yet: it appears with the daemon's first status).
+        func watchAll() async -> Bool {
+            do {
+                try await subscription.watch(appsDir)
+            } catch {
+                return false
+            }
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: appsDir)) ?? []
+            where !name.hasPrefix(".") && !apps.contains(name) {
+                if (try? await subscription.watch(layout.appDir(name))) != nil { apps.insert(name) }
+            }
+            return true
+        }
+        /// Until the apps folder exists: its parent is watched, or looked at each second
+        /// on the clock when even that is missing.
+        func waitForAppsDir() async -> Bool {
+            while !Task.isCancelled {
+                if await watchAll() { return true }
+                if (try? await subscription.watch(layout.root)) != nil {
+                    // Created between the two calls: no event will say so.
+                    _ = await watchAll()
+                    return true
+                }
+                do { try await clock.sleep(.seconds(1)) } catch { return false }
+            }
+            return false
+        }
+        guard await waitForAppsDir() else { return }
+        let iterator = subscription.events
+        for await event in iterator {
+            guard !Task.isCancelled else { return }
+            switch event {
+            case .changed(let dir, let name), .created(let dir, let name):
+                if dir == layout.root {
+                    if name == "apps" { _ = await watchAll() }
+                } else if dir == appsDir {
+                    guard !name.hasPrefix("."), !apps.contains(name) else { continue }
+                    var isDir: ObjCBool = false
+                    guard FileManager.default.fileExists(atPath: layout.appDir(name), isDirectory: &isDir),
+                        isDir.boolValue, (try? await subscription.watch(layout.appDir(name))) != nil
+                    else { continue }
+                    apps.insert(name)
+                    report(name)  // its status may be there already
+                } else if name == "status.json", let app = application(of: dir) {
+                    report(app)
+                }
+            case .rescan(let dir):
+                if dir == appsDir {
+                    if !(await watchAll()), !(await waitForAppsDir()) { return }
+                    for app in apps.sorted() { report(app) }
+                } else if dir == layout.root {
+                    _ = await watchAll()
+                } else if let app = application(of: dir) {
+                    if (try? await subscription.watch(dir)) != nil {
+                        report(app)
+                    } else {
+                        apps.remove(app)
+                        broadcast(.deleted(name: app))
+                    }
+                }
+            }
+        }
     }
 
-    // MARK: The inotify thread
+    private func application(of dir: String) -> String? {
+        let prefix = layout.appsDir + "/"
+        guard dir.hasPrefix(prefix) else { return nil }
+        let name = String(dir.dropFirst(prefix.count))
+        return name.isEmpty || name.contains("/") ? nil : name
+    }
 
-    private func loop() {
-        let fd = inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK))
-        guard fd >= 0 else { return }
-        defer { close(fd) }
-        var folders: [Int32: String] = [:]  // watch descriptor -> application name ("" for apps/)
-        var appsWatch: Int32 = -1
-        let appMask = UInt32(IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE_SELF)
-        func watchApp(_ name: String) {
-            let wd = inotify_add_watch(fd, layout.appDir(name), appMask)
-            if wd >= 0 { folders[wd] = name }
-        }
-        var lastBeat = ContinuousClock.now
-        var buffer = [UInt8](repeating: 0, count: 64 << 10)
-        while !stopped.load(ordering: .relaxed) {
-            if appsWatch < 0 {
-                // The apps folder appears with the daemon's first status: looked for each second.
-                appsWatch = inotify_add_watch(fd, layout.appsDir, UInt32(IN_CREATE | IN_MOVED_TO | IN_ONLYDIR))
-                if appsWatch >= 0 {
-                    folders[appsWatch] = ""
-                    for name in (try? FileManager.default.contentsOfDirectory(atPath: layout.appsDir)) ?? []
-                    where !name.hasPrefix(".") { watchApp(name) }
-                }
-            }
-            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&pfd, 1, 1000)
-            if ContinuousClock.now - lastBeat >= heartbeat {
-                lastBeat = ContinuousClock.now
-                broadcast(.heartbeat)
-            }
-            guard ready > 0 else { continue }
-            let n = read(fd, &buffer, buffer.count)
-            guard n > 0 else { continue }
-            var offset = 0
-            var changed = Set<String>()
-            while offset + MemoryLayout<inotify_event>.size <= n {
-                let (wd, mask, length, name) = buffer.withUnsafeBytes { raw -> (Int32, UInt32, Int, String) in
-                    let event = raw.loadUnaligned(fromByteOffset: offset, as: inotify_event.self)
-                    let start = offset + MemoryLayout<inotify_event>.size
-                    let bytes = raw[start..<(start + Int(event.len))].prefix { $0 != 0 }
-                    return (event.wd, event.mask, Int(event.len), String(decoding: bytes, as: UTF8.self))
-                }
-                offset += MemoryLayout<inotify_event>.size + length
-                guard let owner = folders[wd] else { continue }
-                if owner.isEmpty {
-                    if mask & UInt32(IN_ISDIR) != 0, !name.hasPrefix(".") {
-                        watchApp(name)
-                        changed.insert(name)  // its status may be there already
-                    }
-                } else if mask & UInt32(IN_DELETE_SELF) != 0 {
-                    folders[wd] = nil
-                    broadcast(.deleted(name: owner))
-                } else if name == "status.json" {
-                    changed.insert(owner)
-                } else if mask & UInt32(IN_IGNORED) != 0 {
-                    folders[wd] = nil
-                }
-            }
-            for name in changed.sorted() {
-                guard let data = FileManager.default.contents(atPath: layout.statusFile(name)),
-                    let doc = try? JSONDecoder().decode(NamespaceOnly.self, from: data)
-                else { continue }
-                broadcast(.status(name: name, namespace: doc.namespace, bytes: Array(data)))
-            }
-        }
+    private func report(_ name: String) {
+        guard let data = FileManager.default.contents(atPath: layout.statusFile(name)),
+            let doc = try? JSONDecoder().decode(NamespaceOnly.self, from: data)
+        else { return }
+        broadcast(.status(name: name, namespace: doc.namespace, bytes: Array(data)))
     }
 
     private struct NamespaceOnly: Decodable { var namespace: String }

@@ -1,4 +1,5 @@
 import Foundation
+import Toolkit
 
 /// The status document's JSON, written by hand: the same text as JSONEncoder with
 /// `.prettyPrinted, .sortedKeys, .withoutEscapingSlashes` and ISO 8601 dates, at a

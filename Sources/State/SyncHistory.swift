@@ -1,4 +1,5 @@
 import Foundation
+import Toolkit
 
 /// `apps/NAME/history.json`: what the daemon needs to resume after a restart without
 /// redeploying (the last successful sync: commit and the digest of everything it

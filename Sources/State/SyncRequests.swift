@@ -1,4 +1,5 @@
 import Foundation
+import Toolkit
 
 /// `STATE/requests/NAME.sync`: a request to sync an application now. Anyone may write one
 /// (the `sync` command, the REST API, a webhook, `touch`); the daemon picks it up through

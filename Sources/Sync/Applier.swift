@@ -2,6 +2,7 @@ import Foundation
 import Manifest
 import State
 import Synchronization
+import Toolkit
 
 /// Executes a plan against a target: deploys, then uploads, then deletes, with bounded
 /// parallelism. Before each batch of calls the inventory records the intent (records with

@@ -2,6 +2,7 @@ import Foundation
 import Manifest
 import State
 import Synchronization
+import Toolkit
 
 /// What one apply did.
 public struct ApplyReport: Sendable {

@@ -3,6 +3,7 @@ import Manifest
 import Processes
 import State
 import Synchronization
+import Toolkit
 
 /// Syntax checks before deploy, with the checkers the host has: `luac5.4 -p` (Debian
 /// lua5.4), Python's `ast.parse`, `node --check`. A missing checker skips the check.

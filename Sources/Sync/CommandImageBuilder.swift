@@ -2,6 +2,7 @@ import Foundation
 import Processes
 import State
 import Synchronization
+import Toolkit
 
 /// What a tenant's Dockerfile may do while it builds, per namespace (the operator's
 /// options `--docker-build-namespaces`, `--build-network-namespaces`, `--build-timeout`).

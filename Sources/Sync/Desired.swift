@@ -2,6 +2,7 @@ import Foundation
 import GitSource
 import Manifest
 import State
+import Toolkit
 
 /// From the manifest and the tree of the application's folder at a commit (blob ids, no
 /// file reads): what should be deployed. Pure. Every path the manifest names, and every

@@ -2,6 +2,7 @@ import Foundation
 import Manifest
 import State
 import Synchronization
+import Toolkit
 
 /// What a target holds of one application, compared with its inventory.
 public struct DriftObservation: Sendable, Hashable {

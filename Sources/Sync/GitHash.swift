@@ -1,5 +1,6 @@
 import Crypto
 import State
+import Toolkit
 
 /// Git's ids for content, so that inline code and files from the tree compare alike.
 public enum GitHash {

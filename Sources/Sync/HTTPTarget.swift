@@ -4,6 +4,7 @@ import Manifest
 import NIOCore
 import NIOHTTP1
 import State
+import Toolkit
 
 /// The Zerverless orchestrator's HTTP API (`shared/zerverless-api.md`): deploy = POST,
 /// undeploy = DELETE (404 counts as already gone), static files = PUT / DELETE (404 counts

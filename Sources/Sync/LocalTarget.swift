@@ -1,6 +1,7 @@
 import Foundation
 import Manifest
 import State
+import Toolkit
 
 /// The embedded target: plain folders, every file written atomically.
 ///

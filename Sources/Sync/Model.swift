@@ -1,5 +1,6 @@
 import Manifest
 import State
+import Toolkit
 
 /// Limits that keep one application from exhausting the agent or the target. Over a limit:
 /// a clear error before any change is made.

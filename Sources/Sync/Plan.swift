@@ -1,5 +1,6 @@
 import Manifest
 import State
+import Toolkit
 
 /// What a sync will do, and why. Pure data: computed by `Planner`, executed by `Applier`.
 public struct Plan: Sendable, Hashable {

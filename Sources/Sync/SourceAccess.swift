@@ -1,6 +1,7 @@
 import GitSource
 import Manifest
 import State
+import Toolkit
 
 /// How a registration reaches its repository: its URL, and the credentials its `auth`
 /// names, read under the secrets rule (every file from `SECRETS/NAMESPACE/`, checked when

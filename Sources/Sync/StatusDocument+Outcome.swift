@@ -1,5 +1,6 @@
 import Manifest
 import State
+import Toolkit
 
 /// The status document from a sync's outcome: the one place a sync's result becomes
 /// functions, static counts and an error.

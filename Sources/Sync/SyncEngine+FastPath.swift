@@ -1,6 +1,7 @@
 import GitSource
 import Manifest
 import State
+import Toolkit
 
 extension SyncEngine {
     /// The plan for a tree diff that touches only plain files under static.dir (or files

@@ -3,6 +3,7 @@ import GitSource
 import Manifest
 import State
 import Synchronization
+import Toolkit
 
 /// The full plan: the desired state built from the whole tree and diffed against the
 /// inventory (the fast path's fallback).

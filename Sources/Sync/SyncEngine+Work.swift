@@ -3,6 +3,7 @@ import GitSource
 import Manifest
 import State
 import Synchronization
+import Toolkit
 
 /// The engine's tools: blocking work off the cooperative pool, the namespace lock, and
 /// undeploying everything an application owns.
@@ -18,9 +19,22 @@ extension SyncEngine {
         return try await pool.run(body)
     }
 
-    func withLock<T: Sendable>(_ namespace: String, _ body: () async -> T) async -> T {
+    /// `body` under the namespace's lock; nil when the task was cancelled while it waited
+    /// for the lock (the daemon is stopping: nothing was done).
+    func withLock<T: Sendable>(_ namespace: String, _ body: () async -> T) async -> T? {
         guard let locks else { return await body() }
-        return await locks.withLock(namespace, body)
+        return try? await locks.withLock(namespace, body)
+    }
+
+    /// What a sync cancelled before it could take its namespace's lock reports.
+    static var cancelledOutcome: Outcome {
+        var outcome = Outcome()
+        outcome.errors = [
+            SyncError(
+                .deploy, "the sync was cancelled (the daemon is stopping) before it could start; nothing was changed",
+                retry: .retryable)
+        ]
+        return outcome
     }
 
     /// Undeploys everything an inventory holds (the application's registration is gone),

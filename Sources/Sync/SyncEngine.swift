@@ -3,6 +3,7 @@ import GitSource
 import Manifest
 import State
 import Synchronization
+import Toolkit
 
 /// One sync of one application at one commit, from a fetched cache: read the manifest from
 /// the object database, resolve the desired state from the tree, plan against the
@@ -172,9 +173,13 @@ public struct SyncEngine: Sendable {
             // leaves what is deployed in the old one as it is.
             let probe = await offload { plan(input, snapshot: snapshot) }
             if !probe.errors.isEmpty || probe.plan == nil { return probe }
-            let report = await withLock(old.namespace) {
-                await undeployAll(app: input.app, inventory: old, inventoryFile: input.inventoryFile)
-            }
+            guard
+                let report = await withLock(
+                    old.namespace,
+                    {
+                        await undeployAll(app: input.app, inventory: old, inventoryFile: input.inventoryFile)
+                    })
+            else { return Self.cancelledOutcome }
             if let report, report.failed {
                 var outcome = Outcome()
                 outcome.movedFrom = old
@@ -202,7 +207,7 @@ public struct SyncEngine: Sendable {
         }
         // Plan and claim under the namespace's lock: the paths this sync creates are
         // recorded (unconfirmed) before another sync of the namespace plans.
-        var outcome = await withLock(input.namespace) { () -> Outcome in
+        let locked = await withLock(input.namespace) { () -> Outcome in
             var input = input
             if let ownership = input.ownership { input.others = ownership() }
             let planned = input
@@ -238,6 +243,7 @@ public struct SyncEngine: Sendable {
             }
             return outcome
         }
+        guard var outcome = locked else { return Self.cancelledOutcome }
         guard let plan = outcome.plan, let inventory = outcome.inventory else { return outcome }
         if outcome.path == .unchanged { return outcome }
         let file = input.inventoryFile

@@ -4,6 +4,7 @@ import GitSource
 import Manifest
 import State
 import Sync
+import Toolkit
 
 /// `zerverless-gitops check FILE|NAME`: the operator's "will this work?"
 struct Check: ParsableCommand {

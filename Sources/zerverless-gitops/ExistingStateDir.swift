@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import State
+import Toolkit
 
 /// The state dir a command that asks the daemon for something writes into: it must exist.
 /// A command that created it (as root, with no daemon) left files the service's user could

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import State
+import Toolkit
 
 /// `--state-dir` (every command that reads or writes the state dir).
 struct StateDirOption: ParsableArguments {

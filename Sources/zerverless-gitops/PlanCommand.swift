@@ -4,6 +4,7 @@ import GitSource
 import Manifest
 import State
 import Sync
+import Toolkit
 
 /// `zerverless-gitops plan NAME`: what the next sync would do, and why. It fetches into the
 /// state dir's cache (as a sync would) but deploys nothing and changes no inventory.

@@ -3,6 +3,7 @@ import Foundation
 import GitSource
 import Manifest
 import State
+import Toolkit
 
 /// `zerverless-gitops rollback NAME [--to COMMIT] [--reason TEXT]`: pins the application to
 /// a commit (default: the successful commit before the current one). The pin is a file in
@@ -101,7 +102,7 @@ struct UnpinCommand: ParsableCommand {
                 printErr("error: \(name) is not pinned")
                 throw ExitCode(1)
             }
-        } catch let error as StateError {
+        } catch let error as FileError {
             printErr("error: \(error)")
             throw ExitCode(1)
         }

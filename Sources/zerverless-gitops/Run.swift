@@ -8,6 +8,7 @@ import Manifest
 import Prometheus
 import State
 import Sync
+import Toolkit
 
 /// `zerverless-gitops run`: the daemon. Every option also reads `ZG_<NAME>`; a flag wins.
 /// The options are typed (`RunValue`): a bad value, from a flag or the environment, is a

@@ -6,6 +6,7 @@ import Logging
 import Manifest
 import State
 import Sync
+import Toolkit
 
 /// The option values' parsers: one per kind, each failing with what to write instead.
 enum Parse {

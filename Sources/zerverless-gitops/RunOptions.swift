@@ -6,6 +6,7 @@ import Logging
 import Manifest
 import State
 import Sync
+import Toolkit
 
 /// The options of `run`, typed. Each is optional on the command line; `settings` takes the
 /// flag, else its `ZG_*` variable (parsed the same way), else the default of

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import State
+import Toolkit
 
 /// `zerverless-gitops status [NAME] [--json] [--state-dir DIR]`: reads the status files.
 struct Status: AsyncParsableCommand {

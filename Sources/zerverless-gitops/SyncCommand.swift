@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Manifest
 import State
+import Toolkit
 
 /// `zerverless-gitops sync NAME [--wait]`: writes the trigger file `STATE/requests/NAME.sync`;
 /// the daemon picks it up through inotify and removes it once the sync is done.

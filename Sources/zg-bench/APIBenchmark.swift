@@ -7,6 +7,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import State
+import Toolkit
 
 /// The REST facade with 1,000 applications: requests per second of
 /// `GET /api/gitops/applications` and of one application's status, measured with wrk,

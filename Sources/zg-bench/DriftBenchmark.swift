@@ -3,6 +3,7 @@ import LocalServers
 import Manifest
 import State
 import Sync
+import Toolkit
 
 /// One drift pass of the local target over 1,000 applications (2 functions and 10 static
 /// files each, 12,000 files) against `rsync -a --checksum --dry-run` of the same published

@@ -8,6 +8,7 @@ import NIOCore
 import NIOHTTP1
 import State
 import Synchronization
+import Toolkit
 
 /// Events latency: from the start of a status file's write (temporary file, rename into
 /// place, as the daemon writes it) to

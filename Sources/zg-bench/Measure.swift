@@ -1,6 +1,7 @@
 import Foundation
 import Processes
 import State
+import Toolkit
 
 /// Runs `body` repeatedly (at least `minRuns`, until about `budget` has passed) and returns
 /// the median duration in seconds.

@@ -4,6 +4,7 @@ import LocalServers
 import Manifest
 import State
 import Sync
+import Toolkit
 
 /// Static sync of a 10,000-file tree to the local target against `rsync -a --delete` of the
 /// same tree, in one run: the no-op, and a one-file change.

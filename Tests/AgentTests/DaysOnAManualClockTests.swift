@@ -9,6 +9,7 @@ import State
 import Synchronization
 import TestSupport
 import Testing
+import Toolkit
 
 /// Issue 23: the whole daemon (supervisor, looks, notifier, leases) built in process by
 /// `Agent` on a manual clock, idling through three simulated days of polls, retries,

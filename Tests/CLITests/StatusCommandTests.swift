@@ -2,6 +2,7 @@ import Foundation
 import State
 import TestSupport
 import Testing
+import Toolkit
 
 @Test func statusReadsTheFilesAsATableAndAsJSON() throws {
     let dir = try TempDir("zg-status")

@@ -3,6 +3,7 @@ import Foundation
 import State
 import TestSupport
 import Testing
+import Toolkit
 
 /// Issue 22, on the built binary: what a web page the operator visits (cross-site
 /// requests, DNS rebinding), a tenant's idle event streams, a revoked token, concurrent

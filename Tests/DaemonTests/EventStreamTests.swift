@@ -5,6 +5,7 @@ import NIOHTTP1
 import State
 import TestSupport
 import Testing
+import Toolkit
 
 /// `GET /api/gitops/events` on the live daemon: the current documents first, then a
 /// `status` event each time a status file changes, whoever wrote it.

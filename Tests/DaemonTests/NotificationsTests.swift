@@ -2,6 +2,7 @@ import Daemon
 import Manifest
 import State
 import Testing
+import Toolkit
 
 /// Which outcomes of a look are transitions worth a notification (the daemon's
 /// `Notifications`; the formats and the delivery are NotifyTests').

@@ -2,6 +2,7 @@ import Foundation
 import MetricsTestKit
 import State
 import Testing
+import Toolkit
 
 @testable import Daemon
 

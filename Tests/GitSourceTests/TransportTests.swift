@@ -3,6 +3,7 @@ import Manifest
 import State
 import TestSupport
 import Testing
+import Toolkit
 
 @testable import GitSource
 

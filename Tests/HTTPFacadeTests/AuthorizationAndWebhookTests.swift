@@ -9,6 +9,7 @@ import NIOCore
 import State
 import TestSupport
 import Testing
+import Toolkit
 
 @Suite struct AuthorizationAndWebhookTests {
     let dir: TempDir

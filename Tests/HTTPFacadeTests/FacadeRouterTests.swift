@@ -6,6 +6,7 @@ import NIOCore
 import State
 import TestSupport
 import Testing
+import Toolkit
 
 /// Every endpoint of the facade through the router (no network), over temporary folders.
 @Suite struct FacadeRouterTests {

@@ -7,6 +7,7 @@ import NIOCore
 import State
 import TestSupport
 import Testing
+import Toolkit
 
 /// `GET /api/gitops/applications?namespace=&status=&limit=&continue=`: stable name order,
 /// an opaque continue token, every application on exactly one page.

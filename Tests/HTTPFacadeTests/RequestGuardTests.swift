@@ -7,6 +7,7 @@ import NIOCore
 import State
 import TestSupport
 import Testing
+import Toolkit
 
 @testable import HTTPFacade
 

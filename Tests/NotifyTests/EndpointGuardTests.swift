@@ -6,6 +6,7 @@ import Notify
 import State
 import TestSupport
 import Testing
+import Toolkit
 
 /// The endpoint guard of tenants' notification and forge URLs: the table of refused
 /// addresses (IPv4, the IPv6 forms that carry an IPv4 address, this host's own

@@ -5,6 +5,7 @@ import State
 import Synchronization
 import TestSupport
 import Testing
+import Toolkit
 
 /// The notifier is idle between passes (issue 23): it spun after its first timed wake-up
 /// (a retry after 5 s, or an hour without an event), reading the outbox without pause.

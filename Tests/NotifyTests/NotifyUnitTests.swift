@@ -5,6 +5,7 @@ import Notify
 import State
 import TestSupport
 import Testing
+import Toolkit
 
 /// The pure parts of notifications: the formats, the signature, the forges' calls; and the
 /// notifier against a receiver that fails then recovers (time moved by an injected clock).

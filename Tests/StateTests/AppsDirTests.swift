@@ -2,6 +2,7 @@ import Foundation
 import State
 import TestSupport
 import Testing
+import Toolkit
 
 @Suite struct AppsDirTests {
     func file(_ path: String, _ text: String) -> RegistrationFile {

@@ -2,6 +2,7 @@ import Foundation
 import State
 import TestSupport
 import Testing
+import Toolkit
 
 /// A foreign lease expires by the observer's own monotonic clock (issue 23): a dead shard
 /// whose clock ran a day ahead blocked the new owner for a day.

@@ -2,6 +2,7 @@ import Foundation
 import State
 import TestSupport
 import Testing
+import Toolkit
 
 /// The hand-written status JSON is the text JSONEncoder writes (pretty, sorted keys,
 /// unescaped slashes, ISO 8601 dates): byte for byte, over documents with every field

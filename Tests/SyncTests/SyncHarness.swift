@@ -3,6 +3,7 @@ import GitSource
 import Manifest
 import State
 import TestSupport
+import Toolkit
 
 @testable import Sync
 

@@ -5,6 +5,7 @@ import State
 import Synchronization
 import TestSupport
 import Testing
+import Toolkit
 
 @testable import Sync
 

@@ -1,6 +1,6 @@
-import State
 import TestSupport
 import Testing
+import Toolkit
 
 @Suite struct SignalTests {
     @Test(.timeLimit(.minutes(1))) func aSignalBeforeTheWaitIsNotLost() async {

@@ -9,7 +9,7 @@ public final class FileLock: Sendable {
 
     /// Waits at most `timeout` for the lock (nil: for ever), polling every 10 ms. Blocks
     /// the calling thread: call it off the cooperative pool (`BlockingPool`).
-    public init(path: String, timeout: Duration? = nil) throws(StateError) {
+    public init(path: String, timeout: Duration? = nil) throws(FileError) {
         let dir = (path as NSString).deletingLastPathComponent
         if !FileManager.default.fileExists(atPath: dir) {
             try? FileManager.default.createDirectory(
@@ -17,7 +17,7 @@ public final class FileLock: Sendable {
         }
         fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else {
-            throw StateError("cannot open the lock file \(path): \(String(cString: strerror(errno)))")
+            throw FileError("cannot open the lock file \(path): \(String(cString: strerror(errno)))")
         }
         fchmod(fd, 0o600)
         let deadline = timeout.map { ContinuousClock.now + $0 }
@@ -30,9 +30,11 @@ public final class FileLock: Sendable {
             }
             close(fd)
             if code == EWOULDBLOCK {
-                throw StateError("\(path) is locked by another process for longer than \(timeout!)")
+                var busy = FileError("\(path) is locked by another process for longer than \(timeout!)")
+                busy.busy = true
+                throw busy
             }
-            throw StateError("cannot lock \(path): \(String(cString: strerror(code)))")
+            throw FileError("cannot lock \(path): \(String(cString: strerror(code)))")
         }
     }
 
@@ -41,18 +43,30 @@ public final class FileLock: Sendable {
         close(fd)
     }
 
-    /// Waits for the lock on a thread of its own (never a pool's: a long wait must not
-    /// hold a permit other work needs), awaited from async code.
-    public static func acquire(path: String, timeout: Duration) async throws(StateError) -> FileLock {
-        let result: Result<FileLock, StateError> = await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                do throws(StateError) {
-                    continuation.resume(returning: .success(try FileLock(path: path, timeout: timeout)))
-                } catch {
-                    continuation.resume(returning: .failure(error))
+    /// Waits for the lock from async code without holding a thread: one non-blocking try
+    /// each 10 ms on `sleep` (the daemon's clock), for at most `timeout`. A cancelled task
+    /// stops waiting and gets a `FileError` saying so.
+    public static func acquire(
+        path: String, timeout: Duration,
+        sleep: @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
+    ) async throws(FileError) -> FileLock {
+        var waited = Duration.zero
+        while true {
+            do throws(FileError) {
+                return try FileLock(path: path, timeout: .zero)
+            } catch  where error.busy {
+                guard waited < timeout else {
+                    var busy = FileError("\(path) is locked by another process for longer than \(timeout)")
+                    busy.busy = true
+                    throw busy
                 }
+                do {
+                    try await sleep(.milliseconds(10))
+                } catch {
+                    throw FileError("stopped waiting for the lock \(path): the task was cancelled")
+                }
+                waited += .milliseconds(10)
             }
         }
-        return try result.get()
     }
 }

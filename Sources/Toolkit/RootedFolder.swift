@@ -19,8 +19,8 @@ public struct RootedFolder: Sendable {
     /// unless `durable` is false, then `renameat` over the target. Missing folders are made.
     public func write(
         _ bytes: [UInt8], at path: [[UInt8]], temporary: [[UInt8]], mode: mode_t = 0o644, durable: Bool = true
-    ) throws(StateError) {
-        guard let leaf = path.last else { throw StateError("empty path under \(root)") }
+    ) throws(FileError) {
+        guard let leaf = path.last else { throw FileError("empty path under \(root)") }
         let rootFD = try openRoot()
         defer { close(rootFD) }
         let parent = try walk(rootFD, Array(path.dropLast()), create: true)
@@ -48,21 +48,21 @@ public struct RootedFolder: Sendable {
         close(fd)
         if let problem {
             _ = try? cString(tempName) { unlinkat(tmp.fd, $0, 0) }
-            throw StateError("cannot write \(shown(path)): \(String(cString: strerror(problem)))")
+            throw FileError("cannot write \(shown(path)): \(String(cString: strerror(problem)))")
         }
-        let renamed = try cString(tempName) { (t) throws(StateError) -> Int32 in
+        let renamed = try cString(tempName) { (t) throws(FileError) -> Int32 in
             try cString(leaf) { renameat(tmp.fd, t, parent.fd, $0) }
         }
         if renamed != 0 {
             let code = errno
             _ = try? cString(tempName) { unlinkat(tmp.fd, $0, 0) }
-            throw StateError("cannot rename into \(shown(path)): \(String(cString: strerror(code)))")
+            throw FileError("cannot rename into \(shown(path)): \(String(cString: strerror(code)))")
         }
     }
 
     /// Removes the file at `path` (already gone is fine), then the folders it leaves empty,
     /// keeping the first `keep` components (a namespace's folder, say).
-    public func remove(at path: [[UInt8]], keep: Int) throws(StateError) {
+    public func remove(at path: [[UInt8]], keep: Int) throws(FileError) {
         guard let leaf = path.last else { return }
         let rootFD = try openRoot(missingOK: true)
         guard rootFD >= 0 else { return }
@@ -88,7 +88,7 @@ public struct RootedFolder: Sendable {
     }
 
     /// The bytes of the file at `path`, or nil when it does not exist.
-    public func read(at path: [[UInt8]]) throws(StateError) -> [UInt8]? {
+    public func read(at path: [[UInt8]]) throws(FileError) -> [UInt8]? {
         guard let leaf = path.last else { return nil }
         let rootFD = try openRoot(missingOK: true)
         guard rootFD >= 0 else { return nil }
@@ -128,7 +128,7 @@ public struct RootedFolder: Sendable {
         return nil
     }
 
-    private func openRoot(missingOK: Bool = false) throws(StateError) -> Int32 {
+    private func openRoot(missingOK: Bool = false) throws(FileError) -> Int32 {
         var fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if fd < 0 && errno == ENOENT {
             if missingOK { return -1 }
@@ -136,13 +136,13 @@ public struct RootedFolder: Sendable {
                 atPath: root, withIntermediateDirectories: true, attributes: [.posixPermissions: Int(folderMode)])
             fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         }
-        guard fd >= 0 else { throw StateError("cannot open \(root): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw FileError("cannot open \(root): \(String(cString: strerror(errno)))") }
         return fd
     }
 
     /// Opens each folder of `components` under `rootFD` (made when `create`), refusing
     /// symlinks and plain files in the way. Returns the last folder and every fd opened.
-    private func walk(_ rootFD: Int32, _ components: [[UInt8]], create: Bool) throws(StateError) -> (
+    private func walk(_ rootFD: Int32, _ components: [[UInt8]], create: Bool) throws(FileError) -> (
         fd: Int32, fds: [Int32]
     ) {
         var fds: [Int32] = []
@@ -150,7 +150,7 @@ public struct RootedFolder: Sendable {
         for (i, name) in components.enumerated() {
             if let problem = Self.componentProblem(name) {
                 fds.forEach { close($0) }
-                throw StateError("refused unsafe path \(shown(components)): \(problem)")
+                throw FileError("refused unsafe path \(shown(components)): \(problem)")
             }
             var fd = try cString(name) { openat(current, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
             if fd < 0 && errno == ENOENT && create {
@@ -161,11 +161,11 @@ public struct RootedFolder: Sendable {
                 let code = errno
                 fds.forEach { close($0) }
                 let place = shown(Array(components[...i]))
-                if code == ENOENT { throw StateError(missing: "\(place) does not exist") }
+                if code == ENOENT { throw FileError(missing: "\(place) does not exist") }
                 if code == ELOOP || code == ENOTDIR {
-                    throw StateError("refused to write through \(place): it is a symlink or a file, not a folder")
+                    throw FileError("refused to write through \(place): it is a symlink or a file, not a folder")
                 }
-                throw StateError("cannot open \(place): \(String(cString: strerror(code)))")
+                throw FileError("cannot open \(place): \(String(cString: strerror(code)))")
             }
             fds.append(fd)
             current = fd
@@ -173,11 +173,11 @@ public struct RootedFolder: Sendable {
         return (current, fds)
     }
 
-    private func cString<T>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>) throws(StateError) -> T) throws(StateError)
+    private func cString<T>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>) throws(FileError) -> T) throws(FileError)
         -> T
     {
         if let problem = Self.componentProblem(bytes) {
-            throw StateError("refused unsafe name under \(root): \(problem)")
+            throw FileError("refused unsafe name under \(root): \(problem)")
         }
         var copy = bytes
         copy.append(0)
@@ -187,9 +187,9 @@ public struct RootedFolder: Sendable {
         return try body(pointer)
     }
 
-    private func failure(_ what: String, _ path: [[UInt8]]) -> StateError {
+    private func failure(_ what: String, _ path: [[UInt8]]) -> FileError {
         let code = errno
-        return StateError("cannot \(what) \(shown(path)): \(String(cString: strerror(code)))")
+        return FileError("cannot \(what) \(shown(path)): \(String(cString: strerror(code)))")
     }
 
     private func shown(_ path: [[UInt8]]) -> String {
@@ -197,7 +197,7 @@ public struct RootedFolder: Sendable {
     }
 }
 
-extension StateError {
+extension FileError {
     init(missing description: String) {
         self.init(description)
         self.missing = true

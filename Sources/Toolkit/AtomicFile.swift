@@ -24,7 +24,7 @@ public enum AtomicFile {
             try makeFolder(dir)
             fd = open(temp, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, mode)
         }
-        guard fd >= 0 else { throw StateError("cannot create a file in \(dir): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw FileError("cannot create a file in \(dir): \(String(cString: strerror(errno)))") }
         var offset = 0
         var failure: String?
         while offset < bytes.count {
@@ -40,7 +40,7 @@ public enum AtomicFile {
         close(fd)
         if let failure {
             unlink(temp)
-            throw StateError("cannot write \(path): \(failure)")
+            throw FileError("cannot write \(path): \(failure)")
         }
         var renamed = rename(temp, path) == 0
         if !renamed && errno == ENOENT && temporaryDirectory != nil {
@@ -50,7 +50,7 @@ public enum AtomicFile {
         if !renamed {
             let message = String(cString: strerror(errno))
             unlink(temp)
-            throw StateError("cannot rename into \(path): \(message)")
+            throw FileError("cannot rename into \(path): \(message)")
         }
     }
 
@@ -61,7 +61,7 @@ public enum AtomicFile {
         let temp = (dir as NSString).appendingPathComponent(
             ".\((path as NSString).lastPathComponent).tmp-\(String(UInt32.random(in: .min ... .max), radix: 16))")
         let fd = open(temp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw StateError("cannot create \(temp): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw FileError("cannot create \(temp): \(String(cString: strerror(errno)))") }
         defer { unlink(temp) }
         var offset = 0
         while offset < bytes.count {
@@ -70,7 +70,7 @@ public enum AtomicFile {
                 if errno == EINTR { continue }
                 let message = String(cString: strerror(errno))
                 close(fd)
-                throw StateError("cannot write \(path): \(message)")
+                throw FileError("cannot write \(path): \(message)")
             }
             offset += n
         }
@@ -78,7 +78,7 @@ public enum AtomicFile {
         close(fd)
         if link(temp, path) == 0 { return true }
         if errno == EEXIST { return false }
-        throw StateError("cannot create \(path): \(String(cString: strerror(errno)))")
+        throw FileError("cannot create \(path): \(String(cString: strerror(errno)))")
     }
 
     public static func writeJSON<T: Encodable>(
@@ -98,15 +98,17 @@ public enum AtomicFile {
         do {
             return try decoder.decode(type, from: data)
         } catch {
-            throw StateError("\(path) is not a valid document: \(error)")
+            throw FileError("\(path) is not a valid document: \(error)")
         }
     }
 }
 
-public struct StateError: Error, CustomStringConvertible, Sendable {
+public struct FileError: Error, CustomStringConvertible, Sendable {
     public let description: String
     /// The file or a folder on its way does not exist.
     public var missing = false
+    /// A lock another process holds (`FileLock` with a timeout).
+    public var busy = false
     public init(_ description: String) { self.description = description }
 }
 
@@ -143,7 +145,7 @@ public enum ScratchFolder {
     public static func make(_ prefix: String) throws -> String {
         var template = Array((FileManager.default.temporaryDirectory.path + "/\(prefix)-XXXXXX").utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw StateError(
+            throw FileError(
                 "cannot make a scratch folder in \(FileManager.default.temporaryDirectory.path): \(String(cString: strerror(errno)))"
             )
         }
@@ -154,7 +156,7 @@ public enum ScratchFolder {
 extension AtomicFile {
     /// Makes `path` and its missing parents; the error names the folder that could not be
     /// made and why, in words (not Foundation's error codes).
-    public static func makeFolder(_ path: String, mode: mode_t = 0o755) throws(StateError) {
+    public static func makeFolder(_ path: String, mode: mode_t = 0o755) throws(FileError) {
         var missing: [String] = []
         var current = path
         while !current.isEmpty && current != "/" && access(current, F_OK) != 0 {
@@ -163,7 +165,7 @@ extension AtomicFile {
         }
         for folder in missing.reversed() {
             if mkdir(folder, mode) != 0 && errno != EEXIST {
-                throw StateError("cannot create the folder \(folder): \(String(cString: strerror(errno)))")
+                throw FileError("cannot create the folder \(folder): \(String(cString: strerror(errno)))")
             }
         }
     }

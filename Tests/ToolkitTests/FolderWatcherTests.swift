@@ -1,0 +1,142 @@
+import Foundation
+import TestSupport
+import Testing
+import Toolkit
+
+/// Collects events until `condition` holds over what was seen (with a deadline: a missing
+/// event fails the test instead of hanging it).
+func collect(
+    _ subscription: FolderWatcher.Subscription,
+    until condition: @escaping @Sendable ([FolderWatcher.Event]) -> Bool
+) async throws -> [FolderWatcher.Event] {
+    try await withThrowingTaskGroup(of: [FolderWatcher.Event]?.self) { group in
+        group.addTask {
+            var seen: [FolderWatcher.Event] = []
+            for await event in subscription {
+                seen.append(event)
+                if condition(seen) { return seen }
+            }
+            return seen
+        }
+        group.addTask {
+            try await Task.sleep(for: .seconds(10))
+            return nil
+        }
+        let first = try await group.next() ?? nil
+        group.cancelAll()
+        guard let first else { throw CommandFailed(description: "no matching events within 10 s") }
+        return first
+    }
+}
+
+/// Waits (with a deadline) until `condition` holds.
+func eventually(_ what: String, _ condition: @Sendable () -> Bool) async throws {
+    let deadline = ContinuousClock.now + .seconds(10)
+    while !condition() {
+        guard ContinuousClock.now < deadline else { throw CommandFailed(description: "\(what): not within 10 s") }
+        try await Task.sleep(for: .milliseconds(5))
+    }
+}
+
+// Serialized: one test checks that the watcher's thread ends with its last subscriber.
+@Suite(.serialized, .timeLimit(.minutes(1))) struct FolderWatcherTests {
+    @Test func reportsWritesRenamesAndDeletes() async throws {
+        let dir = try TempDir("zg-watch")
+        let subscription = FolderWatcher.shared.subscribe()
+        defer { subscription.cancel() }
+        try await subscription.watch(dir.path)
+        // Ansible style: a temporary name, then a rename into place.
+        try dir.write(".ansible_tmp123", "name: a\n")
+        try FileManager.default.moveItem(atPath: dir.file(".ansible_tmp123"), toPath: dir.file("a.yaml"))
+        try dir.write("a.yaml", "name: b\n")  // in-place edit
+        try FileManager.default.removeItem(atPath: dir.file("a.yaml"))
+        let events = try await collect(subscription) { seen in
+            seen.filter { $0 == .changed(directory: dir.path, name: "a.yaml") }.count >= 3
+        }
+        #expect(events.contains(.changed(directory: dir.path, name: ".ansible_tmp123")))
+        #expect(events.filter { $0 == .changed(directory: dir.path, name: "a.yaml") }.count >= 3)
+    }
+
+    @Test func configMapSwapIsVisibleAsDotDotData() async throws {
+        let dir = try TempDir("zg-watch")
+        // The layout kubelet writes: ..data -> ..2026_11_27_1; app.yaml -> ..data/app.yaml
+        try dir.write("..2026_11_27_1/app.yaml", "v1\n")
+        try FileManager.default.createSymbolicLink(atPath: dir.file("..data"), withDestinationPath: "..2026_11_27_1")
+        try FileManager.default.createSymbolicLink(atPath: dir.file("app.yaml"), withDestinationPath: "..data/app.yaml")
+        let subscription = FolderWatcher.shared.subscribe()
+        defer { subscription.cancel() }
+        try await subscription.watch(dir.path)
+        try dir.write("..2026_11_27_2/app.yaml", "v2\n")
+        try FileManager.default.createSymbolicLink(
+            atPath: dir.file("..data_tmp"), withDestinationPath: "..2026_11_27_2")
+        #expect(rename(dir.file("..data_tmp"), dir.file("..data")) == 0)
+        let events = try await collect(subscription) { $0.contains(.changed(directory: dir.path, name: "..data")) }
+        #expect(events.contains(.changed(directory: dir.path, name: "..data")))
+        #expect(!events.contains(.changed(directory: dir.path, name: "app.yaml")))  // no event names the app's file
+    }
+
+    @Test func aDeletedFolderAsksForARescanAndCanBeWatchedAgain() async throws {
+        let parent = try TempDir("zg-watch")
+        let dir = parent.file("apps.d")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let subscription = FolderWatcher.shared.subscribe()
+        defer { subscription.cancel() }
+        try await subscription.watch(dir)
+        try FileManager.default.removeItem(atPath: dir)
+        _ = try await collect(subscription) { $0.contains(.rescan(directory: dir)) }
+        // Back again: the watch went with the old folder; a new one reports the new folder.
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try await subscription.watch(dir)
+        try parent.write("apps.d/a.yaml", "name: a\n")
+        _ = try await collect(subscription) { $0.contains(.changed(directory: dir, name: "a.yaml")) }
+    }
+
+    @Test func aMissingFolderIsAnError() async {
+        let subscription = FolderWatcher.shared.subscribe()
+        defer { subscription.cancel() }
+        await #expect(throws: WatchError.self) { try await subscription.watch("/nonexistent/zg-\(UUID().uuidString)") }
+    }
+
+    /// Two subscribers of one folder both hear its events; one ending does not end the
+    /// other's; a folder only one of them watches is reported to that one alone.
+    @Test func everySubscriberHearsItsOwnFolders() async throws {
+        let shared = try TempDir("zg-watch")
+        let own = try TempDir("zg-watch")
+        let first = FolderWatcher.shared.subscribe()
+        let second = FolderWatcher.shared.subscribe()
+        defer { second.cancel() }
+        try await first.watch(shared.path)
+        try await second.watch(shared.path)
+        try await second.watch(own.path)
+        try shared.write("one", "1")
+        _ = try await collect(first) { $0.contains(.changed(directory: shared.path, name: "one")) }
+        _ = try await collect(second) { $0.contains(.changed(directory: shared.path, name: "one")) }
+        first.cancel()
+        try shared.write("two", "2")
+        try own.write("three", "3")
+        let events = try await collect(second) { $0.contains(.changed(directory: own.path, name: "three")) }
+        #expect(events.contains(.changed(directory: shared.path, name: "two")))
+        // The first one's stream ended: iterating it reads what was buffered, then ends.
+        for await _ in first {}
+    }
+
+    /// The thread lives while somebody subscribes: it ends with the last subscriber and a
+    /// later subscriber starts a new one, which works.
+    @Test func theThreadEndsWithTheLastSubscriberAndStartsAgain() async throws {
+        let dir = try TempDir("zg-watch")
+        try await eventually("no subscriber left from other tests") { !FolderWatcher.shared.running }
+        let before = FolderWatcher.shared.starts.load(ordering: .relaxed)
+        do {
+            let subscription = FolderWatcher.shared.subscribe()
+            try await subscription.watch(dir.path)
+            subscription.cancel()
+        }
+        try await eventually("the thread ended") { !FolderWatcher.shared.running }
+        let subscription = FolderWatcher.shared.subscribe()
+        defer { subscription.cancel() }
+        try await subscription.watch(dir.path)
+        try dir.write("again", "1")
+        _ = try await collect(subscription) { $0.contains(.changed(directory: dir.path, name: "again")) }
+        #expect(FolderWatcher.shared.starts.load(ordering: .relaxed) == before + 2)
+    }
+}
