@@ -71,6 +71,9 @@ public final class FairSlots: Sendable {
         }
     }
 
+    /// Waiters now (tests).
+    public var waiting: Int { state.withLock { $0.waiting.count } }
+
     public func release(_ namespace: String) {
         let resume = state.withLock { s -> [CheckedContinuation<Void, any Error>] in
             s.free += 1

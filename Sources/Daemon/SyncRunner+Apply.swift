@@ -21,7 +21,8 @@ extension SyncRunner {
             () async throws(GitError) -> GitSource.Head in
             let started = ContinuousClock.now
             do throws(GitError) {
-                let commit = try await workers.run { () throws(GitError) -> GitSource.Head in
+                let commit = try await workers.run(ifCancelled: { .cancelled("head lookup") }) {
+                    () throws(GitError) -> GitSource.Head in
                     try git.head(remote, ref: ref)
                 }
                 metrics.gitRequest(kind: "head", ok: true, since: started)
@@ -43,7 +44,8 @@ extension SyncRunner {
         let started = ContinuousClock.now
         let fetched: GitSource.FetchResult
         do throws(GitError) {
-            fetched = try await context.workers.run { () throws(GitError) -> GitSource.FetchResult in
+            fetched = try await context.workers.run(ifCancelled: { .cancelled("fetch") }) {
+                () throws(GitError) -> GitSource.FetchResult in
                 try git.fetch(remote, ref: ref, head: head)
             }
             context.metrics.gitRequest(kind: fetched.transferred ? "fetch" : "fetch_cached", ok: true, since: started)
@@ -80,7 +82,8 @@ extension SyncRunner {
         } else {
             verified = nil
         }
-        let snapshot = try await context.workers.run { () throws(GitError) -> Snapshot in
+        let snapshot = try await context.workers.run(ifCancelled: { .cancelled("open") }) {
+            () throws(GitError) -> Snapshot in
             try git.open(path: fetched.cache)
         }
         var engine = SyncEngine(

@@ -31,6 +31,8 @@ public struct GitError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let tooManyRefs = Code("too-many-refs")
         /// A ref that moved between the head lookup and the fetch (looked at again).
         public static let refMoved = Code("ref-moved")
+        /// Work still queued when its task was cancelled (the daemon is stopping).
+        public static let cancelled = Code("cancelled")
     }
 
     /// Flux's split: stalled failures wait for an input to change; retryable ones back off.
@@ -57,9 +59,14 @@ public struct GitError: Error, Sendable, Equatable, CustomStringConvertible {
         self.hint = hint
     }
 
+    /// What queued git work throws when its task is cancelled before it started.
+    public static func cancelled(_ call: String) -> GitError {
+        GitError(.cancelled, call: call, message: "cancelled before it started: the daemon is stopping")
+    }
+
     public var retry: Retry {
         switch code {
-        case .timeout, .network, .server, .local, .refMoved: return .retryable
+        case .timeout, .network, .server, .local, .refMoved, .cancelled: return .retryable
         default: return .stalled
         }
     }

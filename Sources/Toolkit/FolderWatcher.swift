@@ -5,9 +5,12 @@ import Synchronization
 /// The process's one folder watcher: inotify through libinotifytools, serving every
 /// subscriber (the supervisor's apps dir and requests dir, the status feed's application
 /// folders). libinotifytools keeps process-wide state and is not thread-safe, so one thread
-/// owns it for as long as somebody subscribes; it blocks in the kernel until an event
-/// comes (no timed wake-ups), and is woken for a new watch or a subscriber's end through a
-/// FIFO of its own (unlinked at once: nothing is left on disk).
+/// owns it from the first subscriber on, for the process's life; it blocks in the kernel
+/// until an event comes (no timed wake-ups), and is woken for a new watch or a
+/// subscriber's end through a FIFO of its own (unlinked at once: nothing is left on disk).
+/// It never ends: libinotifytools keeps events it read ahead in a static buffer that its
+/// cleanup does not empty, and a second instance would take them for its own (a deleted
+/// folder's events reported for another folder with the same watch number).
 ///
 /// Names are reported raw (hidden names, `..data` of a Kubernetes ConfigMap, editor swap
 /// files included): what to ignore is the subscriber's decision. A queue overflow, or a
@@ -52,7 +55,7 @@ public final class FolderWatcher: Sendable {
     }
 
     private let state = Mutex(State())
-    /// Times the thread started (tests: it stops when the last subscriber goes).
+    /// Times the thread started (tests: once per process).
     public let starts = Atomic<Int>(0)
 
     init() {}
@@ -73,7 +76,7 @@ public final class FolderWatcher: Sendable {
     /// Subscribers now (tests).
     public var subscribers: Int { state.withLock { $0.subscribers.count } }
 
-    /// Whether the watcher's thread runs (tests: it ends with the last subscriber).
+    /// Whether the watcher's thread runs (tests).
     public var running: Bool { state.withLock { $0.running } }
 
     /// What one subscriber hears: the events of the folders it watches, from the moment
@@ -138,24 +141,17 @@ public final class FolderWatcher: Sendable {
         }
     }
 
-    /// Held by the thread for its whole life: a thread started after the last one decided
-    /// to end waits for its `inotifytools_cleanup`.
-    private static let exclusive = Mutex(())
-
     private func loop() {
-        Self.exclusive.withLock { _ in run() }
-    }
-
-    private func run() {
+        // Never cleaned up (see the type's comment): the thread lives as long as the process.
         guard inotifytools_initialize() == 1 else {
             fail("inotify could not be initialized: \(String(cString: strerror(inotifytools_error())))")
             return
         }
-        defer { inotifytools_cleanup() }
         // The wake-up: a FIFO watched for writes, open at both ends, its name unlinked.
         let folder = NSTemporaryDirectory() + "zerverless-gitops-watch-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
         guard mkdir(folder, 0o700) == 0 else {
             fail("cannot create \(folder): \(String(cString: strerror(errno)))")
+            inotifytools_cleanup()  // nothing read yet: a later start begins afresh
             return
         }
         let fifo = folder + "/wake"
@@ -167,9 +163,9 @@ public final class FolderWatcher: Sendable {
         rmdir(folder)
         guard wake >= 0 else {
             fail("cannot set up the watcher's wake-up: \(String(cString: strerror(errno)))")
+            inotifytools_cleanup()
             return
         }
-        defer { close(wake) }
         let wakeWatch = inotifytools_wd_from_filename(fifo)
         state.withLock { $0.wake = wake }
         var watched: [String: Int] = [:]  // folder -> subscribers watching it
@@ -210,15 +206,6 @@ public final class FolderWatcher: Sendable {
                     for folder in gone?.folders ?? [] { release(folder, &watched) }
                 }
             }
-            // Nobody left: the thread ends (under the lock that `send` takes, so that a
-            // command arriving now starts a new one).
-            let done = state.withLock { s -> Bool in
-                guard s.subscribers.isEmpty, s.commands.isEmpty else { return false }
-                s.running = false
-                s.wake = -1
-                return true
-            }
-            if done { return }
             guard let event = inotifytools_next_event(-1) else { continue }
             let wd = event.pointee.wd
             if wd == wakeWatch {
@@ -277,7 +264,7 @@ public final class FolderWatcher: Sendable {
     }
 
     /// inotify cannot be used: every waiting `watch` gets the reason, and the next command
-    /// tries again.
+    /// tries again (libinotifytools was not initialized, or is cleaned up here).
     private func fail(_ problem: String) {
         let commands = state.withLock { s -> [Command] in
             defer {

@@ -359,3 +359,39 @@ func checkersStartedAheadJudgeAsTheCheckerAlone() throws {
         #expect(checker.check(runtime, code: code) == checker.checkAlone(runtime, code: code))
     }
 }
+
+@Suite(.timeLimit(.minutes(1))) struct NamespaceLocksTests {
+    /// One body at a time per namespace; a waiter whose task is cancelled leaves without
+    /// running its body, and the lock goes on serving the others.
+    @Test func aCancelledWaiterLeavesWithoutRunningItsBody() async throws {
+        let locks = NamespaceLocks()
+        let inside = Signal()
+        let release = Signal()
+        let holder = Task {
+            try await locks.withLock("ns") {
+                inside.signal()
+                await release.wait()
+                return 1
+            }
+        }
+        await inside.wait()
+        let ran = Flag()
+        let waiter = Task {
+            try await locks.withLock("ns") {
+                ran.value.withLock { $0 = true }
+                return 2
+            }
+        }
+        waiter.cancel()
+        await #expect(throws: CancellationError.self) { try await waiter.value }
+        release.signal()
+        #expect(try await holder.value == 1)
+        let didRun = ran.value.withLock { $0 }
+        #expect(!didRun)
+        #expect(try await locks.withLock("ns") { 3 } == 3)
+    }
+}
+
+private final class Flag: Sendable {
+    let value = Mutex(false)
+}
