@@ -21,7 +21,7 @@ extension SyncRunner {
             () async throws(GitError) -> GitSource.Head in
             let started = ContinuousClock.now
             do throws(GitError) {
-                let commit = try await workers.run(ifCancelled: { .cancelled("head lookup") }) {
+                let commit = try await workers.run(ifCancelled: .cancelled("head lookup")) {
                     () throws(GitError) -> GitSource.Head in
                     try git.head(remote, ref: ref)
                 }
@@ -44,7 +44,7 @@ extension SyncRunner {
         let started = ContinuousClock.now
         let fetched: GitSource.FetchResult
         do throws(GitError) {
-            fetched = try await context.workers.run(ifCancelled: { .cancelled("fetch") }) {
+            fetched = try await context.workers.run(ifCancelled: .cancelled("fetch")) {
                 () throws(GitError) -> GitSource.FetchResult in
                 try git.fetch(remote, ref: ref, head: head)
             }
@@ -82,7 +82,7 @@ extension SyncRunner {
         } else {
             verified = nil
         }
-        let snapshot = try await context.workers.run(ifCancelled: { .cancelled("open") }) {
+        let snapshot = try await context.workers.run(ifCancelled: .cancelled("open")) {
             () throws(GitError) -> Snapshot in
             try git.open(path: fetched.cache)
         }

@@ -46,7 +46,7 @@ public final class BlockingPool: Sendable {
     /// does not run: the call throws `cancelled()` instead (a shutdown does not wait for a
     /// queue of fetches behind a hung repository). Work already running finishes.
     public func run<T: Sendable, E: Error>(
-        ifCancelled cancelled: @escaping @Sendable () -> E, _ body: @escaping @Sendable () throws(E) -> T
+        ifCancelled cancelled: @autoclosure @escaping @Sendable () -> E, _ body: @escaping @Sendable () throws(E) -> T
     ) async throws(E) -> T {
         do {
             return try await pool.runIfActive { () throws -> T in try body() }

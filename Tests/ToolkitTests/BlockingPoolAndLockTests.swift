@@ -24,7 +24,7 @@ struct Cancelled: Error {}
         }
         await started.wait()
         let second = Task {
-            try await pool.run(ifCancelled: { Cancelled() }) { () throws(Cancelled) -> Int in
+            try await pool.run(ifCancelled: Cancelled()) { () throws(Cancelled) -> Int in
                 ran.store(true, ordering: .relaxed)
                 return 2
             }
