@@ -200,21 +200,10 @@ extension Supervisor {
     // MARK: Watching
 
     /// Watches the apps dir and the requests dir through the process's folder watcher (the
-    /// first call subscribes and starts the task that hears it); called again by the rescan
-    /// while the apps dir is not watched (missing, or deleted and made again).
+    /// subscription `run` made); called again by the rescan while one is not watched
+    /// (missing, or deleted and made again).
     func restartWatcher() async {
-        let subscription: FolderWatcher.Subscription
-        if let existing = self.subscription {
-            subscription = existing
-        } else {
-            subscription = FolderWatcher.shared.subscribe()
-            self.subscription = subscription
-            // A child of the loop's task group would outlive nothing: the stream ends with
-            // `cancel()` at the end of `run`, and this task with it.
-            listener = Task { [weak self] in
-                for await event in subscription { await self?.handle(event) }
-            }
-        }
+        guard let subscription else { return }
         do {
             if !watchingRequestsDir {
                 try await subscription.watch(layout.requestsDir)

@@ -72,7 +72,8 @@ public actor Supervisor {
     var lastEventScan = Date.distantPast
     var nextRescan = Date.distantPast
     var subscription: FolderWatcher.Subscription?
-    var listener: Task<Void, Never>?
+    /// The running looks and undeploys, by application (one at a time each: the scheduler).
+    var lookTasks: [String: Task<Void, Never>] = [:]
     var watchingAppsDir = false
     var watchingRequestsDir = false
     var appsDirProblem: String?
@@ -137,6 +138,20 @@ public actor Supervisor {
     /// stuck in a network call is left behind; every state file is crash-safe).
     public func run() async {
         prepareStateDir()
+        // What the folder watcher reports is heard by a child task; it ends when the
+        // subscription is cancelled below, and the group with it.
+        let subscription = FolderWatcher.shared.subscribe()
+        self.subscription = subscription
+        await withDiscardingTaskGroup { group in
+            group.addTask { [weak self] in
+                for await event in subscription { await self?.handle(event) }
+            }
+            await loop()
+            subscription.cancel()
+        }
+    }
+
+    private func loop() async {
         await restartWatcher()
         await rescanAll(startup: true)
         readiness.markScanned()
@@ -183,10 +198,11 @@ public actor Supervisor {
         }
         logger.info("stopping", metadata: ["running_syncs": "\(scheduler.running)"])
         subscription?.cancel()
-        listener?.cancel()
         // Each look that ends signals; a cancelled task's wait returns at once.
         while scheduler.running > 0 && !Task.isCancelled { await wakeup.wait() }
         if scheduler.running > 0 {
+            // The grace ended: what still waits (a slot, a lock, queued git work) stops now.
+            for task in lookTasks.values { task.cancel() }
             logger.warning(
                 "syncs still running after the shutdown grace; leaving them",
                 metadata: ["running_syncs": "\(scheduler.running)"])
@@ -247,17 +263,19 @@ public actor Supervisor {
 
     // MARK: Looks
 
-    /// Starts a look as a task of its own. Not a child of the loop's task group yet, on
-    /// purpose: a look blocked in libgit2 or the file system does not answer cancellation,
-    /// and as a child it would hold the daemon past `--shutdown-grace`; the scheduler
-    /// counts the running looks, and each one's end comes back through `lookFinished`.
-    /// (Children once blocking work is cancellation-aware: see the renovation issue.)
+    /// Starts a look as a task of its own, kept in `lookTasks` until it ends. Not a child of
+    /// the loop's task group, on purpose: a group waits for every child, and a look inside
+    /// a libgit2 call that is already running (a hung repository) ends only at that call's
+    /// deadline, which would hold the daemon past `--shutdown-grace`. Cancellation still
+    /// reaches the looks: when the grace ends, `run` cancels each one (a wait for a slot or
+    /// a lock ends, queued git work is dropped). The scheduler counts the running looks,
+    /// and each one's end comes back through `lookFinished`.
     func start(_ launch: Scheduler.Launch) {
         let name = launch.name
         let runner = self.runner
         switch launch.kind {
         case .undeploy:
-            Task {
+            lookTasks[name] = Task {
                 let result = await runner.undeploy(name: name, trigger: launch.trigger)
                 await self.undeployFinished(name, result)
             }
@@ -271,7 +289,7 @@ public actor Supervisor {
             apps[name] = app
             let key = app.key
             let memo = app.memo
-            Task {
+            lookTasks[name] = Task {
                 let result = await runner.sync(registration, file: file, launch: launch, key: key, memo: memo)
                 await self.lookFinished(name, result)
             }
@@ -283,7 +301,7 @@ public actor Supervisor {
             let key = apps[name]?.key
             let memo = apps[name]?.memo
             let pass = driftPass
-            Task {
+            lookTasks[name] = Task {
                 let result = await runner.drift(
                     registration, file: file, launch: launch, key: key, memo: memo, pass: pass)
                 await self.lookFinished(name, result)
@@ -292,6 +310,7 @@ public actor Supervisor {
     }
 
     func lookFinished(_ name: String, _ result: SyncResult) async {
+        lookTasks[name] = nil
         scheduler.finished(name, result.ending)
         if disowning.contains(name) {
             disown(name)
@@ -312,6 +331,7 @@ public actor Supervisor {
     }
 
     func undeployFinished(_ name: String, _ result: (done: Bool, message: String)) async {
+        lookTasks[name] = nil
         scheduler.undeployFinished(name, done: result.done, now: now())
         if disowning.contains(name) {
             disown(name)

@@ -202,10 +202,19 @@ extension Facade {
             body: .init(byteBuffer: ByteBuffer(bytes: doc.jsonBytes())))
     }
 
-    func remove(_ name: String, grant: APITokens.Grant) -> Response {
+    func remove(_ name: String, grant: APITokens.Grant) async -> Response {
         guard Rules.dnsLabelProblem(name) == nil else {
             return error(.badRequest, "\"\(name)\" is not an application name (a DNS label)")
         }
+        // Under the apps dir's lock, like a write: the holders checked are the files removed
+        // (a PUT of another namespace's file for the name cannot slip in between).
+        let lock: FileLock
+        do {
+            lock = try await FileLock.acquire(path: layout.appsDirLock, timeout: .seconds(30))
+        } catch {
+            return self.error(.serviceUnavailable, "the apps dir is busy (\(error)); try again")
+        }
+        defer { lock.unlock() }
         let holders = scanner.holders(of: name)
         let held = holders.files
         guard !held.isEmpty,

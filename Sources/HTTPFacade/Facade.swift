@@ -110,7 +110,7 @@ public struct Facade: Sendable {
         }
         api.delete("{name}") { request, context in
             let name = try context.parameters.require("name")
-            return self.authorized(request) { self.remove(name, grant: $0) }
+            return await self.authorizedAsync(request) { await self.remove(name, grant: $0) }
         }
         api.post("{name}/sync") { request, context in
             let name = try context.parameters.require("name")
