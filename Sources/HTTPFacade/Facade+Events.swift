@@ -16,7 +16,7 @@ extension Facade {
     /// tokens file no longer grants its token what it granted when the stream began
     /// (revoked, namespaces changed, or the file broken): the file is looked at every
     /// `tokenCheckInterval` while the stream is open.
-    func events(_ request: Request, context: FacadeContext) -> Response {
+    func events(_ request: Request, context: FacadeContext) async -> Response {
         let authorization = request.headers[.authorization]
         guard let grant = grant(request) else { return unauthorized() }
         let slot: StreamBudget.Slot
@@ -36,7 +36,7 @@ extension Facade {
             response.headers[.retryAfter] = "10"
             return response
         }
-        let feedStream = feed.subscribe()
+        let feedStream = await feed.subscribe()
         let initial = documents().filter { grant.allows($0.namespace) }
         // One sequence for the loop: status changes, token checks, the connection's end.
         let (input, continuation) = AsyncStream.makeStream(

@@ -93,7 +93,7 @@ public struct Facade: Sendable {
                 status: .ok, headers: [.contentType: "application/json"],
                 body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
         }
-        router.get("/api/gitops/events") { request, context in self.events(request, context: context) }
+        router.get("/api/gitops/events") { request, context in await self.events(request, context: context) }
         router.get("/") { _, _ in self.statusPage() }
         let api = router.group("/api/gitops/applications")
         api.get { request, _ in self.authorized(request) { self.list($0, request: request) } }

@@ -25,6 +25,10 @@ public final class StatusFeed: Sendable {
         var all: [Int: AsyncStream<Change>.Continuation] = [:]
         var tasks: [Task<Void, Never>] = []
         var started = false
+        /// The watch is in place (the apps folder and each application's folder, or the
+        /// state dir until the apps folder appears); subscribers waiting for it.
+        var ready = false
+        var waiting: [CheckedContinuation<Void, Never>] = []
     }
     private let subscribers = Mutex(Subscribers())
 
@@ -35,7 +39,9 @@ public final class StatusFeed: Sendable {
     }
 
     /// A stream of changes from now on; ended by `cancel` or when the consumer stops.
-    public func subscribe() -> AsyncStream<Change> {
+    /// Returns once the feed's watches are in place: a status written after this call is
+    /// in the stream (what was written before is the caller's to read).
+    public func subscribe() async -> AsyncStream<Change> {
         let (stream, continuation) = AsyncStream.makeStream(of: Change.self, bufferingPolicy: .bufferingNewest(4096))
         let (id, start) = subscribers.withLock { s -> (Int, Bool) in
             s.next += 1
@@ -57,11 +63,30 @@ public final class StatusFeed: Sendable {
             }
             subscribers.withLock { $0.tasks = [watch, beat] }
         }
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let now = subscribers.withLock { s -> Bool in
+                if s.ready { return true }
+                s.waiting.append(c)
+                return false
+            }
+            if now { c.resume() }
+        }
         return stream
+    }
+
+    /// The watch is in place (or cannot be, the feed being stopped): subscribers go on.
+    private func markReady() {
+        let waiting = subscribers.withLock { s -> [CheckedContinuation<Void, Never>] in
+            s.ready = true
+            defer { s.waiting = [] }
+            return s.waiting
+        }
+        waiting.forEach { $0.resume() }
     }
 
     /// Ends the feed's watch and heartbeat, and every subscriber's stream.
     public func stop() {
+        markReady()
         let (tasks, all) = subscribers.withLock { s in
             defer {
                 s.tasks = []
@@ -81,7 +106,10 @@ public final class StatusFeed: Sendable {
 
     private func watch() async {
         let subscription = FolderWatcher.shared.subscribe()
-        defer { subscription.cancel() }
+        defer {
+            subscription.cancel()
+            markReady()
+        }
         let appsDir = layout.appsDir
         var apps = Set<String>()
         /// Watches the apps folder and each application's folder; false when the apps
@@ -108,11 +136,14 @@ public final class StatusFeed: Sendable {
                     _ = await watchAll()
                     return true
                 }
+                // Not even the state dir: nothing can be written there until it is made.
+                markReady()
                 do { try await clock.sleep(.seconds(1)) } catch { return false }
             }
             return false
         }
         guard await waitForAppsDir() else { return }
+        markReady()
         let iterator = subscription.events
         for await event in iterator {
             guard !Task.isCancelled else { return }

@@ -79,7 +79,7 @@ public struct Applier: Sendable {
         for (spec, result) in zip(specs, prepared) {
             switch result! {
             case .success(let request): deploys.append((spec, request))
-            case .failure(let problem): report.functionErrors[spec.path] = problem.message
+            case .failure(let problem): report.functionFailures[spec.path] = SyncError(.deploy, problem.message)
             }
         }
         let existing = await existingImages
@@ -133,7 +133,7 @@ public struct Applier: Sendable {
                     runtime: spec.runtime.rawValue, codeID: spec.codeID, image: image,
                     port: spec.port, fingerprint: spec.fingerprint, commit: commit)
                 report.deployed.append(spec.path)
-            }, failed: { item, message, report in report.functionErrors[item.0.path] = message })
+            }, failed: { item, failure, report in report.functionFailures[item.0.path] = failure(.deploy) })
 
         // 2. Static files.
         await batches(
@@ -156,7 +156,7 @@ public struct Applier: Sendable {
             confirmed: { change, report in
                 report.inventory.files[change.path] = Inventory.File(id: change.spec?.id, size: change.spec?.size ?? 0)
                 report.uploaded += 1
-            }, failed: { change, message, report in report.fileErrors[change.path] = message })
+            }, failed: { change, failure, report in report.fileFailures[change.path] = failure(.static) })
 
         // 3. Deletes last: a record leaves the inventory only once the target confirmed.
         await batches(
@@ -167,7 +167,8 @@ public struct Applier: Sendable {
             confirmed: { path, report in
                 report.inventory.functions[path] = nil
                 report.undeployed.append(path)
-            }, failed: { path, message, report in report.functionErrors[path] = "undeploy failed: \(message)" })
+            }, failed: { path, failure, report in report.functionFailures[path] = failure(.prune, "undeploy failed: ") }
+        )
         await batches(
             plan.files.filter { $0.action == .delete }.map(\.path), &report, intend: nil,
             work: { path in
@@ -176,7 +177,7 @@ public struct Applier: Sendable {
             confirmed: { path, report in
                 report.inventory.files[path] = nil
                 report.deletedFiles += 1
-            }, failed: { path, message, report in report.fileErrors[path] = "delete failed: \(message)" })
+            }, failed: { path, failure, report in report.fileFailures[path] = failure(.static, "delete failed: ") })
 
         // One final save with every confirmation (and, after a clean apply, the marker for
         // the fast paths). Confirmations need no save of their own: losing one to a crash
@@ -187,6 +188,15 @@ public struct Applier: Sendable {
         return report
     }
 
+    /// A failed call of a batch, made a `SyncError` by the stage its step is in.
+    private struct Failure {
+        var message: String
+        var retry: SyncError.Retry
+        func callAsFunction(_ stage: SyncStage, _ prefix: String = "") -> SyncError {
+            SyncError(stage, prefix + message, retry: retry)
+        }
+    }
+
     /// The one batch loop of an apply: for each batch, the intents recorded and saved
     /// first (when there are), then the calls (at most `parallelism` at once), then each
     /// outcome folded into the report.
@@ -195,7 +205,7 @@ public struct Applier: Sendable {
         intend: ((T, inout ApplyReport) -> Void)?,
         work: @escaping @Sendable (T) async -> Outcome,
         confirmed: (T, inout ApplyReport) -> Void,
-        failed: (T, String, inout ApplyReport) -> Void
+        failed: (T, Failure, inout ApplyReport) -> Void
     ) async {
         for batch in items.chunked(batchSize) {
             if let intend {
@@ -208,8 +218,7 @@ public struct Applier: Sendable {
                 case .ok:
                     confirmed(item, &report)
                 case .failed(let message, let retryable):
-                    failed(item, message, &report)
-                    report.retryable = report.retryable || retryable
+                    failed(item, Failure(message: message, retry: retryable ? .retryable : .stalled), &report)
                 }
             }
         }
@@ -287,8 +296,8 @@ public struct Applier: Sendable {
         do {
             try await offload { () throws -> Void in try save(inventory) }
         } catch {
-            report.functionErrors["(inventory)"] = "cannot save the inventory: \(error)"
-            report.retryable = true
+            report.functionFailures["(inventory)"] = SyncError(
+                .deploy, "cannot save the inventory: \(error)", retry: .retryable)
         }
     }
 

@@ -11,14 +11,23 @@ public struct ApplyReport: Sendable {
     public var uploaded = 0
     public var deletedFiles = 0
     /// Function path -> why it is not at its new version (syntax error, target failure,
-    /// no Docker builder). The previous version stays deployed.
-    public var functionErrors: [String: String] = [:]
-    public var fileErrors: [String: String] = [:]
-    /// Whether some failure was the target's (retry later) rather than the input's.
-    public var retryable = false
+    /// no Docker builder), as a failure with its stage (`deploy`, or `prune` for an
+    /// undeploy) and whether a retry may fix it. The previous version stays deployed.
+    public var functionFailures: [String: SyncError] = [:]
+    /// Static file path -> why it is not uploaded or deleted (stage `static`).
+    public var fileFailures: [String: SyncError] = [:]
     public var inventory: Inventory
 
-    public var failed: Bool { !functionErrors.isEmpty || !fileErrors.isEmpty }
+    public var failed: Bool { !functionFailures.isEmpty || !fileFailures.isEmpty }
+    /// Whether some failure was the target's (retry later) rather than the input's.
+    public var retryable: Bool {
+        functionFailures.values.contains { $0.retry == .retryable }
+            || fileFailures.values.contains { $0.retry == .retryable }
+    }
+    /// The messages alone, by function path.
+    public var functionErrors: [String: String] { functionFailures.mapValues(\.message) }
+    /// The messages alone, by file path.
+    public var fileErrors: [String: String] { fileFailures.mapValues(\.message) }
 }
 
 /// Builds Docker images for functions (docker, podman or buildah).

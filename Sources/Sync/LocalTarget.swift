@@ -108,7 +108,7 @@ public struct LocalTarget: DeployTarget {
         do {
             try folder.write(bytes, at: components, temporary: Self.temporary)
         } catch {
-            throw TargetError("\(error)", retryable: !error.description.hasPrefix("refused"))
+            throw TargetError("\(error)", retryable: !error.refused)
         }
     }
 

@@ -86,15 +86,16 @@ extension StatusDocument {
 
     /// The first failed call of an apply.
     public static func failure(of report: ApplyReport) -> Failure {
-        if let (path, message) = report.functionErrors.sorted(by: { $0.key < $1.key }).first {
-            let more = report.functionErrors.count + report.fileErrors.count - 1
+        if let (path, failure) = report.functionFailures.sorted(by: { $0.key < $1.key }).first {
+            let more = report.functionFailures.count + report.fileFailures.count - 1
             return .init(
-                stage: message.hasPrefix("undeploy") ? .prune : .deploy,
-                message: "\(path): \(message)" + (more > 0 ? " (and \(more) more)" : ""))
+                stage: failure.stage,
+                message: "\(path): \(failure.message)" + (more > 0 ? " (and \(more) more)" : ""))
         }
-        let (path, message) = report.fileErrors.sorted(by: { $0.key < $1.key }).first!
-        let more = report.fileErrors.count - 1
+        let (path, failure) = report.fileFailures.sorted(by: { $0.key < $1.key }).first!
+        let more = report.fileFailures.count - 1
         return .init(
-            stage: .static, message: "\(RepoPath.display(path)): \(message)" + (more > 0 ? " (and \(more) more)" : ""))
+            stage: failure.stage,
+            message: "\(RepoPath.display(path)): \(failure.message)" + (more > 0 ? " (and \(more) more)" : ""))
     }
 }

@@ -156,7 +156,7 @@ public struct SyncEngine: Sendable {
                 spec, namespace: input.namespace, commit: input.commit,
                 deployed: inventory.functions[spec.path]?.fingerprint != nil)
             {
-                report.functionErrors[spec.path] = problem.message
+                report.functionFailures[spec.path] = SyncError(.deploy, problem.message)
             }
         }
         outcome.report = report

@@ -109,7 +109,14 @@ public struct FileError: Error, CustomStringConvertible, Sendable {
     public var missing = false
     /// A lock another process holds (`FileLock` with a timeout).
     public var busy = false
+    /// Refused by a rule (an unsafe path or name, a symlink on the way): trying again
+    /// changes nothing.
+    public var refused = false
     public init(_ description: String) { self.description = description }
+    public init(refused description: String) {
+        self.description = description
+        refused = true
+    }
 }
 
 extension AtomicFile {

@@ -150,7 +150,7 @@ public struct RootedFolder: Sendable {
         for (i, name) in components.enumerated() {
             if let problem = Self.componentProblem(name) {
                 fds.forEach { close($0) }
-                throw FileError("refused unsafe path \(shown(components)): \(problem)")
+                throw FileError(refused: "refused unsafe path \(shown(components)): \(problem)")
             }
             var fd = try cString(name) { openat(current, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
             if fd < 0 && errno == ENOENT && create {
@@ -163,7 +163,8 @@ public struct RootedFolder: Sendable {
                 let place = shown(Array(components[...i]))
                 if code == ENOENT { throw FileError(missing: "\(place) does not exist") }
                 if code == ELOOP || code == ENOTDIR {
-                    throw FileError("refused to write through \(place): it is a symlink or a file, not a folder")
+                    throw FileError(
+                        refused: "refused to write through \(place): it is a symlink or a file, not a folder")
                 }
                 throw FileError("cannot open \(place): \(String(cString: strerror(code)))")
             }
@@ -177,7 +178,7 @@ public struct RootedFolder: Sendable {
         -> T
     {
         if let problem = Self.componentProblem(bytes) {
-            throw FileError("refused unsafe name under \(root): \(problem)")
+            throw FileError(refused: "refused unsafe name under \(root): \(problem)")
         }
         var copy = bytes
         copy.append(0)

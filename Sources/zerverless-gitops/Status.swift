@@ -190,7 +190,7 @@ struct Status: AsyncParsableCommand {
         let layout = StateLayout(root: stateDir)
         // A beat each second: the relative times move, and changes held back are drawn.
         let feed = StatusFeed(layout: layout, heartbeat: .seconds(1))
-        let changes = feed.subscribe()
+        let changes = await feed.subscribe()
         func draw() {
             let documents = shown(
                 (name.map { [$0] } ?? layout.applications()).compactMap { try? layout.readStatus($0) })
