@@ -142,10 +142,9 @@ extension Facade {
         // One writer of the apps dir at a time (every request of every process sharing the
         // state dir): the check and the write below are one step.
         let lock: FileLock
-        do {
-            lock = try await FileLock.acquire(path: layout.appsDirLock, timeout: .seconds(30))
-        } catch {
-            return self.error(.serviceUnavailable, "the apps dir is busy (\(error)); try again")
+        switch await lockAppsDir() {
+        case .success(let held): lock = held
+        case .failure(let busy): return busy.response
         }
         defer { lock.unlock() }
         let existing = scanner.holders(of: registration.name)
@@ -202,6 +201,21 @@ extension Facade {
             body: .init(byteBuffer: ByteBuffer(bytes: doc.jsonBytes())))
     }
 
+    /// The apps dir's lock: one writer at a time, among every request of every process
+    /// sharing the state dir; a 503 when it stays busy for 30 s.
+    func lockAppsDir() async -> Result<FileLock, AppsDirBusy> {
+        do {
+            return .success(try await FileLock.acquire(path: layout.appsDirLock, timeout: .seconds(30)))
+        } catch {
+            return .failure(
+                AppsDirBusy(response: self.error(.serviceUnavailable, "the apps dir is busy (\(error)); try again")))
+        }
+    }
+
+    struct AppsDirBusy: Error {
+        let response: Response
+    }
+
     func remove(_ name: String, grant: APITokens.Grant) async -> Response {
         guard Rules.dnsLabelProblem(name) == nil else {
             return error(.badRequest, "\"\(name)\" is not an application name (a DNS label)")
@@ -209,10 +223,9 @@ extension Facade {
         // Under the apps dir's lock, like a write: the holders checked are the files removed
         // (a PUT of another namespace's file for the name cannot slip in between).
         let lock: FileLock
-        do {
-            lock = try await FileLock.acquire(path: layout.appsDirLock, timeout: .seconds(30))
-        } catch {
-            return self.error(.serviceUnavailable, "the apps dir is busy (\(error)); try again")
+        switch await lockAppsDir() {
+        case .success(let held): lock = held
+        case .failure(let busy): return busy.response
         }
         defer { lock.unlock() }
         let holders = scanner.holders(of: name)
