@@ -59,12 +59,14 @@ public actor Supervisor {
     let requests: SyncRequests
     /// Wakes the loop: a file event, a look that ended, a reload, a stop.
     let wakeup = Signal()
+    /// Rings `wakeup` at the loop's next timer (one timer across turns: see `Alarm`).
+    let alarm: Alarm
     private let stopping = Atomic<Bool>(false)
     /// Turns of the loop since the start: proportional to the work (events, due looks,
     /// timers), never to the time spent idle.
     public private(set) var wakeups = 0
     /// The loop is waiting (for a signal or its next timer) with nothing running.
-    public var idle: Bool { loopWaiting && scheduler.running == 0 && wakeup.asleep }
+    public var idle: Bool { loopWaiting && scheduler.running == 0 && wakeup.asleep && alarm.settled }
     private var loopWaiting = false
     var scheduler: Scheduler
     var apps: [String: App] = [:]
@@ -110,6 +112,7 @@ public actor Supervisor {
         self.appsDir = AppsDir(directory: configuration.appsDir)
         self.requests = SyncRequests(layout: runner.context.layout)
         self.scheduler = Scheduler(configuration: configuration.scheduler, random: random)
+        self.alarm = Alarm(ringing: wakeup, clock: runner.context.clock)
         self.leases =
             configuration.shards > 1
             ? Leases(
@@ -139,15 +142,17 @@ public actor Supervisor {
     public func run() async {
         prepareStateDir()
         // What the folder watcher reports is heard by a child task; it ends when the
-        // subscription is cancelled below, and the group with it.
+        // subscription is cancelled below. The alarm's timer is the other child.
         let subscription = FolderWatcher.shared.subscribe()
         self.subscription = subscription
         await withDiscardingTaskGroup { group in
             group.addTask { [weak self] in
                 for await event in subscription { await self?.handle(event) }
             }
+            group.addTask { [alarm] in await alarm.run() }
             await loop()
             subscription.cancel()
+            group.cancelAll()
         }
     }
 
@@ -187,13 +192,11 @@ public actor Supervisor {
             }
             for launch in scheduler.next(now: now()) { start(launch) }
             let stateCheck = configuration.stateDirLost == nil ? nil : nextStateCheck
-            let next = [scanDue, nextRescan, nextDrift, nextRenewal, stateCheck, scheduler.wake(now: now())].compactMap
-            { $0 }.min()
-            let timeout = next.map {
-                Duration.milliseconds(Int64(max(1, ($0.timeIntervalSince(now()) * 1000).rounded(.up))))
-            }
+            alarm.set(
+                [scanDue, nextRescan, nextDrift, nextRenewal, stateCheck, scheduler.wake(now: now())].compactMap { $0 }
+                    .min())
             loopWaiting = true
-            await wakeup.wait(timeout: timeout, sleep: runner.context.clock.sleep)
+            await wakeup.wait()
             loopWaiting = false
         }
         logger.info("stopping", metadata: ["running_syncs": "\(scheduler.running)"])
