@@ -47,10 +47,7 @@ let package = Package(
         // the blocking pool, the one folder watcher, the daemon's clock, hex and durations.
         .target(
             name: "Toolkit",
-            dependencies: [
-                "CInotifyTools",
-                .product(name: "NIOPosix", package: "swift-nio"),
-            ], swiftSettings: strict),
+            dependencies: ["CInotifyTools"], swiftSettings: strict),
         // Every file under the state dir and the apps dir has its one owner here: status
         // documents, history, inventories, sync requests, registrations, secrets, locks.
         .target(

@@ -168,7 +168,7 @@ public final class FolderWatcher: Sendable {
         }
         let wakeWatch = inotifytools_wd_from_filename(fifo)
         state.withLock { $0.wake = wake }
-        var watched: [String: Int] = [:]  // folder -> subscribers watching it
+        var watches = Watches()
         var drain = [UInt8](repeating: 0, count: 512)
         while true {
             // Commands first: new watches, ends.
@@ -180,30 +180,23 @@ public final class FolderWatcher: Sendable {
                 switch command {
                 case .watch(let folder, let id, let reply):
                     var problem: String?
-                    if watched[folder] == nil {
-                        var info = stat()
-                        if lstat(folder, &info) != 0 || info.st_mode & S_IFMT != S_IFDIR {
-                            problem = "cannot watch \(folder): not a folder"
-                        } else if inotifytools_watch_file(folder, Self.mask) != 1 {
-                            problem = "cannot watch \(folder): \(String(cString: strerror(inotifytools_error())))"
-                        }
-                    }
+                    if !watches.holds(folder) { problem = watches.add(folder) }
                     if problem == nil {
                         let added = state.withLock { s -> Bool in
                             guard s.subscribers[id] != nil else { return false }
                             return s.subscribers[id]!.folders.insert(folder).inserted
                         }
-                        if added { watched[folder, default: 0] += 1 }
-                        if watched[folder] == nil { inotifytools_remove_watch_by_filename(folder) }
+                        if added { watches.retain(folder) }
+                        watches.releaseIfUnused(folder)
                     }
                     reply.resume(returning: problem)
                 case .unwatch(let folder, let id):
                     let removed = state.withLock { s in s.subscribers[id]?.folders.remove(folder) != nil }
-                    if removed { release(folder, &watched) }
+                    if removed { watches.release(folder) }
                 case .end(let id):
                     let gone = state.withLock { s in s.subscribers.removeValue(forKey: id) }
                     gone?.continuation.finish()
-                    for folder in gone?.folders ?? [] { release(folder, &watched) }
+                    for folder in gone?.folders ?? [] { watches.release(folder) }
                 }
             }
             guard let event = inotifytools_next_event(-1) else { continue }
@@ -221,15 +214,12 @@ public final class FolderWatcher: Sendable {
                 }
                 continue
             }
-            let path = inotifytools_filename_from_wd(wd).map { String(cString: $0) } ?? ""
-            let dir = path.hasSuffix("/") ? String(path.dropLast()) : path
-            guard !dir.isEmpty, watched[dir] != nil else { continue }
-            let out: Event
+            // A watch this thread holds now; events of one it dropped are late: skipped.
+            guard let dir = watches.folder(of: wd) else { continue }
             if mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED) != 0 {
                 // The watch went with the folder: every subscriber hears it and watches
                 // the folder again if it comes back.
-                watched[dir] = nil
-                inotifytools_remove_watch_by_filename(dir)
+                watches.drop(wd, stillInKernel: mask & IN_MOVE_SELF != 0)
                 state.withLock { s in
                     for id in s.subscribers.keys where s.subscribers[id]!.folders.remove(dir) != nil {
                         s.subscribers[id]!.continuation.yield(.rescan(directory: dir))
@@ -246,20 +236,10 @@ public final class FolderWatcher: Sendable {
                         .assumingMemoryBound(to: CChar.self))
                 : ""
             let fileCreated = mask & IN_CREATE != 0 && mask & IN_ISDIR == 0
-            out = fileCreated ? .created(directory: dir, name: name) : .changed(directory: dir, name: name)
+            let out: Event = fileCreated ? .created(directory: dir, name: name) : .changed(directory: dir, name: name)
             state.withLock { s in
                 for sub in s.subscribers.values where sub.folders.contains(dir) { sub.continuation.yield(out) }
             }
-        }
-    }
-
-    private func release(_ folder: String, _ watched: inout [String: Int]) {
-        guard let count = watched[folder] else { return }
-        if count > 1 {
-            watched[folder] = count - 1
-        } else {
-            watched[folder] = nil
-            inotifytools_remove_watch_by_filename(folder)
         }
     }
 

@@ -29,14 +29,20 @@ struct Cancelled: Error {}
                 return 2
             }
         }
+        // A third call waits behind the second: the second's leaving does not lose its turn.
+        let third = Task { await pool.run { 3 } }
+        try await until { pool.waiting == 2 }
         second.cancel()
+        await #expect(throws: Cancelled.self) { try await second.value }
+        #expect(pool.waiting == 1, "the cancelled call left the line at once")
         gate.signal()
         #expect(await first.value == 1)
-        await #expect(throws: Cancelled.self) { try await second.value }
+        #expect(await third.value == 3)
         let didRun = ran.load(ordering: .relaxed)
         #expect(!didRun)
         // The pool goes on working.
-        #expect(await pool.run { 3 } == 3)
+        #expect(await pool.run { 4 } == 4)
+        #expect(pool.waiting == 0)
     }
 
     @Test func errorsKeepTheirType() async {
@@ -62,5 +68,14 @@ struct Cancelled: Error {}
         held.unlock()
         let mine = try await FileLock.acquire(path: path, timeout: .seconds(5))
         mine.unlock()
+    }
+
+    /// Waits (real time, bounded) until `condition` holds.
+    func until(_ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !condition() {
+            guard ContinuousClock.now < deadline else { throw CancellationError() }
+            await Task.yield()
+        }
     }
 }
