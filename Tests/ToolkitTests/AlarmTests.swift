@@ -66,13 +66,4 @@ import Toolkit
         #expect(clock.sleepers == 0)
         #expect(alarm.rung == 1)
     }
-
-    /// Waits (real time, bounded) until `condition` holds.
-    func until(_ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while !condition() {
-            guard ContinuousClock.now < deadline else { throw CancellationError() }
-            await Task.yield()
-        }
-    }
 }

@@ -69,13 +69,4 @@ struct Cancelled: Error {}
         let mine = try await FileLock.acquire(path: path, timeout: .seconds(5))
         mine.unlock()
     }
-
-    /// Waits (real time, bounded) until `condition` holds.
-    func until(_ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while !condition() {
-            guard ContinuousClock.now < deadline else { throw CancellationError() }
-            await Task.yield()
-        }
-    }
 }

@@ -41,13 +41,4 @@ import Toolkit
         await waiter.value
         #expect(signal.waiting == 0)
     }
-
-    /// Waits (real time, bounded) until `condition` holds.
-    func until(_ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while !condition() {
-            guard ContinuousClock.now < deadline else { throw CancellationError() }
-            await Task.yield()
-        }
-    }
 }
