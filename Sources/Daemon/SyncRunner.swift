@@ -219,6 +219,7 @@ public struct SyncRunner: Sendable {
         _ look: inout Look, failure: StatusDocument.Failure?, invalid: Bool, ending: Scheduler.Ending,
         commit: String?, calls: Int, plan: SyncEngine.PlanPath?
     ) async -> SyncResult {
+        if let commit { look.status.source.lastAttemptedCommit = commit }
         if let failure {
             look.status.fail(
                 failure, invalid: invalid, at: look.startedAt,

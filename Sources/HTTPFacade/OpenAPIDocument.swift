@@ -2123,6 +2123,11 @@ enum OpenAPIDocument {
                     "pattern": "^[0-9a-f]{40}$"
                   }
                 }
+              },
+              "lastAttemptedCommit": {
+                "type": "string",
+                "pattern": "^[0-9a-f]{40}$",
+                "description": "the commit the last attempt that reached the repository tried, good or not (source.commit stays the last good one)"
               }
             }
           },

@@ -24,7 +24,7 @@ extension StatusDocument {
         doc.source = .init(
             repoURL: registration.source.repoURL.redacted, branch: registration.source.branch,
             path: registration.source.path, commit: doc.source.commit,
-            ref: Ref(registration.source.ref, resolved: resolved))
+            ref: Ref(registration.source.ref, resolved: resolved), lastAttemptedCommit: doc.source.lastAttemptedCommit)
         if let file { doc.registrationFile = file }
         return doc
     }
@@ -111,6 +111,7 @@ extension StatusDocument {
     public mutating func beginSync(_ commit: String, at time: Date) {
         status = .syncing
         lastAttempt = time
+        source.lastAttemptedCommit = commit
         message = "syncing \(commit.prefix(12))"
         nextSync = nil
     }
@@ -131,6 +132,7 @@ extension StatusDocument {
         lastAttempt = time
         lastSync = time
         source.commit = commit
+        source.lastAttemptedCommit = commit
         error = nil
         let f = functions.count
         let s = self.static?.files ?? 0

@@ -18,13 +18,20 @@ public struct StatusDocument: Sendable, Hashable, Codable {
         /// What is followed: exactly one of branch, tag, semver (with the tag it resolved
         /// to), commit.
         public var ref: Ref?
+        /// The commit the last attempt that reached the repository tried, good or not
+        /// (Flux's `lastAttemptedRevision`); `commit` stays the last good one.
+        public var lastAttemptedCommit: String?
 
-        public init(repoURL: String, branch: String?, path: String, commit: String? = nil, ref: Ref? = nil) {
+        public init(
+            repoURL: String, branch: String?, path: String, commit: String? = nil, ref: Ref? = nil,
+            lastAttemptedCommit: String? = nil
+        ) {
             self.repoURL = repoURL
             self.branch = branch
             self.path = path
             self.commit = commit
             self.ref = ref
+            self.lastAttemptedCommit = lastAttemptedCommit
         }
     }
 

@@ -116,6 +116,7 @@ extension StatusDocument {
                             ])
                         }
                     ),
+                    ("lastAttemptedCommit", s(source.lastAttemptedCommit)),
                 ])
             ),
             ("lastSync", d(lastSync)),

@@ -101,8 +101,12 @@ struct RepositoryOptions: ParsableArguments {
     var appsDir: String { apps.appsDir }
     var stateDir: String { state.stateDir }
 
-    @Flag(help: "Permit file:// URLs and local paths. Env: ZG_ALLOW_FILE_URLS=1.")
-    var allowFileUrls = envFlag("ZG_ALLOW_FILE_URLS")
+    // The environment is read here, not as the flag's default: argument-parser refuses a
+    // flag whose default is true (debug builds exited 1 with ZG_ALLOW_FILE_URLS=1).
+    @Flag(name: .customLong("allow-file-urls"), help: "Permit file:// URLs and local paths. Env: ZG_ALLOW_FILE_URLS=1.")
+    var allowFileUrlsFlag = false
+
+    var allowFileUrls: Bool { allowFileUrlsFlag || envFlag("ZG_ALLOW_FILE_URLS") }
 
     @Option(help: "Network deadline, like 30s or 2m. Env: ZG_GIT_TIMEOUT.")
     var timeout: String = env("ZG_GIT_TIMEOUT") ?? "60s"

@@ -137,13 +137,19 @@ struct Status: AsyncParsableCommand {
         // Scale-out: the owner shard, when the documents name one.
         let sharded = documents.contains { $0.shard != nil }
         var rows = [
-            ["NAME", "NAMESPACE", "STATUS"] + (sharded ? ["SHARD"] : []) + ["COMMIT", "LAST SYNC", "NEXT", "MESSAGE"]
+            ["NAME", "NAMESPACE", "STATUS"] + (sharded ? ["SHARD"] : []) + (wide ? ["DRIFT", "PIN"] : [])
+                + ["COMMIT", "LAST SYNC", "NEXT", "MESSAGE"]
         ]
         for d in sorted {
             let message = d.error.map { "\($0.stage.rawValue): \($0.message)" } ?? d.message ?? ""
             let commit = d.source.commit.map { wide ? $0 : String($0.prefix(8)) }
+            // A drifted or pinned app is not plain `synced`: marked in the status cell.
+            let marks = (Self.drifted(d) ? ["drift"] : []) + (d.pinned != nil ? ["pin"] : [])
+            let status = d.status.rawValue + (marks.isEmpty ? "" : " [" + marks.joined(separator: ",") + "]")
+            let drift = d.drift.map { "\($0.items.count)" + ($0.corrected > 0 ? " (\($0.corrected) healed)" : "") }
             rows.append(
-                [d.name, cell(d.namespace), d.status.rawValue] + (sharded ? [cell(d.shard.map(String.init))] : [])
+                [d.name, cell(d.namespace), status] + (sharded ? [cell(d.shard.map(String.init))] : [])
+                    + (wide ? [cell(drift), cell(d.pinned.map { String($0.commit.prefix(12)) })] : [])
                     + [
                         cell(commit), ago(d.lastSync), next(d.nextSync),
                         cell(message.replacingOccurrences(of: "\n", with: " ")),
@@ -160,11 +166,18 @@ struct Status: AsyncParsableCommand {
         var counts: [StatusDocument.Phase: Int] = [:]
         for d in documents { counts[d.status, default: 0] += 1 }
         let summary = severity.reversed().compactMap { phase in counts[phase].map { "\($0) \(phase.rawValue)" } }
+        let drifted = documents.filter(Self.drifted).count
+        let pinned = documents.filter { $0.pinned != nil }.count
+        let marked = (drifted > 0 ? ["\(drifted) drifted"] : []) + (pinned > 0 ? ["\(pinned) pinned"] : [])
         out.append(
             "\(documents.count) app\(documents.count == 1 ? "" : "s")"
-                + (summary.isEmpty ? "" : ": " + summary.joined(separator: ", ")))
+                + (summary.isEmpty ? "" : ": " + summary.joined(separator: ", "))
+                + (marked.isEmpty ? "" : "; " + marked.joined(separator: ", ")))
         return out.joined(separator: "\n")
     }
+
+    /// The last drift pass found the target differing from what the app deployed.
+    static func drifted(_ d: StatusDocument) -> Bool { !(d.drift?.items.isEmpty ?? true) }
 
     /// At most `width` characters, cut at a word boundary with "…".
     static func cut(_ text: String, to width: Int) -> String {

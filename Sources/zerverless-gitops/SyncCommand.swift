@@ -59,13 +59,23 @@ struct SyncCommand: ParsableCommand {
             throw ExitCode(1)
         }
         let line =
-            "\(name): \(status.status.rawValue)" + (status.source.commit.map { " at \($0.prefix(12))" } ?? "")
-            + (status.message.map { ": \($0)" } ?? "")
+            "\(name): \(status.status.rawValue)" + Self.commits(status) + (status.message.map { ": \($0)" } ?? "")
         if status.status == .synced {
             print(line)
         } else {
             printErr(line)
             throw ExitCode(1)
         }
+    }
+
+    /// " at C" for a sync; for a failure the commit it tried and the last good one:
+    /// " at NEW (last good OLD)" (`source.lastAttemptedCommit`, `source.commit`).
+    static func commits(_ status: StatusDocument) -> String {
+        let good = status.source.commit.map { String($0.prefix(12)) }
+        let tried = status.source.lastAttemptedCommit.map { String($0.prefix(12)) }
+        if status.status == .synced { return good.map { " at \($0)" } ?? "" }
+        guard let tried else { return good.map { " (last good \($0))" } ?? "" }
+        if tried == good { return " at \(tried)" }
+        return " at \(tried)" + (good.map { " (last good \($0))" } ?? " (nothing synced yet)")
     }
 }

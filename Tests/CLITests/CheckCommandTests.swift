@@ -61,6 +61,25 @@ import Testing
         #expect(!wrong.stderr.contains("wrong-token") && !wrong.stdout.contains("wrong-token"))
     }
 
+    /// A boolean option set from the environment (the README's `ZG_ALLOW_FILE_URLS=1`): the
+    /// debug binary exited 1 on it (argument-parser refuses a flag whose default is true).
+    @Test func allowFileURLsFromTheEnvironment() throws {
+        let dir = try TempDir("zg-check")
+        let repo = try GitRepo(root: dir.file("repos"), name: "site")
+        let registration = try dir.write(
+            "site.yaml", "name: site\nnamespace: web\nsource: {repoURL: \"file://\(repo.bare)\"}\n")
+        var env = ProcessInfo.processInfo.environment
+        env["ZG_ALLOW_FILE_URLS"] = nil
+        let refused = try run(Build.binary, ["check", registration], environment: env)
+        #expect(refused.status == 1, "\(refused.stderr)")
+        env["ZG_ALLOW_FILE_URLS"] = "1"
+        let allowed = try run(Build.binary, ["check", registration], environment: env)
+        #expect(allowed.status == 0, "\(allowed.stderr)")
+        #expect(allowed.stdout.contains("head \(try repo.head())"), "\(allowed.stdout)")
+        let flag = try run(Build.binary, ["check", "--allow-file-urls", registration])
+        #expect(flag.status == 0, "\(flag.stderr)")
+    }
+
     @Test func checkReportsRetryableFailuresAndInvalidFiles() throws {
         let dir = try TempDir("zg-check")
         let refused = try dir.write(

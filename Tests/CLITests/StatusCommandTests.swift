@@ -105,3 +105,47 @@ import Toolkit
     #expect(output().contains("\u{1B}[2J"))
     #expect(try run(Build.binary, ["status", "--watch", "--json", "--state-dir", dir.path]).status == 2)
 }
+
+/// Issue 25: a drifted app and a pinned app are not shown as plain `synced`: marked in the
+/// status cell, counted in the summary, and with `--wide` in DRIFT and PIN columns.
+@Test func statusShowsDriftAndPins() throws {
+    let dir = try TempDir("zg-status")
+    let layout = StateLayout(root: dir.path)
+    let commit = "abc123def4567890abc123def4567890abc12345"
+    func doc(_ name: String) -> StatusDocument {
+        StatusDocument(
+            name: name, namespace: "web",
+            source: .init(repoURL: "https://h/o/\(name)", branch: "main", path: ".", commit: commit),
+            status: .synced, lastSync: Date(timeIntervalSince1970: 1_705_314_600))
+    }
+    var drifted = doc("drifted")
+    drifted.drift = .init(
+        checkedAt: Date(timeIntervalSince1970: 1_705_314_700),
+        items: [
+            .init(kind: .function, path: "/api/a", change: .modified),
+            .init(kind: .static, path: "x", change: .missing),
+        ],
+        corrected: 0, unmanaged: 0)
+    var pinned = doc("pinned")
+    pinned.pinned = .init(commit: "0123456789abcdef0123456789abcdef01234567", reason: "bad deploy", since: Date())
+    var clean = doc("plain")
+    clean.drift = .init(checkedAt: Date(timeIntervalSince1970: 1_705_314_700), items: [], corrected: 0, unmanaged: 0)
+    for d in [drifted, pinned, clean] { try layout.writeStatus(d) }
+
+    let table = try run(Build.binary, ["status", "--state-dir", dir.path])
+    #expect(table.status == 0)
+    let lines = table.stdout.split(separator: "\n").map(String.init)
+    #expect(lines.first { $0.hasPrefix("drifted ") }?.contains(" synced [drift] ") == true, "\(table.stdout)")
+    #expect(lines.first { $0.hasPrefix("pinned ") }?.contains(" synced [pin] ") == true, "\(table.stdout)")
+    #expect(lines.first { $0.hasPrefix("plain ") }?.contains(" synced ") == true, "\(table.stdout)")
+    #expect(lines.first { $0.hasPrefix("plain ") }?.contains("[") == false, "a pass that found nothing is no drift")
+    #expect(lines.last == "3 apps: 3 synced; 1 drifted, 1 pinned")
+
+    let wide = try run(Build.binary, ["status", "--wide", "--state-dir", dir.path])
+    let wideLines = wide.stdout.split(separator: "\n").map(String.init)
+    #expect(wideLines[0].contains("STATUS          DRIFT  PIN           COMMIT"), "\(wide.stdout)")
+    #expect(
+        wideLines.first { $0.hasPrefix("drifted ") }?.contains("synced [drift]  2      -  ") == true, "\(wide.stdout)")
+    #expect(wideLines.first { $0.hasPrefix("pinned ") }?.contains("synced [pin]    -      0123456789ab  ") == true)
+    #expect(wideLines.first { $0.hasPrefix("plain ") }?.contains("synced          0      -  ") == true)
+}

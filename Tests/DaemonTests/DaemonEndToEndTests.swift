@@ -155,14 +155,20 @@ final class World: @unchecked Sendable {
         #expect(w.published("static/web/index.html") == "third\n")
 
         // A request for an application whose manifest is wrong: exit 1 with the reason.
-        try repo.commit(
+        let broken = try repo.commit(
             [
                 "zerverless.yaml":
                     "apiVersion: zerverless.io/v1\nkind: Application\nmetadata: {name: site, namespace: web}\nspec:\n  functions:\n    - path: api\n      runtime: lua\n      code: x\n"
             ], message: "broken")
         let failed = try w.cli(["sync", "site", "--wait", "--timeout", "60s"])
         #expect(failed.status == 1)
-        #expect(failed.stderr.contains("site: invalid"))
+        // The commit it tried, and the last good one (issue 25: source.lastAttemptedCommit).
+        #expect(
+            failed.stderr.contains("site: invalid at \(broken.prefix(12)) (last good \(third.prefix(12))): manifest"),
+            "\(failed.stderr)")
+        let source = try #require(d.status("site")?["source"] as? [String: Any])
+        #expect(source["lastAttemptedCommit"] as? String == broken)
+        #expect(source["commit"] as? String == third)
         let error = try #require(d.status("site")?["error"] as? [String: Any])
         #expect(try JSONSchema.checkStatusFile(d.statusFile("site")) == [])
         #expect(error["stage"] as? String == "manifest")

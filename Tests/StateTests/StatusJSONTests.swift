@@ -27,6 +27,7 @@ import Toolkit
         doc.registrationFile = "/etc/zerverless/apps.d/my-app.yaml"
     }
     if variant >= 2 {
+        doc.source.lastAttemptedCommit = "0123456789abcdef0123456789abcdef01234567"
         doc.status = .invalid
         doc.error = .init(
             stage: .manifest, message: "line one\n\t\"quoted\" \\ back/slash \u{1} é 日本", file: "zerverless.yaml",
