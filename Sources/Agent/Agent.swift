@@ -5,7 +5,6 @@ import HTTPFacade
 import Hummingbird
 import Logging
 import Manifest
-import NIOPosix
 import Notify
 import ServiceLifecycle
 import State
@@ -181,8 +180,8 @@ public final class Agent: Sendable {
         self.group.withLock { $0 = group }
         let warmUp = self.warmUp
         // Probing the tools takes a few hundred milliseconds: beside the first syncs, on
-        // NIO's blocking pool.
-        async let probed: Void? = try? NIOThreadPool.singleton.runIfActive { warmUp() }
+        // the blocking pool (the one way blocking work runs here).
+        async let probed: Void = BlockingPool.shared.run { warmUp() }
         try await group.run()
         _ = await probed
     }
