@@ -150,12 +150,16 @@ public final class UnwrittenStatuses: Sendable {
     }
 
     /// The first failure since the last status of `name` that ended a look was written;
-    /// forgotten with `consume` (that status is being written now).
+    /// forgotten with `consume` (that status is being made now).
     func take(_ name: String, consume: Bool) -> (since: Date, error: String)? {
         state.withLock { consume ? $0.removeValue(forKey: name) : $0[name] }
     }
 
+    /// Keeps the earliest failure of `name`.
     func restore(_ name: String, _ failure: (since: Date, error: String)) {
-        state.withLock { if $0[name] == nil { $0[name] = failure } }
+        state.withLock {
+            if let kept = $0[name], kept.since <= failure.since { return }
+            $0[name] = failure
+        }
     }
 }

@@ -45,18 +45,16 @@ extension SyncRunner {
 
     // MARK: Files (written off the cooperative pool)
 
-    func write(_ document: StatusDocument, durable: Bool = true) async {
+    @discardableResult
+    func write(_ document: StatusDocument, durable: Bool = true) async -> Bool {
         var stamped = document
         stamped.shard = context.shard
-        // Earlier statuses of this app that could not be written (a full disk): this one
-        // says so, since what a reader saw meanwhile (`syncing`) was not the truth.
-        let unwritten = context.unwritten.take(
-            document.name, consume: document.status != .syncing && document.status != .pending)
-        if let unwritten {
-            let note =
-                "earlier status updates could not be written since \(SyncHistory.timestamp(unwritten.since)): \(unwritten.error)"
-            stamped.message = stamped.message.map { "\($0) (\(note))" } ?? note
-        }
+        // Earlier statuses of this app that could not be written (a full disk): every
+        // status written says so until a look ends (`finish` then keeps the note in the
+        // look's status and history, so the polls after it keep saying it), since what a
+        // reader saw meanwhile (`syncing`) was not the truth.
+        let unwritten = context.unwritten.take(document.name, consume: false)
+        if let unwritten { stamped.message = Self.noting(unwritten, in: stamped.message) }
         let status = stamped
         let layout = self.layout
         do {
@@ -68,11 +66,21 @@ extension SyncRunner {
                 try layout.writeStatus(status, durable: false)
             }
             context.readiness?.stateWrite(failed: nil)
+            return true
         } catch {
             logger.error("cannot write the status", metadata: ["app": "\(status.name)", "error": "\(error)"])
             context.unwritten.restore(status.name, unwritten ?? (context.now(), "\(error)"))
             context.readiness?.stateWrite(failed: "the state dir \(layout.root) cannot be written: \(error)")
+            return false
         }
+    }
+
+    /// `message` with the note about status updates that could not be written (once).
+    static func noting(_ unwritten: (since: Date, error: String), in message: String?) -> String {
+        let note =
+            "earlier status updates could not be written since \(SyncHistory.timestamp(unwritten.since)): \(unwritten.error)"
+        guard let message else { return note }
+        return message.contains(note) ? message : "\(message) (\(note))"
     }
 
     func write(_ history: SyncHistory, _ name: String) async {

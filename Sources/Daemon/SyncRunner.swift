@@ -225,6 +225,12 @@ public struct SyncRunner: Sendable {
                 failure, invalid: invalid, at: look.startedAt,
                 nextSync: ending == .retryable ? look.launch.next.retry : look.launch.next.poll)
         }
+        // The note about statuses a full disk kept from being written ends with the next
+        // synced look: its status, its history entry and the polls after it carry it
+        // (restored below if this status cannot be written either). A failure before
+        // that carries it without ending it.
+        let unwritten = context.unwritten.take(look.name, consume: ending == .synced)
+        if let unwritten { look.status.message = Self.noting(unwritten, in: look.status.message) }
         let elapsed = (ContinuousClock.now - look.started).milliseconds
         look.history.record(
             .init(
@@ -233,7 +239,7 @@ public struct SyncRunner: Sendable {
                 functionsChanged: look.changes?.functions, filesChanged: look.changes?.files))
         await notify(look, commit: commit)
         await write(look.history, look.name)
-        await write(look.status)
+        if await !write(look.status), let unwritten { context.unwritten.restore(look.name, unwritten) }
         var meta: Logger.Metadata = [
             "app": "\(look.name)", "result": "\(look.status.status.rawValue)",
             "duration_ms": .stringConvertible(elapsed),

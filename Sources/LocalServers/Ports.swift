@@ -46,6 +46,21 @@ public func waitUntil(timeout: Duration = .seconds(10), _ what: String, _ condit
     throw CommandFailed(description: "timed out after \(timeout) waiting for \(what)")
 }
 
+/// Waits (polling, with a deadline) until the asynchronous `condition` holds.
+public func waitUntil(
+    timeout: Duration = .seconds(10), _ what: String, _ condition: () async throws -> Bool
+) async throws {
+    let clock = ContinuousClock()
+    let deadline = clock.now + timeout
+    var delay = Duration.milliseconds(5)
+    while clock.now < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: delay)
+        delay = min(delay * 2, .milliseconds(100))
+    }
+    throw CommandFailed(description: "timed out after \(timeout) waiting for \(what)")
+}
+
 /// A TCP listener that accepts connections (the kernel completes the handshake) and never
 /// answers: what a hung server looks like.
 public final class SilentListener: Sendable {

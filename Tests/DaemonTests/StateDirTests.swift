@@ -116,6 +116,9 @@ import Testing
             (try? Data(contentsOf: URL(fileURLWithPath: inside + "/apps/site/status.json")))
                 .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
         }
+        func noted() -> Bool {
+            (status()?["message"] as? String ?? "").contains("earlier status updates could not be written since")
+        }
         let first = try repo.head()
         try waitUntil(timeout: .seconds(60), "the first sync") { status()?["status"] as? String == "synced" }
         let base = "http://127.0.0.1:\(try listeningPort(d))"
@@ -149,5 +152,32 @@ import Testing
             message.contains("earlier status updates could not be written since") && message.contains("No space left"),
             "\(message)")
         #expect(try await call(.GET, base + "/readyz").0 == 200)
+        // The polls after it keep the note.
+        let next = status()?["nextSync"] as? String
+        try waitUntil(timeout: .seconds(30), "a poll after the sync") { status()?["nextSync"] as? String != next }
+        #expect(noted(), "\(status()?["message"] ?? "")")
+
+        // Full again, and the look that fails then ends in another failure once the disk
+        // has room (an invalid manifest): the note stays until the app is synced again
+        // (it ended at the first status written, and the synced one said nothing of it).
+        let refill = try run("/bin/dd", ["if=/dev/zero", "of=\(inside)/fill", "bs=64k"])
+        #expect(refill.stderr.contains("No space left"), "\(refill.stderr)")
+        try repo.commit(["zerverless.yaml": "functions: {\n"], message: "broken")
+        try await waitUntil(timeout: .seconds(30), "/readyz says the disk is full again") {
+            try await call(.GET, base + "/readyz").0 == 503
+        }
+        try FileManager.default.removeItem(atPath: inside + "/fill")
+        try waitUntil(timeout: .seconds(30), "the invalid status written once the disk has room") {
+            status()?["status"] as? String == "invalid" && noted()
+        }
+        let fixed = try repo.commit(siteFiles(namespace: "web", index: "fixed\n"), message: "fixed")
+        try waitUntil(timeout: .seconds(60), "the sync of the fixed commit") {
+            (status()?["source"] as? [String: Any])?["commit"] as? String == fixed
+                && status()?["status"] as? String == "synced"
+        }
+        #expect(noted(), "\(status()?["message"] ?? "")")
+        let after = status()?["nextSync"] as? String
+        try waitUntil(timeout: .seconds(30), "a poll after the sync") { status()?["nextSync"] as? String != after }
+        #expect(noted(), "\(status()?["message"] ?? "")")
     }
 }
