@@ -81,6 +81,8 @@ packages: dist
 # a git repository made from examples/hello-app, registered by dropping a file into the
 # apps dir; the daemon picks it up through inotify and syncs it into QS/state/published.
 QS := $(CURDIR)/.quickstart
+# The quickstart daemon's REST API and status page (loopback only).
+QS_PORT ?= 8090
 APT_QUICKSTART := git buildah lua5.4
 
 # A debug build of the one product: the demo needs no optimizer, and the build is the one
@@ -94,8 +96,8 @@ quickstart: deps
 	@echo "== a repository from examples/hello-app: $(QS)/hello-app"
 	@cp -r examples/hello-app $(QS)/hello-app && cd $(QS)/hello-app && git init -q -b main && git add -A && \
 	  git -c user.name=quickstart -c user.email=quickstart@localhost commit -qm "hello-app"
-	@echo "== the daemon: $(BIN_QUICKSTART) run --apps-dir $(QS)/apps.d --state-dir $(QS)/state --allow-file-urls --listen none"
-	@nohup $(BIN_QUICKSTART) run --apps-dir $(QS)/apps.d --state-dir $(QS)/state --allow-file-urls --listen none \
+	@echo "== the daemon: $(BIN_QUICKSTART) run --apps-dir $(QS)/apps.d --state-dir $(QS)/state --allow-file-urls --listen 127.0.0.1:$(QS_PORT)"
+	@nohup $(BIN_QUICKSTART) run --apps-dir $(QS)/apps.d --state-dir $(QS)/state --allow-file-urls --listen 127.0.0.1:$(QS_PORT) \
 	  >$(QS)/daemon.log 2>&1 & echo $$! >$(QS)/daemon.pid
 	@echo "== registering it: $(QS)/apps.d/hello-app.yaml"
 	@printf 'apiVersion: zerverless.io/v1\nkind: Application\nmetadata:\n  name: hello-app\n  namespace: demo\nspec:\n  source:\n    repoURL: file://$(QS)/hello-app\n    branch: main\n  pollInterval: 30s\n' \
@@ -107,6 +109,10 @@ quickstart: deps
 	@echo "== published"
 	@cd $(QS)/state/published && find . -type f | sort
 	@echo "== the daemon runs on (pid $$(cat $(QS)/daemon.pid), log $(QS)/daemon.log)."
+	@echo "   The status page and the REST API: http://127.0.0.1:$(QS_PORT)/"
+	@echo "     curl -s http://127.0.0.1:$(QS_PORT)/api/gitops/applications/hello-app"
+	@echo "   The commands without flags (status, sync, plan, history, rollback...):"
+	@echo "     export ZG_STATE_DIR=$(QS)/state ZG_APPS_DIR=$(QS)/apps.d ZG_ALLOW_FILE_URLS=1"
 	@echo "   Commit to $(QS)/hello-app and it is synced within 30s; stop it with: make quickstart-stop"
 
 quickstart-stop:

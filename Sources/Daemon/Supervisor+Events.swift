@@ -154,11 +154,12 @@ extension Supervisor {
                     await runner.publish(.pending(registration, file: file, previous: nil))
                 }
                 if !startup { logger.info("registration loaded", metadata: ["app": "\(name)", "file": "\(file)"]) }
-            case .invalid(let file, let diagnostics, _):
+            case .invalid(let file, let diagnostics, _, let namespace):
                 apps[name] = app
                 scheduler.unusable(name)
-                await runner.publish(
-                    .invalidRegistration(name: name, file: file, diagnostics: diagnostics, previous: previous))
+                await runner.registrationFailed(
+                    .invalidRegistration(
+                        name: name, file: file, diagnostics: diagnostics, previous: previous, namespace: namespace))
                 logger.error(
                     "registration invalid; this application is not synced until the file changes",
                     metadata: [
@@ -168,7 +169,7 @@ extension Supervisor {
             case .duplicate(let files):
                 apps[name] = app
                 scheduler.unusable(name)
-                await runner.publish(.duplicate(name: name, files: files, previous: previous))
+                await runner.registrationFailed(.duplicate(name: name, files: files, previous: previous))
                 logger.error(
                     "duplicate application name",
                     metadata: ["app": "\(name)", "files": "\(files.joined(separator: ", "))"])

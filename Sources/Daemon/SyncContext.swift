@@ -116,6 +116,7 @@ public struct SyncContext: Sendable {
         // Where events go and what a drift pass does change nothing deployed.
         var deployed = registration
         deployed.notify = []
+        deployed.labels = [:]
         deployed.syncPolicy.selfHeal = .warn
         var text = (try? encoder.encode(deployed)).map { String(decoding: $0, as: UTF8.self) } ?? "\(registration)"
         text +=

@@ -38,9 +38,13 @@ extension SyncRunner {
     /// worker pool).
     func apply(
         _ registration: Registration, ref: Registration.Ref, verifier: SignatureVerifier?, remote: Remote,
-        head: GitSource.Head, target: CountingTarget, verified: inout StatusDocument.Verified?
+        head: GitSource.Head, target: CountingTarget, verified: inout StatusDocument.Verified?,
+        progress: ProgressWriter? = nil
     ) async throws(GitError) -> SyncEngine.Outcome {
         let git = context.git
+        var watched = remote
+        watched.progress = progress?.fetch
+        let remote = watched
         let started = ContinuousClock.now
         let fetched: GitSource.FetchResult
         do throws(GitError) {
@@ -92,6 +96,7 @@ extension SyncRunner {
         engine.locks = context.namespaceLocks
         engine.pool = context.workers
         engine.index = context.inventories
+        engine.progress = progress?.apply
         let name = registration.name
         let namespace = registration.namespace
         let inventories = context.inventories

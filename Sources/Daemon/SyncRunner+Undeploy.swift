@@ -52,7 +52,7 @@ extension SyncRunner {
                 previousStatus: last?.status.rawValue,
                 commit: nil, previousCommit: last?.source.commit,
                 message:
-                    "registration removed; undeployed (\(inventory.functions.count) functions, \(inventory.files.count) static files)",
+                    "registration removed; undeployed (\(counted(inventory.functions.count, "function")), \(counted(inventory.files.count, "static file")))",
                 time: context.now(), repoURL: last?.source.repoURL)
             await context.notifications.emit(
                 .deleted, event, notify: context.notifications.endpoints(of: name, namespace: namespace),

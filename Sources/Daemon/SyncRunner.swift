@@ -91,6 +91,14 @@ public struct SyncRunner: Sendable {
             await write(look.status)
             return SyncResult(ending: .suspended, message: look.status.message ?? "")
         }
+        // A state-side suspension (`zerverless-gitops suspend`): what is deployed stays,
+        // nothing is looked at until `resume` (its request brings the app back here).
+        if let suspension = layout.readSuspension(name) {
+            look.status.suspend(suspension.reason, since: suspension.since)
+            await write(look.status)
+            return SyncResult(ending: .suspended, message: look.status.message ?? "")
+        }
+        look.status.suspended = nil
 
         // 1. Credentials, under the secrets rule: a file outside the namespace's secrets
         // folder is never opened, and the registration is invalid until that changes (it
@@ -165,10 +173,17 @@ public struct SyncRunner: Sendable {
         }
         let counting = CountingTarget(context.target)
         let outcome: SyncEngine.Outcome
+        let layout = self.layout
+        var shown = look.status
+        shown.shard = context.shard
+        let progress = ProgressWriter(base: shown, now: { [context] in context.now() }) {
+            try? layout.writeStatus($0, durable: false)
+        }
         do throws(GitError) {
+            defer { progress.close() }
             outcome = try await apply(
                 registration, ref: ref, verifier: verifier, remote: remote, head: resolved, target: counting,
-                verified: &look.status.verified)
+                verified: &look.status.verified, progress: progress)
         } catch {
             return await gitFailure(error, &look, commit: head)
         }

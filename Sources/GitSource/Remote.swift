@@ -17,6 +17,9 @@ public struct Remote: Sendable {
     public var maxRefs: Int?
     /// `--max-refs` unless the operator says otherwise.
     public static let defaultMaxRefs = 10_000
+    /// Told the objects received of the total as a fetch downloads (libgit2's transfer
+    /// callback, often: the receiver bounds what it does with it).
+    public var progress: (@Sendable (_ received: Int, _ total: Int) -> Void)?
 
     public init(
         url: RepositoryURL, credentials: Credentials = Credentials(), timeout: Duration = .seconds(60),

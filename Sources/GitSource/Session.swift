@@ -266,6 +266,9 @@ private let transferCallback: git_indexer_progress_cb = { stats, payload in
         s.failure = s.tooLarge(limit)
         return -1
     }
+    if let stats, let progress = s.remote.progress {
+        progress(Int(stats.pointee.received_objects), Int(stats.pointee.total_objects))
+    }
     return s.expired ? -1 : 0
 }
 

@@ -25,7 +25,8 @@ extension Facade {
             seen.insert(name)
             documents.append(
                 .init(
-                    name: name, namespace: doc.namespace, status: doc.status ?? "", bytes: Array(data),
+                    name: name, namespace: doc.namespace, status: doc.status ?? "", labels: doc.labels ?? [:],
+                    bytes: Array(data),
                     buffer: ByteBuffer(bytes: data)))
         }
         for file in scanner.scan().files {
@@ -43,19 +44,20 @@ extension Facade {
     func pendingDocument(_ registration: Registration, file: String) -> ListCache.Document {
         let bytes = StatusDocument.pending(registration, file: file, previous: nil).jsonBytes()
         return .init(
-            name: registration.name, namespace: registration.namespace, status: "pending", bytes: bytes,
-            buffer: ByteBuffer(bytes: bytes))
+            name: registration.name, namespace: registration.namespace, status: "pending",
+            labels: registration.labels, bytes: bytes, buffer: ByteBuffer(bytes: bytes))
     }
 
     struct NamespaceOnly: Decodable {
         var namespace: String
         var status: String?
+        var labels: [String: String]?
     }
 
     func list(_ grant: APITokens.Grant, request: Request) -> Response {
         let query = request.uri.queryParameters
         if query.get("namespace") != nil || query.get("status") != nil || query.get("limit") != nil
-            || query.get("continue") != nil
+            || query.get("continue") != nil || query.get("labelSelector") != nil
         {
             return page(grant, query: query)
         }

@@ -6,7 +6,7 @@ import State
 
 /// The applications list, a page at a time.
 extension Facade {
-    /// `?namespace=&status=&limit=&continue=`: the matching documents in name order, at
+    /// `?namespace=&status=&labelSelector=&limit=&continue=`: the matching documents in name order, at
     /// most `limit` of them, and `continue` (opaque: the last name given) when more follow.
     /// Every application is on exactly one page of a walk, whatever changes meanwhile
     /// (one that appears before the cursor is seen by the next walk).
@@ -21,6 +21,14 @@ extension Facade {
                 .badRequest,
                 "status: \"\(status)\" is not one of \(StatusDocument.Phase.allCases.map(\.rawValue).joined(separator: ", "))"
             )
+        }
+        var selector: LabelSelector?
+        if let text = query.get("labelSelector") {
+            do throws(LabelSelectorError) {
+                selector = try LabelSelector(parsing: text)
+            } catch {
+                return self.error(.badRequest, "labelSelector: \(error)")
+            }
         }
         var limit = Int.max
         if let text = query.get("limit") {
@@ -42,10 +50,10 @@ extension Facade {
         let docs = documents()
         func matches(_ doc: ListCache.Document) -> Bool {
             grant.allows(doc.namespace) && (namespace == nil || doc.namespace == namespace)
-                && (status == nil || doc.status == status)
+                && (status == nil || doc.status == status) && (selector?.matches(doc.labels) ?? true)
         }
         let total =
-            grant.namespaces == nil && namespace == nil && status == nil
+            grant.namespaces == nil && namespace == nil && status == nil && selector == nil
             ? docs.count : docs.indices.count { matches(docs[$0]) }
         var start = 0
         if let after {

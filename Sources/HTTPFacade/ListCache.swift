@@ -10,6 +10,8 @@ final class ListCache: @unchecked Sendable {
         var namespace: String
         /// The document's `status` (for the list's filter).
         var status: String = ""
+        /// The document's `labels` (for `?labelSelector=`).
+        var labels: [String: String] = [:]
         var bytes: [UInt8]
         var buffer: ByteBuffer
     }

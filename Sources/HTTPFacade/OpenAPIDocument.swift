@@ -2393,6 +2393,72 @@ enum OpenAPIDocument {
             "type": "integer",
             "minimum": 0,
             "description": "scale-out: the index of the shard that owns the application and wrote this document (absent with one shard)"
+          },
+          "suspended": {
+            "type": "object",
+            "description": "a state-side suspension (zerverless-gitops suspend): no syncs until resumed; a rewrite of the registration does not undo it",
+            "required": [
+              "since"
+            ],
+            "additionalProperties": false,
+            "properties": {
+              "reason": {
+                "type": "string"
+              },
+              "since": {
+                "type": "string",
+                "format": "date-time"
+              }
+            }
+          },
+          "labels": {
+            "type": "object",
+            "description": "the registration's metadata.labels",
+            "additionalProperties": {
+              "type": "string"
+            }
+          },
+          "progress": {
+            "type": "object",
+            "description": "while syncing: the stage and how far it is (rewritten at most a few times a second; absent otherwise)",
+            "required": [
+              "stage",
+              "done",
+              "unit",
+              "updatedAt"
+            ],
+            "additionalProperties": false,
+            "properties": {
+              "stage": {
+                "enum": [
+                  "fetch",
+                  "check",
+                  "build",
+                  "deploy",
+                  "static",
+                  "prune"
+                ]
+              },
+              "done": {
+                "type": "integer",
+                "minimum": 0
+              },
+              "total": {
+                "type": "integer",
+                "minimum": 0
+              },
+              "unit": {
+                "enum": [
+                  "objects",
+                  "files",
+                  "steps"
+                ]
+              },
+              "updatedAt": {
+                "type": "string",
+                "format": "date-time"
+              }
+            }
           }
         }
       },

@@ -64,6 +64,9 @@ public struct Registration: Sendable, Hashable, Codable {
     public var syncPolicy: SyncPolicy
     /// `notify`: webhook receivers and forge commit statuses for this app's events.
     public var notify: [Notify] = []
+    /// `metadata.labels` (flat form: `labels`): for selecting applications (`status -l`,
+    /// `?labelSelector=`, the page's filter); Kubernetes' label syntax.
+    public var labels: [String: String] = [:]
 
     public static let apiVersion = "zerverless.io/v1"
     public static let defaultBranch = "main"
@@ -92,7 +95,7 @@ extension Registration {
     static let applicationKeys = ["apiVersion", "kind", "metadata", "spec"]
     static let metadataKeys = ["name", "namespace", "labels", "annotations"]
     static let specKeys = ["source", "pollInterval", "syncPolicy", "notify"]
-    static let flatKeys = ["name", "namespace", "source", "pollInterval", "syncPolicy", "notify"]
+    static let flatKeys = ["name", "namespace", "labels", "source", "pollInterval", "syncPolicy", "notify"]
     static let sourceKeys = [
         "repoURL", "branch", "tag", "semver", "commit", "path", "auth", "verify", "webhookSecretFile",
     ]
@@ -121,19 +124,22 @@ extension Registration {
         checkHeader(top, r)
         var name: String?
         var namespace: String?
+        var labels: [String: String] = [:]
         if let meta = top["metadata"],
             let m = r.fields(
                 meta, "metadata", allowed: metadataKeys, required: ["name", "namespace"], at: top.keyMark("metadata")!)
         {
             name = m["name"].flatMap { dnsLabel($0, m.path("name"), r) }
             namespace = m["namespace"].flatMap { dnsLabel($0, m.path("namespace"), r) }
-            checkStringMap(m, "labels", r)
+            labels = decodeLabels(m, r)
             checkStringMap(m, "annotations", r)
         }
         guard let specNode = top["spec"],
             let spec = r.fields(specNode, "spec", allowed: specKeys, required: ["source"], at: top.keyMark("spec")!)
         else { return nil }
-        return finish(name: name, namespace: namespace, fields: spec, r)
+        var registration = finish(name: name, namespace: namespace, fields: spec, r)
+        registration?.labels = labels
+        return registration
     }
 
     private static func decodeFlat(_ root: Node, _ r: FieldReader) -> Registration? {
@@ -141,7 +147,10 @@ extension Registration {
         else { return nil }
         let name = top["name"].flatMap { dnsLabel($0, "name", r) }
         let namespace = top["namespace"].flatMap { dnsLabel($0, "namespace", r) }
-        return finish(name: name, namespace: namespace, fields: top, r)
+        let labels = decodeLabels(top, r)
+        var registration = finish(name: name, namespace: namespace, fields: top, r)
+        registration?.labels = labels
+        return registration
     }
 
     /// `apiVersion` and `kind` of the Application form (shared with the manifest).
@@ -165,6 +174,25 @@ extension Registration {
                 pair.value.mark, fields.path(key) + "." + (pair.key.scalar ?? ""),
                 "expected a string, found \(r.describe(pair.value))")
         }
+    }
+
+    /// `labels`: a mapping of strings, each key and value in Kubernetes' label syntax.
+    static func decodeLabels(_ fields: Fields, _ r: FieldReader) -> [String: String] {
+        checkStringMap(fields, "labels", r)
+        guard let pairs = fields["labels"]?.pairs else { return [:] }
+        var labels: [String: String] = [:]
+        for pair in pairs {
+            guard let key = pair.key.scalar, let value = pair.value.scalar else { continue }
+            let path = fields.path("labels") + "." + key
+            if let problem = Rules.labelKeyProblem(key) {
+                r.error(pair.key.mark, path, problem)
+            } else if let problem = Rules.labelValueProblem(value) {
+                r.error(pair.value.mark, path, problem)
+            } else {
+                labels[key] = value
+            }
+        }
+        return labels
     }
 
     static func dnsLabel(_ node: Node, _ path: String, _ r: FieldReader) -> String? {

@@ -13,6 +13,42 @@ public enum Rules {
         return "\"\(s)\" is not a DNS label; \(hint)"
     }
 
+    /// A label key as Kubernetes has it: an optional DNS-subdomain prefix and `/`, then a
+    /// name of at most 63 characters, alphanumeric at both ends, `-`, `_`, `.` inside.
+    public static func labelKeyProblem(_ key: String) -> String? {
+        let parts = key.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        let name = parts.last ?? ""
+        if parts.count == 2 {
+            let prefix = parts[0]
+            let labels = prefix.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            if prefix.utf8.count > 253 || labels.contains(where: { dnsLabelProblem($0) != nil }) {
+                return
+                    "the label key prefix \"\(prefix)\" is not a DNS subdomain (lowercase letters, digits, '-' and '.', at most 253 characters)"
+            }
+        }
+        if name.isEmpty { return "the label key \"\(key)\" has no name" }
+        if let problem = labelValueProblem(name) {
+            return "the label key " + problem.dropFirst("the label value ".count)
+        }
+        return nil
+    }
+
+    /// A label value: empty, or at most 63 characters, alphanumeric at both ends, `-`,
+    /// `_`, `.` inside.
+    public static func labelValueProblem(_ value: String) -> String? {
+        if value.isEmpty { return nil }
+        let bytes = Array(value.utf8)
+        func alnum(_ b: UInt8) -> Bool { isLower(b) || isDigit(b) || (b >= 65 && b <= 90) }
+        let ok =
+            bytes.count <= 63 && alnum(bytes.first!) && alnum(bytes.last!)
+            && bytes.allSatisfy {
+                alnum($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".")
+            }
+        return ok
+            ? nil
+            : "the label value \"\(value)\" is not valid: at most 63 characters, letters, digits, '-', '_' and '.', starting and ending with a letter or digit"
+    }
+
     /// A duration as `90s`, `5m`, `1h`, `1h30m`: whole numbers each followed by h, m or s,
     /// units in that order, each at most once. Returns seconds.
     public static func parseDuration(_ s: String) -> Int? {

@@ -54,16 +54,18 @@ public enum Validator {
         decode(bytes, file: file, limits: limits, AppManifest.decode)
     }
 
-    /// Every diagnostic of a file that did not decode, and the name it declares
-    /// (`metadata.name` or `name`) when that much is a DNS label: which application the
-    /// broken file is about.
+    /// Every diagnostic of a file that did not decode, and the name and namespace it
+    /// declares (`metadata.name` or `name`, `metadata.namespace` or `namespace`) when that
+    /// much is a DNS label: which application the broken file is about, and whose.
     public struct Failure: Error, Sendable {
         public var diagnostics: [Diagnostic]
         public var declaredName: String?
+        public var declaredNamespace: String?
 
-        public init(diagnostics: [Diagnostic], declaredName: String? = nil) {
+        public init(diagnostics: [Diagnostic], declaredName: String? = nil, declaredNamespace: String? = nil) {
             self.diagnostics = diagnostics
             self.declaredName = declaredName
+            self.declaredNamespace = declaredNamespace
         }
     }
 
@@ -85,10 +87,13 @@ public enum Validator {
         if diagnostics.isEmpty {
             diagnostics = [Diagnostic(file: file, mark: root.mark, field: nil, message: "file could not be decoded")]
         }
-        let declared = [root["metadata"]?["name"]?.scalar, root["name"]?.scalar].compactMap { $0 }.first {
-            Rules.dnsLabelProblem($0) == nil
+        func declared(_ key: String) -> String? {
+            [root["metadata"]?[key]?.scalar, root[key]?.scalar].compactMap { $0 }.first {
+                Rules.dnsLabelProblem($0) == nil
+            }
         }
-        return .failure(Failure(diagnostics: diagnostics, declaredName: declared))
+        return .failure(
+            Failure(diagnostics: diagnostics, declaredName: declared("name"), declaredNamespace: declared("namespace")))
     }
 
     /// A manifest has `spec.functions` or `spec.static`; anything else is a registration.

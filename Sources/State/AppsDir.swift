@@ -19,13 +19,14 @@ public struct RegistrationFile: Sendable {
 /// What the apps dir holds for one application name.
 public enum AppEntry: Sendable {
     case valid(Registration, file: String, digest: String)
-    case invalid(file: String, diagnostics: [Diagnostic], digest: String)
+    /// `namespace`: the one the file declares, when that much is a DNS label.
+    case invalid(file: String, diagnostics: [Diagnostic], digest: String, namespace: String?)
     /// Two or more files claim the name: neither is synced.
     case duplicate(files: [String])
 
     public var files: [String] {
         switch self {
-        case .valid(_, let file, _), .invalid(let file, _, _): return [file]
+        case .valid(_, let file, _), .invalid(let file, _, _, _): return [file]
         case .duplicate(let files): return files
         }
     }
@@ -33,7 +34,7 @@ public enum AppEntry: Sendable {
     /// Changes when anything about the entry changes (file content, file set).
     public var digest: String {
         switch self {
-        case .valid(_, let file, let digest), .invalid(let file, _, let digest): return file + "@" + digest
+        case .valid(_, let file, let digest), .invalid(let file, _, let digest, _): return file + "@" + digest
         case .duplicate(let files): return "duplicate:" + files.joined(separator: ",")
         }
     }
@@ -156,7 +157,9 @@ public final class AppsDir: Sendable {
             switch file.result {
             case .success(let registration): entries[name] = .valid(registration, file: file.path, digest: file.digest)
             case .failure(let failure):
-                entries[name] = .invalid(file: file.path, diagnostics: failure.diagnostics, digest: file.digest)
+                entries[name] = .invalid(
+                    file: file.path, diagnostics: failure.diagnostics, digest: file.digest,
+                    namespace: failure.declaredNamespace)
             }
         }
         return (entries, unnamed)

@@ -45,7 +45,7 @@ public struct NotificationEvent: Sendable, Hashable, Codable {
 
 /// Where one event goes. Secrets are named, never stored: they are read when delivering,
 /// under the secrets rule (a tenant's) or from the daemon's options (the operator's).
-public enum NotificationEndpoint: Sendable, Hashable, Codable {
+public enum NotificationEndpoint: Sendable, Hashable {
     /// A receiver of the app's `notify` list.
     case webhook(Registration.Notify.Webhook, namespace: String)
     /// `--notify-url` (and `--notify-secret-file`), as configured when delivering.

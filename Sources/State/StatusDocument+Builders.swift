@@ -26,6 +26,8 @@ extension StatusDocument {
             path: registration.source.path, commit: doc.source.commit,
             ref: Ref(registration.source.ref, resolved: resolved), lastAttemptedCommit: doc.source.lastAttemptedCommit)
         if let file { doc.registrationFile = file }
+        doc.labels = registration.labels.isEmpty ? nil : registration.labels
+        doc.progress = nil
         return doc
     }
 
@@ -44,8 +46,10 @@ extension StatusDocument {
 
     /// A registration file that is not valid: the first diagnostic in the message, all of
     /// them in `error.message`, its place in `error.file/line/column`.
+    /// `namespace`: the one the file declares, shown when no earlier status names one (an
+    /// application's status never moves to another namespace because its file broke).
     public static func invalidRegistration(
-        name: String, file: String, diagnostics: [Diagnostic], previous: StatusDocument?
+        name: String, file: String, diagnostics: [Diagnostic], previous: StatusDocument?, namespace: String? = nil
     ) -> StatusDocument {
         let first = diagnostics.first
         let more = diagnostics.count > 1 ? " (and \(diagnostics.count - 1) more)" : ""
@@ -54,6 +58,7 @@ extension StatusDocument {
             previous
             ?? StatusDocument(
                 name: name, namespace: "", source: .init(repoURL: "", branch: "", path: ""), status: .invalid)
+        if doc.namespace.isEmpty, let namespace { doc.namespace = namespace }
         doc.status = .invalid
         doc.message = "registration: \(message)"
         doc.error = .init(
@@ -105,6 +110,19 @@ extension StatusDocument {
         message = "syncPolicy.suspend is true: no syncs"
         error = nil
         nextSync = nil
+        progress = nil
+    }
+
+    /// A state-side suspension (`zerverless-gitops suspend`).
+    public mutating func suspend(_ reason: String?, since: Date) {
+        status = .suspended
+        suspended = .init(reason: reason, since: since)
+        message =
+            "suspended since \(SyncHistory.timestamp(since))" + (reason.map { ": \($0)" } ?? "")
+            + "; no syncs until `zerverless-gitops resume \(name)`"
+        error = nil
+        nextSync = nil
+        progress = nil
     }
 
     /// A real sync of `commit` begins.

@@ -83,6 +83,39 @@ public struct StatusDocument: Sendable, Hashable, Codable {
         }
     }
 
+    /// `suspended`: a suspension written by `zerverless-gitops suspend` (state-side, like a
+    /// pin: a rewrite of the registration does not undo it).
+    public struct Suspended: Sendable, Hashable, Codable {
+        public var reason: String?
+        public var since: Date
+
+        public init(reason: String?, since: Date) {
+            self.reason = reason
+            self.since = since
+        }
+    }
+
+    /// `progress`, while `syncing`: how far the long part of the sync is.
+    public struct Progress: Sendable, Hashable, Codable {
+        public enum Stage: String, Sendable, Hashable, Codable, CaseIterable {
+            case fetch, check, build, deploy, `static`, prune
+        }
+        public enum Unit: String, Sendable, Hashable, Codable { case objects, files, steps }
+        public var stage: Stage
+        public var done: Int
+        public var total: Int?
+        public var unit: Unit
+        public var updatedAt: Date
+
+        public init(stage: Stage, done: Int, total: Int?, unit: Unit, updatedAt: Date) {
+            self.stage = stage
+            self.done = done
+            self.total = total
+            self.unit = unit
+            self.updatedAt = updatedAt
+        }
+    }
+
     /// Where a failure happened (`error.stage`).
     public enum Stage: String, Sendable, Hashable, Codable, CaseIterable {
         case registration, fetch, manifest, deploy, `static`, prune, verify
@@ -160,6 +193,12 @@ public struct StatusDocument: Sendable, Hashable, Codable {
     public var drift: Drift?
     /// Scale-out: the index of the shard that wrote it (absent with one shard).
     public var shard: Int?
+    /// The state-side suspension in force, if any.
+    public var suspended: Suspended?
+    /// The registration's `metadata.labels` (absent when it has none).
+    public var labels: [String: String]?
+    /// While `syncing`: the stage and how far it is (absent otherwise).
+    public var progress: Progress?
 
     /// `drift`: what differed from the inventory at the last pass.
     public struct Drift: Sendable, Hashable, Codable {

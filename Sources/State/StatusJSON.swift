@@ -201,6 +201,23 @@ extension StatusDocument {
                 }
             ),
             ("shard", shard.map { .int($0) }),
+            (
+                "suspended",
+                suspended.map { su in
+                    .object([("reason", s(su.reason)), ("since", .string(JSONText.date(su.since)))])
+                }
+            ),
+            ("labels", labels.map { l in .object(l.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }) }),
+            (
+                "progress",
+                progress.map { p in
+                    .object([
+                        ("stage", .string(p.stage.rawValue)), ("done", .int(p.done)),
+                        ("total", p.total.map { .int($0) }),
+                        ("unit", .string(p.unit.rawValue)), ("updatedAt", .string(JSONText.date(p.updatedAt))),
+                    ])
+                }
+            ),
         ])
         var out: [UInt8] = []
         out.reserveCapacity(1024)

@@ -25,6 +25,8 @@ public struct Applier: Sendable {
     public var batchSize = 256
     /// Where blocking work (syntax checks, blob reads, inventory saves) runs; nil: here.
     public var pool: BlockingPool?
+    /// Told each item done, by stage (the status's `progress` while syncing).
+    public var progress: ApplyProgress?
 
     public init(
         app: String, target: any DeployTarget, save: @escaping @Sendable (Inventory) throws -> Void,
@@ -64,11 +66,14 @@ public struct Applier: Sendable {
         let specs = plan.functions.filter { $0.action != .delete }.compactMap(\.spec)
         // Which images exist already (a builder process each) is asked meanwhile.
         async let existingImages = imagesPresent(specs.compactMap { $0.runtime == .docker ? $0.image : nil })
+        let checked = StageCount(.check, total: specs.count, progress)
         let prepared = await withTaskGroup(of: (Int, Result<DeployRequest, Problem>).self) { group in
             for (i, spec) in specs.enumerated() {
                 let deployed = start.functions[spec.path]?.fingerprint != nil
                 group.addTask {
-                    (i, await offload { prepare(spec, namespace: ns, commit: commit, deployed: deployed) })
+                    let result = await offload { prepare(spec, namespace: ns, commit: commit, deployed: deployed) }
+                    checked.one()
+                    return (i, result)
                 }
             }
             var out = [Result<DeployRequest, Problem>?](repeating: nil, count: specs.count)
@@ -86,8 +91,9 @@ public struct Applier: Sendable {
         // Pushed images by function path: what the work closure learned, for its confirmation.
         let pushed = Mutex<[String: String]>([:])
         let previous = start.functions
+        let built = StageCount(.build, total: deploys.count { $0.0.runtime == .docker }, progress)
         await batches(
-            deploys, &report,
+            deploys, &report, stage: .deploy,
             intend: { item, report in
                 report.inventory.functions[item.0.path] = Inventory.Function(
                     runtime: item.0.runtime.rawValue, codeID: nil, image: nil,
@@ -103,6 +109,7 @@ public struct Applier: Sendable {
                     }
                     do throws(TargetError) {
                         try await buildImage(spec, builder, namespace: ns, exists: spec.image.map(existing.contains))
+                        built.one()
                     } catch { return .failed("image build failed: \(error.message)", retryable: error.retryable) }
                     if let registry = builder.registry, let image = spec.image {
                         // Deployed by digest; an image pushed before for the same inputs is not pushed again.
@@ -137,7 +144,7 @@ public struct Applier: Sendable {
 
         // 2. Static files.
         await batches(
-            plan.files.filter { $0.action != .delete }, &report,
+            plan.files.filter { $0.action != .delete }, &report, stage: .static,
             intend: { change, report in
                 report.inventory.files[change.path] = Inventory.File(id: nil, size: change.spec?.size ?? 0)
             },
@@ -160,7 +167,7 @@ public struct Applier: Sendable {
 
         // 3. Deletes last: a record leaves the inventory only once the target confirmed.
         await batches(
-            plan.functions.filter { $0.action == .delete }.map(\.path), &report, intend: nil,
+            plan.functions.filter { $0.action == .delete }.map(\.path), &report, stage: .prune, intend: nil,
             work: { path in
                 await call { () async throws(TargetError) in try await target.undeploy(namespace: ns, path: path) }
             },
@@ -170,7 +177,7 @@ public struct Applier: Sendable {
             }, failed: { path, failure, report in report.functionFailures[path] = failure(.prune, "undeploy failed: ") }
         )
         await batches(
-            plan.files.filter { $0.action == .delete }.map(\.path), &report, intend: nil,
+            plan.files.filter { $0.action == .delete }.map(\.path), &report, stage: .prune, intend: nil,
             work: { path in
                 await call { () async throws(TargetError) in try await target.deleteFile(namespace: ns, path: path) }
             },
@@ -201,18 +208,24 @@ public struct Applier: Sendable {
     /// first (when there are), then the calls (at most `parallelism` at once), then each
     /// outcome folded into the report.
     private func batches<T: Sendable>(
-        _ items: [T], _ report: inout ApplyReport,
+        _ items: [T], _ report: inout ApplyReport, stage: ApplyProgress.Stage,
         intend: ((T, inout ApplyReport) -> Void)?,
         work: @escaping @Sendable (T) async -> Outcome,
         confirmed: (T, inout ApplyReport) -> Void,
         failed: (T, Failure, inout ApplyReport) -> Void
     ) async {
+        let count = StageCount(stage, total: items.count, progress)
+        let counted: @Sendable (T) async -> Outcome = { item in
+            let outcome = await work(item)
+            count.one()
+            return outcome
+        }
         for batch in items.chunked(batchSize) {
             if let intend {
                 for item in batch { intend(item, &report) }
                 await persist(&report)
             }
-            let results = await run(batch, work)
+            let results = await run(batch, counted)
             for (item, outcome) in zip(batch, results) {
                 switch outcome {
                 case .ok:

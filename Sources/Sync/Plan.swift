@@ -105,7 +105,7 @@ public enum Planner {
             return .failure(
                 SyncError(
                     .prune,
-                    "this sync would delete everything the application has (\(inventory.functions.count) functions, \(inventory.files.count) files); refused because syncPolicy.allowEmpty is false. Set it to true to allow an empty deployment",
+                    "this sync would delete everything the application has (\(counted(inventory.functions.count, "function")), \(counted(inventory.files.count, "file"))); refused because syncPolicy.allowEmpty is false. Set it to true to allow an empty deployment",
                     file: AppManifest.fileName))
         }
         return .success(plan)

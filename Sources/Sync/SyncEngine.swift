@@ -23,6 +23,8 @@ public struct SyncEngine: Sendable {
     /// The daemon's index of who owns what in which namespace: told when this sync's
     /// inventory changes namespace or claims its first paths (under the namespace's lock).
     public var index: InventoryIndex?
+    /// Told how far the apply is (the status's `progress` while syncing).
+    public var progress: ApplyProgress?
 
     public init(
         target: any DeployTarget, limits: SyncLimits = SyncLimits(), checker: CodeChecker? = nil,
@@ -257,6 +259,7 @@ public struct SyncEngine: Sendable {
             checker: checker, builder: builder)
         applier.parallelism = parallelism
         applier.pool = pool
+        applier.progress = progress
         let folder = RepoPath.escape(text: input.folder)
         let commit = input.commit
         applier.export = { path, dir in

@@ -15,5 +15,6 @@ func existingStateDir(_ root: String) throws -> StateLayout {
         )
         throw ExitCode(1)
     }
+    actAsStateDirOwner(layout.root)
     return layout
 }

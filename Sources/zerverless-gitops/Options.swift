@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Manifest
 import State
 import Toolkit
 
@@ -24,4 +25,35 @@ func env(_ name: String) -> String? {
 func envFlag(_ name: String) -> Bool {
     guard let value = env(name)?.lowercased() else { return false }
     return ["1", "true", "yes", "on"].contains(value)
+}
+
+/// What every command about one application takes: its NAME, `--apps-dir` and
+/// `--state-dir` (and their environment variables), the same for each.
+struct ApplicationOptions: ParsableArguments {
+    @Argument(help: "The application's name.")
+    var name: String
+
+    @OptionGroup var apps: AppsDirOption
+    @OptionGroup var state: StateDirOption
+
+    /// The state dir (it must exist) once NAME is a DNS label and an application: one the
+    /// state dir knows or a registration in the apps dir names. Exit 2 for a bad name, 1
+    /// otherwise.
+    func existingApplication() throws -> StateLayout {
+        guard Rules.dnsLabelProblem(name) == nil else {
+            printErr("error: \"\(name)\" is not an application name (a DNS label)")
+            throw ExitCode(2)
+        }
+        let layout = try existingStateDir(state.stateDir)
+        let known =
+            FileManager.default.fileExists(atPath: layout.appDir(name))
+            || AppsDir(directory: apps.appsDir).scan().files.contains { $0.name == name }
+        guard known else {
+            printErr(
+                "error: no application \"\(name)\": no registration names it in \(apps.appsDir) and the state dir \(layout.root) has nothing of it (give --apps-dir or ZG_APPS_DIR, --state-dir or ZG_STATE_DIR)"
+            )
+            throw ExitCode(1)
+        }
+        return layout
+    }
 }

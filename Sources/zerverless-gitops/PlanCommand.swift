@@ -112,13 +112,13 @@ struct PlanCommand: AsyncParsableCommand {
         }
         if let moved = outcome.movedFrom {
             print(
-                "  moved from namespace \(moved.namespace): its \(moved.functions.count) functions and \(moved.files.count) static files there are undeployed first"
+                "  moved from namespace \(moved.namespace): its \(counted(moved.functions.count, "function")) and \(counted(moved.files.count, "static file")) there are undeployed first"
             )
         }
         if let plan = outcome.plan {
             if plan.isEmpty && plan.conflicts.isEmpty {
                 print(
-                    "  nothing to do: \(plan.unchangedFunctions) functions and \(plan.unchangedFiles) static files are up to date"
+                    "  nothing to do: \(counted(plan.unchangedFunctions, "function")) and \(counted(plan.unchangedFiles, "static file")) are up to date"
                 )
             }
             let failing = outcome.report?.functionErrors ?? [:]
@@ -142,7 +142,9 @@ struct PlanCommand: AsyncParsableCommand {
             }
             for w in outcome.desired?.warnings ?? [] { print("  warning: \(w)") }
             if !plan.isEmpty {
-                print("  unchanged: \(plan.unchangedFunctions) functions, \(plan.unchangedFiles) static files")
+                print(
+                    "  unchanged: \(counted(plan.unchangedFunctions, "function")), \(counted(plan.unchangedFiles, "static file"))"
+                )
             }
         }
         // What the daemon's status would say: the same decision.

@@ -86,19 +86,13 @@ struct UnpinCommand: ParsableCommand {
         discussion: "Exit status: 0 unpinned, 1 it was not pinned, 2 bad usage."
     )
 
-    @Argument(help: "The application's name.")
-    var name: String
-
-    @OptionGroup var state: StateDirOption
+    @OptionGroup var app: ApplicationOptions
+    var name: String { app.name }
 
     func run() throws {
-        guard Rules.dnsLabelProblem(name) == nil else {
-            printErr("error: \"\(name)\" is not an application name (a DNS label)")
-            throw ExitCode(2)
-        }
-        let layout = try existingStateDir(state.stateDir)
+        let layout = try app.existingApplication()
         do {
-            guard try layout.removePin(name, by: "zerverless-gitops unpin") else {
+            guard try layout.removePin(name, by: "zerverless-gitops unpin (\(invokingUser()))") else {
                 printErr("error: \(name) is not pinned")
                 throw ExitCode(1)
             }
@@ -120,16 +114,15 @@ struct HistoryCommand: ParsableCommand {
             "Unchanged polls are not attempts. The daemon keeps the last \(SyncHistory.limit). Exit status: 0, 1 no history, 2 bad usage."
     )
 
-    @Argument(help: "The application's name.")
-    var name: String
+    @OptionGroup var app: ApplicationOptions
+    var name: String { app.name }
+    var state: StateDirOption { app.state }
 
     @Flag(help: "The JSON document the REST API answers ({\"history\": [...]}).")
     var json = false
 
     @Option(help: "At most this many attempts.")
     var limit: Int = SyncHistory.limit
-
-    @OptionGroup var state: StateDirOption
 
     func run() throws {
         guard Rules.dnsLabelProblem(name) == nil else {
@@ -151,7 +144,8 @@ struct HistoryCommand: ParsableCommand {
             return
         }
         let rows = attempts.map { a -> [String] in
-            let changed = a.functionsChanged.map { "\($0) fn, \(a.filesChanged ?? 0) files" } ?? "-"
+            let changed =
+                a.functionsChanged.map { "\($0) fn, " + counted(a.filesChanged ?? 0, "file") } ?? "-"
             return [
                 SyncHistory.timestamp(a.at), a.trigger.rawValue, a.commit.map { String($0.prefix(12)) } ?? "-",
                 a.result, "\(a.durationMs) ms", changed,

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Manifest
 import State
 import Toolkit
 
@@ -40,6 +41,13 @@ struct Status: AsyncParsableCommand {
     )
     var status: String?
 
+    @Option(
+        name: [.customShort("l"), .customLong("selector")],
+        help:
+            "Only the applications whose labels (metadata.labels) match, as kubectl reads it: team=web, tier!=edge, env in (prod,staging), !legacy (the REST list's ?labelSelector=)."
+    )
+    var selector: String?
+
     @Flag(help: "Redraw the table whenever a status file changes (inotify on the state dir), until interrupted.")
     var watch = false
 
@@ -48,12 +56,22 @@ struct Status: AsyncParsableCommand {
 
     /// The documents the filters keep.
     func shown(_ documents: [StatusDocument]) -> [StatusDocument] {
-        documents.filter { d in
+        let labels = selector.flatMap { try? LabelSelector(parsing: $0) }
+        return documents.filter { d in
             (namespace == nil || d.namespace == namespace) && (status == nil || d.status.rawValue == status)
+                && (labels?.matches(d.labels ?? [:]) ?? true)
         }
     }
 
     func run() async throws {
+        if let selector {
+            do throws(LabelSelectorError) {
+                _ = try LabelSelector(parsing: selector)
+            } catch {
+                printErr("error: --selector: \(error)")
+                throw ExitCode(2)
+            }
+        }
         if let status, StatusDocument.Phase(rawValue: status) == nil {
             printErr(
                 "error: --status: \"\(status)\" is not a status; expected \(StatusDocument.Phase.allCases.map(\.rawValue).joined(separator: ", "))"
@@ -108,7 +126,7 @@ struct Status: AsyncParsableCommand {
                 : try encoder.encode(documents[0])
             print(String(decoding: data, as: UTF8.self))
         } else {
-            print(Self.table(documents, wide: wide, now: Date()))
+            print(Self.table(documents, wide: wide, now: Date(), width: Self.terminalWidth()))
         }
         if failUnlessSynced, documents.contains(where: { $0.status != .synced }) { throw ExitCode(1) }
     }
@@ -137,11 +155,17 @@ struct Status: AsyncParsableCommand {
         // Scale-out: the owner shard, when the documents name one.
         let sharded = documents.contains { $0.shard != nil }
         var rows = [
-            ["NAME", "NAMESPACE", "STATUS"] + (sharded ? ["SHARD"] : []) + (wide ? ["DRIFT", "PIN"] : [])
+            ["NAME", "NAMESPACE", "STATUS"] + (sharded ? ["SHARD"] : [])
+                + (wide ? ["DRIFT", "PIN", "LAST ATTEMPTED"] : [])
                 + ["COMMIT", "LAST SYNC", "NEXT", "MESSAGE"]
         ]
         for d in sorted {
-            let message = d.error.map { "\($0.stage.rawValue): \($0.message)" } ?? d.message ?? ""
+            let message =
+                d.error.map { e in
+                    // A registration's diagnostic names its file: the stage adds nothing.
+                    (e.stage == .registration && !wide && e.file != nil ? "" : "\(e.stage.rawValue): ")
+                        + Self.located(e, wide: wide)
+                } ?? d.message ?? ""
             let commit = d.source.commit.map { wide ? $0 : String($0.prefix(8)) }
             // A drifted or pinned app is not plain `synced`: marked in the status cell.
             let marks = (Self.drifted(d) ? ["drift"] : []) + (d.pinned != nil ? ["pin"] : [])
@@ -149,7 +173,11 @@ struct Status: AsyncParsableCommand {
             let drift = d.drift.map { "\($0.items.count)" + ($0.corrected > 0 ? " (\($0.corrected) healed)" : "") }
             rows.append(
                 [d.name, cell(d.namespace), status] + (sharded ? [cell(d.shard.map(String.init))] : [])
-                    + (wide ? [cell(drift), cell(d.pinned.map { String($0.commit.prefix(12)) })] : [])
+                    + (wide
+                        ? [
+                            cell(drift), cell(d.pinned.map { String($0.commit.prefix(12)) }),
+                            cell(d.source.lastAttemptedCommit.map { String($0.prefix(12)) }),
+                        ] : [])
                     + [
                         cell(commit), ago(d.lastSync), next(d.nextSync),
                         cell(message.replacingOccurrences(of: "\n", with: " ")),
@@ -174,6 +202,28 @@ struct Status: AsyncParsableCommand {
                 + (summary.isEmpty ? "" : ": " + summary.joined(separator: ", "))
                 + (marked.isEmpty ? "" : "; " + marked.joined(separator: ", ")))
         return out.joined(separator: "\n")
+    }
+
+    /// A failure's message with its place: the file as its base name in the table (a
+    /// registration's diagnostics start with the file's whole path, which left no room
+    /// for the error), in full with `--wide`.
+    static func located(_ e: StatusDocument.Failure, wide: Bool) -> String {
+        guard !wide, let file = e.file, file.contains("/") else { return e.message }
+        let base = (file as NSString).lastPathComponent
+        return e.message.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            guard line.hasPrefix(file) else { return String(line) }
+            // `FILE:7:17: error: field: message` -> `base:7:17: field: message`.
+            return base + line.dropFirst(file.count).replacingOccurrences(of: ": error: ", with: ": ")
+        }.joined(separator: "\n")
+    }
+
+    /// The terminal's width (at least 100), or 100 when the output is not a terminal.
+    static func terminalWidth() -> Int {
+        var size = winsize()
+        guard isatty(STDOUT_FILENO) == 1, ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else {
+            return 100
+        }
+        return max(100, Int(size.ws_col))
     }
 
     /// The last drift pass found the target differing from what the app deployed.
@@ -204,12 +254,18 @@ struct Status: AsyncParsableCommand {
         // A beat each second: the relative times move, and changes held back are drawn.
         let feed = StatusFeed(layout: layout, heartbeat: .seconds(1))
         let changes = await feed.subscribe()
+        let terminal = isatty(STDOUT_FILENO) == 1
         func draw() {
             let documents = shown(
                 (name.map { [$0] } ?? layout.applications()).compactMap { try? layout.readStatus($0) })
+            // A terminal is redrawn in place; a pipe or a file gets each table after the
+            // last, under a line with the time (no escape sequences in a log).
             let screen =
-                "\u{1B}[H\u{1B}[2J" + Self.table(documents, wide: wide, now: Date())
-                + "\n(watching \(layout.appsDir); Ctrl-C ends)\n"
+                terminal
+                ? "\u{1B}[H\u{1B}[2J" + Self.table(documents, wide: wide, now: Date(), width: Self.terminalWidth())
+                    + "\n(watching \(layout.appsDir); Ctrl-C ends)\n"
+                : "--- \(ISO8601DateFormatter().string(from: Date()))\n"
+                    + Self.table(documents, wide: wide, now: Date()) + "\n"
             FileHandle.standardOutput.write(Data(screen.utf8))
         }
         draw()
@@ -218,7 +274,8 @@ struct Status: AsyncParsableCommand {
         for await change in changes {
             if case .status(let changed, _, _) = change, name == nil || changed == name { pending = true }
             if case .deleted = change { pending = true }
-            if case .heartbeat = change { pending = true }
+            // The beat moves the relative times on a terminal; a pipe gets a table per change.
+            if case .heartbeat = change, terminal { pending = true }
             if pending, ContinuousClock.now - last >= .milliseconds(100) {
                 pending = false
                 last = ContinuousClock.now

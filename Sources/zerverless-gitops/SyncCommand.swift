@@ -14,8 +14,8 @@ struct SyncCommand: ParsableCommand {
             "Exit status: 0 requested (with --wait: synced), 1 not handled in time or not synced (the status message is printed), 2 bad usage."
     )
 
-    @Argument(help: "The application's name.")
-    var name: String
+    @OptionGroup var app: ApplicationOptions
+    var name: String { app.name }
 
     @Flag(help: "Wait until the daemon has handled the request, and report the result.")
     var wait = false
@@ -23,8 +23,7 @@ struct SyncCommand: ParsableCommand {
     @Option(help: "How long --wait waits, like 90s or 5m.")
     var timeout: String = "5m"
 
-    @OptionGroup var state: StateDirOption
-    var stateDir: String { state.stateDir }
+    var stateDir: String { app.state.stateDir }
 
     func run() throws {
         guard Rules.dnsLabelProblem(name) == nil else {
@@ -34,7 +33,12 @@ struct SyncCommand: ParsableCommand {
         let seconds = try parseTimeout(timeout)
         let layout = try existingStateDir(stateDir)
         if (try? layout.readStatus(name)) == nil {
-            printErr("warning: no status for \"\(name)\" in \(layout.appsDir) yet; the request is written anyway")
+            let registered = AppsDir(directory: app.apps.appsDir).scan().files.contains { $0.name == name }
+            printErr(
+                registered
+                    ? "warning: no status for \"\(name)\" in \(layout.appsDir) yet (the daemon has not seen its registration); the request is written anyway"
+                    : "warning: no status for \"\(name)\" in \(layout.appsDir) and no registration names it in \(app.apps.appsDir); the request is written anyway"
+            )
         }
         let requests = SyncRequests(layout: layout)
         do {

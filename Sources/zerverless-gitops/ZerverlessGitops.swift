@@ -10,13 +10,15 @@ struct ZerverlessGitops: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             Run.self, Validate.self, Check.self, Status.self, SyncCommand.self, PlanCommand.self,
-            HistoryCommand.self, RollbackCommand.self, UnpinCommand.self, ShardCommand.self,
+            HistoryCommand.self, RollbackCommand.self, UnpinCommand.self, SuspendCommand.self, ResumeCommand.self,
+            ShardCommand.self,
         ]
     )
 
     /// Like ArgumentParser's `main()`, but a usage error exits 2 (the interface's code for
     /// bad usage) instead of 64.
     static func main() async {
+        Defaults.apply()
         do {
             var command = try parseAsRoot()
             if var async = command as? any AsyncParsableCommand {

@@ -102,8 +102,25 @@ import Toolkit
     try layout.writeStatus(
         StatusDocument(name: "shop", namespace: "web", source: source, status: .error, message: "deploy: target down"))
     try waitUntil(timeout: .seconds(10), "the redrawn table") { output().contains("deploy: target down") }
-    #expect(output().contains("\u{1B}[2J"))
+    // Not a terminal (a file here): no escape sequences, one table per change under a
+    // line with the time, none for the beat that moves relative times on a terminal.
+    #expect(!output().contains("\u{1B}"), "\(output())")
+    #expect(output().components(separatedBy: "--- ").count - 1 == 2, "\(output())")
     #expect(try run(Build.binary, ["status", "--watch", "--json", "--state-dir", dir.path]).status == 2)
+
+    // On a terminal (script(1) gives it one): redrawn in place.
+    let tty = dir.file("tty.out")
+    let ttyPid = try spawn(
+        "/usr/bin/script", ["-q", "-f", "-e", "-c", "\(Build.binary) status --watch --state-dir \(dir.path)", tty],
+        environment: ProcessInfo.processInfo.environment, log: dir.file("script.log"), append: false, name: "script")
+    defer {
+        kill(ttyPid, SIGKILL)
+        var st: Int32 = 0
+        waitpid(ttyPid, &st, 0)
+    }
+    try waitUntil(timeout: .seconds(10), "the table on a terminal") {
+        ((try? String(contentsOfFile: tty, encoding: .utf8)) ?? "").contains("\u{1B}[2J")
+    }
 }
 
 /// Issue 25: a drifted app and a pinned app are not shown as plain `synced`: marked in the
@@ -126,6 +143,7 @@ import Toolkit
             .init(kind: .static, path: "x", change: .missing),
         ],
         corrected: 0, unmanaged: 0)
+    drifted.source.lastAttemptedCommit = "fedcba9876543210fedcba9876543210fedcba98"
     var pinned = doc("pinned")
     pinned.pinned = .init(commit: "0123456789abcdef0123456789abcdef01234567", reason: "bad deploy", since: Date())
     var clean = doc("plain")
@@ -143,9 +161,36 @@ import Toolkit
 
     let wide = try run(Build.binary, ["status", "--wide", "--state-dir", dir.path])
     let wideLines = wide.stdout.split(separator: "\n").map(String.init)
-    #expect(wideLines[0].contains("STATUS          DRIFT  PIN           COMMIT"), "\(wide.stdout)")
+    #expect(wideLines[0].contains("STATUS          DRIFT  PIN           LAST ATTEMPTED  COMMIT"), "\(wide.stdout)")
     #expect(
         wideLines.first { $0.hasPrefix("drifted ") }?.contains("synced [drift]  2      -  ") == true, "\(wide.stdout)")
     #expect(wideLines.first { $0.hasPrefix("pinned ") }?.contains("synced [pin]    -      0123456789ab  ") == true)
     #expect(wideLines.first { $0.hasPrefix("plain ") }?.contains("synced          0      -  ") == true)
+    #expect(wideLines.first { $0.hasPrefix("drifted ") }?.contains("  fedcba987654    abc123de") == true)
+}
+
+/// Issue 25: an invalid registration's row names the file by its base name with the line,
+/// column, field and message (the whole path left no room for the error), and the
+/// namespace the file states.
+@Test func anInvalidRegistrationsRowShowsItsError() throws {
+    let dir = try TempDir("zg-status-invalid")
+    let layout = StateLayout(root: dir.path)
+    let file = "/etc/zerverless/apps.d/shop.yaml"
+    var doc = StatusDocument(
+        name: "shop", namespace: "web", source: .init(repoURL: "", branch: "", path: ""), status: .invalid,
+        message: "registration: spec.pollInterval: not a duration")
+    doc.error = .init(
+        stage: .registration,
+        message: "\(file):7:17: error: spec.pollInterval: \"1 hour\" is not a duration (use 90s, 5m, 1h, 1h30m)",
+        file: file, line: 7, column: 17)
+    try layout.writeStatus(doc)
+    let table = try run(Build.binary, ["status", "--state-dir", dir.path])
+    let row = table.stdout.split(separator: "\n").map(String.init).first { $0.hasPrefix("shop ") } ?? ""
+    #expect(row.contains(" web "), "\(table.stdout)")
+    #expect(
+        row.contains(
+            "  shop.yaml:7:17: spec.pollInterval: \"1 hour\""
+        ), "\(table.stdout)")
+    let wide = try run(Build.binary, ["status", "--wide", "--state-dir", dir.path])
+    #expect(wide.stdout.contains("registration: \(file):7:17: error: spec.pollInterval"), "\(wide.stdout)")
 }

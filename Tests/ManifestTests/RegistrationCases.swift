@@ -206,7 +206,7 @@ let registrationCases: [Case] = [
         replicas: 3
         """,
         [
-            "apps.d/t.yaml:4:1: error: replicas: unknown field \"replicas\"; expected one of name, namespace, source, pollInterval, syncPolicy, notify"
+            "apps.d/t.yaml:4:1: error: replicas: unknown field \"replicas\"; expected one of name, namespace, labels, source, pollInterval, syncPolicy, notify"
         ]),
     Case(
         "inline token is refused and points to tokenFile", nil,

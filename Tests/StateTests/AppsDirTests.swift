@@ -31,12 +31,13 @@ import Toolkit
         #expect(hopeless.name == nil)
         let (entries, unnamed) = AppsDir.resolve([declared, unparseable, hopeless])
         #expect(unnamed.map(\.path) == ["/d/Not_A_Label.yaml"])
-        guard case .invalid(let path, let diagnostics, _)? = entries["app-b"] else {
+        guard case .invalid(let path, let diagnostics, _, let namespace)? = entries["app-b"] else {
             Issue.record("not invalid")
             return
         }
         #expect(path == "/d/x.yaml")
         #expect(diagnostics.first?.line == 3)
+        #expect(namespace == "ns")
     }
 
     @Test func scannerReadsOnlyRegistrationNamesAndRereadsOnlyChangedFiles() throws {

@@ -32,6 +32,11 @@ import Toolkit
         doc.error = .init(
             stage: .manifest, message: "line one\n\t\"quoted\" \\ back/slash \u{1} é 日本", file: "zerverless.yaml",
             line: 12, column: 5)
+        doc.suspended = .init(reason: "maintenance \"window\"", since: Date(timeIntervalSince1970: 1_705_314_000))
+        doc.labels = ["team": "web", "app.kubernetes.io/part-of": "shop", "a": ""]
+        doc.progress = .init(
+            stage: .fetch, done: 120, total: 4096, unit: .objects, updatedAt: Date(timeIntervalSince1970: 1_705_314_601)
+        )
     }
     if variant == 3 {
         doc.functions = []
