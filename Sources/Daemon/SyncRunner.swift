@@ -176,9 +176,8 @@ public struct SyncRunner: Sendable {
         let layout = self.layout
         var shown = look.status
         shown.shard = context.shard
-        let progress = ProgressWriter(base: shown, now: { [context] in context.now() }) {
-            try? layout.writeStatus($0, durable: false)
-        }
+        let progress = ProgressWriter(
+            base: shown, now: { [context] in context.now() }, write: { try? layout.writeStatus($0, durable: false) })
         do throws(GitError) {
             defer { progress.close() }
             outcome = try await apply(

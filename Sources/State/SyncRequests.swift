@@ -103,10 +103,11 @@ public struct SyncRequests: Sendable {
     }
 
     /// Waits until the request of `name` is gone (handled), polling; false at the deadline.
-    public func waitHandled(_ name: String, timeout: Duration) -> Bool {
+    public func waitHandled(_ name: String, timeout: Duration, meanwhile: (() -> Void)? = nil) -> Bool {
         let deadline = ContinuousClock.now + timeout
         while exists(name) {
             if ContinuousClock.now >= deadline { return false }
+            meanwhile?()
             usleep(50_000)
         }
         return true

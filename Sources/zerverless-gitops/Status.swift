@@ -51,6 +51,7 @@ struct Status: AsyncParsableCommand {
     @Flag(help: "Redraw the table whenever a status file changes (inotify on the state dir), until interrupted.")
     var watch = false
 
+    @OptionGroup var apps: AppsDirOption
     @OptionGroup var state: StateDirOption
     var stateDir: String { state.stateDir }
 
@@ -97,9 +98,12 @@ struct Status: AsyncParsableCommand {
         for n in names {
             do {
                 guard let doc = try layout.readStatus(n) else {
+                    let registered = AppsDir(directory: apps.appsDir).scan().files.contains { $0.name == n }
                     printErr(
-                        "error: no status for application \"\(n)\" in \(layout.appsDir) (not registered, or the daemon has not seen it yet)"
-                    )
+                        "error: no status for application \"\(n)\" in \(layout.appsDir) ("
+                            + (registered
+                                ? "registered in \(apps.appsDir); the daemon has not written its status yet)"
+                                : "no registration names it in \(apps.appsDir))"))
                     throw ExitCode(1)
                 }
                 documents.append(doc)

@@ -51,7 +51,12 @@ struct SyncCommand: ParsableCommand {
             print("sync of \(name) requested (\(layout.requestFile(name)))")
             return
         }
-        guard requests.waitHandled(name, timeout: .seconds(seconds)) else {
+        let drawn = ProgressLine(terminal: isatty(STDERR_FILENO) == 1)
+        let handled = requests.waitHandled(name, timeout: .seconds(seconds)) {
+            drawn.show((try? layout.readStatus(name))?.progress)
+        }
+        drawn.end()
+        guard handled else {
             printErr(
                 "error: the request was not handled within \(timeout); is the daemon running with --state-dir \(stateDir)?"
             )
