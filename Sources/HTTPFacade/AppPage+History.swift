@@ -24,7 +24,7 @@ extension AppPage {
         func f(_ v: Double) -> String { String(format: "%.1f", v) }
         var bars = ""
         for (i, a) in shown.enumerated() {
-            let h = max(2, Double(a.durationMs) / Double(longest) * (height - top - bottom))
+            let h = max(4, Double(a.durationMs) / Double(longest) * (height - top - bottom))
             let result = results.contains(a.result) ? a.result : "other"
             let title =
                 "\(SyncHistory.timestamp(a.at)) \(a.trigger.rawValue) \(a.commit.map { String($0.prefix(12)) } ?? "-") "

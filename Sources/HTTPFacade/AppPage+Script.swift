@@ -12,7 +12,6 @@ extension AppPage {
           return [d.status, d.lastAttempt || "", s.commit || "", s.lastAttemptedCommit || "", d.pinned ? d.pinned.commit : "",
             dr ? String(dr.items.length) : "", dr ? String(dr.corrected) : ""].join("|");
         }
-        function fact(label, value) { return [el("dt", { text: label }), el("dd", {}, value)]; }
         function renderStatus(d) {
           const part = document.getElementById("status");
           if (!part) return;
@@ -27,8 +26,8 @@ extension AppPage {
             kids.push(el("p", { class: "message", text: "Suspended" + (d.suspended.reason ? ": " + d.suspended.reason : "") }, " ",
               d.suspended.since ? ["since ", timeEl(d.suspended.since)] : ""));
           }
-          kids.push(el("dl", { class: "facts" }, fact("Last attempt", timeEl(d.lastAttempt) || "\u2014"),
-            fact("Last sync", timeEl(d.lastSync) || "\u2014"), fact("Next sync", timeEl(d.nextSync) || "\u2014")));
+          kids.push(el("p", { class: "times" }, "Last attempt ", timeEl(d.lastAttempt) || "\u2014", " \u00b7 last sync ",
+            timeEl(d.lastSync) || "\u2014", " \u00b7 next sync ", timeEl(d.nextSync) || "\u2014"));
           if (d.health && (d.health.checks || []).length) {
             kids.push(el("table", { class: "wrap health" },
               el("thead", {}, el("tr", {}, ["Check", "URL", "Result", "Code", "Latency", "Message"].map(h => el("th", { text: h })))),

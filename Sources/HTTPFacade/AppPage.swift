@@ -47,8 +47,8 @@ enum AppPage {
             out += "<p class=\"message\">\(e(message))</p>"
         }
         func when(_ date: Date?) -> String { date == nil ? "&mdash;" : PageHTML.time(date, now: now) }
-        out += "<dl class=\"facts\"><dt>Last attempt</dt><dd>\(when(doc.lastAttempt))</dd>"
-        out += "<dt>Last sync</dt><dd>\(when(doc.lastSync))</dd><dt>Next sync</dt><dd>\(when(doc.nextSync))</dd></dl>"
+        out += "<p class=\"times\">Last attempt \(when(doc.lastAttempt)) &middot; last sync \(when(doc.lastSync))"
+        out += " &middot; next sync \(when(doc.nextSync))</p>"
         return out
     }
 
@@ -175,10 +175,10 @@ enum AppPage {
             <div class="bar"><button type="button" class="act primary" data-action="sync">Sync now</button>
             <label>Reason for a rollback <input id="reason" type="text" maxlength="200" autocomplete="off"></label></div>
             <section id="status" data-part="status">\(statusPart(doc, now: context.now))</section>
-            <div class="grid">\(source(doc))\(pin(doc, file: context.pin, now: context.now))</div>
             \(conflicts(doc, claimants: context.claimants))
-            <div class="grid">\(functions(doc))\(drift(doc, now: context.now))</div>
+            <div class="grid">\(source(doc))\(pin(doc, file: context.pin, now: context.now))</div>
             \(history(context.history, current: doc.source.commit, now: context.now))
+            <div class="grid">\(functions(doc))\(drift(doc, now: context.now))</div>
             </main>
             """
         return page(name: doc.name, main: main, tokensRequired: context.tokensRequired, nonce: nonce)

@@ -46,7 +46,8 @@ enum PageStyle {
         .grid { display: grid; grid-template-columns: 1fr 1fr; gap: 0 2.5em; }
         .error-box { border: 1px solid #ff8182; background: #fff5f5; border-radius: 6px; padding: .6em .8em; margin: .6em 0; }
         .error-box pre { white-space: pre-wrap; overflow-wrap: anywhere; margin: .4em 0 0; color: #1f2328; }
-        .message { margin: .5em 0; overflow-wrap: anywhere; }
+        .message { margin: .5em 0; overflow-wrap: anywhere; } .times { margin: .4em 0; color: #57606a; }
+        .times time { color: #1f2328; }
         button.act { font: inherit; padding: .2em .8em; border: 1px solid #d0d7de; border-radius: 6px; background: #f6f8fa; cursor: pointer; }
         button.act:hover { background: #eaeef2; } button.act.primary { background: #1f883d; color: #fff; border-color: #1a7f37; }
         #action-result.ok { color: #116329; } #action-result.bad { color: #a40e26; }

@@ -111,6 +111,16 @@ extension StatusPageTests {
               && \(Self.fact("source", "Commit")) === '\(two)' && window.notReloaded === true
             """, "unpinned, live")
 
+        // What documents will hold: the status part draws it.
+        try browser.wait(
+            """
+            (() => { renderStatus(Object.assign(\(Self.future), {name: "site"})); const s = document.getElementById('status');
+              return s.querySelector('progress').value === 3 && !!s.querySelector('.b-suspended') && !!s.querySelector('.h-degraded')
+                && s.querySelector('.chip').textContent === 'team=<b>web</b>'
+                && s.querySelector('table.health td:nth-child(3)').textContent === 'fail'
+                && s.textContent.includes('Suspended: maintenance'); })()
+            """, "the fields to come")
+
         // Another origin's page (localhost is not 127.0.0.1) cannot make the daemon sync.
         try browser.eval("location.href = 'http://localhost:\(port)/healthz'")
         try browser.wait(

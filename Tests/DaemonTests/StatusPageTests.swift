@@ -189,5 +189,26 @@ import Testing
         let png = try browser.screenshot(w.dir.file("status-page.png"))
         #expect(png.count > 10_000 && png.prefix(4) == Data([0x89, 0x50, 0x4E, 0x47]))
         Chromium.keep(png, as: "status-page.png")
+
+        // What documents will hold (progress, suspended, labels, health): the script draws it.
+        try browser.wait(
+            """
+            (() => { upsert(\(Self.future)); const tr = document.getElementById('app-future'), p = tr.querySelector('progress');
+              return p.value === 3 && p.max === 10 && tr.querySelector('.progress').textContent === 'deploy 3/10 files'
+                && tr.querySelector('.b-suspended').title === 'suspended: maintenance (since 2026-01-01T00:00:00Z)'
+                && tr.querySelector('.h-degraded').title.includes('/api/hello: HTTP 500')
+                && tr.querySelector('.chip').textContent === 'team=<b>web</b>' && !tr.querySelector('b')
+                && tr.dataset.rank === '1' && tr.previousElementSibling.id === 'app-evil'
+                && document.querySelector('#counts [data-filter="flag:degraded"]').textContent === '1 degraded'; })()
+            """, "the fields to come")
     }
+
+    /// A status document with the fields the daemon does not write yet.
+    static let future = """
+        {name: "future", namespace: "web", status: "syncing", source: {repoURL: "x", path: ".", commit: "\(String(repeating: "a", count: 40))"},
+          progress: {stage: "deploy", done: 3, total: 10, unit: "files", updatedAt: "2026-01-01T00:00:00Z"},
+          suspended: {reason: "maintenance", since: "2026-01-01T00:00:00Z"}, labels: {team: "<b>web</b>"},
+          health: {status: "degraded", checkedAt: "2026-01-01T00:00:00Z",
+            checks: [{name: "/api/hello", url: "http://h/web/api/hello", result: "fail", code: 500, latencyMs: 3, message: "HTTP 500"}]}}
+        """
 }
