@@ -129,18 +129,4 @@ extension Facade {
         out += "\n"
         return ByteBuffer(string: out)
     }
-
-    /// `GET /`: the status page, with every application when no token is needed (with
-    /// tokens, the page asks the browser for one and reads through the API).
-    func statusPage() -> Response {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        let documents =
-            tokens != nil
-            ? [] : documents().compactMap { try? decoder.decode(StatusDocument.self, from: Data($0.bytes)) }
-        let html = StatusPage.html(documents, tokensRequired: tokens != nil)
-        return Response(
-            status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(string: html)))
-    }
 }

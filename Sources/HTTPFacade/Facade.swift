@@ -95,6 +95,9 @@ public struct Facade: Sendable {
         }
         router.get("/api/gitops/events") { request, context in await self.events(request, context: context) }
         router.get("/") { _, _ in self.statusPage() }
+        router.get("/apps/{name}") { request, context in
+            self.appPage(try context.parameters.require("name"), request: request)
+        }
         let api = router.group("/api/gitops/applications")
         api.get { request, _ in self.authorized(request) { self.list($0, request: request) } }
         api.post { request, _ in
