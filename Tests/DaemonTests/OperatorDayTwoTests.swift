@@ -100,7 +100,8 @@ import Testing
         let file = try w.dir.write("bad.yaml", Self.labelled("bad", url: url, labels: "{\"-team\": web}"))
         let validate = try run(Build.binary, ["validate", file])
         #expect(
-            validate.status == 1 && (validate.stdout + validate.stderr).contains("bad.yaml:6:12: error: metadata.labels.-team"))
+            validate.status == 1
+                && (validate.stdout + validate.stderr).contains("bad.yaml:6:12: error: metadata.labels.-team"))
     }
 
     @Test func aLongSyncShowsItsProgressAndEndsWithoutIt() async throws {
