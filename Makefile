@@ -7,7 +7,8 @@ SWIFT ?= swift
 APT_BUILD := libgit2-dev libyaml-dev libinotifytools0-dev pkg-config
 # Debian packages the tests use (real servers and tools on loopback).
 APT_TEST := git rsync lua5.4 buildah busybox-static prometheus python3-venv lighttpd lighttpd-mod-openssl openssh-server openssh-client openssl \
-	curl docker-registry ansible-core python3-apt systemd adduser ca-certificates binutils gnupg gpgv chromium inotify-tools
+	curl docker-registry ansible-core python3-apt systemd adduser ca-certificates binutils gnupg gpgv chromium inotify-tools \
+	node-semver man-db zsh fish
 
 BIN_RELEASE := .build/release/zerverless-gitops
 
