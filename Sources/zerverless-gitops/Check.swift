@@ -92,7 +92,9 @@ func locateRegistration(_ target: String, appsDir: String) throws -> (file: Stri
 /// The options `check` and `plan` share: which registration, where the state is, and how
 /// the repository may be reached.
 struct RepositoryOptions: ParsableArguments {
-    @Argument(help: "A registration file, or the name of an application registered in --apps-dir.")
+    @Argument(
+        help: "A registration file, or the name of an application registered in --apps-dir.",
+        completion: AppNameCompletion.namesAndFiles)
     var target: String
 
     @OptionGroup var apps: AppsDirOption

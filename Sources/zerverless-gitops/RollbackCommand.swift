@@ -85,7 +85,7 @@ struct UnpinCommand: ParsableCommand {
         discussion: "Exit status: 0 unpinned, 1 it was not pinned, 2 bad usage."
     )
 
-    @Argument(help: "The application's name.")
+    @Argument(help: "The application's name.", completion: AppNameCompletion.names)
     var name: String
 
     @OptionGroup var state: StateDirOption
@@ -118,7 +118,7 @@ struct HistoryCommand: ParsableCommand {
             "Newest first: time, trigger, commit, result, duration, what changed. Unchanged polls are not attempts. The daemon keeps the last \(SyncHistory.limit). Exit status: 0, 1 no history, 2 bad usage."
     )
 
-    @Argument(help: "The application's name.")
+    @Argument(help: "The application's name.", completion: AppNameCompletion.names)
     var name: String
 
     @Flag(help: "The JSON document the REST API answers ({\"history\": [...]}).")

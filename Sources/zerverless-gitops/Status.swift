@@ -14,7 +14,7 @@ struct Status: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "One application (default: all).")
+    @Argument(help: "One application (default: all).", completion: AppNameCompletion.names)
     var name: String?
 
     @Flag(

@@ -14,7 +14,7 @@ struct SyncCommand: ParsableCommand {
             "Writes the request file STATE/requests/NAME.sync, which the daemon picks up and removes once handled. Exit status: 0 requested (with --wait: synced), 1 not handled in time or not synced (the status message is printed), 2 bad usage."
     )
 
-    @Argument(help: "The application's name.")
+    @Argument(help: "The application's name.", completion: AppNameCompletion.names)
     var name: String
 
     @Flag(help: "Wait until the daemon has handled the request, and report the result.")
