@@ -3,7 +3,7 @@
 /// its internal/re.js (strict forms; `\d` written `[0-9]` because Swift's `\d` is any
 /// Unicode digit). Keeping the steps and the expressions makes odd spellings (`~ > 1.2`,
 /// `1.2 - 2.x`, `>= =1.2`) come out as npm's; a hand-written grammar would differ from npm at
-/// its edges, and `SemverTests` compare answers with node-semver itself.
+/// its edges, and `SemverNodeTests` compare answers with node-semver itself.
 ///
 /// `Regex` is not declared `Sendable`, but one may be matched from several threads at once:
 /// it compiles its program once and publishes it atomically, and each match keeps its state

@@ -16,7 +16,7 @@
 ///
 /// The range is desugared the way node-semver's `Range` does it, step by step and with the
 /// same regular expressions (`SemverRange+Desugar.swift`), so that odd spellings get npm's
-/// answer too; `SemverTests` check a table of cases against node-semver itself.
+/// answer too; `SemverTests` hold a table of cases, `SemverNodeTests` ask node-semver itself.
 public struct SemverRange: Sendable, Hashable, CustomStringConvertible {
     struct Comparator: Sendable, Hashable, CustomStringConvertible {
         enum Op: String, Sendable {

@@ -80,6 +80,18 @@ import Testing
         #expect(problem.description == message)
     }
 
+    /// The expressions are shared by every parse (`Desugar.shared`): parses on many threads
+    /// at once give the answers one thread gives.
+    @Test func parsesAtOnceAgreeWithOneAtATime() async {
+        let texts = semverCases.map(\.range) + invalidSemverRanges
+        let expected = texts.map { (try? SemverRange.parse($0).get())?.normalized }
+        let results = await withTaskGroup(of: [String?].self) { group in
+            for _ in 0..<8 { group.addTask { texts.map { (try? SemverRange.parse($0).get())?.normalized } } }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results.count == 8 && results.allSatisfy { $0 == expected })
+    }
+
     @Test func longRangesAreRefusedAndTheSlowestTextsStayQuick() throws {
         let long = String(repeating: "1.2.3 || ", count: 40) + "2"
         #expect(throws: RangeProblem.self) { try SemverRange.parse(long).get() }
