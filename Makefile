@@ -7,7 +7,8 @@ SWIFT ?= swift
 APT_BUILD := libgit2-dev libyaml-dev libinotifytools0-dev pkg-config
 # Debian packages the tests use (real servers and tools on loopback).
 APT_TEST := git rsync lua5.4 buildah busybox-static prometheus python3-venv lighttpd lighttpd-mod-openssl openssh-server openssh-client openssl \
-	curl docker-registry ansible-core python3-apt systemd adduser ca-certificates binutils gnupg gpgv chromium inotify-tools
+	curl docker-registry ansible-core python3-apt systemd adduser ca-certificates binutils gnupg gpgv chromium inotify-tools \
+	node-semver man-db zsh fish
 
 BIN_RELEASE := .build/release/zerverless-gitops
 
@@ -50,14 +51,15 @@ release: deps
 # pool (as many threads as cores), where they would starve the async tests' in-process
 # servers of another suite. The other suites run in parallel.
 # The packaging tests (PackagingTests) install what `make packages` made from the tests'
-# debug build: the same Makefile targets as the release packages, without a second build.
+# debug build: the same Makefile targets as the release packages, without a second build;
+# ManPageTests read the man pages it made (.build/dist/man).
 test: deps-test lint
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip DaemonTests --skip PackagingTests --skip AgentTests
+	$(SWIFT) test --skip DaemonTests --skip PackagingTests --skip ManPageTests --skip AgentTests
 	$(SWIFT) test --filter AgentTests
 	$(SWIFT) test --filter DaemonTests --no-parallel
 	$(MAKE) --no-print-directory packages BUILD=debug STATIC=
-	$(SWIFT) test --filter PackagingTests
+	$(SWIFT) test --filter 'PackagingTests|ManPageTests'
 
 # The formatter that ships with the toolchain (`.swift-format`: 4 spaces, 120 columns);
 # `make test` fails on any lint finding. `make format` rewrites the sources in place.
@@ -172,7 +174,7 @@ dist: deps
 	@rm -rf $(DIST) && mkdir -p $(DIST)/man $(DIST)/completions
 	strip -o $(DIST)/zerverless-gitops .build/$(BUILD)/zerverless-gitops
 	@$$(find .build -path '*/debug/generate-manual-tool' -type f | head -1) $(DIST)/zerverless-gitops \
-	  --multi-page --date 2026-11-28 -o $(DIST)/man && rm -f $(DIST)/man/zerverless-gitops.help.1
+	  --multi-page --date 2026-11-28 -o $(DIST)/man && sh etc/man/finish.sh $(DIST)/man $(VERSION)
 	@for sh in bash zsh fish; do $(DIST)/zerverless-gitops --generate-completion-script $$sh >$(DIST)/completions/$$sh; done
 	@echo "$(DIST)/zerverless-gitops: $$(du -m $(DIST)/zerverless-gitops | cut -f1) MB, needs: $$(objdump -p $(DIST)/zerverless-gitops | awk '/NEEDED/ {printf "%s ", $$2}')"
 

@@ -158,7 +158,7 @@ let package = Package(
             ], swiftSettings: strict),
 
         .testTarget(name: "YAMLTests", dependencies: ["YAML"]),
-        .testTarget(name: "ManifestTests", dependencies: ["Manifest", "YAML"]),
+        .testTarget(name: "ManifestTests", dependencies: ["Manifest", "YAML", "TestSupport"]),
         .testTarget(name: "ProcessesTests", dependencies: ["Processes"]),
         .testTarget(name: "ToolkitTests", dependencies: ["Toolkit", "TestSupport"]),
         .testTarget(name: "StateTests", dependencies: ["State", "Toolkit", "TestSupport"]),

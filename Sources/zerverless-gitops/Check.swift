@@ -9,9 +9,9 @@ import Toolkit
 /// `zerverless-gitops check FILE|NAME`: the operator's "will this work?"
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Validate a registration, contact its repository with its credentials, and print the branch head.",
+        abstract: "Check that an application's repository answers to its credentials",
         discussion:
-            "Exit status: 0 the repository answered with the branch head, 1 it did not (or the file is invalid), 2 bad usage."
+            "Validates the registration, contacts its repository with its credentials and prints the head commit of what it follows. Exit status: 0 the repository answered with the branch head, 1 it did not (or the file is invalid), 2 bad usage."
     )
 
     @OptionGroup var repository: RepositoryOptions
@@ -92,7 +92,9 @@ func locateRegistration(_ target: String, appsDir: String) throws -> (file: Stri
 /// The options `check` and `plan` share: which registration, where the state is, and how
 /// the repository may be reached.
 struct RepositoryOptions: ParsableArguments {
-    @Argument(help: "A registration file, or the name of an application registered in --apps-dir.")
+    @Argument(
+        help: "A registration file, or the name of an application registered in --apps-dir.",
+        completion: AppNameCompletion.namesAndFiles)
     var target: String
 
     @OptionGroup var apps: AppsDirOption

@@ -30,7 +30,7 @@ func envFlag(_ name: String) -> Bool {
 /// What every command about one application takes: its NAME, `--apps-dir` and
 /// `--state-dir` (and their environment variables), the same for each.
 struct ApplicationOptions: ParsableArguments {
-    @Argument(help: "The application's name.")
+    @Argument(help: "The application's name.", completion: AppNameCompletion.names)
     var name: String
 
     @OptionGroup var apps: AppsDirOption

@@ -11,10 +11,9 @@ import Toolkit
 struct PlanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan",
-        abstract:
-            "Show what the next sync of an application would do: functions and static files to create, update and delete, and why.",
+        abstract: "Show what the next sync of an application would change, and why",
         discussion:
-            "Exit status: 0 a plan was made (whether or not it changes anything), 1 the sync would fail (the errors are printed), 2 bad usage."
+            "Functions and static files to create, update and delete, found the way the daemon would, without deploying anything. Exit status: 0 a plan was made (whether or not it changes anything), 1 the sync would fail (the errors are printed), 2 bad usage."
     )
 
     @OptionGroup var repository: RepositoryOptions

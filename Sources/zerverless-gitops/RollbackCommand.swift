@@ -11,10 +11,9 @@ import Toolkit
 struct RollbackCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rollback",
-        abstract:
-            "Pin an application to a commit (default: the successful one before the current); the daemon deploys it at once and stays there.",
+        abstract: "Pin an application to an earlier commit, deployed at once",
         discussion:
-            "The pin is STATE/apps/NAME/pin.json: an Ansible or ConfigMap rewrite of the registration does not undo it; `zerverless-gitops unpin NAME` does. Exit status: 0 pinned, 1 no such commit or nothing to roll back to, 2 bad usage."
+            "By default the successful commit before the current one; the daemon deploys it at once and stays there. The pin is STATE/apps/NAME/pin.json: an Ansible or ConfigMap rewrite of the registration does not undo it; `zerverless-gitops unpin NAME` does. Exit status: 0 pinned, 1 no such commit or nothing to roll back to, 2 bad usage."
     )
 
     @OptionGroup var repository: RepositoryOptions
@@ -82,7 +81,7 @@ struct RollbackCommand: ParsableCommand {
 struct UnpinCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "unpin",
-        abstract: "Remove an application's rollback pin: it follows its branch, tag or range again.",
+        abstract: "Remove an application's rollback pin: it follows its ref again",
         discussion: "Exit status: 0 unpinned, 1 it was not pinned, 2 bad usage."
     )
 
@@ -108,10 +107,9 @@ struct UnpinCommand: ParsableCommand {
 struct HistoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "history",
-        abstract:
-            "Show an application's last sync attempts, newest first: time, trigger, commit, result, duration, what changed.",
+        abstract: "Show an application's last sync attempts",
         discussion:
-            "Unchanged polls are not attempts. The daemon keeps the last \(SyncHistory.limit). Exit status: 0, 1 no history, 2 bad usage."
+            "Newest first: time, trigger, commit, result, duration, what changed. Unchanged polls are not attempts. The daemon keeps the last \(SyncHistory.limit). Exit status: 0, 1 no history, 2 bad usage."
     )
 
     @OptionGroup var app: ApplicationOptions

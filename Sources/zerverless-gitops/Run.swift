@@ -15,10 +15,9 @@ import Toolkit
 /// usage error (exit 2) naming the option. The daemon itself is built by `Agent`.
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract:
-            "Run the agent: watch the apps dir, keep every registered application deployed as its repository says.",
+        abstract: "Run the GitOps daemon: keep every registered application deployed as its repository says",
         discussion:
-            "Stops on SIGTERM or SIGINT: no new syncs, running ones get --shutdown-grace (30s) to finish, exit 0. Exit 2 on bad options."
+            "Watches the apps dir, looks at each application's repository at its poll interval (at once on a sync request or a webhook) and makes the target match the manifest of the commit it finds. Stops on SIGTERM or SIGINT: no new syncs, running ones get --shutdown-grace (30s) to finish, exit 0. Exit 2 on bad options."
     )
 
     @OptionGroup var apps: AppsDirOption

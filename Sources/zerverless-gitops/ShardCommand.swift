@@ -7,7 +7,8 @@ import Manifest
 struct ShardCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "shard",
-        abstract: "Print the index of the shard that owns a namespace (rendezvous hashing over 0..N-1).")
+        abstract: "Print which shard owns a namespace",
+        discussion: "The index, 0 to N-1, that rendezvous hashing gives the namespace among N shards, alone on a line.")
 
     @Argument(help: "The namespace.")
     var namespace: String

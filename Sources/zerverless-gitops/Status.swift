@@ -7,7 +7,7 @@ import Toolkit
 /// `zerverless-gitops status [NAME] [--json] [--state-dir DIR]`: reads the status files.
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show the applications' status, from the state dir's status files.",
+        abstract: "Show the applications' sync status, from the state dir",
         discussion: """
             A table for people (worst first, 100 columns unless --wide, a summary line), or with --json the status \
             documents. Exit status: 0 shown; 1 NAME has no status, or the state dir cannot be read; with \
@@ -15,7 +15,7 @@ struct Status: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "One application (default: all).")
+    @Argument(help: "One application (default: all).", completion: AppNameCompletion.names)
     var name: String?
 
     @Flag(

@@ -10,9 +10,9 @@ import Toolkit
 struct SuspendCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "suspend",
-        abstract: "Suspend an application: no syncs (polls, webhooks, requests) until resumed; what is deployed stays.",
+        abstract: "Stop syncing an application until it is resumed",
         discussion:
-            "The suspension is STATE/apps/NAME/suspend.json: a rewrite of the registration does not undo it; `zerverless-gitops resume NAME` does. Exit status: 0 suspended, 1 no such application or no state dir, 2 bad usage."
+            "No syncs (polls, webhooks, requests) until resumed; what is deployed stays. The suspension is STATE/apps/NAME/suspend.json: a rewrite of the registration does not undo it; `zerverless-gitops resume NAME` does. Exit status: 0 suspended, 1 no such application or no state dir, 2 bad usage."
     )
 
     @OptionGroup var app: ApplicationOptions
@@ -44,8 +44,8 @@ struct SuspendCommand: ParsableCommand {
 struct ResumeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "resume",
-        abstract: "Resume a suspended application: the daemon syncs it at once and polls it again.",
-        discussion: "Exit status: 0 resumed, 1 it was not suspended (or no such application), 2 bad usage."
+        abstract: "Resume a suspended application",
+        discussion: "The daemon syncs it at once and polls it again. Exit status: 0 resumed, 1 it was not suspended (or no such application), 2 bad usage."
     )
 
     @OptionGroup var app: ApplicationOptions

@@ -9,9 +9,9 @@ import Toolkit
 struct SyncCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sync",
-        abstract: "Request a sync of an application (the daemon does it).",
+        abstract: "Ask the daemon to sync an application now",
         discussion:
-            "Exit status: 0 requested (with --wait: synced), 1 not handled in time or not synced (the status message is printed), 2 bad usage."
+            "Writes the request file STATE/requests/NAME.sync, which the daemon picks up and removes once handled. Exit status: 0 requested (with --wait: synced), 1 not handled in time or not synced (the status message is printed), 2 bad usage."
     )
 
     @OptionGroup var app: ApplicationOptions

@@ -5,7 +5,7 @@ import Manifest
 /// `zerverless-gitops validate [--manifest | --registration] [--format text|json] FILE...`
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check registration files or zerverless.yaml manifests without touching anything.",
+        abstract: "Check registration files and zerverless.yaml manifests, touching nothing",
         discussion: """
             The kind of each file is detected from its content (a manifest has spec.functions \
             or spec.static) unless forced. Exit status: 0 all valid, 1 some invalid, \

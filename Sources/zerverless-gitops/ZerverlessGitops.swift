@@ -6,7 +6,7 @@ import Manifest
 struct ZerverlessGitops: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "zerverless-gitops",
-        abstract: "The pull-based GitOps agent of Zerverless.",
+        abstract: "Pull-based GitOps agent of Zerverless",
         version: "0.1.0",
         subcommands: [
             Run.self, Validate.self, Check.self, Status.self, SyncCommand.self, PlanCommand.self,

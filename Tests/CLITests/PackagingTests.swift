@@ -96,8 +96,8 @@ import Testing
         let d = dest.path
         for file in [
             "/usr/local/bin/zerverless-gitops", "/usr/local/lib/systemd/system/zerverless-gitops.service",
-            "/usr/local/share/man/man1/zerverless-gitops.1", "/usr/local/share/man/man1/zerverless-gitops.run.1",
-            "/usr/local/share/man/man1/zerverless-gitops.validate.1",
+            "/usr/local/share/man/man1/zerverless-gitops.1", "/usr/local/share/man/man1/zerverless-gitops-run.1",
+            "/usr/local/share/man/man1/zerverless-gitops-validate.1",
             "/usr/local/share/bash-completion/completions/zerverless-gitops",
             "/usr/local/share/zsh/vendor-completions/_zerverless-gitops",
             "/usr/local/share/fish/vendor_completions.d/zerverless-gitops.fish",
@@ -108,7 +108,7 @@ import Testing
         let unit = try String(
             contentsOfFile: d + "/usr/local/lib/systemd/system/zerverless-gitops.service", encoding: .utf8)
         #expect(unit.contains("ExecStart=/usr/local/bin/zerverless-gitops run"))
-        let man = try String(contentsOfFile: d + "/usr/local/share/man/man1/zerverless-gitops.run.1", encoding: .utf8)
+        let man = try String(contentsOfFile: d + "/usr/local/share/man/man1/zerverless-gitops-run.1", encoding: .utf8)
         #expect(man.contains("Fl -image-registry") && man.contains("Fl -apps-dir"), "\(man.prefix(600))")
         #expect(
             try String(

@@ -40,9 +40,80 @@ import Testing
         #expect(try SemverRange.parse(">=3").get().best(of: ["v2.0.0", "release-3"]) == nil)
     }
 
-    @Test(arguments: ["", "latest", ">=", "1.2.3.4", ">=1.2.x.y", "!1.0", "1..2", "||", "^v", "1.2.3-", "99999999999"])
-    func malformedRangesAreRefused(text: String) {
+    @Test(arguments: semverCases) func theTableOfNpmAnswers(_ c: SemverCase) throws {
+        let range = try SemverRange.parse(c.range).get()
+        let version = try #require(SemanticVersion.parse(c.version))
+        #expect(range.contains(version) == c.expected, "normalized: \(range.normalized)")
+    }
+
+    @Test func theTableCoversEveryRuleWithEnoughCases() {
+        #expect(semverCases.count >= 150)
+        #expect(Set(semverCases.map(\.range)).count >= 100)
+    }
+
+    @Test(arguments: invalidSemverRanges) func whatNpmRefusesIsRefused(_ text: String) {
         #expect(throws: RangeProblem.self) { try SemverRange.parse(text).get() }
+    }
+
+    @Test(arguments: [
+        (">=1.2.x.y", #"">=1.2.x.y" is not a version or a comparator (like >=1.2.0, <2, ^1.4, ~1.2.3, 1.x)"#),
+        ("1.2.3 | 1.2.4", #"a single "|": alternatives are separated by "||""#),
+        (">=1.0.0 <", #""<" has no version after it"#),
+        ("1.2.3-", #""1.2.3-" is not a version or a comparator: an empty part (between dots, or after "-")"#),
+        ("^01.2", #""^01.2" is not a version or a comparator: 01 has a leading zero"#),
+        (
+            "99999999999999999999",
+            #""99999999999999999999" is not a version or a comparator: 99999999999999999999 is larger than 9007199254740991, the largest version number"#
+        ),
+        (
+            "=1.2.3 - 2",
+            #""=1.2.3 - 2" is not a hyphen range: its ends are versions like 1.2.3, v1.2.3, 1.2 or 1.x, without an operator"#
+        ),
+        ("1.2.3 -2", #""-2" is not a version or a comparator (like >=1.2.0, <2, ^1.4, ~1.2.3, 1.x)"#),
+        ("1.2.3 - ", #"a "-" that is not part of a hyphen range (VERSION - VERSION)"#),
+    ])
+    func problemsNameWhatIsWrong(text: String, message: String) {
+        guard case .failure(let problem) = SemverRange.parse(text) else {
+            Issue.record("\(text) parsed")
+            return
+        }
+        #expect(problem.description == message)
+    }
+
+    /// The expressions are shared by every parse (`Desugar.shared`): parses on many threads
+    /// at once give the answers one thread gives.
+    @Test func parsesAtOnceAgreeWithOneAtATime() async {
+        let texts = semverCases.map(\.range) + invalidSemverRanges
+        let expected = texts.map { (try? SemverRange.parse($0).get())?.normalized }
+        let results = await withTaskGroup(of: [String?].self) { group in
+            for _ in 0..<8 { group.addTask { texts.map { (try? SemverRange.parse($0).get())?.normalized } } }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results.count == 8 && results.allSatisfy { $0 == expected })
+    }
+
+    @Test func longRangesAreRefusedAndTheSlowestTextsStayQuick() throws {
+        let long = String(repeating: "1.2.3 || ", count: 40) + "2"
+        #expect(throws: RangeProblem.self) { try SemverRange.parse(long).get() }
+        // The texts the expressions take longest on, at the longest length accepted (about
+        // 0.2 s each in a debug build; the bound is generous, for a busy machine).
+        let clock = ContinuousClock()
+        for unit in ["v ", "=", "~ ", "^ ", " - 1", ">= v"] {
+            let text = String(String(repeating: unit, count: SemverRange.maxLength).prefix(SemverRange.maxLength))
+            let took = clock.measure { _ = SemverRange.parse(text) }
+            #expect(took < .seconds(5), "\(unit): \(took)")
+        }
+    }
+
+    @Test(arguments: [
+        ("1.2.3 - 2.3.4", ">=1.2.3 <=2.3.4"), ("1.2 - 2.3.4", ">=1.2.0 <=2.3.4"), ("1.2.3 - 2.3", ">=1.2.3 <2.4.0-0"),
+        ("^0.2.3", ">=0.2.3 <0.3.0-0"), ("^0.0.3", ">=0.0.3 <0.0.4-0"), ("^0.0", "<0.1.0-0"), (">1.2", ">=1.3.0"),
+        ("<=1.2", "<1.3.0-0"), ("1.2", ">=1.2.0 <1.3.0-0"), ("~> 1.2.3", ">=1.2.3 <1.3.0-0"), ("^*", ""), ("", ""),
+        (">* || 1.x", ">=1.0.0 <2.0.0-0"), ("* || 1.x", ""), (">=1.2.3 >=1.2.3", ">=1.2.3"),
+        ("^1.2.3+build", ">=1.2.3 <2.0.0-0"), ("1.2.3 || <0.0.0-0 || 2", "1.2.3||>=2.0.0 <3.0.0-0"),
+    ])
+    func desugaredAsNpmPrintsIt(text: String, normalized: String) throws {
+        #expect(try SemverRange.parse(text).get().normalized == normalized)
     }
 
     @Test func versionsOrderAsSemverSays() throws {
