@@ -10,13 +10,15 @@ import Toolkit
 /// commit synced, into error or invalid, back to synced, drift, deleted) for the
 /// webhook receivers that want it, and a commit status per real sync for the forges.
 /// Writing the entry is the only thing a sync waits for (one small durable file, and
-/// only when something is to be sent); delivery is the notifier's.
+/// only when something is to be sent, plus a line appended to the event feed); delivery
+/// is the notifier's.
 public final class Notifications: Sendable {
     public let outbox: Outbox
     public let notifier: Notifier?
     /// `--notify-url` is set: every app's events go there too.
     public let operatorEndpoint: Bool
     let layout: StateLayout
+    let eventLog: EventLog
     let logger: Logger
     /// The endpoints each app had at its last look (for `deleted`, when the registration
     /// is gone); also in `apps/NAME/notify.json` for after a restart.
@@ -31,6 +33,7 @@ public final class Notifications: Sendable {
 
     public init(layout: StateLayout, notifier: Notifier?, operatorEndpoint: Bool, logger: Logger) {
         self.layout = layout
+        self.eventLog = EventLog(layout: layout)
         self.outbox = Outbox(layout: layout)
         self.notifier = notifier
         self.operatorEndpoint = operatorEndpoint
@@ -95,9 +98,11 @@ public final class Notifications: Sendable {
 
     /// Writes the entry of an event for every endpoint that wants it (none: nothing is
     /// written). `identity` makes the id: the same transition met twice is sent once.
+    /// The transition goes into the state dir's event feed in any case (`events`).
     func emit(
         _ kind: Registration.EventKind, _ event: NotificationEvent, notify: [Registration.Notify], identity: [String]
     ) async {
+        await record(event)
         var endpoints: [NotificationEndpoint] = []
         for entry in notify {
             if case .webhook(let w) = entry, w.wants(kind) { endpoints.append(.webhook(w, namespace: event.namespace)) }
@@ -123,6 +128,17 @@ public final class Notifications: Sendable {
             registration.name, "status", state, event.commit ?? "", "\(event.time.timeIntervalSince1970)",
         ])
         await add(OutboxEntry(id: id, created: event.time, event: event, endpoints: endpoints))
+    }
+
+    /// Appends the event to the feed (`STATE/events/`); a failure is logged, the sync goes on.
+    func record(_ event: NotificationEvent) async {
+        let log = eventLog
+        do {
+            try await BlockingPool.files.run { () throws -> Void in try log.append(event) }
+        } catch {
+            logger.warning(
+                "cannot append to the event feed", metadata: ["app": "\(event.app)", "error": "\(error)"])
+        }
     }
 
     private func add(_ entry: OutboxEntry) async {

@@ -33,9 +33,8 @@ enum AppPage {
     /// The status part, as the script's `renderStatus` draws it.
     static func statusPart(_ doc: StatusDocument, now: Date) -> String {
         let e = PageHTML.escape
-        var out = "<div class=\"badges\">\(PageHTML.badges(doc))</div>"
-        // TODO(progress/labels/suspended/health): label chips after the badges, the
-        // suspension's reason, and the health checks' table, as the script draws them.
+        var out = "<div class=\"badges\">\(PageHTML.badges(doc))\(PageHTML.labelChips(doc))</div>"
+        // TODO(health, issue 26): the health checks' table, as the script draws it.
         if let failure = doc.error {
             let place = [failure.file, failure.line.map(String.init), failure.column.map(String.init)]
                 .compactMap { $0 }.joined(separator: ":")
@@ -47,6 +46,10 @@ enum AppPage {
             out += "<p class=\"message\">\(e(message))</p>"
         }
         func when(_ date: Date?) -> String { date == nil ? "&mdash;" : PageHTML.time(date, now: now) }
+        if let suspended = doc.suspended {
+            out +=
+                "<p class=\"message\">Suspended\(suspended.reason.map { ": " + e($0) } ?? "") since \(when(suspended.since))</p>"
+        }
         out += "<p class=\"times\">Last attempt \(when(doc.lastAttempt)) &middot; last sync \(when(doc.lastSync))"
         out += " &middot; next sync \(when(doc.nextSync))</p>"
         return out

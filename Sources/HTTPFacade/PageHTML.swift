@@ -85,8 +85,7 @@ enum PageHTML {
         case .syncing, .pending: return 1
         case .synced, .suspended:
             if drifted(doc) { return 2 }
-            // TODO(progress/labels/suspended/health): the state-side `suspended` field ranks 3 too.
-            return doc.pinned != nil || doc.status == .suspended ? 3 : 4
+            return doc.pinned != nil || doc.suspended != nil || doc.status == .suspended ? 3 : 4
         }
     }
 
@@ -119,10 +118,31 @@ enum PageHTML {
                 + " (since \(SyncHistory.timestamp(pin.since)))"
             out += " <span class=\"badge b-pin\" title=\"\(escape(title))\">pinned</span>"
         }
-        // TODO(progress/labels/suspended/health): a "suspended" badge (the state-side
-        // suspension), the health badge, and a progress bar while syncing, as the script's
-        // `badges` draws them.
+        if let suspended = doc.suspended, doc.status != .suspended {
+            let title =
+                "suspended" + (suspended.reason.map { ": \($0)" } ?? "")
+                + " (since \(SyncHistory.timestamp(suspended.since)))"
+            out += " <span class=\"badge b-suspended\" title=\"\(escape(title))\">suspended</span>"
+        }
+        // TODO(health, issue 26): the health badge, as the script's `badges` draws it.
+        if doc.status == .syncing, let p = doc.progress { out += " " + progress(p) }
         return out
+    }
+
+    /// A progress bar and its text (`deploy 12/40 files`), as the script draws it.
+    static func progress(_ p: StatusDocument.Progress) -> String {
+        let total = p.total ?? 0
+        let text = p.stage.rawValue + (total > 0 ? " \(p.done)/\(total) \(p.unit.rawValue)" : "")
+        return "<progress max=\"\(max(total, 1))\" value=\"\(total > 0 ? min(p.done, total) : 0)\" "
+            + "title=\"\(escape(text))\"></progress><span class=\"progress\">\(escape(text))</span>"
+    }
+
+    /// The registration's labels as chips (`team=web`), as the script's `labelChips`.
+    static func labelChips(_ doc: StatusDocument) -> String {
+        (doc.labels ?? [:]).sorted { $0.key < $1.key }.map {
+            let text = escape("\($0.key)=\($0.value)")
+            return "<span class=\"chip\" title=\"\(text)\">\(text)</span>"
+        }.joined()
     }
 
     /// A fresh nonce for the page's one `<style>` and one `<script>` (the policy allows

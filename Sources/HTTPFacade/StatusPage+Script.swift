@@ -15,7 +15,8 @@ extension StatusPage {
           const full = e ? prefix + (d.error.message || "") : (d.message || "");
           const tried = src.lastAttemptedCommit && src.lastAttemptedCommit !== src.commit ? src.lastAttemptedCommit : null;
           return el("tr", { id: "app-" + d.name, "data-namespace": d.namespace, "data-status": d.status,
-              "data-rank": String(rank(d)), "data-flags": flags(d).join(" ") },
+              "data-rank": String(rank(d)), "data-flags": flags(d).join(" "),
+              "data-labels": Object.entries(d.labels || {}).map(([k, v]) => k + "=" + v).sort().join(" ") },
             el("td", { class: "name", title: d.name }, el("a", { href: appLink(d.name), text: d.name }), labelChips(d)),
             el("td", { class: "namespace", title: d.namespace, text: d.namespace }),
             el("td", { class: "status" }, badges(d)),
@@ -45,6 +46,8 @@ extension StatusPage {
           const ns = document.getElementById("f-namespace");
           const text = document.getElementById("f-text").value.trim().toLowerCase();
           const known = new Set(Array.from(ns.options).map(o => o.value));
+          const lab = document.getElementById("f-label");
+          const knownLabels = new Set(Array.from(lab.options).map(o => o.value));
           const counts = {};
           let shown = 0, total = 0, failing = 0;
           for (const tr of tbody.rows) {
@@ -53,7 +56,10 @@ extension StatusPage {
             for (const k of keys) counts[k] = (counts[k] || 0) + 1;
             if (tr.dataset.rank === "0") failing++;
             if (tr.dataset.namespace && !known.has(tr.dataset.namespace)) { ns.add(new Option(tr.dataset.namespace, tr.dataset.namespace)); known.add(tr.dataset.namespace); }
-            const visible = (!ns.value || tr.dataset.namespace === ns.value) && (!filter || keys.includes(filter)) && matches(tr, text);
+            const pairs = (tr.dataset.labels || "").split(" ").filter(Boolean);
+            for (const p of pairs) if (!knownLabels.has(p)) { lab.add(new Option(p, p)); knownLabels.add(p); }
+            const visible = (!ns.value || tr.dataset.namespace === ns.value) && (!lab.value || pairs.includes(lab.value))
+              && (!filter || keys.includes(filter)) && matches(tr, text);
             tr.hidden = !visible;
             if (visible) shown++;
           }
@@ -74,6 +80,7 @@ extension StatusPage {
           refresh();
         });
         document.getElementById("f-namespace").onchange = refresh;
+        document.getElementById("f-label").onchange = refresh;
         document.getElementById("f-text").oninput = refresh;
         function start() {
           listen((type, d) => {

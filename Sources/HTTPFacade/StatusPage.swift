@@ -22,10 +22,14 @@ enum StatusPage {
         var out: [String] = []
         if PageHTML.drifted(doc) { out.append("drift") }
         if doc.pinned != nil { out.append("pinned") }
-        // TODO(progress/labels/suspended/health): `suspended` for the state-side suspension
-        // too, and `degraded` when `health.status` says so.
-        if doc.status == .suspended { out.append("suspended") }
+        // TODO(health, issue 26): `degraded` when `health.status` says so.
+        if doc.status == .suspended || doc.suspended != nil { out.append("suspended") }
         return out
+    }
+
+    /// `key=value` of each label (no spaces: the label syntax has none), for the filter.
+    static func labelPairs(_ doc: StatusDocument) -> [String] {
+        (doc.labels ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
     }
 
     static func sorted(_ documents: [StatusDocument]) -> [StatusDocument] {
@@ -50,11 +54,11 @@ enum StatusPage {
             commit +=
                 "<span class=\"tried\" title=\"last attempted \(e(tried))\">tried \(e(String(tried.prefix(12))))</span>"
         }
-        // TODO(progress/labels/suspended/health): label chips after the name, as the script's `labelChips`.
         return """
             <tr id="app-\(e(doc.name))" data-namespace="\(e(doc.namespace))" data-status="\(e(doc.status.rawValue))" \
-            data-rank="\(PageHTML.rank(doc))" data-flags="\(flags(doc).joined(separator: " "))">\
-            <td class="name" title="\(e(doc.name))"><a href="\(PageHTML.appLink(doc.name))">\(e(doc.name))</a></td>\
+            data-rank="\(PageHTML.rank(doc))" data-flags="\(flags(doc).joined(separator: " "))" \
+            data-labels="\(e(labelPairs(doc).joined(separator: " ")))">\
+            <td class="name" title="\(e(doc.name))"><a href="\(PageHTML.appLink(doc.name))">\(e(doc.name))</a>\(PageHTML.labelChips(doc))</td>\
             <td class="namespace" title="\(e(doc.namespace))">\(e(doc.namespace))</td>\
             <td class="status">\(PageHTML.badges(doc))</td><td class="commit">\(commit)</td>\
             <td class="lastSync">\(PageHTML.time(doc.lastSync, now: now))</td>\
@@ -86,6 +90,9 @@ enum StatusPage {
         let namespaces = Set(documents.map(\.namespace).filter { !$0.isEmpty }).sorted().map {
             "<option value=\"\(PageHTML.escape($0))\">\(PageHTML.escape($0))</option>"
         }.joined()
+        let labels = Set(documents.flatMap(labelPairs)).sorted().map {
+            "<option value=\"\(PageHTML.escape($0))\">\(PageHTML.escape($0))</option>"
+        }.joined()
         let failing = ordered.filter { PageHTML.rank($0) == 0 }.count
         let columns = ["name", "namespace", "status", "commit", "lastSync", "nextSync", "detail"]
         let body = """
@@ -93,6 +100,7 @@ enum StatusPage {
             <main>
             <div class="bar"><span id="counts">\(counts(documents))</span></div>
             <div class="bar"><label>Namespace <select id="f-namespace"><option value="">all</option>\(namespaces)</select></label>
+            <label>Label <select id="f-label"><option value="">any</option>\(labels)</select></label>
             <label>Filter <input id="f-text" type="search" placeholder="name, commit, message" autocomplete="off"></label>
             <span id="summary"></span></div>
             <table class="list"><colgroup>\(columns.map { "<col class=\"c-\($0)\">" }.joined())</colgroup>

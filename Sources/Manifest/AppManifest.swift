@@ -22,6 +22,24 @@ public struct AppManifest: Sendable, Hashable, Codable {
         /// Where the function's entry starts in zerverless.yaml (for status errors).
         public var line: Int
         public var column: Int
+        /// Where inline code is in zerverless.yaml (for the line of a syntax error).
+        public var codePlace: CodePlace? = nil
+    }
+
+    /// Where inline code starts in zerverless.yaml. In a block scalar (`code: |`) each line
+    /// of the code is a line of the file, from the one after the indicator; a quoted or
+    /// plain scalar is one line of the file whatever it holds.
+    public struct CodePlace: Sendable, Hashable, Codable {
+        public var line: Int
+        public var block: Bool
+
+        public init(line: Int, block: Bool) {
+            self.line = line
+            self.block = block
+        }
+
+        /// The line of zerverless.yaml that holds the code's line `codeLine` (1-based).
+        public func fileLine(ofCodeLine codeLine: Int) -> Int { block ? line + max(codeLine, 1) - 1 : line }
     }
 
     public struct Static: Sendable, Hashable, Codable {
@@ -149,6 +167,7 @@ extension AppManifest {
             return nil
         }
         let code: Code?
+        var codePlace: CodePlace?
         if runtime == .docker {
             for key in ["code", "codeFile"] {
                 if let m = f.keyMark(key) {
@@ -188,8 +207,10 @@ extension AppManifest {
                 r.error(f.keyMark("codeFile")!, f.path("codeFile"), "set code or codeFile, not both")
                 code = nil
             case (.some(let n), nil):
-                if case .scalar(let text, _) = n.content, !n.isNull, !text.allSatisfy(\.isWhitespace) {
+                if case .scalar(let text, let style) = n.content, !n.isNull, !text.allSatisfy(\.isWhitespace) {
                     code = .inline(text)
+                    let block = style == .literal || style == .folded
+                    codePlace = CodePlace(line: block ? n.mark.line + 1 : n.mark.line, block: block)
                 } else if n.scalar != nil {
                     r.error(n.mark, f.path("code"), "must not be empty")
                     code = nil
@@ -204,7 +225,9 @@ extension AppManifest {
             }
         }
         guard let fpath, let code else { return nil }
-        return Function(path: fpath, runtime: runtime, code: code, line: node.mark.line, column: node.mark.column)
+        return Function(
+            path: fpath, runtime: runtime, code: code, line: node.mark.line, column: node.mark.column,
+            codePlace: codePlace)
     }
 
     private static func relativePath(_ f: Fields, _ key: String, _ r: FieldReader) -> String? {

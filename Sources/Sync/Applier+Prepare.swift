@@ -10,11 +10,9 @@ extension Applier {
     > {
         var code: String
         var fileName = AppManifest.fileName
-        var lineOffset = 0
         switch spec.code {
         case .inline(let text):
             code = text
-            lineOffset = spec.line  // the code block starts a little after the entry
         case .blob(let path, let id):
             do {
                 let bytes = try content(id)
@@ -22,7 +20,7 @@ extension Applier {
                     return .failure(Problem("codeFile \(path) is not UTF-8 text"))
                 }
                 code = text
-                fileName = path
+                fileName = RepoPath.display(path)
             } catch {
                 return .failure(Problem("cannot read codeFile \(path): \(error)"))
             }
@@ -30,12 +28,14 @@ extension Applier {
             code = spec.image ?? ""
         }
         if spec.runtime != .docker, let checker, let problem = checker.check(spec.runtime, code: code) {
-            let place =
-                lineOffset > 0
-                ? "\(fileName) (code of the function at line \(lineOffset)), line \(problem.line)"
-                : "\(fileName):\(problem.line)"
+            // Inline code: the line of zerverless.yaml (the code's line inside a `code: |`
+            // block); a codeFile: its own line.
+            var line = problem.line
+            if case .inline = spec.code { line = spec.codePlace?.fileLine(ofCodeLine: problem.line) ?? spec.line }
             let kept = deployed ? "; the previous version stays deployed" : "; it is not deployed"
-            return .failure(Problem("syntax error at \(place): \(problem.message)\(kept)"))
+            return .failure(
+                Problem(
+                    "syntax error at \(fileName):\(line): \(problem.message)\(kept)", file: fileName, line: line))
         }
         if spec.runtime == .docker { code = spec.image ?? "" }
         return .success(

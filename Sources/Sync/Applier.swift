@@ -43,7 +43,14 @@ public struct Applier: Sendable {
 
     struct Problem: Error {
         let message: String
-        init(_ message: String) { self.message = message }
+        /// Where, for a syntax error: zerverless.yaml or the code file, and the line.
+        var file: String?
+        var line: Int?
+        init(_ message: String, file: String? = nil, line: Int? = nil) {
+            self.message = message
+            self.file = file
+            self.line = line
+        }
     }
 
     enum Outcome: Sendable {
@@ -84,7 +91,9 @@ public struct Applier: Sendable {
         for (spec, result) in zip(specs, prepared) {
             switch result! {
             case .success(let request): deploys.append((spec, request))
-            case .failure(let problem): report.functionFailures[spec.path] = SyncError(.deploy, problem.message)
+            case .failure(let problem):
+                report.functionFailures[spec.path] = SyncError(
+                    .deploy, problem.message, file: problem.file, line: problem.line)
             }
         }
         let existing = await existingImages

@@ -36,7 +36,8 @@ public enum DesiredBuilder {
                 functions.append(
                     FunctionSpec(
                         path: f.path, runtime: f.runtime, code: .inline(text),
-                        codeID: GitHash.blobID(Array(text.utf8)), image: nil, port: nil, line: f.line))
+                        codeID: GitHash.blobID(Array(text.utf8)), image: nil, port: nil, line: f.line,
+                        codePlace: f.codePlace))
             case .file(let text):
                 let path = RepoPath.escape(text: text)
                 switch index.resolveFile(path) {

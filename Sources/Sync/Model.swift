@@ -70,6 +70,8 @@ public struct FunctionSpec: Sendable, Hashable, Codable {
     public var port: Int?
     /// Where the function is declared in zerverless.yaml.
     public var line: Int
+    /// Where its inline code is in zerverless.yaml.
+    public var codePlace: AppManifest.CodePlace? = nil
 
     /// What a deployment is compared by.
     public var fingerprint: String {

@@ -90,7 +90,8 @@ extension StatusDocument {
             let more = report.functionFailures.count + report.fileFailures.count - 1
             return .init(
                 stage: failure.stage,
-                message: "\(path): \(failure.message)" + (more > 0 ? " (and \(more) more)" : ""))
+                message: "\(path): \(failure.message)" + (more > 0 ? " (and \(more) more)" : ""),
+                file: failure.file, line: failure.line, column: failure.column)
         }
         let (path, failure) = report.fileFailures.sorted(by: { $0.key < $1.key }).first!
         let more = report.fileFailures.count - 1

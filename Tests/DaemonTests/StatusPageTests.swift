@@ -69,7 +69,8 @@ import Testing
         let html = try run("/usr/bin/curl", ["-s", page]).stdout
         #expect(
             html.contains(
-                "<tr id=\"app-site\" data-namespace=\"web\" data-status=\"synced\" data-rank=\"4\" data-flags=\"\">"),
+                "<tr id=\"app-site\" data-namespace=\"web\" data-status=\"synced\" data-rank=\"4\" data-flags=\"\" data-labels=\"\">"
+            ),
             "\(html.prefix(300))")
         #expect(!html.contains("http://") && !html.contains("https://"), "no external assets")
         let order = html.components(separatedBy: "<tr id=\"app-").dropFirst().map { $0.prefix { $0 != "\"" } }
@@ -201,6 +202,15 @@ import Testing
                 && tr.dataset.rank === '1' && tr.previousElementSibling.id === 'app-evil'
                 && document.querySelector('#counts [data-filter="flag:degraded"]').textContent === '1 degraded'; })()
             """, "the fields to come")
+        // The label filter: only the rows with that label.
+        try browser.wait(
+            """
+            (() => { const s = document.getElementById('f-label'); s.value = 'team=<b>web</b>'; s.onchange();
+              const shown = Array.from(document.querySelectorAll('#apps tr')).filter(tr => !tr.hidden).map(tr => tr.id);
+              const ok = shown.length === 1 && shown[0] === 'app-future'
+                && document.getElementById('summary').textContent.startsWith('showing 1 of');
+              s.value = ''; s.onchange(); return ok; })()
+            """, "the label filter")
     }
 
     /// A status document with the fields the daemon does not write yet.

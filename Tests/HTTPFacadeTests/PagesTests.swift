@@ -125,6 +125,47 @@ import Testing
         }
     }
 
+    /// Labels, a state-side suspension and progress are on the first answer already (the
+    /// script draws the same): chips, a label filter, a badge, a bar.
+    @Test func labelsSuspensionsAndProgressAreRenderedOnTheServer() async throws {
+        var shop = try #require(try layout.readStatus("zeta"))
+        shop.labels = ["team": "web", "tier": "<front>"]
+        shop.suspended = .init(reason: "maintenance", since: Date(timeIntervalSince1970: 1_767_225_600))
+        try layout.writeStatus(shop)
+        var busy = try #require(try layout.readStatus("pinned"))
+        busy.status = .syncing
+        busy.pinned = nil
+        busy.progress = .init(stage: .deploy, done: 12, total: 40, unit: .files, updatedAt: Date())
+        try layout.writeStatus(busy)
+        try await app().test(.router) { client in
+            try await client.execute(uri: "/", method: .get) { response in
+                let html = String(buffer: response.body)
+                let row = try #require(html.components(separatedBy: "<tr id=\"app-zeta\"").dropFirst().first)
+                    .prefix { $0 != "\n" }
+                #expect(row.contains("data-labels=\"team=web tier=&lt;front&gt;\""), "\(row)")
+                #expect(row.contains("data-flags=\"suspended\""), "\(row)")
+                #expect(row.contains("<span class=\"chip\" title=\"team=web\">team=web</span>"), "\(row)")
+                #expect(
+                    row.contains(
+                        "<span class=\"badge b-suspended\" title=\"suspended: maintenance (since 2026-01-01T00:00:00Z)\">suspended</span>"
+                    ), "\(row)")
+                #expect(html.contains("<option value=\"tier=&lt;front&gt;\">tier=&lt;front&gt;</option>"))
+                #expect(
+                    html.contains("<select id=\"f-label\"><option value=\"\">any</option><option value=\"team=web\">"))
+                #expect(
+                    html.contains(
+                        "<progress max=\"40\" value=\"12\" title=\"deploy 12/40 files\"></progress><span class=\"progress\">deploy 12/40 files</span>"
+                    ))
+                #expect(!html.contains("<front>"))
+            }
+            try await client.execute(uri: "/apps/zeta", method: .get) { response in
+                let html = String(buffer: response.body)
+                #expect(html.contains("<span class=\"chip\" title=\"tier=&lt;front&gt;\">tier=&lt;front&gt;</span>"))
+                #expect(html.contains("<p class=\"message\">Suspended: maintenance since "), "\(html)")
+            }
+        }
+    }
+
     @Test func withTokensThePagesHoldNothingWithoutOne() async throws {
         try await app(tokens: "\(Self.token) web\n").test(.router) { client in
             try await client.execute(uri: "/", method: .get) { response in

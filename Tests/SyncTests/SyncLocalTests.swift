@@ -251,8 +251,17 @@ final class CrashingTarget: DeployTarget {
         ], message: "broken lua")
     let out = try await h.sync()
     let message = try #require(out.report?.functionErrors["/api/hello"])
-    #expect(
-        message.hasPrefix("syntax error at zerverless.yaml (code of the function at line 6), line 3: "), "\(message)")
+    // The code's line 3 is a line of zerverless.yaml: the third of the `code: |` block.
+    let text = manifest(functions: broken + "    - {path: /api/py, runtime: python, codeFile: handlers/api.py}\n")
+    let first = try #require(
+        text.split(separator: "\n", omittingEmptySubsequences: false).firstIndex {
+            $0.contains("function handle(req)")
+        })
+    let line = first + 1 + 2
+    #expect(message.hasPrefix("syntax error at zerverless.yaml:\(line): "), "\(message)")
+    // ... and the status's error names it: file and line, for the page and `status`.
+    let failure = try #require(StatusDocument.failure(of: out)?.failure)
+    #expect(failure.file == "zerverless.yaml" && failure.line == line, "\(failure)")
     #expect(
         message.contains(
             ": 'end' expected (to close 'function' at line 1) near <eof>; the previous version stays deployed"))
@@ -266,7 +275,9 @@ final class CrashingTarget: DeployTarget {
     try h.repo.commit(["handlers/api.py": "def handle(req):\n    return {\n"], message: "broken py")
     let out = try await h.sync()
     let message = try #require(out.report?.functionErrors["/api/py"])
-    #expect(message.hasPrefix("syntax error at handlers/api.py:"), "\(message)")
+    #expect(message.hasPrefix("syntax error at handlers/api.py:2: "), "\(message)")
+    let failure = try #require(StatusDocument.failure(of: out)?.failure)
+    #expect(failure.file == "handlers/api.py" && failure.line == 2, "\(failure)")
     #expect(message.hasSuffix("; it is not deployed"), "\(message)")  // there was no previous version
     #expect(try h.functionDoc("/api/py") == nil)
     #expect(try h.functionDoc("/api/hello") != nil)
