@@ -101,6 +101,14 @@ public final class Agent: Sendable {
         context.readiness = readiness
         context.maxRefs = settings.maxRefs
         context.driftInterval = settings.driftInterval.seconds
+        context.healthInterval = settings.healthInterval.seconds
+        if case .http(let base) = settings.target {
+            context.invokeBase = settings.invokeURL ?? base
+        } else {
+            context.invokeBase = settings.invokeURL
+        }
+        context.invokeBase = context.invokeBase.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        context.healthProbe = HTTPHealthProbe()
         context.shard = settings.shards > 1 ? settings.shardIndex : nil
         context.driftProbe =
             (deployTarget as? LocalTarget).map { LocalDriftProbe(target: $0) }

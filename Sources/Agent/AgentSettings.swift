@@ -63,6 +63,11 @@ public struct AgentSettings: Sendable {
     public var stateCheckInterval: Duration = .seconds(2)
     /// Zero: no drift passes.
     public var driftInterval: Duration = .seconds(600)
+    /// Where deployed functions and static files are invoked, for health checks (nil: the
+    /// HTTP target's URL; on the local target, health is `unknown`).
+    public var invokeURL: String?
+    /// Re-check of every application's health; zero: none.
+    public var healthInterval: Duration = .seconds(300)
 
     public init(appsDir: String, stateDir: String) {
         self.appsDir = appsDir
@@ -117,6 +122,12 @@ public struct AgentSettings: Sendable {
         }
         for name in apiHostnames {
             if let why = HostPolicy.nameProblem(name) { problem("api-hostname", why) }
+        }
+        if let invokeURL,
+            !(invokeURL.hasPrefix("http://") || invokeURL.hasPrefix("https://"))
+                || URL(string: invokeURL)?.host == nil
+        {
+            problem("invoke-url", "\"\(invokeURL)\" is not an http:// or https:// URL with a host")
         }
         if let notifyURL, let why = Registration.endpointURLProblem(notifyURL) {
             problem("notify-url", "\"\(Registration.redactEndpoint(notifyURL))\" \(why)")

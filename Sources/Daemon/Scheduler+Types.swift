@@ -11,7 +11,7 @@ extension Scheduler {
     }
 
     public struct Launch: Sendable, Equatable {
-        public enum Kind: Sendable, Equatable { case look, undeploy, drift }
+        public enum Kind: Sendable, Equatable { case look, undeploy, drift, health }
         public var name: String
         public var kind: Kind
         public var trigger: Trigger
@@ -35,5 +35,28 @@ extension Scheduler {
         case discard
         /// No registration of that name (yet): keep the file; it counts once one appears.
         case keep
+    }
+}
+
+extension Scheduler {
+    // MARK: Questions
+
+    public func isRunning(_ name: String) -> Bool { records[name]?.running ?? false }
+    public func isRemoving(_ name: String) -> Bool { records[name]?.removing ?? false }
+    public func knows(_ name: String) -> Bool { records[name] != nil }
+    public func due(_ name: String) -> Date? { records[name]?.due }
+    public func failures(_ name: String) -> Int { records[name]?.failures ?? 0 }
+    public var names: [String] { Array(records.keys) }
+
+    /// How early a poll may run: up to 2% of its interval, at most 250 ms.
+    func slack(_ name: String) -> Double {
+        guard let r = records[name], !r.removing, r.failures == 0, let spec = r.spec else { return 0 }
+        return min(0.25, spec.pollInterval * 0.02)
+    }
+
+    /// The namespace a look counts against ("" while removing or without a valid registration).
+    func namespaceKey(_ name: String) -> String {
+        guard let r = records[name], !r.removing, let spec = r.spec else { return "" }
+        return spec.namespace
     }
 }

@@ -70,12 +70,15 @@ public struct Scheduler: Sendable {
         var lookNamespace: String?
         var next = NextTimes()
         var runningKind: Launch.Kind?
+        /// The next health round (Scheduler+Health).
+        var healthDue: Date?
     }
 
     public let configuration: Configuration
     private let random: @Sendable () -> Double
-    private var records: [String: Record] = [:]
+    var records: [String: Record] = [:]
     private var dueHeap = DueHeap()
+    var healthHeap = DueHeap()
     private var urgentQueue: [String] = []
     private var urgentSet = Set<String>()
     private var parked: [String: [String]] = [:]
@@ -107,6 +110,7 @@ public struct Scheduler: Sendable {
         r.spec = nil
         r.removing = false
         r.urgent = nil
+        r.healthDue = nil
         r.due = nil
         r.failures = 0
         store(name, r)
@@ -118,6 +122,7 @@ public struct Scheduler: Sendable {
         var r = records[name] ?? Record()
         r.removing = true
         r.urgent = nil
+        r.healthDue = nil
         r.failures = 0
         r.due = now.addingTimeInterval(configuration.removalGrace)
         store(name, r)
@@ -148,7 +153,7 @@ public struct Scheduler: Sendable {
     /// A look ended.
     public mutating func finished(_ name: String, _ ending: Ending) {
         guard var r = records[name], r.running else { return }
-        let drift = r.runningKind == .drift
+        let drift = r.runningKind == .drift || r.runningKind == .health
         endLook(&r)
         if drift {
             // A drift check: the poll (or retry) stays when it was due.
@@ -190,20 +195,11 @@ public struct Scheduler: Sendable {
     /// Forgets an application (its state is gone).
     public mutating func forget(_ name: String) { records[name] = nil }
 
-    // MARK: Questions
-
-    public func isRunning(_ name: String) -> Bool { records[name]?.running ?? false }
-    public func isRemoving(_ name: String) -> Bool { records[name]?.removing ?? false }
-    public func knows(_ name: String) -> Bool { records[name] != nil }
-    public func due(_ name: String) -> Date? { records[name]?.due }
-    public func failures(_ name: String) -> Int { records[name]?.failures ?? 0 }
-    public var names: [String] { Array(records.keys) }
-
     /// When the loop must look again (nil: only on an event).
     public mutating func wake(now: Date) -> Date? {
         guard running < configuration.looks else { return nil }
         if nextUrgent() != nil { return now }
-        return nextDue()?.due
+        return [nextDue()?.due, nextHealth()?.due].compactMap { $0 }.min()
     }
 
     /// The looks to start now, each marked running.
@@ -218,6 +214,10 @@ public struct Scheduler: Sendable {
             } else if let top = nextDue(), top.due <= now.addingTimeInterval(slack(top.name)) {
                 dueHeap.pop()
                 name = top.name
+            } else if let top = nextHealth(), top.due <= now {
+                healthHeap.pop()
+                name = top.name
+                records[name]?.urgent = .health  // nextHealth takes only apps with nothing urgent
             } else {
                 break
             }
@@ -247,15 +247,18 @@ public struct Scheduler: Sendable {
         }
         guard let spec = r.spec else {
             r.due = nil
+            r.healthDue = nil
             store(name, r)
             return nil
         }
-        if trigger == .drift {
+        if trigger == .drift || trigger == .health {
+            let kind: Launch.Kind = trigger == .drift ? .drift : .health
+            if kind == .health { r.healthDue = nil }
             r.running = true
-            r.runningKind = .drift
+            r.runningKind = kind
             beginLook(&r, namespace)
             store(name, r)
-            return Launch(name: name, kind: .drift, trigger: trigger, force: false, failures: r.failures, next: r.next)
+            return Launch(name: name, kind: kind, trigger: trigger, force: false, failures: r.failures, next: r.next)
         }
         // syncPolicy.automated false: only a request (and its retries) syncs.
         if !spec.automated && !spec.suspended && !trigger.isAsked && trigger != .retry {
@@ -305,17 +308,21 @@ public struct Scheduler: Sendable {
             } else if let due = p.due {
                 dueHeap.push(due, next)
                 return
+            } else if let due = p.healthDue {
+                healthHeap.push(due, next)
+                return
             }
         }
     }
 
     /// Every change of a record goes through here, so the due heap and the urgent queue
     /// know about it (their entries are checked when taken: a superseded one is dropped).
-    private mutating func store(_ name: String, _ r: Record) {
+    mutating func store(_ name: String, _ r: Record) {
         records[name] = r
         guard !r.running else { return }
         if r.urgent != nil, urgentSet.insert(name).inserted { urgentQueue.append(name) }
         if let due = r.due { dueHeap.push(due, name) }
+        if let due = r.healthDue { healthHeap.push(due, name) }
     }
 
     private mutating func nextUrgent() -> String? {
@@ -333,17 +340,5 @@ public struct Scheduler: Sendable {
             dueHeap.pop()
         }
         return nil
-    }
-
-    /// How early a poll may run: up to 2% of its interval, at most 250 ms.
-    private func slack(_ name: String) -> Double {
-        guard let r = records[name], !r.removing, r.failures == 0, let spec = r.spec else { return 0 }
-        return min(0.25, spec.pollInterval * 0.02)
-    }
-
-    /// The namespace a look counts against ("" while removing or without a valid registration).
-    private func namespaceKey(_ name: String) -> String {
-        guard let r = records[name], !r.removing, let spec = r.spec else { return "" }
-        return spec.namespace
     }
 }

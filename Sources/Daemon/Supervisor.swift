@@ -261,12 +261,27 @@ public actor Supervisor {
                     registration, file: file, launch: launch, key: key, memo: memo, pass: pass)
                 await self.lookFinished(name, result)
             }
+        case .health:
+            guard case .valid(let registration, _, _)? = apps[name]?.entry else {
+                scheduler.finished(name, .unchanged)
+                return
+            }
+            let memo = apps[name]?.memo
+            lookTasks[name] = Task {
+                let result = await runner.health(registration, memo: memo)
+                await self.lookFinished(name, result)
+            }
         }
     }
 
     func lookFinished(_ name: String, _ result: SyncResult) async {
         lookTasks[name] = nil
         scheduler.finished(name, result.ending)
+        switch result.health {
+        case .keep: break
+        case .at(let due): scheduler.scheduleHealth(name, at: due)
+        case .off: scheduler.scheduleHealth(name, at: nil)
+        }
         if disowning.contains(name) {
             disown(name)
             wakeup.signal()

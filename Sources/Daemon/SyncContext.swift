@@ -54,6 +54,12 @@ public struct SyncContext: Sendable {
     public var shard: Int?
     /// `--drift-interval` in seconds (0: no drift passes).
     public var driftInterval: Double = 600
+    /// Health checks (interface section 8): the invoke base (`--invoke-url`, else the HTTP
+    /// target's URL; nil on the local target: health is `unknown`), how a check is made,
+    /// and `--health-interval` in seconds (0: no periodic re-checks).
+    public var invokeBase: String?
+    public var healthProbe: (any HealthProbing)?
+    public var healthInterval: Double = 300
     /// `/readyz`: a failed write into the state dir (a full disk) is reported there.
     public var readiness: Readiness?
     /// Status documents that could not be written (when, why), per application: the next
@@ -132,6 +138,14 @@ public struct SyncResult: Sendable {
     public var ending: Scheduler.Ending
     public var message: String
     public var memo: SyncMemo?
+    /// The application's next health round: as it was, at a time, or none.
+    public var health: HealthNext = .keep
+}
+
+public enum HealthNext: Sendable, Equatable {
+    case keep
+    case at(Date)
+    case off
 }
 
 /// What the last look wrote for one application.

@@ -125,8 +125,26 @@ public struct SyncRunner: Sendable {
         // of the same repository and credentials. A rollback pin (or a drift correction)
         // names the commit itself, whatever the ref does, and asks too: the listing proves
         // access, and the commit must be reachable from what it advertised.
-        let pin = layout.readPin(name)
-        look.status.pinned = pin.map { StatusDocument.Pinned(commit: $0.commit, reason: $0.reason, since: $0.since) }
+        var pin = layout.readPin(name)
+        // An automatic rollback's pin lifts itself once the source moved past the commit
+        // whose checks failed (a person's pin never does).
+        if let automatic = pin, automatic.isAutomatic {
+            do throws(GitError) {
+                let current = try await lookUpHead(registration, remote, fresh: true)
+                if current.commit != automatic.rolledBackFrom {
+                    _ = try? layout.removePin(name, by: "zerverless-gitops (the source moved)", request: false)
+                    logger.info(
+                        "automatic pin lifted: the source moved",
+                        metadata: ["app": "\(name)", "commit": "\(current.commit.prefix(12))"])
+                    pin = nil
+                }
+            } catch {
+                return await gitFailure(error, &look)
+            }
+        }
+        look.status.pinned = pin.map {
+            StatusDocument.Pinned(commit: $0.commit, reason: $0.reason, since: $0.since, automatic: $0.automatic)
+        }
         let fixed = pin?.commit ?? override
         let ref: Registration.Ref = fixed.map { .commit($0) } ?? registration.source.ref
         let resolved: GitSource.Head
@@ -202,8 +220,11 @@ public struct SyncRunner: Sendable {
         look.status.succeed(head, at: look.startedAt, nextSync: launch.next.poll)
         look.history.lastSuccess = .init(commit: head, key: key, at: look.startedAt)
         look.history.stalled = nil
-        return await finish(
+        let health = await planHealth(&look, manifest: outcome.manifest, commit: head)
+        var result = await finish(
             &look, failure: nil, invalid: false, ending: .synced, commit: head, calls: calls, plan: outcome.path)
+        result.health = health
+        return result
     }
 
     private func unchanged(_ look: inout Look, head: String, ending: Scheduler.Ending) async -> SyncResult {
@@ -212,9 +233,14 @@ public struct SyncRunner: Sendable {
         if ending == .unchanged {
             logger.debug("unchanged", metadata: ["app": "\(look.name)", "commit": "\(head.prefix(12))"])
         }
+        // After a restart the health rounds (in memory) start again from the plan's file.
+        let health: HealthNext =
+            look.launch.trigger == .startup && look.status.health != nil
+                && FileManager.default.fileExists(atPath: layout.healthFile(look.name))
+            ? .at(context.now()) : .keep
         return SyncResult(
             ending: ending, message: look.status.message ?? "",
-            memo: SyncMemo(status: look.status, history: look.history))
+            memo: SyncMemo(status: look.status, history: look.history), health: health)
     }
 
     /// A git failure: `error`, retried with backoff when a retry may fix it, else looked

@@ -24,6 +24,8 @@ public struct AppManifest: Sendable, Hashable, Codable {
         public var column: Int
         /// Where inline code is in zerverless.yaml (for the line of a syntax error).
         public var codePlace: CodePlace? = nil
+        /// `health`: the request that says the function works (none: not checked).
+        public var health: FunctionHealth? = nil
     }
 
     /// Where inline code starts in zerverless.yaml. In a block scalar (`code: |`) each line
@@ -47,22 +49,31 @@ public struct AppManifest: Sendable, Hashable, Codable {
         public var dirAsWritten: String
         /// Normalized, relative to the application's folder (`static`, or `.`).
         public var dir: String
+        /// `health`: files of the tree that must answer 200 (normalized, relative to it).
+        public var health: [String]? = nil
     }
 
     public var name: String
     public var namespace: String
     public var functions: [Function]
     public var staticFiles: Static?
+    /// `spec.health`: when checks run after a deploy (nil: the defaults).
+    public var health: HealthPolicy? = nil
+
+    /// Whether anything is checked (a function's `health` or `spec.static.health`).
+    public var hasHealthChecks: Bool {
+        functions.contains { $0.health != nil } || !(staticFiles?.health ?? []).isEmpty
+    }
 
     public static let fileName = "zerverless.yaml"
 }
 
 extension AppManifest {
     static let rootKeys = ["apiVersion", "kind", "metadata", "spec"]
-    static let specKeys = ["source", "functions", "static"]
+    static let specKeys = ["source", "functions", "static", "health"]
     static let sourceKeys = ["repoURL", "branch", "path"]
-    static let functionKeys = ["path", "runtime", "code", "codeFile", "dockerfile", "context", "port"]
-    static let staticKeys = ["dir"]
+    static let functionKeys = ["path", "runtime", "code", "codeFile", "dockerfile", "context", "port", "health"]
+    static let staticKeys = ["dir", "health"]
     static let runtimeAliases = [
         "javascript": "js", "node": "js", "nodejs": "js", "py": "python", "python3": "python", "luajit": "lua",
     ]
@@ -87,6 +98,7 @@ extension AppManifest {
         }
         var functions: [Function] = []
         var staticFiles: Static?
+        var health: HealthPolicy?
         var specOK = false
         if let specNode = top["spec"],
             let spec = r.fields(specNode, "spec", allowed: specKeys, at: top.keyMark("spec")!)
@@ -121,15 +133,22 @@ extension AppManifest {
                     st, "spec.static", allowed: staticKeys, required: ["dir"], at: spec.keyMark("static")!),
                 let n = s["dir"], let dir = r.string(n, "spec.static.dir")
             {
+                let files = s["health"].flatMap { decodeStaticHealth($0, "spec.static.health", r) }
                 if let problem = Rules.repoRelativePathProblem(dir) {
                     r.error(n.mark, "spec.static.dir", problem)
                 } else {
-                    staticFiles = Static(dirAsWritten: dir, dir: Rules.normalizeRelative(dir) ?? ".")
+                    staticFiles = Static(
+                        dirAsWritten: dir, dir: Rules.normalizeRelative(dir) ?? ".",
+                        health: files?.isEmpty == false ? files : nil)
                 }
+            }
+            if let n = spec["health"], !n.isNull {
+                health = decodeHealthPolicy(n, "spec.health", at: spec.keyMark("health")!, r)
             }
         }
         guard let name, let namespace, specOK else { return nil }
-        return AppManifest(name: name, namespace: namespace, functions: functions, staticFiles: staticFiles)
+        return AppManifest(
+            name: name, namespace: namespace, functions: functions, staticFiles: staticFiles, health: health)
     }
 
     private static func decodeFunction(_ node: Node, _ path: String, _ r: FieldReader) -> Function? {
@@ -164,6 +183,9 @@ extension AppManifest {
         guard let runtime else {
             // Still check the rest for more diagnostics, without runtime-specific rules.
             for key in ["codeFile", "dockerfile", "context"] { _ = relativePath(f, key, r) }
+            if let n = f["health"], !n.isNull {
+                _ = decodeFunctionHealth(n, f.path("health"), at: f.keyMark("health")!, r)
+            }
             return nil
         }
         let code: Code?
@@ -224,10 +246,13 @@ extension AppManifest {
                 code = relativePath(f, "codeFile", r).map { .file($0) }
             }
         }
+        let health = f["health"].flatMap { n in
+            n.isNull ? nil : decodeFunctionHealth(n, f.path("health"), at: f.keyMark("health")!, r)
+        }
         guard let fpath, let code else { return nil }
         return Function(
             path: fpath, runtime: runtime, code: code, line: node.mark.line, column: node.mark.column,
-            codePlace: codePlace)
+            codePlace: codePlace, health: health)
     }
 
     private static func relativePath(_ f: Fields, _ key: String, _ r: FieldReader) -> String? {

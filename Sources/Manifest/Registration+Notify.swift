@@ -14,7 +14,7 @@ extension Registration {
 
     /// The events a notification endpoint can ask for (`notify[].on`).
     public enum EventKind: String, Sendable, Hashable, Codable, CaseIterable, Comparable {
-        case synced, error, invalid, drift, deleted
+        case synced, error, invalid, drift, deleted, healthy, degraded, rolledBack
 
         public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
     }

@@ -51,6 +51,9 @@ public struct Registration: Sendable, Hashable, Codable {
         public var suspend = false
         /// What a drift pass does (off, warn, correct); default warn.
         public var selfHeal = SelfHeal.warn
+        /// When the health checks after a deploy fail past their deadline, deploy the last
+        /// healthy commit again (an automatic pin, lifted when the source moves).
+        public var autoRollback = false
 
         public init() {}
     }
@@ -101,7 +104,7 @@ extension Registration {
     ]
     static let verifyKeys = ["mode", "publicKeysFile"]
     static let authKeys = ["username", "tokenFile", "sshKeyFile", "knownHostsFile", "caFile"]
-    static let policyKeys = ["automated", "prune", "allowEmpty", "suspend", "selfHeal"]
+    static let policyKeys = ["automated", "prune", "allowEmpty", "suspend", "selfHeal", "autoRollback"]
 
     static let sourceSecrets = [
         "token": "inline secrets are not allowed; put the token in a file and set auth.tokenFile",
@@ -233,6 +236,7 @@ extension Registration {
             if let n = p["prune"], let v = r.bool(n, p.path("prune")) { policy.prune = v }
             if let n = p["allowEmpty"], let v = r.bool(n, p.path("allowEmpty")) { policy.allowEmpty = v }
             if let n = p["suspend"], let v = r.bool(n, p.path("suspend")) { policy.suspend = v }
+            if let n = p["autoRollback"], let v = r.bool(n, p.path("autoRollback")) { policy.autoRollback = v }
             if let n = p["selfHeal"], let text = r.string(n, p.path("selfHeal")) {
                 if let v = SelfHeal(rawValue: text) {
                     policy.selfHeal = v

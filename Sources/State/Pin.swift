@@ -11,13 +11,25 @@ public struct Pin: Sendable, Hashable, Codable {
     public var since: Date
     /// Who pinned: the command or the API, and the user or token's namespaces.
     public var by: String?
+    /// Written by an automatic rollback (health): the daemon lifts it itself once the
+    /// source's head is another commit than `rolledBackFrom`. A manual pin never is.
+    public var automatic: Bool?
+    /// The commit whose checks failed (what the source pointed at when it was written).
+    public var rolledBackFrom: String?
 
-    public init(commit: String, reason: String?, since: Date, by: String?) {
+    public init(
+        commit: String, reason: String?, since: Date, by: String?, automatic: Bool? = nil,
+        rolledBackFrom: String? = nil
+    ) {
         self.commit = commit
         self.reason = reason
         self.since = since
         self.by = by
+        self.automatic = automatic
+        self.rolledBackFrom = rolledBackFrom
     }
+
+    public var isAutomatic: Bool { automatic == true }
 
     /// A full commit id: 40 lowercase hex digits.
     public static func isCommitID(_ text: String) -> Bool {
@@ -48,14 +60,15 @@ extension StateLayout {
         try SyncRequests(layout: self).write(name, by: pin.by ?? "rollback", kind: .rollback)
     }
 
-    /// Removes the pin (true if there was one) and asks for a sync: the app follows its ref again.
+    /// Removes the pin (true if there was one) and asks for a sync: the app follows its ref
+    /// again (`request: false`: the look removing it goes on with the ref itself).
     @discardableResult
-    public func removePin(_ name: String, by who: String) throws -> Bool {
+    public func removePin(_ name: String, by who: String, request: Bool = true) throws -> Bool {
         guard unlink(pinFile(name)) == 0 else {
             if errno == ENOENT { return false }
             throw FileError("cannot remove \(pinFile(name)): \(String(cString: strerror(errno)))")
         }
-        try SyncRequests(layout: self).write(name, by: who, kind: .rollback)
+        if request { try SyncRequests(layout: self).write(name, by: who, kind: .rollback) }
         return true
     }
 }

@@ -75,11 +75,62 @@ public struct StatusDocument: Sendable, Hashable, Codable {
         public var commit: String
         public var reason: String?
         public var since: Date
+        /// An automatic rollback's pin (health): lifted by the daemon when the source moves.
+        public var automatic: Bool?
 
-        public init(commit: String, reason: String?, since: Date) {
+        public init(commit: String, reason: String?, since: Date, automatic: Bool? = nil) {
             self.commit = commit
             self.reason = reason
             self.since = since
+            self.automatic = automatic
+        }
+    }
+
+    /// `health` (interface section 8): whether what was deployed answers as its checks say.
+    public struct Health: Sendable, Hashable, Codable {
+        public enum Status: String, Sendable, Hashable, Codable, CaseIterable {
+            case progressing, healthy, degraded, unknown
+        }
+
+        public struct Check: Sendable, Hashable, Codable {
+            public enum Result: String, Sendable, Hashable, Codable { case pass, fail }
+            /// The function's path, or `static/FILE`.
+            public var name: String
+            public var url: String
+            public var result: Result
+            public var code: Int?
+            public var latencyMs: Int?
+            public var message: String?
+
+            public init(
+                name: String, url: String, result: Result, code: Int? = nil, latencyMs: Int? = nil,
+                message: String? = nil
+            ) {
+                self.name = name
+                self.url = url
+                self.result = result
+                self.code = code
+                self.latencyMs = latencyMs
+                self.message = message
+            }
+        }
+
+        public var status: Status
+        public var checkedAt: Date?
+        /// The commit the checks are about.
+        public var commit: String?
+        public var checks: [Check]
+        /// Why `unknown` (no invoke URL), or what `degraded` led to.
+        public var message: String?
+
+        public init(
+            status: Status, checkedAt: Date? = nil, commit: String? = nil, checks: [Check] = [], message: String? = nil
+        ) {
+            self.status = status
+            self.checkedAt = checkedAt
+            self.commit = commit
+            self.checks = checks
+            self.message = message
         }
     }
 
@@ -197,6 +248,8 @@ public struct StatusDocument: Sendable, Hashable, Codable {
     public var suspended: Suspended?
     /// The registration's `metadata.labels` (absent when it has none).
     public var labels: [String: String]?
+    /// Whether the deployed commit works (absent when the manifest declares no checks).
+    public var health: Health?
     /// While `syncing`: the stage and how far it is (absent otherwise).
     public var progress: Progress?
 

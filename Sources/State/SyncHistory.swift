@@ -20,7 +20,7 @@ public struct SyncHistory: Sendable, Hashable, Codable {
 
     /// What started a look.
     public enum Trigger: String, Sendable, Hashable, Codable, CaseIterable {
-        case startup, registration, request, webhook, poll, retry, removal, rollback, drift
+        case startup, registration, request, webhook, poll, retry, removal, rollback, drift, health
 
         /// Somebody asked (a request file): it syncs even a manual app, and asks the server.
         public var isAsked: Bool { self == .request || self == .webhook || self == .rollback }
@@ -38,6 +38,8 @@ public struct SyncHistory: Sendable, Hashable, Codable {
         /// Functions deployed or undeployed, static files uploaded or deleted (a real sync).
         public var functionsChanged: Int?
         public var filesChanged: Int?
+        /// What the checks after this attempt's deploy said (healthy, degraded, unknown).
+        public var health: String?
 
         public init(
             at: Date, trigger: Trigger, commit: String?, result: String, durationMs: Int, targetCalls: Int,
@@ -64,6 +66,9 @@ public struct SyncHistory: Sendable, Hashable, Codable {
     /// input can fix (invalid manifest, syntax error): not retried until one changes.
     public var stalled: Success?
     public var attempts: [Attempt] = []
+    /// The last commit whose deploy passed its health checks: where an automatic rollback
+    /// goes.
+    public var lastHealthy: Success?
 
     public init() {}
 

@@ -201,6 +201,18 @@ struct RunOptions: ParsableArguments {
         transform: Parse.durationOrZero)
     var driftInterval: Duration?
 
+    @Option(
+        help:
+            "Where deployed functions and static files are invoked, for health checks (default: the HTTP target's URL; on the local target health is unknown without it). Env: ZG_INVOKE_URL."
+    )
+    var invokeUrl: String?
+
+    @Option(
+        help:
+            "How often every application's health checks run again after they settled; 0 turns it off (default 5m). Env: ZG_HEALTH_INTERVAL.",
+        transform: Parse.durationOrZero)
+    var healthInterval: Duration?
+
     /// The flag, else `ZG_<NAME>` parsed like the flag, else nil (the default).
     func pick<T>(_ flag: T?, _ option: String, _ parse: (String) throws -> T) throws -> T? {
         if let flag { return flag }
@@ -268,6 +280,8 @@ struct RunOptions: ParsableArguments {
         if let v = try pick(shards, "shards", Parse.shards) { s.shards = v }
         if let v = try pick(shardIndex, "shard-index", Parse.shardIndex) { s.shardIndex = v }
         if let v = try pick(driftInterval, "drift-interval", Parse.durationOrZero) { s.driftInterval = v }
+        s.invokeURL = try pick(invokeUrl, "invoke-url", { $0 })
+        if let v = try pick(healthInterval, "health-interval", Parse.durationOrZero) { s.healthInterval = v }
         let format = try pick(logFormat, "log-format", Parse.logFormat) ?? .text
         let level = try pick(logLevel, "log-level", Parse.logLevel) ?? .info
         return (s, (format, level))

@@ -1,0 +1,167 @@
+import Foundation
+import Logging
+import Manifest
+import Notify
+import State
+import Sync
+import Toolkit
+
+/// Health (interface section 8): after a deploy, the checks the manifest declares run in
+/// rounds (`spec.health`: initial delay, interval, retries, deadline) until they pass
+/// (`healthy`) or fail past their deadline (`degraded`, and with
+/// `syncPolicy.autoRollback` an automatic pin to the last healthy commit); then every
+/// `--health-interval` a re-check, which only marks and notifies. Each round is a look of
+/// its own kind (Scheduler+Health): never beside another look of the application.
+extension SyncRunner {
+    /// After a sync that synced: the checks of its commit start (health `progressing`),
+    /// or the app has none (no `health`), or cannot be checked (`unknown`).
+    func planHealth(_ look: inout Look, manifest: AppManifest?, commit: String) async -> HealthNext {
+        let name = look.name
+        let layout = self.layout
+        guard let manifest, manifest.hasHealthChecks else {
+            look.status.health = nil
+            await BlockingPool.files.run { layout.removeHealthPlan(name) }
+            return .off
+        }
+        guard let base = context.invokeBase, context.healthProbe != nil else {
+            look.status.health = .init(
+                status: .unknown, commit: commit,
+                message: "not checked: the local target has no invoke URL (give --invoke-url)")
+            await BlockingPool.files.run { layout.removeHealthPlan(name) }
+            return .off
+        }
+        let policy = manifest.health ?? AppManifest.HealthPolicy()
+        let now = context.now()
+        let plan = HealthPlan(
+            commit: commit, deployedAt: now, policy: policy,
+            checks: HealthPlan.checks(of: manifest, namespace: look.registration.namespace, base: base))
+        do {
+            try await BlockingPool.files.run { () throws -> Void in try layout.writeHealthPlan(plan, of: name) }
+        } catch {
+            logger.error("cannot write the health plan", metadata: ["app": "\(name)", "error": "\(error)"])
+            return .off
+        }
+        look.status.health = .init(status: .progressing, commit: commit, checks: [])
+        return .at(now.addingTimeInterval(Double(policy.initialDelay)))
+    }
+
+    /// One round of an application's checks.
+    public func health(_ registration: Registration, memo: SyncMemo?) async -> SyncResult {
+        let name = registration.name
+        let layout = self.layout
+        let keep = SyncResult(ending: .unchanged, message: memo?.status.message ?? "", memo: memo, health: .off)
+        guard let probe = context.healthProbe, var plan = layout.readHealthPlan(name),
+            var status = memo?.status ?? (try? layout.readStatus(name)),
+            status.namespace == registration.namespace, status.source.commit == plan.commit,
+            status.status == .synced || status.status == .suspended
+        else { return keep }
+        var history = memo?.history ?? layout.readHistory(name)
+        let results = await withTaskGroup(of: (Int, StatusDocument.Health.Check).self) { group in
+            for (i, check) in plan.checks.enumerated() { group.addTask { (i, await probe.run(check)) } }
+            var out = [StatusDocument.Health.Check?](repeating: nil, count: plan.checks.count)
+            for await (i, result) in group { out[i] = result }
+            return out.compactMap { $0 }
+        }
+        plan.rounds += 1
+        let now = context.now()
+        let passed = results.allSatisfy { $0.result == .pass }
+        let before = status.health?.status
+        var health = StatusDocument.Health(status: .healthy, checkedAt: now, commit: plan.commit, checks: results)
+        let periodic = context.healthInterval > 0 ? HealthNext.at(now.addingTimeInterval(context.healthInterval)) : .off
+        var next = periodic
+        var rollback: Pin?
+        if passed {
+            plan.settled = true
+            history.lastHealthy = .init(commit: plan.commit, key: history.lastSuccess?.key ?? "", at: now)
+        } else if !plan.settled
+            && now < plan.deployedAt.addingTimeInterval(Double(plan.policy.deadline))
+            && plan.rounds <= plan.policy.retries
+        {
+            health.status = .progressing
+            next = .at(now.addingTimeInterval(Double(plan.policy.interval)))
+        } else {
+            health.status = .degraded
+            let failed = results.first { $0.result == .fail }.map { "\($0.name): \($0.message ?? "failed")" } ?? ""
+            if !plan.settled {
+                plan.settled = true
+                (rollback, health.message) = automaticRollback(registration, plan, history, failed: failed, now: now)
+            }
+        }
+        // The attempt that deployed this commit records what its checks said.
+        if health.status != .progressing,
+            let i = history.attempts.firstIndex(where: {
+                $0.commit == plan.commit && $0.result == StatusDocument.Phase.synced.rawValue
+            })
+        {
+            history.attempts[i].health = health.status.rawValue
+        }
+        status.health = health
+        let (savedPlan, savedStatus, savedHistory, pin) = (plan, status, history, rollback)
+        do {
+            try await BlockingPool.files.run { () throws -> Void in
+                try layout.writeHealthPlan(savedPlan, of: name)
+                try layout.writeHistory(savedHistory, of: name)
+                if let pin { try layout.writePin(pin, of: name) }
+            }
+        } catch {
+            logger.error("cannot write the health round", metadata: ["app": "\(name)", "error": "\(error)"])
+        }
+        await write(savedStatus, durable: false)
+        if before != health.status || rollback != nil {
+            await announce(registration, status, health, rolledBack: rollback)
+        }
+        return SyncResult(
+            ending: .unchanged, message: status.message ?? "", memo: SyncMemo(status: status, history: history),
+            health: next)
+    }
+
+    /// The automatic pin of a failed deploy (`syncPolicy.autoRollback`), and what the health
+    /// says about it: to the last healthy commit, unless there is none, it is this one, or
+    /// a person pinned the app.
+    func automaticRollback(
+        _ registration: Registration, _ plan: HealthPlan, _ history: SyncHistory, failed: String, now: Date
+    ) -> (Pin?, String?) {
+        guard registration.syncPolicy.autoRollback else { return (nil, nil) }
+        guard let good = history.lastHealthy?.commit, good != plan.commit else {
+            return (nil, "no healthy commit to roll back to; \(plan.commit.prefix(12)) stays deployed")
+        }
+        if let pin = layout.readPin(registration.name), !pin.isAutomatic {
+            return (nil, "pinned by a person; not rolled back")
+        }
+        let pin = Pin(
+            commit: good, reason: "automatic rollback: \(plan.commit.prefix(12)) failed its checks (\(failed))",
+            since: now, by: "zerverless-gitops (health checks)", automatic: true, rolledBackFrom: plan.commit)
+        return (pin, "rolled back to \(good.prefix(12)), the last healthy commit")
+    }
+
+    /// `healthy`, `degraded` and `rolledBack` events; a forge's commit status of a commit
+    /// rolled back says failure, with the failed check.
+    func announce(
+        _ registration: Registration, _ status: StatusDocument, _ health: StatusDocument.Health, rolledBack: Pin?
+    ) async {
+        guard health.status == .healthy || health.status == .degraded else { return }
+        let kind: Registration.EventKind =
+            rolledBack != nil ? .rolledBack : health.status == .healthy ? .healthy : .degraded
+        let failing = health.checks.filter { $0.result == .fail }.map { "\($0.name): \($0.message ?? "failed")" }
+        let message =
+            health.status == .healthy
+            ? "healthy: \(counted(health.checks.count, "check")) passed at \(health.commit?.prefix(12) ?? "")"
+            : "degraded: " + failing.joined(separator: ", ") + (health.message.map { "; \($0)" } ?? "")
+        let event = NotificationEvent(
+            event: kind.rawValue, app: registration.name, namespace: registration.namespace,
+            status: status.status.rawValue, previousStatus: status.status.rawValue, commit: health.commit,
+            previousCommit: rolledBack?.commit, message: message, time: health.checkedAt ?? context.now(),
+            repoURL: status.source.repoURL)
+        logger.log(
+            level: health.status == .healthy ? .info : .warning, "\(kind.rawValue)",
+            metadata: ["app": "\(registration.name)", "commit": "\(health.commit?.prefix(12) ?? "")"])
+        await context.notifications.emit(
+            kind, event, notify: registration.notify,
+            identity: [health.commit ?? "", health.status.rawValue, "\(event.time.timeIntervalSince1970)"])
+        if rolledBack != nil, let commit = health.commit {
+            var failure = event
+            failure.commit = commit
+            await context.notifications.commitStatus(registration, state: "failure", event: failure)
+        }
+    }
+}
