@@ -6,6 +6,8 @@ import Synchronization
 /// A Zerverless orchestrator as `shared/zerverless-api.md` describes it, quirks included
 /// (the storage listing answers 500 for a namespace that never stored a file; `..` is a
 /// 500; a second POST is an upsert; an empty runtime is lua), with failure injection.
+/// It also runs what is deployed, as the platform does (`/{namespace}/{path...}`, see
+/// ContractServer+Invoke.swift), and serves the stored files at `/static/{namespace}/...`.
 public final class ContractServer: Sendable {
     public struct Deployment: Codable, Sendable, Equatable {
         public var user: String
@@ -37,6 +39,17 @@ public final class ContractServer: Sendable {
         /// The next N requests answer 503.
         public var fail503 = 0
         public var delay: Duration?
+        /// Function invocations per deployment, keyed as `deployments` is ("ns/api/hello").
+        public var invocations: [String: Int] = [:]
+        /// How long a function may run: past it, its process group is killed and the call
+        /// answers 504.
+        public var invokeTimeout: Duration = .seconds(10)
+        /// The interpreter per runtime ("lua", "js", "python"), as found on PATH at start;
+        /// without one, a call of that runtime answers 501.
+        public var interpreters: [String: String] = ContractServer.detectInterpreters()
+        /// Handlers that answer in place of a deployment (any runtime, docker included), by
+        /// deployment key.
+        public var invokeOverride: [String: @Sendable (FunctionRequest) async -> FunctionResponse] = [:]
     }
 
     public let state = Mutex(State())
@@ -59,6 +72,11 @@ public final class ContractServer: Sendable {
         router.on("**", method: .post) { req, ctx in await box.withLock { $0! }.handle(req, ctx) }
         router.on("**", method: .put) { req, ctx in await box.withLock { $0! }.handle(req, ctx) }
         router.on("**", method: .delete) { req, ctx in await box.withLock { $0! }.handle(req, ctx) }
+        router.on("**", method: .patch) { req, ctx in await box.withLock { $0! }.handle(req, ctx) }
+        router.on("**", method: .options) { req, ctx in await box.withLock { $0! }.handle(req, ctx) }
+        router.on("**", method: .head) { req, ctx in
+            await box.withLock { $0! }.handle(req, ctx).createHeadResponse()
+        }
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = Application(
             router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
@@ -106,6 +124,10 @@ public final class ContractServer: Sendable {
         let parts = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         // parts: ["", "api", "deploy"|"storage", ns, rest...]
         if path == "/health" { return json(.ok, #"{"status": "healthy"}"#) }
+        if parts.count >= 2, parts[1] == "static" { return serveStatic(method: method, parts: parts) }
+        if parts.count >= 2, parts[1] != "api" {
+            return await invoke(request, method: method, parts: parts, body: body)
+        }
         guard parts.count >= 3, parts[1] == "api" else { return Response(status: .notFound) }
         if parts[2] == "deploy" {
             if method == "GET" && parts.count == 3 {
