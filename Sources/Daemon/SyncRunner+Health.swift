@@ -18,7 +18,15 @@ extension SyncRunner {
     func planHealth(_ look: inout Look, manifest: AppManifest?, commit: String) async -> HealthNext {
         let name = look.name
         let layout = self.layout
-        guard let manifest, manifest.hasHealthChecks else {
+        let changed = (look.changes.map { $0.functions + $0.files } ?? 1) > 0
+        guard let manifest else {
+            // The engine did not read the manifest (a fast path: it did not change), so
+            // the checks are the plan's: the same again for a new commit or a redeploy.
+            guard var plan = layout.readHealthPlan(name), plan.commit != commit || changed else { return .keep }
+            plan = HealthPlan(commit: commit, deployedAt: context.now(), policy: plan.policy, checks: plan.checks)
+            return await start(&look, plan)
+        }
+        guard manifest.hasHealthChecks else {
             look.status.health = nil
             await BlockingPool.files.run { layout.removeHealthPlan(name) }
             return .off
@@ -30,19 +38,28 @@ extension SyncRunner {
             await BlockingPool.files.run { layout.removeHealthPlan(name) }
             return .off
         }
-        let policy = manifest.health ?? AppManifest.HealthPolicy()
-        let now = context.now()
+        if let previous = layout.readHealthPlan(name), previous.commit == commit, !changed,
+            look.status.health?.commit == commit
+        {
+            return .keep  // a sync that deployed nothing: the checks of this commit stand
+        }
         let plan = HealthPlan(
-            commit: commit, deployedAt: now, policy: policy,
+            commit: commit, deployedAt: context.now(), policy: manifest.health ?? AppManifest.HealthPolicy(),
             checks: HealthPlan.checks(of: manifest, namespace: look.registration.namespace, base: base))
+        return await start(&look, plan)
+    }
+
+    /// Writes the plan; the checks start after their initial delay (health `progressing`).
+    private func start(_ look: inout Look, _ plan: HealthPlan) async -> HealthNext {
+        let (name, layout) = (look.name, self.layout)
         do {
             try await BlockingPool.files.run { () throws -> Void in try layout.writeHealthPlan(plan, of: name) }
         } catch {
             logger.error("cannot write the health plan", metadata: ["app": "\(name)", "error": "\(error)"])
             return .off
         }
-        look.status.health = .init(status: .progressing, commit: commit, checks: [])
-        return .at(now.addingTimeInterval(Double(policy.initialDelay)))
+        look.status.health = .init(status: .progressing, commit: plan.commit, checks: [])
+        return .at(plan.deployedAt.addingTimeInterval(Double(plan.policy.initialDelay)))
     }
 
     /// One round of an application's checks.

@@ -1547,6 +1547,11 @@ enum OpenAPIDocument {
             ],
             "default": "warn",
             "description": "what a drift pass does: off (no pass), warn (report it in status.drift and notify), correct (deploy again what drifted)"
+          },
+          "autoRollback": {
+            "type": "boolean",
+            "default": false,
+            "description": "when the health checks after a deploy fail past their deadline, deploy the last healthy commit again (an automatic pin, lifted when the source moves)"
           }
         }
       },
@@ -2330,6 +2335,78 @@ enum OpenAPIDocument {
               "since": {
                 "type": "string",
                 "format": "date-time"
+              },
+              "automatic": {
+                "type": "boolean",
+                "description": "an automatic rollback's pin (health checks failed): lifted by the daemon when the source moves to another commit"
+              }
+            }
+          },
+          "health": {
+            "type": "object",
+            "description": "whether the deployed commit works, from the manifest's health checks (absent when it declares none): progressing while the checks after a deploy run, healthy, degraded (failed past their deadline, or a later re-check failed), unknown (not checked: the local target without --invoke-url)",
+            "required": [
+              "status",
+              "checks"
+            ],
+            "additionalProperties": false,
+            "properties": {
+              "status": {
+                "enum": [
+                  "progressing",
+                  "healthy",
+                  "degraded",
+                  "unknown"
+                ]
+              },
+              "checkedAt": {
+                "type": "string",
+                "format": "date-time"
+              },
+              "commit": {
+                "type": "string",
+                "pattern": "^[0-9a-f]{40}$"
+              },
+              "checks": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "required": [
+                    "name",
+                    "url",
+                    "result"
+                  ],
+                  "additionalProperties": false,
+                  "properties": {
+                    "name": {
+                      "type": "string",
+                      "description": "the function's path, or static/FILE"
+                    },
+                    "url": {
+                      "type": "string"
+                    },
+                    "result": {
+                      "enum": [
+                        "pass",
+                        "fail"
+                      ]
+                    },
+                    "code": {
+                      "type": "integer"
+                    },
+                    "latencyMs": {
+                      "type": "integer",
+                      "minimum": 0
+                    },
+                    "message": {
+                      "type": "string"
+                    }
+                  }
+                }
+              },
+              "message": {
+                "type": "string",
+                "description": "why unknown, or what a failure led to (rolled back, or not and why)"
               }
             }
           },
@@ -2822,6 +2899,14 @@ enum OpenAPIDocument {
                 },
                 "message": {
                   "type": "string"
+                },
+                "health": {
+                  "enum": [
+                    "healthy",
+                    "degraded",
+                    "unknown"
+                  ],
+                  "description": "what the health checks after this attempt's deploy said"
                 }
               }
             }
@@ -2911,7 +2996,10 @@ enum OpenAPIDocument {
                 "error",
                 "invalid",
                 "drift",
-                "deleted"
+                "deleted",
+                "healthy",
+                "degraded",
+                "rolledBack"
               ]
             },
             "description": "the events sent (default: all)"

@@ -10,6 +10,7 @@ public enum JSONText {
         case null
         case string(String)
         case int(Int)
+        case bool(Bool)
         case object([(String, Value?)])
         case array([Value])
     }
@@ -17,6 +18,7 @@ public enum JSONText {
     public static func write(_ value: Value, into out: inout [UInt8], indent: Int) {
         switch value {
         case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
         case .string(let s): string(s, into: &out)
         case .int(let i): out.append(contentsOf: String(i).utf8)
         case .object(let pairs):
@@ -177,7 +179,7 @@ extension StatusDocument {
                 pinned.map { p in
                     .object([
                         ("commit", .string(p.commit)), ("reason", s(p.reason)),
-                        ("since", .string(JSONText.date(p.since))),
+                        ("since", .string(JSONText.date(p.since))), ("automatic", p.automatic.map { .bool($0) }),
                     ])
                 }
             ),
@@ -208,6 +210,26 @@ extension StatusDocument {
                 }
             ),
             ("labels", labels.map { l in .object(l.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }) }),
+            (
+                "health",
+                health.map { h in
+                    .object([
+                        ("status", .string(h.status.rawValue)), ("checkedAt", d(h.checkedAt)), ("commit", s(h.commit)),
+                        (
+                            "checks",
+                            .array(
+                                h.checks.map { c in
+                                    .object([
+                                        ("name", .string(c.name)), ("url", .string(c.url)),
+                                        ("result", .string(c.result.rawValue)), ("code", i(c.code)),
+                                        ("latencyMs", i(c.latencyMs)), ("message", s(c.message)),
+                                    ])
+                                })
+                        ),
+                        ("message", s(h.message)),
+                    ])
+                }
+            ),
             (
                 "progress",
                 progress.map { p in

@@ -82,7 +82,7 @@ extension SyncHistory {
     /// `{"history": [attempt...]}`, newest first: what `history --json` prints and
     /// `GET /api/gitops/applications/{name}/history` answers. An attempt: `time`, `trigger`,
     /// `commit`, `result`, `durationMs`, `targetCalls`, `functionsChanged`, `filesChanged`,
-    /// `message` (absent fields: not known).
+    /// `message`, `health` (absent fields: not known).
     public static func document(_ attempts: [Attempt]) -> [UInt8] {
         typealias V = JSONText.Value
         let items: [V] = attempts.map { a in
@@ -93,6 +93,7 @@ extension SyncHistory {
                 ("functionsChanged", a.functionsChanged.map { .int($0) }),
                 ("filesChanged", a.filesChanged.map { .int($0) }),
                 ("message", a.message.map { .string($0) }),
+                ("health", a.health.map { .string($0) }),
             ])
         }
         var out: [UInt8] = []

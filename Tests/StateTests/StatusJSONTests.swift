@@ -37,6 +37,18 @@ import Toolkit
         doc.progress = .init(
             stage: .fetch, done: 120, total: 4096, unit: .objects, updatedAt: Date(timeIntervalSince1970: 1_705_314_601)
         )
+        doc.pinned = .init(
+            commit: "fedcba9876543210fedcba9876543210fedcba98", reason: "automatic rollback: /api: HTTP 500",
+            since: Date(timeIntervalSince1970: 1_705_314_002), automatic: true)
+        doc.health = .init(
+            status: .degraded, checkedAt: Date(timeIntervalSince1970: 1_705_314_003),
+            commit: "0123456789abcdef0123456789abcdef01234567",
+            checks: [
+                .init(
+                    name: "/api", url: "http://h/web/api?probe=1", result: .fail, code: 500, latencyMs: 3,
+                    message: "HTTP 500, expected 2xx"),
+                .init(name: "static/index.html", url: "http://h/static/web/index.html", result: .pass, code: 200),
+            ], message: "rolled back to fedcba987654")
     }
     if variant == 3 {
         doc.functions = []

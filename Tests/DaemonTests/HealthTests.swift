@@ -1,0 +1,102 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Issue 26 on the built binary against the contract server, which runs the functions
+/// (lua through lua5.4): checks after every deploy, the health axis, an automatic rollback
+/// to the last healthy commit and its pin lifting itself when the source moves.
+@Suite(.serialized) struct HealthTests {
+    static func manifest(status: Int, body: String = "ok") -> String {
+        """
+        apiVersion: zerverless.io/v1
+        kind: Application
+        metadata: {name: shop, namespace: web}
+        spec:
+          health: {initialDelay: 0s, interval: 1s, retries: 2, deadline: 20s}
+          functions:
+            - path: /api/hello
+              runtime: lua
+              code: |
+                function handle(req) return {status=\(status), body="\(body) " .. (req.query.probe or "")} end
+              health: {path: "?probe=1", expect: 2xx, body: "\(body) 1", timeout: 5s}
+          static: {dir: static, health: [index.html]}
+
+        """
+    }
+
+    static func files(status: Int, index: String = "main\n") -> [String: String] {
+        ["zerverless.yaml": manifest(status: status), "static/index.html": index]
+    }
+
+    @Test(.enabled(if: ContractServer.detectInterpreters()["lua"] != nil, "lua5.4 is missing"))
+    func aFailingDeployIsRolledBackToTheLastHealthyCommitUntilTheSourceMoves() async throws {
+        let w = try World("health")
+        let repo = try GitRepo(root: w.reposDir, name: "shop", files: Self.files(status: 200))
+        let target = try await ContractServer.start()
+        let url = w.url("shop", port: try w.serve())
+        try w.write(
+            "shop.yaml", registration("shop", namespace: "web", url: url, policy: "{autoRollback: true}"))
+        let d = try w.daemon(["--target", target.base, "--health-interval", "0"])
+        let good = try repo.head()
+        func health() -> [String: Any]? { d.status("shop")?["health"] as? [String: Any] }
+        try waitUntil(timeout: .seconds(60), "healthy at the first commit") {
+            health()?["status"] as? String == "healthy" && health()?["commit"] as? String == good
+        }
+        let checks = try #require(health()?["checks"] as? [[String: Any]])
+        #expect(checks.map { $0["name"] as? String } == ["/api/hello", "static/index.html"], "\(checks)")
+        #expect(checks.first?["url"] as? String == target.base + "/web/api/hello?probe=1", "\(checks)")
+        #expect(checks.allSatisfy { $0["result"] as? String == "pass" && $0["code"] as? Int == 200 }, "\(checks)")
+        let dirs = ["--state-dir", w.stateDir]
+
+        // A commit whose function answers 500: checks fail for their retries, the app is
+        // degraded, pinned automatically at the healthy commit, which is deployed again.
+        let bad = try repo.commit(Self.files(status: 500, index: "bad\n"), message: "breaks /api/hello")
+        #expect(try run(Build.binary, ["sync", "shop"] + dirs).status == 0)
+        try waitUntil(timeout: .seconds(60), "rolled back to the healthy commit") {
+            let pinned = d.status("shop")?["pinned"] as? [String: Any]
+            return pinned?["automatic"] as? Bool == true && d.commit("shop") == good && d.phase("shop") == "synced"
+        }
+        let pinned = try #require(d.status("shop")?["pinned"] as? [String: Any])
+        #expect(pinned["commit"] as? String == good)
+        #expect((pinned["reason"] as? String ?? "").contains("/api/hello: HTTP 500, expected 2xx"), "\(pinned)")
+        try waitUntil(timeout: .seconds(60), "healthy again at the healthy commit") {
+            health()?["status"] as? String == "healthy" && health()?["commit"] as? String == good
+        }
+        #expect(w.published("static/web/index.html") == nil)  // the HTTP target, not the local one
+        let history = try run(Build.binary, ["history", "shop", "--json"] + dirs)
+        let attempts = try #require(
+            (try JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [String: Any])?["history"]
+                as? [[String: Any]])
+        let badAttempt = try #require(
+            attempts.first { $0["commit"] as? String == bad && $0["result"] as? String == "synced" })
+        #expect(badAttempt["health"] as? String == "degraded", "\(attempts)")
+        #expect(attempts.last?["health"] as? String == "healthy", "\(attempts)")
+        let events = try run(Build.binary, ["events", "shop", "--json"] + dirs).stdout
+        #expect(events.contains("\"event\":\"rolledBack\""), "\(events)")
+        #expect(events.contains("\"event\":\"healthy\""), "\(events)")
+        // The bad commit stays where it was; the source still points at it: still pinned.
+        #expect(try run(Build.binary, ["sync", "shop", "--wait", "--timeout", "30s"] + dirs).status == 0)
+        #expect(d.commit("shop") == good)
+
+        // The source moves (a fix): the automatic pin lifts itself and the fix is deployed.
+        let fix = try repo.commit(Self.files(status: 200, index: "fixed\n"), message: "fixes /api/hello")
+        #expect(try run(Build.binary, ["sync", "shop"] + dirs).status == 0)
+        try waitUntil(timeout: .seconds(60), "the fix deployed and healthy, unpinned") {
+            d.commit("shop") == fix && d.status("shop")?["pinned"] == nil && health()?["status"] as? String == "healthy"
+                && health()?["commit"] as? String == fix
+        }
+        #expect(target.state.withLock { $0.invocations["web/api/hello"] ?? 0 } >= 4)
+        _ = target
+    }
+
+    @Test func onTheLocalTargetWithoutAnInvokeURLHealthIsUnknown() async throws {
+        let w = try World("health-local")
+        let repo = try GitRepo(root: w.reposDir, name: "shop", files: Self.files(status: 200))
+        try w.write("shop.yaml", registration("shop", namespace: "web", url: w.url("shop", port: try w.serve())))
+        let d = try w.daemon()
+        try d.waitFor("shop", "synced", commit: try repo.head(), timeout: .seconds(60))
+        let health = try #require(d.status("shop")?["health"] as? [String: Any])
+        #expect(health["status"] as? String == "unknown")
+        #expect((health["message"] as? String ?? "").contains("--invoke-url"), "\(health)")
+    }
+}
