@@ -125,7 +125,7 @@ public final class Notifications: Sendable {
         await add(OutboxEntry(id: id, created: event.time, event: event, endpoints: endpoints))
     }
 
-    private func add(_ entry: OutboxEntry) async {
+    func add(_ entry: OutboxEntry) async {
         let outbox = self.outbox
         do {
             let added = try await BlockingPool.files.run { () throws -> Bool in try outbox.add(entry) }

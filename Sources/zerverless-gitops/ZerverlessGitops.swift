@@ -11,7 +11,7 @@ struct ZerverlessGitops: AsyncParsableCommand {
         subcommands: [
             Run.self, Validate.self, Check.self, Status.self, SyncCommand.self, PlanCommand.self,
             HistoryCommand.self, RollbackCommand.self, UnpinCommand.self, SuspendCommand.self, ResumeCommand.self,
-            ShardCommand.self,
+            NotificationsCommand.self, ShardCommand.self,
         ]
     )
 
