@@ -144,6 +144,7 @@ import Toolkit
         try Data("s3cret-key\n".utf8).write(to: URL(fileURLWithPath: secrets + "/web/hook.secret"))
         try Data("operator-key".utf8).write(to: URL(fileURLWithPath: w.dir.file("operator.secret")))
         let repo = try GitRepo(root: w.reposDir, name: "site", files: siteFiles(namespace: "web"))
+        let port = try w.serve()
         let tenantDown = Toggle(false)
         let tenant = try await Self.receiver(tenantDown)
         let operatorHook = try await RecordingServer.start()
@@ -151,15 +152,24 @@ import Toolkit
         try w.write(
             "site.yaml",
             Self.app(
-                "site", "web", url: w.url("site", port: try w.serve()),
+                "site", "web", url: w.url("site", port: port),
                 notify: "    - {url: \"\(tenant.base)/hook?key=qu3rysecret\", secretFile: hook.secret, on: [error]}"))
+        // Another tenant names web's key by its absolute path: its test must not read it.
+        let intruder = try GitRepo(root: w.reposDir, name: "intruder", files: siteFiles(namespace: "evil"))
+        try w.write(
+            "intruder.yaml",
+            Self.app(
+                "intruder", "evil", url: w.url("intruder", port: port),
+                notify: "    - {url: \"\(tenant.base)/intruder\", secretFile: \(secrets)/web/hook.secret, on: [error]}")
+        )
         let d = try w.daemon([
             "--secrets-dir", secrets, "--notify-allow-private", "--notify-url", operatorHook.base + "/all",
             "--notify-secret-file", w.dir.file("operator.secret"),
         ])
         let head = try repo.head()
         try d.waitFor("site", "synced", commit: head, timeout: .seconds(60))
-        try waitUntil(timeout: .seconds(30), "the operator's synced event") { operatorHook.requests.count == 1 }
+        try d.waitFor("intruder", "synced", commit: try intruder.head(), timeout: .seconds(60))
+        try waitUntil(timeout: .seconds(30), "the operator's synced events") { operatorHook.requests.count == 2 }
         #expect(tenant.requests.isEmpty)
         let statusBefore = try Data(contentsOf: URL(fileURLWithPath: d.statusFile("site")))
         let historyFile = w.stateDir + "/apps/site/history.json"
@@ -181,7 +191,7 @@ import Toolkit
             got.headers["x-zerverless-signature"]
                 == (try NotificationsAndDriftTests.hmac(got.body, key: "s3cret-key", in: w.dir.path)))
         let op = try #require(operatorHook.requests.last)
-        #expect(operatorHook.requests.count == 2 && op.headers["x-zerverless-event"] == "test")
+        #expect(operatorHook.requests.count == 3 && op.headers["x-zerverless-event"] == "test")
         #expect(
             op.headers["x-zerverless-signature"]
                 == (try NotificationsAndDriftTests.hmac(op.body, key: "operator-key", in: w.dir.path)))
@@ -191,6 +201,13 @@ import Toolkit
         #expect(
             ((try? FileManager.default.contentsOfDirectory(atPath: w.stateDir + "/requests")) ?? []).isEmpty,
             "the request is gone")
+
+        let refused = try await Self.cli(w, ["notifications", "test", "intruder"])
+        #expect(refused.status == 1, "\(refused.stdout)\(refused.stderr)")
+        #expect(
+            refused.stdout.contains("generic \(tenant.base)/intruder: failed: notify.secretFile: ")
+                && refused.stdout.contains("is outside \(secrets)/evil/"), "\(refused.stdout)")
+        #expect(!tenant.requests.contains { $0.path == "/intruder" }, "nothing is sent without its own key")
 
         // The tenant's receiver fails: reported with its error, exit 1, tried once only.
         tenantDown.on = true
@@ -202,7 +219,7 @@ import Toolkit
         #expect(failed.stdout.contains("operator \(operatorHook.base)/all: delivered (HTTP 200)"))
         #expect(tenant.requests.count == 2)
         #expect(Self.open(w).isEmpty, "a failed test is not retried")
-        for out in [sent.stdout, sent.stderr, failed.stdout, failed.stderr] {
+        for out in [sent.stdout, sent.stderr, failed.stdout, failed.stderr, refused.stdout, refused.stderr] {
             #expect(!out.contains("qu3rysecret") && !out.contains("s3cret-key") && !out.contains("operator-key"))
         }
         // The failed test is listed as dropped, and fails nothing.
