@@ -141,7 +141,7 @@ public final class Notifications: Sendable {
         }
     }
 
-    private func add(_ entry: OutboxEntry) async {
+    func add(_ entry: OutboxEntry) async {
         let outbox = self.outbox
         do {
             let added = try await BlockingPool.files.run { () throws -> Bool in try outbox.add(entry) }

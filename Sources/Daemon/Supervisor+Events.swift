@@ -4,8 +4,9 @@ import Manifest
 import State
 import Toolkit
 
-/// What the supervisor hears: inotify events of the apps dir and the requests dir, the
-/// periodic rescans, and the registrations they bring.
+/// What the supervisor hears: inotify events of the apps dir and the requests dir (sync
+/// requests, test notification requests), the periodic rescans, and the registrations
+/// they bring.
 extension Supervisor {
     func handle(_ event: FolderWatcher.Event) async {
         switch event {
@@ -19,6 +20,8 @@ extension Supervisor {
                 }
             } else if directory == layout.requestsDir, let app = SyncRequests.application(ofFile: name) {
                 requestArrived(app)
+            } else if directory == layout.requestsDir, NotificationTestRequest.parse(fileName: name) != nil {
+                await notificationTestArrived(name)
             }
         case .rescan(let directory):
             if directory == configuration.appsDir {
@@ -29,6 +32,7 @@ extension Supervisor {
             } else {
                 watchingRequestsDir = false
                 requests.pending().forEach(requestArrived)
+                for file in NotificationTestRequest.pending(in: layout) { await notificationTestArrived(file) }
             }
         }
         wakeup.signal()
@@ -76,6 +80,7 @@ extension Supervisor {
             watchingAppsDir ? configuration.rescanInterval : min(configuration.rescanInterval, 5))
         await reconcile(appsDir.scan(), startup: startup)
         requests.pending().forEach(requestArrived)
+        for file in NotificationTestRequest.pending(in: layout) { await notificationTestArrived(file) }
     }
 
     // MARK: Registrations

@@ -42,6 +42,16 @@ extension Notifier {
         }
     }
 
+    /// Where a delivery goes, as the outbox records it for people (`notifications`): the
+    /// endpoint's URL without credentials or query values (a Slack URL without its path);
+    /// the operator's as configured now.
+    static func target(_ endpoint: NotificationEndpoint, _ configuration: Configuration) -> String? {
+        switch endpoint {
+        case .operatorURL: configuration.operatorURL.map { NotificationEndpoint.shown(url: $0) }
+        default: endpoint.shownURL
+        }
+    }
+
     /// A request and, for a tenant's endpoint, the checked address it must connect to.
     struct Prepared: Sendable {
         var request: OutgoingRequest
@@ -145,7 +155,7 @@ extension Notifier {
     /// Sends through the shared client, or, for a name pinned to its checked address, a
     /// client of its own for this delivery (on the shared event loops; shut down after,
     /// also when the deadline cancels the delivery). An IP literal needs no pin.
-    nonisolated func send(_ outgoing: OutgoingRequest, pin: EndpointGuard.Pin?) async -> String? {
+    nonisolated func send(_ outgoing: OutgoingRequest, pin: EndpointGuard.Pin?) async -> Outcome {
         guard let pin, pin.address != nil else { return await send(outgoing, through: client) }
         let pinned = HTTPClient(eventLoopGroup: client.eventLoopGroup, configuration: Self.pinnedConfiguration(pin))
         let result = await send(outgoing, through: pinned)
@@ -153,8 +163,9 @@ extension Notifier {
         return result
     }
 
-    /// nil when delivered (2xx), else why not (status and the start of the answer).
-    nonisolated func send(_ outgoing: OutgoingRequest, through client: HTTPClient) async -> String? {
+    /// Delivered (2xx), else why not (status and the start of the answer); with the
+    /// answer's status.
+    nonisolated func send(_ outgoing: OutgoingRequest, through client: HTTPClient) async -> Outcome {
         var request = HTTPClientRequest(url: outgoing.url)
         request.method = .POST
         for (name, value) in outgoing.headers { request.headers.add(name: name, value: value) }
@@ -162,20 +173,23 @@ extension Notifier {
         do {
             let response = try await client.execute(
                 request, timeout: .seconds(Int64(configuration.timeout.components.seconds)))
-            if (200..<300).contains(Int(response.status.code)) {
+            let code = Int(response.status.code)
+            if (200..<300).contains(code) {
                 _ = try? await response.body.collect(upTo: 1 << 16)
-                return nil
+                return Outcome(status: code)
             }
-            if (300..<400).contains(Int(response.status.code)) {
-                return "HTTP \(response.status.code): redirects are not followed"
+            if (300..<400).contains(code) {
+                return Outcome(problem: "HTTP \(code): redirects are not followed", status: code)
             }
             let body = try await response.body.collect(upTo: 4096)
             let text = String(buffer: body)
             // GitLab refuses a status equal to the current one: it is there already.
-            if response.status.code == 400, text.contains("Cannot transition status") { return nil }
-            return "HTTP \(response.status.code): \(text.prefix(200).trimmingCharacters(in: .whitespacesAndNewlines))"
+            if code == 400, text.contains("Cannot transition status") { return Outcome(status: code) }
+            return Outcome(
+                problem: "HTTP \(code): \(text.prefix(200).trimmingCharacters(in: .whitespacesAndNewlines))",
+                status: code)
         } catch {
-            return "\(error)".replacingOccurrences(of: outgoing.url, with: "<url>")
+            return Outcome(problem: "\(error)".replacingOccurrences(of: outgoing.url, with: "<url>"))
         }
     }
 }

@@ -126,9 +126,12 @@ public actor Notifier {
         changed.formUnion(supersede(&entries))
         changed.formUnion(cap(&entries))
         for e in entries.indices {
+            // A test event is tried once, at once: it neither waits behind the endpoint's
+            // other events nor holds them (`zerverless-gitops notifications test`).
+            let test = entries[e].isTest
             for (i, d) in entries[e].deliveries.enumerated() where d.open {
                 let key = d.endpoint.orderKey
-                if held.contains(key) { continue }
+                if held.contains(key) && !test { continue }
                 if time.timeIntervalSince(entries[e].created) > Outbox.keep {
                     entries[e].deliveries[i].dropped = true
                     changed.insert(e)
@@ -142,7 +145,7 @@ public actor Notifier {
                         ])
                     continue
                 }
-                held.insert(key)
+                if !test { held.insert(key) }
                 if d.nextAttempt > time {
                     nextDue = min(nextDue ?? d.nextAttempt, d.nextAttempt)
                 } else {
@@ -159,29 +162,44 @@ public actor Notifier {
         // once, instead of holding the endpoint's line for the whole backoff (one
         // endpoint's events go in order, so each such failure used to stall the rest: a
         // receiver failing half the time drained about 12 events a minute). At most one
-        // extra request per event; a receiver that is down gets the normal backoff.
+        // extra request per event; a receiver that is down gets the normal backoff. A test
+        // event reports what one request met: not tried again.
         let again = results.indices.filter { r in
-            let (k, problem) = results[r]
+            let (k, outcome) = results[r]
             let d = entries[due[k].entry].deliveries[due[k].delivery]
-            return problem != nil && d.attempts == 0
+            return outcome.problem != nil && d.attempts == 0 && !entries[due[k].entry].isTest
                 && lastDelivered[d.endpoint.orderKey].map { time.timeIntervalSince($0) < Self.aliveWindow } == true
         }
         if !again.isEmpty {
             let retried = await deliver(again.map { jobs[results[$0].0] })
-            for (j, problem) in retried {
+            for (j, outcome) in retried {
                 let r = again[j]
                 let (e, i) = due[results[r].0]
                 entries[e].deliveries[i].attempts += 1
-                results[r].1 = problem
+                results[r].1 = outcome
             }
         }
         var delivered = false
-        for (k, problem) in results {
+        for (k, outcome) in results {
             let (e, i) = due[k]
             changed.insert(e)
             entries[e].deliveries[i].attempts += 1
+            entries[e].deliveries[i].lastAttempt = now()
+            entries[e].deliveries[i].lastStatus = outcome.status
+            entries[e].deliveries[i].target = outcome.target
             let d = entries[e].deliveries[i]
-            if let problem {
+            if let problem = outcome.problem, entries[e].isTest {
+                // A test is not retried: its asker reads the outcome now.
+                entries[e].deliveries[i].lastError = problem
+                entries[e].deliveries[i].dropped = true
+                count(d.endpoint, "failed")
+                logger.warning(
+                    "test notification not delivered",
+                    metadata: [
+                        "app": "\(entries[e].event.app)", "endpoint": "\(Self.shown(d.endpoint, configuration))",
+                        "error": "\(problem)",
+                    ])
+            } else if let problem = outcome.problem {
                 let delay = min(configuration.maxDelay, configuration.retryBase * pow(2, Double(d.attempts - 1)))
                 entries[e].deliveries[i].lastError = problem
                 entries[e].deliveries[i].nextAttempt = now().addingTimeInterval(delay)
@@ -269,31 +287,42 @@ public actor Notifier {
         return changed
     }
 
-    /// Deliveries at most 16 at once; each result by its index (nil: delivered).
-    nonisolated func deliver(_ jobs: [(OutboxEntry.Delivery, NotificationEvent)]) async -> [(Int, String?)] {
+    /// What one attempt came to: `problem` nil when delivered; the HTTP status of the
+    /// answer, if one came; where it went, as it may be shown.
+    struct Outcome: Sendable {
+        var problem: String?
+        var status: Int?
+        var target: String?
+    }
+
+    /// Deliveries at most 16 at once; each result by its index.
+    nonisolated func deliver(_ jobs: [(OutboxEntry.Delivery, NotificationEvent)]) async -> [(Int, Outcome)] {
         let results = await jobs.boundedMap(limit: 16) { job in await self.attempt(job.0, job.1) }
         return results.enumerated().compactMap { k, result in result.map { (k, $0) } }
     }
 
-    /// One delivery attempt within the timeout; nil when delivered.
-    nonisolated func attempt(_ delivery: OutboxEntry.Delivery, _ event: NotificationEvent) async -> String? {
+    /// One delivery attempt within the timeout.
+    nonisolated func attempt(_ delivery: OutboxEntry.Delivery, _ event: NotificationEvent) async -> Outcome {
         let timeout = configuration.timeout
-        return await withTaskGroup(of: String??.self) { group in
+        let target = Self.target(delivery.endpoint, configuration)
+        let outcome = await withTaskGroup(of: Outcome?.self) { group in
             group.addTask {
                 switch await self.request(for: delivery, of: event) {
-                case .failure(let problem): return .some(problem.message)
-                case .success(nil): return .some(nil)  // nothing to send (a status without a commit)
-                case .success(let r?): return .some(await self.send(r.request, pin: r.pin))
+                case .failure(let problem): return Outcome(problem: problem.message)
+                case .success(nil): return Outcome()  // nothing to send (a status without a commit)
+                case .success(let r?): return await self.send(r.request, pin: r.pin)
                 }
             }
             group.addTask {
                 try? await Task.sleep(for: timeout)
-                return .none
+                return nil
             }
-            let first = await group.next() ?? .none
+            let first = await group.next() ?? nil
             group.cancelAll()
-            return first ?? "no answer within \(timeout.components.seconds) s (connection, answer and body)"
+            return first
+                ?? Outcome(problem: "no answer within \(timeout.components.seconds) s (connection, answer and body)")
         }
+        return Outcome(problem: outcome.problem, status: outcome.status, target: target)
     }
 
 }

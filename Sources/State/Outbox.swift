@@ -7,7 +7,8 @@ import Toolkit
 /// One thing that happened to an application, as notifications carry it (`generic`
 /// format: this document plus `delivery`).
 public struct NotificationEvent: Sendable, Hashable, Codable {
-    /// synced, error, invalid, drift, deleted; `syncing` only reaches forge commit statuses.
+    /// synced, error, invalid, drift, deleted, `test` (`zerverless-gitops notifications
+    /// test`); `syncing` only reaches forge commit statuses.
     public var event: String
     public var app: String
     public var namespace: String
@@ -41,6 +42,9 @@ public struct NotificationEvent: Sendable, Hashable, Codable {
         self.time = time
         self.repoURL = repoURL
     }
+
+    /// The kind of a test event: it changes nothing, and receivers can tell it.
+    public static let test = "test"
 }
 
 /// Where one event goes. Secrets are named, never stored: they are read when delivering,
@@ -77,6 +81,14 @@ public struct OutboxEntry: Sendable, Hashable, Codable {
         public var delivered: Date?
         public var dropped = false
         public var lastError: String?
+        /// When the last attempt was made, the HTTP status it was answered with (nil: no
+        /// answer, a connection error or a deadline), and where it went as it may be shown
+        /// (`NotificationEndpoint.shown(url:hidePath:)`: no credentials, no query values):
+        /// what `zerverless-gitops notifications` reports. Absent from files written
+        /// before they were recorded (those are still read).
+        public var lastAttempt: Date?
+        public var lastStatus: Int?
+        public var target: String?
 
         public init(endpoint: NotificationEndpoint, id: String, nextAttempt: Date) {
             self.endpoint = endpoint
@@ -96,6 +108,10 @@ public struct OutboxEntry: Sendable, Hashable, Codable {
     public var deliveries: [Delivery]
 
     public var open: Bool { deliveries.contains(where: \.open) }
+
+    /// A test event (`zerverless-gitops notifications test`): each delivery is tried once,
+    /// at once, neither waiting behind the endpoint's other events nor holding them.
+    public var isTest: Bool { event.event == NotificationEvent.test }
 
     public init(id: String, created: Date, event: NotificationEvent, endpoints: [NotificationEndpoint]) {
         self.id = id
@@ -125,7 +141,8 @@ public struct OutboxEntry: Sendable, Hashable, Codable {
 }
 
 /// `STATE/outbox`: events not yet delivered to every endpoint. The daemon is the only
-/// writer; every write is atomic and durable (a crash loses no event).
+/// writer (a test event is asked for through `NotificationTestRequest`); every write is
+/// atomic and durable (a crash loses no event).
 public struct Outbox: Sendable {
     public let dir: String
     public var doneDir: String { dir + "/done" }
@@ -216,6 +233,24 @@ public struct Outbox: Sendable {
         }
         index.known = seen
         return (entries.sorted { ($0.sequence, $0.id) < ($1.sequence, $1.id) }, unreadable)
+    }
+
+    /// The entries delivered (or given up) within the last day, by their files in `done/`
+    /// (unreadable ones skipped): what `zerverless-gitops notifications` counts.
+    public func done() -> [OutboxEntry] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: doneDir)) ?? []).filter {
+            $0.hasSuffix(".json") && !AtomicFile.isTemporary($0)
+        }.compactMap { try? AtomicFile.readJSON(OutboxEntry.self, from: doneDir + "/" + $0) }
+    }
+
+    /// The entry `id`, open or done (`done` true), or nil when there is none (yet).
+    public func entry(_ id: String) -> (entry: OutboxEntry, done: Bool)? {
+        if let open = try? AtomicFile.readJSON(OutboxEntry.self, from: file(id)) { return (open, false) }
+        // `save` writes done/ before it removes the open file: once that is gone, done/ has it.
+        if let done = try? AtomicFile.readJSON(OutboxEntry.self, from: doneDir + "/" + id + ".json") {
+            return (done, true)
+        }
+        return nil
     }
 
     /// Forgets what was delivered more than a day ago.

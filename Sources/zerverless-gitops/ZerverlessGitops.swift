@@ -11,8 +11,7 @@ struct ZerverlessGitops: AsyncParsableCommand {
         subcommands: [
             Run.self, Validate.self, Check.self, Status.self, SyncCommand.self, PlanCommand.self,
             HistoryCommand.self, RollbackCommand.self, UnpinCommand.self, SuspendCommand.self, ResumeCommand.self,
-            EventsCommand.self,
-            ShardCommand.self,
+            EventsCommand.self, NotificationsCommand.self, ShardCommand.self,
         ]
     )
 

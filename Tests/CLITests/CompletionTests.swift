@@ -80,6 +80,11 @@ import Testing
         for command in ["history", "rollback", "plan", "check"] {
             #expect(try Self.bashReply(f, ["zerverless-gitops", command, "be"]).0 == ["beta"], "\(command)")
         }
+        // A nested subcommand's NAME (`notifications [list]`: argument-parser completes the
+        // default subcommand's arguments only when it is named).
+        for sub in ["test", "list"] {
+            #expect(try Self.bashReply(f, ["zerverless-gitops", "notifications", sub, "be"]).0 == ["beta"], "\(sub)")
+        }
         // check, plan and rollback take a registration file too.
         let files = try Self.bashReply(f, ["zerverless-gitops", "check", "--apps-dir", f.apps, "a"])
         #expect(files.0 == ["alpha-api", "alpha-registered", "alpha-web", "apps.d/"])
