@@ -39,6 +39,7 @@ extension Facade {
         var info = ""
         var lastSync = ""
         var conflicts = ""
+        var health = ""
         var pinned = 0
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
@@ -51,6 +52,14 @@ extension Facade {
             info +=
                 "zerverless_gitops_app_info{\(labels),status=\"\(status.status.rawValue)\",commit=\"\(status.source.commit ?? "")\"} 1\n"
             conflicts += "zerverless_gitops_app_conflicts{\(labels)} \(status.conflicts?.count ?? 0)\n"
+            if let current = status.health?.status {
+                // The contract's labels (name, not app): a series per value, 1 for the current one.
+                let named = "name=\"\(Self.label(status.name))\",namespace=\"\(Self.label(status.namespace))\""
+                for value in StatusDocument.Health.Status.allCases {
+                    health +=
+                        "zerverless_gitops_app_health{\(named),health=\"\(value.rawValue)\"} \(value == current ? 1 : 0)\n"
+                }
+            }
             if let at = status.lastSync {
                 lastSync +=
                     "zerverless_gitops_last_successful_sync_timestamp_seconds{\(labels)} \(Int(at.timeIntervalSince1970))\n"
@@ -66,6 +75,9 @@ extension Facade {
         out +=
             "# HELP zerverless_gitops_app_info Each application, with its status and the commit of its last successful sync.\n"
         out += "# TYPE zerverless_gitops_app_info gauge\n" + info
+        out +=
+            "# HELP zerverless_gitops_app_health Each checked application's health: 1 for its current value (progressing, healthy, degraded, unknown), 0 for the others.\n"
+        out += "# TYPE zerverless_gitops_app_health gauge\n" + health
         out +=
             "# HELP zerverless_gitops_app_conflicts Paths each application's manifest wants that another application owns.\n"
         out += "# TYPE zerverless_gitops_app_conflicts gauge\n" + conflicts

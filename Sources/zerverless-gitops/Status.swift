@@ -160,7 +160,7 @@ struct Status: AsyncParsableCommand {
         let sharded = documents.contains { $0.shard != nil }
         var rows = [
             ["NAME", "NAMESPACE", "STATUS"] + (sharded ? ["SHARD"] : [])
-                + (wide ? ["DRIFT", "PIN", "LAST ATTEMPTED"] : [])
+                + (wide ? ["DRIFT", "PIN", "HEALTH", "LAST ATTEMPTED"] : [])
                 + ["COMMIT", "LAST SYNC", "NEXT", "MESSAGE"]
         ]
         for d in sorted {
@@ -172,7 +172,10 @@ struct Status: AsyncParsableCommand {
                 } ?? d.message ?? ""
             let commit = d.source.commit.map { wide ? $0 : String($0.prefix(8)) }
             // A drifted or pinned app is not plain `synced`: marked in the status cell.
-            let marks = (Self.drifted(d) ? ["drift"] : []) + (d.pinned != nil ? ["pin"] : [])
+            let marks =
+                (Self.drifted(d) ? ["drift"] : [])
+                + (d.pinned != nil ? [d.pinned?.automatic == true ? "auto-pin" : "pin"] : [])
+                + (d.health?.status == .degraded ? ["degraded"] : [])
             let status = d.status.rawValue + (marks.isEmpty ? "" : " [" + marks.joined(separator: ",") + "]")
             let drift = d.drift.map { "\($0.items.count)" + ($0.corrected > 0 ? " (\($0.corrected) healed)" : "") }
             rows.append(
@@ -180,6 +183,7 @@ struct Status: AsyncParsableCommand {
                     + (wide
                         ? [
                             cell(drift), cell(d.pinned.map { String($0.commit.prefix(12)) }),
+                            cell(d.health?.status.rawValue),
                             cell(d.source.lastAttemptedCommit.map { String($0.prefix(12)) }),
                         ] : [])
                     + [
@@ -200,7 +204,10 @@ struct Status: AsyncParsableCommand {
         let summary = severity.reversed().compactMap { phase in counts[phase].map { "\($0) \(phase.rawValue)" } }
         let drifted = documents.filter(Self.drifted).count
         let pinned = documents.filter { $0.pinned != nil }.count
-        let marked = (drifted > 0 ? ["\(drifted) drifted"] : []) + (pinned > 0 ? ["\(pinned) pinned"] : [])
+        let degraded = documents.filter { $0.health?.status == .degraded }.count
+        let marked =
+            (drifted > 0 ? ["\(drifted) drifted"] : []) + (pinned > 0 ? ["\(pinned) pinned"] : [])
+            + (degraded > 0 ? ["\(degraded) degraded"] : [])
         out.append(
             "\(documents.count) app\(documents.count == 1 ? "" : "s")"
                 + (summary.isEmpty ? "" : ": " + summary.joined(separator: ", "))

@@ -161,12 +161,39 @@ import Toolkit
 
     let wide = try run(Build.binary, ["status", "--wide", "--state-dir", dir.path])
     let wideLines = wide.stdout.split(separator: "\n").map(String.init)
-    #expect(wideLines[0].contains("STATUS          DRIFT  PIN           LAST ATTEMPTED  COMMIT"), "\(wide.stdout)")
+    #expect(
+        wideLines[0].contains("STATUS          DRIFT  PIN           HEALTH  LAST ATTEMPTED  COMMIT"), "\(wide.stdout)")
     #expect(
         wideLines.first { $0.hasPrefix("drifted ") }?.contains("synced [drift]  2      -  ") == true, "\(wide.stdout)")
     #expect(wideLines.first { $0.hasPrefix("pinned ") }?.contains("synced [pin]    -      0123456789ab  ") == true)
     #expect(wideLines.first { $0.hasPrefix("plain ") }?.contains("synced          0      -  ") == true)
     #expect(wideLines.first { $0.hasPrefix("drifted ") }?.contains("  fedcba987654    abc123de") == true)
+}
+
+/// Issue 26: health in the table: a degraded app and an automatic pin are marked in the
+/// status cell and counted; `--wide` has a HEALTH column.
+@Test func statusShowsHealthAndAutomaticPins() throws {
+    let dir = try TempDir("zg-status-health")
+    let layout = StateLayout(root: dir.path)
+    var sick = StatusDocument(
+        name: "sick", namespace: "web",
+        source: .init(
+            repoURL: "https://h/o/sick", branch: "main", path: ".", commit: String(repeating: "a", count: 40)),
+        status: .synced)
+    sick.health = .init(status: .degraded, commit: String(repeating: "b", count: 40))
+    sick.pinned = .init(
+        commit: String(repeating: "a", count: 40), reason: "automatic rollback", since: Date(), automatic: true)
+    var fine = sick
+    fine.name = "fine"
+    fine.pinned = nil
+    fine.health = .init(status: .healthy, commit: String(repeating: "a", count: 40))
+    for d in [sick, fine] { try layout.writeStatus(d) }
+    let table = try run(Build.binary, ["status", "--state-dir", dir.path])
+    #expect(table.stdout.contains("sick  web        synced [auto-pin,degraded]  "), "\(table.stdout)")
+    #expect(table.stdout.hasSuffix("2 apps: 2 synced; 1 pinned, 1 degraded\n"), "\(table.stdout)")
+    let wide = try run(Build.binary, ["status", "--wide", "--state-dir", dir.path])
+    #expect(wide.stdout.contains("  HEALTH  "), "\(wide.stdout)")
+    #expect(wide.stdout.split(separator: "\n").contains { $0.hasPrefix("fine ") && $0.contains("  healthy  ") })
 }
 
 /// Issue 25: an invalid registration's row names the file by its base name with the line,

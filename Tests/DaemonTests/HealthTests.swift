@@ -36,7 +36,7 @@ import Testing
         let url = w.url("shop", port: try w.serve())
         try w.write(
             "shop.yaml", registration("shop", namespace: "web", url: url, policy: "{autoRollback: true}"))
-        let d = try w.daemon(["--target", target.base, "--health-interval", "0"])
+        let d = try w.daemon(["--target", target.base, "--health-interval", "0", "--listen", "127.0.0.1:0"])
         let good = try repo.head()
         func health() -> [String: Any]? { d.status("shop")?["health"] as? [String: Any] }
         try waitUntil(timeout: .seconds(60), "healthy at the first commit") {
@@ -47,6 +47,14 @@ import Testing
         #expect(checks.first?["url"] as? String == target.base + "/web/api/hello?probe=1", "\(checks)")
         #expect(checks.allSatisfy { $0["result"] as? String == "pass" && $0["code"] as? Int == 200 }, "\(checks)")
         let dirs = ["--state-dir", w.stateDir]
+        // The metric, as promtool reads it.
+        let metrics = try run("/usr/bin/curl", ["-s", "http://127.0.0.1:\(try listeningPort(d))/metrics"]).stdout
+        #expect(metrics.contains("zerverless_gitops_app_health{name=\"shop\",namespace=\"web\",health=\"healthy\"} 1"))
+        #expect(metrics.contains("zerverless_gitops_app_health{name=\"shop\",namespace=\"web\",health=\"degraded\"} 0"))
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/promtool") {
+            let lint = try run("/usr/bin/promtool", ["check", "metrics"], input: Data(metrics.utf8))
+            #expect(lint.status == 0 && lint.stdout.isEmpty && lint.stderr.isEmpty, "\(lint.stdout)\(lint.stderr)")
+        }
 
         // A commit whose function answers 500: checks fail for their retries, the app is
         // degraded, pinned automatically at the healthy commit, which is deployed again.
