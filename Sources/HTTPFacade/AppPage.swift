@@ -34,7 +34,6 @@ enum AppPage {
     static func statusPart(_ doc: StatusDocument, now: Date) -> String {
         let e = PageHTML.escape
         var out = "<div class=\"badges\">\(PageHTML.badges(doc))\(PageHTML.labelChips(doc))</div>"
-        // TODO(health, issue 26): the health checks' table, as the script draws it.
         if let failure = doc.error {
             let place = [failure.file, failure.line.map(String.init), failure.column.map(String.init)]
                 .compactMap { $0 }.joined(separator: ":")
@@ -52,6 +51,19 @@ enum AppPage {
         }
         out += "<p class=\"times\">Last attempt \(when(doc.lastAttempt)) &middot; last sync \(when(doc.lastSync))"
         out += " &middot; next sync \(when(doc.nextSync))</p>"
+        if let checks = doc.health?.checks, !checks.isEmpty {
+            out +=
+                "<table class=\"wrap health\"><thead><tr><th>Check</th><th>URL</th><th>Result</th><th>Code</th>"
+                + "<th>Latency</th><th>Message</th></tr></thead><tbody>"
+            for c in checks {
+                out +=
+                    "<tr><td>\(e(c.name))</td><td><code>\(e(c.url))</code></td>"
+                    + "<td><span class=\"st st-\(c.result == .pass ? "ok" : "bad")\">\(c.result.rawValue)</span></td>"
+                    + "<td>\(c.code.map(String.init) ?? "")</td><td>\(c.latencyMs.map { "\($0) ms" } ?? "")</td>"
+                    + "<td>\(e(c.message ?? ""))</td></tr>"
+            }
+            out += "</tbody></table>"
+        }
         return out
     }
 

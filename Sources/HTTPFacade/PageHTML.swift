@@ -78,13 +78,13 @@ enum PageHTML {
     }
 
     /// How bad a state is, for the order of the list: invalid, error and deleting first,
-    /// then syncing and pending, drifted, pinned or suspended, synced.
+    /// then syncing and pending, drifted or degraded, pinned or suspended, synced.
     static func rank(_ doc: StatusDocument) -> Int {
         switch doc.status {
         case .invalid, .error, .deleting: return 0
         case .syncing, .pending: return 1
         case .synced, .suspended:
-            if drifted(doc) { return 2 }
+            if drifted(doc) || doc.health?.status == .degraded { return 2 }
             return doc.pinned != nil || doc.suspended != nil || doc.status == .suspended ? 3 : 4
         }
     }
@@ -124,7 +124,16 @@ enum PageHTML {
                 + " (since \(SyncHistory.timestamp(suspended.since)))"
             out += " <span class=\"badge b-suspended\" title=\"\(escape(title))\">suspended</span>"
         }
-        // TODO(health, issue 26): the health badge, as the script's `badges` draws it.
+        if let h = doc.health {
+            let failing = h.checks.filter { $0.result == .fail }.map {
+                "\($0.name)" + ($0.message.map { ": \($0)" } ?? "")
+            }
+            let title =
+                "health \(h.status.rawValue)" + (failing.isEmpty ? "" : ": " + failing.joined(separator: ", "))
+                + (h.checkedAt.map { " (checked \(SyncHistory.timestamp($0)))" } ?? "")
+            out +=
+                " <span class=\"badge h-\(h.status.rawValue)\" title=\"\(escape(title))\">\(h.status.rawValue)</span>"
+        }
         if doc.status == .syncing, let p = doc.progress { out += " " + progress(p) }
         return out
     }

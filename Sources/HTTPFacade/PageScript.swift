@@ -42,7 +42,7 @@ enum PageScript {
         function rank(d) {
           if (badStates.includes(d.status)) return 0;
           if (busyStates.includes(d.status)) return 1;
-          if (drifted(d)) return 2;
+          if (drifted(d) || (d.health && d.health.status === "degraded")) return 2;
           return d.pinned || d.suspended || d.status === "suspended" ? 3 : 4;
         }
         function tone(d) {

@@ -17,12 +17,12 @@ enum StatusPage {
         ("status:synced", "synced", "ok"),
     ]
 
-    /// What an application is besides its status (the script adds `degraded`).
+    /// What an application is besides its status (in the script's order).
     static func flags(_ doc: StatusDocument) -> [String] {
         var out: [String] = []
         if PageHTML.drifted(doc) { out.append("drift") }
+        if doc.health?.status == .degraded { out.append("degraded") }
         if doc.pinned != nil { out.append("pinned") }
-        // TODO(health, issue 26): `degraded` when `health.status` says so.
         if doc.status == .suspended || doc.suspended != nil { out.append("suspended") }
         return out
     }

@@ -131,6 +131,13 @@ import Testing
         var shop = try #require(try layout.readStatus("zeta"))
         shop.labels = ["team": "web", "tier": "<front>"]
         shop.suspended = .init(reason: "maintenance", since: Date(timeIntervalSince1970: 1_767_225_600))
+        shop.health = .init(
+            status: .degraded, checkedAt: Date(timeIntervalSince1970: 1_767_225_600), commit: shop.source.commit,
+            checks: [
+                .init(
+                    name: "/api/<x>", url: "http://h/web/api/x", result: .fail, code: 500, latencyMs: 7,
+                    message: "HTTP 500, expected 2xx")
+            ])
         try layout.writeStatus(shop)
         var busy = try #require(try layout.readStatus("pinned"))
         busy.status = .syncing
@@ -143,7 +150,12 @@ import Testing
                 let row = try #require(html.components(separatedBy: "<tr id=\"app-zeta\"").dropFirst().first)
                     .prefix { $0 != "\n" }
                 #expect(row.contains("data-labels=\"team=web tier=&lt;front&gt;\""), "\(row)")
-                #expect(row.contains("data-flags=\"suspended\""), "\(row)")
+                #expect(row.contains("data-flags=\"degraded suspended\""), "\(row)")
+                #expect(row.contains("data-rank=\"2\""), "\(row)")
+                #expect(
+                    row.contains(
+                        "<span class=\"badge h-degraded\" title=\"health degraded: /api/&lt;x&gt;: HTTP 500, expected 2xx (checked 2026-01-01T00:00:00Z)\">degraded</span>"
+                    ), "\(row)")
                 #expect(row.contains("<span class=\"chip\" title=\"team=web\">team=web</span>"), "\(row)")
                 #expect(
                     row.contains(
@@ -162,6 +174,10 @@ import Testing
                 let html = String(buffer: response.body)
                 #expect(html.contains("<span class=\"chip\" title=\"tier=&lt;front&gt;\">tier=&lt;front&gt;</span>"))
                 #expect(html.contains("<p class=\"message\">Suspended: maintenance since "), "\(html)")
+                #expect(
+                    html.contains(
+                        "<tr><td>/api/&lt;x&gt;</td><td><code>http://h/web/api/x</code></td><td><span class=\"st st-bad\">fail</span></td><td>500</td><td>7 ms</td><td>HTTP 500, expected 2xx</td></tr>"
+                    ), "\(html)")
             }
         }
     }
