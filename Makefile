@@ -12,7 +12,7 @@ APT_TEST := git rsync lua5.4 buildah busybox-static prometheus python3-venv ligh
 
 BIN_RELEASE := .build/release/zerverless-gitops
 
-.PHONY: format lint dist install uninstall deb image packages openapi deps deps-test build release test quickstart quickstart-stop bench bench-validate bench-git bench-static bench-daemon bench-api bench-drift bench-events bench-shards bench-soak clean
+.PHONY: format lint dist install uninstall deb image packages openapi deps deps-test build release test quickstart quickstart-stop bench bench-validate bench-git bench-static bench-daemon bench-api bench-drift bench-events bench-shards bench-health bench-soak clean
 
 # Installs whichever of the named Debian packages are missing (apt-get update only then).
 define apt_install
@@ -121,7 +121,7 @@ quickstart-stop:
 	@if [ -f $(QS)/daemon.pid ]; then kill $$(cat $(QS)/daemon.pid) 2>/dev/null && echo "stopped"; rm -f $(QS)/daemon.pid; fi
 
 # Benchmarks: each prints medians and a ratio against a peer measured in the same run.
-bench: bench-validate bench-git bench-static bench-daemon bench-api bench-drift bench-events bench-shards
+bench: bench-validate bench-git bench-static bench-daemon bench-api bench-drift bench-events bench-shards bench-health
 
 bench-validate: release
 	.build/release/zg-bench validate
@@ -134,6 +134,9 @@ bench-shards: release
 
 bench-drift: release deps-test
 	.build/release/zg-bench drift
+
+bench-health: release deps-test
+	.build/release/zg-bench health
 
 bench-events: release deps-test
 	.build/release/zg-bench events

@@ -150,6 +150,7 @@ let package = Package(
             name: "zg-bench",
             dependencies: [
                 "Manifest", "GitSource", "Sync", "State", "Toolkit", "HTTPFacade", "LocalServers", "Processes",
+                "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),

@@ -5,6 +5,7 @@
 //   zg-bench git          head lookup and fetch+checkout vs the git CLI over git://
 //   zg-bench static       static sync of 10,000 files (no-op, one file) vs rsync -a --delete
 //   zg-bench daemon       rename -> synced vs git clone; a poll round of 1,000 apps vs git ls-remote
+//   zg-bench health       webhook -> rolled back (a bad commit) vs -> healthy (a good one); a check round of 1,000 apps vs curl
 //   zg-bench drift        one drift pass over 1,000 apps (local target) vs rsync -a --checksum --dry-run
 //   zg-bench events       status write -> SSE client on /api/gitops/events vs inotifywait -m on the same writes
 //   zg-bench shards       ownership of 10,000 apps over 10 shards: balance and moves on a resize vs fnv32a % replicas
@@ -35,6 +36,13 @@ case "api":
         try await APIBenchmark.run()
     } catch {
         FileHandle.standardError.write(Data("zg-bench api: \(error)\n".utf8))
+        exit(1)
+    }
+case "health":
+    do {
+        try await HealthBenchmark.run()
+    } catch {
+        FileHandle.standardError.write(Data("zg-bench health: \(error)\n".utf8))
         exit(1)
     }
 case "daemon":
