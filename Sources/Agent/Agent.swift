@@ -108,7 +108,7 @@ public final class Agent: Sendable {
             context.invokeBase = settings.invokeURL
         }
         context.invokeBase = context.invokeBase.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
-        context.healthProbe = HTTPHealthProbe()
+        context.healthProbe = HTTPHealthProbe(sleep: clock.sleep)
         context.shard = settings.shards > 1 ? settings.shardIndex : nil
         context.driftProbe =
             (deployTarget as? LocalTarget).map { LocalDriftProbe(target: $0) }

@@ -123,11 +123,14 @@ public struct AgentSettings: Sendable {
         for name in apiHostnames {
             if let why = HostPolicy.nameProblem(name) { problem("api-hostname", why) }
         }
-        if let invokeURL,
-            !(invokeURL.hasPrefix("http://") || invokeURL.hasPrefix("https://"))
-                || URL(string: invokeURL)?.host == nil
-        {
-            problem("invoke-url", "\"\(invokeURL)\" is not an http:// or https:// URL with a host")
+        if let invokeURL {
+            let url = URL(string: invokeURL)
+            if !(invokeURL.hasPrefix("http://") || invokeURL.hasPrefix("https://")) || url?.host == nil {
+                problem("invoke-url", "\"\(invokeURL)\" is not an http:// or https:// URL with a host")
+            } else if url?.user != nil || url?.query != nil || url?.fragment != nil {
+                // Copied into every check's URL, which tenants see in their status.
+                problem("invoke-url", "takes no user, password, query or fragment (a base like http://host:8000)")
+            }
         }
         if let notifyURL, let why = Registration.endpointURLProblem(notifyURL) {
             problem("notify-url", "\"\(Registration.redactEndpoint(notifyURL))\" \(why)")

@@ -66,25 +66,48 @@ extension SyncRunner {
     public func health(_ registration: Registration, memo: SyncMemo?) async -> SyncResult {
         let name = registration.name
         let layout = self.layout
-        let keep = SyncResult(ending: .unchanged, message: memo?.status.message ?? "", memo: memo, health: .off)
+        let off = SyncResult(ending: .unchanged, message: memo?.status.message ?? "", memo: memo, health: .off)
         guard let probe = context.healthProbe, var plan = layout.readHealthPlan(name),
             var status = memo?.status ?? (try? layout.readStatus(name)),
             status.namespace == registration.namespace, status.source.commit == plan.commit,
-            status.status == .synced || status.status == .suspended
-        else { return keep }
+            !registration.syncPolicy.suspend, layout.readSuspension(name) == nil, status.status != .suspended
+        else { return off }  // another commit's plan, or suspended: no rounds (resume syncs)
+        guard status.status == .synced else {
+            // A failed poll or a sync in between: the checks of this commit go on later.
+            var later = off
+            later.health = .at(context.now().addingTimeInterval(Double(max(plan.policy.interval, 10))))
+            return later
+        }
         var history = memo?.history ?? layout.readHistory(name)
+        // At most 8 requests of one round at a time.
         let results = await withTaskGroup(of: (Int, StatusDocument.Health.Check).self) { group in
-            for (i, check) in plan.checks.enumerated() { group.addTask { (i, await probe.run(check)) } }
             var out = [StatusDocument.Health.Check?](repeating: nil, count: plan.checks.count)
-            for await (i, result) in group { out[i] = result }
+            var next = 0
+            while next < min(8, plan.checks.count) {
+                let (i, check) = (next, plan.checks[next])
+                group.addTask { (i, await probe.run(check)) }
+                next += 1
+            }
+            for await (i, result) in group {
+                out[i] = result
+                if next < plan.checks.count {
+                    let (j, check) = (next, plan.checks[next])
+                    group.addTask { (j, await probe.run(check)) }
+                    next += 1
+                }
+            }
             return out.compactMap { $0 }
         }
         plan.rounds += 1
+        let settling = !plan.settled
         let now = context.now()
         let passed = results.allSatisfy { $0.result == .pass }
         let before = status.health?.status
         var health = StatusDocument.Health(status: .healthy, checkedAt: now, commit: plan.commit, checks: results)
-        let periodic = context.healthInterval > 0 ? HealthNext.at(now.addingTimeInterval(context.healthInterval)) : .off
+        // Re-checks of many apps spread over a tenth of the interval, not in lockstep.
+        let spread = context.healthInterval * Double.random(in: 0..<0.1)
+        let periodic =
+            context.healthInterval > 0 ? HealthNext.at(now.addingTimeInterval(context.healthInterval + spread)) : .off
         var next = periodic
         var rollback: Pin?
         if passed {
@@ -104,8 +127,9 @@ extension SyncRunner {
                 (rollback, health.message) = automaticRollback(registration, plan, history, failed: failed, now: now)
             }
         }
-        // The attempt that deployed this commit records what its checks said.
-        if health.status != .progressing,
+        // The attempt that deployed this commit records what its checks said when they
+        // settled (a re-check hours later does not rewrite it).
+        if settling, health.status != .progressing,
             let i = history.attempts.firstIndex(where: {
                 $0.commit == plan.commit && $0.result == StatusDocument.Phase.synced.rawValue
             })
@@ -115,10 +139,17 @@ extension SyncRunner {
         status.health = health
         let (savedPlan, savedStatus, savedHistory, pin) = (plan, status, history, rollback)
         do {
-            try await BlockingPool.files.run { () throws -> Void in
-                try layout.writeHealthPlan(savedPlan, of: name)
+            // The pin first (a crash after it still rolls back; one before it meets an
+            // unsettled plan again), and never over a pin a person wrote meanwhile.
+            rollback = try await BlockingPool.files.run { () throws -> Pin? in
+                var written: Pin?
+                if let pin, layout.readPin(name).map({ $0.isAutomatic }) ?? true {
+                    try layout.writePin(pin, of: name)
+                    written = pin
+                }
                 try layout.writeHistory(savedHistory, of: name)
-                if let pin { try layout.writePin(pin, of: name) }
+                try layout.writeHealthPlan(savedPlan, of: name)
+                return written
             }
         } catch {
             logger.error("cannot write the health round", metadata: ["app": "\(name)", "error": "\(error)"])
@@ -160,10 +191,11 @@ extension SyncRunner {
         let kind: Registration.EventKind =
             rolledBack != nil ? .rolledBack : health.status == .healthy ? .healthy : .degraded
         let failing = health.checks.filter { $0.result == .fail }.map { "\($0.name): \($0.message ?? "failed")" }
+        let more = failing.count > 5 ? " and \(failing.count - 5) more" : ""
         let message =
             health.status == .healthy
             ? "healthy: \(counted(health.checks.count, "check")) passed at \(health.commit?.prefix(12) ?? "")"
-            : "degraded: " + failing.joined(separator: ", ") + (health.message.map { "; \($0)" } ?? "")
+            : "degraded: " + failing.prefix(5).joined(separator: ", ") + more + (health.message.map { "; \($0)" } ?? "")
         let event = NotificationEvent(
             event: kind.rawValue, app: registration.name, namespace: registration.namespace,
             status: status.status.rawValue, previousStatus: status.status.rawValue, commit: health.commit,

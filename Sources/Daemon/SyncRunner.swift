@@ -131,7 +131,8 @@ public struct SyncRunner: Sendable {
         if let automatic = pin, automatic.isAutomatic {
             do throws(GitError) {
                 let current = try await lookUpHead(registration, remote, fresh: true)
-                if current.commit != automatic.rolledBackFrom {
+                // Read again: a person may have pinned it during the lookup (theirs stays).
+                if current.commit != automatic.rolledBackFrom, layout.readPin(name) == automatic {
                     _ = try? layout.removePin(name, by: "zerverless-gitops (the source moved)", request: false)
                     logger.info(
                         "automatic pin lifted: the source moved",

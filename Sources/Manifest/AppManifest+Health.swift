@@ -53,6 +53,9 @@ extension AppManifest {
         public init() {}
     }
 
+    /// Checks one application may declare (functions' and static files' together).
+    public static let maxHealthChecks = 32
+
     static let healthPolicyKeys = ["initialDelay", "interval", "retries", "deadline"]
     static let functionHealthKeys = ["method", "path", "expect", "body", "timeout"]
     static let healthMethods = ["GET", "POST", "HEAD"]
@@ -95,6 +98,9 @@ extension AppManifest {
             }
         }
         if let n = f["timeout"], let v = seconds(n, f.path("timeout"), 1...300, r) { health.timeout = v }
+        if health.method == "HEAD", health.body != nil, let m = f.keyMark("body") {
+            r.error(m, f.path("body"), "a HEAD request gets no body to look in; use GET")
+        }
         return health
     }
 
@@ -104,10 +110,16 @@ extension AppManifest {
         var files: [String] = []
         for (i, item) in items.enumerated() {
             guard let text = r.string(item, "\(path)[\(i)]") else { continue }
-            if let problem = Rules.repoRelativePathProblem(text) {
+            if text.utf8.count > 1024 {
+                r.error(item.mark, "\(path)[\(i)]", "is longer than 1024 characters")
+            } else if let problem = Rules.repoRelativePathProblem(text) {
                 r.error(item.mark, "\(path)[\(i)]", problem)
             } else if let normalized = Rules.normalizeRelative(text), normalized != "." {
-                files.append(normalized)
+                if files.contains(normalized) {
+                    r.error(item.mark, "\(path)[\(i)]", "\"\(text)\" is listed twice")
+                } else {
+                    files.append(normalized)
+                }
             } else {
                 r.error(item.mark, "\(path)[\(i)]", "names the static folder itself; name a file in it")
             }
@@ -121,13 +133,24 @@ extension AppManifest {
             return "\"\(text)\" must start with / (a path under the function's) or ? (a query)"
         }
         guard text.utf8.count <= 1024 else { return "is longer than 1024 characters" }
-        guard text.utf8.allSatisfy({ $0 > 32 && $0 < 127 }) else {
-            return "\"\(text)\" has a space or a character outside printable ASCII; percent-encode it"
+        // What a URL's path and query may hold as they are (RFC 3986), and % escapes.
+        let allowed = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/?%".utf8)
+        guard text.utf8.allSatisfy({ allowed.contains($0) }) else {
+            return
+                "\"\(text)\" has a character a URL does not take as it is (a space, quotes, <>, {}, |, ^, `, a backslash or non-ASCII); percent-encode it"
         }
         if text.contains("#") { return "\"\(text)\" has a fragment (#); a check sends none" }
         let pathPart = text.prefix { $0 != "?" }
         if pathPart.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }) {
             return "\"\(text)\" has a . or .. segment; the check stays under the function's path"
+        }
+        // Encoded dots, slashes and backslashes could climb out once a server decodes them.
+        let lowered = pathPart.lowercased()
+        if pathPart.split(separator: "/").contains(where: { $0.hasPrefix("..;") || $0.hasPrefix(".;") })
+            || ["%2e", "%2f", "%5c", "%25", "%00"].contains(where: { lowered.contains($0) })
+        {
+            return
+                "\"\(text)\" has an encoded dot or slash or a backslash in its path; the check stays under the function's path"
         }
         return nil
     }

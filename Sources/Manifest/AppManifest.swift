@@ -146,6 +146,12 @@ extension AppManifest {
                 health = decodeHealthPolicy(n, "spec.health", at: spec.keyMark("health")!, r)
             }
         }
+        let checks = functions.count { $0.health != nil } + (staticFiles?.health?.count ?? 0)
+        if checks > maxHealthChecks, let spec = top["spec"] {
+            r.error(
+                spec.mark, "spec",
+                "declares \(checks) health checks (functions' and static files' together); at most \(maxHealthChecks)")
+        }
         guard let name, let namespace, specOK else { return nil }
         return AppManifest(
             name: name, namespace: namespace, functions: functions, staticFiles: staticFiles, health: health)

@@ -3,7 +3,9 @@ import Foundation
 import LocalServers
 import State
 import Sync
+import Synchronization
 import TestSupport
+import Toolkit
 
 /// Health (issue 26), the release binary against the contract server that runs functions:
 ///  (a) a webhook for a commit whose function answers 500 -> the previous healthy commit
@@ -67,7 +69,9 @@ enum HealthBenchmark {
         var port = 0
         try DaemonBenchmark.spin(timeout: 30, "the daemon to listen") {
             for line in daemon.log.split(separator: "\n") where line.contains(" INFO listening ") {
-                if let r = line.range(of: "address=127.0.0.1:") { port = Int(line[r.upperBound...].prefix { $0.isNumber }) ?? 0 }
+                if let r = line.range(of: "address=127.0.0.1:") {
+                    port = Int(line[r.upperBound...].prefix { $0.isNumber }) ?? 0
+                }
             }
             return port != 0
         }
@@ -123,7 +127,8 @@ enum HealthBenchmark {
         let www = try startStaticServer(root: root, count: count, dir: dir)
         defer { www.stop() }
         for i in 0..<count {
-            checks.append(.init(name: "/api/hello", url: "http://127.0.0.1:\(www.port)/ns\(i)/api/hello", method: "GET"))
+            checks.append(
+                .init(name: "/api/hello", url: "http://127.0.0.1:\(www.port)/ns\(i)/api/hello", method: "GET"))
         }
         let probe = HTTPHealthProbe()
         _ = await probe.run(checks[0])  // connection pool warmed, as in a running daemon
@@ -170,7 +175,9 @@ enum HealthBenchmark {
             curlCPU.append(DriftBenchmark.cpu(RUSAGE_CHILDREN.rawValue) - beforeCurl)
         }
         print("  one periodic round, \(count) apps (one check each, 32 at a time):")
-        print("    curl, one run per URL (xargs -P 32)   CPU \(formatSeconds(med(curlCPU)))   wall \(formatSeconds(med(curlWall)))")
+        print(
+            "    curl, one run per URL (xargs -P 32)   CPU \(formatSeconds(med(curlCPU)))   wall \(formatSeconds(med(curlWall)))"
+        )
         print(
             "    zerverless-gitops' probe              CPU \(formatSeconds(med(oursCPU)))   wall \(formatSeconds(med(oursWall)))   ratio \(String(format: "%.3fx", med(oursCPU) / med(curlCPU)))"
         )
@@ -186,7 +193,9 @@ enum HealthBenchmark {
             try Data("ok\n".utf8).write(to: URL(fileURLWithPath: folder + "/hello"))
         }
         let port = freePort()
-        let python = ["/usr/bin/python3", "/usr/local/bin/python3"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        let python = ["/usr/bin/python3", "/usr/local/bin/python3"].first {
+            FileManager.default.isExecutableFile(atPath: $0)
+        }
         guard let python else { throw BenchFailure("python3 is missing") }
         return try ServerProcess(
             "python3 http.server", executable: python,

@@ -447,7 +447,7 @@ let manifestCases: [Case] = [
             """,
         [
             "apps.d/t.yaml:7:3: error: spec.static: missing required field \"dir\"",
-            "apps.d/t.yaml:8:5: error: spec.static.path: unknown field \"path\"; expected one of dir",
+            "apps.d/t.yaml:8:5: error: spec.static.path: unknown field \"path\"; expected one of dir, health",
         ]),
     Case(
         "static dir escaping", nil,

@@ -38,6 +38,10 @@ let manifestHealthCases: [Case] = [
                   runtime: lua
                   code: x
                   health: {path: "/a/../b", expect: 700}
+                - path: /api/three
+                  runtime: lua
+                  code: x
+                  health: {path: "/%2E%2e/other/api"}
               static: {dir: static, health: [../secret, "."]}
             """,
         [
@@ -51,8 +55,9 @@ let manifestHealthCases: [Case] = [
             "apps.d/t.yaml:12:63: error: spec.functions[0].health.timeout: 10m is out of range; expected 1s to 300s",
             "apps.d/t.yaml:16:22: error: spec.functions[1].health.path: \"/a/../b\" has a . or .. segment; the check stays under the function's path",
             "apps.d/t.yaml:16:41: error: spec.functions[1].health.expect: \"700\" is not a status code (100 to 599) or a class (1xx to 5xx)",
-            "apps.d/t.yaml:17:34: error: spec.static.health[0]: \"../secret\" climbs out of the repository folder with '..'; paths must stay inside it",
-            "apps.d/t.yaml:17:45: error: spec.static.health[1]: names the static folder itself; name a file in it",
+            "apps.d/t.yaml:20:22: error: spec.functions[2].health.path: \"/%2E%2e/other/api\" has an encoded dot or slash or a backslash in its path; the check stays under the function's path",
+            "apps.d/t.yaml:21:34: error: spec.static.health[0]: \"../secret\" climbs out of the repository folder with '..'; paths must stay inside it",
+            "apps.d/t.yaml:21:45: error: spec.static.health[1]: names the static folder itself; name a file in it",
         ]),
 ]
 

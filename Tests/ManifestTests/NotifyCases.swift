@@ -33,7 +33,7 @@ let notifyCases: [Case] = [
         [
             "apps.d/t.yaml:4:24: error: syncPolicy.selfHeal: \"yes\" is not a self-heal mode; expected off, warn or correct",
             "apps.d/t.yaml:6:34: error: notify[0].format: \"teams\" is not a format; expected generic or slack",
-            "apps.d/t.yaml:6:54: error: notify[0].on[1]: \"failed\" is not an event; expected synced, error, invalid, drift, deleted",
+            "apps.d/t.yaml:6:54: error: notify[0].on[1]: \"failed\" is not an event; expected synced, error, invalid, drift, deleted, healthy, degraded, rolledBack",
             "apps.d/t.yaml:7:20: error: notify[1].commitStatus: \"bitbucket\" is not a forge; expected github, gitea or gitlab",
         ]),
     Case(
