@@ -45,7 +45,8 @@ struct ResumeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "resume",
         abstract: "Resume a suspended application",
-        discussion: "The daemon syncs it at once and polls it again. Exit status: 0 resumed, 1 it was not suspended (or no such application), 2 bad usage."
+        discussion:
+            "The daemon syncs it at once and polls it again. Exit status: 0 resumed, 1 it was not suspended (or no such application), 2 bad usage."
     )
 
     @OptionGroup var app: ApplicationOptions
