@@ -15,7 +15,9 @@ extension ContentDiff {
         public var removed = 0
     }
 
-    public static func render(_ item: Item, stat: Bool = false, context: Int = 3) throws -> Rendered {
+    public static func render(_ item: Item, stat: Bool = false, context: Int = 3, budget: Int = LineDiff.defaultBudget)
+        throws -> Rendered
+    {
         var out = Rendered()
         let (title, old, new) = try describe(item)
         let base = item.kind == .function ? "functions" + item.path : "static/" + RepoPath.display(item.path)
@@ -27,7 +29,7 @@ extension ContentDiff {
             let ids = [item.deployed, item.next].map { $0.flatMap(\.fileID).map { String($0.prefix(12)) } ?? "none" }
             body.append(
                 (.note, Array("Binary files \(oldName) and \(newName) differ (blob \(ids[0]) -> \(ids[1]))".utf8)))
-        } else if let diff = UnifiedDiff(old: old, new: new, context: context) {
+        } else if let diff = UnifiedDiff(old: old, new: new, context: context, budget: budget) {
             out.added = diff.addedLines
             out.removed = diff.removedLines
             body.append((.header, Array("--- \(oldName)".utf8)))

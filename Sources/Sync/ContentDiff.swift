@@ -28,7 +28,9 @@ public enum ContentDiff {
     /// What the next sync deploys: its content, and which deployed paths it keeps or
     /// leaves alone.
     public struct Next: Sendable {
-        public var content: CommitContent
+        public var desired: DesiredState
+        /// The desired state's content (a `CommitContent`).
+        public var content: any ContentSource
         /// Functions that would not be deployed (syntax errors, conflicts): what is
         /// deployed there stays.
         public var skippedFunctions: Set<String> = []
@@ -37,9 +39,14 @@ public enum ContentDiff {
         /// syncPolicy.prune: false keeps what left the manifest.
         public var prune = true
 
-        public init(content: CommitContent, prune: Bool) {
+        public init(desired: DesiredState, content: any ContentSource, prune: Bool) {
+            self.desired = desired
             self.content = content
             self.prune = prune
+        }
+
+        public init(content: CommitContent, prune: Bool) {
+            self.init(desired: content.desired, content: content, prune: prune)
         }
     }
 
@@ -52,19 +59,21 @@ public enum ContentDiff {
     /// Compares every path either side has: the deployed side's (`deployedFunctions`,
     /// `deployedFiles`: the inventory's, or the last synced commit's) and the next sync's.
     /// `each` is told every item that differs, in order: functions by path, then files.
+    /// `inventory`, for a target read back: what differs where the inventory says the
+    /// deployed version is the next one is drift.
     public static func compare(
         deployed: any ContentSource, next: Next, inventory: Inventory?, deployedFunctions: [String],
         deployedFiles: [String], each: (Item) throws -> Void
     ) async throws -> Counts {
-        let ns = next.content.desired.namespace
-        let desired = next.content.desired
+        let ns = next.desired.namespace
+        let desired = next.desired
         var counts = Counts()
         let wanted = Set(desired.functions.map(\.path)).subtracting(next.skippedFunctions)
         for path in Set(deployedFunctions).union(wanted).sorted() {
             let old = try await deployed.function(namespace: ns, path: path)
             var new: FunctionContent?
             if wanted.contains(path) {
-                new = try next.content.function(namespace: ns, path: path)
+                new = try await next.content.function(namespace: ns, path: path)
             } else if next.skippedFunctions.contains(path) || !next.prune {
                 if old != nil, !next.skippedFunctions.contains(path) { counts.kept += 1 }
                 continue
@@ -85,7 +94,7 @@ public enum ContentDiff {
             let old = try await deployed.file(namespace: ns, path: path)
             var new: FileContent?
             if files.contains(path) {
-                new = next.content.file(namespace: ns, path: path)
+                new = try await next.content.file(namespace: ns, path: path)
             } else if next.skippedFiles.contains(path) || !next.prune {
                 if old != nil, !next.skippedFiles.contains(path) { counts.kept += 1 }
                 continue

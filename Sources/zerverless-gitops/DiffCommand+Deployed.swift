@@ -16,6 +16,8 @@ extension DiffCommand {
         /// The paths it is known to hold: the inventory's, or the commit's.
         var functions: [String]
         var files: [String]
+        /// Read back from the target (not a commit's content).
+        var isTarget = false
     }
 
     func deployedSide(_ choice: TargetChoice, next: NextSync, inventory: Inventory?) async throws -> Deployed {
@@ -39,7 +41,7 @@ extension DiffCommand {
                 return Deployed(
                     source: source, label: "deployed (target \(Redact.line(shown))\(syncedNote))",
                     functions: owned.map { Array($0.functions.keys) } ?? [],
-                    files: owned.map { Array($0.files.keys) } ?? [])
+                    files: owned.map { Array($0.files.keys) } ?? [], isTarget: true)
             } catch {
                 printErr(
                     "warning: the target \(Redact.line(shown)) cannot be read (\(error)); the deployed side is the last synced commit"

@@ -99,7 +99,7 @@ struct DiffCommand: AsyncParsableCommand {
         let output = DiffOutput(color: Self.colored(color))
         output.header(deployed: deployedSide.label, next: Self.nextLabel(next))
         let counts = try await ContentDiff.compare(
-            deployed: deployedSide.source, next: side, inventory: inventory,
+            deployed: deployedSide.source, next: side, inventory: deployedSide.isTarget ? inventory : nil,
             deployedFunctions: deployedSide.functions, deployedFiles: deployedSide.files
         ) { item in try output.item(item, stat: stat) }
         output.summary(counts)
