@@ -199,7 +199,9 @@ public final class Agent: Sendable {
         if let group = group.withLock({ $0 }) { await group.triggerGracefulShutdown() }
     }
 
-    static func target(_ settings: AgentSettings, _ layout: StateLayout, clock: DaemonClock) -> (
+    /// The target `settings` name, and how it is shown (`local:ROOT`, or the URL): the
+    /// daemon's, and the one `diff` reads back.
+    public static func target(_ settings: AgentSettings, _ layout: StateLayout, clock: DaemonClock) -> (
         any DeployTarget, String
     ) {
         switch settings.target {

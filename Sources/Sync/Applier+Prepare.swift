@@ -13,17 +13,9 @@ extension Applier {
         switch spec.code {
         case .inline(let text):
             code = text
-        case .blob(let path, let id):
-            do {
-                let bytes = try content(id)
-                guard let text = String(validating: bytes, as: UTF8.self) else {
-                    return .failure(Problem("codeFile \(path) is not UTF-8 text"))
-                }
-                code = text
-                fileName = RepoPath.display(path)
-            } catch {
-                return .failure(Problem("cannot read codeFile \(path): \(error)"))
-            }
+        case .blob(let path, _):
+            do { code = try spec.deployedCode(content) } catch { return .failure(Problem("\(error)")) }
+            fileName = RepoPath.display(path)
         case .docker:
             code = spec.image ?? ""
         }

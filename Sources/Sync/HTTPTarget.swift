@@ -89,6 +89,18 @@ public final class HTTPTarget: DeployTarget {
         return listing.files ?? []
     }
 
+    /// `GET /api/storage/NS/PATH`: a stored file's bytes (up to the limit of one static
+    /// file), nil when there is none (404).
+    public func readFile(namespace: String, path: String, limit: Int = SyncLimits().staticFileBytes)
+        async throws(TargetError) -> [UInt8]?
+    {
+        let p = "/api/storage/\(namespace)/\(try Self.storagePath(path))"
+        let (status, bytes) = try await exchange(.GET, p, limit: limit)
+        if status == 404 { return nil }
+        guard status == 200 else { throw failure("GET", p, status, String(decoding: bytes, as: UTF8.self)) }
+        return bytes
+    }
+
     /// `GET /api/deploy`: every namespace's deployments, code included.
     public func listDeployments() async throws(TargetError) -> [Deployment] {
         // Every namespace's code at once: up to 256 MiB (the orchestrator has no smaller listing).
@@ -109,12 +121,22 @@ public final class HTTPTarget: DeployTarget {
             retryable: status >= 500 || status == 429)
     }
 
-    /// One call with retries: connection errors and 5xx back off exponentially with full
-    /// jitter (base 200 ms, at most 5 s), up to `retries` times.
+    /// `exchange`, the answer's body as text.
     private func send(
         _ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, contentType: String? = nil,
         retry5xx: Bool = true, limit: Int = 1 << 20
     ) async throws(TargetError) -> (Int, String) {
+        let (status, bytes) = try await exchange(
+            method, path, body: body, contentType: contentType, retry5xx: retry5xx, limit: limit)
+        return (status, String(decoding: bytes, as: UTF8.self))
+    }
+
+    /// One call with retries: connection errors and 5xx back off exponentially with full
+    /// jitter (base 200 ms, at most 5 s), up to `retries` times.
+    private func exchange(
+        _ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, contentType: String? = nil,
+        retry5xx: Bool = true, limit: Int = 1 << 20
+    ) async throws(TargetError) -> (Int, [UInt8]) {
         var attempt = 0
         while true {
             var request = HTTPClientRequest(url: base + path)
@@ -126,12 +148,11 @@ public final class HTTPTarget: DeployTarget {
             do {
                 let response = try await client.execute(request, timeout: .nanoseconds(options.timeout.nanoseconds))
                 let collected = try await response.body.collect(upTo: limit)
-                let text = String(buffer: collected)
                 let status = Int(response.status.code)
                 if status >= 500 && retry5xx && attempt < options.retries {
                     lastError = "\(status)"
                 } else {
-                    return (status, text)
+                    return (status, Array(buffer: collected))
                 }
             } catch {
                 lastError = "\(error)"

@@ -94,8 +94,9 @@ public struct SyncEngine: Sendable {
         "prune=\(policy.prune) allowEmpty=\(policy.allowEmpty) limits=\(limits.codeFileBytes),\(limits.staticFileBytes),\(limits.staticTotalBytes),\(limits.staticFiles)"
     }
 
-    /// Computes what the sync would do, without applying it (`plan`).
-    public func plan(_ input: Input, snapshot: Snapshot) -> Outcome {
+    /// Computes what the sync would do, without applying it (`plan`). Without the fast
+    /// paths the desired state is always built (`diff` needs it whole).
+    public func plan(_ input: Input, snapshot: Snapshot, fastPaths: Bool = true) -> Outcome {
         var outcome = Outcome()
         var inventory: Inventory
         do {
@@ -116,7 +117,7 @@ public struct SyncEngine: Sendable {
         outcome.folderTree = try? snapshot.treeID(commit: input.commit, path: folder)
         // Fast paths: the same folder tree as the last clean sync costs nothing; plain
         // static file changes are planned from a tree diff.
-        if let synced = inventory.synced, synced.settings == settings(input.policy), inventory.isConfirmed,
+        if fastPaths, let synced = inventory.synced, synced.settings == settings(input.policy), inventory.isConfirmed,
             inventory.namespace == input.namespace, let tree = outcome.folderTree
         {
             if synced.tree == tree {
@@ -143,10 +144,10 @@ public struct SyncEngine: Sendable {
     /// What `sync` would do, without doing it (`plan`): the same plan, and each function
     /// prepared as the apply prepares it (code read, syntax checked); what would fail is in
     /// `report.functionErrors`. No target call, no inventory write.
-    public func preview(_ input: Input, snapshot: Snapshot) -> Outcome {
+    public func preview(_ input: Input, snapshot: Snapshot, fastPaths: Bool = true) -> Outcome {
         var input = input
         if let ownership = input.ownership { input.others = ownership() }
-        var outcome = plan(input, snapshot: snapshot)
+        var outcome = plan(input, snapshot: snapshot, fastPaths: fastPaths)
         guard let plan = outcome.plan, let inventory = outcome.inventory else { return outcome }
         let applier = Applier(
             app: input.app, target: target, save: { _ in }, content: { id in try snapshot.blob(id) },

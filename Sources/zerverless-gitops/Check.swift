@@ -54,7 +54,13 @@ func parseTimeout(_ text: String) throws -> Int {
 /// The registration named on the command line, validated; its diagnostics are printed and
 /// the command exits 1 when it is invalid.
 func loadRegistration(_ target: String, appsDir: String) throws -> Registration {
-    let (file, bytes) = try locateRegistration(target, appsDir: appsDir)
+    try validRegistration(locateRegistration(target, appsDir: appsDir))
+}
+
+/// A registration file's content, validated; its diagnostics are printed and the command
+/// exits 1 when it is invalid.
+func validRegistration(_ located: (file: String, bytes: [UInt8])) throws -> Registration {
+    let (file, bytes) = located
     switch Validator.registration(bytes, file: file) {
     case .success(let r):
         return r
@@ -79,18 +85,23 @@ func locateRegistration(_ target: String, appsDir: String) throws -> (file: Stri
         printErr("error: \(target): no such file, and not an application name")
         throw ExitCode(2)
     }
-    // The apps dir's own rule for which files are registrations, and their names.
-    if let found = AppsDir(directory: appsDir).registration(named: target),
+    return try registrationFile(named: target, appsDir: appsDir)
+}
+
+/// The registration in the apps dir whose name is `name` (the apps dir's own rule for
+/// which files are registrations, and their names); exits 1 when there is none.
+func registrationFile(named name: String, appsDir: String) throws -> (file: String, bytes: [UInt8]) {
+    if let found = AppsDir(directory: appsDir).registration(named: name),
         let data = FileManager.default.contents(atPath: found.file)
     {
         return (found.file, Array(data))
     }
-    printErr("error: no application named \"\(target)\" in \(appsDir)")
+    printErr("error: no application named \"\(name)\" in \(appsDir)")
     throw ExitCode(1)
 }
 
-/// The options `check` and `plan` share: which registration, where the state is, and how
-/// the repository may be reached.
+/// The options `check`, `plan` and `rollback` share: which registration, where the state
+/// is, and how the repository may be reached.
 struct RepositoryOptions: ParsableArguments {
     @Argument(
         help: "A registration file, or the name of an application registered in --apps-dir.",
@@ -99,10 +110,24 @@ struct RepositoryOptions: ParsableArguments {
 
     @OptionGroup var apps: AppsDirOption
     @OptionGroup var state: StateDirOption
+    @OptionGroup var access: RepositoryAccessOptions
 
     var appsDir: String { apps.appsDir }
     var stateDir: String { state.stateDir }
+    var timeout: String { access.timeout }
 
+    func verifier(for registration: Registration) throws -> SignatureVerifier? {
+        try access.verifier(for: registration)
+    }
+
+    func remote(for registration: Registration, timeout seconds: Int) throws -> Remote {
+        try access.remote(for: registration, timeout: seconds)
+    }
+}
+
+/// How a registration's repository is reached, as the daemon reaches it: which URLs are
+/// allowed, the network deadline, where secrets come from, which CAs are trusted.
+struct RepositoryAccessOptions: ParsableArguments {
     // The environment is read here, not as the flag's default: argument-parser refuses a
     // flag whose default is true (debug builds exited 1 with ZG_ALLOW_FILE_URLS=1).
     @Flag(name: .customLong("allow-file-urls"), help: "Permit file:// URLs and local paths. Env: ZG_ALLOW_FILE_URLS=1.")

@@ -19,17 +19,8 @@ struct PlanCommand: AsyncParsableCommand {
     @OptionGroup var repository: RepositoryOptions
 
     func run() async throws {
-        let seconds = try parseTimeout(repository.timeout)
         let registration = try loadRegistration(repository.target, appsDir: repository.appsDir)
-        // The daemon's rules first: a name two files claim is not synced at all.
-        if case .duplicate(let files)? = AppsDir.resolve(AppsDir(directory: repository.appsDir).scan().files).entries[
-            registration.name]
-        {
-            printErr(
-                "error: \(StatusDocument.duplicate(name: registration.name, files: files, previous: nil).message ?? "")"
-            )
-            throw ExitCode(1)
-        }
+        try NextSync.refuseDuplicate(registration, appsDir: repository.appsDir)
         let source = registration.source
         print("\(registration.name) (\(registration.namespace)): \(source.repoURL.redacted) \(source.ref)")
         if registration.syncPolicy.suspend {
@@ -39,76 +30,12 @@ struct PlanCommand: AsyncParsableCommand {
         if !registration.syncPolicy.automated {
             print("  manual (syncPolicy.automated is false): this is what a sync request would do")
         }
-        let layout = StateLayout(root: repository.stateDir)
-        let pin = layout.readPin(registration.name)
-        if let pin {
-            print(
-                "  pinned to \(pin.commit.prefix(12)) by a rollback\(pin.reason.map { " (\($0))" } ?? "") since \(SyncHistory.timestamp(pin.since)): \(source.ref) is not followed until `zerverless-gitops unpin \(registration.name)`"
-            )
-        }
         // A read-only command: the state dir's cache is used when it is there, else a
         // temporary one (nothing is created in the state dir).
-        var scratch: String?
-        defer { if let scratch { try? FileManager.default.removeItem(atPath: scratch) } }
-        var cacheRoot = layout.cacheDir
-        if access(layout.cacheDir, W_OK) != 0 {
-            scratch = try? ScratchFolder.make("zg-plan")
-            cacheRoot = scratch ?? cacheRoot
-        }
-        let git = GitSource(cacheRoot: cacheRoot)
-        let outcome: SyncEngine.Outcome
-        let commit: String
-        let remote = try repository.remote(for: registration, timeout: seconds)
-        let verifier = try repository.verifier(for: registration)
-        var signed: Result<SignedObject, VerifyProblem>?
-        var tag: String?
-        do {
-            let ref: Registration.Ref = pin.map { .commit($0.commit) } ?? source.ref
-            let head = try git.head(remote, ref: ref)
-            if case .semver = source.ref, pin == nil, let tag = head.tag {
-                print("  \(source.ref) resolves to tag \(tag)")
-            }
-            let fetched = try git.fetch(remote, ref: ref, head: head)
-            commit = fetched.commit
-            tag = head.tag
-            if verifier != nil, let mode = source.verify?.mode {
-                signed = try git.signed(mode, cache: fetched.cache, commit: commit, tag: tag, tagObject: head.tagObject)
-            }
-            let snapshot = try git.open(path: fetched.cache)
-            // The daemon's engine and checks, without a target call or an inventory write.
-            let engine = SyncEngine(target: LocalTarget(root: layout.publishedDir), checker: CodeChecker.detect())
-            outcome = engine.preview(
-                SyncEngine.Input(
-                    app: registration.name, namespace: registration.namespace, policy: registration.syncPolicy,
-                    commit: commit,
-                    folder: source.path, inventoryFile: layout.inventoryFile(registration.name),
-                    others: InventoryIndex(layout: layout).ownership(
-                        in: registration.namespace, excluding: registration.name)),
-                snapshot: snapshot)
-        } catch {
-            printErr("error (\(error.retry.rawValue)): \(error)")
-            throw ExitCode(1)
-        }
-        print("  at \(commit.prefix(12))")
-        // The daemon's signature check: what does not verify is not deployed.
-        if let verifier, let signed, let mode = source.verify?.mode {
-            let result: Result<Signer, VerifyProblem>
-            switch signed {
-            case .success(let object): result = await verifier.verify(object)
-            case .failure(let problem): result = .failure(problem)
-            }
-            switch result {
-            case .success(let signer):
-                print(
-                    "  verified: \(mode.subject(commit: commit, tag: tag)) signed by \(signer.signer) (key \(signer.keyFingerprint))"
-                )
-            case .failure(let problem):
-                print(
-                    "  error: \(mode.subject(commit: commit, tag: tag)) is not deployed: \(problem); what was deployed stays (the status would be invalid, stage verify)"
-                )
-                throw ExitCode(1)
-            }
-        }
+        let next = try await NextSync(
+            registration: registration, layout: StateLayout(root: repository.stateDir), access: repository.access,
+            note: { print($0) }, problem: { print($0) })
+        let outcome = next.outcome
         if let moved = outcome.movedFrom {
             print(
                 "  moved from namespace \(moved.namespace): its \(counted(moved.functions.count, "function")) and \(counted(moved.files.count, "static file")) there are undeployed first"

@@ -9,7 +9,7 @@ struct ZerverlessGitops: AsyncParsableCommand {
         abstract: "Pull-based GitOps agent of Zerverless",
         version: "0.1.0",
         subcommands: [
-            Run.self, Validate.self, Check.self, Status.self, SyncCommand.self, PlanCommand.self,
+            Run.self, Validate.self, Check.self, Status.self, SyncCommand.self, PlanCommand.self, DiffCommand.self,
             HistoryCommand.self, RollbackCommand.self, UnpinCommand.self, SuspendCommand.self, ResumeCommand.self,
             EventsCommand.self, NotificationsCommand.self, ShardCommand.self,
         ]

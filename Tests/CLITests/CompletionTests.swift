@@ -77,7 +77,7 @@ import Testing
         // The --state-dir typed wins over ZG_STATE_DIR.
         let other = try Self.bashReply(f, ["zerverless-gitops", "unpin", "--state-dir", f.other, ""])
         #expect(other.0 == ["alpha-registered", "delta"])
-        for command in ["history", "rollback", "plan", "check"] {
+        for command in ["history", "rollback", "plan", "check", "diff"] {
             #expect(try Self.bashReply(f, ["zerverless-gitops", command, "be"]).0 == ["beta"], "\(command)")
         }
         // A nested subcommand's NAME (`notifications [list]`: argument-parser completes the
