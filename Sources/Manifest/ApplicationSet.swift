@@ -67,9 +67,10 @@ public struct ApplicationSet: Sendable, Hashable, Codable {
             self.values = values
         }
 
-        /// A `gitDirectories` folder (normalized, relative to the repository root) on its branch.
+        /// A `gitDirectories` folder (relative to the repository root; normalized here) on
+        /// its branch.
         public static func directory(path: String, branch: String) -> Element {
-            Element([.path: path, .branch: branch])
+            Element([.path: Rules.normalizeRelative(path) ?? path, .branch: branch])
         }
 
         /// A `gitBranches` branch.

@@ -212,6 +212,17 @@ private let previews = try! decodeSet(
     #expect(try previews.render(.branch("日本")).get().registration.name == "r-cf2abf")
 }
 
+@Test func elementsDeriveTheirParameters() {
+    let dir = ApplicationSet.Element.directory(path: "./services/api/", branch: "release/1.2")
+    #expect(
+        dir.values == [.path: "services/api", .pathBasename: "api", .branch: "release/1.2", .branchSlug: "release-1-2"])
+    let pr = ApplicationSet.Element.pullRequest(number: 42, headSHA: "c0ffee", branch: "fix/Login")
+    #expect(pr[.prNumber] == "42" && pr[.prBranch] == "fix/Login" && pr[.branchSlug] == "fix-login")
+    #expect(pr.description == "{branch: fix/Login, pr.number: 42, pr.headSHA: c0ffee, pr.branch: fix/Login}")
+    // Derived values cannot be given.
+    #expect(ApplicationSet.Element([.branch: "a", .branchSlug: "b"])[.branchSlug] == "a")
+}
+
 @Test func slugs() {
     #expect(Slug.make("Feature/JIRA-123_Fix") == "feature-jira-123-fix")
     #expect(Slug.make("--a--b__c--") == "a-b-c")
