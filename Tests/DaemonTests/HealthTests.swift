@@ -97,6 +97,43 @@ import Testing
         _ = target
     }
 
+    @Test(.enabled(if: ContractServer.detectInterpreters()["lua"] != nil, "lua5.4 is missing"))
+    func aLaterReCheckThatFailsMarksDegradedAndNeverRollsBack() async throws {
+        let w = try World("health-recheck")
+        let repo = try GitRepo(root: w.reposDir, name: "shop", files: Self.files(status: 200))
+        let target = try await ContractServer.start()
+        try w.write(
+            "shop.yaml",
+            registration(
+                "shop", namespace: "web", url: w.url("shop", port: try w.serve()), policy: "{autoRollback: true}"))
+        let d = try w.daemon(["--target", target.base, "--health-interval", "1s"])
+        let first = try repo.head()
+        func health() -> String? { (d.status("shop")?["health"] as? [String: Any])?["status"] as? String }
+        try waitUntil(timeout: .seconds(60), "healthy") { health() == "healthy" }
+        // A second healthy commit, so that a rollback would have somewhere to go.
+        let second = try repo.commit(Self.files(status: 200, index: "second\n"), message: "second")
+        #expect(try run(Build.binary, ["sync", "shop", "--state-dir", w.stateDir]).status == 0)
+        try waitUntil(timeout: .seconds(60), "healthy at the second commit") {
+            health() == "healthy" && d.commit("shop") == second
+        }
+        // The function breaks later (the orchestrator, not a deploy): a re-check marks it.
+        target.state.withLock {
+            $0.invokeOverride["web/api/hello"] = { _ in FunctionResponse(status: 503, body: "down") }
+        }
+        try waitUntil(timeout: .seconds(60), "degraded by a re-check") { health() == "degraded" }
+        #expect(d.status("shop")?["pinned"] == nil, "a re-check never rolls back")
+        #expect(d.commit("shop") == second)
+        target.state.withLock { $0.invokeOverride["web/api/hello"] = nil }
+        try waitUntil(timeout: .seconds(60), "healthy again") { health() == "healthy" }
+        let events = try run(Build.binary, ["events", "shop", "--json", "--state-dir", w.stateDir]).stdout
+        let kinds = events.split(separator: "\n").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["event"] as? String
+        }
+        #expect(kinds.filter { $0 != "synced" } == ["healthy", "healthy", "degraded", "healthy"], "\(kinds)")
+        #expect(!kinds.contains("rolledBack"))
+        _ = first
+    }
+
     @Test func onTheLocalTargetWithoutAnInvokeURLHealthIsUnknown() async throws {
         let w = try World("health-local")
         let repo = try GitRepo(root: w.reposDir, name: "shop", files: Self.files(status: 200))
