@@ -1,4 +1,5 @@
 import Foundation
+import Toolkit
 
 /// `--api-tokens-file`: who may see and change which namespaces. One token per line:
 ///
@@ -75,11 +76,7 @@ public final class APITokens: Sendable {
         return parsed
     }
 
-    static func stamp(_ file: String) -> [Int] {
-        var st = stat()
-        guard stat(file, &st) == 0 else { return [] }
-        return [Int(st.st_ino), Int(st.st_size), st.st_mtim.tv_sec, st.st_mtim.tv_nsec]
-    }
+    static func stamp(_ file: String) -> [Int] { FileStamp.of(file) }
 
     /// Reads the file again when it changed. Fails closed: a file that cannot be read or
     /// parsed (deleted, one malformed line) grants nothing until it is fixed, so a token

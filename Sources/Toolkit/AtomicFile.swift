@@ -177,3 +177,13 @@ extension AtomicFile {
         }
     }
 }
+
+/// What says a file changed: its inode, size and modification time (empty when it cannot
+/// be read).
+public enum FileStamp {
+    public static func of(_ path: String) -> [Int] {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return [] }
+        return [Int(st.st_ino), Int(st.st_size), st.st_mtim.tv_sec, st.st_mtim.tv_nsec]
+    }
+}

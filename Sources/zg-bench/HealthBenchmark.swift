@@ -117,7 +117,7 @@ enum HealthBenchmark {
         func med(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
         print("  webhook -> healthy, a good commit             \(formatSeconds(med(fine)))   (median of 3)")
         print(
-            "  webhook -> rolled back and healthy, a bad one  \(formatSeconds(med(bad)))   ratio \(String(format: "%.1fx", med(bad) / med(fine)))   (3 failing rounds 1 s apart, then the rollback's sync and its checks)"
+            "  webhook -> rolled back and healthy, a bad one  \(formatSeconds(med(bad)))   ratio \(String(format: "%.1fx", med(bad) / med(fine)))   (a failing round and 3 retries 1 s apart, then the rollback's sync and its checks)"
         )
 
         // (b) one periodic round over 1,000 applications vs curl.
