@@ -45,7 +45,9 @@ extension SyncRunner {
         }
         let plan = HealthPlan(
             commit: commit, deployedAt: context.now(), policy: manifest.health ?? AppManifest.HealthPolicy(),
-            checks: HealthPlan.checks(of: manifest, namespace: look.registration.namespace, base: base))
+            checks: HealthPlan.checks(
+                of: manifest, namespace: look.registration.namespace, base: base,
+                pathPrefix: look.registration.pathPrefix))
         return await start(&look, plan)
     }
 

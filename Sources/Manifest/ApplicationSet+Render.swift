@@ -184,15 +184,30 @@ extension ApplicationSet {
             let source = Registration.Source(
                 repoURL: template.repoURL, ref: .branch(branch ?? Registration.defaultBranch), verify: nil,
                 path: folder.flatMap(Rules.normalizeRelative) ?? ".", auth: template.auth, webhookSecretFile: nil)
-            let registration = Registration(
+            var registration = Registration(
                 form: .application, name: name, namespace: namespace, source: source,
                 pollInterval: template.pollInterval, syncPolicy: template.syncPolicy, notify: template.notify,
                 labels: template.labels)
+            registration.generatedBy = self.name
+            registration.pathPrefix = prefix
             let application = GeneratedApplication(
                 registration: registration, setName: self.name, element: element, pathPrefix: prefix)
             return .success((application, lossless))
         } catch {
             return .failure(error)
         }
+    }
+}
+
+extension ApplicationSet {
+    /// What a generator reaches its repository as: a registration of the set's namespace
+    /// with the generator's URL, branch and credentials (for the credential and secrets
+    /// rules an application's source follows).
+    public func sourceRegistration(repoURL: RepositoryURL, branch: String, auth: Registration.Auth?) -> Registration {
+        Registration(
+            form: .application, name: name, namespace: namespace,
+            source: Registration.Source(
+                repoURL: repoURL, ref: .branch(branch), verify: nil, path: ".", auth: auth, webhookSecretFile: nil),
+            pollInterval: nil, syncPolicy: Registration.SyncPolicy(), notify: [], labels: [:])
     }
 }

@@ -53,6 +53,9 @@ extension Registration {
             public var apiURL: String
             /// The forge token (secrets rule).
             public var tokenFile: String
+            /// Where the status links to (a pull-request preview's URL); never read from a
+            /// registration file.
+            public var targetURL: String?
 
             public init(forge: Forge, apiURL: String, tokenFile: String) {
                 self.forge = forge

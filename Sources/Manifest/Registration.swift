@@ -70,6 +70,12 @@ public struct Registration: Sendable, Hashable, Codable {
     /// `metadata.labels` (flat form: `labels`): for selecting applications (`status -l`,
     /// `?labelSelector=`, the page's filter); Kubernetes' label syntax.
     public var labels: [String: String] = [:]
+    /// An application set's application: the set's name (`generatedBy` in its status);
+    /// nil for a registration file.
+    public var generatedBy: String?
+    /// An application set's `pathPrefix` (`/preview/feat-x`): every function path and
+    /// static file goes under it. Never read from a registration file.
+    public var pathPrefix: String?
 
     public static let apiVersion = "zerverless.io/v1"
     public static let defaultBranch = "main"

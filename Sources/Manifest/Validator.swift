@@ -108,6 +108,19 @@ public enum Validator {
             Failure(diagnostics: diagnostics, declaredName: declared("name"), declaredNamespace: declared("namespace")))
     }
 
+    /// Whether a file is an application set (`kind: ApplicationSet` at its top): a text
+    /// search first, so a registration is parsed once.
+    public static func isApplicationSet(_ bytes: [UInt8]) -> Bool {
+        let needle = Array(ApplicationSet.kind.utf8)
+        guard bytes.count >= needle.count,
+            (0...(bytes.count - needle.count)).contains(where: { i in
+                bytes[i] == needle[0] && Array(bytes[i..<(i + needle.count)]) == needle
+            })
+        else { return false }
+        guard let root = try? YAMLParser.parse(bytes, limits: .default) else { return guessKind(bytes) == .applicationSet }
+        return detectKind(root) == .applicationSet
+    }
+
     /// `kind: ApplicationSet` is an application set; a manifest has `spec.functions` or
     /// `spec.static`; anything else is a registration.
     public static func detectKind(_ root: Node) -> DocumentKind {

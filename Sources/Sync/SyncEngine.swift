@@ -44,6 +44,9 @@ public struct SyncEngine: Sendable {
         /// The application's folder in the repository (registration `source.path`).
         public var folder: String
         public var inventoryFile: String
+        /// An application set's `pathPrefix` (`/preview/feat-x`): where every function
+        /// path and static file goes; nil: where the manifest says.
+        public var pathPrefix: String?
         public var others: Ownership
         /// Reads what the other applications of the namespace own, when the sync plans
         /// (under the namespace's lock); replaces `others`.
@@ -51,8 +54,10 @@ public struct SyncEngine: Sendable {
 
         public init(
             app: String, namespace: String, policy: Registration.SyncPolicy, commit: String, folder: String = ".",
-            inventoryFile: String, others: Ownership = Ownership(), ownership: (@Sendable () -> Ownership)? = nil
+            inventoryFile: String, others: Ownership = Ownership(), ownership: (@Sendable () -> Ownership)? = nil,
+            pathPrefix: String? = nil
         ) {
+            self.pathPrefix = pathPrefix
             self.app = app
             self.namespace = namespace
             self.policy = policy
@@ -130,7 +135,8 @@ public struct SyncEngine: Sendable {
                 return outcome
             }
             if let changes = try? snapshot.changes(from: synced.tree, to: tree),
-                let plan = incrementalPlan(changes, synced: synced, inventory: inventory, policy: input.policy)
+                let plan = incrementalPlan(
+                    changes, synced: synced, inventory: inventory, policy: input.policy, pathPrefix: input.pathPrefix)
             {
                 outcome.plan = plan
                 outcome.path = .treeDiff
