@@ -2536,6 +2536,36 @@ enum OpenAPIDocument {
                 "format": "date-time"
               }
             }
+          },
+          "generatedBy": {
+            "type": "string",
+            "description": "an application set's application: the set that made it (interface section 9)"
+          },
+          "preview": {
+            "type": "object",
+            "description": "a preview (the set's template has a pathPrefix): where its static index and functions are reached, from --public-url (paths from the root without it)",
+            "required": [
+              "pathPrefix",
+              "url",
+              "functions"
+            ],
+            "additionalProperties": false,
+            "properties": {
+              "pathPrefix": {
+                "type": "string"
+              },
+              "url": {
+                "type": "string",
+                "description": "the static index: {public}/static/{namespace}{pathPrefix}/index.html"
+              },
+              "functions": {
+                "type": "array",
+                "items": {
+                  "type": "string"
+                },
+                "description": "each function: {public}/{namespace}{pathPrefix}{path}"
+              }
+            }
           }
         }
       },

@@ -16,7 +16,7 @@ public struct ApplicationSet: Sendable, Hashable, Codable {
 
     public static let kind = "ApplicationSet"
     public static let defaultInterval = 300
-    public static let intervalRange = 60...(24 * 3600)
+    public static let intervalRange = 1...(24 * 3600)
     public static let defaultMaxApplications = 50
     public static let maxApplicationsRange = 1...1000
     public static let maxGenerators = 10

@@ -37,13 +37,13 @@ let invalidSetCases: [Case] = [
         set(
             """
             generators: []
-            interval: 30s
+            interval: 25h
             limits: {maxApplications: 1001}
             template: {name: "a-{{branch}}", source: {repoURL: "https://h/o/r"}}
             """),
         [
             "apps.d/t.yaml:5:15: error: spec.generators: needs at least one generator (list, gitDirectories, gitBranches or pullRequests)",
-            "apps.d/t.yaml:6:13: error: spec.interval: 30s is out of range; expected 1m to 24h",
+            "apps.d/t.yaml:6:13: error: spec.interval: 25h is out of range; expected 1s to 24h (the daemon raises it to its --set-min-interval, 1m by default)",
             "apps.d/t.yaml:7:29: error: spec.limits.maxApplications: 1001 is out of range; expected 1 to 1000",
         ]),
     Case(

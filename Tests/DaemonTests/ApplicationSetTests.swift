@@ -1,0 +1,159 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Issue 27 on the built binary: `kind: ApplicationSet` files in the apps dir, their
+/// generators against real git daemons (and forge contract servers), the applications
+/// they make, previews under a path prefix.
+@Suite(.serialized) struct ApplicationSetTests {
+    /// A service of the monorepo: one function at `/NAME/hello` and a static page.
+    static func service(_ name: String, namespace: String = "shop") -> [String: String] {
+        [
+            "services/\(name)/zerverless.yaml": """
+            apiVersion: zerverless.io/v1
+            kind: Application
+            metadata: {name: \(name), namespace: \(namespace)}
+            spec:
+              functions:
+                - path: /\(name)/hello
+                  runtime: lua
+                  code: |
+                    function handle(req) return {status=200, body="\(name)"} end
+              static: {dir: static}
+
+            """,
+            "services/\(name)/static/\(name).html": "\(name)\n",
+        ]
+    }
+
+    static func setFile(_ name: String, namespace: String = "shop", generators: String, template: String, extra: String = "")
+        -> String
+    {
+        """
+        apiVersion: zerverless.io/v1
+        kind: ApplicationSet
+        metadata: {name: \(name), namespace: \(namespace)}
+        spec:
+          interval: 1s
+        \(extra)  generators:
+        \(generators)
+          template:
+        \(template)
+        """
+    }
+
+    func setStatus(_ w: World, _ name: String) -> [String: Any]? {
+        guard let data = FileManager.default.contents(atPath: "\(w.stateDir)/sets/\(name)/status.json") else {
+            return nil
+        }
+        return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+    }
+
+    func generated(_ w: World, _ name: String) -> [String] { setStatus(w, name)?["generated"] as? [String] ?? [] }
+
+    @Test func aMonorepoOfTwentyServicesBecomesTwentyApplicationsAndARemovedFolderOneFewer() throws {
+        let w = try World("set-monorepo")
+        var files: [String: String] = ["README.md": "monorepo\n"]
+        let names = (1...20).map { String(format: "s%02d", $0) }
+        for name in names { files.merge(Self.service(name)) { a, _ in a } }
+        let repo = try GitRepo(root: w.reposDir, name: "mono", files: files)
+        let url = w.url("mono", port: try w.serve())
+        try w.write(
+            "services.yaml",
+            Self.setFile(
+                "services",
+                generators: """
+                    - gitDirectories: {repoURL: "\(url)", branch: main, pattern: "services/*"}
+                """,
+                template: """
+                    name: "svc-{{path.basename}}"
+                    source: {repoURL: "\(url)", branch: main, path: "{{path}}"}
+                """))
+        let d = try w.daemon(["--set-min-interval", "1s", "--removal-grace", "0s", "--poll-interval", "1h"])
+        let head = try repo.head()
+        try waitUntil(timeout: .seconds(120), "twenty applications synced") {
+            names.allSatisfy { d.phase("svc-\($0)") == "synced" && d.commit("svc-\($0)") == head }
+        }
+        #expect(generated(w, "services") == names.map { "svc-\($0)" })
+        let status = try #require(d.status("svc-s07"))
+        #expect(status["generatedBy"] as? String == "services")
+        #expect(status["namespace"] as? String == "shop")
+        #expect(status["registrationFile"] as? String == w.app("services.yaml"))
+        #expect((status["source"] as? [String: Any])?["path"] as? String == "services/s07")
+        #expect(try JSONSchema.checkStatusFile(d.statusFile("svc-s07")) == [])
+        #expect(w.published("static/shop/s07.html") == "s07\n")
+        #expect(w.published("functions/shop/s07/hello.json")?.contains("s07") == true)
+        let set = try #require(setStatus(w, "services"))
+        #expect(set["error"] == nil, "\(set)")
+        #expect(set["lastListed"] is String)
+        #expect((set["skipped"] as? [Any])?.isEmpty == true, "\(set)")
+
+        // A folder removed: its application goes (after the grace), the others stay.
+        let removed = try repo.commit(
+            ["services/s13/zerverless.yaml": nil, "services/s13/static/s13.html": nil], message: "s13 retired")
+        try waitUntil(timeout: .seconds(60), "svc-s13 undeployed") {
+            d.status("svc-s13") == nil && w.published("static/shop/s13.html") == nil
+        }
+        #expect(generated(w, "services") == names.filter { $0 != "s13" }.map { "svc-\($0)" })
+        #expect(w.published("functions/shop/s13/hello.json") == nil)
+        #expect(w.published("static/shop/s12.html") == "s12\n")
+        _ = removed
+        let listing = try w.cli(["status"])
+        #expect(listing.stdout.contains("svc-s12"), "\(listing.stdout)")
+        #expect(try d.stop(SIGTERM) == 0)
+    }
+
+    @Test func aNewBranchGetsAPreviewAtItsPrefixAndADeletedBranchLosesIt() throws {
+        let w = try World("set-branches")
+        let repo = try GitRepo(root: w.reposDir, name: "shop", files: siteFiles(namespace: "shop"))
+        let url = w.url("shop", port: try w.serve())
+        try w.write("prod.yaml", registration("prod", namespace: "shop", url: url))
+        try w.write(
+            "previews.yaml",
+            Self.setFile(
+                "previews",
+                generators: """
+                    - gitBranches: {repoURL: "\(url)", pattern: "feature/*"}
+                """,
+                template: """
+                    name: "shop-{{branch.slug}}"
+                    source: {repoURL: "\(url)", branch: "{{branch}}"}
+                    pathPrefix: "/preview/{{branch.slug}}"
+                """))
+        let d = try w.daemon([
+            "--set-min-interval", "1s", "--removal-grace", "0s", "--poll-interval", "1h",
+            "--public-url", "https://zerverless.example",
+        ])
+        try d.waitFor("prod", "synced", commit: try repo.head())
+        try waitUntil(timeout: .seconds(30), "the set listed") { setStatus(w, "previews")?["lastListed"] != nil }
+        #expect(generated(w, "previews") == [])
+
+        let feature = try repo.commit(
+            ["static/index.html": "feature\n"], message: "feature", branch: "feature/Checkout")
+        try d.waitFor("shop-feature-checkout", "synced", commit: feature, timeout: .seconds(60))
+        // Production untouched; the preview under its prefix.
+        #expect(w.published("static/shop/index.html") == "main\n")
+        #expect(w.published("static/shop/preview/feature-checkout/index.html") == "feature\n")
+        #expect(w.published("functions/shop/preview/feature-checkout/api/hello.json")?.contains("hello") == true)
+        #expect(w.published("functions/shop/api/hello.json")?.contains("hello") == true)
+        let status = try #require(d.status("shop-feature-checkout"))
+        #expect(status["generatedBy"] as? String == "previews")
+        let preview = try #require(status["preview"] as? [String: Any], "\(status)")
+        #expect(preview["pathPrefix"] as? String == "/preview/feature-checkout")
+        #expect(preview["url"] as? String == "https://zerverless.example/static/shop/preview/feature-checkout/index.html")
+        #expect(
+            preview["functions"] as? [String] == ["https://zerverless.example/shop/preview/feature-checkout/api/hello"])
+        #expect(try JSONSchema.checkStatusFile(d.statusFile("shop-feature-checkout")) == [])
+        #expect(d.phase("prod") == "synced")
+
+        // The branch deleted: the preview goes, production stays.
+        try repo.deleteBranch("feature/Checkout")
+        try waitUntil(timeout: .seconds(60), "the preview undeployed") {
+            d.status("shop-feature-checkout") == nil
+                && w.published("static/shop/preview/feature-checkout/index.html") == nil
+        }
+        #expect(w.published("static/shop/index.html") == "main\n")
+        #expect(generated(w, "previews") == [])
+        #expect(try d.stop(SIGTERM) == 0)
+    }
+}
