@@ -70,8 +70,15 @@ public final class AppsDir: Sendable {
 
     private let cache = Mutex<[String: (stamp: Stamp, file: Read)]>([:])
 
-    public init(directory: String) {
+    /// The applications the sets made (the REST facade's view: `StateLayout.generatedApplications`).
+    let generated: (@Sendable () -> [String: (registration: Registration, file: String)])?
+
+    public init(
+        directory: String,
+        generated: (@Sendable () -> [String: (registration: Registration, file: String)])? = nil
+    ) {
         self.directory = directory
+        self.generated = generated
     }
 
     public struct Scan: Sendable {
@@ -212,10 +219,17 @@ extension AppsDir {
         public var files: [String] = []
         public var namespaces: Set<String> = []
         public var unknown = false
+        /// The application set that made the application (its file is in `files`).
+        public var generatedBy: String?
     }
 
     public func holders(of name: String) -> Holders {
         var h = Holders()
+        if let made = generated?()[name] {
+            h.files.append(made.file)
+            h.namespaces.insert(made.registration.namespace)
+            h.generatedBy = made.registration.generatedBy
+        }
         for file in scan().files where file.name == name {
             h.files.append(file.path)
             switch file.result {
@@ -229,6 +243,7 @@ extension AppsDir {
     /// The valid registrations of `namespace`.
     public func count(in namespace: String) -> Int {
         scan().files.filter { if case .success(let r) = $0.result { r.namespace == namespace } else { false } }.count
+            + (generated?().values.filter { $0.registration.namespace == namespace }.count ?? 0)
     }
 
     /// The file a new registration of `name` goes to.

@@ -1,3 +1,5 @@
+import Crypto
+import NIOHTTP1
 import Foundation
 import TestSupport
 import Testing
@@ -26,15 +28,16 @@ import Testing
         ]
     }
 
-    static func setFile(_ name: String, namespace: String = "shop", generators: String, template: String, extra: String = "")
-        -> String
-    {
+    static func setFile(
+        _ name: String, namespace: String = "shop", interval: String = "1s", generators: String, template: String,
+        extra: String = ""
+    ) -> String {
         """
         apiVersion: zerverless.io/v1
         kind: ApplicationSet
         metadata: {name: \(name), namespace: \(namespace)}
         spec:
-          interval: 1s
+          interval: \(interval)
         \(extra)  generators:
         \(generators)
           template:
@@ -51,7 +54,13 @@ import Testing
 
     func generated(_ w: World, _ name: String) -> [String] { setStatus(w, name)?["generated"] as? [String] ?? [] }
 
-    @Test func aMonorepoOfTwentyServicesBecomesTwentyApplicationsAndARemovedFolderOneFewer() throws {
+    static func signed(_ payload: String, secret: String) -> String {
+        "sha256="
+            + HMAC<SHA256>.authenticationCode(for: Array(payload.utf8), using: SymmetricKey(data: Array(secret.utf8)))
+            .map { String(format: "%02x", $0) }.joined()
+    }
+
+    @Test func aMonorepoOfTwentyServicesBecomesTwentyApplicationsAndARemovedFolderOneFewer() async throws {
         let w = try World("set-monorepo")
         var files: [String: String] = ["README.md": "monorepo\n"]
         let names = (1...20).map { String(format: "s%02d", $0) }
@@ -61,7 +70,7 @@ import Testing
         try w.write(
             "services.yaml",
             Self.setFile(
-                "services",
+                "services", interval: "1h",
                 generators: """
                     - gitDirectories: {repoURL: "\(url)", branch: main, pattern: "services/*"}
                 """,
@@ -69,7 +78,11 @@ import Testing
                     name: "svc-{{path.basename}}"
                     source: {repoURL: "\(url)", branch: main, path: "{{path}}"}
                 """))
-        let d = try w.daemon(["--set-min-interval", "1s", "--removal-grace", "0s", "--poll-interval", "1h"])
+        let secret = "hook-secret-0123456789"
+        let d = try w.daemon([
+            "--set-min-interval", "1s", "--removal-grace", "0s", "--poll-interval", "1h", "--listen", "127.0.0.1:0",
+            "--webhook-secret-file", try w.dir.write("hook.secret", secret + "\n"),
+        ])
         let head = try repo.head()
         try waitUntil(timeout: .seconds(120), "twenty applications synced") {
             names.allSatisfy { d.phase("svc-\($0)") == "synced" && d.commit("svc-\($0)") == head }
@@ -88,9 +101,31 @@ import Testing
         #expect(set["lastListed"] is String)
         #expect((set["skipped"] as? [Any])?.isEmpty == true, "\(set)")
 
-        // A folder removed: its application goes (after the grace), the others stay.
+        // The REST API: the set's status, the generated application with generatedBy, which
+        // the API neither replaces nor deletes (the set owns it).
+        let base = "http://127.0.0.1:\(try listeningPort(d))/api/gitops"
+        let (listed, sets) = try await call(.GET, base + "/applicationsets")
+        #expect(listed == 200)
+        #expect((sets["applicationSets"] as? [[String: Any]])?.map { $0["name"] as? String } == ["services"])
+        let (one, body) = try await call(.GET, base + "/applicationsets/services")
+        #expect(one == 200 && (body["generated"] as? [String])?.count == 20, "\(body)")
+        #expect(try await call(.GET, base + "/applicationsets/nope").0 == 404)
+        let (app, doc) = try await call(.GET, base + "/applications/svc-s07")
+        #expect(app == 200 && doc["generatedBy"] as? String == "services")
+        let (deleted, refusal) = try await call(.DELETE, base + "/applications/svc-s07")
+        #expect(deleted == 409, "\(refusal)")
+        #expect((refusal["error"] as? String ?? "").contains("made by the application set \"services\""))
+        let put = "{\"name\": \"svc-s07\", \"namespace\": \"shop\", \"source\": {\"repoURL\": \"\(url)\"}}"
+        #expect(try await call(.PUT, base + "/applications/svc-s07", put).0 == 409)
+
+        // A folder removed, then the push's webhook: the set lists at once (its interval is
+        // an hour); the folder's application goes (after the grace), the others stay.
         let removed = try repo.commit(
             ["services/s13/zerverless.yaml": nil, "services/s13/static/s13.html": nil], message: "s13 retired")
+        let payload = #"{"ref": "refs/heads/main", "repository": {"clone_url": "\#(url)"}}"#
+        let (accepted, answer) = try await call(
+            .POST, base + "/webhook", payload, headers: [("X-Hub-Signature-256", Self.signed(payload, secret: secret))])
+        #expect(accepted == 202 && answer["sets"] as? Int == 1, "\(answer)")
         try waitUntil(timeout: .seconds(60), "svc-s13 undeployed") {
             d.status("svc-s13") == nil && w.published("static/shop/s13.html") == nil
         }
