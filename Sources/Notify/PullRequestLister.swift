@@ -187,7 +187,7 @@ public struct PullRequestLister: Sendable {
         request.method = .GET
         for (name, value) in outgoing.headers { request.headers.add(name: name, value: value) }
         let limit = PullRequestAPI.maxBody
-        let over = "the answer is over \(limit >> 20) MiB (at most that much of a page is read)"
+        let over = "the answer is over \(limit >> 20) MiB, the most a page may be"
         do {
             let response = try await client.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
             let status = Int(response.status.code)

@@ -86,6 +86,10 @@ import Testing
         let size = forge == .gitea ? "limit=50" : "per_page=100"
         let state = forge == .gitlab ? "state=opened" : "state=open"
         #expect(queries == (1...3).map { "\(state)&\(size)&page=\($0)" })
+        // Every page on the path the generator names, never where a Link header points.
+        let path = PullRequestAPI.url(Self.generator(server), page: 1).split(separator: "?")[0]
+            .dropFirst(server.base.count)
+        #expect(server.listingRequests.allSatisfy { $0.path.hasPrefix(path + "?") })
         let auth = server.listingRequests.map {
             forge == .gitlab ? $0.headers["private-token"] : $0.headers["authorization"]
         }
@@ -151,6 +155,10 @@ import Testing
             #expect(await failure(setup, g) == "\(url): 502 (the answer is not JSON)")
             server.failure = .answer(status: 200, contentType: "application/json", body: "[{\"number\": 1,")
             #expect(await failure(setup, g) == "\(url): 200 but the answer is not JSON")
+            server.failure = .answer(
+                status: 200, contentType: "application/json",
+                body: "[" + String(repeating: " ", count: PullRequestAPI.maxBody) + "]")
+            #expect(await failure(setup, g) == "\(url): 200 but the answer is over 4 MiB, the most a page may be")
             server.failure = .answer(
                 status: 403, contentType: "application/json",
                 body: #"{"message":"token \#(Self.token) is not allowed here"}"#)
