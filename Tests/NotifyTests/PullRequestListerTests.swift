@@ -1,6 +1,7 @@
 import Foundation
 import Notify
 import State
+import Synchronization
 import TestSupport
 import Testing
 
@@ -213,6 +214,36 @@ import Testing
         #expect(try await Self.list(setup.lister(allowPrivate: true), Self.generator(server)).get().elements.isEmpty)
     }
 
+    /// A forge named by a host name: every page's URL is looked up and judged, and the
+    /// connection goes to the address that was judged (its own client for the listing).
+    @Test func aForgesNameIsPinnedToTheAddressChecked() async throws {
+        let setup = try Setup()
+        let server = try await ForgeServer.start(.github, token: Self.token, projects: ["alice/shop"])
+        defer { server.stop() }
+        server.maxPageSize = 1
+        for n in 1...3 { server.open("alice/shop", branch: "b\(n)") }
+        let lookups = Counter()
+        let lookup = EndpointGuard.Lookup(
+            resolve: { host in
+                lookups.add()
+                return host == "forge.test" ? .success([.v4(0x7F00_0001)]) : .failure(.init("cannot resolve \(host)"))
+            }, ownAddresses: { [] })
+        let lister = PullRequestLister(secrets: setup.secrets, allowPrivate: true, lookup: lookup)
+        var g = Self.generator(server)
+        g.apiURL = "http://forge.test:\(server.port)"
+        let listing = try await lister.list(g, namespace: "alice", field: Self.field).get()
+        #expect(listing.elements.count == 3)
+        #expect(lookups.value == 4, "the API URL, then each of the three pages")
+        #expect(
+            server.listingRequests.map { $0.headers["host"] } == Array(repeating: "forge.test:\(server.port)", count: 3)
+        )
+        let refused = PullRequestLister(secrets: setup.secrets, allowPrivate: false, lookup: lookup)
+        #expect(
+            await refused.list(g, namespace: "alice", field: Self.field).failure?.message
+                == "github http://forge.test:\(server.port): forge.test resolves to the loopback address 127.0.0.1; tenants' endpoints may not reach the daemon's own network (the operator allows it with --notify-allow-private)"
+        )
+    }
+
     @Test func theTokenFileFollowsTheSecretsRule() async throws {
         let setup = try Setup()
         let server = try await ForgeServer.start(.github, token: Self.token, projects: ["alice/shop"])
@@ -234,6 +265,13 @@ import Testing
         )
         #expect(server.listingRequests.isEmpty)
     }
+}
+
+/// A count other tasks add to.
+final class Counter: Sendable {
+    private let count = Mutex(0)
+    func add() { count.withLock { $0 += 1 } }
+    var value: Int { count.withLock { $0 } }
 }
 
 extension Result {

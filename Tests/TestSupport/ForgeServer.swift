@@ -122,6 +122,8 @@ public final class ForgeServer: Sendable {
     static func recorded(_ request: Request, body: [UInt8]) -> RecordingServer.Recorded {
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName.lowercased()] = field.value }
+        // HTTP/1's Host is the request's authority here.
+        if let authority = request.head.authority { headers["host"] = authority }
         return RecordingServer.Recorded(
             method: request.method.rawValue, path: request.uri.path + (request.uri.query.map { "?" + $0 } ?? ""),
             headers: headers, body: body)
