@@ -147,6 +147,7 @@ let package = Package(
             dependencies: [
                 "LocalServers",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ], path: "Tests/TestSupport"),
         // The benchmarks (make bench).
         .executableTarget(
