@@ -144,8 +144,11 @@ public final class Agent: Sendable {
         supervising.publicURL = context.publicURL
         let lock = daemonLock
         supervising.stateDirLost = { lock.lost() }
+        let pullRequests = PullRequestLister(
+            secrets: secrets, allowPrivate: settings.notifyAllowPrivate, sleep: clock.sleep)
         let supervisor = Supervisor(
-            configuration: supervising, runner: SyncRunner(context: context), readiness: readiness)
+            configuration: supervising, runner: SyncRunner(context: context), readiness: readiness,
+            pullRequests: pullRequests)
         self.supervisor = supervisor
         var services: [any Service] = [
             DaemonService(supervisor: supervisor, logger: logger, onReload: { tokens?.reload() }),

@@ -77,6 +77,7 @@ extension SetController {
         -> Registration.Notify.CommitStatus
     {
         var status = Registration.Notify.CommitStatus(forge: p.forge, apiURL: p.apiURL, tokenFile: p.tokenFile)
+        status.project = p.repo
         if let base = settings.publicURL {
             let prefix = app.pathPrefix ?? ""
             status.targetURL = "\(base)/static/\(app.registration.namespace)\(prefix)/index.html"

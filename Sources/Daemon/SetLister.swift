@@ -1,6 +1,7 @@
 import Foundation
 import GitSource
 import Manifest
+import Notify
 import State
 import Sync
 import Toolkit
@@ -10,8 +11,16 @@ import Toolkit
 public protocol PullRequestSource: Sendable {
     /// The open pull requests as elements, and the ones made into none (forks) with why;
     /// an error message on any failure (never a partial list).
-    func list(_ generator: ApplicationSet.Generator.PullRequests, namespace: String, field: String) async
-        -> Result<(elements: [ApplicationSet.Element], skipped: [(number: Int, reason: String)]), SetLister.Failure>
+    func pullRequests(_ generator: ApplicationSet.Generator.PullRequests, namespace: String, field: String) async
+        -> Result<PullRequestListing, SetLister.Failure>
+}
+
+extension PullRequestLister: PullRequestSource {
+    public func pullRequests(_ generator: ApplicationSet.Generator.PullRequests, namespace: String, field: String)
+        async -> Result<PullRequestListing, SetLister.Failure>
+    {
+        await list(generator, namespace: namespace, field: field).mapError { SetLister.Failure($0.message) }
+    }
 }
 
 /// Lists one application set's generators: list elements as written, the branches of a
@@ -59,7 +68,7 @@ public struct SetLister: Sendable {
                     out[i] = .failure(Failure("\(field): this daemon lists no pull requests"))
                     continue
                 }
-                out[i] = await pullRequests.list(p, namespace: set.namespace, field: "\(field).tokenFile").map {
+                out[i] = await pullRequests.pullRequests(p, namespace: set.namespace, field: "\(field).tokenFile").map {
                     listing in
                     Listing(
                         elements: listing.elements,

@@ -213,6 +213,10 @@ extension SyncRunner {
             var failure = event
             failure.commit = commit
             await context.notifications.commitStatus(registration, state: "failure", event: failure)
+        } else if health.commit != nil, registration.isPreview {
+            // A pull-request preview: its commit status says whether the preview works.
+            await context.notifications.commitStatus(
+                registration, state: health.status == .healthy ? "success" : "failure", event: event)
         }
     }
 }

@@ -211,3 +211,11 @@ extension ApplicationSet {
             pollInterval: nil, syncPolicy: Registration.SyncPolicy(), notify: [], labels: [:])
     }
 }
+
+extension Registration {
+    /// A pull-request preview (an application set's, with the commit status its
+    /// generator's forge gets).
+    public var isPreview: Bool {
+        generatedBy != nil && notify.contains { if case .commitStatus(let c) = $0 { c.project != nil } else { false } }
+    }
+}

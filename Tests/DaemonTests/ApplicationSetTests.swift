@@ -192,3 +192,124 @@ import Testing
         #expect(try d.stop(SIGTERM) == 0)
     }
 }
+
+/// Pull-request previews against the GitHub contract server (listings and commit
+/// statuses) and the orchestrator contract server (which runs the functions for the
+/// health checks).
+@Suite(.serialized) struct PullRequestPreviewTests {
+    static func manifest(_ greeting: String) -> [String: String] {
+        [
+            "zerverless.yaml": """
+            apiVersion: zerverless.io/v1
+            kind: Application
+            metadata: {name: shop, namespace: shop}
+            spec:
+              health: {initialDelay: 0s, interval: 1s, retries: 2, deadline: 20s}
+              functions:
+                - path: /api/hello
+                  runtime: lua
+                  code: |
+                    function handle(req) return {status=200, body="\(greeting)"} end
+                  health: {expect: 2xx, body: "\(greeting)"}
+              static: {dir: static}
+
+            """,
+            "static/index.html": "\(greeting)\n",
+        ]
+    }
+
+    func setStatus(_ w: World, _ name: String) -> [String: Any]? {
+        guard let data = FileManager.default.contents(atPath: "\(w.stateDir)/sets/\(name)/status.json") else {
+            return nil
+        }
+        return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+    }
+
+    @Test(.enabled(if: ContractServer.detectInterpreters()["lua"] != nil, "lua5.4 is missing"))
+    func aPullRequestOpenedUpdatedAndClosedAndAForgeThatFailsKeepsEverything() async throws {
+        let w = try World("set-prs")
+        let secrets = w.dir.file("secrets")
+        try FileManager.default.createDirectory(atPath: secrets + "/shop", withIntermediateDirectories: true)
+        try Data("gh-token-123\n".utf8).write(to: URL(fileURLWithPath: secrets + "/shop/github.token"))
+        let forge = try await ForgeServer.start(.github, token: "gh-token-123", projects: ["alice/shop"])
+        defer { forge.stop() }
+        let target = try await ContractServer.start()
+        let repo = try GitRepo(root: w.reposDir, name: "shop", files: Self.manifest("main"))
+        let url = w.url("shop", port: try w.serve())
+        try w.write(
+            "prs.yaml",
+            """
+            apiVersion: zerverless.io/v1
+            kind: ApplicationSet
+            metadata: {name: prs, namespace: shop}
+            spec:
+              interval: 1s
+              generators:
+                - pullRequests: {forge: github, apiURL: "\(forge.apiURL)", repo: alice/shop, tokenFile: github.token, labels: [preview]}
+              template:
+                name: "shop-pr-{{pr.number}}"
+                source: {repoURL: "\(url)", branch: "{{pr.branch}}"}
+                pathPrefix: "/pr/{{pr.number}}"
+                pollInterval: 1s
+
+            """)
+        let d = try w.daemon([
+            "--target", target.base, "--secrets-dir", secrets, "--notify-allow-private", "--notify-retry", "1s",
+            "--set-min-interval", "1s", "--removal-grace", "0s", "--health-interval", "0",
+            "--public-url", "https://zerverless.example/",
+        ])
+        try waitUntil(timeout: .seconds(30), "the set listed") { setStatus(w, "prs")?["lastListed"] != nil }
+
+        // Opened (with the label): a preview at /pr/1, healthy, announced on the head commit.
+        let first = try repo.commit(Self.manifest("feat"), message: "feat", branch: "feat-x")
+        let number = forge.open("alice/shop", branch: "feat-x", sha: first, labels: ["preview"])
+        forge.open("alice/shop", branch: "feat-y", labels: [])  // no label: no preview
+        forge.open("alice/shop", branch: "evil", labels: ["preview"], fork: "mallory/shop")  // a fork: skipped
+        let app = "shop-pr-\(number)"
+        try d.waitFor(app, "synced", commit: first, timeout: .seconds(60))
+        let status = try #require(d.status(app))
+        #expect(status["generatedBy"] as? String == "prs")
+        let preview = try #require(status["preview"] as? [String: Any])
+        #expect(preview["url"] as? String == "https://zerverless.example/static/shop/pr/1/index.html")
+        #expect(preview["functions"] as? [String] == ["https://zerverless.example/shop/pr/1/api/hello"])
+        #expect(target.state.withLock { $0.deployments["shop/pr/1/api/hello"] != nil })
+        try waitUntil(timeout: .seconds(60), "the preview healthy and its commit status success") {
+            forge.statuses.contains { s in
+                s.path == "/repos/alice/shop/statuses/\(first)" && s.json?["state"] as? String == "success"
+                    && (s.json?["description"] as? String ?? "").hasPrefix("healthy")
+            }
+        }
+        let announced = try #require(forge.statuses.last { $0.path.hasSuffix(first) })
+        #expect(announced.json?["target_url"] as? String == "https://zerverless.example/static/shop/pr/1/index.html")
+        #expect(announced.json?["context"] as? String == "zerverless/\(app)")
+        let set = try #require(setStatus(w, "prs"))
+        #expect(set["generated"] as? [String] == [app])
+        let skipped = try #require(set["skipped"] as? [[String: Any]])
+        #expect(skipped.count == 1 && (skipped[0]["message"] as? String ?? "").contains("mallory/shop"), "\(skipped)")
+
+        // Updated: a new head commit is deployed (the app polls its branch).
+        let second = try repo.commit(Self.manifest("feat2"), message: "feat 2", branch: "feat-x")
+        forge.push("alice/shop", number, sha: second)
+        try d.waitFor(app, "synced", commit: second, timeout: .seconds(60))
+
+        // The forge fails: the set says so and keeps its preview, listing after listing.
+        forge.failure = .serverError
+        let before = forge.listings("alice/shop")
+        try waitUntil(timeout: .seconds(30), "two failed listings") { forge.listings("alice/shop") >= before + 2 }
+        try waitUntil(timeout: .seconds(30), "the set's error") {
+            (setStatus(w, "prs")?["error"] as? String ?? "").contains("500")
+        }
+        #expect(setStatus(w, "prs")?["generated"] as? [String] == [app])
+        #expect(d.phase(app) == "synced")
+        forge.failure = nil
+
+        // Closed: the preview is undeployed.
+        forge.close("alice/shop", number)
+        try waitUntil(timeout: .seconds(60), "the preview undeployed") {
+            d.status(app) == nil && target.state.withLock { $0.deployments["shop/pr/1/api/hello"] == nil }
+        }
+        #expect(setStatus(w, "prs")?["generated"] as? [String] == [])
+        #expect(setStatus(w, "prs")?["error"] == nil)
+        #expect(try d.stop(SIGTERM) == 0)
+    }
+}
