@@ -63,7 +63,7 @@ struct SetController {
 
     /// The set files of a scan (the ones this shard owns). Returns the names of sets that
     /// went away (their state is removed; their applications go with the next resolve).
-    mutating func update(_ files: [SetFile], layout: StateLayout, now: Date) -> [String] {
+    mutating func update(_ files: [SetFile], layout: StateLayout, now: Date, startup: Bool = false) -> [String] {
         var seen = Set<String>()
         for file in files.sorted(by: { $0.path < $1.path }) {
             guard let name = file.name, !seen.contains(name) else { continue }
@@ -98,7 +98,10 @@ struct SetController {
             }
             entries[name] = entry
         }
-        let gone = entries.keys.filter { !seen.contains($0) }
+        // At startup, also the sets the state dir knows whose file went while the daemon
+        // was down (their applications are undeployed like any registration's).
+        let known = startup ? layout.sets().filter { entries[$0] == nil } : []
+        let gone = Set(entries.keys.filter { !seen.contains($0) } + known.filter { !seen.contains($0) })
         for name in gone {
             entries[name] = nil
             layout.removeSet(name)

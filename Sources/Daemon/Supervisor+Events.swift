@@ -108,7 +108,7 @@ extension Supervisor {
             appsDirProblem = nil
         }
         let (files, unnamed) = AppsDir.resolve(scan.files)
-        let entries = await withGenerated(files, setFiles: scan.sets)
+        let entries = await withGenerated(files, setFiles: scan.sets, startup: startup)
         for file in unnamed {
             logger.error(
                 "registration file ignored: no usable application name in it or in its file name",

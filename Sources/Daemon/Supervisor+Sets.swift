@@ -21,8 +21,8 @@ extension Supervisor {
     }
 
     /// The apps dir's entries with the sets' applications added (files first).
-    func withGenerated(_ files: [String: AppEntry], setFiles: [SetFile]) async -> [String: AppEntry] {
-        let gone = sets.update(ownedSets(setFiles), layout: layout, now: now())
+    func withGenerated(_ files: [String: AppEntry], setFiles: [SetFile], startup: Bool) async -> [String: AppEntry] {
+        let gone = sets.update(ownedSets(setFiles), layout: layout, now: now(), startup: startup)
         for name in gone { logger.info("application set removed", metadata: ["set": "\(name)"]) }
         var entries = files
         for (name, entry) in sets.resolve(files: files) { entries[name] = entry }

@@ -193,6 +193,92 @@ import Testing
     }
 }
 
+extension ApplicationSetTests {
+    static func listSet(_ name: String, _ elements: [String], extra: String = "") -> String {
+        setFile(
+            name, interval: "1h",
+            generators: "    - list:\n        elements: [" + elements.map { "{name: \($0)}" }.joined(separator: ", ") + "]",
+            template: """
+                    name: "svc-{{name}}"
+                    source: {repoURL: "@URL@", branch: main}
+                    pathPrefix: "/{{name}}"
+                """, extra: extra)
+    }
+
+    /// Names that collide (a registration file's, another set's), the per-set cap, the
+    /// namespace's limit; a template that tries another namespace; an invalid set file
+    /// keeps what its last valid version made, and a restart keeps everything.
+    @Test func collisionsLimitsAnotherNamespaceAndAnInvalidFile() async throws {
+        let w = try World("set-limits")
+        let repo = try GitRepo(root: w.reposDir, name: "shop", files: siteFiles(namespace: "shop"))
+        let url = w.url("shop", port: try w.serve())
+        try w.write("svc-a.yaml", registration("svc-a", namespace: "shop", url: url))
+        try w.write("a-set.yaml", Self.listSet("first", ["a", "b", "c"]).replacingOccurrences(of: "@URL@", with: url))
+        try w.write(
+            "b-set.yaml", Self.listSet("second", ["b", "d", "e", "f"]).replacingOccurrences(of: "@URL@", with: url))
+        let other = Self.listSet("elsewhere", ["x"]).replacingOccurrences(of: "@URL@", with: url)
+            .replacingOccurrences(of: "    name: \"svc-{{name}}\"", with: "    name: \"svc-{{name}}\"\n    namespace: bob")
+        try w.write("c-set.yaml", other)
+        let arguments = [
+            "--set-min-interval", "1s", "--removal-grace", "0s", "--poll-interval", "1h",
+            "--max-apps-per-namespace", "4", "--max-apps-per-set", "3",
+        ]
+        var d = try w.daemon(arguments)
+        let head = try repo.head()
+        try d.waitFor("svc-a", "synced", commit: head)
+        for name in ["svc-a", "svc-b", "svc-c", "svc-d"] { try d.waitFor(name, "synced", commit: head) }
+        func skipped(_ set: String) -> [String] {
+            (setStatus(w, set)?["skipped"] as? [[String: Any]] ?? []).map {
+                "\($0["element"] as? String ?? ""): \($0["field"] as? String ?? ""): \($0["message"] as? String ?? "")"
+            }
+        }
+        #expect(generated(w, "first") == ["svc-b", "svc-c"])
+        #expect(skipped("first") == ["{name: a}: spec.template.name: \"svc-a\" is the application of \(w.app("svc-a.yaml"))"])
+        #expect(generated(w, "second") == ["svc-d"])
+        #expect(
+            skipped("second") == [
+                "{name: f}: spec.limits.maxApplications: the set makes at most 3 applications",
+                "{name: b}: spec.template.name: \"svc-b\" is an application of the set first",
+                "{name: e}: spec.limits.maxApplications: namespace \"shop\" has 4 applications, the most this host allows (--max-apps-per-namespace)",
+            ], "\(skipped("second"))")
+        #expect(d.status("svc-e") == nil)
+        #expect((setStatus(w, "second")?["maxApplications"] as? Int) == 3)
+        // Another namespace: refused, nothing made, said where.
+        let refused = try #require(setStatus(w, "elsewhere"))
+        #expect(
+            (refused["error"] as? String ?? "").contains(
+                "spec.template.namespace: a template may not set a namespace"), "\(refused)")
+        #expect(d.status("svc-x") == nil)
+        let validate = try run(Build.binary, ["validate", w.app("c-set.yaml")])
+        #expect(validate.status == 1)
+        #expect(
+            (validate.stdout + validate.stderr).contains("c-set.yaml:11:5: error: spec.template.namespace"),
+            "\(validate.stdout)\(validate.stderr)")
+
+        // The first set's file broken: it keeps its applications and says why.
+        try w.write("a-set.yaml", "apiVersion: zerverless.io/v1\nkind: ApplicationSet\nmetadata: {name: first, namespace: shop}\nspec: {generators: 3}\n")
+        try waitUntil(timeout: .seconds(30), "the set's error") {
+            (setStatus(w, "first")?["error"] as? String ?? "").contains("keeps the applications its last valid version made")
+        }
+        #expect(generated(w, "first") == ["svc-b", "svc-c"])
+        #expect(d.phase("svc-b") == "synced")
+
+        // A restart: everything stays (the record keeps the last valid set and its listing).
+        #expect(try d.stop(SIGTERM) == 0)
+        d = try w.daemon(arguments + ["--listen", "127.0.0.1:0"], log: "second.log")
+        let ready = "http://127.0.0.1:\(try listeningPort(d))/readyz"
+        try await waitUntil(timeout: .seconds(30), "the restarted daemon ready") { try await call(.GET, ready).0 == 200 }
+        for name in ["svc-a", "svc-b", "svc-c", "svc-d"] { try d.waitFor(name, "synced", commit: head) }
+        #expect(!d.log.contains("undeploying"), "\(d.log)")
+        // The set's file removed: its applications go.
+        try FileManager.default.removeItem(atPath: w.app("b-set.yaml"))
+        try waitUntil(timeout: .seconds(30), "svc-d undeployed") { d.status("svc-d") == nil }
+        #expect(setStatus(w, "second") == nil, "\(d.log)")
+        #expect(d.phase("svc-b") == "synced")
+        #expect(try d.stop(SIGTERM) == 0)
+    }
+}
+
 /// Pull-request previews against the GitHub contract server (listings and commit
 /// statuses) and the orchestrator contract server (which runs the functions for the
 /// health checks).
@@ -225,13 +311,15 @@ import Testing
         return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
     }
 
-    @Test(.enabled(if: ContractServer.detectInterpreters()["lua"] != nil, "lua5.4 is missing"))
-    func aPullRequestOpenedUpdatedAndClosedAndAForgeThatFailsKeepsEverything() async throws {
-        let w = try World("set-prs")
+    @Test(
+        .enabled(if: ContractServer.detectInterpreters()["lua"] != nil, "lua5.4 is missing"),
+        arguments: [ForgeServer.Forge.github, .gitea, .gitlab])
+    func aPullRequestOpenedUpdatedAndClosedAndAForgeThatFailsKeepsEverything(_ kind: ForgeServer.Forge) async throws {
+        let w = try World("set-prs-\(kind.rawValue)")
         let secrets = w.dir.file("secrets")
         try FileManager.default.createDirectory(atPath: secrets + "/shop", withIntermediateDirectories: true)
         try Data("gh-token-123\n".utf8).write(to: URL(fileURLWithPath: secrets + "/shop/github.token"))
-        let forge = try await ForgeServer.start(.github, token: "gh-token-123", projects: ["alice/shop"])
+        let forge = try await ForgeServer.start(kind, token: "gh-token-123", projects: ["alice/shop"])
         defer { forge.stop() }
         let target = try await ContractServer.start()
         let repo = try GitRepo(root: w.reposDir, name: "shop", files: Self.manifest("main"))
@@ -245,7 +333,7 @@ import Testing
             spec:
               interval: 1s
               generators:
-                - pullRequests: {forge: github, apiURL: "\(forge.apiURL)", repo: alice/shop, tokenFile: github.token, labels: [preview]}
+                - pullRequests: {forge: \(kind.rawValue), apiURL: "\(forge.apiURL)", repo: alice/shop, tokenFile: github.token, labels: [preview]}
               template:
                 name: "shop-pr-{{pr.number}}"
                 source: {repoURL: "\(url)", branch: "{{pr.branch}}"}
@@ -275,17 +363,22 @@ import Testing
         #expect(target.state.withLock { $0.deployments["shop/pr/1/api/hello"] != nil })
         try waitUntil(timeout: .seconds(60), "the preview healthy and its commit status success") {
             forge.statuses.contains { s in
-                s.path == "/repos/alice/shop/statuses/\(first)" && s.json?["state"] as? String == "success"
+                s.path.hasSuffix("/statuses/\(first)") && s.json?["state"] as? String == "success"
                     && (s.json?["description"] as? String ?? "").hasPrefix("healthy")
             }
         }
         let announced = try #require(forge.statuses.last { $0.path.hasSuffix(first) })
         #expect(announced.json?["target_url"] as? String == "https://zerverless.example/static/shop/pr/1/index.html")
-        #expect(announced.json?["context"] as? String == "zerverless/\(app)")
+        #expect((announced.json?["context"] ?? announced.json?["name"]) as? String == "zerverless/\(app)")
+        #expect(
+            announced.path
+                == (kind == .gitlab
+                    ? "/api/v4/projects/alice%2Fshop/statuses/\(first)"
+                    : "\(kind == .gitea ? "/api/v1" : "")/repos/alice/shop/statuses/\(first)"))
         let set = try #require(setStatus(w, "prs"))
         #expect(set["generated"] as? [String] == [app])
         let skipped = try #require(set["skipped"] as? [[String: Any]])
-        #expect(skipped.count == 1 && (skipped[0]["message"] as? String ?? "").contains("mallory/shop"), "\(skipped)")
+        #expect(skipped.count == 1 && (skipped[0]["message"] as? String ?? "").contains(kind == .gitlab ? "fork" : "mallory/shop"), "\(skipped)")
 
         // Updated: a new head commit is deployed (the app polls its branch).
         let second = try repo.commit(Self.manifest("feat2"), message: "feat 2", branch: "feat-x")
