@@ -344,9 +344,26 @@ extension ApplicationSetTests {
         let d = try w.daemon([
             "--target", target.base, "--secrets-dir", secrets, "--notify-allow-private", "--notify-retry", "1s",
             "--set-min-interval", "1s", "--removal-grace", "0s", "--health-interval", "0",
-            "--public-url", "https://zerverless.example/",
+            "--public-url", "https://zerverless.example/", "--listen", "127.0.0.1:0",
+            "--webhook-secret-file", try w.dir.write("hook.secret", "hook-secret-42\n"),
         ])
         try waitUntil(timeout: .seconds(30), "the set listed") { setStatus(w, "prs")?["lastListed"] != nil }
+        // The forge's pull-request event, as each forge signs it: the set is asked to list.
+        let payload =
+            kind == .gitlab
+            ? #"{"object_kind": "merge_request", "project": {"path_with_namespace": "alice/shop"}}"#
+            : #"{"action": "opened", "number": 1, "repository": {"full_name": "alice/shop"}}"#
+        let headers: [(String, String)] =
+            switch kind {
+            case .github:
+                [("X-GitHub-Event", "pull_request"), ("X-Hub-Signature-256", ApplicationSetTests.signed(payload, secret: "hook-secret-42"))]
+            case .gitea:
+                [("X-Gitea-Event", "pull_request"), ("X-Gitea-Signature", String(ApplicationSetTests.signed(payload, secret: "hook-secret-42").dropFirst(7)))]
+            case .gitlab: [("X-Gitlab-Event", "Merge Request Hook"), ("X-Gitlab-Token", "hook-secret-42")]
+            }
+        let (code, answer) = try await call(
+            .POST, "http://127.0.0.1:\(try listeningPort(d))/api/gitops/webhook", payload, headers: headers)
+        #expect(code == 202 && answer["sets"] as? Int == 1, "\(answer)")
 
         // Opened (with the label): a preview at /pr/1, healthy, announced on the head commit.
         let first = try repo.commit(Self.manifest("feat"), message: "feat", branch: "feat-x")
