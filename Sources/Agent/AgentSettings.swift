@@ -144,7 +144,8 @@ public struct AgentSettings: Sendable {
             if !(publicURL.hasPrefix("http://") || publicURL.hasPrefix("https://")) || url?.host == nil {
                 problem("public-url", "\"\(publicURL)\" is not an http:// or https:// URL with a host")
             } else if url?.user != nil || url?.query != nil || url?.fragment != nil {
-                problem("public-url", "takes no user, password, query or fragment (a base like https://zerverless.example)")
+                problem(
+                    "public-url", "takes no user, password, query or fragment (a base like https://zerverless.example)")
             }
         }
         if maxAppsPerSet < 1 { problem("max-apps-per-set", "must be at least 1") }

@@ -43,7 +43,9 @@ extension SetController {
                     skipped.append(.init(element: app.element.description, field: field, message: message))
                 }
                 if case .some(let held) = files[appName] {
-                    skip("spec.template.name", "\"\(appName)\" is the application of \(held.files.joined(separator: ", "))")
+                    skip(
+                        "spec.template.name",
+                        "\"\(appName)\" is the application of \(held.files.joined(separator: ", "))")
                     continue
                 }
                 if let other = owner[appName] {

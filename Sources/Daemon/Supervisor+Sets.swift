@@ -40,13 +40,15 @@ extension Supervisor {
             for record in records {
                 do { try layout.writeSetRecord(record) } catch {
                     logger.error(
-                        "cannot write an application set's record", metadata: ["set": "\(record.set.name)", "error": "\(error)"])
+                        "cannot write an application set's record",
+                        metadata: ["set": "\(record.set.name)", "error": "\(error)"])
                 }
             }
             for status in statuses {
                 do { try layout.writeSetStatus(status) } catch {
                     logger.error(
-                        "cannot write an application set's status", metadata: ["set": "\(status.name)", "error": "\(error)"])
+                        "cannot write an application set's status",
+                        metadata: ["set": "\(status.name)", "error": "\(error)"])
                 }
             }
         }

@@ -73,7 +73,10 @@ extension ApplicationSet {
             return nil
         }
         guard intervalRange.contains(seconds) else {
-            r.error(node.mark, spec.path("interval"), "\(text) is out of range; expected 1s to 24h (the daemon raises it to its --set-min-interval, 1m by default)")
+            r.error(
+                node.mark, spec.path("interval"),
+                "\(text) is out of range; expected 1s to 24h (the daemon raises it to its --set-min-interval, 1m by default)"
+            )
             return nil
         }
         return seconds

@@ -117,7 +117,9 @@ public enum Validator {
                 bytes[i] == needle[0] && Array(bytes[i..<(i + needle.count)]) == needle
             })
         else { return false }
-        guard let root = try? YAMLParser.parse(bytes, limits: .default) else { return guessKind(bytes) == .applicationSet }
+        guard let root = try? YAMLParser.parse(bytes, limits: .default) else {
+            return guessKind(bytes) == .applicationSet
+        }
         return detectKind(root) == .applicationSet
     }
 

@@ -138,7 +138,8 @@ public final class AppsDir: Sendable {
             guard let data = FileManager.default.contents(atPath: path) else { continue }
             let bytes = Array(data)
             let read: Read =
-                Validator.isApplicationSet(bytes) ? .set(Self.readSet(bytes, path: path)) : .registration(Self.read(bytes, path: path))
+                Validator.isApplicationSet(bytes)
+                ? .set(Self.readSet(bytes, path: path)) : .registration(Self.read(bytes, path: path))
             cache.withLock { $0[path] = (stamp, read) }
             add(read)
         }

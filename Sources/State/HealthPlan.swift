@@ -66,14 +66,17 @@ public struct HealthPlan: Sendable, Hashable, Codable {
                 url = (url.hasSuffix("/") ? String(url.dropLast()) : url) + h.path
             }
             out.append(
-                Check(name: prefix + f.path, url: url, method: h.method, expect: h.expect, body: h.body, timeout: h.timeout))
+                Check(
+                    name: prefix + f.path, url: url, method: h.method, expect: h.expect, body: h.body,
+                    timeout: h.timeout))
         }
         for file in manifest.staticFiles?.health ?? [] {
             let escaped = file.split(separator: "/").map {
                 String($0).addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? String($0)
             }.joined(separator: "/")
             out.append(
-                Check(name: "static" + prefix + "/" + file, url: base + "/static/" + namespace + prefix + "/" + escaped))
+                Check(name: "static" + prefix + "/" + file, url: base + "/static/" + namespace + prefix + "/" + escaped)
+            )
         }
         return out
     }

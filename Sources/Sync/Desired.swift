@@ -213,7 +213,8 @@ extension DesiredState {
                 }
             }
         }
-        out.files = Dictionary(uniqueKeysWithValues: out.files.map { (DesiredBuilder.filePrefix(prefix) + $0.key, $0.value) })
+        out.files = Dictionary(
+            uniqueKeysWithValues: out.files.map { (DesiredBuilder.filePrefix(prefix) + $0.key, $0.value) })
         return out
     }
 }

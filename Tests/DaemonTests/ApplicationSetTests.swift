@@ -1,6 +1,6 @@
 import Crypto
-import NIOHTTP1
 import Foundation
+import NIOHTTP1
 import TestSupport
 import Testing
 
@@ -72,12 +72,12 @@ import Testing
             Self.setFile(
                 "services", interval: "1h",
                 generators: """
-                    - gitDirectories: {repoURL: "\(url)", branch: main, pattern: "services/*"}
-                """,
+                        - gitDirectories: {repoURL: "\(url)", branch: main, pattern: "services/*"}
+                    """,
                 template: """
-                    name: "svc-{{path.basename}}"
-                    source: {repoURL: "\(url)", branch: main, path: "{{path}}"}
-                """))
+                        name: "svc-{{path.basename}}"
+                        source: {repoURL: "\(url)", branch: main, path: "{{path}}"}
+                    """))
         let secret = "hook-secret-0123456789"
         let d = try w.daemon([
             "--set-min-interval", "1s", "--removal-grace", "0s", "--poll-interval", "1h", "--listen", "127.0.0.1:0",
@@ -148,13 +148,13 @@ import Testing
             Self.setFile(
                 "previews",
                 generators: """
-                    - gitBranches: {repoURL: "\(url)", pattern: "feature/*"}
-                """,
+                        - gitBranches: {repoURL: "\(url)", pattern: "feature/*"}
+                    """,
                 template: """
-                    name: "shop-{{branch.slug}}"
-                    source: {repoURL: "\(url)", branch: "{{branch}}"}
-                    pathPrefix: "/preview/{{branch.slug}}"
-                """))
+                        name: "shop-{{branch.slug}}"
+                        source: {repoURL: "\(url)", branch: "{{branch}}"}
+                        pathPrefix: "/preview/{{branch.slug}}"
+                    """))
         let d = try w.daemon([
             "--set-min-interval", "1s", "--removal-grace", "0s", "--poll-interval", "1h",
             "--public-url", "https://zerverless.example",
@@ -175,7 +175,8 @@ import Testing
         #expect(status["generatedBy"] as? String == "previews")
         let preview = try #require(status["preview"] as? [String: Any], "\(status)")
         #expect(preview["pathPrefix"] as? String == "/preview/feature-checkout")
-        #expect(preview["url"] as? String == "https://zerverless.example/static/shop/preview/feature-checkout/index.html")
+        #expect(
+            preview["url"] as? String == "https://zerverless.example/static/shop/preview/feature-checkout/index.html")
         #expect(
             preview["functions"] as? [String] == ["https://zerverless.example/shop/preview/feature-checkout/api/hello"])
         #expect(try JSONSchema.checkStatusFile(d.statusFile("shop-feature-checkout")) == [])
@@ -197,7 +198,8 @@ extension ApplicationSetTests {
     static func listSet(_ name: String, _ elements: [String], extra: String = "") -> String {
         setFile(
             name, interval: "1h",
-            generators: "    - list:\n        elements: [" + elements.map { "{name: \($0)}" }.joined(separator: ", ") + "]",
+            generators: "    - list:\n        elements: [" + elements.map { "{name: \($0)}" }.joined(separator: ", ")
+                + "]",
             template: """
                     name: "svc-{{name}}"
                     source: {repoURL: "@URL@", branch: main}
@@ -217,7 +219,8 @@ extension ApplicationSetTests {
         try w.write(
             "b-set.yaml", Self.listSet("second", ["b", "d", "e", "f"]).replacingOccurrences(of: "@URL@", with: url))
         let other = Self.listSet("elsewhere", ["x"]).replacingOccurrences(of: "@URL@", with: url)
-            .replacingOccurrences(of: "    name: \"svc-{{name}}\"", with: "    name: \"svc-{{name}}\"\n    namespace: bob")
+            .replacingOccurrences(
+                of: "    name: \"svc-{{name}}\"", with: "    name: \"svc-{{name}}\"\n    namespace: bob")
         try w.write("c-set.yaml", other)
         let arguments = [
             "--set-min-interval", "1s", "--removal-grace", "0s", "--poll-interval", "1h",
@@ -233,7 +236,10 @@ extension ApplicationSetTests {
             }
         }
         #expect(generated(w, "first") == ["svc-b", "svc-c"])
-        #expect(skipped("first") == ["{name: a}: spec.template.name: \"svc-a\" is the application of \(w.app("svc-a.yaml"))"])
+        #expect(
+            skipped("first") == [
+                "{name: a}: spec.template.name: \"svc-a\" is the application of \(w.app("svc-a.yaml"))"
+            ])
         #expect(generated(w, "second") == ["svc-d"])
         #expect(
             skipped("second") == [
@@ -256,9 +262,13 @@ extension ApplicationSetTests {
             "\(validate.stdout)\(validate.stderr)")
 
         // The first set's file broken: it keeps its applications and says why.
-        try w.write("a-set.yaml", "apiVersion: zerverless.io/v1\nkind: ApplicationSet\nmetadata: {name: first, namespace: shop}\nspec: {generators: 3}\n")
+        try w.write(
+            "a-set.yaml",
+            "apiVersion: zerverless.io/v1\nkind: ApplicationSet\nmetadata: {name: first, namespace: shop}\nspec: {generators: 3}\n"
+        )
         try waitUntil(timeout: .seconds(30), "the set's error") {
-            (setStatus(w, "first")?["error"] as? String ?? "").contains("keeps the applications its last valid version made")
+            (setStatus(w, "first")?["error"] as? String ?? "").contains(
+                "keeps the applications its last valid version made")
         }
         #expect(generated(w, "first") == ["svc-b", "svc-c"])
         #expect(d.phase("svc-b") == "synced")
@@ -267,7 +277,9 @@ extension ApplicationSetTests {
         #expect(try d.stop(SIGTERM) == 0)
         d = try w.daemon(arguments + ["--listen", "127.0.0.1:0"], log: "second.log")
         let ready = "http://127.0.0.1:\(try listeningPort(d))/readyz"
-        try await waitUntil(timeout: .seconds(30), "the restarted daemon ready") { try await call(.GET, ready).0 == 200 }
+        try await waitUntil(timeout: .seconds(30), "the restarted daemon ready") {
+            try await call(.GET, ready).0 == 200
+        }
         for name in ["svc-a", "svc-b", "svc-c", "svc-d"] { try d.waitFor(name, "synced", commit: head) }
         #expect(!d.log.contains("undeploying"), "\(d.log)")
         // The set's file removed: its applications go.
@@ -356,9 +368,18 @@ extension ApplicationSetTests {
         let headers: [(String, String)] =
             switch kind {
             case .github:
-                [("X-GitHub-Event", "pull_request"), ("X-Hub-Signature-256", ApplicationSetTests.signed(payload, secret: "hook-secret-42"))]
+                [
+                    ("X-GitHub-Event", "pull_request"),
+                    ("X-Hub-Signature-256", ApplicationSetTests.signed(payload, secret: "hook-secret-42")),
+                ]
             case .gitea:
-                [("X-Gitea-Event", "pull_request"), ("X-Gitea-Signature", String(ApplicationSetTests.signed(payload, secret: "hook-secret-42").dropFirst(7)))]
+                [
+                    ("X-Gitea-Event", "pull_request"),
+                    (
+                        "X-Gitea-Signature",
+                        String(ApplicationSetTests.signed(payload, secret: "hook-secret-42").dropFirst(7))
+                    ),
+                ]
             case .gitlab: [("X-Gitlab-Event", "Merge Request Hook"), ("X-Gitlab-Token", "hook-secret-42")]
             }
         let (code, answer) = try await call(
@@ -395,7 +416,10 @@ extension ApplicationSetTests {
         let set = try #require(setStatus(w, "prs"))
         #expect(set["generated"] as? [String] == [app])
         let skipped = try #require(set["skipped"] as? [[String: Any]])
-        #expect(skipped.count == 1 && (skipped[0]["message"] as? String ?? "").contains(kind == .gitlab ? "fork" : "mallory/shop"), "\(skipped)")
+        #expect(
+            skipped.count == 1
+                && (skipped[0]["message"] as? String ?? "").contains(kind == .gitlab ? "fork" : "mallory/shop"),
+            "\(skipped)")
 
         // Updated: a new head commit is deployed (the app polls its branch).
         let second = try repo.commit(Self.manifest("feat2"), message: "feat 2", branch: "feat-x")

@@ -1,8 +1,8 @@
 import Foundation
 import Manifest
 import State
-import Testing
 import TestSupport
+import Testing
 import Toolkit
 
 @testable import Daemon
@@ -71,7 +71,9 @@ import Toolkit
         c.finished(job, [0: listing([.branch("feature/a"), .branch("feature/b")]), 1: listing([])], now: at(1))
         #expect(c.resolve(files: [:]).keys.sorted() == ["shop-feature-a", "shop-feature-b"])
         let next = c.due(now: at(601))[0]
-        c.finished(next, [0: .failure(.init("spec.generators[0].gitBranches: connection refused")), 1: listing([])], now: at(602))
+        c.finished(
+            next, [0: .failure(.init("spec.generators[0].gitBranches: connection refused")), 1: listing([])],
+            now: at(602))
         #expect(c.resolve(files: [:]).keys.sorted() == ["shop-feature-a", "shop-feature-b"])
         let status = c.status("previews", c.entries["previews"]!, now: at(602))
         #expect(
@@ -95,14 +97,17 @@ import Toolkit
         var (c, _) = controller(dir)
         c.settings.publicURL = "https://zerverless.example"
         let job = c.due(now: at(0))[0]
-        let pr = ApplicationSet.Element.pullRequest(number: 7, headSHA: String(repeating: "a", count: 40), branch: "fix")
+        let pr = ApplicationSet.Element.pullRequest(
+            number: 7, headSHA: String(repeating: "a", count: 40), branch: "fix")
         c.finished(job, [0: listing([]), 1: listing([pr])], now: at(1))
         guard case .valid(let registration, let file, _)? = c.resolve(files: [:])["shop-fix"] else {
             Issue.record("no application made")
             return
         }
         #expect(file == "apps.d/previews.yaml")
-        #expect(registration.isPreview && registration.pathPrefix == "/preview/fix" && registration.generatedBy == "previews")
+        #expect(
+            registration.isPreview && registration.pathPrefix == "/preview/fix"
+                && registration.generatedBy == "previews")
         guard case .commitStatus(let status)? = registration.notify.last else {
             Issue.record("no commit status")
             return
