@@ -154,7 +154,7 @@ let package = Package(
             name: "zg-bench",
             dependencies: [
                 "Manifest", "GitSource", "Sync", "State", "Toolkit", "HTTPFacade", "LocalServers", "Processes",
-                "TestSupport",
+                "TestSupport", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),

@@ -6,16 +6,31 @@ import Toolkit
 
 extension SetController {
     /// The applications every set makes now, as apps-dir entries (`file`: the set's file),
-    /// given the apps dir's own entries (whose names come first). Each set's status and
+    /// given the apps dir's own entries, whose names come first. Then the names each set
+    /// already made keep their owner (a set whose file sorts first cannot take another
+    /// set's application), then new names in the order of the sets' files. A new name
+    /// whose state belongs to another namespace (`namespaceOf`: its status; an application
+    /// still being removed) is not taken until that state is gone. Each set's status and
     /// record are brought up to date in its entry (`writes` returns what changed).
-    mutating func resolve(files: [String: AppEntry]) -> [String: AppEntry] {
+    mutating func resolve(files: [String: AppEntry], namespaceOf: (String) -> String? = { _ in nil })
+        -> [String: AppEntry]
+    {
         var out: [String: AppEntry] = [:]
         var owner: [String: String] = [:]
         var perNamespace: [String: Int] = [:]
         for entry in files.values {
             if case .valid(let r, _, _) = entry { perNamespace[r.namespace, default: 0] += 1 }
         }
-        for (name, entry) in entries.sorted(by: { ($0.value.file, $0.key) < ($1.value.file, $1.key) }) {
+        struct Candidate {
+            var set: String
+            var app: GeneratedApplication
+            var origin: Int?
+            var kept: Bool
+        }
+        var candidates: [Candidate] = []
+        var skipped: [String: [SetStatus.Skipped]] = [:]
+        let order = entries.sorted { ($0.value.file, $0.key) < ($1.value.file, $1.key) }
+        for (name, entry) in order {
             guard var set = entry.set else { continue }
             set.maxApplications = min(set.maxApplications, settings.maxPerSet)
             var elements: [ApplicationSet.Element] = []
@@ -28,47 +43,67 @@ extension SetController {
             }
             let previous = Set(entry.generated.map(\.registration.name))
             let rendering = set.render(elements, previous: previous)
-            var skipped = entry.notes.flatMap { $0 }
-            skipped += rendering.skipped.map {
-                SetStatus.Skipped(element: $0.element.description, field: $0.problem.field, message: $0.problem.message)
+            skipped[name] =
+                entry.notes.flatMap { $0 }
+                + rendering.skipped.map {
+                    SetStatus.Skipped(
+                        element: $0.element.description, field: $0.problem.field, message: $0.problem.message)
+                }
+            for app in rendering.generated {
+                candidates.append(
+                    Candidate(
+                        set: name, app: app, origin: origin[app.element],
+                        kept: previous.contains(app.registration.name)))
             }
-            // What the set made before keeps its place against the namespace's limit.
-            let ordered =
-                rendering.generated.filter { previous.contains($0.registration.name) }
-                + rendering.generated.filter { !previous.contains($0.registration.name) }
-            var made: [GeneratedApplication] = []
-            for var app in ordered {
-                let appName = app.registration.name
-                func skip(_ field: String, _ message: String) {
-                    skipped.append(.init(element: app.element.description, field: field, message: message))
-                }
-                if case .some(let held) = files[appName] {
-                    skip(
-                        "spec.template.name",
-                        "\"\(appName)\" is the application of \(held.files.joined(separator: ", "))")
-                    continue
-                }
-                if let other = owner[appName] {
-                    skip("spec.template.name", "\"\(appName)\" is an application of the set \(other)")
-                    continue
-                }
-                if let limit = settings.maxPerNamespace, perNamespace[set.namespace, default: 0] >= limit {
-                    skip(
-                        "spec.limits.maxApplications",
-                        "namespace \"\(set.namespace)\" has \(limit) applications, the most this host allows (--max-apps-per-namespace)"
-                    )
-                    continue
-                }
-                if let index = origin[app.element], case .pullRequests(let p) = set.generators[index] {
-                    app.registration.notify.append(.commitStatus(previewStatus(p, app: app)))
-                }
-                perNamespace[set.namespace, default: 0] += 1
-                owner[appName] = name
-                made.append(app)
-                out[appName] = .valid(app.registration, file: entry.file, digest: Self.digest(app.registration))
+        }
+        var made: [String: [GeneratedApplication]] = [:]
+        // What the sets made before first (in the sets' order), then what is new.
+        for var c in candidates.filter(\.kept) + candidates.filter({ !$0.kept }) {
+            guard let set = entries[c.set]?.set else { continue }
+            let appName = c.app.registration.name
+            func skip(_ field: String, _ message: String) {
+                skipped[c.set, default: []].append(
+                    .init(element: c.app.element.description, field: field, message: message))
             }
-            entries[name]?.generated = made.sorted { $0.registration.name < $1.registration.name }
-            entries[name]?.skipped = skipped
+            if case .some(let held) = files[appName] {
+                skip("spec.template.name", "\"\(appName)\" is the application of \(held.files.joined(separator: ", "))")
+                continue
+            }
+            if let other = owner[appName] {
+                skip("spec.template.name", "\"\(appName)\" is an application of the set \(other)")
+                continue
+            }
+            if !c.kept, let held = namespaceOf(appName), !held.isEmpty, held != set.namespace {
+                skip(
+                    "spec.template.name",
+                    "\"\(appName)\" is an application of another namespace (or its state, until its removal ends)")
+                continue
+            }
+            if let limit = settings.maxPerNamespace, perNamespace[set.namespace, default: 0] >= limit {
+                skip(
+                    "spec.limits.maxApplications",
+                    "namespace \"\(set.namespace)\" has \(limit) applications, the most this host allows (--max-apps-per-namespace)"
+                )
+                continue
+            }
+            if let index = c.origin, case .pullRequests(let p) = set.generators[index] {
+                c.app.registration.notify.append(.commitStatus(previewStatus(p, app: c.app)))
+            }
+            perNamespace[set.namespace, default: 0] += 1
+            owner[appName] = c.set
+            made[c.set, default: []].append(c.app)
+            out[appName] = .valid(
+                c.app.registration, file: entries[c.set]!.file, digest: Self.digest(c.app.registration))
+        }
+        for (name, _) in order {
+            entries[name]?.generated = (made[name] ?? []).sorted { $0.registration.name < $1.registration.name }
+            var list = skipped[name] ?? []
+            if list.count > 100 {
+                let more = list.count - 100
+                list = Array(list.prefix(100))
+                list.append(.init(element: "...", field: "", message: "and \(more) more elements skipped"))
+            }
+            entries[name]?.skipped = list
         }
         return out
     }
@@ -125,6 +160,11 @@ extension SetController {
         let errors = entry.errors.enumerated().compactMap { i, e in e }
         var problems: [String] = []
         if let problem = entry.problem { problems.append(problem) }
+        if !entry.duplicates.isEmpty {
+            problems.append(
+                "\(entry.duplicates.joined(separator: ", ")) also declare\(entry.duplicates.count == 1 ? "s" : "") the set \(name) and \(entry.duplicates.count == 1 ? "is" : "are") ignored; rename or remove \(entry.duplicates.count == 1 ? "it" : "them")"
+            )
+        }
         problems += errors
         if !errors.isEmpty { problems.append("the set keeps the applications it made") }
         return SetStatus(

@@ -21,7 +21,13 @@ struct SetController {
         var maxPerSet = 100
         var maxPerNamespace: Int? = 200
         var publicURL: String?
+        /// How long a set whose file went keeps its record (its file may come back: a
+        /// ConfigMap swap, a file briefly unreadable); its applications' own removal grace.
+        var removalGrace: Double = 60
     }
+
+    /// The most a webhook may make a set list (git generators): once per this many seconds.
+    var webhookFloor: Double { min(10, settings.minInterval) }
 
     struct Entry {
         var file: String
@@ -32,10 +38,19 @@ struct SetController {
         var problem: String?
         var listings: [[ApplicationSet.Element]?] = []
         var listedAt: [Date?] = []
+        /// When each generator was last asked (a forge is rate-limited on its attempts,
+        /// failed ones included).
+        var attemptedAt: [Date?] = []
+        /// Counts the set's versions: a listing of an older one is not taken.
+        var generation = 0
+        /// Other files declaring the same set name (ignored, said in the status).
+        var duplicates: [String] = []
         var errors: [String?] = []
         var notes: [[SetStatus.Skipped]] = []
         var due: Date
         var running = false
+        /// The version whose listing runs.
+        var runningGeneration: Int?
         /// A pull-request generator asked for (a webhook) but listed too recently: when.
         var forgeDue: Date?
         var lastListed: Date?
@@ -50,10 +65,15 @@ struct SetController {
         var name: String
         var set: ApplicationSet
         var indexes: [Int]
+        var generation: Int
     }
 
     var settings: Settings
     var entries: [String: Entry] = [:]
+    /// Sets whose file went, and since when: their record is kept for the removal grace.
+    var departed: [String: Date] = [:]
+    /// Numbers every version of every set (a listing is taken only by its own version).
+    var nextGeneration = 1
 
     init(settings: Settings) { self.settings = settings }
 
@@ -62,15 +82,30 @@ struct SetController {
     // MARK: Files
 
     /// The set files of a scan (the ones this shard owns). Returns the names of sets that
-    /// went away (their state is removed; their applications go with the next resolve).
-    mutating func update(_ files: [SetFile], layout: StateLayout, now: Date, startup: Bool = false) -> [String] {
+    /// went away: their status goes at once, their record after the removal grace (a file
+    /// that comes back meanwhile finds its listings), their applications with the next
+    /// resolve (undeployed after their own grace). `owns`: whether this shard owns a
+    /// namespace (another shard's sets in a shared state dir are left alone).
+    mutating func update(
+        _ files: [SetFile], layout: StateLayout, now: Date, startup: Bool = false,
+        owns: (String) -> Bool = { _ in true }
+    ) -> [String] {
         var seen = Set<String>()
+        var duplicates: [String: [String]] = [:]
         for file in files.sorted(by: { $0.path < $1.path }) {
-            guard let name = file.name, !seen.contains(name) else { continue }
+            guard let name = file.name else { continue }
+            guard !seen.contains(name) else {
+                duplicates[name, default: []].append(file.path)
+                continue
+            }
             seen.insert(name)
+            departed[name] = nil
             var entry = entries[name] ?? Self.restored(name, file: file, layout: layout, now: now)
-            if entry.digest == file.digest, entries[name] != nil { continue }
             entry.file = file.path
+            if entry.digest == file.digest, entries[name] != nil {
+                entries[name] = entry
+                continue
+            }
             entry.digest = file.digest
             switch file.result {
             case .success(let set):
@@ -80,14 +115,16 @@ struct SetController {
                 let before = entry.set?.generators ?? []
                 entry.set = set
                 entry.problem = nil
-                var listings = [[ApplicationSet.Element]?](repeating: nil, count: set.generators.count)
-                var listedAt = [Date?](repeating: nil, count: set.generators.count)
-                for (i, g) in set.generators.enumerated() where before.indices.contains(i) && before[i] == g {
-                    listings[i] = entry.listings.indices.contains(i) ? entry.listings[i] : nil
-                    listedAt[i] = entry.listedAt.indices.contains(i) ? entry.listedAt[i] : nil
+                entry.generation = nextGeneration
+                nextGeneration += 1
+                // A generator kept (wherever it moved in the list) keeps its listing.
+                func carried<T>(_ values: [T?], _ g: ApplicationSet.Generator) -> T? {
+                    guard let j = before.firstIndex(of: g), values.indices.contains(j) else { return nil }
+                    return values[j]
                 }
-                entry.listings = listings
-                entry.listedAt = listedAt
+                entry.listings = set.generators.map { carried(entry.listings, $0) ?? nil }
+                entry.listedAt = set.generators.map { carried(entry.listedAt, $0) ?? nil }
+                entry.attemptedAt = set.generators.map { carried(entry.attemptedAt, $0) ?? nil }
                 entry.errors = Array(repeating: nil, count: set.generators.count)
                 entry.notes = Array(repeating: [], count: set.generators.count)
                 entry.due = now
@@ -98,12 +135,25 @@ struct SetController {
             }
             entries[name] = entry
         }
-        // At startup, also the sets the state dir knows whose file went while the daemon
-        // was down (their applications are undeployed like any registration's).
-        let known = startup ? layout.sets().filter { entries[$0] == nil } : []
-        let gone = Set(entries.keys.filter { !seen.contains($0) } + known.filter { !seen.contains($0) })
+        for (name, files) in duplicates { entries[name]?.duplicates = files }
+        for name in seen where duplicates[name] == nil { entries[name]?.duplicates = [] }
+        let gone = entries.keys.filter { !seen.contains($0) }
         for name in gone {
             entries[name] = nil
+            departed[name] = now
+            layout.removeSetStatus(name)
+        }
+        // At startup, the sets the state dir knows (of this shard's namespaces) whose file
+        // went while the daemon was down.
+        if startup {
+            for name in layout.sets() where entries[name] == nil && departed[name] == nil {
+                guard let record = layout.readSetRecord(name), owns(record.set.namespace) else { continue }
+                departed[name] = now
+                layout.removeSetStatus(name)
+            }
+        }
+        for (name, since) in departed where now.timeIntervalSince(since) >= settings.removalGrace {
+            departed[name] = nil
             layout.removeSet(name)
         }
         return gone.sorted()
@@ -118,6 +168,7 @@ struct SetController {
         entry.set = record.set
         entry.listings = record.listings
         entry.listedAt = record.listedAt
+        entry.attemptedAt = record.listedAt
         entry.errors = Array(repeating: nil, count: record.set.generators.count)
         entry.notes = Array(repeating: [], count: record.set.generators.count)
         entry.generated = record.applications
@@ -131,17 +182,22 @@ struct SetController {
     /// before an interval since its last listing.
     mutating func request(_ name: String, now: Date) {
         guard var entry = entries[name], let set = entry.set, entry.problem == nil else { return }
-        entry.due = min(entry.due, now)
+        // Git generators at once, but not more than once per webhook floor.
+        let floor = (entry.lastListed ?? .distantPast).addingTimeInterval(webhookFloor)
+        entry.due = min(entry.due, max(now, floor))
         for (i, g) in set.generators.enumerated() {
-            guard case .pullRequests = g, let last = entry.listedAt.indices.contains(i) ? entry.listedAt[i] : nil
-            else { continue }
+            guard case .pullRequests = g, let last = Self.at(entry.attemptedAt, i) else { continue }
             let allowed = last.addingTimeInterval(interval(set))
-            if allowed > now { entry.forgeDue = min(entry.forgeDue ?? allowed, allowed) }
+            if allowed > entry.due { entry.forgeDue = min(entry.forgeDue ?? allowed, allowed) }
         }
         entries[name] = entry
     }
 
-    /// The listings due now; each set's entry is marked running until `finished`.
+    static func at(_ dates: [Date?], _ i: Int) -> Date? { dates.indices.contains(i) ? dates[i] : nil }
+
+    /// The listings due now; each set's entry is marked running until `finished`. A
+    /// forge's generator is asked at most once per interval (its attempts, failed ones
+    /// included: a failing forge is not hammered either).
     mutating func due(now: Date) -> [Job] {
         var jobs: [Job] = []
         for (name, entry) in entries.sorted(by: { $0.key < $1.key }) {
@@ -150,13 +206,18 @@ struct SetController {
             guard entry.due <= now || forgeTime else { continue }
             var indexes: [Int] = []
             for (i, g) in set.generators.enumerated() {
-                let last = entry.listedAt.indices.contains(i) ? entry.listedAt[i] : nil
-                if case .pullRequests = g, let last, last.addingTimeInterval(interval(set)) > now { continue }
+                if case .pullRequests = g, let last = Self.at(entry.attemptedAt, i),
+                    last.addingTimeInterval(interval(set)) > now
+                {
+                    continue
+                }
                 indexes.append(i)
+                if entries[name]!.attemptedAt.indices.contains(i) { entries[name]!.attemptedAt[i] = now }
             }
             entries[name]?.running = true
+            entries[name]?.runningGeneration = entry.generation
             if forgeTime { entries[name]?.forgeDue = nil }
-            jobs.append(Job(name: name, set: set, indexes: indexes))
+            jobs.append(Job(name: name, set: set, indexes: indexes, generation: entry.generation))
         }
         return jobs
     }
@@ -168,24 +229,33 @@ struct SetController {
         }.min()
     }
 
+    /// The most elements one generator may list: ten times what the set may make (at
+    /// least 100); past it the listing is a failure (the set keeps what it had).
+    func listingCap(_ set: ApplicationSet) -> Int { max(100, 10 * min(set.maxApplications, settings.maxPerSet)) }
+
     /// A listing ended: successful generators replace their listing, failed ones keep it.
     mutating func finished(
         _ job: Job, _ results: [Int: Result<SetLister.Listing, SetLister.Failure>], now: Date
     ) {
-        guard var entry = entries[job.name] else { return }
+        guard var entry = entries[job.name], entry.runningGeneration == job.generation else { return }
         entry.running = false
-        guard entry.set == job.set else {
+        entry.runningGeneration = nil
+        guard entry.generation == job.generation, entry.set == job.set else {
             entries[job.name] = entry  // the file changed meanwhile: listed again at once
             return
         }
+        let cap = listingCap(job.set)
         for (i, result) in results {
             guard entry.listings.indices.contains(i) else { continue }
             switch result {
+            case .success(let listing) where listing.elements.count > cap:
+                entry.errors[i] =
+                    "spec.generators[\(i)].\(job.set.generators[i].kind): listed \(listing.elements.count) elements, more than the \(cap) a set takes (10 times its maxApplications); the last listing is kept"
             case .success(let listing):
                 entry.listings[i] = listing.elements
                 entry.listedAt[i] = now
                 entry.errors[i] = nil
-                entry.notes[i] = listing.skipped
+                entry.notes[i] = Array(listing.skipped.prefix(100))
             case .failure(let failure):
                 entry.errors[i] = failure.message
             }

@@ -22,10 +22,19 @@ extension Supervisor {
 
     /// The apps dir's entries with the sets' applications added (files first).
     func withGenerated(_ files: [String: AppEntry], setFiles: [SetFile], startup: Bool) async -> [String: AppEntry] {
-        let gone = sets.update(ownedSets(setFiles), layout: layout, now: now(), startup: startup)
-        for name in gone { logger.info("application set removed", metadata: ["set": "\(name)"]) }
+        let gone = sets.update(
+            ownedSets(setFiles), layout: layout, now: now(), startup: startup, owns: { self.owns($0) })
+        for name in gone {
+            logger.info(
+                "application set removed; its applications are undeployed after the grace", metadata: ["set": "\(name)"]
+            )
+            listTasks.removeValue(forKey: name)?.cancel()
+        }
         var entries = files
-        for (name, entry) in sets.resolve(files: files) { entries[name] = entry }
+        let runner = self.runner
+        for (name, entry) in sets.resolve(files: files, namespaceOf: { runner.status($0)?.namespace }) {
+            entries[name] = entry
+        }
         await writeSets()
         return entries
     }
@@ -74,7 +83,9 @@ extension Supervisor {
                 "application set generator failed; the set keeps the applications it made",
                 metadata: ["set": "\(job.name)", "generator": "\(i)", "error": "\(failure.message)"])
         }
-        await reconcile(appsDir.scan(), startup: false)
+        // The loop reads the apps dir again and makes the applications (one reconcile at a
+        // time: a reconcile from here would interleave with the loop's at its awaits).
+        scheduleScan()
         wakeup.signal()
     }
 

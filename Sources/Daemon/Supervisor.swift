@@ -130,7 +130,9 @@ public actor Supervisor {
         pullRequests: (any PullRequestSource)? = nil
     ) {
         self.configuration = configuration
-        self.sets = SetController(settings: configuration.sets)
+        var setSettings = configuration.sets
+        setSettings.removalGrace = configuration.scheduler.removalGrace
+        self.sets = SetController(settings: setSettings)
         self.lister = SetLister(context: runner.context, pullRequests: pullRequests)
         self.runner = runner
         self.readiness = readiness

@@ -33,12 +33,12 @@ extension Facade {
         }
         // The valid registrations that name a secret of their own.
         let scan = scanner.scan()
-        // The apps dir's registrations and the applications its sets made.
-        let registrations =
-            scan.files.compactMap { file -> Registration? in
-                if case .success(let r) = file.result { return r }
-                return nil
-            } + layout.generatedApplications().values.map(\.registration).sorted { $0.name < $1.name }
+        // The apps dir's registrations (the sets' applications are added once the delivery
+        // is verified: they name no webhook secret of their own).
+        var registrations = scan.files.compactMap { file -> Registration? in
+            if case .success(let r) = file.result { return r }
+            return nil
+        }
         let sets = scan.sets.compactMap { file -> ApplicationSet? in
             if case .success(let s) = file.result { return s }
             return nil
@@ -95,6 +95,9 @@ extension Facade {
                 .unauthorized,
                 "missing or invalid signature (X-Hub-Signature-256, X-Gitea-Signature, X-Gitlab-Token, X-Hub-Signature with X-Event-Key, or X-Zerverless-Signature), with --webhook-secret-file's secret or the application's own spec.source.webhookSecretFile"
             )
+        }
+        if case .operatorSecret = signer {
+            registrations += layout.generatedApplications().values.map(\.registration).sorted { $0.name < $1.name }
         }
         if Webhook.isPullRequest(request.headers, provider: provider) {
             // A pull request opened, updated, labelled or closed: the sets listing that

@@ -90,6 +90,7 @@ extension ApplicationSet {
         }
         var kept: [GeneratedApplication] = []
         var taken: [String: Element] = [:]
+        let prefixes = Set(made.compactMap(\.application.pathPrefix))
         for (i, one) in made.enumerated() {
             let app = one.application
             if let other = taken[app.registration.name] {
@@ -101,6 +102,16 @@ extension ApplicationSet {
                 let other = made[owner].application.element
                 out.skipped.append(
                     skip(app.element, "spec.template.pathPrefix", "\"\(prefix)\" is the prefix of \(other) too"))
+                continue
+            }
+            // A prefix inside another's (`/preview/x/api` in `/preview/x`) would deploy into
+            // it: the outer one keeps its place.
+            if let prefix = app.pathPrefix, let outer = Self.ancestors(prefix).first(where: prefixes.contains) {
+                out.skipped.append(
+                    skip(
+                        app.element, "spec.template.pathPrefix",
+                        "\"\(prefix)\" is inside the prefix \"\(outer)\" of another element; they would deploy into each other"
+                    ))
                 continue
             }
             taken[app.registration.name] = app.element
@@ -137,6 +148,17 @@ extension ApplicationSet {
             else { return e }
             return e.with(branchSlug: Slug.suffixed(slug, hashOf: branch, maxLength: Slug.maxLength))
         }
+    }
+
+    /// `/a/b/c` -> `/a/b`, `/a`.
+    static func ancestors(_ prefix: String) -> [String] {
+        var segments = prefix.split(separator: "/")
+        var out: [String] = []
+        while segments.count > 1 {
+            segments.removeLast()
+            out.append("/" + segments.joined(separator: "/"))
+        }
+        return out
     }
 
     private func skip(_ element: Element, _ field: String, _ message: String) -> Skipped {

@@ -140,6 +140,11 @@ extension StateLayout {
         try AtomicFile.writeJSON(record, to: setRecordFile(record.set.name), durable: true)
     }
 
+    /// The set's status alone (its file went; its record stays for the removal grace).
+    public func removeSetStatus(_ name: String) {
+        unlink(setStatusFile(name))
+    }
+
     public func removeSet(_ name: String) {
         try? FileManager.default.removeItem(atPath: setDir(name))
     }

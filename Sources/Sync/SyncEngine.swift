@@ -94,9 +94,11 @@ public struct SyncEngine: Sendable {
 
     public enum PlanPath: String, Sendable { case unchanged, treeDiff, full }
 
-    /// Policy and limits, as compared by the fast paths.
-    func settings(_ policy: Registration.SyncPolicy) -> String {
+    /// Policy, limits and an application set's path prefix, as compared by the fast paths
+    /// (a prefix that changes moves everything: a full plan).
+    func settings(_ policy: Registration.SyncPolicy, pathPrefix: String? = nil) -> String {
         "prune=\(policy.prune) allowEmpty=\(policy.allowEmpty) limits=\(limits.codeFileBytes),\(limits.staticFileBytes),\(limits.staticTotalBytes),\(limits.staticFiles)"
+            + (pathPrefix.map { " prefix=\($0)" } ?? "")
     }
 
     /// Computes what the sync would do, without applying it (`plan`). Without the fast
@@ -122,7 +124,8 @@ public struct SyncEngine: Sendable {
         outcome.folderTree = try? snapshot.treeID(commit: input.commit, path: folder)
         // Fast paths: the same folder tree as the last clean sync costs nothing; plain
         // static file changes are planned from a tree diff.
-        if fastPaths, let synced = inventory.synced, synced.settings == settings(input.policy), inventory.isConfirmed,
+        if fastPaths, let synced = inventory.synced,
+            synced.settings == settings(input.policy, pathPrefix: input.pathPrefix), inventory.isConfirmed,
             inventory.namespace == input.namespace, let tree = outcome.folderTree
         {
             if synced.tree == tree {
@@ -281,7 +284,7 @@ public struct SyncEngine: Sendable {
         var marker: Inventory.Synced?
         if let tree = outcome.folderTree {
             marker = Inventory.Synced(
-                commit: input.commit, tree: tree, settings: settings(input.policy),
+                commit: input.commit, tree: tree, settings: settings(input.policy, pathPrefix: input.pathPrefix),
                 staticDir: outcome.manifest?.staticFiles.map { RepoPath.escape(text: $0.dir) } ?? wasSynced?.staticDir
                     ?? "",
                 referenced: outcome.referenced)

@@ -157,7 +157,7 @@ import Testing
                     """))
         let d = try w.daemon([
             "--set-min-interval", "1s", "--removal-grace", "0s", "--poll-interval", "1h",
-            "--public-url", "https://zerverless.example",
+            "--public-url", "https://zerverless.example", "--listen", "127.0.0.1:0",
         ])
         try d.waitFor("prod", "synced", commit: try repo.head())
         try waitUntil(timeout: .seconds(30), "the set listed") { setStatus(w, "previews")?["lastListed"] != nil }
@@ -181,6 +181,15 @@ import Testing
             preview["functions"] as? [String] == ["https://zerverless.example/shop/preview/feature-checkout/api/hello"])
         #expect(try JSONSchema.checkStatusFile(d.statusFile("shop-feature-checkout")) == [])
         #expect(d.phase("prod") == "synced")
+        // The application's page says which set made it and links the preview.
+        let page = try run(
+            "/usr/bin/curl", ["-s", "http://127.0.0.1:\(try listeningPort(d))/apps/shop-feature-checkout"]
+        ).stdout
+        #expect(page.contains("application set <code>previews</code>"), "\(page)")
+        #expect(
+            page.contains(
+                "<a href=\"https://zerverless.example/static/shop/preview/feature-checkout/index.html\" rel=\"noopener noreferrer\">"
+            ))
 
         // The branch deleted: the preview goes, production stays.
         try repo.deleteBranch("feature/Checkout")

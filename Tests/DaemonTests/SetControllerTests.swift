@@ -48,6 +48,7 @@ import Toolkit
         c.finished(first[0], [0: listing([.branch("feature/a")]), 1: listing([])], now: at(1))
         #expect(c.wake() == at(601))
         // A webhook a minute later: the branches list at once, the forge waits for its interval.
+        // (Webhooks within 10 s of a listing wait for those 10 s.)
         c.request("previews", now: at(60))
         let second = c.due(now: at(60))
         #expect(second.map(\.indexes) == [[0]])
@@ -57,11 +58,15 @@ import Toolkit
         var jobs = c.due(now: at(72))
         #expect(jobs.map(\.indexes) == [[0]])
         c.finished(jobs[0], [0: listing([.branch("feature/a")])], now: at(73))
-        // The forge's turn comes at its interval after its last listing (1 + 600 s).
-        #expect(c.wake() == at(601))
-        #expect(c.due(now: at(600)).isEmpty)
-        jobs = c.due(now: at(601))
+        // The forge's turn comes at its interval after it was last asked (0 + 600 s).
+        #expect(c.wake() == at(600))
+        #expect(c.due(now: at(599)).isEmpty)
+        jobs = c.due(now: at(600))
         #expect(jobs.map(\.indexes) == [[0, 1]])
+        c.finished(jobs[0], [0: listing([]), 1: .failure(.init("github: 500"))], now: at(601))
+        // A failing forge is not asked again before its interval either.
+        c.request("previews", now: at(620))
+        #expect(c.due(now: at(620)).map(\.indexes) == [[0]])
     }
 
     @Test func aFailingGeneratorKeepsItsListingAndTheApplicationsItMade() throws {
@@ -114,5 +119,36 @@ import Toolkit
         }
         #expect(status.project == "alice/shop")
         #expect(status.targetURL == "https://zerverless.example/static/shop/preview/fix/index.html")
+    }
+
+    /// A tenant's set whose file sorts first cannot take the name another set made, nor a
+    /// name whose state is another namespace's.
+    @Test func aSetNeverTakesAnotherSetsApplicationNorAnotherNamespacesName() throws {
+        let dir = try TempDir("zg-sets")
+        var (c, layout) = controller(dir)
+        let job = c.due(now: at(0))[0]
+        c.finished(job, [0: listing([.branch("x")]), 1: listing([])], now: at(1))
+        #expect(c.resolve(files: [:]).keys.sorted() == ["shop-x"])
+        let bob = Self.text.replacingOccurrences(
+            of: "name: previews, namespace: shop", with: "name: bobs, namespace: bob")
+        _ = c.update(
+            [
+                AppsDir.readSet(Array(Self.text.utf8), path: "apps.d/previews.yaml"),
+                AppsDir.readSet(Array(bob.utf8), path: "apps.d/0-bob.yaml"),
+            ], layout: layout, now: at(2))
+        let bobJob = try #require(c.due(now: at(2)).first { $0.name == "bobs" })
+        c.finished(bobJob, [0: listing([.branch("x"), .branch("y")]), 1: listing([])], now: at(3))
+        let made = c.resolve(files: [:], namespaceOf: { $0 == "shop-y" ? "carol" : nil })
+        guard case .valid(let x, _, _)? = made["shop-x"] else {
+            Issue.record("shop-x is gone")
+            return
+        }
+        #expect(x.namespace == "shop" && x.generatedBy == "previews")
+        #expect(made["shop-y"] == nil)
+        #expect(
+            c.entries["bobs"]?.skipped.map(\.message) == [
+                "\"shop-x\" is an application of the set previews",
+                "\"shop-y\" is an application of another namespace (or its state, until its removal ends)",
+            ])
     }
 }

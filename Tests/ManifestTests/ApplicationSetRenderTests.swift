@@ -262,3 +262,24 @@ private let previews = try! decodeSet(
     #expect(Set(r.skipped.map(\.problem.field)) == ["spec.template.source.branch"])
     #expect(r.generated.count >= 300)
 }
+
+/// A prefix inside another's would deploy into it: the outer one keeps its place, in
+/// whatever order the elements come.
+@Test func aPrefixInsideAnothersIsSkipped() throws {
+    let s = try decodeSet(
+        """
+        generators: [{list: {elements: [{name: b, path: a/b}, {name: a, path: a}, {name: c, path: c}]}}]
+        template:
+          name: "r-{{name}}"
+          source: {repoURL: "https://h/o/r", path: "{{path}}"}
+          pathPrefix: "/p/{{path}}"
+        """)
+    for elements in [s.listElements, s.listElements.reversed()] {
+        let r = s.render(elements)
+        #expect(r.generated.map(\.registration.name).sorted() == ["r-a", "r-c"])
+        #expect(
+            r.skipped.map(\.problem.description) == [
+                "spec.template.pathPrefix: \"/p/a/b\" is inside the prefix \"/p/a\" of another element; they would deploy into each other"
+            ])
+    }
+}
