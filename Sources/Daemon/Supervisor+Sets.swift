@@ -101,3 +101,26 @@ extension Supervisor {
         for file in files where StateLayout.set(ofRequestFile: file) != nil { setRequestArrived(file) }
     }
 }
+
+extension Supervisor.Configuration {
+    /// `--set-min-interval` in seconds.
+    public var setMinInterval: Double {
+        get { sets.minInterval }
+        set { sets.minInterval = newValue }
+    }
+    /// `--max-apps-per-set`.
+    public var maxAppsPerSet: Int {
+        get { sets.maxPerSet }
+        set { sets.maxPerSet = newValue }
+    }
+    /// `--max-apps-per-namespace` (the sets' applications count with the files).
+    public var maxAppsPerNamespace: Int? {
+        get { sets.maxPerNamespace }
+        set { sets.maxPerNamespace = newValue }
+    }
+    /// `--public-url`: the base of previews' URLs.
+    public var publicURL: String? {
+        get { sets.publicURL }
+        set { sets.publicURL = newValue }
+    }
+}

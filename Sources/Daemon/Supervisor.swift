@@ -31,22 +31,6 @@ public actor Supervisor {
         public var stateCheckInterval: Double = 2
         /// Application sets: the operator's limits and the public URL of previews.
         var sets = SetController.Settings()
-        public var setMinInterval: Double {
-            get { sets.minInterval }
-            set { sets.minInterval = newValue }
-        }
-        public var maxAppsPerSet: Int {
-            get { sets.maxPerSet }
-            set { sets.maxPerSet = newValue }
-        }
-        public var maxAppsPerNamespace: Int? {
-            get { sets.maxPerNamespace }
-            set { sets.maxPerNamespace = newValue }
-        }
-        public var publicURL: String? {
-            get { sets.publicURL }
-            set { sets.publicURL = newValue }
-        }
 
         public init(
             appsDir: String, scheduler: Scheduler.Configuration = Scheduler.Configuration(),
