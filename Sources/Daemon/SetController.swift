@@ -27,7 +27,7 @@ struct SetController {
     }
 
     /// The most a webhook may make a set list (git generators): once per this many seconds.
-    var webhookFloor: Double { min(10, settings.minInterval) }
+    var webhookFloor: Double { min(2, settings.minInterval) }
 
     struct Entry {
         var file: String

@@ -56,6 +56,7 @@ enum SetsBenchmark {
         }
         let bySet = Date().timeIntervalSince(t0)
         let setCPU = DaemonBenchmark.cpuSeconds(first.pid)
+        let setPhases = phases(first.log, since: t0)
         try first.stop()
 
         // (b) The peer: the same applications as registration files.
@@ -77,6 +78,7 @@ enum SetsBenchmark {
         }
         let byFiles = Date().timeIntervalSince(t1)
         let fileCPU = DaemonBenchmark.cpuSeconds(second.pid)
+        let filePhases = phases(second.log, since: t1)
         try second.stop()
 
         print(
@@ -86,6 +88,8 @@ enum SetsBenchmark {
             pad("(b) \(count) registration files -> synced", 46) + pad(formatSeconds(byFiles), 12)
                 + pad(String(format: "cpu %.2f s", fileCPU), 16))
         print(String(format: "    set / files: %.2fx wall, %.2fx daemon CPU", bySet / byFiles, setCPU / fileCPU))
+        print("    set:   \(setPhases)")
+        print("    files: \(filePhases)")
     }
 
     static func setFile(url: String, count: Int) -> String {
@@ -104,6 +108,24 @@ enum SetsBenchmark {
             pollInterval: 1h
 
         """
+    }
+
+    /// From the log: when the first application was registered, the first and the last
+    /// sync ended, after `start`.
+    static func phases(_ log: String, since start: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        func time(_ line: Substring) -> Double? {
+            guard let stamp = line.split(separator: " ").first, let date = formatter.date(from: String(stamp)) else {
+                return nil
+            }
+            return date.timeIntervalSince(start)
+        }
+        let lines = log.split(separator: "\n")
+        let registered = lines.compactMap { $0.contains("registration loaded") ? time($0) : nil }.filter { $0 >= 0 }
+        let synced = lines.compactMap { $0.contains(" INFO sync ") ? time($0) : nil }.filter { $0 >= 0 }
+        func f(_ x: Double?) -> String { x.map { String(format: "%.2f s", $0) } ?? "-" }
+        return "first registered \(f(registered.first)), last registered \(f(registered.last)), first sync \(f(synced.first)), last sync \(f(synced.last))"
     }
 
     static let secretText = "bench-webhook-secret"

@@ -48,7 +48,7 @@ import Toolkit
         c.finished(first[0], [0: listing([.branch("feature/a")]), 1: listing([])], now: at(1))
         #expect(c.wake() == at(601))
         // A webhook a minute later: the branches list at once, the forge waits for its interval.
-        // (Webhooks within 10 s of a listing wait for those 10 s.)
+        // (Webhooks within 2 s of a listing wait for those 2 s.)
         c.request("previews", now: at(60))
         let second = c.due(now: at(60))
         #expect(second.map(\.indexes) == [[0]])
