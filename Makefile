@@ -12,7 +12,7 @@ APT_TEST := git rsync lua5.4 buildah busybox-static prometheus python3-venv ligh
 
 BIN_RELEASE := .build/release/zerverless-gitops
 
-.PHONY: format lint dist install uninstall deb image packages openapi deps deps-test build release test quickstart quickstart-stop bench bench-validate bench-git bench-static bench-daemon bench-api bench-drift bench-events bench-shards bench-health bench-soak clean
+.PHONY: format lint dist install uninstall deb image packages openapi deps deps-test build release test quickstart quickstart-stop bench bench-validate bench-git bench-static bench-daemon bench-api bench-drift bench-events bench-shards bench-health bench-sets bench-soak clean
 
 # Installs whichever of the named Debian packages are missing (apt-get update only then).
 define apt_install
@@ -137,6 +137,9 @@ bench-drift: release deps-test
 
 bench-health: release deps-test
 	.build/release/zg-bench health
+
+bench-sets: release deps-test
+	.build/release/zg-bench sets
 
 bench-events: release deps-test
 	.build/release/zg-bench events

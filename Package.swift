@@ -38,9 +38,12 @@ let package = Package(
 
         // libyaml events -> a Node tree whose nodes carry their marks.
         .target(name: "YAML", dependencies: ["CYAML"], swiftSettings: strict),
-        // Pure decoding and validation of registration files and zerverless.yaml; repository
-        // paths as bytes; the failure vocabulary.
-        .target(name: "Manifest", dependencies: ["YAML"], swiftSettings: strict),
+        // Pure decoding and validation of registration files, application sets and
+        // zerverless.yaml; repository paths as bytes; the failure vocabulary. (Crypto: the
+        // short SHA-256 suffixes of generated application names.)
+        .target(
+            name: "Manifest",
+            dependencies: ["YAML", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
         // The one way to run another program: posix_spawn, a deadline, bounded output.
         .target(name: "Processes", swiftSettings: strict),
         // File-system and concurrency tools below everything: atomic and rooted writes, locks,
@@ -144,13 +147,14 @@ let package = Package(
             dependencies: [
                 "LocalServers",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ], path: "Tests/TestSupport"),
         // The benchmarks (make bench).
         .executableTarget(
             name: "zg-bench",
             dependencies: [
                 "Manifest", "GitSource", "Sync", "State", "Toolkit", "HTTPFacade", "LocalServers", "Processes",
-                "TestSupport",
+                "TestSupport", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),

@@ -109,6 +109,7 @@ public final class Agent: Sendable {
         }
         context.invokeBase = context.invokeBase.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         context.healthProbe = HTTPHealthProbe(sleep: clock.sleep)
+        context.publicURL = settings.publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         context.shard = settings.shards > 1 ? settings.shardIndex : nil
         context.driftProbe =
             (deployTarget as? LocalTarget).map { LocalDriftProbe(target: $0) }
@@ -137,10 +138,17 @@ public final class Agent: Sendable {
         supervising.shardIndex = settings.shardIndex
         supervising.leaseDuration = settings.leaseDuration.seconds
         supervising.stateCheckInterval = settings.stateCheckInterval.seconds
+        supervising.setMinInterval = settings.setMinInterval.seconds
+        supervising.maxAppsPerSet = settings.maxAppsPerSet
+        supervising.maxAppsPerNamespace = settings.maxAppsPerNamespace
+        supervising.publicURL = context.publicURL
         let lock = daemonLock
         supervising.stateDirLost = { lock.lost() }
+        let pullRequests = PullRequestLister(
+            secrets: secrets, allowPrivate: settings.notifyAllowPrivate, sleep: clock.sleep)
         let supervisor = Supervisor(
-            configuration: supervising, runner: SyncRunner(context: context), readiness: readiness)
+            configuration: supervising, runner: SyncRunner(context: context), readiness: readiness,
+            pullRequests: pullRequests)
         self.supervisor = supervisor
         var services: [any Service] = [
             DaemonService(supervisor: supervisor, logger: logger, onReload: { tokens?.reload() }),

@@ -68,6 +68,13 @@ public struct AgentSettings: Sendable {
     public var invokeURL: String?
     /// Re-check of every application's health; zero: none.
     public var healthInterval: Duration = .seconds(300)
+    /// The public base of the platform, for the URLs of previews (nil: paths from the root).
+    public var publicURL: String?
+    /// The most applications one application set may make (an operator's cap over
+    /// `limits.maxApplications`).
+    public var maxAppsPerSet = 100
+    /// The shortest listing interval of an application set (a shorter one is raised).
+    public var setMinInterval: Duration = .seconds(60)
 
     public init(appsDir: String, stateDir: String) {
         self.appsDir = appsDir
@@ -132,6 +139,17 @@ public struct AgentSettings: Sendable {
                 problem("invoke-url", "takes no user, password, query or fragment (a base like http://host:8000)")
             }
         }
+        if let publicURL {
+            let url = URL(string: publicURL)
+            if !(publicURL.hasPrefix("http://") || publicURL.hasPrefix("https://")) || url?.host == nil {
+                problem("public-url", "\"\(publicURL)\" is not an http:// or https:// URL with a host")
+            } else if url?.user != nil || url?.query != nil || url?.fragment != nil {
+                problem(
+                    "public-url", "takes no user, password, query or fragment (a base like https://zerverless.example)")
+            }
+        }
+        if maxAppsPerSet < 1 { problem("max-apps-per-set", "must be at least 1") }
+        if setMinInterval < .seconds(1) { problem("set-min-interval", "must be at least 1s") }
         if let notifyURL, let why = Registration.endpointURLProblem(notifyURL) {
             problem("notify-url", "\"\(Registration.redactEndpoint(notifyURL))\" \(why)")
         }

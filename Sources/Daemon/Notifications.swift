@@ -116,10 +116,9 @@ public final class Notifications: Sendable {
     /// A forge status for a commit: pending when its sync starts, success or failure when
     /// it ends.
     func commitStatus(_ registration: Registration, state: String, event: NotificationEvent) async {
-        guard let project = registration.source.repoURL.forgeProject else { return }
         var endpoints: [NotificationEndpoint] = []
         for entry in registration.notify {
-            if case .commitStatus(let c) = entry {
+            if case .commitStatus(let c) = entry, let project = c.project ?? registration.source.repoURL.forgeProject {
                 endpoints.append(.commitStatus(c, namespace: registration.namespace, project: project, state: state))
             }
         }

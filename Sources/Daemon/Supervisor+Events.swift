@@ -22,6 +22,8 @@ extension Supervisor {
                 requestArrived(app)
             } else if directory == layout.requestsDir, NotificationTestRequest.parse(fileName: name) != nil {
                 await notificationTestArrived(name)
+            } else if directory == layout.requestsDir, StateLayout.set(ofRequestFile: name) != nil {
+                setRequestArrived(name)
             }
         case .rescan(let directory):
             if directory == configuration.appsDir {
@@ -33,6 +35,7 @@ extension Supervisor {
                 watchingRequestsDir = false
                 requests.pending().forEach(requestArrived)
                 for file in NotificationTestRequest.pending(in: layout) { await notificationTestArrived(file) }
+                pendingSetRequests()
             }
         }
         wakeup.signal()
@@ -81,6 +84,7 @@ extension Supervisor {
         await reconcile(appsDir.scan(), startup: startup)
         requests.pending().forEach(requestArrived)
         for file in NotificationTestRequest.pending(in: layout) { await notificationTestArrived(file) }
+        pendingSetRequests()
     }
 
     // MARK: Registrations
@@ -103,7 +107,8 @@ extension Supervisor {
             logger.info("apps dir readable again", metadata: ["apps_dir": "\(configuration.appsDir)"])
             appsDirProblem = nil
         }
-        let (entries, unnamed) = AppsDir.resolve(scan.files)
+        let (files, unnamed) = AppsDir.resolve(scan.files)
+        let entries = await withGenerated(files, setFiles: scan.sets, startup: startup)
         for file in unnamed {
             logger.error(
                 "registration file ignored: no usable application name in it or in its file name",

@@ -29,6 +29,8 @@ public actor Supervisor {
         public var stateDirLost: (@Sendable () -> String?)?
         /// How often `stateDirLost` is asked.
         public var stateCheckInterval: Double = 2
+        /// Application sets: the operator's limits and the public URL of previews.
+        var sets = SetController.Settings()
 
         public init(
             appsDir: String, scheduler: Scheduler.Configuration = Scheduler.Configuration(),
@@ -95,6 +97,10 @@ public actor Supervisor {
     /// The state dir was lost under the daemon: why. The loop stops; the daemon exits 1.
     public internal(set) var lostStateDir: String?
     var nextStateCheck = Date.distantPast
+    /// The application sets, and their running listings.
+    var sets: SetController
+    var listTasks: [String: Task<Void, Never>] = [:]
+    let lister: SetLister
 
     var logger: Logger { runner.context.logger }
     var layout: StateLayout { runner.context.layout }
@@ -104,9 +110,14 @@ public actor Supervisor {
 
     public init(
         configuration: Configuration, runner: SyncRunner, readiness: Readiness = Readiness(),
-        random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
+        pullRequests: (any PullRequestSource)? = nil
     ) {
         self.configuration = configuration
+        var setSettings = configuration.sets
+        setSettings.removalGrace = configuration.scheduler.removalGrace
+        self.sets = SetController(settings: setSettings)
+        self.lister = SetLister(context: runner.context, pullRequests: pullRequests)
         self.runner = runner
         self.readiness = readiness
         self.appsDir = AppsDir(directory: configuration.appsDir)
@@ -191,16 +202,19 @@ public actor Supervisor {
                 await rescanAll(startup: false)
             }
             for launch in scheduler.next(now: now()) { start(launch) }
+            for job in sets.due(now: now()) { startListing(job) }
             let stateCheck = configuration.stateDirLost == nil ? nil : nextStateCheck
             alarm.set(
-                [scanDue, nextRescan, nextDrift, nextRenewal, stateCheck, scheduler.wake(now: now())].compactMap { $0 }
-                    .min())
+                [scanDue, nextRescan, nextDrift, nextRenewal, stateCheck, scheduler.wake(now: now()), sets.wake()]
+                    .compactMap { $0 }.min())
             loopWaiting = true
             await wakeup.wait()
             loopWaiting = false
         }
         logger.info("stopping", metadata: ["running_syncs": "\(scheduler.running)"])
         subscription?.cancel()
+        // A listing changes nothing deployed: it is let go at once.
+        for task in listTasks.values { task.cancel() }
         // Each look that ends signals; a cancelled task's wait returns at once.
         while scheduler.running > 0 && !Task.isCancelled { await wakeup.wait() }
         if scheduler.running > 0 {

@@ -60,6 +60,9 @@ public struct SyncContext: Sendable {
     public var invokeBase: String?
     public var healthProbe: (any HealthProbing)?
     public var healthInterval: Double = 300
+    /// `--public-url` (no trailing slash): the base of the URLs a preview's status and
+    /// forge commit status show.
+    public var publicURL: String?
     /// `/readyz`: a failed write into the state dir (a full disk) is reported there.
     public var readiness: Readiness?
     /// Status documents that could not be written (when, why), per application: the next

@@ -100,10 +100,11 @@ extension SyncRunner {
         let name = registration.name
         let namespace = registration.namespace
         let inventories = context.inventories
-        let input = SyncEngine.Input(
+        var input = SyncEngine.Input(
             app: name, namespace: namespace, policy: registration.syncPolicy, commit: fetched.commit,
             folder: registration.source.path, inventoryFile: layout.inventoryFile(name),
             ownership: { inventories.ownership(in: namespace, excluding: name) })
+        input.pathPrefix = registration.pathPrefix
         return await engine.sync(input, snapshot: snapshot)
     }
 }

@@ -49,6 +49,7 @@ extension SyncRunner {
     func write(_ document: StatusDocument, durable: Bool = true) async -> Bool {
         var stamped = document
         stamped.shard = context.shard
+        stamped.fillPreview(base: context.publicURL ?? "")
         // Earlier statuses of this app that could not be written (a full disk): every
         // status written says so until a look ends (`finish` then keeps the note in the
         // look's status and history, so the polls after it keep saying it), since what a

@@ -45,7 +45,9 @@ extension SyncRunner {
         }
         let plan = HealthPlan(
             commit: commit, deployedAt: context.now(), policy: manifest.health ?? AppManifest.HealthPolicy(),
-            checks: HealthPlan.checks(of: manifest, namespace: look.registration.namespace, base: base))
+            checks: HealthPlan.checks(
+                of: manifest, namespace: look.registration.namespace, base: base,
+                pathPrefix: look.registration.pathPrefix))
         return await start(&look, plan)
     }
 
@@ -211,6 +213,10 @@ extension SyncRunner {
             var failure = event
             failure.commit = commit
             await context.notifications.commitStatus(registration, state: "failure", event: failure)
+        } else if health.commit != nil, registration.isPreview {
+            // A pull-request preview: its commit status says whether the preview works.
+            await context.notifications.commitStatus(
+                registration, state: health.status == .healthy ? "success" : "failure", event: event)
         }
     }
 }

@@ -69,6 +69,23 @@ public struct GitSource: Sendable {
         }
     }
 
+    /// Every branch the server advertises, with its commit, by one ls-remote round trip
+    /// (an application set's `gitBranches`).
+    public func branches(_ remote: Remote) throws(GitError) -> [String: String] {
+        try Session.run(remote) { (session, callbacks) throws(GitError) -> [String: String] in
+            var handle: OpaquePointer?
+            let rc = git_remote_create_detached(&handle, remote.libgit2URL)
+            guard rc == 0, let handle else { throw session.error("git_remote_create_detached", rc) }
+            defer { git_remote_free(handle) }
+            defer { git_remote_disconnect(handle) }
+            var out: [String: String] = [:]
+            for ref in try connectAndList(handle, &callbacks, session) where ref.name.hasPrefix("refs/heads/") {
+                out[String(ref.name.dropFirst("refs/heads/".count))] = withUnsafePointer(to: ref.oid) { Git.hex($0) }
+            }
+            return out
+        }
+    }
+
     /// The head `ref` names among advertised refs (name, id); annotated tags are peeled
     /// (`refs/tags/T^{}` is the commit).
     static func choose(_ ref: Registration.Ref, among refs: [(name: String, id: String)], url: String) throws(GitError)

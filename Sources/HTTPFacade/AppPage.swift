@@ -95,6 +95,14 @@ enum AppPage {
         }
         if let v = doc.verified { out += fact("Signed by", "\(e(v.signer)) <code>\(e(v.keyFingerprint))</code>") }
         if let file = doc.registrationFile { out += fact("Registration", "<code>\(e(file))</code>") }
+        if let set = doc.generatedBy { out += fact("Made by", "application set <code>\(e(set))</code>") }
+        if let preview = doc.preview {
+            let url = e(preview.url)
+            let link =
+                preview.url.hasPrefix("https://") || preview.url.hasPrefix("http://")
+                ? "<a href=\"\(url)\" rel=\"noopener noreferrer\">\(url)</a>" : "<code>\(url)</code>"
+            out += fact("Preview", link + " (prefix <code>\(e(preview.pathPrefix))</code>)")
+        }
         if let shard = doc.shard { out += fact("Shard", String(shard)) }
         return out + "</dl></section>"
     }

@@ -150,6 +150,12 @@ extension Facade {
         }
         defer { lock.unlock() }
         let existing = scanner.holders(of: registration.name)
+        if let set = existing.generatedBy, existing.allow(grant) {
+            return self.error(
+                .conflict,
+                "the application \"\(registration.name)\" is made by the application set \"\(set)\"; change the set (or choose another name)"
+            )
+        }
         if !existing.files.isEmpty, !existing.allow(grant) {
             return self.error(
                 .forbidden,
@@ -239,6 +245,12 @@ extension Facade {
         }
         guard holders.allow(grant) else {
             return error(.forbidden, "the application \"\(name)\" is held by a file this token may not change")
+        }
+        if let set = holders.generatedBy {
+            return error(
+                .conflict,
+                "the application \"\(name)\" is made by the application set \"\(set)\"; remove it from the set (its element, or the set's file)"
+            )
         }
         if let refused = readOnlyAppsDir() { return refused }
         for file in held where unlink(file) != 0 && errno != ENOENT {

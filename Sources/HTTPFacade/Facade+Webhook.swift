@@ -32,8 +32,15 @@ extension Facade {
                 String(decoding: secretData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).utf8)
         }
         // The valid registrations that name a secret of their own.
-        let registrations = scanner.scan().files.compactMap { file -> Registration? in
+        let scan = scanner.scan()
+        // The apps dir's registrations (the sets' applications are added once the delivery
+        // is verified: they name no webhook secret of their own).
+        var registrations = scan.files.compactMap { file -> Registration? in
             if case .success(let r) = file.result { return r }
+            return nil
+        }
+        let sets = scan.sets.compactMap { file -> ApplicationSet? in
+            if case .success(let s) = file.result { return s }
             return nil
         }
         let ownSecrets = registrations.filter { $0.source.webhookSecretFile != nil }
@@ -89,6 +96,31 @@ extension Facade {
                 "missing or invalid signature (X-Hub-Signature-256, X-Gitea-Signature, X-Gitlab-Token, X-Hub-Signature with X-Event-Key, or X-Zerverless-Signature), with --webhook-secret-file's secret or the application's own spec.source.webhookSecretFile"
             )
         }
+        if case .operatorSecret = signer {
+            registrations += layout.generatedApplications().values.map(\.registration).sorted { $0.name < $1.name }
+        }
+        if Webhook.isPullRequest(request.headers, provider: provider) {
+            // A pull request opened, updated, labelled or closed: the sets listing that
+            // project's pull requests list again (the forge at most once per interval).
+            let project = Webhook.pullRequestProject(body)
+            var listed = 0
+            if case .operatorSecret = signer, let project {
+                for set in sets
+                where set.generators.contains(where: {
+                    if case .pullRequests(let p) = $0 { return p.repo.lowercased() == project.lowercased() }
+                    return false
+                }) {
+                    if requestListing(set.name, by: "a \(provider.rawValue) pull request event") { listed += 1 }
+                }
+            }
+            webhookDelivery(provider: provider.rawValue, result: listed == 0 ? "no_match" : "triggered")
+            return json(
+                .accepted,
+                [
+                    "provider": provider.rawValue, "triggered": [String](), "count": 0, "sets": listed,
+                    "message": "a pull request event: \(listed) application set\(listed == 1 ? "" : "s") list again",
+                ])
+        }
         guard Webhook.isPush(request.headers, provider: provider) else {
             webhookDelivery(provider: provider.rawValue, result: "ignored")
             return json(
@@ -131,8 +163,24 @@ extension Facade {
                 triggered.append(r.name)
             }
         }
-        webhookDelivery(provider: provider.rawValue, result: triggered.isEmpty ? "no_match" : "triggered")
-        var answer: [String: Any] = ["provider": provider.rawValue, "count": triggered.count]
+        // The sets whose git generators read the pushed repository list again (a branch
+        // made or deleted, a folder added or removed).
+        var listed = 0
+        if case .operatorSecret = signer {
+            for set in sets
+            where set.generators.contains(where: { generator in
+                switch generator {
+                case .gitBranches(let g): return push.keys.contains(g.repoURL.matchKey)
+                case .gitDirectories(let g): return push.keys.contains(g.repoURL.matchKey) && push.branch == g.branch
+                default: return false
+                }
+            }) {
+                if requestListing(set.name, by: "a \(provider.rawValue) push") { listed += 1 }
+            }
+        }
+        webhookDelivery(
+            provider: provider.rawValue, result: triggered.isEmpty && listed == 0 ? "no_match" : "triggered")
+        var answer: [String: Any] = ["provider": provider.rawValue, "count": triggered.count, "sets": listed]
         switch signer {
         case .applications:
             answer["triggered"] = triggered.sorted()
@@ -145,6 +193,11 @@ extension Facade {
         if let branch = push.branch { answer["branch"] = branch }
         if let tag = push.tag { answer["tag"] = tag }
         return json(.accepted, answer)
+    }
+
+    /// Writes `requests/SET.list`: the daemon lists the set's generators now.
+    func requestListing(_ set: String, by whom: String) -> Bool {
+        (try? AtomicFile.write(Array("\(whom)\n".utf8), to: layout.setRequestFile(set), durable: false)) != nil
     }
 
     func webhookDelivery(provider: String, result: String) {

@@ -49,7 +49,7 @@ public struct Facade: Sendable {
         secrets: SecretsDir = SecretsDir(root: SecretsDir.defaultRoot)
     ) {
         self.appsDir = appsDir
-        self.scanner = AppsDir(directory: appsDir)
+        self.scanner = AppsDir(directory: appsDir, generated: { [layout] in layout.generatedApplications() })
         self.secrets = secrets
         self.layout = layout
         self.tokens = tokens
@@ -130,6 +130,12 @@ public struct Facade: Sendable {
         api.delete("{name}/pin") { request, context in
             let name = try context.parameters.require("name")
             return self.authorized(request) { self.unpin(name, grant: $0) }
+        }
+        let setsAPI = router.group("/api/gitops/applicationsets")
+        setsAPI.get { request, _ in self.authorized(request) { self.listSets($0) } }
+        setsAPI.get("{name}") { request, context in
+            let name = try context.parameters.require("name")
+            return self.authorized(request) { self.setStatus(name, grant: $0) }
         }
         let secretsAPI = router.group("/api/gitops/secrets")
         secretsAPI.get("{namespace}") { request, context in

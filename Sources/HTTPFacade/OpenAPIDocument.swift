@@ -38,6 +38,10 @@ enum OpenAPIDocument {
     {
       "name": "meta",
       "description": "this document"
+    },
+    {
+      "name": "applicationsets",
+      "description": "application sets (kind: ApplicationSet) and what they made"
     }
   ],
   "paths": {
@@ -1491,6 +1495,95 @@ enum OpenAPIDocument {
           }
         }
       }
+    },
+    "/api/gitops/applicationsets": {
+      "get": {
+        "tags": [
+          "applicationsets"
+        ],
+        "summary": "the application sets' statuses, only the token's namespaces",
+        "operationId": "listApplicationSets",
+        "responses": {
+          "200": {
+            "description": "the sets",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "required": [
+                    "applicationSets",
+                    "total"
+                  ],
+                  "properties": {
+                    "applicationSets": {
+                      "type": "array",
+                      "items": {
+                        "$ref": "#/components/schemas/ApplicationSetStatus"
+                      }
+                    },
+                    "total": {
+                      "type": "integer"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "401": {
+            "description": "no token or an unknown one (with --api-tokens-file)"
+          }
+        },
+        "security": [
+          {
+            "bearerAuth": []
+          }
+        ]
+      }
+    },
+    "/api/gitops/applicationsets/{name}": {
+      "get": {
+        "tags": [
+          "applicationsets"
+        ],
+        "summary": "one application set's status",
+        "operationId": "getApplicationSet",
+        "parameters": [
+          {
+            "name": "name",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "the set's status",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ApplicationSetStatus"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "not a DNS label"
+          },
+          "401": {
+            "description": "no token or an unknown one (with --api-tokens-file)"
+          },
+          "404": {
+            "description": "no such set, or another namespace's"
+          }
+        },
+        "security": [
+          {
+            "bearerAuth": []
+          }
+        ]
+      }
     }
   },
   "components": {
@@ -2536,6 +2629,36 @@ enum OpenAPIDocument {
                 "format": "date-time"
               }
             }
+          },
+          "generatedBy": {
+            "type": "string",
+            "description": "an application set's application: the set that made it (interface section 9)"
+          },
+          "preview": {
+            "type": "object",
+            "description": "a preview (the set's template has a pathPrefix): where its static index and functions are reached, from --public-url (paths from the root without it)",
+            "required": [
+              "pathPrefix",
+              "url",
+              "functions"
+            ],
+            "additionalProperties": false,
+            "properties": {
+              "pathPrefix": {
+                "type": "string"
+              },
+              "url": {
+                "type": "string",
+                "description": "the static index: {public}/static/{namespace}{pathPrefix}/index.html"
+              },
+              "functions": {
+                "type": "array",
+                "items": {
+                  "type": "string"
+                },
+                "description": "each function: {public}/{namespace}{pathPrefix}{path}"
+              }
+            }
           }
         }
       },
@@ -3077,6 +3200,116 @@ enum OpenAPIDocument {
             }
           }
         ]
+      },
+      "ApplicationSetStatus": {
+        "type": "object",
+        "description": "an application set's status (STATE/sets/NAME/status.json)",
+        "required": [
+          "name",
+          "namespace",
+          "file",
+          "generated",
+          "interval",
+          "maxApplications",
+          "skipped",
+          "generators",
+          "updatedAt"
+        ],
+        "properties": {
+          "name": {
+            "type": "string"
+          },
+          "namespace": {
+            "type": "string",
+            "description": "empty for a file that was never a valid set"
+          },
+          "file": {
+            "type": "string"
+          },
+          "generated": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "description": "the applications it made, by name"
+          },
+          "lastListed": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "nextListing": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "interval": {
+            "type": "integer",
+            "description": "seconds between listings, as applied (raised to --set-min-interval)"
+          },
+          "maxApplications": {
+            "type": "integer",
+            "description": "limits.maxApplications, at most --max-apps-per-set"
+          },
+          "skipped": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "required": [
+                "element",
+                "field",
+                "message"
+              ],
+              "properties": {
+                "element": {
+                  "type": "string"
+                },
+                "field": {
+                  "type": "string"
+                },
+                "message": {
+                  "type": "string"
+                }
+              }
+            }
+          },
+          "generators": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "required": [
+                "kind",
+                "elements"
+              ],
+              "properties": {
+                "kind": {
+                  "enum": [
+                    "list",
+                    "gitDirectories",
+                    "gitBranches",
+                    "pullRequests"
+                  ]
+                },
+                "elements": {
+                  "type": "integer"
+                },
+                "lastListed": {
+                  "type": "string",
+                  "format": "date-time"
+                },
+                "error": {
+                  "type": "string"
+                }
+              }
+            }
+          },
+          "error": {
+            "type": "string",
+            "description": "an invalid file, a failing generator (the set keeps what it made)"
+          },
+          "updatedAt": {
+            "type": "string",
+            "format": "date-time"
+          }
+        }
       }
     },
     "responses": {

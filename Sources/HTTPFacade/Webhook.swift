@@ -52,6 +52,27 @@ public enum Webhook {
         }
     }
 
+    /// A pull-request (GitLab: merge-request) event.
+    public static func isPullRequest(_ headers: HTTPFields, provider: Provider) -> Bool {
+        switch provider {
+        case .github: return headers[githubEvent] == "pull_request"
+        case .gitlab: return headers[gitlabEvent] == "Merge Request Hook"
+        case .gitea: return headers[giteaEvent] == "pull_request"
+        case .bitbucket, .generic: return false
+        }
+    }
+
+    /// The project a pull-request event is about: `repository.full_name` (GitHub, Gitea),
+    /// `project.path_with_namespace` (GitLab).
+    public static func pullRequestProject(_ body: [UInt8]) -> String? {
+        guard let object = json(body) else { return nil }
+        if let repo = object["repository"] as? [String: Any], let name = repo["full_name"] as? String { return name }
+        if let project = object["project"] as? [String: Any], let path = project["path_with_namespace"] as? String {
+            return path
+        }
+        return nil
+    }
+
     /// What a push delivery is about.
     public struct Push: Sendable, Equatable {
         /// Every URL form the payload names, as match keys.

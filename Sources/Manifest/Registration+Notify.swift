@@ -53,11 +53,19 @@ extension Registration {
             public var apiURL: String
             /// The forge token (secrets rule).
             public var tokenFile: String
+            /// Where the status links to (`target_url`): set by the daemon for a pull
+            /// request's preview (its static index); never read from a registration file.
+            /// Absent from outbox entries written before it existed (they read as nil).
+            public var targetURL: String?
+            /// The forge's project (`OWNER/REPO`) when it is not the one the repository URL
+            /// names: a pull-request preview's, from its generator. Never read from a file.
+            public var project: String?
 
-            public init(forge: Forge, apiURL: String, tokenFile: String) {
+            public init(forge: Forge, apiURL: String, tokenFile: String, targetURL: String? = nil) {
                 self.forge = forge
                 self.apiURL = apiURL
                 self.tokenFile = tokenFile
+                self.targetURL = targetURL
             }
         }
     }

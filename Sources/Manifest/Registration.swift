@@ -70,6 +70,12 @@ public struct Registration: Sendable, Hashable, Codable {
     /// `metadata.labels` (flat form: `labels`): for selecting applications (`status -l`,
     /// `?labelSelector=`, the page's filter); Kubernetes' label syntax.
     public var labels: [String: String] = [:]
+    /// An application set's application: the set's name (`generatedBy` in its status);
+    /// nil for a registration file.
+    public var generatedBy: String?
+    /// An application set's `pathPrefix` (`/preview/feat-x`): every function path and
+    /// static file goes under it. Never read from a registration file.
+    public var pathPrefix: String?
 
     public static let apiVersion = "zerverless.io/v1"
     public static let defaultBranch = "main"
@@ -214,39 +220,8 @@ extension Registration {
         if let node = f["source"] {
             source = decodeSource(node, f.path("source"), at: f.keyMark("source")!, r)
         }
-        var poll: Int?
-        if let node = f["pollInterval"], let text = r.string(node, f.path("pollInterval")) {
-            if let seconds = Rules.parseDuration(text) {
-                if seconds < minPollInterval || seconds > maxPollInterval {
-                    r.error(node.mark, f.path("pollInterval"), "\(text) is out of range; expected 1s to 168h")
-                } else {
-                    poll = seconds
-                }
-            } else {
-                r.error(
-                    node.mark, f.path("pollInterval"),
-                    "\"\(text)\" is not a duration; write it like 90s, 5m, 1h or 1h30m")
-            }
-        }
-        var policy = SyncPolicy()
-        if let node = f["syncPolicy"], !node.isNull,
-            let p = r.fields(node, f.path("syncPolicy"), allowed: policyKeys, at: f.keyMark("syncPolicy")!)
-        {
-            if let n = p["automated"], let v = r.bool(n, p.path("automated")) { policy.automated = v }
-            if let n = p["prune"], let v = r.bool(n, p.path("prune")) { policy.prune = v }
-            if let n = p["allowEmpty"], let v = r.bool(n, p.path("allowEmpty")) { policy.allowEmpty = v }
-            if let n = p["suspend"], let v = r.bool(n, p.path("suspend")) { policy.suspend = v }
-            if let n = p["autoRollback"], let v = r.bool(n, p.path("autoRollback")) { policy.autoRollback = v }
-            if let n = p["selfHeal"], let text = r.string(n, p.path("selfHeal")) {
-                if let v = SelfHeal(rawValue: text) {
-                    policy.selfHeal = v
-                } else {
-                    r.error(
-                        n.mark, p.path("selfHeal"), "\"\(text)\" is not a self-heal mode; expected off, warn or correct"
-                    )
-                }
-            }
-        }
+        let poll = decodePollInterval(f, r)
+        let policy = decodeSyncPolicy(f, r)
         let notify = f["notify"].map { decodeNotify($0, f.path("notify"), url: source?.repoURL, r) } ?? []
         guard let name, let namespace, let source else { return nil }
         return Registration(
@@ -254,6 +229,45 @@ extension Registration {
             notify: notify)
     }
 
+}
+
+extension Registration {
+    /// `pollInterval`: a duration from 1s to 168h (registrations and application set templates).
+    static func decodePollInterval(_ f: Fields, _ r: FieldReader) -> Int? {
+        guard let node = f["pollInterval"], let text = r.string(node, f.path("pollInterval")) else { return nil }
+        guard let seconds = Rules.parseDuration(text) else {
+            r.error(
+                node.mark, f.path("pollInterval"), "\"\(text)\" is not a duration; write it like 90s, 5m, 1h or 1h30m")
+            return nil
+        }
+        if seconds < minPollInterval || seconds > maxPollInterval {
+            r.error(node.mark, f.path("pollInterval"), "\(text) is out of range; expected 1s to 168h")
+            return nil
+        }
+        return seconds
+    }
+
+    /// `syncPolicy` (registrations and application set templates); absent or empty: the defaults.
+    static func decodeSyncPolicy(_ f: Fields, _ r: FieldReader) -> SyncPolicy {
+        var policy = SyncPolicy()
+        guard let node = f["syncPolicy"], !node.isNull,
+            let p = r.fields(node, f.path("syncPolicy"), allowed: policyKeys, at: f.keyMark("syncPolicy")!)
+        else { return policy }
+        if let n = p["automated"], let v = r.bool(n, p.path("automated")) { policy.automated = v }
+        if let n = p["prune"], let v = r.bool(n, p.path("prune")) { policy.prune = v }
+        if let n = p["allowEmpty"], let v = r.bool(n, p.path("allowEmpty")) { policy.allowEmpty = v }
+        if let n = p["suspend"], let v = r.bool(n, p.path("suspend")) { policy.suspend = v }
+        if let n = p["autoRollback"], let v = r.bool(n, p.path("autoRollback")) { policy.autoRollback = v }
+        if let n = p["selfHeal"], let text = r.string(n, p.path("selfHeal")) {
+            if let v = SelfHeal(rawValue: text) {
+                policy.selfHeal = v
+            } else {
+                r.error(
+                    n.mark, p.path("selfHeal"), "\"\(text)\" is not a self-heal mode; expected off, warn or correct")
+            }
+        }
+        return policy
+    }
 }
 
 extension RepositoryURL {

@@ -195,12 +195,38 @@ public enum Rules {
         return nil
     }
 
+    /// An application set's `pathPrefix` once rendered: `/` and at most 8 segments, each a
+    /// DNS label (so that it is as safe in a function path as in a storage folder), at
+    /// most 256 bytes.
+    public static func pathPrefixProblem(_ prefix: String) -> String? {
+        guard prefix.hasPrefix("/") else { return "\"\(prefix)\" must start with '/'" }
+        if prefix == "/" { return "\"/\" adds nothing; write a prefix such as /preview/feat-x, or none" }
+        if prefix.utf8.count > 256 { return "\"\(prefix)\" is \(prefix.utf8.count) bytes; at most 256 are allowed" }
+        let segments = prefix.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
+        if segments.count > 8 { return "\"\(prefix)\" has \(segments.count) segments; at most 8 are allowed" }
+        for segment in segments {
+            if segment.isEmpty { return "\"\(prefix)\" has an empty segment ('//' or a trailing '/')" }
+            if segment == "." || segment == ".." {
+                return "\"\(prefix)\" has a '\(segment)' segment; a prefix may not climb"
+            }
+            if dnsLabelProblem(String(segment)) != nil {
+                return
+                    "\"\(prefix)\" has the segment \"\(segment)\"; each segment is a DNS label (lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63)"
+            }
+        }
+        return nil
+    }
+
     static func hexValue(_ c: UInt8) -> UInt8? { RepoPath.value(c) }
 
     static func isLower(_ b: UInt8) -> Bool { b >= 97 && b <= 122 }
     static func isDigit(_ b: UInt8) -> Bool { b >= 48 && b <= 57 }
     static func isPathByte(_ b: UInt8) -> Bool {
         isLower(b) || isDigit(b) || (b >= 65 && b <= 90) || "-._~%@:+,=!$&'()*;".utf8.contains(b)
+    }
+
+    static func describeScalar(_ c: Unicode.Scalar) -> String {
+        c.isASCII ? describeByte(UInt8(c.value)) : "a non-ASCII character"
     }
 
     static func describeByte(_ b: UInt8) -> String {

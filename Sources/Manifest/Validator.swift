@@ -6,6 +6,8 @@ public enum DocumentKind: String, Sendable, Codable, CaseIterable {
     case registration
     /// A `zerverless.yaml` application manifest.
     case manifest
+    /// An application set of `APPS_DIR` (`kind: ApplicationSet`).
+    case applicationSet
 }
 
 /// What `validate` found in one file.
@@ -29,13 +31,15 @@ public enum Validator {
             let kind = forced ?? guessKind(bytes)
             return ValidationResult(
                 file: file, kind: kind, valid: false,
-                diagnostics: [Diagnostic(file: file, mark: error.mark, field: nil, message: error.message)])
+                diagnostics: [Diagnostic(file: file, mark: error.mark, field: nil, message: parseMessage(error, bytes))]
+            )
         }
         let kind = forced ?? detectKind(root)
         let r = FieldReader(file: file)
         switch kind {
         case .registration: _ = Registration.decode(root, reader: r)
         case .manifest: _ = AppManifest.decode(root, reader: r)
+        case .applicationSet: _ = ApplicationSet.decode(root, reader: r)
         }
         return ValidationResult(
             file: file, kind: kind, valid: !r.diagnostics.contains { $0.severity == .error },
@@ -69,6 +73,12 @@ public enum Validator {
         }
     }
 
+    public static func applicationSet(_ bytes: [UInt8], file: String, limits: YAMLLimits = .default) -> Result<
+        ApplicationSet, Failure
+    > {
+        decode(bytes, file: file, limits: limits, ApplicationSet.decode)
+    }
+
     private static func decode<T>(
         _ bytes: [UInt8], file: String, limits: YAMLLimits,
         _ decoder: (Node, FieldReader) -> T?
@@ -78,7 +88,9 @@ public enum Validator {
             root = try YAMLParser.parse(bytes, limits: limits)
         } catch {
             return .failure(
-                Failure(diagnostics: [Diagnostic(file: file, mark: error.mark, field: nil, message: error.message)]))
+                Failure(diagnostics: [
+                    Diagnostic(file: file, mark: error.mark, field: nil, message: parseMessage(error, bytes))
+                ]))
         }
         let r = FieldReader(file: file)
         let model = decoder(root, r)
@@ -96,15 +108,43 @@ public enum Validator {
             Failure(diagnostics: diagnostics, declaredName: declared("name"), declaredNamespace: declared("namespace")))
     }
 
-    /// A manifest has `spec.functions` or `spec.static`; anything else is a registration.
+    /// Whether a file is an application set (`kind: ApplicationSet` at its top): a text
+    /// search first, so a registration is parsed once.
+    public static func isApplicationSet(_ bytes: [UInt8]) -> Bool {
+        let needle = Array(ApplicationSet.kind.utf8)
+        guard bytes.count >= needle.count,
+            (0...(bytes.count - needle.count)).contains(where: { i in
+                bytes[i] == needle[0] && Array(bytes[i..<(i + needle.count)]) == needle
+            })
+        else { return false }
+        guard let root = try? YAMLParser.parse(bytes, limits: .default) else {
+            return guessKind(bytes) == .applicationSet
+        }
+        return detectKind(root) == .applicationSet
+    }
+
+    /// `kind: ApplicationSet` is an application set; a manifest has `spec.functions` or
+    /// `spec.static`; anything else is a registration.
     public static func detectKind(_ root: Node) -> DocumentKind {
+        if root["kind"]?.scalar == ApplicationSet.kind { return .applicationSet }
         if let spec = root["spec"], spec["functions"] != nil || spec["static"] != nil { return .manifest }
         return .registration
+    }
+
+    /// A YAML error on a line holding `{{`: most likely a template parameter left unquoted,
+    /// which YAML reads as a mapping in a mapping.
+    static func parseMessage(_ error: YAMLError, _ bytes: [UInt8]) -> String {
+        guard let line = DiagnosticRenderer.sourceLine(error.mark.line, in: bytes), line.contains("{{") else {
+            return error.message
+        }
+        return error.message
+            + "; quote a value that starts with a parameter (\"{{branch}}\"): unquoted, YAML reads a mapping"
     }
 
     /// For a file that is not even YAML: a best guess from its text.
     static func guessKind(_ bytes: [UInt8]) -> DocumentKind {
         let text = String(decoding: bytes.prefix(1 << 16), as: UTF8.self)
+        if text.contains("kind: \(ApplicationSet.kind)") { return .applicationSet }
         return text.contains("functions:") || text.contains("static:") ? .manifest : .registration
     }
 

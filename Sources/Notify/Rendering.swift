@@ -121,7 +121,8 @@ public enum Rendering {
     ///   `Authorization: token`;
     /// - GitLab: `POST {api}/projects/{url-encoded path}/statuses/{sha}`, `PRIVATE-TOKEN`,
     ///   `{state: pending|success|failed, name, description}`.
-    /// Descriptions are cut to 140 characters (GitHub's limit).
+    /// Descriptions are cut to 140 characters (GitHub's limit). With the endpoint's
+    /// `targetURL` (a pull request's preview), all three also get `target_url`.
     public static func commitStatus(
         _ status: Registration.Notify.CommitStatus, project: String, state: String, event: NotificationEvent,
         token: String
@@ -132,6 +133,7 @@ public enum Rendering {
         let context = "zerverless/\(event.app)"
         var description = event.error.map { "\($0.stage.rawValue): \($0.message)" } ?? event.message ?? state
         if description.count > 140 { description = String(description.prefix(139)) + "…" }
+        let target: [(String, JSONText.Value?)] = status.targetURL.map { [("target_url", .string($0))] } ?? []
         var body: [UInt8] = []
         let url: String
         var headers = [("Content-Type", "application/json"), ("Accept", "application/json"), ("User-Agent", userAgent)]
@@ -141,9 +143,11 @@ public enum Rendering {
             headers.append(("Authorization", status.forge == .github ? "Bearer \(token)" : "token \(token)"))
             if status.forge == .github { headers[1] = ("Accept", "application/vnd.github+json") }
             JSONText.write(
-                .object([
-                    ("state", .string(state)), ("description", .string(description)), ("context", .string(context)),
-                ]),
+                .object(
+                    [
+                        ("state", .string(state)), ("description", .string(description)),
+                        ("context", .string(context)),
+                    ] + target),
                 into: &body, indent: 0)
         case .gitlab:
             let encoded =
@@ -153,9 +157,11 @@ public enum Rendering {
             headers.append(("PRIVATE-TOKEN", token))
             let gitlabState = state == "failure" ? "failed" : state
             JSONText.write(
-                .object([
-                    ("state", .string(gitlabState)), ("name", .string(context)), ("description", .string(description)),
-                ]),
+                .object(
+                    [
+                        ("state", .string(gitlabState)), ("name", .string(context)),
+                        ("description", .string(description)),
+                    ] + target),
                 into: &body, indent: 0)
         }
         return OutgoingRequest(url: url, headers: headers, body: body)

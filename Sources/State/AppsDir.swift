@@ -16,6 +16,16 @@ public struct RegistrationFile: Sendable {
     public var digest: String
 }
 
+/// One `kind: ApplicationSet` file of the apps dir, as last read.
+public struct SetFile: Sendable {
+    public var path: String
+    public var result: Result<ApplicationSet, Validator.Failure>
+    /// The set's name when valid; for an invalid file the name it declares, else its file
+    /// name without extension (when a DNS label).
+    public var name: String?
+    public var digest: String
+}
+
 /// What the apps dir holds for one application name.
 public enum AppEntry: Sendable {
     case valid(Registration, file: String, digest: String)
@@ -53,10 +63,22 @@ public final class AppsDir: Sendable {
         var dev: UInt64, ino: UInt64, size: Int64, mtime: Int, mtimeNs: Int, ctime: Int, ctimeNs: Int
     }
 
-    private let cache = Mutex<[String: (stamp: Stamp, file: RegistrationFile)]>([:])
+    private enum Read: Sendable {
+        case registration(RegistrationFile)
+        case set(SetFile)
+    }
 
-    public init(directory: String) {
+    private let cache = Mutex<[String: (stamp: Stamp, file: Read)]>([:])
+
+    /// The applications the sets made (the REST facade's view: `StateLayout.generatedApplications`).
+    let generated: (@Sendable () -> [String: (registration: Registration, file: String)])?
+
+    public init(
+        directory: String,
+        generated: (@Sendable () -> [String: (registration: Registration, file: String)])? = nil
+    ) {
         self.directory = directory
+        self.generated = generated
     }
 
     public struct Scan: Sendable {
@@ -64,6 +86,8 @@ public final class AppsDir: Sendable {
         public var readable: Bool
         public var problem: String?
         public var files: [RegistrationFile]
+        /// The application sets (`kind: ApplicationSet`), apart from the registrations.
+        public var sets: [SetFile] = []
     }
 
     /// Whether a name in the apps dir is a registration file.
@@ -89,6 +113,13 @@ public final class AppsDir: Sendable {
         closedir(dir)
         names.sort()
         var files: [RegistrationFile] = []
+        var sets: [SetFile] = []
+        func add(_ read: Read) {
+            switch read {
+            case .registration(let file): files.append(file)
+            case .set(let file): sets.append(file)
+            }
+        }
         var seen = Set<String>()
         for name in names {
             let path = directory + "/" + name
@@ -101,16 +132,31 @@ public final class AppsDir: Sendable {
                 mtime: st.st_mtim.tv_sec, mtimeNs: st.st_mtim.tv_nsec,
                 ctime: st.st_ctim.tv_sec, ctimeNs: st.st_ctim.tv_nsec)
             if let cached = cache.withLock({ $0[path] }), cached.stamp == stamp {
-                files.append(cached.file)
+                add(cached.file)
                 continue
             }
             guard let data = FileManager.default.contents(atPath: path) else { continue }
-            let file = Self.read(Array(data), path: path)
-            cache.withLock { $0[path] = (stamp, file) }
-            files.append(file)
+            let bytes = Array(data)
+            let read: Read =
+                Validator.isApplicationSet(bytes)
+                ? .set(Self.readSet(bytes, path: path)) : .registration(Self.read(bytes, path: path))
+            cache.withLock { $0[path] = (stamp, read) }
+            add(read)
         }
         cache.withLock { c in for path in c.keys where !seen.contains(path) { c[path] = nil } }
-        return Scan(readable: true, problem: nil, files: files)
+        return Scan(readable: true, problem: nil, files: files, sets: sets)
+    }
+
+    /// Decodes one application set file (pure).
+    public static func readSet(_ bytes: [UInt8], path: String) -> SetFile {
+        let digest = SHA256.hash(data: bytes).hexString
+        let result = Validator.applicationSet(bytes, file: path)
+        var name: String?
+        switch result {
+        case .success(let set): name = set.name
+        case .failure(let failure): name = failure.declaredName ?? nameFromFile(path)
+        }
+        return SetFile(path: path, result: result, name: name, digest: digest)
     }
 
     /// Decodes one registration file (pure). An invalid file is about the name it declares
@@ -174,10 +220,17 @@ extension AppsDir {
         public var files: [String] = []
         public var namespaces: Set<String> = []
         public var unknown = false
+        /// The application set that made the application (its file is in `files`).
+        public var generatedBy: String?
     }
 
     public func holders(of name: String) -> Holders {
         var h = Holders()
+        if let made = generated?()[name] {
+            h.files.append(made.file)
+            h.namespaces.insert(made.registration.namespace)
+            h.generatedBy = made.registration.generatedBy
+        }
         for file in scan().files where file.name == name {
             h.files.append(file.path)
             switch file.result {
@@ -191,6 +244,7 @@ extension AppsDir {
     /// The valid registrations of `namespace`.
     public func count(in namespace: String) -> Int {
         scan().files.filter { if case .success(let r) = $0.result { r.namespace == namespace } else { false } }.count
+            + (generated?().values.filter { $0.registration.namespace == namespace }.count ?? 0)
     }
 
     /// The file a new registration of `name` goes to.

@@ -50,25 +50,33 @@ public struct HealthPlan: Sendable, Hashable, Codable {
 
     /// The checks a manifest declares, at `base` (the invoke URL, no trailing slash):
     /// functions at `{base}/{namespace}{path}{health path}`, static files at
-    /// `{base}/static/{namespace}/{file}`.
-    public static func checks(of manifest: AppManifest, namespace: String, base: String) -> [Check] {
+    /// `{base}/static/{namespace}/{file}`; an application set's `pathPrefix` goes before
+    /// the function path and the file.
+    public static func checks(of manifest: AppManifest, namespace: String, base: String, pathPrefix: String? = nil)
+        -> [Check]
+    {
+        let prefix = pathPrefix ?? ""
         var out: [Check] = []
         for f in manifest.functions {
             guard let h = f.health else { continue }
-            var url = base + "/" + namespace + f.path
+            var url = base + "/" + namespace + prefix + f.path
             if h.path.hasPrefix("?") {
                 url += h.path
             } else if !h.path.isEmpty {
                 url = (url.hasSuffix("/") ? String(url.dropLast()) : url) + h.path
             }
             out.append(
-                Check(name: f.path, url: url, method: h.method, expect: h.expect, body: h.body, timeout: h.timeout))
+                Check(
+                    name: prefix + f.path, url: url, method: h.method, expect: h.expect, body: h.body,
+                    timeout: h.timeout))
         }
         for file in manifest.staticFiles?.health ?? [] {
             let escaped = file.split(separator: "/").map {
                 String($0).addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? String($0)
             }.joined(separator: "/")
-            out.append(Check(name: "static/" + file, url: base + "/static/" + namespace + "/" + escaped))
+            out.append(
+                Check(name: "static" + prefix + "/" + file, url: base + "/static/" + namespace + prefix + "/" + escaped)
+            )
         }
         return out
     }

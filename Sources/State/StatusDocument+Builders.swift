@@ -28,7 +28,18 @@ extension StatusDocument {
         if let file { doc.registrationFile = file }
         doc.labels = registration.labels.isEmpty ? nil : registration.labels
         doc.progress = nil
+        doc.generatedBy = registration.generatedBy
+        doc.preview = registration.pathPrefix.map { .init(pathPrefix: $0, url: "", functions: []) }
         return doc
+    }
+
+    /// The preview's URLs from the functions deployed and `base` (`--public-url`, no
+    /// trailing slash; "" for paths from the root).
+    public mutating func fillPreview(base: String) {
+        guard let prefix = preview?.pathPrefix else { return }
+        preview = .init(
+            pathPrefix: prefix, url: "\(base)/static/\(namespace)\(prefix)/index.html",
+            functions: functions.map { base + $0.url })
     }
 
     /// Registered, not synced yet (or waiting for a sync request).

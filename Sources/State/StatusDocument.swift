@@ -252,6 +252,26 @@ public struct StatusDocument: Sendable, Hashable, Codable {
     public var health: Health?
     /// While `syncing`: the stage and how far it is (absent otherwise).
     public var progress: Progress?
+    /// An application set's application: the set's name.
+    public var generatedBy: String?
+    /// A preview (an application set's `pathPrefix`): where it is reached.
+    public var preview: Preview?
+
+    /// Where a preview's functions and static index are reached (`--public-url` base, or
+    /// paths from the root without one).
+    public struct Preview: Sendable, Hashable, Codable {
+        public var pathPrefix: String
+        /// The static index: `{public}/static/{namespace}{pathPrefix}/index.html`.
+        public var url: String
+        /// Each function: `{public}/{namespace}{pathPrefix}{path}`.
+        public var functions: [String]
+
+        public init(pathPrefix: String, url: String, functions: [String]) {
+            self.pathPrefix = pathPrefix
+            self.url = url
+            self.functions = functions
+        }
+    }
 
     /// `drift`: what differed from the inventory at the last pass.
     public struct Drift: Sendable, Hashable, Codable {

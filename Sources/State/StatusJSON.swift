@@ -240,6 +240,16 @@ extension StatusDocument {
                     ])
                 }
             ),
+            ("generatedBy", s(generatedBy)),
+            (
+                "preview",
+                preview.map { p in
+                    .object([
+                        ("pathPrefix", .string(p.pathPrefix)), ("url", .string(p.url)),
+                        ("functions", .array(p.functions.map { .string($0) })),
+                    ])
+                }
+            ),
         ])
         var out: [UInt8] = []
         out.reserveCapacity(1024)

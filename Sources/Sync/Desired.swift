@@ -11,7 +11,16 @@ import Toolkit
 public enum DesiredBuilder {
     public static func build(
         manifest: AppManifest, namespace: String, commit: String, tree: [TreeEntry],
-        limits: SyncLimits = SyncLimits()
+        limits: SyncLimits = SyncLimits(), pathPrefix: String? = nil
+    ) -> Result<DesiredState, SyncErrors> {
+        switch buildUnprefixed(manifest: manifest, namespace: namespace, commit: commit, tree: tree, limits: limits) {
+        case .failure(let errors): return .failure(errors)
+        case .success(let desired): return .success(desired.prefixed(pathPrefix))
+        }
+    }
+
+    static func buildUnprefixed(
+        manifest: AppManifest, namespace: String, commit: String, tree: [TreeEntry], limits: SyncLimits
     ) -> Result<DesiredState, SyncErrors> {
         var errors: [SyncError] = []
         let file = AppManifest.fileName
@@ -183,6 +192,38 @@ extension DesiredBuilder {
             }
         }
         return Array(Set(paths)).sorted()
+    }
+}
+
+extension DesiredState {
+    /// An application set's `pathPrefix` (`/preview/feat-x`) applied: function `/api/hello`
+    /// at `/preview/feat-x/api/hello`, static file `index.html` at
+    /// `preview/feat-x/index.html` (Docker images are named after the prefixed path).
+    func prefixed(_ prefix: String?) -> DesiredState {
+        guard let prefix, !prefix.isEmpty else { return self }
+        var out = self
+        for i in out.functions.indices {
+            out.functions[i].path = prefix + out.functions[i].path
+            if let image = out.functions[i].image, let colon = image.lastIndex(of: ":") {
+                let slug = String(prefix.dropFirst()).replacingOccurrences(of: "/", with: "-")
+                let repo = image[..<colon]
+                let rest = repo.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false)
+                if rest.count == 3 {
+                    out.functions[i].image = "\(rest[0])/\(rest[1])/\(slug)-\(rest[2])\(image[colon...])"
+                }
+            }
+        }
+        out.files = Dictionary(
+            uniqueKeysWithValues: out.files.map { (DesiredBuilder.filePrefix(prefix) + $0.key, $0.value) })
+        return out
+    }
+}
+
+extension DesiredBuilder {
+    /// `/preview/feat-x` -> `preview/feat-x/`; nil -> "".
+    public static func filePrefix(_ pathPrefix: String?) -> String {
+        guard let pathPrefix, pathPrefix.count > 1 else { return "" }
+        return String(pathPrefix.dropFirst()) + "/"
     }
 }
 

@@ -8,8 +8,9 @@ extension SyncEngine {
     /// nothing reads); nil when anything else changed (then the full path decides).
     func incrementalPlan(
         _ changes: [Snapshot.Change], synced: Inventory.Synced, inventory: Inventory,
-        policy: Registration.SyncPolicy
+        policy: Registration.SyncPolicy, pathPrefix: String? = nil
     ) -> Plan? {
+        let target = DesiredBuilder.filePrefix(pathPrefix)
         var plan = Plan()
         let prefix: String? = synced.staticDir.isEmpty ? nil : (synced.staticDir == "." ? "" : synced.staticDir + "/")
         var count = inventory.files.count
@@ -29,7 +30,7 @@ extension SyncEngine {
                 continue  // outside static.dir and read by no function
             }
             guard plain(c.oldKind), plain(c.newKind) else { return nil }
-            let rel = String(c.path.dropFirst(prefix.count))
+            let rel = target + String(c.path.dropFirst(prefix.count))
             let existing = inventory.files[rel]
             if let id = c.newID {
                 if c.newSize > limits.staticFileBytes { return nil }

@@ -57,7 +57,8 @@ extension SyncEngine {
             outcome.manifest = manifest
         }
         switch DesiredBuilder.build(
-            manifest: outcome.manifest!, namespace: input.namespace, commit: input.commit, tree: tree, limits: limits)
+            manifest: outcome.manifest!, namespace: input.namespace, commit: input.commit, tree: tree, limits: limits,
+            pathPrefix: input.pathPrefix)
         {
         case .failure(let errors):
             outcome.errors = errors.errors

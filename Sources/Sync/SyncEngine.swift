@@ -44,6 +44,9 @@ public struct SyncEngine: Sendable {
         /// The application's folder in the repository (registration `source.path`).
         public var folder: String
         public var inventoryFile: String
+        /// An application set's `pathPrefix` (`/preview/feat-x`): where every function
+        /// path and static file goes; nil: where the manifest says.
+        public var pathPrefix: String?
         public var others: Ownership
         /// Reads what the other applications of the namespace own, when the sync plans
         /// (under the namespace's lock); replaces `others`.
@@ -51,8 +54,10 @@ public struct SyncEngine: Sendable {
 
         public init(
             app: String, namespace: String, policy: Registration.SyncPolicy, commit: String, folder: String = ".",
-            inventoryFile: String, others: Ownership = Ownership(), ownership: (@Sendable () -> Ownership)? = nil
+            inventoryFile: String, others: Ownership = Ownership(), ownership: (@Sendable () -> Ownership)? = nil,
+            pathPrefix: String? = nil
         ) {
+            self.pathPrefix = pathPrefix
             self.app = app
             self.namespace = namespace
             self.policy = policy
@@ -89,9 +94,11 @@ public struct SyncEngine: Sendable {
 
     public enum PlanPath: String, Sendable { case unchanged, treeDiff, full }
 
-    /// Policy and limits, as compared by the fast paths.
-    func settings(_ policy: Registration.SyncPolicy) -> String {
+    /// Policy, limits and an application set's path prefix, as compared by the fast paths
+    /// (a prefix that changes moves everything: a full plan).
+    func settings(_ policy: Registration.SyncPolicy, pathPrefix: String? = nil) -> String {
         "prune=\(policy.prune) allowEmpty=\(policy.allowEmpty) limits=\(limits.codeFileBytes),\(limits.staticFileBytes),\(limits.staticTotalBytes),\(limits.staticFiles)"
+            + (pathPrefix.map { " prefix=\($0)" } ?? "")
     }
 
     /// Computes what the sync would do, without applying it (`plan`). Without the fast
@@ -117,7 +124,8 @@ public struct SyncEngine: Sendable {
         outcome.folderTree = try? snapshot.treeID(commit: input.commit, path: folder)
         // Fast paths: the same folder tree as the last clean sync costs nothing; plain
         // static file changes are planned from a tree diff.
-        if fastPaths, let synced = inventory.synced, synced.settings == settings(input.policy), inventory.isConfirmed,
+        if fastPaths, let synced = inventory.synced,
+            synced.settings == settings(input.policy, pathPrefix: input.pathPrefix), inventory.isConfirmed,
             inventory.namespace == input.namespace, let tree = outcome.folderTree
         {
             if synced.tree == tree {
@@ -130,7 +138,8 @@ public struct SyncEngine: Sendable {
                 return outcome
             }
             if let changes = try? snapshot.changes(from: synced.tree, to: tree),
-                let plan = incrementalPlan(changes, synced: synced, inventory: inventory, policy: input.policy)
+                let plan = incrementalPlan(
+                    changes, synced: synced, inventory: inventory, policy: input.policy, pathPrefix: input.pathPrefix)
             {
                 outcome.plan = plan
                 outcome.path = .treeDiff
@@ -275,7 +284,7 @@ public struct SyncEngine: Sendable {
         var marker: Inventory.Synced?
         if let tree = outcome.folderTree {
             marker = Inventory.Synced(
-                commit: input.commit, tree: tree, settings: settings(input.policy),
+                commit: input.commit, tree: tree, settings: settings(input.policy, pathPrefix: input.pathPrefix),
                 staticDir: outcome.manifest?.staticFiles.map { RepoPath.escape(text: $0.dir) } ?? wasSynced?.staticDir
                     ?? "",
                 referenced: outcome.referenced)

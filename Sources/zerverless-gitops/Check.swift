@@ -18,7 +18,8 @@ struct Check: ParsableCommand {
 
     func run() throws {
         let seconds = try parseTimeout(repository.timeout)
-        let registration = try loadRegistration(repository.target, appsDir: repository.appsDir)
+        let registration = try loadRegistration(
+            repository.target, appsDir: repository.appsDir, stateDir: repository.stateDir)
         let source = registration.source
         print("\(registration.name): \(source.repoURL.redacted) \(source.ref)")
         let git = GitSource(cacheRoot: (repository.stateDir as NSString).appendingPathComponent("cache"))
@@ -52,9 +53,16 @@ func parseTimeout(_ text: String) throws -> Int {
 }
 
 /// The registration named on the command line, validated; its diagnostics are printed and
-/// the command exits 1 when it is invalid.
-func loadRegistration(_ target: String, appsDir: String) throws -> Registration {
-    try validRegistration(locateRegistration(target, appsDir: appsDir))
+/// the command exits 1 when it is invalid. A name no file of the apps dir holds may be an
+/// application set's application (its record in `stateDir`).
+func loadRegistration(_ target: String, appsDir: String, stateDir: String? = nil) throws -> Registration {
+    if let stateDir, Rules.dnsLabelProblem(target) == nil, !FileManager.default.fileExists(atPath: target),
+        AppsDir(directory: appsDir).registration(named: target) == nil,
+        let made = StateLayout(root: stateDir).generatedApplications()[target]
+    {
+        return made.registration
+    }
+    return try validRegistration(locateRegistration(target, appsDir: appsDir))
 }
 
 /// A registration file's content, validated; its diagnostics are printed and the command

@@ -62,7 +62,8 @@ extension DiffCommand {
         let outcome = engine.plan(
             SyncEngine.Input(
                 app: name, namespace: registration.namespace, policy: registration.syncPolicy, commit: synced,
-                folder: registration.source.path, inventoryFile: next.layout.inventoryFile(name)),
+                folder: registration.source.path, inventoryFile: next.layout.inventoryFile(name),
+                pathPrefix: registration.pathPrefix),
             snapshot: snapshot, fastPaths: false)
         guard let desired = outcome.desired else {
             printErr(

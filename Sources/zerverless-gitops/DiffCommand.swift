@@ -61,8 +61,8 @@ struct DiffCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let layout = try application.existingApplication()
-        let registration = try validRegistration(
-            registrationFile(named: application.name, appsDir: application.apps.appsDir))
+        let registration = try loadRegistration(
+            application.name, appsDir: application.apps.appsDir, stateDir: layout.root)
         try NextSync.refuseDuplicate(registration, appsDir: application.apps.appsDir)
         if registration.syncPolicy.suspend || layout.readSuspension(registration.name) != nil {
             printErr(

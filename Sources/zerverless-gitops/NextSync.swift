@@ -67,7 +67,8 @@ struct NextSync {
                     commit: commit,
                     folder: source.path, inventoryFile: layout.inventoryFile(registration.name),
                     others: InventoryIndex(layout: layout).ownership(
-                        in: registration.namespace, excluding: registration.name)),
+                        in: registration.namespace, excluding: registration.name),
+                    pathPrefix: registration.pathPrefix),
                 snapshot: snapshot, fastPaths: fastPaths)
         } catch {
             printErr("error (\(error.retry.rawValue)): \(error)")

@@ -19,7 +19,8 @@ struct PlanCommand: AsyncParsableCommand {
     @OptionGroup var repository: RepositoryOptions
 
     func run() async throws {
-        let registration = try loadRegistration(repository.target, appsDir: repository.appsDir)
+        let registration = try loadRegistration(
+            repository.target, appsDir: repository.appsDir, stateDir: repository.stateDir)
         try NextSync.refuseDuplicate(registration, appsDir: repository.appsDir)
         let source = registration.source
         print("\(registration.name) (\(registration.namespace)): \(source.repoURL.redacted) \(source.ref)")

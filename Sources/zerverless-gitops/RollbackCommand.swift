@@ -35,7 +35,7 @@ struct RollbackCommand: ParsableCommand {
             throw ExitCode(2)
         }
         let seconds = try parseTimeout(repository.timeout)
-        let registration = try loadRegistration(name, appsDir: repository.appsDir)
+        let registration = try loadRegistration(name, appsDir: repository.appsDir, stateDir: repository.stateDir)
         let layout = try existingStateDir(repository.stateDir)
         let status = try? layout.readStatus(name)
         let wanted: String

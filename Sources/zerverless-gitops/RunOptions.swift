@@ -213,6 +213,24 @@ struct RunOptions: ParsableArguments {
         transform: Parse.durationOrZero)
     var healthInterval: Duration?
 
+    @Option(
+        help:
+            "The public base of the platform (https://zerverless.example), for the URLs of previews in statuses and forge commit statuses (default: none; paths from the root). Env: ZG_PUBLIC_URL."
+    )
+    var publicUrl: String?
+
+    @Option(
+        help:
+            "The most applications one application set may make, whatever its limits.maxApplications says (default 100). Env: ZG_MAX_APPS_PER_SET."
+    )
+    var maxAppsPerSet: Int?
+
+    @Option(
+        help:
+            "The shortest interval an application set may list its generators at; a shorter spec.interval is raised to it (default 1m). Env: ZG_SET_MIN_INTERVAL.",
+        transform: Parse.duration)
+    var setMinInterval: Duration?
+
     /// The flag, else `ZG_<NAME>` parsed like the flag, else nil (the default).
     func pick<T>(_ flag: T?, _ option: String, _ parse: (String) throws -> T) throws -> T? {
         if let flag { return flag }
@@ -282,6 +300,9 @@ struct RunOptions: ParsableArguments {
         if let v = try pick(driftInterval, "drift-interval", Parse.durationOrZero) { s.driftInterval = v }
         s.invokeURL = try pick(invokeUrl, "invoke-url", { $0 })
         if let v = try pick(healthInterval, "health-interval", Parse.durationOrZero) { s.healthInterval = v }
+        s.publicURL = try pick(publicUrl, "public-url", { $0 })
+        if let v = try pick(maxAppsPerSet, "max-apps-per-set", Parse.number) { s.maxAppsPerSet = v }
+        if let v = try pick(setMinInterval, "set-min-interval", Parse.duration) { s.setMinInterval = v }
         let format = try pick(logFormat, "log-format", Parse.logFormat) ?? .text
         let level = try pick(logLevel, "log-level", Parse.logLevel) ?? .info
         return (s, (format, level))

@@ -5,11 +5,12 @@ import Manifest
 /// `zerverless-gitops validate [--manifest | --registration] [--format text|json] FILE...`
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check registration files and zerverless.yaml manifests, touching nothing",
+        abstract: "Check registration files, application sets and zerverless.yaml manifests, touching nothing",
         discussion: """
-            The kind of each file is detected from its content (a manifest has spec.functions \
-            or spec.static) unless forced. Exit status: 0 all valid, 1 some invalid, \
-            2 a file could not be read or the command line is wrong.
+            The kind of each file is detected from its content (kind: ApplicationSet is an \
+            application set, a manifest has spec.functions or spec.static) unless forced. \
+            Exit status: 0 all valid, 1 some invalid, 2 a file could not be read or the \
+            command line is wrong.
             """
     )
 

@@ -10,6 +10,7 @@
 //   zg-bench events       status write -> SSE client on /api/gitops/events vs inotifywait -m on the same writes
 //   zg-bench shards       ownership of 10,000 apps over 10 shards: balance and moves on a resize vs fnv32a % replicas
 //   zg-bench api          the REST facade with 1,000 applications vs nginx serving the same files (wrk)
+//   zg-bench sets         one application set expanding 1,000 folders (webhook -> all synced) vs 1,000 registration files
 //   zg-bench soak         the daemon left running N minutes (failing receiver, hung repository, pushes, churn): drift of CPU, memory, fds
 import Foundation
 
@@ -45,6 +46,11 @@ case "health":
         FileHandle.standardError.write(Data("zg-bench health: \(error)\n".utf8))
         exit(1)
     }
+case "sets":
+    do { try SetsBenchmark.run() } catch {
+        FileHandle.standardError.write(Data("zg-bench sets: \(error)\n".utf8))
+        exit(1)
+    }
 case "daemon":
     do {
         try DaemonBenchmark.run()
@@ -77,6 +83,6 @@ case "events":
     }
 default:
     FileHandle.standardError.write(
-        Data("usage: zg-bench validate|git|static|daemon|api|drift|events|shards|soak\n".utf8))
+        Data("usage: zg-bench validate|git|static|daemon|api|drift|events|shards|health|sets|soak\n".utf8))
     exit(2)
 }

@@ -138,3 +138,35 @@ private func validate(_ args: [String], input: String? = nil) throws -> ProcessO
     #expect(out.status == 1)
     #expect(out.stderr.hasPrefix("\(f):1:1: error: file is 1048577 bytes, over the limit of 1048576 bytes (1024 KiB)"))
 }
+
+@Test func applicationSets() throws {
+    let dir = try TempDir()
+    let set = """
+        apiVersion: zerverless.io/v1
+        kind: ApplicationSet
+        metadata: {name: previews, namespace: alice}
+        spec:
+          generators:
+            - gitBranches: {repoURL: "https://git.example.com/alice/shop", pattern: "feature/*"}
+          template:
+            name: "shop-{{branch.slug}}"
+            source: {repoURL: "https://git.example.com/alice/shop", branch: "{{branch}}"}
+            pathPrefix: "/preview/{{branch.slug}}"
+
+        """
+    let good = try dir.write("previews.yaml", set)
+    let bad = try dir.write(
+        "bad.yaml",
+        set.replacingOccurrences(of: "    name: \"shop-", with: "    namespace: bob\n    name: \"shop-{{pr.number}}-"))
+    let out = try validate([good, bad])
+    #expect(out.status == 1)
+    #expect(out.stdout == "\(good): valid applicationSet\n")
+    let lines = out.stderr.split(separator: "\n").map(String.init)
+    #expect(
+        lines.filter { $0.contains(": error: ") } == [
+            "\(bad):8:5: error: spec.template.namespace: a template may not set a namespace: the applications of a set are always in the set's own namespace (alice); remove it",
+            "\(bad):9:17: error: spec.template.name: {{pr.number}} is given by none of this set's generators; pullRequests gives it",
+        ])
+    #expect(lines.contains("        name: \"shop-{{pr.number}}-{{branch.slug}}\""))
+    #expect(lines.contains(String(repeating: " ", count: 4 + 16) + "^"))
+}

@@ -16,6 +16,7 @@ struct SplitMix64: RandomNumberGenerator {
 }
 
 let fuzzSeeds: [String] = [
+    contractApplicationSet,
     """
     apiVersion: zerverless.io/v1
     kind: Application

@@ -27,6 +27,29 @@ struct OutboxEndpointCodingTests {
         #expect(webhook.hasPrefix(#"{"kind":"webhook","namespace":"web","webhook":{"#), "\(webhook)")
     }
 
+    /// A preview's commit status carries its target URL; entries written before it
+    /// existed read as without one.
+    @Test func aCommitStatusTargetURLComesBackAndIsOptional() throws {
+        let status = Registration.Notify.CommitStatus(
+            forge: .github, apiURL: "https://api.github.com", tokenFile: "forge.token",
+            targetURL: "https://zg.example.com/static/web/preview/feat-x/index.html")
+        let endpoint = NotificationEndpoint.commitStatus(status, namespace: "web", project: "me/site", state: "pending")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let text = String(decoding: try encoder.encode(endpoint), as: UTF8.self)
+        #expect(text.contains(#""targetURL":"https://zg.example.com/static/web/preview/feat-x/index.html""#), "\(text)")
+        #expect(try JSONDecoder().decode(NotificationEndpoint.self, from: Data(text.utf8)) == endpoint)
+        let before =
+            #"{"kind":"commitStatus","commitStatus":{"forge":"github","apiURL":"https://api.github.com","tokenFile":"forge.token"},"namespace":"web","project":"me/site","state":"pending"}"#
+        let read = try JSONDecoder().decode(NotificationEndpoint.self, from: Data(before.utf8))
+        guard case .commitStatus(let old, _, _, _) = read else {
+            Issue.record("not a commit status: \(read)")
+            return
+        }
+        #expect(old.targetURL == nil)
+        #expect(!String(decoding: try encoder.encode(endpoints[2]), as: UTF8.self).contains("targetURL"))
+    }
+
     @Test func filesWrittenBeforeAreStillRead() throws {
         let old = [
             #"{"webhook":{"_0":{"url":"https://hooks.example.com/x","secretFile":"hook.secret","format":"generic","on":["synced"]},"namespace":"web"}}"#,

@@ -75,10 +75,20 @@ public final class RecordingServer: Sendable {
 }
 
 /// The commit-status APIs of GitHub, Gitea and GitLab as their documentation gives them:
-/// the path, the auth header, the body's fields and state values; anything else is
-/// refused the way the forge refuses it (401 without the token, 404 for another path,
-/// 422 / 400 for a bad body).
+/// the path, the auth header, the body's fields and state values, and the optional
+/// `target_url` (a string, an http(s) URL; the three forges spell it alike); anything
+/// else is refused the way the forge refuses it (401 without the token, 404 for another
+/// path, 422 / 400 for a bad body). What was sent is in `RecordingServer.requests`.
 public enum ForgeContract {
+    /// Whether a body's `target_url` is absent, or a string holding an http(s) URL.
+    public static func targetURLAccepted(_ json: [String: Any]) -> Bool {
+        guard let value = json["target_url"] else { return true }
+        guard let text = value as? String, let url = URL(string: text), let scheme = url.scheme?.lowercased(),
+            scheme == "http" || scheme == "https", url.host != nil
+        else { return false }
+        return true
+    }
+
     public static func respond(forge: String, token: String, project: String) -> RecordingServer.Respond {
         { r in
             let json = r.json ?? [:]
@@ -95,7 +105,7 @@ public enum ForgeContract {
                     ? ["error", "failure", "pending", "success"]
                     : ["pending", "success", "error", "failure", "warning"]
                 guard let state = json["state"] as? String, states.contains(state), json["context"] is String,
-                    (json["description"] as? String).map({ $0.count <= 140 }) ?? true
+                    (json["description"] as? String).map({ $0.count <= 140 }) ?? true, targetURLAccepted(json)
                 else { return (422, #"{"message":"Validation Failed"}"#) }
                 return (201, #"{"id":1,"state":"\#(state)"}"#)
             default:  // gitlab
@@ -109,6 +119,7 @@ public enum ForgeContract {
                     ["pending", "running", "success", "failed", "canceled"].contains(state),
                     json["name"] is String
                 else { return (400, #"{"error":"state does not have a valid value"}"#) }
+                guard targetURLAccepted(json) else { return (400, #"{"error":"target_url is invalid"}"#) }
                 return (201, #"{"id":1,"status":"\#(state)"}"#)
             }
         }
