@@ -50,35 +50,38 @@ public struct SetLister: Sendable {
         self.pullRequests = pullRequests
     }
 
-    /// Lists the generators at `indexes` of `set`, each on its own: one failing never
-    /// hides another's listing.
+    /// Lists the generators at `indexes` of `set`, each on its own and at once: one failing
+    /// never hides another's listing, and one hung (until its deadline) delays the set's
+    /// listing by its own time, not the sum of all.
     func list(_ set: ApplicationSet, indexes: [Int]) async -> [Int: Result<Listing, Failure>] {
-        var out: [Int: Result<Listing, Failure>] = [:]
-        for i in indexes where set.generators.indices.contains(i) {
-            let generator = set.generators[i]
-            let field = "spec.generators[\(i)].\(generator.kind)"
-            switch generator {
-            case .list(let elements): out[i] = .success(Listing(elements: elements, skipped: []))
-            case .gitBranches(let g):
-                out[i] = await branches(g, set: set, field: field)
-            case .gitDirectories(let g):
-                out[i] = await directories(g, set: set, field: field)
-            case .pullRequests(let p):
-                guard let pullRequests else {
-                    out[i] = .failure(Failure("\(field): this daemon lists no pull requests"))
-                    continue
-                }
-                out[i] = await pullRequests.pullRequests(p, namespace: set.namespace, field: "\(field).tokenFile").map {
-                    listing in
-                    Listing(
-                        elements: listing.elements,
-                        skipped: listing.skipped.map {
-                            SetStatus.Skipped(element: "{pr.number: \($0.number)}", field: field, message: $0.reason)
-                        })
-                }
+        await withTaskGroup(of: (Int, Result<Listing, Failure>).self) { group in
+            for i in indexes where set.generators.indices.contains(i) {
+                group.addTask { (i, await self.list(set, generator: i)) }
+            }
+            var out: [Int: Result<Listing, Failure>] = [:]
+            for await (i, result) in group { out[i] = result }
+            return out
+        }
+    }
+
+    private func list(_ set: ApplicationSet, generator i: Int) async -> Result<Listing, Failure> {
+        let generator = set.generators[i]
+        let field = "spec.generators[\(i)].\(generator.kind)"
+        switch generator {
+        case .list(let elements): return .success(Listing(elements: elements, skipped: []))
+        case .gitBranches(let g): return await branches(g, set: set, field: field)
+        case .gitDirectories(let g): return await directories(g, set: set, field: field)
+        case .pullRequests(let p):
+            guard let pullRequests else { return .failure(Failure("\(field): this daemon lists no pull requests")) }
+            return await pullRequests.pullRequests(p, namespace: set.namespace, field: "\(field).tokenFile").map {
+                listing in
+                Listing(
+                    elements: listing.elements,
+                    skipped: listing.skipped.map {
+                        SetStatus.Skipped(element: "{pr.number: \($0.number)}", field: field, message: $0.reason)
+                    })
             }
         }
-        return out
     }
 
     /// The registration-shaped source a generator reaches its repository with.
@@ -88,7 +91,7 @@ public struct SetLister: Sendable {
         set.sourceRegistration(repoURL: url, branch: branch, auth: auth)
     }
 
-    private func remote(_ registration: Registration, field: String) -> Result<Remote, Failure> {
+    private func remote(_ registration: Registration, _ field: String) -> Result<Remote, Failure> {
         do throws(SourceAccess.Failure) {
             return .success(try context.access.remote(for: registration))
         } catch {
@@ -100,9 +103,9 @@ public struct SetLister: Sendable {
     private func branches(_ g: ApplicationSet.Generator.GitBranches, set: ApplicationSet, field: String) async
         -> Result<Listing, Failure>
     {
-        let registration = Self.source(set, url: g.repoURL, branch: Registration.defaultBranch, auth: g.auth)
         let remote: Remote
-        switch self.remote(registration, field: field) {
+        switch self.remote(Self.source(set, url: g.repoURL, branch: Registration.defaultBranch, auth: g.auth), field)
+        {
         case .failure(let failure): return .failure(failure)
         case .success(let r): remote = r
         }
@@ -121,9 +124,8 @@ public struct SetLister: Sendable {
     private func directories(_ g: ApplicationSet.Generator.GitDirectories, set: ApplicationSet, field: String) async
         -> Result<Listing, Failure>
     {
-        let registration = Self.source(set, url: g.repoURL, branch: g.branch, auth: g.auth)
         let remote: Remote
-        switch self.remote(registration, field: field) {
+        switch self.remote(Self.source(set, url: g.repoURL, branch: g.branch, auth: g.auth), field) {
         case .failure(let failure): return .failure(failure)
         case .success(let r): remote = r
         }

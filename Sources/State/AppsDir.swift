@@ -149,27 +149,28 @@ public final class AppsDir: Sendable {
 
     /// Decodes one application set file (pure).
     public static func readSet(_ bytes: [UInt8], path: String) -> SetFile {
-        let digest = SHA256.hash(data: bytes).hexString
         let result = Validator.applicationSet(bytes, file: path)
-        var name: String?
+        return SetFile(
+            path: path, result: result, name: name(result.map(\.name), path: path),
+            digest: SHA256.hash(data: bytes).hexString)
+    }
+
+    /// The name a decoded file is about: its own when valid, else the one it declares (a
+    /// DNS label), else its file name's.
+    static func name(_ result: Result<String, Validator.Failure>, path: String) -> String? {
         switch result {
-        case .success(let set): name = set.name
-        case .failure(let failure): name = failure.declaredName ?? nameFromFile(path)
+        case .success(let name): return name
+        case .failure(let failure): return failure.declaredName ?? nameFromFile(path)
         }
-        return SetFile(path: path, result: result, name: name, digest: digest)
     }
 
     /// Decodes one registration file (pure). An invalid file is about the name it declares
     /// when that is a DNS label, else its file name without extension when that is one.
     public static func read(_ bytes: [UInt8], path: String) -> RegistrationFile {
-        let digest = SHA256.hash(data: bytes).hexString
         let result = Validator.registration(bytes, file: path)
-        var name: String?
-        switch result {
-        case .success(let registration): name = registration.name
-        case .failure(let failure): name = failure.declaredName ?? nameFromFile(path)
-        }
-        return RegistrationFile(path: path, result: result, name: name, digest: digest)
+        return RegistrationFile(
+            path: path, result: result, name: name(result.map(\.name), path: path),
+            digest: SHA256.hash(data: bytes).hexString)
     }
 
     /// `my-app.yaml` -> `my-app`, when that is a DNS label.

@@ -125,7 +125,8 @@ enum SetsBenchmark {
         let registered = lines.compactMap { $0.contains("registration loaded") ? time($0) : nil }.filter { $0 >= 0 }
         let synced = lines.compactMap { $0.contains(" INFO sync ") ? time($0) : nil }.filter { $0 >= 0 }
         func f(_ x: Double?) -> String { x.map { String(format: "%.2f s", $0) } ?? "-" }
-        return "first registered \(f(registered.first)), last registered \(f(registered.last)), first sync \(f(synced.first)), last sync \(f(synced.last))"
+        return
+            "first registered \(f(registered.first)), last registered \(f(registered.last)), first sync \(f(synced.first)), last sync \(f(synced.last))"
     }
 
     static let secretText = "bench-webhook-secret"
