@@ -80,9 +80,15 @@ public final class LocalDriftProbe: DriftProbe {
         var count: Int
     }
     private let censuses = Mutex<[String: Census]>([:])
+    /// Where each application's stamps are kept between runs (nil: in memory only): the
+    /// first pass after a restart reads only the files that moved.
+    let stampsFile: (@Sendable (String) -> String)?
+    /// The stamps each application's file holds (written again only when they change).
+    private let saved = Mutex<[String: [Stamp?]]>([:])
 
-    public init(target: LocalTarget) {
+    public init(target: LocalTarget, stampsFile: (@Sendable (String) -> String)? = nil) {
         self.target = target
+        self.stampsFile = stampsFile
     }
 
     static func stamp(_ path: String, folder: Bool = false) -> Stamp? {
@@ -151,6 +157,11 @@ public final class LocalDriftProbe: DriftProbe {
             list = cached.entries
         } else {
             list = try entries(of: inventory)
+            if let file = stampsFile?(app), saved.withLock({ $0[app] }) == nil {
+                Self.restore(&list, from: file)
+                let restored = list.map(\.stamp)
+                saved.withLock { $0[app] = restored }
+            }
         }
         var out = DriftObservation()
         for i in list.indices {
@@ -164,6 +175,11 @@ public final class LocalDriftProbe: DriftProbe {
         }
         let kept = list
         apps.withLock { $0[app] = (inventory, kept) }
+        let stamps = list.map(\.stamp)
+        if let file = stampsFile?(app), saved.withLock({ $0[app] }) != stamps {
+            Self.save(list, to: file)
+            saved.withLock { $0[app] = stamps }
+        }
         out.unmanaged = try census(inventory.namespace, owned: inventory.owned(with: peers()))
         return out
     }
