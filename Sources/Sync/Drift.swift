@@ -83,12 +83,18 @@ public final class LocalDriftProbe: DriftProbe {
     /// Where each application's stamps are kept between runs (nil: in memory only): the
     /// first pass after a restart reads only the files that moved.
     let stampsFile: (@Sendable (String) -> String)?
+    /// Where each namespace's census (unmanaged files) is kept between runs.
+    let censusFile: (@Sendable (String) -> String)?
     /// The stamps each application's file holds (written again only when they change).
     private let saved = Mutex<[String: [Stamp?]]>([:])
 
-    public init(target: LocalTarget, stampsFile: (@Sendable (String) -> String)? = nil) {
+    public init(
+        target: LocalTarget, stampsFile: (@Sendable (String) -> String)? = nil,
+        censusFile: (@Sendable (String) -> String)? = nil
+    ) {
         self.target = target
         self.stampsFile = stampsFile
+        self.censusFile = censusFile
     }
 
     static func stamp(_ path: String, folder: Bool = false) -> Stamp? {
@@ -191,6 +197,16 @@ public final class LocalDriftProbe: DriftProbe {
         {
             return c.count
         }
+        // After a restart: the census kept in the state dir, if its folders did not move
+        // and what is owned is the same.
+        let key = Self.ownedKey(owned)
+        if censuses.withLock({ $0[namespace] }) == nil, let file = censusFile?(namespace),
+            let kept = Self.restoreCensus(from: file, key: key),
+            kept.folders.allSatisfy({ Self.stamp($0.0, folder: true) == $0.1 })
+        {
+            censuses.withLock { $0[namespace] = Census(owned: owned, folders: kept.folders, count: kept.count) }
+            return kept.count
+        }
         var expected = Set<String>()
         for path in owned.functions {
             let c = try LocalTarget.functionComponents(namespace: namespace, path: path)
@@ -202,6 +218,7 @@ public final class LocalDriftProbe: DriftProbe {
         let files = Self.walk(target.root + "/static/" + namespace, &folders)
         let count = functions.filter { !expected.contains($0) }.count + files.filter { !ownedFiles.contains($0) }.count
         censuses.withLock { $0[namespace] = Census(owned: owned, folders: folders, count: count) }
+        if let file = censusFile?(namespace) { Self.saveCensus(folders: folders, count: count, key: key, to: file) }
         return count
     }
 

@@ -89,12 +89,14 @@ enum DriftBenchmark {
         for n in 0..<3 {
             // The daemon's stamps in its state dir (one file per application).
             let stampsFile: @Sendable (String) -> String = { "\(stamps)/\(n)-\($0)" }
+            let censusFile: @Sendable (String) -> String = { "\(stamps)/\(n)-census-\($0)" }
             try FileManager.default.createDirectory(atPath: stamps, withIntermediateDirectories: true)
-            let probe = LocalDriftProbe(target: target, stampsFile: stampsFile)
+            let probe = LocalDriftProbe(target: target, stampsFile: stampsFile, censusFile: censusFile)
             cold.append(try await drift(probe))
             warm.append(try await drift(probe))
             // A restart: a new probe, the stamps from the state dir.
-            restarted.append(try await drift(LocalDriftProbe(target: target, stampsFile: stampsFile)))
+            restarted.append(
+                try await drift(LocalDriftProbe(target: target, stampsFile: stampsFile, censusFile: censusFile)))
         }
         // A pass that finds one modified file (the check is real).
         try Data("changed\n".utf8).write(to: URL(fileURLWithPath: root + "/static/ns7/assets/file3.txt"))

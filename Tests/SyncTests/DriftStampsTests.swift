@@ -61,3 +61,41 @@ import Testing
         #expect(mismatch.items == [.init(kind: .static, path: "index.html", change: .modified)])
     }
 }
+
+extension DriftStampsTests {
+    /// The namespace's census (unmanaged files) is kept too: a restarted probe trusts it
+    /// while its folders did not move, and counts again when one did.
+    @Test func theCensusIsKeptAcrossARestartWhileItsFoldersStay() async throws {
+        let dir = try TempDir("zg-drift-census")
+        let target = LocalTarget(root: dir.file("published"))
+        let bytes = Array("x\n".utf8)
+        try await target.upload(namespace: "web", path: "a.html", bytes: bytes)
+        try await target.upload(namespace: "web", path: "stray.html", bytes: bytes)
+        // (A function too: a namespace's census is kept only when both its folders exist.)
+        let code = "function handle(req) return {status=200} end"
+        try await target.deploy(
+            DeployRequest(namespace: "web", path: "/api/f", runtime: .lua, code: code, port: nil, app: "a", commit: "c")
+        )
+        var inventory = Inventory(namespace: "web")
+        inventory.files["a.html"] = .init(id: GitHash.blobID(bytes), size: bytes.count)
+        inventory.functions["/api/f"] = .init(
+            runtime: "lua", codeID: GitHash.blobID(Array(code.utf8)), image: nil, port: nil, fingerprint: "f",
+            commit: "c")
+        let census = dir.file("census")
+        func probe() -> LocalDriftProbe {
+            LocalDriftProbe(target: target, stampsFile: { _ in dir.file("stamps") }, censusFile: { _ in census })
+        }
+        #expect(
+            try await probe().observe(app: "a", inventory: inventory, peers: { Ownership() }, pass: 1).unmanaged == 1)
+        #expect(try String(contentsOfFile: census, encoding: .utf8).hasPrefix("1 k:"))
+        // A forged count is believed while the folders stay (it is the daemon's own file)...
+        let kept = try String(contentsOfFile: census, encoding: .utf8)
+        try Data(("7" + kept.dropFirst()).utf8).write(to: URL(fileURLWithPath: census))
+        #expect(
+            try await probe().observe(app: "a", inventory: inventory, peers: { Ownership() }, pass: 1).unmanaged == 7)
+        // ...and a folder that moved (a file added) makes a new count.
+        try await target.upload(namespace: "web", path: "stray2.html", bytes: bytes)
+        #expect(
+            try await probe().observe(app: "a", inventory: inventory, peers: { Ownership() }, pass: 1).unmanaged == 2)
+    }
+}
