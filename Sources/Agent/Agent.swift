@@ -112,7 +112,11 @@ public final class Agent: Sendable {
         context.publicURL = settings.publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         context.shard = settings.shards > 1 ? settings.shardIndex : nil
         context.driftProbe =
-            (deployTarget as? LocalTarget).map { LocalDriftProbe(target: $0) }
+            (deployTarget as? LocalTarget).map {
+                LocalDriftProbe(
+                    target: $0, stampsFile: { [layout] in layout.appDir($0) + "/drift-stamps" },
+                    censusFile: { [layout] in layout.root + "/drift/census-" + $0 })
+            }
             ?? (deployTarget as? HTTPTarget).map { HTTPDriftProbe(target: $0) }
         var notifying = Notifier.Configuration(
             operatorURL: settings.notifyURL, operatorSecretFile: settings.notifySecretFile, secrets: secrets)

@@ -29,7 +29,7 @@ extension Supervisor {
     /// The state dir's folders, and what a crash left between a temporary file's creation
     /// and its rename.
     func prepareStateDir() {
-        for dir in [layout.appsDir, layout.requestsDir] {
+        for dir in [layout.appsDir, layout.requestsDir, layout.root + "/drift"] {
             try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         }
         // Tenants' private repositories and the locks: the daemon's user alone.

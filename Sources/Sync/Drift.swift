@@ -80,9 +80,21 @@ public final class LocalDriftProbe: DriftProbe {
         var count: Int
     }
     private let censuses = Mutex<[String: Census]>([:])
+    /// Where each application's stamps are kept between runs (nil: in memory only): the
+    /// first pass after a restart reads only the files that moved.
+    let stampsFile: (@Sendable (String) -> String)?
+    /// Where each namespace's census (unmanaged files) is kept between runs.
+    let censusFile: (@Sendable (String) -> String)?
+    /// The stamps each application's file holds (written again only when they change).
+    private let saved = Mutex<[String: [Stamp?]]>([:])
 
-    public init(target: LocalTarget) {
+    public init(
+        target: LocalTarget, stampsFile: (@Sendable (String) -> String)? = nil,
+        censusFile: (@Sendable (String) -> String)? = nil
+    ) {
         self.target = target
+        self.stampsFile = stampsFile
+        self.censusFile = censusFile
     }
 
     static func stamp(_ path: String, folder: Bool = false) -> Stamp? {
@@ -151,6 +163,11 @@ public final class LocalDriftProbe: DriftProbe {
             list = cached.entries
         } else {
             list = try entries(of: inventory)
+            if let file = stampsFile?(app), saved.withLock({ $0[app] }) == nil {
+                Self.restore(&list, from: file)
+                let restored = list.map(\.stamp)
+                saved.withLock { $0[app] = restored }
+            }
         }
         var out = DriftObservation()
         for i in list.indices {
@@ -164,6 +181,11 @@ public final class LocalDriftProbe: DriftProbe {
         }
         let kept = list
         apps.withLock { $0[app] = (inventory, kept) }
+        let stamps = list.map(\.stamp)
+        if let file = stampsFile?(app), saved.withLock({ $0[app] }) != stamps {
+            Self.save(list, to: file)
+            saved.withLock { $0[app] = stamps }
+        }
         out.unmanaged = try census(inventory.namespace, owned: inventory.owned(with: peers()))
         return out
     }
@@ -174,6 +196,16 @@ public final class LocalDriftProbe: DriftProbe {
             c.folders.allSatisfy({ Self.stamp($0.0, folder: true) == $0.1 })
         {
             return c.count
+        }
+        // After a restart: the census kept in the state dir, if its folders did not move
+        // and what is owned is the same.
+        let key = Self.ownedKey(owned)
+        if censuses.withLock({ $0[namespace] }) == nil, let file = censusFile?(namespace),
+            let kept = Self.restoreCensus(from: file, key: key),
+            kept.folders.allSatisfy({ Self.stamp($0.0, folder: true) == $0.1 })
+        {
+            censuses.withLock { $0[namespace] = Census(owned: owned, folders: kept.folders, count: kept.count) }
+            return kept.count
         }
         var expected = Set<String>()
         for path in owned.functions {
@@ -186,6 +218,7 @@ public final class LocalDriftProbe: DriftProbe {
         let files = Self.walk(target.root + "/static/" + namespace, &folders)
         let count = functions.filter { !expected.contains($0) }.count + files.filter { !ownedFiles.contains($0) }.count
         censuses.withLock { $0[namespace] = Census(owned: owned, folders: folders, count: count) }
+        if let file = censusFile?(namespace) { Self.saveCensus(folders: folders, count: count, key: key, to: file) }
         return count
     }
 

@@ -252,8 +252,10 @@ import Toolkit
         let started = ContinuousClock.now
         await notifier.pass()
         // Not a timing assertion (the error below says the deadline ended it): a bound
-        // against a delivery that never ends (5 s flaked under a loaded CI).
-        #expect(ContinuousClock.now - started < .seconds(30))
+        // against a delivery that never ends. 5 s flaked under a loaded CI, and 30 s did
+        // with the unit stage's 263 tests on 2 cores (it takes 1 s alone: its pass waits
+        // for the files pool, shared with every test running beside it).
+        #expect(ContinuousClock.now - started < .seconds(120))
         let error = outbox.open().entries.first { $0.id == "hang" }?.deliveries.first?.lastError ?? ""
         #expect(error.contains("no answer within 1 s") || error.contains("deadline"), "\(error)")
         #expect(silent.acceptPending() == 1, "it connected to the pinned address")
