@@ -119,13 +119,13 @@ extension Notifier {
     }
 
     /// The guard (resolution and, unless `--notify-allow-private`, the judgement) of a
-    /// tenant's URL. Its name lookup blocks: on the files pool, not a cooperative thread.
+    /// tenant's URL. Its name lookup blocks: on the lookups pool, not a cooperative thread.
     static func check(_ url: String, _ configuration: Configuration) async -> Result<
         EndpointGuard.Pin, EndpointGuard.Refused
     > {
         let allowPrivate = configuration.allowPrivate
         let lookup = configuration.lookup
-        return await BlockingPool.files.run { EndpointGuard.check(url, allowPrivate: allowPrivate, lookup: lookup) }
+        return await BlockingPool.lookups.run { EndpointGuard.check(url, allowPrivate: allowPrivate, lookup: lookup) }
     }
 
     /// The configuration of a pinned delivery's own client: the URL's host name maps to

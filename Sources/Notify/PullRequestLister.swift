@@ -172,10 +172,10 @@ public struct PullRequestLister: Sendable {
         return .success(token)
     }
 
-    /// The endpoint guard's lookup blocks: on the files pool, not a cooperative thread.
+    /// The endpoint guard's lookup blocks: on the lookups pool, not a cooperative thread.
     func check(_ url: String) async -> Result<EndpointGuard.Pin, EndpointGuard.Refused> {
         let (allowPrivate, lookup) = (self.allowPrivate, self.lookup)
-        return await BlockingPool.files.run { EndpointGuard.check(url, allowPrivate: allowPrivate, lookup: lookup) }
+        return await BlockingPool.lookups.run { EndpointGuard.check(url, allowPrivate: allowPrivate, lookup: lookup) }
     }
 
     /// The answer's status, headers and body (at most `PullRequestAPI.maxBody` bytes; a

@@ -17,10 +17,13 @@ public protocol HealthProbing: Sendable {
 /// 64 KiB of an answer is read, and the check's `timeout` covers the whole exchange, the
 /// answer's body included (`sleep`: the daemon's clock).
 public struct HTTPHealthProbe: HealthProbing {
-    /// The probes' client: redirects refused, its own connection pool.
+    /// The probes' client: redirects refused, its own connection pool; a refused
+    /// connection is the check's answer at once ("cannot connect"), not retried until the
+    /// timeout (which would report a function that is down as a slow one).
     public static let client: HTTPClient = {
         var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 16)
+        configuration.connectionPool.retryConnectionEstablishment = false
         configuration.decompression = .disabled
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }()

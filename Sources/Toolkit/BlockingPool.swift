@@ -19,6 +19,9 @@ public final class BlockingPool: Sendable {
     public static let files = BlockingPool(limit: 8, label: "files")
     /// libgit2 work (fetches and tree reads); the daemon has its own pool for head lookups.
     public static let shared = BlockingPool(limit: 8, label: "git")
+    /// Name lookups of tenants' URLs (notification receivers, forges): a delivery's
+    /// deadline must not be spent waiting behind the state dir's file work.
+    public static let lookups = BlockingPool(limit: 4, label: "lookups")
 
     private struct Waiter {
         var id: UInt64

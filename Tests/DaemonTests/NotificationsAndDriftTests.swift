@@ -287,7 +287,10 @@ import Testing
             ((d.status("site")?["drift"] as? [String: Any])?["corrected"] as? Int) == 2
         }
         #expect(w.published("static/web/extra.txt") == "mine\n")
-        #expect(d.attempts("site").first?["trigger"] as? String == "drift")
+        // The status counts the correction from its start; the history has it when it ends.
+        try waitUntil(timeout: .seconds(30), "the correction in the history") {
+            d.attempts("site").first?["trigger"] as? String == "drift"
+        }
         try waitUntil(timeout: .seconds(30), "the corrected event") { receiver.requests.count >= 2 }
         let corrected = receiver.requests.last?.json?["message"] as? String ?? ""
         #expect(corrected.contains("corrected"))

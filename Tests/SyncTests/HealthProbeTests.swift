@@ -61,14 +61,14 @@ import Testing
         defer { server.stop() }
         try await Self.docker(server, "/ok")
         server.state.withLock {
-            $0.invokeOverride["t/ok"] = { req in FunctionResponse(status: 204, body: "fine \(req.query["p"] ?? "")") }
+            $0.invokeOverride["t/ok"] = { req in FunctionResponse(status: 202, body: "fine \(req.query["p"] ?? "")") }
         }
         let probe = HTTPHealthProbe()
         let url = "\(server.base)/t/ok?p=1"
         #expect(await probe.run(.init(name: "/ok", url: url, expect: .family(2))).result == .pass)
         let code = await probe.run(.init(name: "/ok", url: url, expect: .code(200)))
-        #expect(code.result == .fail && code.message == "HTTP 204, expected 200", "\(code)")
-        let body = await probe.run(.init(name: "/ok", url: url, expect: .code(204), body: "fine 2"))
+        #expect(code.result == .fail && code.message == "HTTP 202, expected 200", "\(code)")
+        let body = await probe.run(.init(name: "/ok", url: url, expect: .code(202), body: "fine 2"))
         #expect(body.result == .fail && body.message == "the answer does not contain \"fine 2\"", "\(body)")
         let refused = await probe.run(.init(name: "/x", url: "http://127.0.0.1:\(freePort())/x"))
         #expect(refused.result == .fail && (refused.message ?? "").hasPrefix("cannot connect"), "\(refused)")
