@@ -84,7 +84,7 @@ extension LocalDriftProbe {
         var hasher = SHA256()
         for f in owned.functions.sorted() { hasher.update(data: Array(("f " + f + "\n").utf8)) }
         for f in owned.files.sorted() { hasher.update(data: Array(("s " + f + "\n").utf8)) }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hasher.finalize().hexString
     }
 
     /// A census kept by an earlier run: `count N KEY\t` then a folder per line.
