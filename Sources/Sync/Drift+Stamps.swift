@@ -84,7 +84,7 @@ extension LocalDriftProbe {
         var hasher = SHA256()
         for f in owned.functions.sorted() { hasher.update(data: Array(("f " + f + "\n").utf8)) }
         for f in owned.files.sorted() { hasher.update(data: Array(("s " + f + "\n").utf8)) }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hasher.finalize().hexString
     }
 
     /// A census kept by an earlier run: `count N KEY\t` then a folder per line.
@@ -107,13 +107,13 @@ extension LocalDriftProbe {
         return (folders, Int(head.numbers[0]))
     }
 
-    static func saveCensus(folders: [(String, Stamp)], count: Int, key: String, to file: String) {
+    static func censusText(folders: [(String, Stamp)], count: Int, key: String) -> String {
         var text = "\(count) k:\(key)\t\n"
         for (path, s) in folders where !path.contains("\n") {
             text +=
                 "\(Int64(bitPattern: s.dev)) \(Int64(bitPattern: s.ino)) \(s.size) \(s.mtime) \(s.ctime) d\t\(path)\n"
         }
-        try? AtomicFile.write(Array(text.utf8), to: file, durable: false)
+        return text
     }
 
     /// Writes the stamps of the entries that matched (not durable: a lost file costs one

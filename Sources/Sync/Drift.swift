@@ -87,6 +87,8 @@ public final class LocalDriftProbe: DriftProbe {
     let censusFile: (@Sendable (String) -> String)?
     /// The stamps each application's file holds (written again only when they change).
     private let saved = Mutex<[String: [Stamp?]]>([:])
+    /// The census each namespace's file holds.
+    private let savedCensus = Mutex<[String: String]>([:])
 
     public init(
         target: LocalTarget, stampsFile: (@Sendable (String) -> String)? = nil,
@@ -218,7 +220,15 @@ public final class LocalDriftProbe: DriftProbe {
         let files = Self.walk(target.root + "/static/" + namespace, &folders)
         let count = functions.filter { !expected.contains($0) }.count + files.filter { !ownedFiles.contains($0) }.count
         censuses.withLock { $0[namespace] = Census(owned: owned, folders: folders, count: count) }
-        if let file = censusFile?(namespace) { Self.saveCensus(folders: folders, count: count, key: key, to: file) }
+        if let file = censusFile?(namespace) {
+            // Written when it says something new (a namespace without a functions folder is
+            // counted again every pass: its census is the same each time).
+            let text = Self.censusText(folders: folders, count: count, key: key)
+            if savedCensus.withLock({ $0[namespace] }) != text {
+                try? AtomicFile.write(Array(text.utf8), to: file, durable: false)
+                savedCensus.withLock { $0[namespace] = text }
+            }
+        }
         return count
     }
 
