@@ -253,8 +253,9 @@ import Toolkit
         await notifier.pass()
         // Not a timing assertion (the error below says the deadline ended it): a bound
         // against a delivery that never ends. 5 s flaked under a loaded CI, and 30 s did
-        // with the unit stage's 263 tests on 2 cores (it takes 1 s alone: its pass waits
-        // for the files pool, shared with every test running beside it).
+        // with the unit stage's 263 tests on 2 cores (it takes 1 s alone; its name lookup
+        // then waited for the files pool, shared with every test running beside it: lookups
+        // have their own pool now).
         #expect(ContinuousClock.now - started < .seconds(120))
         let error = outbox.open().entries.first { $0.id == "hang" }?.deliveries.first?.lastError ?? ""
         #expect(error.contains("no answer within 1 s") || error.contains("deadline"), "\(error)")
