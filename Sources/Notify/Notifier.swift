@@ -313,8 +313,9 @@ public actor Notifier {
                 case .success(let r?): return await self.send(r.request, pin: r.pin)
                 }
             }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
+            group.addTask { [clock] in
+                // On the daemon's clock, like every wait (a test moves it).
+                try? await clock.sleep(timeout)
                 return nil
             }
             let first = await group.next() ?? nil

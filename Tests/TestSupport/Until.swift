@@ -8,3 +8,13 @@ public func until(_ condition: () -> Bool) async throws {
         await Task.yield()
     }
 }
+
+/// `until` with a deadline of the caller's (for conditions that wait on servers and
+/// clients of a loaded test run, not only on another task's next step).
+public func until(timeout: Duration, _ condition: () -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while !condition() {
+        guard ContinuousClock.now < deadline else { throw CancellationError() }
+        try await Task.sleep(for: .milliseconds(2))
+    }
+}
