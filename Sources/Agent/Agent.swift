@@ -182,6 +182,7 @@ public final class Agent: Sendable {
                     logger.info("listening", metadata: ["address": "\(ListenAddress(host: listen.host, port: port))"])
                 }, logger: httpLogger)
             services.append(app)
+            services.append(StatusCacheService(facade: facade))
         }
         self.services = services
     }

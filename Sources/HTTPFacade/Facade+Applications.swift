@@ -14,6 +14,7 @@ extension Facade {
     /// this process (the daemon is their only writer) and for at most a second (a change
     /// made by hand is seen within it).
     func documents() -> [ListCache.Document] {
+        if let live = listCache.liveDocuments(pending: pendingDocuments) { return live }
         if let cached = listCache.get(generation: StatusGeneration.current) { return cached }
         let generation = StatusGeneration.current
         var documents: [ListCache.Document] = []
@@ -29,15 +30,60 @@ extension Facade {
                     bytes: Array(data),
                     buffer: ByteBuffer(bytes: data)))
         }
+        documents += pendingDocuments(seen)
+        documents.sort { $0.name < $1.name }
+        listCache.set(documents, generation: generation)
+        return documents
+    }
+
+    /// The pending documents: valid registrations whose application has no status file.
+    func pendingDocuments(_ known: Set<String>) -> [ListCache.Document] {
+        var seen = known
+        var documents: [ListCache.Document] = []
         for file in scanner.scan().files {
             guard case .success(let registration) = file.result, seen.insert(registration.name).inserted else {
                 continue
             }
             documents.append(pendingDocument(registration, file: file.path))
         }
-        documents.sort { $0.name < $1.name }
-        listCache.set(documents, generation: generation)
         return documents
+    }
+
+    /// Keeps the list cache live (until cancelled): every status file read once the status
+    /// feed's watch is in place, then each change as the feed reports it. The daemon runs
+    /// it beside the server; without it, the cache re-reads every file when it is stale.
+    public func followStatus() async {
+        let changes = await feed.subscribe(buffering: .unbounded)
+        let docs = await BlockingPool.files.run { () -> [ListCache.Document] in
+            self.layout.applications().compactMap { name in
+                FileManager.default.contents(atPath: self.layout.statusFile(name)).flatMap {
+                    Self.document(name, Array($0))
+                }
+            }
+        }
+        listCache.start(docs)
+        for await change in changes {
+            switch change {
+            case .status(let name, _, let bytes): listCache.apply(name: name, Self.document(name, bytes))
+            case .deleted(let name): listCache.apply(name: name, nil)
+            case .unwatched:
+                // A file whose changes the feed cannot see: every list reads the files again.
+                listCache.stop()
+                return
+            case .heartbeat: break
+            }
+        }
+    }
+
+    /// Whether the list cache is kept live by `followStatus`.
+    public var listIsLive: Bool { listCache.isLive }
+
+    /// A status file's document for the list (nil: not a status document).
+    static func document(_ name: String, _ bytes: [UInt8]) -> ListCache.Document? {
+        guard let doc = try? JSONDecoder().decode(NamespaceOnly.self, from: Data(bytes)) else { return nil }
+        return .init(
+            name: name, namespace: doc.namespace, status: doc.status ?? "", labels: doc.labels ?? [:], bytes: bytes,
+            buffer: ByteBuffer(bytes: bytes))
     }
 
     /// What the facade answers for a registration with no status file yet.
@@ -59,14 +105,17 @@ extension Facade {
         if query.get("namespace") != nil || query.get("status") != nil || query.get("limit") != nil
             || query.get("continue") != nil || query.get("labelSelector") != nil
         {
-            return page(grant, query: query)
+            return page(grant, query: query, raw: request.uri.query ?? "")
         }
-        if grant.namespaces == nil, let body = listCache.body(generation: StatusGeneration.current) {
+        if grant.namespaces == nil,
+            let body = listCache.liveBody() ?? listCache.body(generation: StatusGeneration.current)
+        {
             // A ByteBuffer shares its storage: the cached list is not copied per request.
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
         }
         let generation = StatusGeneration.current
-        let chosen = documents().filter { grant.allows($0.namespace) }
+        let all = documents()
+        let chosen = grant.namespaces == nil ? all : all.filter { grant.allows($0.namespace) }
         // {"applications": [doc, ...], "total": N}, each document as its file holds it.
         var body = Array("{\"applications\": [".utf8)
         body.reserveCapacity(chosen.reduce(64) { $0 + $1.bytes.count + 2 })
@@ -76,7 +125,13 @@ extension Facade {
         }
         body.append(contentsOf: "], \"total\": \(chosen.count)}".utf8)
         let buffer = ByteBuffer(bytes: body)
-        if grant.namespaces == nil { listCache.setBody(buffer, generation: generation) }
+        if grant.namespaces == nil {
+            if listCache.isLive {
+                listCache.setLiveBody(buffer, for: all)
+            } else {
+                listCache.setBody(buffer, generation: generation)
+            }
+        }
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: buffer))
     }
 
@@ -85,7 +140,7 @@ extension Facade {
             return error(.badRequest, "\"\(name)\" is not an application name (a DNS label)")
         }
         let generation = StatusGeneration.current
-        var cached = listCache.document(name, generation: generation)
+        var cached = listCache.liveDocument(name) ?? listCache.document(name, generation: generation)
         if cached == nil, let data = FileManager.default.contents(atPath: layout.statusFile(name)),
             let doc = try? JSONDecoder().decode(NamespaceOnly.self, from: data)
         {
@@ -197,6 +252,7 @@ extension Facade {
             return self.error(.internalServerError, "cannot write \(file): \(error)")
         }
         StatusGeneration.bump()  // the list changed: answers kept from before are stale
+        listCache.appsChanged()
         // The status of the application as it stands (pending until the daemon writes one);
         // a document of another namespace (the name was another tenant's) is not shown.
         let current = try? layout.readStatus(registration.name)
@@ -257,6 +313,7 @@ extension Facade {
             return error(.internalServerError, "cannot remove \(file): \(String(cString: strerror(errno)))")
         }
         StatusGeneration.bump()
+        listCache.appsChanged()
         return json(
             .accepted,
             ["name": name, "removed": held, "message": "registration removed; undeployed after the removal grace"])

@@ -86,6 +86,8 @@ extension Facade {
                     try await writer.write(Self.event("deleted", id: name, Array("{\"name\": \"\(name)\"}".utf8)))
                 case .change(.heartbeat):
                     try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
+                case .change(.unwatched):
+                    continue
                 case .checkToken:
                     guard let tokens, tokens.generation != generation else { continue }
                     generation = tokens.generation

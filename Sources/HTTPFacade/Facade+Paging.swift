@@ -10,7 +10,7 @@ extension Facade {
     /// most `limit` of them, and `continue` (opaque: the last name given) when more follow.
     /// Every application is on exactly one page of a walk, whatever changes meanwhile
     /// (one that appears before the cursor is seen by the next walk).
-    func page(_ grant: APITokens.Grant, query: Parameters) -> Response {
+    func page(_ grant: APITokens.Grant, query: Parameters, raw: String) -> Response {
         let namespace = query.get("namespace")
         let status = query.get("status")
         if let namespace, Rules.dnsLabelProblem(namespace) != nil {
@@ -47,7 +47,13 @@ extension Facade {
         // The cached list is in name order: the page starts after the cursor (a binary
         // search) and stops at its limit; only `total` looks at every document, and not
         // even that when nothing filters.
-        let docs = documents()
+        // Live, a page is kept for as long as nothing changed (per token's namespaces and query).
+        let live = listCache.liveList(pending: pendingDocuments)
+        let key = (grant.namespaces.map { $0.sorted().joined(separator: ",") } ?? "*") + "?" + raw
+        if let live, let hit = listCache.page(key, version: live.version) {
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: hit))
+        }
+        let docs = live?.docs ?? documents()
         func matches(_ doc: ListCache.Document) -> Bool {
             grant.allows(doc.namespace) && (namespace == nil || doc.namespace == namespace)
                 && (status == nil || doc.status == status) && (selector?.matches(doc.labels) ?? true)
@@ -82,6 +88,7 @@ extension Facade {
         body.writeString("], \"total\": \(total)")
         if more, let last { body.writeString(", \"continue\": \"\(Self.token(after: last))\"") }
         body.writeString("}")
+        if let live { listCache.rememberPage(key, body, version: live.version) }
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
     }
 

@@ -1,7 +1,17 @@
 import Foundation
 import NIOCore
+import State
 
-/// The facade's one piece of memory: what it last read from the status files, valid while
+/// The facade's one piece of memory: the status documents as the files hold them.
+///
+/// Live (once `follow` runs, as in the daemon): a document per application, replaced when
+/// the status feed (inotify on the state dir, whoever wrote the file) says its file
+/// changed, so a list under a daemon that keeps writing costs the changed files, not a
+/// read of every file. The pending documents (registrations without a status yet) are
+/// read from the apps dir at most once a second, and at once after the facade itself
+/// wrote or removed a registration.
+///
+/// Otherwise (a facade nobody follows): what was last read from every file, valid while
 /// the status generation has not moved, and for at most a second.
 /// `@unchecked`: its `var`s are guarded by `lock` (an NSLock), which the compiler cannot see.
 final class ListCache: @unchecked Sendable {
@@ -23,7 +33,138 @@ final class ListCache: @unchecked Sendable {
     private var byName: [String: Int] = [:]
     private var body: ByteBuffer?
 
+    // Live: the status files' documents by name, moved on by the feed.
+    private var live: [String: Document]?
+    /// Changes applied so far (the list and its body are kept for one version).
+    private var version = 0
+    private var names: [String]?
+    private var pendings: [Document] = []
+    private var pendingsAt: ContinuousClock.Instant?
+    private var listed: (version: Int, docs: [Document])?
+
+    var isLive: Bool { lock.withLock { live != nil } }
+
     private func valid(_ g: Int) -> Bool { g == generation && ContinuousClock.now - at < .seconds(1) }
+
+    // MARK: Live
+
+    /// Every document as read once the feed's watch is in place (later changes follow).
+    func start(_ docs: [Document]) {
+        lock.withLock {
+            live = Dictionary(docs.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+            names = nil
+            version += 1
+        }
+    }
+
+    /// One status file written (its document) or gone (nil).
+    func apply(name: String, _ doc: Document?) {
+        lock.withLock {
+            guard live != nil else { return }
+            if live![name] == nil || doc == nil { names = nil }
+            live![name] = doc
+            version += 1
+        }
+    }
+
+    /// Not live any more: the lists read the files again (when stale), as without a feed.
+    func stop() {
+        lock.withLock {
+            live = nil
+            listed = nil
+            body = nil
+            generation = -1
+        }
+    }
+
+    /// The facade wrote or removed a registration: the pending documents are read again.
+    func appsChanged() {
+        lock.withLock {
+            pendingsAt = nil
+            version += 1
+        }
+    }
+
+    /// The live list in name order, pending documents included (`pending` reads them, at
+    /// most once a second); nil when not live.
+    func liveDocuments(pending: (Set<String>) -> [Document]) -> [Document]? {
+        liveList(pending: pending)?.docs
+    }
+
+    /// `liveDocuments` with the version it is of.
+    func liveList(pending: (Set<String>) -> [Document]) -> (version: Int, docs: [Document])? {
+        lock.lock()
+        guard let live else {
+            lock.unlock()
+            return nil
+        }
+        let stale = pendingsAt.map { ContinuousClock.now - $0 >= .seconds(1) } ?? true
+        if !stale, let listed, listed.version == version {
+            lock.unlock()
+            return listed
+        }
+        let known = Set(live.keys)
+        lock.unlock()
+        // The apps dir is read outside the lock (a scan of 10,000 files takes milliseconds).
+        let fresh = stale ? pending(known) : nil
+        lock.lock()
+        defer { lock.unlock() }
+        if let fresh {
+            if fresh.map(\.name) != pendings.map(\.name) { version += 1 }
+            pendings = fresh
+            pendingsAt = ContinuousClock.now
+        }
+        if let listed, listed.version == version { return listed }
+        if names == nil { names = self.live!.keys.sorted() }
+        var docs: [Document] = []
+        docs.reserveCapacity(names!.count + pendings.count)
+        var p = pendings.filter { self.live![$0.name] == nil }.sorted { $0.name < $1.name }[...]
+        for name in names! {
+            while let first = p.first, first.name < name {
+                docs.append(first)
+                p = p.dropFirst()
+            }
+            if let doc = self.live![name] { docs.append(doc) }
+        }
+        docs.append(contentsOf: p)
+        listed = (version, docs)
+        body = nil
+        pages = [:]
+        return (version, docs)
+    }
+
+    /// Pages answered at the current version, by token and query (at most 1,000 kept).
+    private var pages: [String: ByteBuffer] = [:]
+
+    func page(_ key: String, version v: Int) -> ByteBuffer? {
+        lock.withLock { v == version ? pages[key] : nil }
+    }
+
+    func rememberPage(_ key: String, _ b: ByteBuffer, version v: Int) {
+        lock.withLock {
+            guard v == version else { return }
+            if pages.count >= 1000 { pages = [:] }
+            pages[key] = b
+        }
+    }
+
+    /// The live list's encoded body for the version it was made at.
+    func liveBody() -> ByteBuffer? {
+        lock.withLock { listed?.version == version ? body : nil }
+    }
+
+    func setLiveBody(_ b: ByteBuffer, for docs: [Document]) {
+        lock.withLock {
+            if let listed, listed.version == version, listed.docs.count == docs.count { body = b }
+        }
+    }
+
+    /// One application's document in the live map.
+    func liveDocument(_ name: String) -> Document? {
+        lock.withLock { live?[name] }
+    }
+
+    // MARK: Not live
 
     func get(generation g: Int) -> [Document]? {
         lock.lock()

@@ -14,6 +14,9 @@ public final class StatusFeed: Sendable {
         case status(name: String, namespace: String, bytes: [UInt8])
         /// Its state folder went away (the application was undeployed and forgotten).
         case deleted(name: String)
+        /// Its folder could not be watched (inotify's watch limit, say): its changes will not
+        /// be reported (a cache that relies on the feed stops relying on it).
+        case unwatched(name: String)
         case heartbeat
     }
 
@@ -41,8 +44,12 @@ public final class StatusFeed: Sendable {
     /// A stream of changes from now on; ended by `cancel` or when the consumer stops.
     /// Returns once the feed's watches are in place: a status written after this call is
     /// in the stream (what was written before is the caller's to read).
-    public func subscribe() async -> AsyncStream<Change> {
-        let (stream, continuation) = AsyncStream.makeStream(of: Change.self, bufferingPolicy: .bufferingNewest(4096))
+    /// `buffering`: what a subscriber that falls behind loses (the newest 4,096 are kept;
+    /// a cache that must see every change asks for `.unbounded`).
+    public func subscribe(
+        buffering: AsyncStream<Change>.Continuation.BufferingPolicy = .bufferingNewest(4096)
+    ) async -> AsyncStream<Change> {
+        let (stream, continuation) = AsyncStream.makeStream(of: Change.self, bufferingPolicy: buffering)
         let (id, start) = subscribers.withLock { s -> (Int, Bool) in
             s.next += 1
             s.all[s.next] = continuation
@@ -122,7 +129,11 @@ public final class StatusFeed: Sendable {
             }
             for name in (try? FileManager.default.contentsOfDirectory(atPath: appsDir)) ?? []
             where !name.hasPrefix(".") && !apps.contains(name) {
-                if (try? await subscription.watch(layout.appDir(name))) != nil { apps.insert(name) }
+                if (try? await subscription.watch(layout.appDir(name))) != nil {
+                    apps.insert(name)
+                } else {
+                    broadcast(.unwatched(name: name))
+                }
             }
             return true
         }
@@ -155,8 +166,14 @@ public final class StatusFeed: Sendable {
                     guard !name.hasPrefix("."), !apps.contains(name) else { continue }
                     var isDir: ObjCBool = false
                     guard FileManager.default.fileExists(atPath: layout.appDir(name), isDirectory: &isDir),
-                        isDir.boolValue, (try? await subscription.watch(layout.appDir(name))) != nil
+                        isDir.boolValue
                     else { continue }
+                    guard (try? await subscription.watch(layout.appDir(name))) != nil else {
+                        if FileManager.default.fileExists(atPath: layout.appDir(name)) {
+                            broadcast(.unwatched(name: name))
+                        }
+                        continue
+                    }
                     apps.insert(name)
                     report(name)  // its status may be there already
                 } else if name == "status.json", let app = application(of: dir) {
@@ -171,6 +188,8 @@ public final class StatusFeed: Sendable {
                 } else if let app = application(of: dir) {
                     if (try? await subscription.watch(dir)) != nil {
                         report(app)
+                    } else if FileManager.default.fileExists(atPath: dir) {
+                        broadcast(.unwatched(name: app))
                     } else {
                         apps.remove(app)
                         broadcast(.deleted(name: app))

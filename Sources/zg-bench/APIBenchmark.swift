@@ -41,7 +41,13 @@ enum APIBenchmark {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         var logger = Logger(label: "bench")
         logger.logLevel = .error
-        let router = Facade(appsDir: apps, layout: layout).router()
+        let facade = Facade(appsDir: apps, layout: layout)
+        let router = facade.router()
+        // As the daemon runs it: the list kept live from the status feed.
+        let following = Task { await facade.followStatus() }
+        defer { following.cancel() }
+        let liveBy = ContinuousClock.now + .seconds(60)
+        while !facade.listIsLive && ContinuousClock.now < liveBy { try await Task.sleep(for: .milliseconds(10)) }
         let constant = ByteBuffer(string: "{}")
         router.get("/constant") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: constant))
@@ -133,12 +139,34 @@ enum APIBenchmark {
             }
             cases.append((page.0, ours + page.1, nginxRoot + "/page\(i)"))
         }
-        for (name, mine, peer) in cases {
+        let targets = [1.0, 0.8, 0.8, 0.8]
+        for (k, (name, mine, peer)) in cases.enumerated() {
+            let o = try wrk(mine, seconds)
+            let n = try wrk(peer, seconds)
+            let target = targets[min(k, targets.count - 1)]
+            print(
+                pad(name, 40) + pad(String(format: "%.0f", o), 14) + pad(String(format: "%.0f", n), 14)
+                    + String(format: "%.2fx  (>= %.1fx %@)", o / n, target, o / n >= target ? "met" : "NOT met"))
+        }
+
+        // Under a live daemon: every status file rewritten once per poll interval
+        // (`ZG_BENCH_POLL`, 60 s) by a writer thread, as polls do, while wrk runs; nginx
+        // serves the same files (and the list and pages as they were).
+        let poll = Double(ProcessInfo.processInfo.environment["ZG_BENCH_POLL"] ?? "") ?? 60
+        let writer = StatusWriter(layout: layout, count: count, every: poll / Double(count))
+        writer.start()
+        defer { writer.stop() }
+        print("under writes: every status file rewritten every \(Int(poll)) s (\(Int(Double(count) / poll)) writes/s)")
+        for (name, mine, peer) in [cases[0]] + cases.dropFirst(2) {
+            let before = writer.written
             let o = try wrk(mine, seconds)
             let n = try wrk(peer, seconds)
             print(
                 pad(name, 40) + pad(String(format: "%.0f", o), 14) + pad(String(format: "%.0f", n), 14)
-                    + String(format: "%.2fx  (>= 0.5x %@)", o / n, o / n >= 0.5 ? "met" : "NOT met"))
+                    + String(
+                        format: "%.2fx  (>= 0.5x %@; %d files written meanwhile)", o / n,
+                        o / n >= 0.5 ? "met" : "NOT met",
+                        writer.written - before))
         }
     }
 
@@ -161,4 +189,43 @@ enum APIBenchmark {
         }
         return value
     }
+}
+
+/// Rewrites the status files one after the other at a steady rate, on a thread of its own
+/// (the daemon's polls, as far as the facade can tell).
+final class StatusWriter: @unchecked Sendable {
+    let layout: StateLayout
+    let count: Int
+    let every: Double
+    private let lock = NSLock()
+    private var running = true
+    private var done = 0
+    var written: Int { lock.withLock { done } }
+
+    init(layout: StateLayout, count: Int, every: Double) {
+        self.layout = layout
+        self.count = count
+        self.every = every
+    }
+
+    func start() {
+        Thread { [self] in
+            var i = 0
+            let start = Date()
+            while lock.withLock({ running }) {
+                let name = "app-\(i % count)"
+                if var doc = try? layout.readStatus(name) {
+                    doc.lastAttempt = Date()
+                    try? layout.writeStatus(doc)
+                }
+                i += 1
+                lock.withLock { done = i }
+                let due = start.addingTimeInterval(Double(i) * every)
+                let wait = due.timeIntervalSinceNow
+                if wait > 0 { Thread.sleep(forTimeInterval: wait) }
+            }
+        }.start()
+    }
+
+    func stop() { lock.withLock { running = false } }
 }

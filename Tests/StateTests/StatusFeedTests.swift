@@ -34,6 +34,8 @@ import Toolkit
                 if name == "new-app" { seen.insert(name) }
             case .deleted(let name):
                 seen.insert("deleted " + name)
+            case .unwatched(let name):
+                Issue.record("\(name)'s folder could not be watched")
             case .heartbeat:
                 break
             }
