@@ -41,6 +41,8 @@ final class ListCache: @unchecked Sendable {
     private var pendings: [Document] = []
     private var pendingsAt: ContinuousClock.Instant?
     private var listed: (version: Int, docs: [Document])?
+    /// Where each application is in `listed`.
+    private var listedIndex: [String: Int] = [:]
 
     var isLive: Bool { lock.withLock { live != nil } }
 
@@ -61,8 +63,19 @@ final class ListCache: @unchecked Sendable {
     func apply(name: String, _ doc: Document?) {
         lock.withLock {
             guard live != nil else { return }
-            if live![name] == nil || doc == nil { names = nil }
+            let known = live![name] != nil
+            if !known || doc == nil { names = nil }
             live![name] = doc
+            // A document replaced: the list made at the last version, that one entry
+            // changed (no new list of every document per write).
+            if known, let doc, var made = listed, made.version == version, let i = listedIndex[name] {
+                listed = nil  // the array's only reference: changed in place
+                made.docs[i] = doc
+                made.version = version + 1
+                listed = made
+                body = nil
+                pages = [:]
+            }
             version += 1
         }
     }
@@ -128,6 +141,7 @@ final class ListCache: @unchecked Sendable {
         }
         docs.append(contentsOf: p)
         listed = (version, docs)
+        listedIndex = Dictionary(docs.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
         body = nil
         pages = [:]
         return (version, docs)
