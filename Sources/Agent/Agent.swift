@@ -172,9 +172,10 @@ public final class Agent: Sendable {
             httpLogger.logLevel = .warning
             let bound = self.bound
             let guarded = ConnectionGuard(limits: limits)
+            let hot = HotReads(facade: facade)
             let app = Application(
                 router: facade.router(),
-                server: .http1(configuration: .init(additionalChannelHandlers: [guarded.handler()])),
+                server: .http1(configuration: .init(additionalChannelHandlers: [guarded.handler(), hot.handler()])),
                 configuration: .init(address: .hostname(listen.host, port: listen.port)),
                 onServerRunning: { channel in
                     let port = channel.localAddress?.port ?? listen.port

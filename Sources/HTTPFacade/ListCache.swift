@@ -150,6 +150,17 @@ final class ListCache: @unchecked Sendable {
     /// Pages answered at the current version, by token and query (at most 1,000 kept).
     private var pages: [String: ByteBuffer] = [:]
 
+    /// A page kept at the current version whose pending documents are fresh (the hot
+    /// path's lookup: it never reads the apps dir), or nil.
+    func keptPage(_ key: String) -> ByteBuffer? {
+        lock.withLock {
+            guard let pendingsAt, ContinuousClock.now - pendingsAt < .seconds(1), listed?.version == version else {
+                return nil
+            }
+            return pages[key]
+        }
+    }
+
     func page(_ key: String, version v: Int) -> ByteBuffer? {
         lock.withLock { v == version ? pages[key] : nil }
     }

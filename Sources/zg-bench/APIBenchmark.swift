@@ -52,8 +52,10 @@ enum APIBenchmark {
         router.get("/constant") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: constant))
         }
+        let hot = HotReads(facade: facade)
         let app = Application(
             router: router,
+            server: .http1(configuration: .init(additionalChannelHandlers: [hot.handler()])),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: logger)
         let server = Task { try await app.runService(gracefulShutdownSignals: []) }
