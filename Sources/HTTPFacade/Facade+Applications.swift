@@ -67,9 +67,9 @@ extension Facade {
             case .status(let name, _, let bytes): listCache.apply(name: name, Self.document(name, bytes))
             case .deleted(let name): listCache.apply(name: name, nil)
             case .unwatched:
-                // A file whose changes the feed cannot see: every list reads the files again.
+                // A file whose changes the feed cannot see: every list reads the files again
+                // (the loop goes on until cancelled: a service that returns ends the daemon).
                 listCache.stop()
-                return
             case .heartbeat: break
             }
         }
@@ -114,7 +114,8 @@ extension Facade {
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
         }
         let generation = StatusGeneration.current
-        let all = documents()
+        let live = listCache.liveList(pending: pendingDocuments)
+        let all = live?.docs ?? documents()
         let chosen = grant.namespaces == nil ? all : all.filter { grant.allows($0.namespace) }
         // {"applications": [doc, ...], "total": N}, each document as its file holds it.
         var body = Array("{\"applications\": [".utf8)
@@ -126,8 +127,8 @@ extension Facade {
         body.append(contentsOf: "], \"total\": \(chosen.count)}".utf8)
         let buffer = ByteBuffer(bytes: body)
         if grant.namespaces == nil {
-            if listCache.isLive {
-                listCache.setLiveBody(buffer, for: all)
+            if let live {
+                listCache.setLiveBody(buffer, version: live.version)
             } else {
                 listCache.setBody(buffer, generation: generation)
             }

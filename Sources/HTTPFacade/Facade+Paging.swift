@@ -49,7 +49,7 @@ extension Facade {
         // even that when nothing filters.
         // Live, a page is kept for as long as nothing changed (per token's namespaces and query).
         let live = listCache.liveList(pending: pendingDocuments)
-        let key = (grant.namespaces.map { $0.sorted().joined(separator: ",") } ?? "*") + "?" + raw
+        let key = ListCache.pageKey(grant, query: raw)
         if let live, let hit = listCache.page(key, version: live.version) {
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: hit))
         }

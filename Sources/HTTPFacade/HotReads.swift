@@ -52,7 +52,7 @@ public struct HotReads: Sendable {
             return doc.buffer
         }
         guard rest.hasPrefix("?") else { return nil }
-        let key = (grant.namespaces.map { $0.sorted().joined(separator: ",") } ?? "*") + "?" + rest.dropFirst()
+        let key = ListCache.pageKey(grant, query: rest.dropFirst())
         return facade.listCache.keptPage(key)
     }
 
@@ -92,7 +92,10 @@ public struct HotReads: Sendable {
             let part = unwrapInboundIn(data)
             switch part {
             case .head(let head):
-                if inFlight == 0, let body = reads.answer(head) {
+                // Not while a request is with the router (answers in order), nor while the
+                // connection cannot take more (a client that does not read: the router's
+                // path waits on its writer, which stops reading from the connection).
+                if inFlight == 0, context.channel.isWritable, let body = reads.answer(head) {
                     answered = true
                     reads.count.value.add(1, ordering: .relaxed)
                     var response = HTTPResponse(status: .ok)

@@ -75,6 +75,7 @@ final class ListCache: @unchecked Sendable {
                 listed = made
                 body = nil
                 pages = [:]
+                pagesBytes = 0
             }
             version += 1
         }
@@ -122,33 +123,42 @@ final class ListCache: @unchecked Sendable {
         let fresh = stale ? pending(known) : nil
         lock.lock()
         defer { lock.unlock() }
+        guard let live = self.live else { return nil }  // stopped meanwhile
         if let fresh {
-            if fresh.map(\.name) != pendings.map(\.name) { version += 1 }
+            // 7: a pending document edited by hand (namespace, labels) is a change too.
+            if fresh.map(\.bytes) != pendings.map(\.bytes) { version += 1 }
             pendings = fresh
             pendingsAt = ContinuousClock.now
         }
         if let listed, listed.version == version { return listed }
-        if names == nil { names = self.live!.keys.sorted() }
+        if names == nil { names = live.keys.sorted() }
         var docs: [Document] = []
         docs.reserveCapacity(names!.count + pendings.count)
-        var p = pendings.filter { self.live![$0.name] == nil }.sorted { $0.name < $1.name }[...]
+        var p = pendings.filter { live[$0.name] == nil }.sorted { $0.name < $1.name }[...]
         for name in names! {
             while let first = p.first, first.name < name {
                 docs.append(first)
                 p = p.dropFirst()
             }
-            if let doc = self.live![name] { docs.append(doc) }
+            if let doc = live[name] { docs.append(doc) }
         }
         docs.append(contentsOf: p)
         listed = (version, docs)
         listedIndex = Dictionary(docs.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
         body = nil
         pages = [:]
+        pagesBytes = 0
         return (version, docs)
     }
 
     /// Pages answered at the current version, by token and query (at most 1,000 kept).
     private var pages: [String: ByteBuffer] = [:]
+    private var pagesBytes = 0
+
+    /// A kept page's key: the token's namespaces (or every namespace) and the raw query.
+    static func pageKey(_ grant: APITokens.Grant, query: some StringProtocol) -> String {
+        (grant.namespaces.map { "ns:" + $0.sorted().joined(separator: ",") } ?? "all") + "?" + query
+    }
 
     /// A page kept at the current version whose pending documents are fresh (the hot
     /// path's lookup: it never reads the apps dir), or nil.
@@ -168,8 +178,13 @@ final class ListCache: @unchecked Sendable {
     func rememberPage(_ key: String, _ b: ByteBuffer, version v: Int) {
         lock.withLock {
             guard v == version else { return }
-            if pages.count >= 1000 { pages = [:] }
+            // At most 1,000 pages and 32 MiB kept (queries a client makes up are not kept forever).
+            if pages.count >= 1000 || pagesBytes + b.readableBytes > 32 << 20 {
+                pages = [:]
+                pagesBytes = 0
+            }
             pages[key] = b
+            pagesBytes += b.readableBytes
         }
     }
 
@@ -178,9 +193,9 @@ final class ListCache: @unchecked Sendable {
         lock.withLock { listed?.version == version ? body : nil }
     }
 
-    func setLiveBody(_ b: ByteBuffer, for docs: [Document]) {
+    func setLiveBody(_ b: ByteBuffer, version v: Int) {
         lock.withLock {
-            if let listed, listed.version == version, listed.docs.count == docs.count { body = b }
+            if let listed, listed.version == version, v == version { body = b }
         }
     }
 

@@ -131,7 +131,7 @@ public final class StatusFeed: Sendable {
             where !name.hasPrefix(".") && !apps.contains(name) {
                 if (try? await subscription.watch(layout.appDir(name))) != nil {
                     apps.insert(name)
-                } else {
+                } else if isFolder(layout.appDir(name)) {
                     broadcast(.unwatched(name: name))
                 }
             }
@@ -169,9 +169,7 @@ public final class StatusFeed: Sendable {
                         isDir.boolValue
                     else { continue }
                     guard (try? await subscription.watch(layout.appDir(name))) != nil else {
-                        if FileManager.default.fileExists(atPath: layout.appDir(name)) {
-                            broadcast(.unwatched(name: name))
-                        }
+                        if isFolder(layout.appDir(name)) { broadcast(.unwatched(name: name)) }
                         continue
                     }
                     apps.insert(name)
@@ -188,7 +186,7 @@ public final class StatusFeed: Sendable {
                 } else if let app = application(of: dir) {
                     if (try? await subscription.watch(dir)) != nil {
                         report(app)
-                    } else if FileManager.default.fileExists(atPath: dir) {
+                    } else if isFolder(dir) {
                         broadcast(.unwatched(name: app))
                     } else {
                         apps.remove(app)
@@ -197,6 +195,12 @@ public final class StatusFeed: Sendable {
                 }
             }
         }
+    }
+
+    /// A folder that is there (a watch that failed on one is a watch that is missing).
+    private func isFolder(_ path: String) -> Bool {
+        var isDir: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue
     }
 
     private func application(of dir: String) -> String? {

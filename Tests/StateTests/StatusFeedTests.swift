@@ -20,6 +20,8 @@ import Toolkit
         let dir = try TempDir("zg-feed")
         let layout = StateLayout(root: dir.file("state"))
         for i in 0..<200 { try layout.writeStatus(Self.doc("app-\(i)", "before")) }
+        // A stray file among the folders is not an application the feed failed to watch.
+        try Data("stray".utf8).write(to: URL(fileURLWithPath: layout.appsDir + "/stray.txt"))
         let feed = StatusFeed(layout: layout, heartbeat: .seconds(3600))
         defer { feed.stop() }
         let changes = await feed.subscribe()
