@@ -12,7 +12,7 @@ APT_TEST := git rsync lua5.4 buildah busybox-static prometheus python3-venv ligh
 
 BIN_RELEASE := .build/release/zerverless-gitops
 
-.PHONY: format lint dist install uninstall deb image packages openapi deps deps-test build release test quickstart quickstart-stop bench bench-validate bench-git bench-static bench-daemon bench-api bench-drift bench-events bench-shards bench-health bench-sets bench-soak clean
+.PHONY: format lint dist install uninstall deb image packages openapi deps deps-test build release test quickstart quickstart-stop bench bench-validate bench-git bench-static bench-daemon bench-api bench-drift bench-events bench-shards bench-health bench-sets bench-scale bench-soak clean
 
 # Installs whichever of the named Debian packages are missing (apt-get update only then).
 define apt_install
@@ -152,6 +152,10 @@ bench-static: release deps-test
 
 bench-daemon: release deps-test
 	.build/release/zg-bench daemon
+
+# 100,000 applications on one host (ZG_BENCH_APPS; about 30 minutes): not part of `make bench`.
+bench-scale: release deps-test
+	.build/release/zg-bench scale
 
 # The daemon left running (ZG_BENCH_MINUTES, default 20): not part of `make bench`.
 bench-soak: release deps-test

@@ -72,30 +72,7 @@ enum APIBenchmark {
         let docroot = dir.file("docroot")
         try FileManager.default.createDirectory(atPath: docroot, withIntermediateDirectories: true)
         try Data(listBody).write(to: URL(fileURLWithPath: docroot + "/list.json"))
-        let nginxPort = freePort()
-        let conf = dir.file("nginx.conf")
-        try """
-        worker_processes auto;
-        pid \(dir.file("nginx.pid"));
-        error_log \(dir.file("nginx-error.log"));
-        events { worker_connections 1024; }
-        http {
-          access_log off;
-          default_type application/json;
-          sendfile on;
-          client_body_temp_path \(dir.path); proxy_temp_path \(dir.path); fastcgi_temp_path \(dir.path);
-          uwsgi_temp_path \(dir.path); scgi_temp_path \(dir.path);
-          server {
-            listen 127.0.0.1:\(nginxPort);
-            location = /api/gitops/applications { root \(docroot); rewrite ^ /list.json break; }
-            location ~ ^/page([0-9])$ { root \(docroot); rewrite ^/page([0-9])$ /page$1.json break; }
-            location /api/gitops/applications/ { root \(layout.root); rewrite ^/api/gitops/applications/([a-z0-9-]+)$ /apps/$1/status.json break; }
-          }
-        }
-        """.write(toFile: conf, atomically: true, encoding: .utf8)
-        let nginx = try ServerProcess(
-            "nginx", executable: "/usr/sbin/nginx", arguments: ["-c", conf, "-p", dir.path, "-g", "daemon off;"],
-            port: nginxPort, log: dir.file("nginx.log"))
+        let (nginx, nginxPort) = try startNginx(dir: dir, docroot: docroot, stateRoot: layout.root)
         defer { nginx.stop() }
         let theirs = "http://127.0.0.1:\(nginxPort)/api/gitops/applications"
         // Same bytes from both.
@@ -172,14 +149,44 @@ enum APIBenchmark {
         }
     }
 
+    /// nginx serving `docroot/list.json` at /api/gitops/applications, `docroot/pageN.json`
+    /// at /pageN and `stateRoot/apps/NAME/status.json` at /api/gitops/applications/NAME.
+    static func startNginx(dir: TempDir, docroot: String, stateRoot: String) throws -> (ServerProcess, Int) {
+        let nginxPort = freePort()
+        let conf = dir.file("nginx.conf")
+        try """
+        worker_processes auto;
+        pid \(dir.file("nginx.pid"));
+        error_log \(dir.file("nginx-error.log"));
+        events { worker_connections 1024; }
+        http {
+          access_log off;
+          default_type application/json;
+          sendfile on;
+          client_body_temp_path \(dir.path); proxy_temp_path \(dir.path); fastcgi_temp_path \(dir.path);
+          uwsgi_temp_path \(dir.path); scgi_temp_path \(dir.path);
+          server {
+            listen 127.0.0.1:\(nginxPort);
+            location = /api/gitops/applications { root \(docroot); rewrite ^ /list.json break; }
+            location ~ ^/page([0-9])$ { root \(docroot); rewrite ^/page([0-9])$ /page$1.json break; }
+            location /api/gitops/applications/ { root \(stateRoot); rewrite ^/api/gitops/applications/([a-z0-9-]+)$ /apps/$1/status.json break; }
+          }
+        }
+        """.write(toFile: conf, atomically: true, encoding: .utf8)
+        let nginx = try ServerProcess(
+            "nginx", executable: "/usr/sbin/nginx", arguments: ["-c", conf, "-p", dir.path, "-g", "daemon off;"],
+            port: nginxPort, log: dir.file("nginx.log"))
+        return (nginx, nginxPort)
+    }
+
     static func fetch(_ url: String) async throws -> [UInt8] {
         let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(30))
         guard response.status == .ok else { throw CommandFailed(description: "GET \(url): \(response.status)") }
-        return Array(buffer: try await response.body.collect(upTo: 64 << 20))
+        return Array(buffer: try await response.body.collect(upTo: 512 << 20))
     }
 
-    static func wrk(_ url: String, _ seconds: String) throws -> Double {
-        let out = try LocalServers.run("/usr/bin/wrk", ["-t2", "-c32", "-d\(seconds)s", url])
+    static func wrk(_ url: String, _ seconds: String, connections: Int = 32) throws -> Double {
+        let out = try LocalServers.run("/usr/bin/wrk", ["-t2", "-c\(connections)", "-d\(seconds)s", url])
         guard out.status == 0,
             let line = out.stdout.split(separator: "\n").first(where: { $0.hasPrefix("Requests/sec:") }),
             let value = Double(line.split(separator: " ").last ?? "")

@@ -11,6 +11,7 @@
 //   zg-bench shards       ownership of 10,000 apps over 10 shards: balance and moves on a resize vs fnv32a % replicas
 //   zg-bench api          the REST facade with 1,000 applications vs nginx serving the same files (wrk)
 //   zg-bench sets         one application set expanding 1,000 folders (webhook -> all synced) vs 1,000 registration files
+//   zg-bench scale        100,000 applications on one host: setup, poll round vs git ls-remote, memory, REST vs nginx, restart
 //   zg-bench soak         the daemon left running N minutes (failing receiver, hung repository, pushes, churn): drift of CPU, memory, fds
 import Foundation
 
@@ -30,6 +31,13 @@ case "git":
         try GitBenchmark.run()
     } catch {
         FileHandle.standardError.write(Data("zg-bench git: \(error)\n".utf8))
+        exit(1)
+    }
+case "scale":
+    do {
+        try await ScaleBenchmark.run()
+    } catch {
+        FileHandle.standardError.write(Data("zg-bench scale: \(error)\n".utf8))
         exit(1)
     }
 case "api":
@@ -83,6 +91,6 @@ case "events":
     }
 default:
     FileHandle.standardError.write(
-        Data("usage: zg-bench validate|git|static|daemon|api|drift|events|shards|health|sets|soak\n".utf8))
+        Data("usage: zg-bench validate|git|static|daemon|api|drift|events|shards|health|sets|scale|soak\n".utf8))
     exit(2)
 }

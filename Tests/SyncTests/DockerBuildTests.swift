@@ -44,6 +44,14 @@ private let buildahPresent = CodeChecker.which(["buildah"]) != nil
         let image = try #require(first.desired?.functions.first { $0.path == "/api/docker" }?.image)
         #expect(builder.builds.withLock { $0 } == [image])
         #expect(await command.exists(image))
+        // Found in buildah's image index without running the CLI; a tag it does not hold
+        // is not (exists then asks the CLI).
+        let index = try #require(command.imageIndex)
+        #expect(index == storage + "/root/vfs-images/images.json")
+        #expect(CommandImageBuilder.listed(image, in: index))
+        #expect(!CommandImageBuilder.listed(image + "0", in: index))
+        #expect(!CommandImageBuilder.listed(image, in: index + ".missing"))
+        #expect(await !command.exists(image + "0"))
         let doc = try #require(try h.functionDoc("/api/docker"))
         #expect(doc["image"] as? String == image && doc["port"] as? Int == 8080)
 
