@@ -155,6 +155,7 @@ bench-daemon: release deps-test
 
 # 100,000 applications on one host (ZG_BENCH_APPS; about 30 minutes): not part of `make bench`.
 bench-scale: release deps-test
+	$(call apt_install,wrk nginx-light)
 	.build/release/zg-bench scale
 
 # The daemon left running (ZG_BENCH_MINUTES, default 20): not part of `make bench`.

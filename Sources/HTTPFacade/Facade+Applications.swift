@@ -21,7 +21,7 @@ extension Facade {
         var seen = Set<String>()
         for name in layout.applications() {
             guard let data = FileManager.default.contents(atPath: layout.statusFile(name)),
-                let doc = try? JSONDecoder().decode(NamespaceOnly.self, from: data)
+                let doc = NamespaceOnly.read(Array(data))
             else { continue }
             seen.insert(name)
             documents.append(
@@ -80,7 +80,7 @@ extension Facade {
 
     /// A status file's document for the list (nil: not a status document).
     static func document(_ name: String, _ bytes: [UInt8]) -> ListCache.Document? {
-        guard let doc = try? JSONDecoder().decode(NamespaceOnly.self, from: Data(bytes)) else { return nil }
+        guard let doc = NamespaceOnly.read(bytes) else { return nil }
         return .init(
             name: name, namespace: doc.namespace, status: doc.status ?? "", labels: doc.labels ?? [:], bytes: bytes,
             buffer: ByteBuffer(bytes: bytes))
@@ -98,6 +98,17 @@ extension Facade {
         var namespace: String
         var status: String?
         var labels: [String: String]?
+
+        /// Read without decoding the whole document when it can be (`TopLevelJSON`).
+        static func read(_ bytes: [UInt8]) -> NamespaceOnly? {
+            if let fields = TopLevelJSON.fields(bytes, strings: ["namespace", "status"], objects: ["labels"]),
+                let namespace = fields.strings["namespace"]
+            {
+                return NamespaceOnly(
+                    namespace: namespace, status: fields.strings["status"], labels: fields.objects["labels"])
+            }
+            return try? JSONDecoder().decode(NamespaceOnly.self, from: Data(bytes))
+        }
     }
 
     func list(_ grant: APITokens.Grant, request: Request) -> Response {
@@ -143,7 +154,7 @@ extension Facade {
         let generation = StatusGeneration.current
         var cached = listCache.liveDocument(name) ?? listCache.document(name, generation: generation)
         if cached == nil, let data = FileManager.default.contents(atPath: layout.statusFile(name)),
-            let doc = try? JSONDecoder().decode(NamespaceOnly.self, from: data)
+            let doc = NamespaceOnly.read(Array(data))
         {
             cached = .init(name: name, namespace: doc.namespace, bytes: [], buffer: ByteBuffer(bytes: data))
             listCache.remember(cached!, generation: generation)

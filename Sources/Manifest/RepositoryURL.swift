@@ -109,7 +109,12 @@ public struct RepositoryURL: Sendable, Hashable, Codable, CustomStringConvertibl
     /// The URL with any password or token replaced by `***` (and for http(s), any user
     /// info at all, since a token is often written as the user name), and every query value
     /// too (`?private_token=`, presigned URLs).
-    public var redacted: String { Redact.queryValues(redactedUserInfo) }
+    public var redacted: String {
+        // The usual URL has neither user info nor a query: nothing to hide (this runs for
+        // every application on every poll).
+        if user == nil, password == nil, !raw.utf8.contains(UInt8(ascii: "?")) { return raw }
+        return Redact.queryValues(redactedUserInfo)
+    }
 
     private var redactedUserInfo: String {
         switch scheme {

@@ -211,10 +211,13 @@ public final class StatusFeed: Sendable {
     }
 
     private func report(_ name: String) {
-        guard let data = FileManager.default.contents(atPath: layout.statusFile(name)),
-            let doc = try? JSONDecoder().decode(NamespaceOnly.self, from: data)
+        guard let data = FileManager.default.contents(atPath: layout.statusFile(name)) else { return }
+        let bytes = Array(data)
+        guard
+            let namespace = TopLevelJSON.fields(bytes, strings: ["namespace"])?.strings["namespace"]
+                ?? (try? JSONDecoder().decode(NamespaceOnly.self, from: data))?.namespace
         else { return }
-        broadcast(.status(name: name, namespace: doc.namespace, bytes: Array(data)))
+        broadcast(.status(name: name, namespace: namespace, bytes: bytes))
     }
 
     private struct NamespaceOnly: Decodable { var namespace: String }

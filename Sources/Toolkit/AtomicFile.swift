@@ -92,7 +92,9 @@ public enum AtomicFile {
 
     /// The decoded document, or nil when the file does not exist.
     public static func readJSON<T: Decodable>(_ type: T.Type, from path: String) throws -> T? {
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        // Most of these files are usually absent (a suspension, a pin: looked for on every
+        // poll); Foundation reports a missing file by building an error, access(2) does not.
+        guard access(path, F_OK) == 0, let data = FileManager.default.contents(atPath: path) else { return nil }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         do {
