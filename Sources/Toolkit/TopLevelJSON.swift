@@ -28,18 +28,25 @@ public enum TopLevelJSON {
             }
             if !first { guard scanner.take(UInt8(ascii: ",")) else { return nil } }
             first = false
-            guard let key = scanner.string(), scanner.take(UInt8(ascii: ":")) else { return nil }
+            // The key compared where it lies (most keys are not wanted: no copy made).
+            scanner.skipSpace()
+            let keyStart = scanner.index + 1
+            guard scanner.skipString(), scanner.take(UInt8(ascii: ":")) else { return nil }
+            let key = bytes[keyStart..<scanner.index - 1].lastIndex(of: UInt8(ascii: "\"")).map {
+                bytes[keyStart..<$0]
+            }
+            guard let key, !key.contains(UInt8(ascii: "\\")) else { return nil }
             scanner.skipSpace()
             if scanner.peekLiteral("null") {
                 scanner.index += 4
                 continue
             }
-            if strings.contains(key) {
+            if let name = strings.first(where: { key.elementsEqual($0.utf8) }) {
                 guard let value = scanner.string() else { return nil }
-                fields.strings[key] = value
-            } else if objects.contains(key) {
+                fields.strings[name] = value
+            } else if let name = objects.first(where: { key.elementsEqual($0.utf8) }) {
                 guard let value = scanner.flatObject() else { return nil }
-                fields.objects[key] = value
+                fields.objects[name] = value
             } else {
                 guard scanner.skipValue(depth: 0) else { return nil }
             }

@@ -67,6 +67,9 @@ import Toolkit
         let escaped = #"{"namespace":"n\u0073"}"#
         #expect(fast(escaped) == nil)
         #expect(decoded(escaped)?.namespace == "ns")
+        let escapedKey = #"{"names\u0070ace":"ns"}"#
+        #expect(fast(escapedKey) == nil)
+        #expect(decoded(escapedKey)?.namespace == "ns")
         // Malformed or of the wrong shape: nil here, and the decoder refuses them too.
         for text in [
             #"{"namespace":"ns1""#, #"{"namespace":"ns1"} x"#, #"["namespace"]"#,
