@@ -161,7 +161,10 @@ public final class Agent: Sendable {
         if let listen = settings.listen {
             var facade = Facade(
                 appsDir: appsDir, layout: layout, tokens: tokens, webhookSecretFile: settings.webhookSecretFile,
-                processMetrics: metricsText, readiness: readiness, secrets: secrets)
+                processMetrics: {
+                    let base = metricsText()
+                    return base + (base.isEmpty || base.hasSuffix("\n") ? "" : "\n") + metrics.apps.text()
+                }, readiness: readiness, secrets: secrets)
             facade.maxAppsPerNamespace = settings.maxAppsPerNamespace
             facade.hosts = HostPolicy(listenHost: listen.host, names: settings.apiHostnames)
             facade.streams = StreamBudget(total: settings.streamsTotal, perKey: settings.apiMaxStreamsPerToken)

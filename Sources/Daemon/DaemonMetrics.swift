@@ -9,9 +9,12 @@ import Toolkit
 /// (applications by status, last sync) is read from them at scrape time by the facade.
 public struct DaemonMetrics: Sendable {
     let factory: any MetricsFactory
+    /// The per-application series (not in the registry: see `AppSeries`).
+    public let apps: AppSeries
 
-    public init(factory: any MetricsFactory = MetricsSystem.factory) {
+    public init(factory: any MetricsFactory = MetricsSystem.factory, apps: AppSeries = AppSeries()) {
         self.factory = factory
+        self.apps = apps
     }
 
     /// A look that ended: counted by application and result; the duration of one that did
@@ -25,13 +28,7 @@ public struct DaemonMetrics: Sendable {
         case .stalled: result = "invalid"
         case .suspended: result = "suspended"
         }
-        let dimensions = [("app", app), ("namespace", namespace)]
-        Counter(label: "zerverless_gitops_syncs_total", dimensions: dimensions + [("result", result)], factory: factory)
-            .increment()
-        if let seconds {
-            Timer(label: "zerverless_gitops_sync_duration_seconds", dimensions: dimensions, factory: factory)
-                .recordNanoseconds(Int64(seconds * 1e9))
-        }
+        apps.record(app: app, namespace: namespace, result: result, seconds: seconds)
     }
 
     /// A request to a git server (head lookup, fetch), its duration and result.
@@ -51,10 +48,6 @@ public struct DaemonMetrics: Sendable {
 
     /// The help text of every series above (swift-metrics has no place for it).
     public static let help: [String: String] = [
-        "zerverless_gitops_syncs_total":
-            "Looks at applications, by application, namespace and result (synced, unchanged, error, invalid, suspended).",
-        "zerverless_gitops_sync_duration_seconds":
-            "Duration of the looks that did something (not unchanged polls), by application and namespace.",
         "zerverless_gitops_git_requests_total": "Requests to git servers (head lookups, fetches), by kind and result.",
         "zerverless_gitops_git_request_duration_seconds": "Duration of requests to git servers, by kind and result.",
         "zerverless_gitops_target_calls_total":

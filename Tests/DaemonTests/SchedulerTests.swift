@@ -200,17 +200,30 @@ import Toolkit
         metrics.sync(app: "a", namespace: "web", ending: .synced, seconds: 0.25)
         metrics.sync(app: "a", namespace: "web", ending: .unchanged, seconds: nil)
         metrics.sync(app: "a", namespace: "web", ending: .retryable, seconds: 1)
-        #expect(
-            try test.expectCounter(
-                "zerverless_gitops_syncs_total", [("app", "a"), ("namespace", "web"), ("result", "synced")]
-            ).totalValue == 1)
-        #expect(
-            try test.expectCounter(
-                "zerverless_gitops_syncs_total", [("app", "a"), ("namespace", "web"), ("result", "error")]
-            ).totalValue == 1)
-        let durations = try test.expectTimer(
-            "zerverless_gitops_sync_duration_seconds", [("app", "a"), ("namespace", "web")])
-        #expect(durations.values == [250_000_000, 1_000_000_000])
+        // The per-application series are kept apart from the registry (AppSeries).
+        #expect(metrics.apps.count(app: "a", result: "synced") == 1)
+        #expect(metrics.apps.count(app: "a", result: "error") == 1)
+        #expect(metrics.apps.count(app: "a", result: "unchanged") == 1)
+        #expect(metrics.apps.durations(app: "a").count == 2 && metrics.apps.durations(app: "a").sum == 1.25)
+        let text = metrics.apps.text()
+        for line in [
+            "# TYPE zerverless_gitops_syncs_total counter",
+            #"zerverless_gitops_syncs_total{app="a",namespace="web",result="synced"} 1"#,
+            #"zerverless_gitops_syncs_total{app="a",namespace="web",result="unchanged"} 1"#,
+            "# TYPE zerverless_gitops_sync_duration_seconds histogram",
+            #"zerverless_gitops_sync_duration_seconds_bucket{app="a",namespace="web",le="0.1"} 0"#,
+            #"zerverless_gitops_sync_duration_seconds_bucket{app="a",namespace="web",le="0.25"} 1"#,
+            #"zerverless_gitops_sync_duration_seconds_bucket{app="a",namespace="web",le="1.0"} 2"#,
+            #"zerverless_gitops_sync_duration_seconds_bucket{app="a",namespace="web",le="+Inf"} 2"#,
+            #"zerverless_gitops_sync_duration_seconds_sum{app="a",namespace="web"} 1.25"#,
+            #"zerverless_gitops_sync_duration_seconds_count{app="a",namespace="web"} 2"#,
+        ] {
+            #expect(text.contains(line + "\n"), "\(line)\n\(text)")
+        }
+        #expect(!text.contains(#"result="suspended""#))
+        // A removed application's series go with it.
+        metrics.apps.forget("a")
+        #expect(metrics.apps.text() == "" && metrics.apps.applications == 0)
         metrics.gitRequest(kind: "head", ok: false, since: .now)
         #expect(
             try test.expectCounter("zerverless_gitops_git_requests_total", [("kind", "head"), ("result", "error")])
