@@ -27,7 +27,6 @@ extension Facade {
             documents.append(
                 .init(
                     name: name, namespace: doc.namespace, status: doc.status ?? "", labels: doc.labels ?? [:],
-                    bytes: Array(data),
                     buffer: ByteBuffer(bytes: data)))
         }
         documents += pendingDocuments(seen)
@@ -82,7 +81,7 @@ extension Facade {
     static func document(_ name: String, _ bytes: [UInt8]) -> ListCache.Document? {
         guard let doc = NamespaceOnly.read(bytes) else { return nil }
         return .init(
-            name: name, namespace: doc.namespace, status: doc.status ?? "", labels: doc.labels ?? [:], bytes: bytes,
+            name: name, namespace: doc.namespace, status: doc.status ?? "", labels: doc.labels ?? [:],
             buffer: ByteBuffer(bytes: bytes))
     }
 
@@ -91,7 +90,7 @@ extension Facade {
         let bytes = StatusDocument.pending(registration, file: file, previous: nil).jsonBytes()
         return .init(
             name: registration.name, namespace: registration.namespace, status: "pending",
-            labels: registration.labels, bytes: bytes, buffer: ByteBuffer(bytes: bytes))
+            labels: registration.labels, buffer: ByteBuffer(bytes: bytes))
     }
 
     func list(_ grant: APITokens.Grant, request: Request) -> Response {
@@ -113,10 +112,10 @@ extension Facade {
         let chosen = grant.namespaces == nil ? all : all.filter { grant.allows($0.namespace) }
         // {"applications": [doc, ...], "total": N}, each document as its file holds it.
         var body = Array("{\"applications\": [".utf8)
-        body.reserveCapacity(chosen.reduce(64) { $0 + $1.bytes.count + 2 })
+        body.reserveCapacity(chosen.reduce(64) { $0 + $1.buffer.readableBytes + 2 })
         for (i, doc) in chosen.enumerated() {
             if i > 0 { body.append(contentsOf: ", ".utf8) }
-            body.append(contentsOf: doc.bytes)
+            body.append(contentsOf: doc.buffer.readableBytesView)
         }
         body.append(contentsOf: "], \"total\": \(chosen.count)}".utf8)
         let buffer = ByteBuffer(bytes: body)
@@ -139,7 +138,7 @@ extension Facade {
         if cached == nil, let data = FileManager.default.contents(atPath: layout.statusFile(name)),
             let doc = NamespaceOnly.read(Array(data))
         {
-            cached = .init(name: name, namespace: doc.namespace, bytes: [], buffer: ByteBuffer(bytes: data))
+            cached = .init(name: name, namespace: doc.namespace, buffer: ByteBuffer(bytes: data))
             listCache.remember(cached!, generation: generation)
         }
         if let doc = cached {

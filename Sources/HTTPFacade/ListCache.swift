@@ -22,8 +22,9 @@ final class ListCache: @unchecked Sendable {
         var status: String = ""
         /// The document's `labels` (for `?labelSelector=`).
         var labels: [String: String] = [:]
-        var bytes: [UInt8]
+        /// The document as its file holds it (kept once: `bytes` is a copy made on demand).
         var buffer: ByteBuffer
+        var bytes: [UInt8] { Array(buffer.readableBytesView) }
     }
 
     private let lock = NSLock()
@@ -126,7 +127,7 @@ final class ListCache: @unchecked Sendable {
         guard let live = self.live else { return nil }  // stopped meanwhile
         if let fresh {
             // 7: a pending document edited by hand (namespace, labels) is a change too.
-            if fresh.map(\.bytes) != pendings.map(\.bytes) { version += 1 }
+            if fresh.map(\.buffer) != pendings.map(\.buffer) { version += 1 }
             pendings = fresh
             pendingsAt = ContinuousClock.now
         }
