@@ -88,7 +88,11 @@ extension Facade {
         body.writeString("], \"total\": \(total)")
         if more, let last { body.writeString(", \"continue\": \"\(Self.token(after: last))\"") }
         body.writeString("}")
-        if let live { listCache.rememberPage(key, body, version: live.version) }
+        if let live {
+            listCache.rememberPage(
+                key, body, version: live.version, after: after, through: more ? last : nil,
+                filtered: grant.namespaces != nil || namespace != nil || status != nil || selector != nil)
+        }
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
     }
 

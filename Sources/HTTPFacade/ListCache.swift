@@ -75,8 +75,13 @@ final class ListCache: @unchecked Sendable {
                 made.version = version + 1
                 listed = made
                 body = nil
-                pages = [:]
-                pagesBytes = 0
+                // Only the pages this name lies on change (at 100,000 applications polled
+                // each minute a write comes every 0.6 ms: dropping every page on each left
+                // none to answer from).
+                for (key, page) in pages where page.covers(name) {
+                    pages[key] = nil
+                    pagesBytes -= page.body.readableBytes
+                }
             }
             version += 1
         }
@@ -153,8 +158,23 @@ final class ListCache: @unchecked Sendable {
     }
 
     /// Pages answered at the current version, by token and query (at most 1,000 kept).
-    private var pages: [String: ByteBuffer] = [:]
+    private var pages: [String: KeptPage] = [:]
     private var pagesBytes = 0
+
+    /// A page and the names it depends on: those after its cursor up to its last one (to
+    /// the end when it is the last page). A page that filters (by namespace, status, labels
+    /// or the token's namespaces) depends on every document: a replaced one may enter or
+    /// leave it, and its `total` with it.
+    struct KeptPage {
+        var body: ByteBuffer
+        var after: String?
+        var through: String?
+        var filtered: Bool
+
+        func covers(_ name: String) -> Bool {
+            filtered || ((after.map { name > $0 } ?? true) && (through.map { name <= $0 } ?? true))
+        }
+    }
 
     /// A kept page's key: the token's namespaces (or every namespace) and the raw query.
     static func pageKey(_ grant: APITokens.Grant, query: some StringProtocol) -> String {
@@ -168,15 +188,20 @@ final class ListCache: @unchecked Sendable {
             guard let pendingsAt, ContinuousClock.now - pendingsAt < .seconds(1), listed?.version == version else {
                 return nil
             }
-            return pages[key]
+            return pages[key]?.body
         }
     }
 
     func page(_ key: String, version v: Int) -> ByteBuffer? {
-        lock.withLock { v == version ? pages[key] : nil }
+        lock.withLock { v == version ? pages[key]?.body : nil }
     }
 
-    func rememberPage(_ key: String, _ b: ByteBuffer, version v: Int) {
+    /// `after`: the page's cursor; `through`: its last name when more follow (nil: the page
+    /// runs to the end); `filtered`: see `KeptPage`.
+    func rememberPage(
+        _ key: String, _ b: ByteBuffer, version v: Int, after: String? = nil, through: String? = nil,
+        filtered: Bool = true
+    ) {
         lock.withLock {
             guard v == version else { return }
             // At most 1,000 pages and 32 MiB kept (queries a client makes up are not kept forever).
@@ -184,7 +209,8 @@ final class ListCache: @unchecked Sendable {
                 pages = [:]
                 pagesBytes = 0
             }
-            pages[key] = b
+            pagesBytes -= pages[key]?.body.readableBytes ?? 0
+            pages[key] = KeptPage(body: b, after: after, through: through, filtered: filtered)
             pagesBytes += b.readableBytes
         }
     }
