@@ -31,7 +31,8 @@ public final class AppSeries: Sendable {
     public func record(app: String, namespace: String, result: String, seconds: Double?) {
         guard let index = Self.results.firstIndex(of: result) else { return }
         entries.withLock { entries in
-            entries[app, default: Entry(namespace: namespace)].namespace = namespace
+            // An application moved to another namespace starts its series again there.
+            if entries[app]?.namespace != namespace { entries[app] = Entry(namespace: namespace) }
             entries[app]!.results[index] += 1
             if let seconds {
                 if let bucket = Self.bounds.firstIndex(where: { seconds <= $0 }) { entries[app]!.buckets[bucket] += 1 }

@@ -58,9 +58,9 @@ extension Facade {
             grant.allows(doc.namespace) && (namespace == nil || doc.namespace == namespace)
                 && (status == nil || doc.status == status) && (selector?.matches(doc.labels) ?? true)
         }
-        let total =
-            grant.namespaces == nil && namespace == nil && status == nil && selector == nil
-            ? docs.count : docs.indices.count { matches(docs[$0]) }
+        // Whether `matches` can refuse a document: every test it makes, named here once.
+        let filtered = grant.namespaces != nil || namespace != nil || status != nil || selector != nil
+        let total = filtered ? docs.indices.count { matches(docs[$0]) } : docs.count
         var start = 0
         if let after {
             var high = docs.count
@@ -91,7 +91,7 @@ extension Facade {
         if let live {
             listCache.rememberPage(
                 key, body, version: live.version, after: after, through: more ? last : nil,
-                filtered: grant.namespaces != nil || namespace != nil || status != nil || selector != nil)
+                filtered: filtered)
         }
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
     }

@@ -18,6 +18,7 @@ public enum TopLevelJSON {
     public static func fields(_ bytes: [UInt8], strings: Set<String>, objects: Set<String> = []) -> Fields? {
         var scanner = Scanner(bytes: bytes)
         var fields = Fields()
+        var seen = Set<String>()
         guard scanner.take(UInt8(ascii: "{")) else { return nil }
         var first = true
         while true {
@@ -35,16 +36,22 @@ public enum TopLevelJSON {
             let key = bytes[keyStart..<scanner.index - 1].lastIndex(of: UInt8(ascii: "\"")).map {
                 bytes[keyStart..<$0]
             }
-            guard let key, !key.contains(UInt8(ascii: "\\")) else { return nil }
+            // An escape, or a byte past ASCII (the decoder checks UTF-8 and compares
+            // canonically): left to the decoder.
+            guard let key, !key.contains(where: { $0 == UInt8(ascii: "\\") || $0 >= 0x80 }) else { return nil }
+            let wantedString = strings.first(where: { key.elementsEqual($0.utf8) })
+            let wantedObject = wantedString == nil ? objects.first(where: { key.elementsEqual($0.utf8) }) : nil
+            // A wanted key twice: the decoder keeps the first, a null one included.
+            if let name = wantedString ?? wantedObject, !seen.insert(name).inserted { return nil }
             scanner.skipSpace()
             if scanner.peekLiteral("null") {
                 scanner.index += 4
                 continue
             }
-            if let name = strings.first(where: { key.elementsEqual($0.utf8) }) {
+            if let name = wantedString {
                 guard let value = scanner.string() else { return nil }
                 fields.strings[name] = value
-            } else if let name = objects.first(where: { key.elementsEqual($0.utf8) }) {
+            } else if let name = wantedObject {
                 guard let value = scanner.flatObject() else { return nil }
                 fields.objects[name] = value
             } else {
@@ -116,7 +123,9 @@ public enum TopLevelJSON {
                 return out
             }
             while true {
-                guard let key = string(), take(UInt8(ascii: ":")), let value = string() else { return nil }
+                guard let key = string(), take(UInt8(ascii: ":")), let value = string(), out[key] == nil else {
+                    return nil  // a key twice (or canonically equal): left to the decoder
+                }
                 out[key] = value
                 if take(UInt8(ascii: ",")) { continue }
                 return take(UInt8(ascii: "}")) ? out : nil

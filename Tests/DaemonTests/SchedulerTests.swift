@@ -224,6 +224,11 @@ import Toolkit
         // A removed application's series go with it.
         metrics.apps.forget("a")
         #expect(metrics.apps.text() == "" && metrics.apps.applications == 0)
+        // An application moved to another namespace starts again there.
+        metrics.apps.record(app: "b", namespace: "x", result: "synced", seconds: nil)
+        metrics.apps.record(app: "b", namespace: "y", result: "synced", seconds: nil)
+        #expect(metrics.apps.count(app: "b", result: "synced") == 1)
+        #expect(metrics.apps.text().contains(#"{app="b",namespace="y",result="synced"} 1"#))
         metrics.gitRequest(kind: "head", ok: false, since: .now)
         #expect(
             try test.expectCounter("zerverless_gitops_git_requests_total", [("kind", "head"), ("result", "error")])

@@ -80,6 +80,15 @@ import Toolkit
             #expect(fast(text) == nil, "\(text)")
             #expect(decoded(text) == nil, "\(text)")
         }
+        // A wanted key twice (the decoder keeps the first, a null one too), a label key
+        // twice, a key past ASCII: left to the decoder.
+        for text in [
+            #"{"namespace":"a","namespace":"b"}"#, #"{"namespace":null,"namespace":"b"}"#,
+            #"{"namespace":"a","labels":{"k":"1","k":"2"}}"#, "{\"namespace\":\"a\",\"n\u{e9}\":1}",
+        ] {
+            #expect(fast(text) == nil, "\(text)")
+        }
+        #expect(decoded(#"{"namespace":"a","namespace":"b"}"#)?.namespace == "a")
         // What Foundation's decoder tolerates (a trailing comma) is left to it.
         #expect(fast(#"{"namespace":"ns1",}"#) == nil)
         // Nesting deeper than 64 levels is left to the decoder.
