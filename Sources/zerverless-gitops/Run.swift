@@ -40,6 +40,7 @@ struct Run: AsyncParsableCommand {
         LoggingSystem.bootstrap { label in StderrLogHandler(label: label, format: logging.format, level: logging.level)
         }
         raiseDescriptorLimit()
+        limitMallocArenas()
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.defaultDurationHistogramBuckets = [
@@ -81,6 +82,20 @@ struct Run: AsyncParsableCommand {
         var lifecycleLogger = Logger(label: "zerverless-gitops.lifecycle")
         lifecycleLogger.logLevel = max(logging.level, .info)
         try await agent.run(signals: true, lifecycleLogger: lifecycleLogger)
+    }
+
+    /// glibc gives each thread that meets a busy heap an arena of its own (up to 8 per
+    /// core), and memory freed in one is not reused by another: at 10,000 applications two
+    /// arenas kept 127 MB resident where the default kept 164 MB (peak 147 against 183),
+    /// with no more CPU. `MALLOC_ARENA_MAX` in the environment, if set, is left to glibc.
+    func limitMallocArenas() {
+        guard ProcessInfo.processInfo.environment["MALLOC_ARENA_MAX"] == nil,
+            let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt")  // RTLD_DEFAULT
+        else { return }
+        // mallopt(M_ARENA_MAX, 2): <malloc.h> is not in Swift's Glibc module.
+        typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
+        let mARENAMAX: Int32 = -8
+        _ = unsafeBitCast(symbol, to: Mallopt.self)(mARENAMAX, 2)
     }
 
     /// Descriptors: every connection, cache and spawned pipe takes some; the soft limit
