@@ -164,7 +164,7 @@ public final class Agent: Sendable {
                 processMetrics: {
                     let base = metricsText()
                     return base + (base.isEmpty || base.hasSuffix("\n") ? "" : "\n") + metrics.apps.text()
-                }, readiness: readiness, secrets: secrets)
+                }, readiness: readiness, secrets: secrets, sharingReadsWith: supervisor.appsDir)
             facade.maxAppsPerNamespace = settings.maxAppsPerNamespace
             facade.hosts = HostPolicy(listenHost: listen.host, names: settings.apiHostnames)
             facade.streams = StreamBudget(total: settings.streamsTotal, perKey: settings.apiMaxStreamsPerToken)

@@ -27,7 +27,7 @@ extension Facade {
             documents.append(
                 .init(
                     name: name, namespace: doc.namespace, status: doc.status ?? "", labels: doc.labels ?? [:],
-                    buffer: ByteBuffer(bytes: data)))
+                    bytes: Array(data)))
         }
         documents += pendingDocuments(seen)
         documents.sort { $0.name < $1.name }
@@ -82,7 +82,7 @@ extension Facade {
         guard let doc = NamespaceOnly.read(bytes) else { return nil }
         return .init(
             name: name, namespace: doc.namespace, status: doc.status ?? "", labels: doc.labels ?? [:],
-            buffer: ByteBuffer(bytes: bytes))
+            bytes: bytes)
     }
 
     /// What the facade answers for a registration with no status file yet.
@@ -90,7 +90,7 @@ extension Facade {
         let bytes = StatusDocument.pending(registration, file: file, previous: nil).jsonBytes()
         return .init(
             name: registration.name, namespace: registration.namespace, status: "pending",
-            labels: registration.labels, buffer: ByteBuffer(bytes: bytes))
+            labels: registration.labels, bytes: bytes)
     }
 
     func list(_ grant: APITokens.Grant, request: Request) -> Response {
@@ -111,14 +111,14 @@ extension Facade {
         let all = live?.docs ?? documents()
         let chosen = grant.namespaces == nil ? all : all.filter { grant.allows($0.namespace) }
         // {"applications": [doc, ...], "total": N}, each document as its file holds it.
-        var body = Array("{\"applications\": [".utf8)
-        body.reserveCapacity(chosen.reduce(64) { $0 + $1.buffer.readableBytes + 2 })
+        // Written once into one buffer of the right size (no intermediate array).
+        var buffer = ByteBufferAllocator().buffer(capacity: chosen.reduce(64) { $0 + $1.bytes.count + 2 })
+        buffer.writeString("{\"applications\": [")
         for (i, doc) in chosen.enumerated() {
-            if i > 0 { body.append(contentsOf: ", ".utf8) }
-            body.append(contentsOf: doc.buffer.readableBytesView)
+            if i > 0 { buffer.writeString(", ") }
+            buffer.writeBytes(doc.bytes)
         }
-        body.append(contentsOf: "], \"total\": \(chosen.count)}".utf8)
-        let buffer = ByteBuffer(bytes: body)
+        buffer.writeString("], \"total\": \(chosen.count)}")
         if grant.namespaces == nil {
             if let live {
                 listCache.setLiveBody(buffer, version: live.version)
@@ -138,7 +138,7 @@ extension Facade {
         if cached == nil, let data = FileManager.default.contents(atPath: layout.statusFile(name)),
             let doc = NamespaceOnly.read(Array(data))
         {
-            cached = .init(name: name, namespace: doc.namespace, buffer: ByteBuffer(bytes: data))
+            cached = .init(name: name, namespace: doc.namespace, bytes: Array(data))
             listCache.remember(cached!, generation: generation)
         }
         if let doc = cached {

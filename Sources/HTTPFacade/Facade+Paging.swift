@@ -81,7 +81,7 @@ extension Facade {
                 break
             }
             if given > 0 { body.writeString(", ") }
-            body.writeImmutableBuffer(docs[i].buffer)
+            body.writeBytes(docs[i].bytes)
             given += 1
             last = docs[i].name
         }

@@ -46,10 +46,12 @@ public struct Facade: Sendable {
         processMetrics: @escaping @Sendable () -> String = { "" },
         metricsFactory: any MetricsFactory = MetricsSystem.factory,
         readiness: Readiness? = nil,
-        secrets: SecretsDir = SecretsDir(root: SecretsDir.defaultRoot)
+        secrets: SecretsDir = SecretsDir(root: SecretsDir.defaultRoot),
+        sharingReadsWith daemonReads: AppsDir? = nil
     ) {
         self.appsDir = appsDir
-        self.scanner = AppsDir(directory: appsDir, generated: { [layout] in layout.generatedApplications() })
+        self.scanner = AppsDir(
+            directory: appsDir, generated: { [layout] in layout.generatedApplications() }, sharing: daemonReads)
         self.secrets = secrets
         self.layout = layout
         self.tokens = tokens

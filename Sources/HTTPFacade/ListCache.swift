@@ -22,9 +22,10 @@ final class ListCache: @unchecked Sendable {
         var status: String = ""
         /// The document's `labels` (for `?labelSelector=`).
         var labels: [String: String] = [:]
-        /// The document as its file holds it (kept once: `bytes` is a copy made on demand).
-        var buffer: ByteBuffer
-        var bytes: [UInt8] { Array(buffer.readableBytesView) }
+        /// The document as its file holds it, at its size (a ByteBuffer's storage would
+        /// round each one up to a power of two: 1 KB for most); `buffer` is a copy.
+        var bytes: [UInt8]
+        var buffer: ByteBuffer { ByteBuffer(bytes: bytes) }
     }
 
     private let lock = NSLock()
@@ -132,7 +133,7 @@ final class ListCache: @unchecked Sendable {
         guard let live = self.live else { return nil }  // stopped meanwhile
         if let fresh {
             // 7: a pending document edited by hand (namespace, labels) is a change too.
-            if fresh.map(\.buffer) != pendings.map(\.buffer) { version += 1 }
+            if fresh.map(\.bytes) != pendings.map(\.bytes) { version += 1 }
             pendings = fresh
             pendingsAt = ContinuousClock.now
         }

@@ -59,25 +59,37 @@ public enum AppEntry: Sendable {
 public final class AppsDir: Sendable {
     public let directory: String
 
-    private struct Stamp: Equatable {
+    fileprivate struct Stamp: Equatable {
         var dev: UInt64, ino: UInt64, size: Int64, mtime: Int, mtimeNs: Int, ctime: Int, ctimeNs: Int
     }
 
-    private enum Read: Sendable {
+    /// Boxed: the cache's table holds one pointer per file, not a registration.
+    fileprivate indirect enum Read: Sendable {
         case registration(RegistrationFile)
         case set(SetFile)
     }
 
-    private let cache = Mutex<[String: (stamp: Stamp, file: Read)]>([:])
+    /// The files as last read, by path: one per apps dir, shared by the readers of the
+    /// same folder in one process (the daemon's loop and the REST facade), so that each
+    /// registration is parsed and kept once.
+    public final class Reads: Sendable {
+        fileprivate let table = Mutex<[String: (stamp: Stamp, file: Read)]>([:])
+        public init() {}
+    }
+
+    private let reads: Reads
 
     /// The applications the sets made (the REST facade's view: `StateLayout.generatedApplications`).
     let generated: (@Sendable () -> [String: (registration: Registration, file: String)])?
 
+    /// `sharing`: another reader of the same folder whose reads this one shares.
     public init(
         directory: String,
-        generated: (@Sendable () -> [String: (registration: Registration, file: String)])? = nil
+        generated: (@Sendable () -> [String: (registration: Registration, file: String)])? = nil,
+        sharing other: AppsDir? = nil
     ) {
         self.directory = directory
+        self.reads = other.flatMap { $0.directory == directory ? $0.reads : nil } ?? Reads()
         self.generated = generated
     }
 
@@ -95,8 +107,11 @@ public final class AppsDir: Sendable {
         !name.hasPrefix(".") && (name.hasSuffix(".yaml") || name.hasSuffix(".yml"))
     }
 
+    /// Whether this reader and `other` keep one table of reads.
+    public func sharesReads(with other: AppsDir) -> Bool { reads === other.reads }
+
     /// Forgets what was read: the next scan reads every file again (SIGHUP).
-    public func forget() { cache.withLock { $0.removeAll() } }
+    public func forget() { reads.table.withLock { $0.removeAll() } }
 
     public func scan() -> Scan {
         guard let dir = opendir(directory) else {
@@ -131,7 +146,7 @@ public final class AppsDir: Sendable {
                 dev: UInt64(st.st_dev), ino: UInt64(st.st_ino), size: Int64(st.st_size),
                 mtime: st.st_mtim.tv_sec, mtimeNs: st.st_mtim.tv_nsec,
                 ctime: st.st_ctim.tv_sec, ctimeNs: st.st_ctim.tv_nsec)
-            if let cached = cache.withLock({ $0[path] }), cached.stamp == stamp {
+            if let cached = reads.table.withLock({ $0[path] }), cached.stamp == stamp {
                 add(cached.file)
                 continue
             }
@@ -140,10 +155,10 @@ public final class AppsDir: Sendable {
             let read: Read =
                 Validator.isApplicationSet(bytes)
                 ? .set(Self.readSet(bytes, path: path)) : .registration(Self.read(bytes, path: path))
-            cache.withLock { $0[path] = (stamp, read) }
+            reads.table.withLock { $0[path] = (stamp, read) }
             add(read)
         }
-        cache.withLock { c in for path in c.keys where !seen.contains(path) { c[path] = nil } }
+        reads.table.withLock { c in for path in c.keys where !seen.contains(path) { c[path] = nil } }
         return Scan(readable: true, problem: nil, files: files, sets: sets)
     }
 

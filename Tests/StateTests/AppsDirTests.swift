@@ -65,4 +65,23 @@ import Toolkit
         #expect(!missing.readable)
         #expect(missing.problem?.contains("No such file") == true)
     }
+
+    /// The daemon's loop and the REST facade read the same folder: each file is parsed
+    /// and kept once (at 100,000 applications a second table cost ~100 MB).
+    @Test func readersOfOneFolderShareTheirReads() throws {
+        let dir = try TempDir("zg-scan-shared")
+        let other = try TempDir("zg-scan-other")
+        _ = try dir.write("a.yaml", good)
+        let daemon = AppsDir(directory: dir.path)
+        let facade = AppsDir(directory: dir.path, sharing: daemon)
+        let elsewhere = AppsDir(directory: other.path, sharing: daemon)
+        #expect(facade.sharesReads(with: daemon))
+        #expect(!elsewhere.sharesReads(with: daemon))
+        #expect(!AppsDir(directory: dir.path).sharesReads(with: daemon))
+        #expect(daemon.scan().files.map(\.name) == ["app-a"])
+        _ = try dir.write("a.yaml", good.replacingOccurrences(of: "app-a", with: "app-b"))
+        #expect(facade.scan().files.map(\.name) == ["app-b"])
+        #expect(daemon.scan().files.map(\.name) == ["app-b"])
+        #expect(elsewhere.scan().files.isEmpty)
+    }
 }
