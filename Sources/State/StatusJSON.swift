@@ -62,8 +62,14 @@ public enum JSONText {
     }
 
     static func string(_ s: String, into out: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
         out.append(UInt8(ascii: "\""))
+        // Most strings need no escape: copied at once.
+        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+            out.append(contentsOf: s.utf8)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
+        func hex(_ v: UInt8) -> UInt8 { v < 10 ? UInt8(ascii: "0") + v : UInt8(ascii: "a") + v - 10 }
         for b in s.utf8 {
             switch b {
             case UInt8(ascii: "\""): out.append(contentsOf: "\\\"".utf8)
@@ -75,8 +81,8 @@ public enum JSONText {
             case 0x0C: out.append(contentsOf: "\\f".utf8)
             case 0..<0x20:
                 out.append(contentsOf: "\\u00".utf8)
-                out.append(hex[Int(b >> 4)])
-                out.append(hex[Int(b & 15)])
+                out.append(hex(b >> 4))
+                out.append(hex(b & 15))
             default: out.append(b)
             }
         }
@@ -88,9 +94,35 @@ public enum JSONText {
         var t = time_t(d.timeIntervalSince1970.rounded(.down))
         var tm = tm()
         gmtime_r(&t, &tm)
-        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        return
-            "\(tm.tm_year + 1900)-\(two(tm.tm_mon + 1))-\(two(tm.tm_mday))T\(two(tm.tm_hour)):\(two(tm.tm_min)):\(two(tm.tm_sec))Z"
+        let year = Int(tm.tm_year) + 1900
+        guard (0...9999).contains(year) else {
+            func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+            return
+                "\(year)-\(two(tm.tm_mon + 1))-\(two(tm.tm_mday))T\(two(tm.tm_hour)):\(two(tm.tm_min)):\(two(tm.tm_sec))Z"
+        }
+        // The common case written digit by digit (interpolation was a fifth of the encoding).
+        return String(unsafeUninitializedCapacity: 20) { out in
+            func put(_ v: Int, _ at: Int, _ width: Int) {
+                var v = v
+                for i in stride(from: at + width - 1, through: at, by: -1) {
+                    out[i] = UInt8(ascii: "0") + UInt8(v % 10)
+                    v /= 10
+                }
+            }
+            put(year, 0, 4)
+            out[4] = UInt8(ascii: "-")
+            put(Int(tm.tm_mon) + 1, 5, 2)
+            out[7] = UInt8(ascii: "-")
+            put(Int(tm.tm_mday), 8, 2)
+            out[10] = UInt8(ascii: "T")
+            put(Int(tm.tm_hour), 11, 2)
+            out[13] = UInt8(ascii: ":")
+            put(Int(tm.tm_min), 14, 2)
+            out[16] = UInt8(ascii: ":")
+            put(Int(tm.tm_sec), 17, 2)
+            out[19] = UInt8(ascii: "Z")
+            return 20
+        }
     }
 }
 

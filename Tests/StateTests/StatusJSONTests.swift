@@ -105,3 +105,17 @@ import Toolkit
     #expect(
         InPlacePatch.stringValueRange(of: "nextSync", in: Array(#"{"message" : "\"nextSync\" : \"x\""}"#.utf8)) == nil)
 }
+
+/// Dates written digit by digit: the text ISO8601DateFormatter writes (zero-padded fields,
+/// whole seconds, UTC), years outside four digits included.
+@Test func datesAreTheFormattersText() {
+    let formatter = ISO8601DateFormatter()
+    let seconds: [Double] = [
+        0, 1_705_314_600.75, 946_684_799, 951_782_400, 1_000_000_000, 4_102_444_799.999, -1,
+        253_402_300_799, 253_402_300_800,
+    ]
+    for s in seconds {
+        let date = Date(timeIntervalSince1970: s)
+        #expect(JSONText.date(date) == formatter.string(from: date), "\(s)")
+    }
+}
