@@ -18,6 +18,18 @@ public struct SchedulePolicy: Sendable {
         interval * (1 - jitter + 2 * jitter * random)
     }
 
+    /// Seconds until the next poll, aligned on `phase` (0..<1 of an interval past each
+    /// multiple of it since the epoch): the applications that share a head lookup (one
+    /// repository, ref and credentials) and an interval poll at the same instants, and one
+    /// ls-remote answers them all. Each poll moves at most `jitter` of the interval toward
+    /// that grid: an application joins it within a few polls, never outside the jitter.
+    public func poll(interval: Double, phase: Double, now: Date) -> Double {
+        guard interval > 0 else { return interval }
+        let next = now.timeIntervalSince1970 + interval
+        let grid = ((next / interval - phase).rounded() + phase) * interval
+        return min(max(grid - now.timeIntervalSince1970, interval * (1 - jitter)), interval * (1 + jitter))
+    }
+
     /// Seconds until the retry after `failures` consecutive retryable failures (1 = the
     /// first): retryMin, 2x, 4x ... capped at the poll interval, with jitter.
     public func backoff(failures: Int, interval: Double, random: Double) -> Double {

@@ -1,6 +1,29 @@
 import Foundation
 
 extension Scheduler {
+    /// What the scheduler needs of a valid registration.
+    public struct Spec: Sendable, Equatable {
+        public var namespace: String
+        /// Seconds.
+        public var pollInterval: Double
+        public var automated: Bool
+        public var suspended: Bool
+        /// Polls aligned on this phase of the interval (`SchedulePolicy.poll(phase:)`);
+        /// nil: random jitter.
+        public var phase: Double?
+
+        public init(
+            namespace: String, pollInterval: Double, automated: Bool = true, suspended: Bool = false,
+            phase: Double? = nil
+        ) {
+            self.namespace = namespace
+            self.pollInterval = pollInterval
+            self.automated = automated
+            self.suspended = suspended
+            self.phase = phase
+        }
+    }
+
     /// When to look next, by how the look ends: the runner writes the one that applies
     /// into the status document, and `finished` schedules it.
     public struct NextTimes: Sendable, Equatable {

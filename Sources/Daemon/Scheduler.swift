@@ -42,22 +42,6 @@ public struct Scheduler: Sendable {
         }
     }
 
-    /// What the scheduler needs of a valid registration.
-    public struct Spec: Sendable, Equatable {
-        public var namespace: String
-        /// Seconds.
-        public var pollInterval: Double
-        public var automated: Bool
-        public var suspended: Bool
-
-        public init(namespace: String, pollInterval: Double, automated: Bool = true, suspended: Bool = false) {
-            self.namespace = namespace
-            self.pollInterval = pollInterval
-            self.automated = automated
-            self.suspended = suspended
-        }
-    }
-
     public typealias Trigger = SyncHistory.Trigger
 
     struct Record {
@@ -267,9 +251,12 @@ public struct Scheduler: Sendable {
             return nil
         }
         let asked = trigger.isAsked
+        let jittered = configuration.policy.poll(interval: spec.pollInterval, random: random())
         let poll: Date? =
             spec.automated
-            ? now.addingTimeInterval(configuration.policy.poll(interval: spec.pollInterval, random: random())) : nil
+            ? now.addingTimeInterval(
+                spec.phase.map { configuration.policy.poll(interval: spec.pollInterval, phase: $0, now: now) }
+                    ?? jittered) : nil
         let retry: Date? =
             spec.automated || asked || trigger == .retry
             ? now.addingTimeInterval(

@@ -113,7 +113,16 @@ public struct SyncContext: Sendable {
     public func spec(_ registration: Registration) -> Scheduler.Spec {
         Scheduler.Spec(
             namespace: registration.namespace, pollInterval: Double(pollInterval(registration)),
-            automated: registration.syncPolicy.automated, suspended: registration.syncPolicy.suspend)
+            automated: registration.syncPolicy.automated, suspended: registration.syncPolicy.suspend,
+            phase: heads.maxAge > .zero ? Self.phase(HeadCache.key(registration)) : nil)
+    }
+
+    /// Where in its interval an application polls: the same for every application of one
+    /// head lookup (they share its answer), spread over the interval between lookups.
+    static func phase(_ headKey: String) -> Double {
+        let digest = Array(SHA256.hash(data: Array(headKey.utf8)))
+        let bits = digest.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        return Double(bits >> 11) / Double(1 << 53)
     }
 
     /// Digest of everything a deployment depends on besides the commit: the registration

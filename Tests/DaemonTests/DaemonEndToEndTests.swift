@@ -385,10 +385,11 @@ final class World: @unchecked Sendable {
                 .modificationDate] as? Date
 
         let second = try w.daemon(log: "second.log")
-        // The restart looks (head lookup) and moves only nextSync.
+        // The restart looks (head lookup) and finds it unchanged; at most nextSync moves
+        // (polls keep to their repository's grid: a look soon after the last one may
+        // name the same next poll).
         try waitUntil(timeout: .seconds(30), "the restarted daemon to look at site") {
-            guard let now = second.status("site") else { return false }
-            return now["nextSync"] as? String != before["nextSync"] as? String
+            second.log.split(separator: "\n").contains { $0.contains(" unchanged ") && $0.contains("app=site") }
         }
         let after = try #require(second.status("site"))
         #expect(after["status"] as? String == "synced")

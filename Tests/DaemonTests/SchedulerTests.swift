@@ -191,6 +191,19 @@ import Toolkit
         #expect(s.due("z") == nil)
         #expect(s.wake(now: at(1)) == nil)
     }
+
+    /// A spec with a phase polls on its grid (the jittered time is not used).
+    @Test func aPhasedSpecPollsOnItsGrid() {
+        var s = scheduler()
+        var phased = spec
+        phased.phase = 0.5
+        s.register("a", spec: phased, trigger: .startup)
+        let now = Date(timeIntervalSince1970: 1_800_000_010)  // 10 s past a multiple of 60
+        let first = s.next(now: now)
+        // The grid point nearest to now + 60 is 30 s past a multiple: 1_800_000_090 is 20 s
+        // beyond now + 60, so the poll moves as far as the jitter allows (66 s).
+        #expect(first.first?.next.poll == now.addingTimeInterval(66))
+    }
 }
 
 @Suite struct DaemonMetricsTests {
