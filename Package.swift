@@ -35,6 +35,8 @@ let package = Package(
 
         // Deadlines for libgit2's sockets: a stream registered with libgit2 and a watchdog.
         .target(name: "CGitStream", dependencies: ["CGit2"]),
+        // memfd_create (not in Swift's Glibc module): the hot list's body answered with sendfile.
+        .target(name: "CMemFile"),
 
         // libyaml events -> a Node tree whose nodes carry their marks.
         .target(name: "YAML", dependencies: ["CYAML"], swiftSettings: strict),
@@ -103,12 +105,15 @@ let package = Package(
         .target(
             name: "HTTPFacade",
             dependencies: [
-                "Manifest", "State", "Toolkit",
+                "CMemFile", "Manifest", "State", "Toolkit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ], swiftSettings: strict),
         // The whole daemon built from typed settings (the supervisor, the notifier, the REST

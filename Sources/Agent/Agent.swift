@@ -178,7 +178,7 @@ public final class Agent: Sendable {
             let hot = HotReads(facade: facade)
             let app = Application(
                 router: facade.router(),
-                server: .http1(configuration: .init(additionalChannelHandlers: [guarded.handler(), hot.handler()])),
+                server: hot.server(.init(additionalChannelHandlers: [guarded.handler()])),
                 configuration: .init(address: .hostname(listen.host, port: listen.port)),
                 onServerRunning: { channel in
                     let port = channel.localAddress?.port ?? listen.port

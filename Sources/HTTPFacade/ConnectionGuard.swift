@@ -85,8 +85,7 @@ public final class ConnectionGuard: Sendable {
         }
 
         func handlerRemoved(context: ChannelHandlerContext) {
-            timer?.cancel()
-            timer = nil
+            disarm()
             owner.waiting(self, nil)
             if counted {
                 owner.open.wrappingSubtract(1, ordering: .relaxed)
@@ -95,8 +94,7 @@ public final class ConnectionGuard: Sendable {
         }
 
         func channelInactive(context: ChannelHandlerContext) {
-            timer?.cancel()
-            timer = nil
+            disarm()
             context.fireChannelInactive()
         }
 
@@ -105,6 +103,12 @@ public final class ConnectionGuard: Sendable {
         /// connection is closed at once, freeing its stream slot, instead of at the next
         /// write that fails (a heartbeat, up to 15 s later).
         func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+            if event is HotReads.Answered {
+                // A request answered before this handler saw it: as at the end of an answer.
+                owner.waiting(self, context.channel)
+                arm(context, owner.limits.headTimeout)
+                return
+            }
             if streaming, let event = event as? ChannelEvent, event == .inputClosed {
                 context.close(promise: nil)
             }
@@ -124,8 +128,7 @@ public final class ConnectionGuard: Sendable {
             case .head(let response):
                 if response.headerFields[ConnectionGuard.exemptField] != nil {
                     streaming = true
-                    timer?.cancel()
-                    timer = nil
+                    disarm()
                 }
             case .end:
                 streaming = false
@@ -139,11 +142,46 @@ public final class ConnectionGuard: Sendable {
             context.write(data, promise: promise)
         }
 
+        /// When the connection is closed unless it moves on (nil: never).
+        var deadline: NIODeadline?
+        /// When the scheduled timer fires (at or before `deadline`).
+        var firing: NIODeadline?
+
+        /// Closes the connection `after` from now unless armed again (or streaming)
+        /// meanwhile. A later deadline keeps the scheduled timer, which looks again when it
+        /// fires (no task cancelled and scheduled per request).
         private func arm(_ context: ChannelHandlerContext, _ after: TimeAmount) {
+            guard !streaming else {
+                disarm()
+                return
+            }
+            let due = NIODeadline.now() + after
+            deadline = due
+            if let firing, firing <= due { return }
+            schedule(context, at: due)
+        }
+
+        private func schedule(_ context: ChannelHandlerContext, at due: NIODeadline) {
             timer?.cancel()
-            guard !streaming else { return }
+            firing = due
             let channel = context.channel
-            timer = context.eventLoop.scheduleTask(in: after) { channel.close(promise: nil) }
+            timer = context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(deadline: due) { [self] in
+                timer = nil
+                firing = nil
+                guard let deadline else { return }
+                if deadline <= NIODeadline.now() {
+                    channel.close(promise: nil)
+                } else {
+                    schedule(context, at: deadline)
+                }
+            }
+        }
+
+        private func disarm() {
+            timer?.cancel()
+            timer = nil
+            firing = nil
+            deadline = nil
         }
     }
 

@@ -100,14 +100,16 @@ extension Facade {
         {
             return page(grant, query: query, raw: request.uri.query ?? "")
         }
-        if grant.namespaces == nil,
-            let body = listCache.liveBody() ?? listCache.body(generation: StatusGeneration.current)
-        {
+        let generation = StatusGeneration.current
+        // Live: the pending documents read again when a second old (the hot path answers
+        // from the kept body only while they are fresh).
+        let live = listCache.liveList(pending: pendingDocuments)
+        let kept: ByteBuffer? =
+            if let live { listCache.liveBody(version: live.version) } else { listCache.body(generation: generation) }
+        if grant.namespaces == nil, let body = kept {
             // A ByteBuffer shares its storage: the cached list is not copied per request.
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
         }
-        let generation = StatusGeneration.current
-        let live = listCache.liveList(pending: pendingDocuments)
         let all = live?.docs ?? documents()
         let chosen = grant.namespaces == nil ? all : all.filter { grant.allows($0.namespace) }
         // {"applications": [doc, ...], "total": N}, each document as its file holds it.

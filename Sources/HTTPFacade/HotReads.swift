@@ -1,18 +1,20 @@
 import Foundation
-import HTTPTypes
+import HummingbirdCore
+import Logging
 import NIOCore
-import NIOHTTPTypes
+import NIOHTTP1
 import Synchronization
 
-/// The few hot reads answered on the connection's event loop, before Hummingbird's
-/// responder (no hop into an async task, no router work): `GET` of one application's
-/// status and of a list page already kept for the same token and query, when the list is
-/// live. Everything else, and every case this path is unsure of (a refused Host, a browser's
-/// cross-site headers, no token or a token that may not see it, a `Connection` header other
-/// than `keep-alive`, a
-/// request already in flight on the connection), goes on to the router, which answers as
-/// it always did: this path only answers what the router would answer with the same
-/// bytes and headers.
+/// The few hot reads answered on the connection's event loop, right after the HTTP/1
+/// decoder (before the conversion to Swift HTTP Types, the router and any hop into an
+/// async task): `GET` of one application's status, of the whole list for a token that
+/// sees every namespace, and of a list page already kept for the same token and query,
+/// when the list is live. Everything else, and every case this path is unsure of (not
+/// HTTP/1.1, a refused or repeated Host, a browser's cross-site headers, no token, a
+/// repeated `Authorization`, a token that may not see it, a `Connection` header other
+/// than `keep-alive`, a request already in flight on the connection), goes on to the
+/// router, which answers as it always did: this path only answers what the router would
+/// answer, with the same bytes and headers.
 public struct HotReads: Sendable {
     let facade: Facade
     private let count = Counted()
@@ -24,36 +26,122 @@ public struct HotReads: Sendable {
     /// Requests answered on this path so far.
     public var answered: Int { count.value.load(ordering: .relaxed) }
 
-    /// A channel handler for one connection (`HTTP1Channel.Configuration.additionalChannelHandlers`).
-    public func handler() -> any RemovableChannelHandler { Handler(reads: self) }
+    /// Hummingbird's HTTP/1 server (`configuration` as for `.http1`) with this path in
+    /// front of its codec.
+    public func server(_ configuration: HTTP1Channel.Configuration = .init()) -> HTTPServerBuilder {
+        let reads = self
+        return HTTPServerBuilder { responder in
+            ChildChannel(inner: HTTP1Channel(responder: responder, configuration: configuration), reads: reads)
+        }
+    }
+
+    /// Sent inbound (to the handlers after this one, `ConnectionGuard`'s) when a request
+    /// was answered here: they never saw its head nor its answer.
+    public struct Answered: Sendable {}
+
+    struct ChildChannel: ServerChildChannel {
+        typealias Value = HTTP1Channel.Value
+        let inner: HTTP1Channel
+        let reads: HotReads
+
+        func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+            inner.setup(channel: channel, logger: logger).flatMapThrowing { value in
+                // A page of 100 (66 KB) crossed NIO's default high-water mark (64 KB): two
+                // writability events per answer, each taken through the async writer's lock
+                // (8% of a page's time). Large answers (the whole list) still cross it.
+                try channel.syncOptions?.setOption(
+                    ChannelOptions.writeBufferWaterMark, value: .init(low: 128 << 10, high: 256 << 10))
+                let pipeline = channel.pipeline.syncOperations
+                let decoder = try pipeline.context(handlerType: ByteToMessageHandler<HTTPRequestDecoder>.self)
+                try pipeline.addHandler(Handler(reads: reads), position: .after(decoder.handler))
+                return value
+            }
+        }
+
+        func handle(value: Value, logger: Logger) async {
+            await inner.handle(value: value, logger: logger)
+        }
+    }
 
     static let prefix = "/api/gitops/applications"
 
-    /// The answer's body, or nil to let the router answer.
-    func answer(_ head: HTTPRequest) -> ByteBuffer? {
-        guard head.method == .get, let path = head.path, path.hasPrefix(Self.prefix),
-            facade.hosts.refusal(head.authority) == nil, head.headerFields[RequestGuard.secFetchSite] == nil,
-            head.headerFields[RequestGuard.secFetchMode] == nil,
-            head.headerFields[.connection].map({ $0.lowercased() == "keep-alive" }) ?? true
-        else { return nil }
+    /// The fields of a request head this path looks at, in one pass.
+    struct Fields {
+        var host: String?
+        var hosts = 0
+        var authorization: String?
+        var authorizations = 0
+        /// A browser's `Sec-Fetch-Site` or `Sec-Fetch-Mode`, or a `Connection` other than
+        /// `keep-alive`: the router decides.
+        var unsure = false
+
+        init(_ headers: HTTPHeaders) {
+            for (name, value) in headers {
+                switch name.utf8.count {
+                case 4 where Self.named(name, "host"):
+                    host = value
+                    hosts += 1
+                case 10 where Self.named(name, "connection"):
+                    if !Self.named(value, "keep-alive") { unsure = true }
+                case 13 where Self.named(name, "authorization"):
+                    authorization = value
+                    authorizations += 1
+                case 14 where Self.named(name, "sec-fetch-site"), 14 where Self.named(name, "sec-fetch-mode"):
+                    unsure = true
+                default: break
+                }
+            }
+        }
+
+        /// ASCII case-insensitive equality with a lowercase name.
+        static func named(_ text: String, _ lower: StaticString) -> Bool {
+            let expected = UnsafeBufferPointer(start: lower.utf8Start, count: lower.utf8CodeUnitCount)
+            guard text.utf8.count == expected.count else { return false }
+            var i = 0
+            for byte in text.utf8 {
+                let folded: UInt8 = byte >= 65 && byte <= 90 ? byte | 0x20 : byte
+                if folded != expected[i] { return false }
+                i += 1
+            }
+            return true
+        }
+    }
+
+    /// The answer's body, or nil to let the router answer. `host`: the Host this
+    /// connection last sent that the policy accepted (checked once per connection).
+    func answer(_ head: HTTPRequestHead, host: inout String?) -> ListCache.KeptBody? {
+        guard head.method == .GET, head.version == .http1_1, head.uri.hasPrefix(Self.prefix) else { return nil }
+        let fields = Fields(head.headers)
+        guard !fields.unsure, fields.hosts == 1, fields.authorizations <= 1, let authority = fields.host else {
+            return nil
+        }
+        if authority != host {
+            guard facade.hosts.refusal(authority) == nil else { return nil }
+            host = authority
+        }
         let grant: APITokens.Grant?
         if let tokens = facade.tokens {
-            grant = tokens.grant(authorization: head.headerFields[.authorization])
+            grant = tokens.grant(authorization: fields.authorization)
         } else {
             grant = Facade.everything
         }
         guard let grant else { return nil }
-        let rest = path.dropFirst(Self.prefix.count)
-        if rest.hasPrefix("/") {
+        let rest = head.uri.utf8.dropFirst(Self.prefix.utf8.count)
+        switch rest.first {
+        case UInt8(ascii: "/"):
             let name = rest.dropFirst()
-            guard !name.isEmpty, !name.contains("/"), !name.contains("?"),
-                let doc = facade.listCache.liveDocument(String(name)), grant.allows(doc.namespace)
+            guard !name.isEmpty, !name.contains(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") }),
+                let doc = facade.listCache.liveDocument(String(Substring(name))), grant.allows(doc.namespace)
             else { return nil }
-            return doc.buffer
+            return .bytes(doc.buffer)
+        case UInt8(ascii: "?"):
+            let key = ListCache.pageKey(grant, query: Substring(rest.dropFirst()))
+            return facade.listCache.keptPage(key).map { .bytes($0) }
+        case nil:
+            return grant.namespaces == nil ? facade.listCache.keptList() : nil
+        default:
+            return nil
         }
-        guard rest.hasPrefix("?") else { return nil }
-        let key = ListCache.pageKey(grant, query: rest.dropFirst())
-        return facade.listCache.keptPage(key)
     }
 
     /// `Date` as Hummingbird writes it (RFC 9110's IMF-fixdate), made once a second.
@@ -75,16 +163,18 @@ public struct HotReads: Sendable {
     }
 
     final class Handler: ChannelDuplexHandler, RemovableChannelHandler {
-        typealias InboundIn = HTTPRequestPart
-        typealias InboundOut = HTTPRequestPart
-        typealias OutboundIn = HTTPResponsePart
-        typealias OutboundOut = HTTPResponsePart
+        typealias InboundIn = HTTPServerRequestPart
+        typealias InboundOut = HTTPServerRequestPart
+        typealias OutboundIn = HTTPServerResponsePart
+        typealias OutboundOut = HTTPServerResponsePart
 
         let reads: HotReads
         /// Requests passed to the router whose answers have not ended (answers stay in order).
         var inFlight = 0
         /// The rest of a request answered here (its end) is not passed on.
         var answered = false
+        /// The Host this connection last sent that the policy accepts.
+        var host: String?
 
         init(reads: HotReads) { self.reads = reads }
 
@@ -95,16 +185,27 @@ public struct HotReads: Sendable {
                 // Not while a request is with the router (answers in order), nor while the
                 // connection cannot take more (a client that does not read: the router's
                 // path waits on its writer, which stops reading from the connection).
-                if inFlight == 0, context.channel.isWritable, let body = reads.answer(head) {
+                if inFlight == 0, context.channel.isWritable, let body = reads.answer(head, host: &host) {
                     answered = true
                     reads.count.value.add(1, ordering: .relaxed)
-                    var response = HTTPResponse(status: .ok)
-                    response.headerFields[.contentType] = "application/json"
-                    response.headerFields[.contentLength] = String(body.readableBytes)
-                    response.headerFields[.date] = HotReads.dateHeader()
-                    context.write(wrapOutboundOut(.head(response)), promise: nil)
-                    context.write(wrapOutboundOut(.body(body)), promise: nil)
+                    let length: Int
+                    switch body {
+                    case .bytes(let bytes): length = bytes.readableBytes
+                    case .file(let file): length = file.count
+                    }
+                    // The router's headers, in its order (Hummingbird's Response, then Date).
+                    let headers: HTTPHeaders = [
+                        "Content-Type": "application/json", "Content-Length": String(length),
+                        "Date": HotReads.dateHeader(),
+                    ]
+                    context.write(
+                        wrapOutboundOut(.head(.init(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+                    switch body {
+                    case .bytes(let bytes): context.write(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)
+                    case .file(let file): file.write(context) { self.wrapOutboundOut(.body($0)) }
+                    }
                     context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+                    context.fireUserInboundEventTriggered(Answered())
                     return
                 }
                 answered = false

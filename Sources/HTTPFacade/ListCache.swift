@@ -94,6 +94,7 @@ final class ListCache: @unchecked Sendable {
             live = nil
             listed = nil
             body = nil
+            listFile = nil
             generation = -1
         }
     }
@@ -217,8 +218,59 @@ final class ListCache: @unchecked Sendable {
     }
 
     /// The live list's encoded body for the version it was made at.
-    func liveBody() -> ByteBuffer? {
-        lock.withLock { listed?.version == version ? body : nil }
+    /// The whole list's body made at version `v`, if that is still the current one.
+    func liveBody(version v: Int) -> ByteBuffer? {
+        lock.withLock { listed?.version == version && v == version ? body : nil }
+    }
+
+    /// A kept body, from memory or from its memory file.
+    enum KeptBody {
+        case bytes(ByteBuffer)
+        case file(BodyFile)
+    }
+
+    /// The whole list's memory file, at the version it is of.
+    private var listFile: (version: Int, file: BodyFile)?
+    /// Answers of the whole list at one version (its memory file is made at the second:
+    /// under a daemon that keeps writing, a list answered once per version is not copied twice).
+    private var listAnswers = (version: -1, count: 0)
+    /// The size from which the list gets a file (tests lower it).
+    var fileThreshold = BodyFile.threshold
+    /// Where the list's file is made (unnamed), on that file system's page cache; nil:
+    /// in memory (memfd).
+    let fileDirectory: String?
+
+    init(fileDirectory: String? = nil) { self.fileDirectory = fileDirectory }
+    /// Whether the list's memory file is kept (tests).
+    var keepsListFile: Bool { lock.withLock { listFile != nil } }
+
+    /// The whole list's body kept at the current version, its pending documents fresh (the
+    /// hot path's lookup: it never reads the apps dir), or nil.
+    func keptList() -> KeptBody? {
+        lock.lock()
+        guard let pendingsAt, ContinuousClock.now - pendingsAt < .seconds(1), listed?.version == version, let body
+        else {
+            lock.unlock()
+            return nil
+        }
+        if let listFile {
+            if listFile.version == version {
+                lock.unlock()
+                return .file(listFile.file)
+            }
+            self.listFile = nil
+        }
+        if listAnswers.version != version { listAnswers = (version, 0) }
+        listAnswers.count += 1
+        let copy = listAnswers.count == 2 && body.readableBytes >= fileThreshold
+        let at = version
+        lock.unlock()
+        // Outside the lock: a copy of the list into the file (milliseconds at 100,000).
+        guard copy, let file = BodyFile(body, directory: fileDirectory) else { return .bytes(body) }
+        lock.withLock {
+            if at == version { listFile = (at, file) }
+        }
+        return .file(file)
     }
 
     func setLiveBody(_ b: ByteBuffer, version v: Int) {

@@ -67,7 +67,9 @@ public struct HostPolicy: Sendable, Equatable {
         } else if let colon = text.lastIndex(of: ":") {
             host = text[..<colon]
             rest = text[colon...]
-            if host.contains(":") { return nil }
+            // Byte searches (Foundation's `contains(_: StringProtocol)` costs a CFString
+            // search per call: 13% of a hot read's time).
+            if host.utf8.contains(UInt8(ascii: ":")) { return nil }
         } else {
             host = Substring(text)
             rest = ""
@@ -81,7 +83,10 @@ public struct HostPolicy: Sendable, Equatable {
             port = n
         }
         let name = normalize(String(host))
-        guard !name.isEmpty, !name.contains("/"), !name.contains("@"), !name.contains(" ") else { return nil }
+        guard !name.isEmpty,
+            !name.utf8.contains(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "@") || $0 == UInt8(ascii: " ") }
+            )
+        else { return nil }
         return (name, port)
     }
 

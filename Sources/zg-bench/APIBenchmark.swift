@@ -53,9 +53,11 @@ enum APIBenchmark {
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: constant))
         }
         let hot = HotReads(facade: facade)
+        let guarded = ConnectionGuard()
         let app = Application(
             router: router,
-            server: .http1(configuration: .init(additionalChannelHandlers: [hot.handler()])),
+            // As the daemon serves it: the connection guard behind the hot path.
+            server: hot.server(.init(additionalChannelHandlers: [guarded.handler()])),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: logger)
         let server = Task { try await app.runService(gracefulShutdownSignals: []) }
@@ -96,8 +98,15 @@ enum APIBenchmark {
             try Data(try await fetch(ours + page.1)).write(to: URL(fileURLWithPath: docroot + "/page\(i).json"))
         }
 
+        // `ZG_BENCH_HOLD=SECONDS`: both servers left up that long, their addresses on stderr
+        // (to profile or trace them by hand).
+        if let hold = Double(ProcessInfo.processInfo.environment["ZG_BENCH_HOLD"] ?? "") {
+            FileHandle.standardError.write(Data("ours: \(ours)\nnginx: \(theirs)\n".utf8))
+            try await Task.sleep(for: .seconds(hold))
+            return
+        }
         print(
-            "\(count) applications; list \(listBody.count / 1024) KiB; wrk -t2 -c32 -d\(seconds)s; peer: nginx 1.22 (sendfile, 2 workers)"
+            "\(count) applications; list \(listBody.count / 1024) KiB; wrk -t2 -c32 -d\(seconds)s, best of \(ProcessInfo.processInfo.environment["ZG_BENCH_ROUNDS"] ?? "3") alternating runs; peer: nginx 1.22 (sendfile, 2 workers)"
         )
         print(pad("request", 40) + pad("ours req/s", 14) + pad("nginx req/s", 14) + "ratio  (target)")
         if ProcessInfo.processInfo.environment["ZG_BENCH_HEALTHZ"] != nil {
@@ -119,9 +128,10 @@ enum APIBenchmark {
             cases.append((page.0, ours + page.1, nginxRoot + "/page\(i)"))
         }
         let targets = [1.0, 0.8, 0.8, 0.8]
-        for (k, (name, mine, peer)) in cases.enumerated() {
-            let o = try wrk(mine, seconds)
-            let n = try wrk(peer, seconds)
+        // `ZG_BENCH_ONLY`: only the cases whose name contains it (to profile one).
+        let only = ProcessInfo.processInfo.environment["ZG_BENCH_ONLY"]
+        for (k, (name, mine, peer)) in cases.enumerated() where only.map({ name.contains($0) }) ?? true {
+            let (o, n) = try pair(mine, peer, seconds)
             let target = targets[min(k, targets.count - 1)]
             print(
                 pad(name, 40) + pad(String(format: "%.0f", o), 14) + pad(String(format: "%.0f", n), 14)
@@ -132,14 +142,14 @@ enum APIBenchmark {
         // (`ZG_BENCH_POLL`, 60 s) by a writer thread, as polls do, while wrk runs; nginx
         // serves the same files (and the list and pages as they were).
         let poll = Double(ProcessInfo.processInfo.environment["ZG_BENCH_POLL"] ?? "") ?? 60
+        if only != nil { return }
         let writer = StatusWriter(layout: layout, count: count, every: poll / Double(count))
         writer.start()
         defer { writer.stop() }
         print("under writes: every status file rewritten every \(Int(poll)) s (\(Int(Double(count) / poll)) writes/s)")
         for (name, mine, peer) in [cases[0]] + cases.dropFirst(2) {
             let before = writer.written
-            let o = try wrk(mine, seconds)
-            let n = try wrk(peer, seconds)
+            let (o, n) = try pair(mine, peer, seconds)
             print(
                 pad(name, 40) + pad(String(format: "%.0f", o), 14) + pad(String(format: "%.0f", n), 14)
                     + String(
@@ -183,6 +193,19 @@ enum APIBenchmark {
         let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(30))
         guard response.status == .ok else { throw CommandFailed(description: "GET \(url): \(response.status)") }
         return Array(buffer: try await response.body.collect(upTo: 512 << 20))
+    }
+
+    /// Requests per second of ours and of the peer: the best of `ZG_BENCH_ROUNDS` (3)
+    /// alternating runs each (one run of each, one after the other, moved by whatever else
+    /// the machine did meanwhile by 10-30% on this 2-core machine).
+    static func pair(_ mine: String, _ peer: String, _ seconds: String) throws -> (Double, Double) {
+        let rounds = Int(ProcessInfo.processInfo.environment["ZG_BENCH_ROUNDS"] ?? "") ?? 3
+        var best = (0.0, 0.0)
+        for _ in 0..<max(1, rounds) {
+            best.0 = max(best.0, try wrk(mine, seconds))
+            best.1 = max(best.1, try wrk(peer, seconds))
+        }
+        return best
     }
 
     static func wrk(_ url: String, _ seconds: String, connections: Int = 32) throws -> Double {

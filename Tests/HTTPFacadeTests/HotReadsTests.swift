@@ -1,5 +1,4 @@
 import Foundation
-import HTTPFacade
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -8,6 +7,8 @@ import State
 import TestSupport
 import Testing
 import Toolkit
+
+@testable import HTTPFacade
 
 /// One status and a kept page answered on the event loop (`HotReads`), over a real
 /// connection: the same bytes and headers as the router's answer, the router's answer
@@ -28,9 +29,10 @@ import Toolkit
         defer { following.cancel() }
         try await until(timeout: .seconds(20)) { facade.listIsLive }
         let hot = HotReads(facade: facade)
+        let guarded = ConnectionGuard()
         let app = Application(
             router: facade.router(),
-            server: .http1(configuration: .init(additionalChannelHandlers: [hot.handler()])))
+            server: hot.server(.init(additionalChannelHandlers: [guarded.handler()])))
         let operatorToken: HTTPFields = [.authorization: "Bearer operator-token-0123456789abcdef"]
         let tenant: HTTPFields = [.authorization: "Bearer tenant-token-0123456789abcdef"]
         try await app.test(.live) { client in
@@ -48,10 +50,11 @@ import Toolkit
             #expect(
                 Data(fast.body.readableBytesView)
                     == FileManager.default.contents(atPath: layout.statusFile("app-03")))
-            for name in [HTTPField.Name.contentType, .contentLength, .date] {
-                #expect(fast.headers[name] != nil && routed.headers[name] != nil, "\(name)")
-            }
+            // The router's headers, in its order, with the same values (but the date's).
+            #expect(fast.headers.map(\.name) == [.contentType, .contentLength, .date])
+            #expect(fast.headers.map(\.name) == routed.headers.map(\.name))
             #expect(fast.headers[.contentType] == routed.headers[.contentType])
+            #expect(fast.headers[.contentLength] == routed.headers[.contentLength])
 
             // What the hot path leaves to the router: no token, a tenant that may not see
             // it, an unknown name, a refused Host.
@@ -82,6 +85,24 @@ import Toolkit
                 uri: "/api/gitops/applications?limit=5", method: .get, headers: operatorToken)
             #expect(operatorPage.body != first.body, "another token's page is its own")
 
+            // The whole list for a token of every namespace: made by the router, then
+            // answered hot from memory, then from its memory file (sendfile), byte for byte;
+            // a tenant's list is never answered hot.
+            facade.listCache.fileThreshold = 0
+            let beforeList = hot.answered
+            let tenantList = try await client.execute(uri: "/api/gitops/applications", method: .get, headers: tenant)
+            #expect(tenantList.status == .ok && hot.answered == beforeList)
+            var lists: [ByteBuffer] = []
+            for _ in 0..<4 {
+                let list = try await client.execute(
+                    uri: "/api/gitops/applications", method: .get, headers: operatorToken)
+                #expect(list.status == .ok && list.headers[.contentLength] == String(list.body.readableBytes))
+                lists.append(list.body)
+            }
+            #expect(Set(lists).count == 1 && lists[0].readableBytes > 1000)
+            #expect(hot.answered >= beforeList + 2, "the list answered hot once it was made")
+            #expect(facade.listCache.keepsListFile, "answered from its memory file")
+
             // A status file rewritten: the hot answer follows it.
             var doc = try #require(try layout.readStatus("app-03"))
             doc.message = "rewritten by hand"
@@ -96,6 +117,22 @@ import Toolkit
                 try await Task.sleep(for: .milliseconds(5))
             }
             #expect(seen.contains("rewritten by hand"))
+
+            // The list follows it too, from a new memory file; the old one is closed.
+            var list = ""
+            for _ in 0..<3 {
+                list = String(
+                    buffer: try await client.execute(
+                        uri: "/api/gitops/applications", method: .get, headers: operatorToken
+                    ).body)
+            }
+            #expect(list.contains("rewritten by hand") && facade.listCache.keepsListFile)
+            let files = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").filter {
+                // An unnamed file of the state dir (`/state/#INODE (deleted)`), or a memfd.
+                let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + $0)) ?? ""
+                return target.hasPrefix(layout.root + "/#") || target.contains("zerverless-gitops-list")
+            }
+            #expect(files.count == 1, "one memory file open: \(files)")
         }
     }
 }
