@@ -103,8 +103,13 @@ public final class ConnectionGuard: Sendable {
         /// connection is closed at once, freeing its stream slot, instead of at the next
         /// write that fails (a heartbeat, up to 15 s later).
         func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+            // A request answered before this handler: as at its head, and at its answer's end.
+            if event is HotReads.Started {
+                owner.waiting(self, nil)
+                arm(context, owner.limits.requestTimeout)
+                return
+            }
             if event is HotReads.Answered {
-                // A request answered before this handler saw it: as at the end of an answer.
                 owner.waiting(self, context.channel)
                 arm(context, owner.limits.headTimeout)
                 return

@@ -61,16 +61,26 @@ extension Facade {
             }
         }
         listCache.start(docs)
-        for await change in changes {
-            switch change {
-            case .status(let name, _, let bytes): listCache.apply(name: name, Self.document(name, bytes))
-            case .deleted(let name): listCache.apply(name: name, nil)
-            case .unwatched:
-                // A file whose changes the feed cannot see: every list reads the files again
-                // (the loop goes on until cancelled: a service that returns ends the daemon).
-                listCache.stop()
-            case .heartbeat: break
+        await withDiscardingTaskGroup { group in
+            // The whole list's memory file, made off the event loop when the hot path asks.
+            group.addTask {
+                for await _ in self.listCache.listFile.requests {
+                    await BlockingPool.files.run { self.listCache.listFile.make() }
+                }
             }
+            for await change in changes {
+                switch change {
+                case .status(let name, _, let bytes): listCache.apply(name: name, Self.document(name, bytes))
+                case .deleted(let name): listCache.apply(name: name, nil)
+                case .unwatched:
+                    // A file whose changes the feed cannot see: every list reads the files
+                    // again (the loop goes on until cancelled: a service that returns ends
+                    // the daemon).
+                    listCache.stop()
+                case .heartbeat: break
+                }
+            }
+            group.cancelAll()
         }
     }
 

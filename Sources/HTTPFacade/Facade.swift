@@ -34,7 +34,7 @@ public struct Facade: Sendable {
     public var streams = StreamBudget()
     /// How often an open event stream looks whether its token still holds.
     public var tokenCheckInterval: Duration = .milliseconds(250)
-    let listCache: ListCache
+    let listCache = ListCache()
     /// Status file changes, from inotify (the event stream).
     public let feed: StatusFeed
     /// The apps dir as last read (files are read again only when they change).
@@ -60,7 +60,6 @@ public struct Facade: Sendable {
         self.metricsFactory = metricsFactory
         self.readiness = readiness
         self.feed = StatusFeed(layout: layout)
-        self.listCache = ListCache(fileDirectory: layout.root)
     }
 
     public func router() -> Router<FacadeContext> {

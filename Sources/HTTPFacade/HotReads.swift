@@ -17,7 +17,7 @@ import Synchronization
 /// answer, with the same bytes and headers.
 public struct HotReads: Sendable {
     let facade: Facade
-    private let count = Counted()
+    let count = Counted()
 
     final class Counted: Sendable { let value = Atomic<Int>(0) }
 
@@ -36,7 +36,9 @@ public struct HotReads: Sendable {
     }
 
     /// Sent inbound (to the handlers after this one, `ConnectionGuard`'s) when a request
-    /// was answered here: they never saw its head nor its answer.
+    /// is answered here (they never see its head nor its answer): `Started` as its answer
+    /// begins, `Answered` once the answer is written whole.
+    public struct Started: Sendable {}
     public struct Answered: Sendable {}
 
     struct ChildChannel: ServerChildChannel {
@@ -130,7 +132,10 @@ public struct HotReads: Sendable {
         switch rest.first {
         case UInt8(ascii: "/"):
             let name = rest.dropFirst()
-            guard !name.isEmpty, !name.contains(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") }),
+            // A DNS label (the router answers 400 for anything else), then a live document
+            // the token may see.
+            guard name.count <= 63, name.first != UInt8(ascii: "-"), name.last != UInt8(ascii: "-"),
+                name.allSatisfy({ ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == UInt8(ascii: "-") }),
                 let doc = facade.listCache.liveDocument(String(Substring(name))), grant.allows(doc.namespace)
             else { return nil }
             return .bytes(doc.buffer)
@@ -159,67 +164,6 @@ public struct HotReads: Sendable {
                 cached = (second, formatter.string(from: now))
             }
             return cached.text
-        }
-    }
-
-    final class Handler: ChannelDuplexHandler, RemovableChannelHandler {
-        typealias InboundIn = HTTPServerRequestPart
-        typealias InboundOut = HTTPServerRequestPart
-        typealias OutboundIn = HTTPServerResponsePart
-        typealias OutboundOut = HTTPServerResponsePart
-
-        let reads: HotReads
-        /// Requests passed to the router whose answers have not ended (answers stay in order).
-        var inFlight = 0
-        /// The rest of a request answered here (its end) is not passed on.
-        var answered = false
-        /// The Host this connection last sent that the policy accepts.
-        var host: String?
-
-        init(reads: HotReads) { self.reads = reads }
-
-        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            let part = unwrapInboundIn(data)
-            switch part {
-            case .head(let head):
-                // Not while a request is with the router (answers in order), nor while the
-                // connection cannot take more (a client that does not read: the router's
-                // path waits on its writer, which stops reading from the connection).
-                if inFlight == 0, context.channel.isWritable, let body = reads.answer(head, host: &host) {
-                    answered = true
-                    reads.count.value.add(1, ordering: .relaxed)
-                    let length: Int
-                    switch body {
-                    case .bytes(let bytes): length = bytes.readableBytes
-                    case .file(let file): length = file.count
-                    }
-                    // The router's headers, in its order (Hummingbird's Response, then Date).
-                    let headers: HTTPHeaders = [
-                        "Content-Type": "application/json", "Content-Length": String(length),
-                        "Date": HotReads.dateHeader(),
-                    ]
-                    context.write(
-                        wrapOutboundOut(.head(.init(version: .http1_1, status: .ok, headers: headers))), promise: nil)
-                    switch body {
-                    case .bytes(let bytes): context.write(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)
-                    case .file(let file): file.write(context) { self.wrapOutboundOut(.body($0)) }
-                    }
-                    context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-                    context.fireUserInboundEventTriggered(Answered())
-                    return
-                }
-                answered = false
-                inFlight += 1
-                context.fireChannelRead(data)
-            case .body, .end:
-                if answered { return }
-                context.fireChannelRead(data)
-            }
-        }
-
-        func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-            if case .end = unwrapOutboundIn(data), inFlight > 0 { inFlight -= 1 }
-            context.write(data, promise: promise)
         }
     }
 }

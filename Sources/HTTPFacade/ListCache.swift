@@ -85,6 +85,7 @@ final class ListCache: @unchecked Sendable {
                 }
             }
             version += 1
+            listFile.drop()
         }
     }
 
@@ -94,7 +95,7 @@ final class ListCache: @unchecked Sendable {
             live = nil
             listed = nil
             body = nil
-            listFile = nil
+            listFile.drop()
             generation = -1
         }
     }
@@ -104,6 +105,7 @@ final class ListCache: @unchecked Sendable {
         lock.withLock {
             pendingsAt = nil
             version += 1
+            listFile.drop()
         }
     }
 
@@ -154,6 +156,7 @@ final class ListCache: @unchecked Sendable {
         listed = (version, docs)
         listedIndex = Dictionary(docs.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
         body = nil
+        listFile.drop()
         pages = [:]
         pagesBytes = 0
         return (version, docs)
@@ -229,48 +232,20 @@ final class ListCache: @unchecked Sendable {
         case file(BodyFile)
     }
 
-    /// The whole list's memory file, at the version it is of.
-    private var listFile: (version: Int, file: BodyFile)?
-    /// Answers of the whole list at one version (its memory file is made at the second:
-    /// under a daemon that keeps writing, a list answered once per version is not copied twice).
-    private var listAnswers = (version: -1, count: 0)
-    /// The size from which the list gets a file (tests lower it).
-    var fileThreshold = BodyFile.threshold
-    /// Where the list's file is made (unnamed), on that file system's page cache; nil:
-    /// in memory (memfd).
-    let fileDirectory: String?
-
-    init(fileDirectory: String? = nil) { self.fileDirectory = fileDirectory }
-    /// Whether the list's memory file is kept (tests).
-    var keepsListFile: Bool { lock.withLock { listFile != nil } }
+    /// The whole list's memory file.
+    let listFile = ListFile()
 
     /// The whole list's body kept at the current version, its pending documents fresh (the
     /// hot path's lookup: it never reads the apps dir), or nil.
     func keptList() -> KeptBody? {
-        lock.lock()
-        guard let pendingsAt, ContinuousClock.now - pendingsAt < .seconds(1), listed?.version == version, let body
-        else {
-            lock.unlock()
-            return nil
+        let kept: (version: Int, body: ByteBuffer)? = lock.withLock {
+            guard let pendingsAt, ContinuousClock.now - pendingsAt < .seconds(1), listed?.version == version,
+                let body
+            else { return nil }
+            return (version, body)
         }
-        if let listFile {
-            if listFile.version == version {
-                lock.unlock()
-                return .file(listFile.file)
-            }
-            self.listFile = nil
-        }
-        if listAnswers.version != version { listAnswers = (version, 0) }
-        listAnswers.count += 1
-        let copy = listAnswers.count == 2 && body.readableBytes >= fileThreshold
-        let at = version
-        lock.unlock()
-        // Outside the lock: a copy of the list into the file (milliseconds at 100,000).
-        guard copy, let file = BodyFile(body, directory: fileDirectory) else { return .bytes(body) }
-        lock.withLock {
-            if at == version { listFile = (at, file) }
-        }
-        return .file(file)
+        guard let kept else { return nil }
+        return listFile.file(version: kept.version, body: kept.body).map { .file($0) } ?? .bytes(kept.body)
     }
 
     func setLiveBody(_ b: ByteBuffer, version v: Int) {
@@ -332,6 +307,7 @@ final class ListCache: @unchecked Sendable {
     func setBody(_ b: ByteBuffer, generation g: Int) {
         lock.lock()
         defer { lock.unlock() }
-        if g == generation { body = b }
+        // Not once live: a list read the slow way while the feed started is not the live one.
+        if g == generation && live == nil { body = b }
     }
 }

@@ -3,10 +3,8 @@
 
 #include <stddef.h>
 
-/// An unnamed file holding `count` bytes of `bytes`, close-on-exec: in `dir` (O_TMPFILE:
-/// a file of that file system, never linked, its pages in the page cache) when `dir` is
-/// not NULL and the file system supports it, else an anonymous memory file (memfd)
-/// sealed against writes and size changes. Its descriptor, or -1 with errno set.
-int zg_memfile(const char *dir, const char *name, const void *bytes, size_t count);
+/// An anonymous memory file (memfd) named `name`, holding `count` bytes of `bytes`, sealed
+/// against writes and size changes, close-on-exec: its descriptor, or -1 with errno set.
+int zg_memfile(const char *name, const void *bytes, size_t count);
 
 #endif

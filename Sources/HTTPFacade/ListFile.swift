@@ -1,0 +1,72 @@
+import Foundation
+import NIOCore
+
+/// The whole list's memory file (`BodyFile`): asked for at the second answer of one
+/// version of the list (under a daemon that keeps writing, a list answered once per
+/// version is not copied twice), made off the event loop by the facade's `followStatus`
+/// task, and dropped when the list moves on.
+/// `@unchecked`: its `var`s are guarded by `lock`.
+final class ListFile: @unchecked Sendable {
+    private let lock = NSLock()
+    private var kept: (version: Int, file: BodyFile)?
+    private var answers = (version: -1, count: 0)
+    private var wanted: (version: Int, body: ByteBuffer)?
+    private var smallest = BodyFile.threshold
+    /// One element per file asked for (the newest only).
+    let requests: AsyncStream<Void>
+    private let continuation: AsyncStream<Void>.Continuation
+
+    init() {
+        (requests, continuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// The size from which the list gets a file (tests lower it).
+    var threshold: Int {
+        get { lock.withLock { smallest } }
+        set { lock.withLock { smallest = newValue } }
+    }
+
+    /// Whether a file is kept (tests).
+    var isKept: Bool { lock.withLock { kept != nil } }
+
+    /// The file of this version of the list, or nil: the body is answered from memory
+    /// (and the file asked for, at its second answer).
+    func file(version: Int, body: ByteBuffer) -> BodyFile? {
+        lock.withLock {
+            if let kept {
+                if kept.version == version { return kept.file }
+                self.kept = nil
+            }
+            if answers.version != version { answers = (version, 0) }
+            answers.count += 1
+            if answers.count == 2 && body.readableBytes >= smallest {
+                wanted = (version, body)
+                continuation.yield()
+            }
+            return nil
+        }
+    }
+
+    /// Makes the file asked for (a copy of the list: blocking, milliseconds at 100,000
+    /// applications). Kept only while the list is at its version.
+    func make() {
+        guard
+            let (version, body) = lock.withLock({ () -> (Int, ByteBuffer)? in
+                defer { wanted = nil }
+                return wanted
+            }), let file = BodyFile(body)
+        else { return }
+        lock.withLock {
+            if answers.version == version { kept = (version, file) }
+        }
+    }
+
+    /// The list moved on: its file goes (once the answers still sending it are done).
+    func drop() {
+        lock.withLock {
+            kept = nil
+            wanted = nil
+            answers = (-1, 0)
+        }
+    }
+}
