@@ -73,7 +73,25 @@ public final class ConnectionGuard: Sendable {
             self.owner = owner
         }
 
+        /// Set while in the pipeline (the hot path calls in).
+        var context: ChannelHandlerContext?
+
+        /// A request the hot path (before this handler) answers: as at its head...
+        func hotAnswerStarted() {
+            guard let context else { return }
+            owner.waiting(self, nil)
+            arm(context, owner.limits.requestTimeout)
+        }
+
+        /// ... and at its answer's end.
+        func hotAnswerEnded() {
+            guard let context else { return }
+            owner.waiting(self, context.channel)
+            arm(context, owner.limits.headTimeout)
+        }
+
         func handlerAdded(context: ChannelHandlerContext) {
+            self.context = context
             let count = owner.open.wrappingAdd(1, ordering: .relaxed).newValue
             counted = true
             if count > owner.limits.maxConnections && !owner.evictOldestWaiting(except: self) {
@@ -85,6 +103,7 @@ public final class ConnectionGuard: Sendable {
         }
 
         func handlerRemoved(context: ChannelHandlerContext) {
+            self.context = nil
             disarm()
             owner.waiting(self, nil)
             if counted {
@@ -103,17 +122,6 @@ public final class ConnectionGuard: Sendable {
         /// connection is closed at once, freeing its stream slot, instead of at the next
         /// write that fails (a heartbeat, up to 15 s later).
         func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-            // A request answered before this handler: as at its head, and at its answer's end.
-            if event is HotReads.Started {
-                owner.waiting(self, nil)
-                arm(context, owner.limits.requestTimeout)
-                return
-            }
-            if event is HotReads.Answered {
-                owner.waiting(self, context.channel)
-                arm(context, owner.limits.headTimeout)
-                return
-            }
             if streaming, let event = event as? ChannelEvent, event == .inputClosed {
                 context.close(promise: nil)
             }

@@ -27,7 +27,15 @@ extension HotReads {
         /// connection it believes idle at once, and would cut them short).
         var heldQuiesce: Any?
 
+        /// The connection guard behind this path (it never sees the requests answered
+        /// here: it is told of them).
+        weak var guarded: ConnectionGuard.Handler?
+
         init(reads: HotReads) { self.reads = reads }
+
+        func handlerAdded(context: ChannelHandlerContext) {
+            guarded = try? context.pipeline.syncOperations.handler(type: ConnectionGuard.Handler.self)
+        }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             let part = unwrapInboundIn(data)
@@ -53,7 +61,6 @@ extension HotReads {
         }
 
         private func respond(_ context: ChannelHandlerContext, _ body: ListCache.KeptBody) {
-            context.fireUserInboundEventTriggered(Started())
             let length: Int
             switch body {
             case .bytes(let bytes): length = bytes.readableBytes
@@ -69,18 +76,21 @@ extension HotReads {
             case .file(let file): file.write(context) { self.wrapOutboundOut(.body($0)) }
             }
             writing += 1
+            var ended = false
             let written = context.eventLoop.makePromise(of: Void.self)
             written.futureResult.assumeIsolated().whenComplete { result in
+                ended = true
                 self.writing -= 1
-                if case .success = result, context.channel.isActive {
-                    context.fireUserInboundEventTriggered(Answered())
-                }
+                if case .success = result { self.guarded?.hotAnswerEnded() }
                 if self.writing == 0, let event = self.heldQuiesce, context.channel.isActive {
                     self.heldQuiesce = nil
                     context.fireUserInboundEventTriggered(event)
                 }
             }
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: written)
+            // Most answers are written whole at once (then the guard hears of the end
+            // only); a longer one is under the request timeout until it is.
+            if !ended { guarded?.hotAnswerStarted() }
         }
 
         func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

@@ -35,12 +35,6 @@ public struct HotReads: Sendable {
         }
     }
 
-    /// Sent inbound (to the handlers after this one, `ConnectionGuard`'s) when a request
-    /// is answered here (they never see its head nor its answer): `Started` as its answer
-    /// begins, `Answered` once the answer is written whole.
-    public struct Started: Sendable {}
-    public struct Answered: Sendable {}
-
     struct ChildChannel: ServerChildChannel {
         typealias Value = HTTP1Channel.Value
         let inner: HTTP1Channel
