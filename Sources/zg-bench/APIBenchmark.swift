@@ -131,11 +131,13 @@ enum APIBenchmark {
         // `ZG_BENCH_ONLY`: only the cases whose name contains it (to profile one).
         let only = ProcessInfo.processInfo.environment["ZG_BENCH_ONLY"]
         for (k, (name, mine, peer)) in cases.enumerated() where only.map({ name.contains($0) }) ?? true {
-            let (o, n) = try pair(mine, peer, seconds)
+            let p = try pair(mine, peer, seconds, nginx: nginx.pid)
+            let (o, n) = (p.ours, p.peer)
             let target = targets[min(k, targets.count - 1)]
             print(
                 pad(name, 40) + pad(String(format: "%.0f", o), 14) + pad(String(format: "%.0f", n), 14)
-                    + String(format: "%.2fx  (>= %.1fx %@)", o / n, target, o / n >= target ? "met" : "NOT met"))
+                    + String(format: "%.2fx  (>= %.1fx %@)  ", o / n, target, o / n >= target ? "met" : "NOT met")
+                    + p.cpuText)
         }
 
         // Under a live daemon: every status file rewritten once per poll interval
@@ -149,13 +151,14 @@ enum APIBenchmark {
         print("under writes: every status file rewritten every \(Int(poll)) s (\(Int(Double(count) / poll)) writes/s)")
         for (name, mine, peer) in [cases[0]] + cases.dropFirst(2) {
             let before = writer.written
-            let (o, n) = try pair(mine, peer, seconds)
+            let p = try pair(mine, peer, seconds, nginx: nginx.pid)
+            let (o, n) = (p.ours, p.peer)
             print(
                 pad(name, 40) + pad(String(format: "%.0f", o), 14) + pad(String(format: "%.0f", n), 14)
                     + String(
                         format: "%.2fx  (>= 0.5x %@; %d files written meanwhile)", o / n,
                         o / n >= 0.5 ? "met" : "NOT met",
-                        writer.written - before))
+                        writer.written - before) + "  " + p.cpuText)
         }
     }
 
@@ -197,15 +200,51 @@ enum APIBenchmark {
 
     /// Requests per second of ours and of the peer: the best of `ZG_BENCH_ROUNDS` (3)
     /// alternating runs each (one run of each, one after the other, moved by whatever else
-    /// the machine did meanwhile by 10-30% on this 2-core machine).
-    static func pair(_ mine: String, _ peer: String, _ seconds: String) throws -> (Double, Double) {
+    /// the machine did meanwhile by 10-30% on this 2-core machine); and each server's CPU
+    /// time per answer over all the runs (µs: this process's, every nginx process's), which
+    /// the client sharing the 2 cores does not blur.
+    static func pair(_ mine: String, _ peer: String, _ seconds: String, nginx: pid_t) throws -> Pair {
         let rounds = Int(ProcessInfo.processInfo.environment["ZG_BENCH_ROUNDS"] ?? "") ?? 3
-        var best = (0.0, 0.0)
+        let duration = Double(seconds) ?? 5
+        var result = Pair()
+        var cpu = (0.0, 0.0)
+        var answers = (0.0, 0.0)
         for _ in 0..<max(1, rounds) {
-            best.0 = max(best.0, try wrk(mine, seconds))
-            best.1 = max(best.1, try wrk(peer, seconds))
+            var before = DaemonBenchmark.cpuSeconds(getpid())
+            let o = try wrk(mine, seconds)
+            cpu.0 += DaemonBenchmark.cpuSeconds(getpid()) - before
+            answers.0 += o * duration
+            let group = [nginx] + children(of: nginx)
+            before = group.map(DaemonBenchmark.cpuSeconds).reduce(0, +)
+            let n = try wrk(peer, seconds)
+            cpu.1 += group.map(DaemonBenchmark.cpuSeconds).reduce(0, +) - before
+            answers.1 += n * duration
+            result.ours = max(result.ours, o)
+            result.peer = max(result.peer, n)
         }
-        return best
+        result.oursCPU = cpu.0 / max(answers.0, 1) * 1e6
+        result.peerCPU = cpu.1 / max(answers.1, 1) * 1e6
+        return result
+    }
+
+    struct Pair {
+        var ours = 0.0
+        var peer = 0.0
+        /// CPU µs per answer.
+        var oursCPU = 0.0
+        var peerCPU = 0.0
+        var cpuText: String { String(format: "CPU/answer %.1f vs %.1f us", oursCPU, peerCPU) }
+    }
+
+    static func children(of parent: pid_t) -> [pid_t] {
+        let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.compactMap { pid_t($0) } ?? []
+        return pids.filter { pid in
+            guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                let close = text.lastIndex(of: ")")
+            else { return false }
+            let fields = text[text.index(after: close)...].split(separator: " ")
+            return fields.count > 1 && pid_t(fields[1]) == parent
+        }
     }
 
     static func wrk(_ url: String, _ seconds: String, connections: Int = 32) throws -> Double {
