@@ -23,21 +23,10 @@ import Toolkit
         var closedByPeer = false
 
         init(port: Int) throws {
-            fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            var addr = sockaddr_in()
-            addr.sin_family = sa_family_t(AF_INET)
-            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-            addr.sin_port = in_port_t(UInt16(port).bigEndian)
-            let ok = withUnsafePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-            guard ok == 0 else {
+            guard let fd = loopbackSocket(port: port, timeout: timeval(tv_sec: 0, tv_usec: 100_000)) else {
                 throw CommandFailed(description: "connect to port \(port): \(String(cString: strerror(errno)))")
             }
+            self.fd = fd
         }
 
         deinit { close(fd) }
