@@ -60,6 +60,8 @@ public struct Facade: Sendable {
         self.metricsFactory = metricsFactory
         self.readiness = readiness
         self.feed = StatusFeed(layout: layout)
+        // The whole list's file in the page cache of the state dir's file system (see BodyFile).
+        listCache.listFile.directory = layout.root
     }
 
     public func router() -> Router<FacadeContext> {

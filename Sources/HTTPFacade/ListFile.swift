@@ -1,10 +1,12 @@
 import Foundation
 import NIOCore
 
-/// The whole list's memory file (`BodyFile`): asked for at the second answer of one
-/// version of the list (under a daemon that keeps writing, a list answered once per
-/// version is not copied twice), made off the event loop by the facade's `followStatus`
-/// task, and dropped when the list moves on.
+/// The whole list's file (`BodyFile`): asked for at the second answer of one version of
+/// the list (under a daemon that keeps writing, a list answered once per version is not
+/// copied twice), made off the event loop by the facade's `followStatus` task, and
+/// dropped when the list moves on, or when it was not answered for `idle` (10 s: a page
+/// of it written back and evicted since is never read from disk on the event loop; the
+/// list is answered from memory and the file made again at its next second answer).
 /// `@unchecked`: its `var`s are guarded by `lock`.
 final class ListFile: @unchecked Sendable {
     private let lock = NSLock()
@@ -12,6 +14,11 @@ final class ListFile: @unchecked Sendable {
     private var answers = (version: -1, count: 0)
     private var wanted: (version: Int, body: ByteBuffer)?
     private var smallest = BodyFile.threshold
+    private var place: String?
+    private var lastAnswer = ContinuousClock.now
+    /// The clock of the idle check (tests move it).
+    private var clock: @Sendable () -> ContinuousClock.Instant = { .now }
+    static let idle = Duration.seconds(10)
     /// One element per file asked for (the newest only).
     let requests: AsyncStream<Void>
     private let continuation: AsyncStream<Void>.Continuation
@@ -26,6 +33,18 @@ final class ListFile: @unchecked Sendable {
         set { lock.withLock { smallest = newValue } }
     }
 
+    /// Where the file is made (the state dir; nil or unusable: a memory file).
+    var directory: String? {
+        get { lock.withLock { place } }
+        set { lock.withLock { place = newValue } }
+    }
+
+    /// The clock of the idle check (tests).
+    var now: @Sendable () -> ContinuousClock.Instant {
+        get { lock.withLock { clock } }
+        set { lock.withLock { clock = newValue } }
+    }
+
     /// Whether a file is kept (tests).
     var isKept: Bool { lock.withLock { kept != nil } }
 
@@ -33,9 +52,13 @@ final class ListFile: @unchecked Sendable {
     /// (and the file asked for, at its second answer).
     func file(version: Int, body: ByteBuffer) -> BodyFile? {
         lock.withLock {
+            let now = clock()
+            defer { lastAnswer = now }
             if let kept {
-                if kept.version == version { return kept.file }
+                if kept.version == version && now - lastAnswer < Self.idle { return kept.file }
                 self.kept = nil
+                // Idle: counted again from this answer.
+                if kept.version == version { answers = (version, 0) }
             }
             if answers.version != version { answers = (version, 0) }
             answers.count += 1
@@ -51,13 +74,16 @@ final class ListFile: @unchecked Sendable {
     /// applications). Kept only while the list is at its version.
     func make() {
         guard
-            let (version, body) = lock.withLock({ () -> (Int, ByteBuffer)? in
+            let (version, body, directory) = lock.withLock({ () -> (Int, ByteBuffer, String?)? in
                 defer { wanted = nil }
-                return wanted
-            }), let file = BodyFile(body)
+                return wanted.map { ($0.version, $0.body, place) }
+            }), let file = BodyFile(body, directory: directory)
         else { return }
         lock.withLock {
-            if answers.version == version { kept = (version, file) }
+            if answers.version == version {
+                kept = (version, file)
+                lastAnswer = clock()
+            }
         }
     }
 

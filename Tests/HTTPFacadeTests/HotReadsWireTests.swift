@@ -139,18 +139,6 @@ import Toolkit
             #expect(closed)
         }
     }
-
-    @Test func aBodyFileHoldsTheBytesSealed() throws {
-        let body = ByteBuffer(bytes: (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 7) })
-        let file = try #require(BodyFile(body, name: "zerverless-gitops-test"))
-        var read = [UInt8](repeating: 0, count: file.count)
-        #expect(pread(file.descriptor, &read, read.count, 0) == body.readableBytes)
-        #expect(read == Array(buffer: body))
-        let target = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(file.descriptor)")
-        #expect(target.contains("memfd:zerverless-gitops-test"), "\(target)")
-        #expect(pwrite(file.descriptor, "x", 1, 0) == -1 && errno == EPERM, "sealed against writes")
-        #expect(ftruncate(file.descriptor, 10) == -1, "and size changes")
-    }
 }
 
 /// One keep-alive connection over a plain socket (5 s timeouts).
