@@ -33,6 +33,10 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 static zg_deadline *armed = NULL;
 static int watchdog_started = 0;
+/* When the watchdog wakes next (CLOCK_MONOTONIC ms; 0: only when signalled). A deadline
+ * later than that needs no signal: the watchdog looks at every armed deadline then. One
+ * signal (a thread woken) per lookup cost ~5% of an unshared poll round. */
+static int64_t planned_ms = 0;
 static __thread zg_deadline *current = NULL;
 
 static int64_t now_ms(void) {
@@ -57,6 +61,7 @@ static void *watchdog(void *unused) {
             if (d->at_ms <= now) expire_locked(d);
             else if (next == 0 || d->at_ms < next) next = d->at_ms;
         }
+        planned_ms = next;
         if (next == 0) {
             pthread_cond_wait(&wake, &lock);
         } else {
@@ -91,7 +96,10 @@ zg_deadline *zg_deadline_new(int64_t timeout_ms) {
     }
     d->next = armed;
     armed = d;
-    pthread_cond_signal(&wake);
+    if (!watchdog_started || (d->at_ms != 0 && (planned_ms == 0 || d->at_ms < planned_ms))) {
+        planned_ms = d->at_ms;
+        pthread_cond_signal(&wake);
+    }
     pthread_mutex_unlock(&lock);
     return d;
 }

@@ -68,7 +68,7 @@ extension Supervisor {
         disowning.remove(name)
         scheduler.forget(name)
         apps[name] = nil
-        runner.context.metrics.apps.forget(name)
+        runner.forget(name)
         leases?.release(name)
         logger.info(
             "application no longer owned by this shard; left to its owner (nothing undeployed)",

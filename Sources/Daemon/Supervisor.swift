@@ -338,7 +338,7 @@ public actor Supervisor {
         }
         if result.done && !scheduler.knows(name) {
             apps[name] = nil
-            runner.context.metrics.apps.forget(name)
+            runner.forget(name)
         } else if !result.done {
             let status = StatusDocument.deleting(
                 name: name, previous: runner.status(name), at: scheduler.due(name),

@@ -68,6 +68,8 @@ public struct SyncContext: Sendable {
     /// Status documents that could not be written (when, why), per application: the next
     /// one written says so.
     public let unwritten = UnwrittenStatuses()
+    /// What each application's last status write left (see `WrittenStatuses`).
+    let written = WrittenStatuses()
 
     public init(
         layout: StateLayout, target: any DeployTarget, targetID: String, limits: SyncLimits = SyncLimits(),
@@ -188,5 +190,25 @@ public final class UnwrittenStatuses: Sendable {
             if let kept = $0[name], kept.since <= failure.since { return }
             $0[name] = failure
         }
+    }
+}
+
+/// Per application, the status document its last write left: a hash of the document but
+/// for `nextSync`, and the file's version after the write. An unchanged poll whose
+/// document hashes the same, on a file no one wrote since, patches `nextSync` in place
+/// instead of encoding the document again.
+final class WrittenStatuses: Sendable {
+    private let state = Mutex<[String: (hash: Int, file: FileVersion)]>([:])
+
+    subscript(name: String) -> (hash: Int, file: FileVersion)? {
+        get { state.withLock { $0[name] } }
+        set { state.withLock { $0[name] = newValue } }
+    }
+
+    /// The hash a document is remembered by (`nextSync` left out).
+    static func hash(_ document: StatusDocument) -> Int {
+        var rest = document
+        rest.nextSync = nil
+        return rest.hashValue
     }
 }

@@ -43,6 +43,12 @@ extension SyncRunner {
         }
     }
 
+    /// An application the daemon no longer runs: what it remembers per application goes.
+    func forget(_ name: String) {
+        context.metrics.apps.forget(name)
+        context.written[name] = nil
+    }
+
     // MARK: Files (written off the cooperative pool)
 
     @discardableResult
@@ -58,6 +64,14 @@ extension SyncRunner {
         if let unwritten { stamped.message = Self.noting(unwritten, in: stamped.message) }
         let status = stamped
         let layout = self.layout
+        let hash = WrittenStatuses.hash(status)
+        if !durable, unwritten == nil, let next = status.nextSync, let last = context.written[status.name],
+            last.hash == hash, let file = layout.patchNextSync(status.name, to: next, expecting: last.file)
+        {
+            context.written[status.name] = (hash, file)
+            context.readiness?.stateWrite(failed: nil)
+            return true
+        }
         do {
             if durable {
                 try await BlockingPool.files.run { () throws -> Void in try layout.writeStatus(status, durable: true) }
@@ -66,9 +80,11 @@ extension SyncRunner {
                 // (an unchanged poll of 10,000 applications does nothing else).
                 try layout.writeStatus(status, durable: false)
             }
+            context.written[status.name] = layout.statusVersion(status.name).map { (hash, $0) }
             context.readiness?.stateWrite(failed: nil)
             return true
         } catch {
+            context.written[status.name] = nil
             logger.error("cannot write the status", metadata: ["app": "\(status.name)", "error": "\(error)"])
             context.unwritten.restore(status.name, unwritten ?? (context.now(), "\(error)"))
             context.readiness?.stateWrite(failed: "the state dir \(layout.root) cannot be written: \(error)")

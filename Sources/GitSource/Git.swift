@@ -63,9 +63,16 @@ enum Git {
     }
 
     static func hex(_ oid: UnsafePointer<git_oid>) -> String {
-        var buffer = [CChar](repeating: 0, count: 41)
-        git_oid_tostr(&buffer, 41, oid)
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        String(unsafeUninitializedCapacity: 40) { out in
+            let digits: StaticString = "0123456789abcdef"
+            return withUnsafeBytes(of: oid.pointee.id) { id in
+                for (i, byte) in id.prefix(20).enumerated() {
+                    out[2 * i] = digits.utf8Start[Int(byte >> 4)]
+                    out[2 * i + 1] = digits.utf8Start[Int(byte & 0x0f)]
+                }
+                return 40
+            }
+        }
     }
 
     static func oid(_ hex: String) -> git_oid? {

@@ -63,4 +63,21 @@ public struct StateLayout: Sendable, Hashable {
         if !durable, InPlacePatch.write(bytes, to: path, onlyInsideValueOf: "nextSync") { return }
         try AtomicFile.write(bytes, to: path, durable: durable)
     }
+
+    /// An unchanged poll's write when the caller knows the file is the one it wrote last
+    /// (`expecting`: its version then) and the document moved only in `nextSync`: that
+    /// value patched in place, the document not encoded again (encoding and comparing it
+    /// was a fifth of an unshared poll round's CPU). The file's new version, or nil when it
+    /// is no longer that file (the caller writes the whole document).
+    public func patchNextSync(_ name: String, to next: Date, expecting: FileVersion) -> FileVersion? {
+        guard
+            let patched = InPlacePatch.replaceValue(
+                of: "nextSync", with: Array(JSONText.date(next).utf8), in: statusFile(name), expecting: expecting)
+        else { return nil }
+        StatusGeneration.bump()
+        return patched
+    }
+
+    /// The status file's version (inode, size, modification time), or nil.
+    public func statusVersion(_ name: String) -> FileVersion? { FileVersion.of(statusFile(name)) }
 }

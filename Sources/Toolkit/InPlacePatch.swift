@@ -32,6 +32,37 @@ public enum InPlacePatch {
         return written == last - first + 1
     }
 
+    /// Replaces the string value of `key` in the file at `path` by `value` of the same
+    /// length, in place, when the file is still the one `expecting` names (inode, size,
+    /// modification time: no one wrote it since), without comparing the rest: for a
+    /// writer that knows which document that file holds and that only this value moved.
+    /// The file's new version; nil (nothing written) when it is another file, has no such
+    /// key, or the value's length differs. The same value: only the write time moves.
+    public static func replaceValue(of key: String, with value: [UInt8], in path: String, expecting: FileVersion)
+        -> FileVersion?
+    {
+        let fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_nlink == 1,
+            FileVersion(info) == expecting, (1...(1 << 20)).contains(Int(info.st_size))
+        else { return nil }
+        var old = [UInt8](repeating: 0, count: Int(info.st_size))
+        let read = old.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+        guard read == old.count, let range = stringValueRange(of: key, in: old), range.count == value.count else {
+            return nil
+        }
+        if old[range].elementsEqual(value) {
+            guard futimens(fd, nil) == 0 else { return nil }
+        } else {
+            let written = value.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(range.lowerBound)) }
+            guard written == value.count else { return nil }
+        }
+        guard fstat(fd, &info) == 0 else { return nil }
+        return FileVersion(info)
+    }
+
     /// The bytes between the quotes of `"key" : "VALUE"` (the encoder's spacing). A
     /// quote inside a string value is escaped, so the pattern only matches a key.
     public static func stringValueRange(of key: String, in bytes: [UInt8]) -> Range<Int>? {
@@ -47,5 +78,28 @@ public enum InPlacePatch {
             i += 1
         }
         return nil
+    }
+}
+
+/// One version of a file: inode, size and modification time (a rename puts another inode
+/// there; a write in place moves the time).
+public struct FileVersion: Hashable, Sendable {
+    public let inode: UInt64
+    public let size: Int
+    public let seconds: Int
+    public let nanoseconds: Int
+
+    public init(_ info: stat) {
+        inode = UInt64(info.st_ino)
+        size = Int(info.st_size)
+        seconds = Int(info.st_mtim.tv_sec)
+        nanoseconds = Int(info.st_mtim.tv_nsec)
+    }
+
+    /// The version of the file at `path` (not following a symbolic link), or nil.
+    public static func of(_ path: String) -> FileVersion? {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return nil }
+        return FileVersion(info)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import NIOHTTP1
+import State
 import TestSupport
 import Testing
 
@@ -47,6 +48,11 @@ import Testing
         }
         #expect(d.attempts("site").count == before)
         #expect(w.published("static/web/index.html") == "1.2.0\n")
+        // Those polls patched nextSync in place (the document not encoded again): the file
+        // is still, byte for byte, the encoding of the document it holds.
+        let layout = StateLayout(root: w.stateDir)
+        let file = try #require(FileManager.default.contents(atPath: layout.statusFile("site")))
+        #expect(Array(file) == (try #require(try layout.readStatus("site"))).jsonBytes())
 
         // A higher matching tag: deployed.
         let v131 = try repo.commit(Self.site("1.3.1"), message: "1.3.1")

@@ -106,6 +106,42 @@ import Toolkit
         InPlacePatch.stringValueRange(of: "nextSync", in: Array(#"{"message" : "\"nextSync\" : \"x\""}"#.utf8)) == nil)
 }
 
+/// The daemon's unchanged poll when it knows the file is the one it wrote: nextSync
+/// patched in place, the result byte for byte the whole document's encoding; a file
+/// written since (another version), or a value of another length, is not patched.
+@Test func nextSyncPatchedOnTheFileLastWritten() throws {
+    let dir = try TempDir("zg-patch-next")
+    let layout = StateLayout(root: dir.path)
+    var doc = StatusDocument(
+        name: "a", namespace: "ns", source: .init(repoURL: "https://example.com/r.git", branch: "main", path: "."),
+        status: .synced, message: "1 function")
+    doc.nextSync = Date(timeIntervalSince1970: 1_705_314_900)
+    try layout.writeStatus(doc)
+    let written = try #require(layout.statusVersion("a"))
+    let generation = StatusGeneration.current
+
+    let next = Date(timeIntervalSince1970: 1_705_315_237)
+    doc.nextSync = next
+    let patched = try #require(layout.patchNextSync("a", to: next, expecting: written))
+    let bytes = try #require(FileManager.default.contents(atPath: layout.statusFile("a")))
+    #expect(Array(bytes) == doc.jsonBytes(), "the whole document's encoding")
+    #expect(patched.inode == written.inode && patched == layout.statusVersion("a"))
+    #expect(StatusGeneration.current > generation, "the facade's feed is told")
+
+    // The old version no longer names the file: nothing written.
+    #expect(layout.patchNextSync("a", to: Date(timeIntervalSince1970: 1_705_316_000), expecting: written) == nil)
+    #expect(try layout.readStatus("a") == doc)
+    // Written by another (a new inode): not patched.
+    doc.message = "changed"
+    try layout.writeStatus(doc)
+    #expect(layout.patchNextSync("a", to: Date(timeIntervalSince1970: 1_705_316_000), expecting: patched) == nil)
+    #expect(try layout.readStatus("a") == doc)
+    // A value of another length (a year past 9999): not patched.
+    let now = try #require(layout.statusVersion("a"))
+    #expect(layout.patchNextSync("a", to: Date(timeIntervalSince1970: 253_402_300_800), expecting: now) == nil)
+    #expect(try layout.readStatus("a") == doc)
+}
+
 /// Dates written digit by digit: the text ISO8601DateFormatter writes (zero-padded fields,
 /// whole seconds, UTC), years outside four digits included.
 @Test func datesAreTheFormattersText() {
