@@ -10,8 +10,9 @@ import NIOCore
 /// linked, gone with its last descriptor; read-only): the file system's page cache holds
 /// it in large folios, which `sendfile` reads in batches (measured: 30% less CPU an answer
 /// than a memory file's page-by-page reads). Its pages are dirty memory until written
-/// back (after ~30 s, once, if it lives that long); `ListFile` stops using a file idle
-/// for 10 s, so a page evicted meanwhile is never read from disk on the event loop.
+/// back (after ~30 s by default); `ListFile` stops using a file idle for 10 s or made
+/// 20 s ago, so it is closed before that. Made there only while the file system has room
+/// (4 times the body and 64 MiB free).
 /// Otherwise (no directory, or a file system without `O_TMPFILE`) an anonymous memory
 /// file (memfd) sealed against writes: memory only. The descriptor is closed when the
 /// last reference goes (the cache's, or a write still under way).
@@ -26,7 +27,9 @@ final class BodyFile: Sendable {
 
     /// Nil when no file can be made (the body is then answered from memory).
     init?(_ body: ByteBuffer, name: String = "zerverless-gitops-list", directory: String? = nil) {
-        let unnamed = directory.map { dir in body.withUnsafeReadableBytes { zg_tmpfile(dir, $0.baseAddress, $0.count) }
+        let unnamed = directory.flatMap { dir in
+            Self.hasRoom(dir, for: body.readableBytes)
+                ? body.withUnsafeReadableBytes { zg_tmpfile(dir, $0.baseAddress, $0.count) } : nil
         }
         if let unnamed, unnamed >= 0 {
             descriptor = unnamed
@@ -41,6 +44,15 @@ final class BodyFile: Sendable {
     }
 
     deinit { close(descriptor) }
+
+    /// Whether `directory`'s file system has room for a file of `count` bytes and then
+    /// some (4 times it and 64 MiB: old files still being sent to slow readers, and the
+    /// status writes of the state dir come first).
+    static func hasRoom(_ directory: String, for count: Int) -> Bool {
+        var info = statvfs()
+        guard statvfs(directory, &info) == 0 else { return false }
+        return Int(info.f_bavail) * Int(info.f_frsize) >= count * 4 + (64 << 20)
+    }
 
     /// Writes the whole file as an answer's body; the descriptor stays open until the
     /// write is done (or failed).

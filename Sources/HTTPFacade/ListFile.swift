@@ -4,13 +4,17 @@ import NIOCore
 /// The whole list's file (`BodyFile`): asked for at the second answer of one version of
 /// the list (under a daemon that keeps writing, a list answered once per version is not
 /// copied twice), made off the event loop by the facade's `followStatus` task, and
-/// dropped when the list moves on, or when it was not answered for `idle` (10 s: a page
-/// of it written back and evicted since is never read from disk on the event loop; the
-/// list is answered from memory and the file made again at its next second answer).
+/// dropped when the list moves on, when it was not answered for `idle` (10 s), or once
+/// it is `lifetime` old (20 s, below the kernel's dirty expiry, 30 s by default: a file in
+/// the page cache is closed before it is ever written back, its pages stay dirty memory
+/// rather than clean cache that could be evicted and read from the disk on the event
+/// loop). The list is then answered from memory and the file made again at the second
+/// of two answers that come within `idle` of each other (a client asking every 15 s
+/// gets no file made for nothing).
 /// `@unchecked`: its `var`s are guarded by `lock`.
 final class ListFile: @unchecked Sendable {
     private let lock = NSLock()
-    private var kept: (version: Int, file: BodyFile)?
+    private var kept: (version: Int, file: BodyFile, made: ContinuousClock.Instant)?
     private var answers = (version: -1, count: 0)
     private var wanted: (version: Int, body: ByteBuffer)?
     private var smallest = BodyFile.threshold
@@ -19,6 +23,7 @@ final class ListFile: @unchecked Sendable {
     /// The clock of the idle check (tests move it).
     private var clock: @Sendable () -> ContinuousClock.Instant = { .now }
     static let idle = Duration.seconds(10)
+    static let lifetime = Duration.seconds(20)
     /// One element per file asked for (the newest only).
     let requests: AsyncStream<Void>
     private let continuation: AsyncStream<Void>.Continuation
@@ -53,14 +58,16 @@ final class ListFile: @unchecked Sendable {
     func file(version: Int, body: ByteBuffer) -> BodyFile? {
         lock.withLock {
             let now = clock()
-            defer { lastAnswer = now }
+            let quiet = now - lastAnswer >= Self.idle
+            lastAnswer = now
+            var dropped = false
             if let kept {
-                if kept.version == version && now - lastAnswer < Self.idle { return kept.file }
+                if kept.version == version && !quiet && now - kept.made < Self.lifetime { return kept.file }
                 self.kept = nil
-                // Idle: counted again from this answer.
-                if kept.version == version { answers = (version, 0) }
+                dropped = true
             }
-            if answers.version != version { answers = (version, 0) }
+            // Counted again after a quiet spell or a dropped file.
+            if answers.version != version || quiet || dropped { answers = (version, 0) }
             answers.count += 1
             if answers.count == 2 && body.readableBytes >= smallest {
                 wanted = (version, body)
@@ -80,10 +87,7 @@ final class ListFile: @unchecked Sendable {
             }), let file = BodyFile(body, directory: directory)
         else { return }
         lock.withLock {
-            if answers.version == version {
-                kept = (version, file)
-                lastAnswer = clock()
-            }
+            if answers.version == version { kept = (version, file, clock()) }
         }
     }
 

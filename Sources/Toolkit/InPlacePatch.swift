@@ -12,7 +12,7 @@ public enum InPlacePatch {
     /// Writes `bytes` to `path` in place when the file has the same length and differs
     /// only inside the string value of `key`; false (nothing written) otherwise.
     public static func write(_ bytes: [UInt8], to path: String, onlyInsideValueOf key: String) -> Bool {
-        guard let value = stringValueRange(of: key, in: bytes) else { return false }
+        guard let value = stringValueRange(of: key, in: bytes, prefix: "\n  ") else { return false }
         let fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { return false }
         defer { close(fd) }
@@ -50,9 +50,11 @@ public enum InPlacePatch {
         else { return nil }
         var old = [UInt8](repeating: 0, count: Int(info.st_size))
         let read = old.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
-        guard read == old.count, let range = stringValueRange(of: key, in: old), range.count == value.count else {
-            return nil
-        }
+        // A top-level key only (a line of its own at the first indent: a string value
+        // holds no raw newline): a tenant's label named like it is no match.
+        guard read == old.count, let range = stringValueRange(of: key, in: old, prefix: "\n  "),
+            range.count == value.count
+        else { return nil }
         if old[range].elementsEqual(value) {
             guard futimens(fd, nil) == 0 else { return nil }
         } else {
@@ -65,8 +67,8 @@ public enum InPlacePatch {
 
     /// The bytes between the quotes of `"key" : "VALUE"` (the encoder's spacing). A
     /// quote inside a string value is escaped, so the pattern only matches a key.
-    public static func stringValueRange(of key: String, in bytes: [UInt8]) -> Range<Int>? {
-        let pattern = Array("\"\(key)\" : \"".utf8)
+    public static func stringValueRange(of key: String, in bytes: [UInt8], prefix: String = "") -> Range<Int>? {
+        let pattern = Array("\(prefix)\"\(key)\" : \"".utf8)
         guard bytes.count >= pattern.count else { return nil }
         var i = 0
         while i <= bytes.count - pattern.count {
@@ -81,19 +83,24 @@ public enum InPlacePatch {
     }
 }
 
-/// One version of a file: inode, size and modification time (a rename puts another inode
-/// there; a write in place moves the time).
+/// One version of a file: inode, size, modification and change times (a rename puts
+/// another inode there; a write in place moves the times; the change time cannot be set
+/// back from user space, as `touch -r` sets the modification time).
 public struct FileVersion: Hashable, Sendable {
     public let inode: UInt64
     public let size: Int
     public let seconds: Int
     public let nanoseconds: Int
+    public let changed: Int
+    public let changedNanoseconds: Int
 
     public init(_ info: stat) {
         inode = UInt64(info.st_ino)
         size = Int(info.st_size)
         seconds = Int(info.st_mtim.tv_sec)
         nanoseconds = Int(info.st_mtim.tv_nsec)
+        changed = Int(info.st_ctim.tv_sec)
+        changedNanoseconds = Int(info.st_ctim.tv_nsec)
     }
 
     /// The version of the file at `path` (not following a symbolic link), or nil.

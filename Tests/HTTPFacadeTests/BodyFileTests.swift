@@ -8,7 +8,7 @@ import Toolkit
 @testable import HTTPFacade
 
 /// The whole list's file: an unnamed read-only file in the state dir (the page cache), a
-/// sealed memory file where that cannot be made, and not used once idle.
+/// sealed memory file where that cannot be made, not used once idle or 20 s old.
 @Suite struct BodyFileTests {
     let body = ByteBuffer(bytes: (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 7) })
 
@@ -42,27 +42,58 @@ import Toolkit
         }
     }
 
-    @Test func aListFileIdleForTenSecondsIsNotUsedAndIsMadeAgain() throws {
+    @Test func aListFileIsUsedWhileAnsweredOftenAndNotPastTwentySeconds() throws {
         let dir = try TempDir("zg-list-file")
         let list = ListFile()
         list.directory = dir.path
         let clock = MovedClock()
         list.now = { clock.instant.withLock { $0 } }
+        func move(_ seconds: Int) { clock.instant.withLock { $0 += .seconds(seconds) } }
         // The first answer from memory; the second asks for the file.
         #expect(list.file(version: 1, body: body) == nil && list.file(version: 1, body: body) == nil)
         list.make()
         let made = try #require(list.file(version: 1, body: body))
         #expect(made.inPageCache && list.isKept)
-        clock.instant.withLock { $0 += .seconds(9) }
+        move(9)
         #expect(list.file(version: 1, body: body) === made, "answered within 10 s: still used")
-        clock.instant.withLock { $0 += .seconds(10) }
+        move(10)
         #expect(list.file(version: 1, body: body) == nil && !list.isKept, "idle 10 s: from memory")
-        #expect(list.file(version: 1, body: body) == nil, "its second answer asks again")
+        #expect(list.file(version: 1, body: body) == nil, "the next answer asks again")
         list.make()
         let again = try #require(list.file(version: 1, body: body))
         #expect(again !== made && contents(again) == Array(buffer: body))
+
+        // Not past 20 s, however often it is answered (closed before the kernel writes
+        // it back: never read from the disk).
+        move(9)
+        #expect(list.file(version: 1, body: body) === again)
+        move(9)
+        #expect(list.file(version: 1, body: body) === again)
+        move(3)
+        #expect(list.file(version: 1, body: body) == nil && !list.isKept, "21 s old: from memory")
+        #expect(list.file(version: 1, body: body) == nil)
+        list.make()
+        #expect(list.isKept, "made again")
+
+        // Answered every 15 s: no file made for nothing.
+        list.drop()
+        for _ in 0..<4 {
+            move(15)
+            #expect(list.file(version: 2, body: body) == nil)
+            list.make()
+            #expect(!list.isKept)
+        }
         // The list moved on: the file goes.
-        #expect(list.file(version: 2, body: body) == nil && !list.isKept)
+        #expect(list.file(version: 2, body: body) == nil)
+        list.make()
+        #expect(list.isKept && list.file(version: 3, body: body) == nil && !list.isKept)
+    }
+
+    @Test func noFileInADirectoryWithoutRoom() throws {
+        let dir = try TempDir("zg-body-room")
+        #expect(BodyFile.hasRoom(dir.path, for: 1 << 20))
+        #expect(!BodyFile.hasRoom(dir.path, for: Int.max / 8), "not 4 times more than the disk")
+        #expect(!BodyFile.hasRoom("/nonexistent-zg-dir", for: 1))
     }
 }
 

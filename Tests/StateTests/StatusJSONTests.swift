@@ -116,6 +116,9 @@ import Toolkit
         name: "a", namespace: "ns", source: .init(repoURL: "https://example.com/r.git", branch: "main", path: "."),
         status: .synced, message: "1 function")
     doc.nextSync = Date(timeIntervalSince1970: 1_705_314_900)
+    // A tenant's label named like the key, its value a date's length, comes first in the
+    // file (keys sorted): it is not what gets patched.
+    doc.labels = ["nextSync": "aaaaaaaaaaaaaaaaaaaa"]
     try layout.writeStatus(doc)
     let written = try #require(layout.statusVersion("a"))
     let generation = StatusGeneration.current
@@ -124,7 +127,7 @@ import Toolkit
     doc.nextSync = next
     let patched = try #require(layout.patchNextSync("a", to: next, expecting: written))
     let bytes = try #require(FileManager.default.contents(atPath: layout.statusFile("a")))
-    #expect(Array(bytes) == doc.jsonBytes(), "the whole document's encoding")
+    #expect(Array(bytes) == doc.jsonBytes(), "the whole document's encoding (the label untouched)")
     #expect(patched.inode == written.inode && patched == layout.statusVersion("a"))
     #expect(StatusGeneration.current > generation, "the facade's feed is told")
 
